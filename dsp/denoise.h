@@ -1,0 +1,30 @@
+/* denoise.h — internal: the denoise model's pipeline settings (config "task_params").
+ *
+ * The model file fully describes the signal path around the network; denoise.c reads
+ * these values with sw_denoise_params_parse() and refuses a model whose settings are
+ * missing, out of range or inconsistent with the network's widths.
+ * train/denoise/features.py writes the same keys (DEFAULT_TASK_PARAMS there). */
+#ifndef SW_DENOISE_H
+#define SW_DENOISE_H
+
+#include <stddef.h>
+#include "statewave.h"
+
+typedef struct {
+    int version;          /* 1 */
+    double frame_rate;    /* frames per second: hop H = floor(fs / frame_rate) samples; 200 → 5 ms */
+    int win_hops;         /* analysis window / FFT length N = win_hops * H (4 → 20 ms) */
+    double grid_hz;       /* spacing of the feature/gain frequency grid (50 Hz) */
+    int grid_n;           /* grid points 0, grid_hz, ..., (grid_n-1)*grid_hz; = d_input = d_output */
+    double ref_rate;      /* PSD normalisation: P = |X|^2 / (sum w_a^2 * fs) * ref_rate */
+    double feat_eps;      /* feature = (log10(P + feat_eps) + feat_offset) * feat_scale */
+    double feat_offset;
+    double feat_scale;
+    double hf_from_hz;    /* bins above the grid get the mean grid gain over [hf_from_hz, top] */
+} sw_denoise_params;
+
+/* Parses and validates `json` (the model's task_params) against d_input/d_output. */
+sw_status sw_denoise_params_parse(const char *json, int d_input, int d_output,
+                                  sw_denoise_params *p, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,69 @@
+/* stft.h — low-latency STFT analysis/synthesis with asymmetric windows (internal).
+ *
+ * Frames advance by `hop` samples (H). The analysis window is N = win_hops·H samples long
+ * (long, for frequency resolution); the synthesis window is non-zero only on the last 2H
+ * samples of the frame (short, for latency). Their product is a periodic Hann window of
+ * length 2H on those samples, which sums to exactly 1 over frames spaced H apart, so the
+ * pair reconstructs perfectly at unit gain. With win_hops = 2 this is the usual
+ * sqrt-Hann/sqrt-Hann STFT at 50% overlap.
+ *
+ *   analysis  w_a[n] = sqrt(hann_{2(N-H)}[n])        n in [0, N-H)   (rising, long)
+ *                    = sqrt(hann_{2H}[n - (N-2H)])   n in [N-H, N)   (falling, short)
+ *   synthesis w_s[n] = hann_{2H}[n - (N-2H)] / w_a[n]  n in [N-2H, N), 0 before
+ *   hann_L[k] = 0.5 - 0.5 cos(2 pi k / L)  (periodic)
+ *
+ * Latency: a frame is analysed when its last input sample has arrived, and then the
+ * first H of its 2H synthesis samples are complete, so output sample t depends on input
+ * up to t + 2H - 1: the algorithmic latency is 2H - 1 samples (sample-exact for any
+ * block size, see denoise.c).
+ *
+ * train/denoise/features.py mirrors this file exactly (same windows and scaling).
+ *
+ * Ownership: sw_stft owns its windows, FFTW plans and one scratch time buffer; each
+ * stream channel owns an sw_stft_chan (history + overlap-add accumulator). Build/free
+ * are not real-time (FFTW planning, serialised by a mutex inside stft.c); analyze and
+ * synthesize are [RT]: fftwf_execute_* on pre-made plans, no allocation. */
+#ifndef SW_STFT_H
+#define SW_STFT_H
+
+#include <fftw3.h>
+
+typedef struct {
+    int hop;                  /* H: samples per frame */
+    int win_hops;             /* N / H, >= 2 */
+    int n_fft;                /* N: analysis window length = FFT size */
+    int n_bins;               /* N/2 + 1 */
+    float *win_a;             /* [N] analysis window */
+    float *win_s;             /* [N] synthesis window, already scaled by 1/N for the c2r transform */
+    double win_a_energy;      /* sum of win_a^2 (for PSD normalisation) */
+    float *time_buf;          /* [N] fftwf_malloc: windowed frame / inverse transform output */
+    fftwf_complex *spec_tmp;  /* [n_bins] fftwf_malloc: plan target only (execute uses caller's arrays) */
+    fftwf_plan fwd;           /* r2c N, time_buf -> spectrum */
+    fftwf_plan inv;           /* c2r N, spectrum -> time_buf (destroys its input) */
+} sw_stft;
+
+typedef struct {
+    float *hist;              /* [N] last N input samples, oldest first */
+    float *ola;               /* [2H] overlap-add accumulator: [0,H) next output, [H,2H) partial */
+} sw_stft_chan;
+
+/* Returns 0 on success, -1 on allocation/planning failure (st left freed). */
+int sw_stft_build(sw_stft *st, int hop, int win_hops);
+void sw_stft_free(sw_stft *st);
+int sw_stft_chan_build(const sw_stft *st, sw_stft_chan *ch);
+void sw_stft_chan_free(sw_stft_chan *ch);
+/* Clears history and overlap-add state. [RT] */
+void sw_stft_chan_reset(const sw_stft *st, sw_stft_chan *ch);
+
+/* Pushes H new samples into the channel history and writes the spectrum of the windowed
+ * N-sample frame to spec[n_bins] (an fftwf_malloc'd array). [RT] */
+void sw_stft_analyze(sw_stft *st, sw_stft_chan *ch, const float *in_hop, fftwf_complex *spec);
+/* Inverse-transforms spec (destroyed), windows, overlap-adds and writes the H completed
+ * output samples to out_hop. [RT] */
+void sw_stft_synthesize(sw_stft *st, sw_stft_chan *ch, fftwf_complex *spec, float *out_hop);
+
+/* Builds the two windows of length N = win_hops*hop into wa/ws (unscaled). Shared with
+ * tests so that the windows' perfect-reconstruction property can be checked directly. */
+void sw_stft_windows(int hop, int win_hops, double *wa, double *ws);
+
+#endif
