@@ -162,6 +162,7 @@ def main():
     ap.add_argument("cases", nargs="*", default=sorted(CASES))
     args = ap.parse_args()
     torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(1)            # same reduction order on every machine
     os.makedirs(args.out, exist_ok=True)
     for case in args.cases:
         if case not in CASES:
