@@ -1,0 +1,17 @@
+/* linear.h — dense layer y = W u + b (internal). */
+#ifndef SW_LINEAR_H
+#define SW_LINEAR_H
+#include "core.h"
+
+typedef struct {
+    int d_in, d_out;
+    float *wt;           /* [d_in][d_out] W transposed (owned; see kernels.h) */
+    const float *bias;   /* [d_out], or NULL without bias (model-owned) */
+} sw_linear;
+
+sw_status build_linear(sw_linear *l, const cJSON *cfg, sw_build *b);
+void free_linear(sw_linear *l);
+/* in[frames][d_in] -> out[frames][d_out] */
+void linear_forward(const sw_linear *l, const float *in, float *out, size_t frames);
+
+#endif

@@ -1,0 +1,37 @@
+/* model.h — the loaded model (internal): tensor table, config, built layer tree. */
+#ifndef SW_MODEL_H
+#define SW_MODEL_H
+
+#include "core.h"
+#include "layer.h"
+
+/* Frames per chunk in sw_net_process. Chunks are aligned to multiples of SW_CHUNK in the
+ * stream's own frame count, so a chunk boundary (where the non-finite guard may reset the
+ * state) falls on the same frame however the caller splits its blocks. */
+#define SW_CHUNK 64
+
+typedef struct {
+    const char *name;    /* NUL-terminated, points into sw_model.names */
+    int rank;            /* 1..4 */
+    int64_t shape[4];    /* [rank] */
+    size_t count;        /* prod(shape) floats */
+    size_t begin, end;   /* byte offsets into the data section */
+    float *data;         /* [count] aligned host-order copy, points into sw_model.weights */
+    int used;            /* 1 once a layer took it */
+} sw_tensor;
+
+struct sw_model {
+    sw_tensor *tensors;  /* [n_tensors] sorted by name (bsearch) */
+    int n_tensors;
+    char *names;         /* all tensor names back to back (owned) */
+    float *weights;      /* all tensor data, each 64-byte aligned (owned) */
+    int d_input, d_output;
+    char *task;          /* config "task" or "" (owned) */
+    char *task_params;   /* config "task_params" as compact JSON, "{}" if absent (owned) */
+    size_t param_count;  /* floats of tensors used by the network */
+    sw_stack top;        /* the network */
+    size_t state_floats; /* recurrent state of one net */
+    size_t scratch_floats; /* scratch of one net for a chunk of SW_CHUNK frames */
+};
+
+#endif

@@ -1,0 +1,322 @@
+/* net.c — the layer tree (build_stack) and the per-stream runtime (sw_net).
+ *
+ * A stack runs layer by layer over a chunk of frames, ping-ponging between two scratch
+ * buffers; every layer's chunk path loops over frames with the same per-frame kernels as a
+ * single step, so a chunk of any length gives bit-identical results to stepping (that is
+ * the whole streaming contract). Residual and pool layers recurse into their inner stacks. */
+#include "model.h"
+#include "kernels.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ building -- */
+
+static const struct { const char *name; sw_layer_type type; } layer_types[] = {
+    {"linear", SW_L_LINEAR}, {"conv1d", SW_L_CONV1D}, {"norm", SW_L_NORM}, {"act", SW_L_ACT},
+    {"glu", SW_L_GLU}, {"embedding", SW_L_EMBEDDING}, {"residual", SW_L_RESIDUAL}, {"pool", SW_L_POOL},
+    {"s4d", SW_L_S4D}, {"lru", SW_L_LRU}, {"s5", SW_L_S5}, {"mamba", SW_L_MAMBA},
+};
+
+/* Builds one layer of type l->type from its config object; sets l->d_in / l->d_out. */
+static sw_status build_layer(sw_layer *l, const cJSON *cfg, int width, int depth, sw_build *b)
+{
+    sw_status st = SW_OK;
+    switch (l->type) {
+    case SW_L_LINEAR:
+        st = build_linear(&l->u.linear, cfg, b);
+        l->d_in = l->u.linear.d_in; l->d_out = l->u.linear.d_out;
+        break;
+    case SW_L_CONV1D:
+        st = build_conv1d(&l->u.conv, cfg, b);
+        l->d_in = l->d_out = l->u.conv.d;
+        break;
+    case SW_L_NORM:
+        st = build_norm(&l->u.norm, cfg, b);
+        l->d_in = l->d_out = l->u.norm.d;
+        break;
+    case SW_L_ACT:
+        st = build_act(&l->u.act, cfg, b);
+        l->d_in = l->d_out = l->u.act.d;
+        break;
+    case SW_L_GLU:
+        st = build_glu(&l->u.glu, cfg, b);
+        l->d_in = l->u.glu.d_in; l->d_out = l->u.glu.d_in / 2;
+        break;
+    case SW_L_EMBEDDING:
+        st = build_embedding(&l->u.emb, cfg, b);
+        l->d_in = 1; l->d_out = l->u.emb.d;
+        break;
+    case SW_L_RESIDUAL: {
+        /* y = u + f(u): the inner stack must map the current width to itself */
+        char where[256];
+        snprintf(where, sizeof where, "%s", b->where);
+        st = build_stack(&l->u.res.inner, cJSON_GetObjectItemCaseSensitive(cfg, "layers"), width, depth + 1, b);
+        l->d_in = l->d_out = width;
+        if (st == SW_OK && l->u.res.inner.d_out != width)
+            st = sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: inner layers map width %d to %d (must keep it)",
+                         where, width, l->u.res.inner.d_out);
+        break;
+    }
+    case SW_L_POOL:
+        st = build_pool(&l->u.pool, cfg, depth, b);
+        l->d_in = l->d_out = l->u.pool.d;
+        break;
+    case SW_L_S4D:
+        st = build_s4d(&l->u.s4d, cfg, b);
+        l->d_in = l->d_out = l->u.s4d.h;
+        break;
+    case SW_L_LRU:
+        st = build_lru(&l->u.lru, cfg, b);
+        l->d_in = l->d_out = l->u.lru.h;
+        break;
+    case SW_L_S5:
+        st = build_s5(&l->u.lru, cfg, b);
+        l->d_in = l->d_out = l->u.lru.h;
+        break;
+    case SW_L_MAMBA:
+        st = build_mamba(&l->u.mamba, cfg, b);
+        l->d_in = l->d_out = l->u.mamba.h;
+        break;
+    }
+    return st;
+}
+
+static void free_layer(sw_layer *l)
+{
+    switch (l->type) {
+    case SW_L_LINEAR: free_linear(&l->u.linear); break;
+    case SW_L_CONV1D: free_conv1d(&l->u.conv); break;
+    case SW_L_NORM: free_norm(&l->u.norm); break;
+    case SW_L_RESIDUAL: free_stack(&l->u.res.inner); break;
+    case SW_L_POOL: free_pool(&l->u.pool); break;
+    case SW_L_S4D: free_s4d(&l->u.s4d); break;
+    case SW_L_LRU:
+    case SW_L_S5: free_lru(&l->u.lru); break;
+    case SW_L_MAMBA: free_mamba(&l->u.mamba); break;
+    case SW_L_ACT:
+    case SW_L_GLU:
+    case SW_L_EMBEDDING: break;
+    }
+}
+
+sw_status build_stack(sw_stack *s, const cJSON *arr, int d_in, int depth, sw_build *b)
+{
+    const char *outer = b->where;
+    if (depth > SW_MAX_DEPTH)
+        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: layers nested deeper than %d", outer, SW_MAX_DEPTH);
+    if (!cJSON_IsArray(arr))
+        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: \"layers\" missing or not an array", outer);
+    int n = cJSON_GetArraySize(arr);
+    if (n < 1) return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: \"layers\" is empty", outer);
+    if (n > SW_MAX_LAYERS)
+        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: more than %d layers", outer, SW_MAX_LAYERS);
+    s->layers = calloc((size_t)n, sizeof *s->layers);
+    if (!s->layers) return sw_fail(b->err, b->errlen, SW_ERR_NOMEM, "out of memory");
+    s->n = n;
+    s->d_in = d_in;
+    s->max_width = d_in;
+
+    sw_status st = SW_OK;
+    int width = d_in, i = 0;
+    char where[320];
+    const cJSON *cfg;
+    cJSON_ArrayForEach(cfg, arr) {
+        sw_layer *l = &s->layers[i];
+        const cJSON *type = cJSON_IsObject(cfg) ? cJSON_GetObjectItemCaseSensitive(cfg, "type") : NULL;
+        const cJSON *name = cJSON_IsObject(cfg) ? cJSON_GetObjectItemCaseSensitive(cfg, "name") : NULL;
+        snprintf(where, sizeof where, "%s%slayer %d", depth ? outer : "", depth ? " > " : "", i);
+        if (!cJSON_IsObject(cfg)) { st = sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: not a JSON object", where); break; }
+        if (!cJSON_IsString(type)) { st = sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: missing or non-string \"type\"", where); break; }
+        size_t k, nt = sizeof layer_types / sizeof layer_types[0];
+        for (k = 0; k < nt; k++)
+            if (strcmp(type->valuestring, layer_types[k].name) == 0) break;
+        if (k == nt) {
+            st = sw_fail(b->err, b->errlen, SW_ERR_UNSUPPORTED, "%s: unknown layer type \"%.40s\"", where, type->valuestring);
+            break;
+        }
+        l->type = layer_types[k].type;
+        if (cJSON_IsString(name))
+            snprintf(where + strlen(where), sizeof where - strlen(where), " (%s \"%.60s\")", layer_types[k].name, name->valuestring);
+        else
+            snprintf(where + strlen(where), sizeof where - strlen(where), " (%s)", layer_types[k].name);
+        if (++b->n_layers > SW_MAX_LAYERS) {
+            st = sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: more than %d layers in all", where, SW_MAX_LAYERS);
+            break;
+        }
+        b->where = where;
+        st = build_layer(l, cfg, width, depth, b);
+        b->where = outer;
+        if (st != SW_OK) break;
+        if (l->d_in != width) {
+            st = sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: input width %d does not match the incoming width %d",
+                         where, l->d_in, width);
+            break;
+        }
+        width = l->d_out;
+        if (width > s->max_width) s->max_width = width;
+        i++;
+    }
+    b->where = outer;
+    s->d_out = width;
+    return st;
+}
+
+void free_stack(sw_stack *s)
+{
+    if (!s->layers) return;
+    for (int i = 0; i < s->n; i++) free_layer(&s->layers[i]);
+    free(s->layers);
+    s->layers = NULL;
+    s->n = 0;
+}
+
+/* --------------------------------------------------------------- running -- */
+
+static size_t layer_scratch_floats(const sw_layer *l, size_t frames)
+{
+    switch (l->type) {
+    case SW_L_LRU:
+    case SW_L_S5: return lru_scratch_floats(&l->u.lru);
+    case SW_L_MAMBA: return mamba_scratch_floats(&l->u.mamba);
+    case SW_L_RESIDUAL: return stack_scratch_floats(&l->u.res.inner, frames);
+    case SW_L_POOL: return pool_scratch_floats(&l->u.pool);
+    default: return 0;
+    }
+}
+
+/* two ping-pong buffers [frames][max_width] + the largest layer scratch */
+size_t stack_scratch_floats(const sw_stack *s, size_t frames)
+{
+    size_t most = 0;
+    for (int i = 0; i < s->n; i++) {
+        size_t k = layer_scratch_floats(&s->layers[i], frames);
+        if (k > most) most = k;
+    }
+    return 2 * sw_pad16(frames * (size_t)s->max_width) + most;
+}
+
+static void layer_forward(const sw_layer *l, float *state, float *scratch, const float *in, float *out,
+                          size_t frames, uint64_t t0)
+{
+    switch (l->type) {
+    case SW_L_LINEAR: linear_forward(&l->u.linear, in, out, frames); break;
+    case SW_L_CONV1D: conv1d_forward(&l->u.conv, state, in, out, frames, t0); break;
+    case SW_L_NORM: norm_forward(&l->u.norm, in, out, frames); break;
+    case SW_L_ACT: act_forward(&l->u.act, in, out, frames); break;
+    case SW_L_GLU: glu_forward(&l->u.glu, in, out, frames); break;
+    case SW_L_EMBEDDING: embedding_forward(&l->u.emb, in, out, frames); break;
+    case SW_L_RESIDUAL:
+        stack_forward(&l->u.res.inner, state, scratch, in, out, frames, t0);
+        sw_vadd(out, in, frames * (size_t)l->d_out);           /* y = u + f(u) */
+        break;
+    case SW_L_POOL: pool_forward(&l->u.pool, state, scratch, in, out, frames, t0); break;
+    case SW_L_S4D: s4d_forward(&l->u.s4d, state, in, out, frames); break;
+    case SW_L_LRU:
+    case SW_L_S5: lru_forward(&l->u.lru, state, scratch, in, out, frames); break;
+    case SW_L_MAMBA: mamba_forward(&l->u.mamba, state, scratch, in, out, frames, t0); break;
+    }
+}
+
+void stack_forward(const sw_stack *s, float *state, float *scratch, const float *in, float *out,
+                   size_t frames, uint64_t t0)
+{
+    float *buf[2] = {scratch, scratch + sw_pad16(frames * (size_t)s->max_width)};
+    float *layer_scratch = buf[1] + sw_pad16(frames * (size_t)s->max_width);
+    const float *src = in;
+    for (int i = 0; i < s->n; i++) {
+        float *dst = (i == s->n - 1) ? out : buf[i & 1];
+        layer_forward(&s->layers[i], state, layer_scratch, src, dst, frames, t0);
+        src = dst;
+    }
+}
+
+/* ------------------------------------------------------------------ sw_net -- */
+
+struct sw_net {
+    const sw_model *m;   /* weights and layer tree (not owned, must outlive the net) */
+    float *state;        /* [m->state_floats] every layer's recurrent state; all-zero = initial */
+    float *scratch;      /* [m->scratch_floats] activations of one chunk, layer scratch */
+    float *in;           /* [SW_CHUNK][d_input] sanitized copy of the input chunk */
+    uint64_t t;          /* frames since create/reset (drives rings, pool phases, chunk alignment) */
+    int poisoned;        /* a non-finite output was seen since the last chunk boundary */
+};
+
+sw_status sw_net_create(const sw_model *m, sw_net **out, char *err, size_t errlen)
+{
+    if (err && errlen) err[0] = '\0';
+    if (!out) return sw_fail(err, errlen, SW_ERR_ARG, "out is NULL");
+    *out = NULL;
+    if (!m) return sw_fail(err, errlen, SW_ERR_ARG, "model is NULL");
+    sw_net *n = calloc(1, sizeof *n);
+    if (!n) return sw_fail(err, errlen, SW_ERR_NOMEM, "out of memory");
+    n->m = m;
+    n->state = sw_calloc_aligned(m->state_floats, sizeof(float));
+    n->scratch = sw_calloc_aligned(m->scratch_floats, sizeof(float));
+    n->in = sw_calloc_aligned((size_t)SW_CHUNK * (size_t)m->d_input, sizeof(float));
+    if (!n->state || !n->scratch || !n->in) {
+        sw_net_destroy(n);
+        return sw_fail(err, errlen, SW_ERR_NOMEM, "out of memory for the network state (%zu + %zu floats)",
+                       m->state_floats, m->scratch_floats);
+    }
+    *out = n;
+    return SW_OK;
+}
+
+void sw_net_destroy(sw_net *n)
+{
+    if (!n) return;
+    sw_free(n->state);
+    sw_free(n->scratch);
+    sw_free(n->in);
+    free(n);
+}
+
+void sw_net_reset(sw_net *n)
+{
+    if (!n) return;
+    memset(n->state, 0, n->m->state_floats * sizeof(float));
+    n->t = 0;
+    n->poisoned = 0;
+}
+
+void sw_net_process(sw_net *n, const float *in, float *out, size_t frames)
+{
+    if (!n || !in || !out) return;
+    const size_t di = (size_t)n->m->d_input, dout = (size_t)n->m->d_output;
+    sw_fpenv env;
+    sw_fpenv_enter(&env);
+    while (frames > 0) {
+        /* the chunk ends at the next multiple of SW_CHUNK in stream time */
+        size_t len = SW_CHUNK - (size_t)(n->t % SW_CHUNK);
+        if (len > frames) len = frames;
+        /* Input sanitation: non-finite -> 0 (a dropout must not poison the state), then
+         * clamp so that absurd but finite input cannot overflow it either. */
+        for (size_t i = 0; i < len * di; i++) {
+            float x = in[i];
+            if (!isfinite(x)) x = 0.0f;
+            else if (x > SW_INPUT_CLAMP) x = SW_INPUT_CLAMP;
+            else if (x < -SW_INPUT_CLAMP) x = -SW_INPUT_CLAMP;
+            n->in[i] = x;
+        }
+        stack_forward(&n->m->top, n->state, n->scratch, n->in, out, len, n->t);
+        /* With finite weights and clamped input the output is finite unless something
+         * overflowed. Then: emit 0 for the bad values now, reset at the chunk boundary. */
+        if (!sw_all_finite(out, len * dout)) {
+            for (size_t i = 0; i < len * dout; i++)
+                if (!isfinite(out[i])) out[i] = 0.0f;
+            n->poisoned = 1;
+        }
+        n->t += len;
+        if (n->t % SW_CHUNK == 0 && (n->poisoned || !sw_all_finite(n->state, n->m->state_floats)))
+            sw_net_reset(n);
+        in += len * di;
+        out += len * dout;
+        frames -= len;
+    }
+    sw_fpenv_leave(&env);
+}
+
+void sw_net_step(sw_net *n, const float *in, float *out) { sw_net_process(n, in, out, 1); }

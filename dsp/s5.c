@@ -1,0 +1,75 @@
+/* s5.c — S5 (Smith et al. 2023, "Simplified State Space Layers for Sequence Modeling"),
+ * FORMAT.md `s5`:
+ *   Λ = −exp(log_Λ_real) + i·Λ_imag,  Δ = exp(log_step)
+ *   ZOH:      Λ̄ = exp(ΛΔ),                    B̄ = (Λ̄ − 1)/Λ · B̃
+ *   bilinear: BL = 1/(1 − Δ/2·Λ), Λ̄ = BL(1 + Δ/2·Λ),  B̄ = BL·Δ·B̃
+ *   x_t = Λ̄ ⊙ x_{t−1} + B̄ u_t ;   y_t = c·Re(C̃ x_t) + D ⊙ u_t,  c = 2 if conj else 1
+ * Discretized in double here; the step itself is lru_forward (same recurrence). */
+#include "s5.h"
+#include "kernels.h"
+
+#include <complex.h>
+#include <math.h>
+#include <string.h>
+
+static double complex cexpm1(double complex z)
+{
+    double a = creal(z), bb = cimag(z), s = sin(0.5 * bb);
+    return (expm1(a) * cos(bb) - 2.0 * s * s) + I * (exp(a) * sin(bb));
+}
+
+sw_status build_s5(sw_lru *l, const cJSON *cfg, sw_build *b)
+{
+    const char *name, *disc;
+    const float *lam_log_re, *lam_im, *log_step, *b_re, *b_im, *c_re, *c_im;
+    int H, P, zoh, conj;
+    sw_status st;
+    if ((st = sw_cfg_name(b, cfg, &name)) != SW_OK) return st;
+    if ((st = sw_cfg_int(b, cfg, "d", 1, SW_MAX_WIDTH, &H)) != SW_OK) return st;
+    if ((st = sw_cfg_int(b, cfg, "p", 1, SW_MAX_STATE, &P)) != SW_OK) return st;
+    if ((st = sw_cfg_str(b, cfg, "disc", &disc)) != SW_OK) return st;
+    if (strcmp(disc, "zoh") == 0) zoh = 1;
+    else if (strcmp(disc, "bilinear") == 0) zoh = 0;
+    else return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: \"disc\" must be \"zoh\" or \"bilinear\"", b->where);
+    if ((st = sw_cfg_bool(b, cfg, "conj", &conj)) != SW_OK) return st;
+    if ((st = sw_get_tensor(b, name, "log_Lambda_real", 1, P, 0, &lam_log_re)) != SW_OK) return st;
+    if ((st = sw_get_tensor(b, name, "Lambda_imag", 1, P, 0, &lam_im)) != SW_OK) return st;
+    if ((st = sw_get_tensor(b, name, "log_step", 1, P, 0, &log_step)) != SW_OK) return st;
+    if ((st = sw_get_tensor(b, name, "B_re", 2, P, H, &b_re)) != SW_OK) return st;
+    if ((st = sw_get_tensor(b, name, "B_im", 2, P, H, &b_im)) != SW_OK) return st;
+    if ((st = sw_get_tensor(b, name, "C_re", 2, H, P, &c_re)) != SW_OK) return st;
+    if ((st = sw_get_tensor(b, name, "C_im", 2, H, P, &c_im)) != SW_OK) return st;
+    if ((st = sw_get_tensor(b, name, "D", 1, H, 0, &l->d)) != SW_OK) return st;
+    if ((st = alloc_lru(l, H, P, b)) != SW_OK) return st;
+
+    const size_t twoP = 2 * (size_t)P;
+    const double c = conj ? 2.0 : 1.0;
+    for (int p = 0; p < P; p++) {
+        double complex L = -exp((double)lam_log_re[p]) + I * (double)lam_im[p];
+        double dt = exp((double)log_step[p]);
+        double complex Lb, Bf;            /* Λ̄ and B̄ / B̃ */
+        if (zoh) {
+            Lb = cexp(L * dt);
+            Bf = (cabs(L) > 0.0) ? cexpm1(L * dt) / L : dt;
+        } else {
+            double complex BL = 1.0 / (1.0 - dt / 2.0 * L);
+            Lb = BL * (1.0 + dt / 2.0 * L);
+            Bf = BL * dt;
+        }
+        l->lam_re[p] = (float)creal(Lb);
+        l->lam_im[p] = (float)cimag(Lb);
+        if (!isfinite(l->lam_re[p]) || !isfinite(l->lam_im[p]) || !isfinite(creal(Bf)) || !isfinite(cimag(Bf)))
+            return sw_fail(b->err, b->errlen, SW_ERR_CONFIG,
+                           "%s: discretization of mode %d is not finite (log_step or Lambda out of range)", b->where, p);
+        for (int h = 0; h < H; h++) {
+            double complex Bb = Bf * ((double)b_re[(size_t)p * H + h] + I * (double)b_im[(size_t)p * H + h]);
+            l->bt[(size_t)h * twoP + p] = (float)creal(Bb);
+            l->bt[(size_t)h * twoP + P + p] = (float)cimag(Bb);
+            l->ct[(size_t)p * H + h] = (float)(c * c_re[(size_t)h * P + p]);
+            l->ct[((size_t)P + p) * H + h] = (float)(-c * c_im[(size_t)h * P + p]);
+        }
+    }
+    if (!sw_all_finite(l->bt, twoP * (size_t)H) || !sw_all_finite(l->ct, twoP * (size_t)H))
+        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: discretized B or scaled C overflows float", b->where);
+    return SW_OK;
+}
