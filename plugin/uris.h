@@ -1,0 +1,62 @@
+/* uris.h — the stable URIs of the Statewave LV2 bundle and the URIDs the plugins map.
+ *
+ * The URI base https://statewave.dev/plugins/ is permanent: hosts store these URIs in
+ * sessions and presets, so they must never change. Every plugin of the bundle gets its
+ * own path below it (denoise now; generator instruments later), variants are fragments.
+ */
+#ifndef SW_LV2_URIS_H
+#define SW_LV2_URIS_H
+
+#include <lv2/atom/atom.h>
+#include <lv2/core/lv2.h>
+#include <lv2/log/log.h>
+#include <lv2/patch/patch.h>
+#include <lv2/state/state.h>
+#include <lv2/urid/urid.h>
+
+#define SW_LV2_URI_BASE "https://statewave.dev/plugins/"
+
+#define SW_DENOISE_URI        SW_LV2_URI_BASE "denoise"
+#define SW_DENOISE_MONO_URI   SW_DENOISE_URI "#mono"
+#define SW_DENOISE_STEREO_URI SW_DENOISE_URI "#stereo"
+/* The model-file property (patch:writable, range atom:Path), also the state key. */
+#define SW_DENOISE__model     SW_DENOISE_URI "#model"
+
+/* File name of the shipped default denoise model inside the bundle. */
+#define SW_DENOISE_DEFAULT_MODEL "denoise.safetensors"
+
+/* URIDs used by the denoiser: mapped once at instantiate (instantiation class). */
+typedef struct {
+    LV2_URID atom_Path;          /* atom:Path: the value type of the model property */
+    LV2_URID atom_String;        /* atom:String: accepted as a path too (some UIs send it) */
+    LV2_URID atom_URID;          /* atom:URID: patch:property values */
+    LV2_URID atom_Object;        /* atom:Object */
+    LV2_URID atom_Blank;         /* atom:Blank (old hosts send objects with this type) */
+    LV2_URID atom_Resource;      /* atom:Resource */
+    LV2_URID atom_Sequence;      /* atom:Sequence: type of the notify port's buffer */
+    LV2_URID atom_eventTransfer; /* atom:eventTransfer (UI protocol) */
+    LV2_URID patch_Set;          /* patch:Set message */
+    LV2_URID patch_Get;          /* patch:Get message */
+    LV2_URID patch_property;     /* patch:property key */
+    LV2_URID patch_value;        /* patch:value key */
+    LV2_URID sw_model;           /* SW_DENOISE__model */
+} sw_lv2_uris;
+
+static inline void sw_lv2_map_uris(LV2_URID_Map *map, sw_lv2_uris *u)
+{
+    u->atom_Path = map->map(map->handle, LV2_ATOM__Path);
+    u->atom_String = map->map(map->handle, LV2_ATOM__String);
+    u->atom_URID = map->map(map->handle, LV2_ATOM__URID);
+    u->atom_Object = map->map(map->handle, LV2_ATOM__Object);
+    u->atom_Blank = map->map(map->handle, LV2_ATOM__Blank);
+    u->atom_Resource = map->map(map->handle, LV2_ATOM__Resource);
+    u->atom_Sequence = map->map(map->handle, LV2_ATOM__Sequence);
+    u->atom_eventTransfer = map->map(map->handle, LV2_ATOM__eventTransfer);
+    u->patch_Set = map->map(map->handle, LV2_PATCH__Set);
+    u->patch_Get = map->map(map->handle, LV2_PATCH__Get);
+    u->patch_property = map->map(map->handle, LV2_PATCH__property);
+    u->patch_value = map->map(map->handle, LV2_PATCH__value);
+    u->sw_model = map->map(map->handle, SW_DENOISE__model);
+}
+
+#endif
