@@ -46,13 +46,12 @@ LV2_LDFLAGS := -shared -Wl,--version-script=plugin/statewave.map -Wl,--no-undefi
 # engine and its model land together) `make` skips the bundle with a warning.
 ifneq ($(wildcard $(LV2_MODEL)),)
 ALL_TARGETS += $(LV2_FILES) $(BUILD)/tests/lv2/bench_lv2
-else
-$(warning plugin.mk: $(LV2_MODEL) not found yet: the LV2 bundle is not built)
-endif
 TEST_SCRIPTS += tests/lv2/test_lv2_meta.sh tests/lv2/test_lv2apply.sh tests/lv2/test_jalv.sh \
                 tests/lv2/test_ardour.sh
 BENCH_CMDS += $(BUILD)/tests/lv2/bench_lv2
-
+else
+$(warning plugin.mk: $(LV2_MODEL) not found yet: the LV2 bundle is not built)
+endif
 .PHONY: lv2 install-lv2 uninstall-lv2
 lv2: $(LV2_FILES)
 
