@@ -1,0 +1,895 @@
+/* denoise.c — `statewave denoise IN...`: offline denoising of audio files.
+ *
+ * Per file the data flows, in blocks, through
+ *   libsndfile read (interleaved, input rate)
+ *   -> [libsamplerate up/down to the nearest rate the engine supports, only when the file's
+ *       rate is outside 8..192 kHz]
+ *   -> one sw_denoiser per channel pair (stereo gains linked inside a pair; an odd last
+ *      channel gets a mono denoiser)
+ *   -> latency trim: the first L output frames are dropped (L = sw_denoiser_latency)
+ *   -> [libsamplerate back to the file's rate]
+ *   -> libsndfile write into a temp file next to the output, capped at the input length.
+ * After the input ends, zeros are fed until exactly as many frames as were read have been
+ * written, so the output is time-aligned with the input and of the same length.
+ * The temp file is fsync'ed, closed and renamed over the output only when every step
+ * succeeded; on any error it is removed. Inputs are never overwritten. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <samplerate.h>
+#include <sndfile.h>
+
+#include "commands.h"
+#include "common.h"
+
+#define SUB "denoise"
+#define READ_BLOCK 4096   /* frames read from the input per sf_readf_float */
+#define DN_BLOCK 1024     /* frames per sw_denoiser_process call */
+#define RS_BLOCK 8192     /* frames of resampler output buffers */
+
+static const char help[] =
+    "Usage: statewave denoise [OPTIONS] IN...\n"
+    "\n"
+    "Denoise speech in audio files with the SSM denoiser. Reads any format libsndfile\n"
+    "reads (WAV, FLAC, OGG/Vorbis, Opus, AIFF, CAF, W64, RF64, MP3, ...). Each output\n"
+    "keeps the input's channels, sample rate, length (time-aligned: the engine latency\n"
+    "is compensated) and sample format, unless --format says otherwise.\n"
+    "\n"
+    "Output naming:\n"
+    "  (default)              IN's folder, name + suffix: noisy.wav -> noisy_clean.wav\n"
+    "  -o, --output FILE      write to FILE (only with a single IN); its extension picks\n"
+    "                         the format if it is a known one and --format is not given\n"
+    "  -o, --output DIR/      write every output into the existing folder DIR, named\n"
+    "                         as by default (name + suffix + extension)\n"
+    "  -s, --suffix STR       suffix for derived names (default \"_clean\")\n"
+    "An output that is the same file as any input is refused. Existing outputs are\n"
+    "replaced atomically: audio goes to a temp file in the output folder that is\n"
+    "renamed at the end, and removed on any error (full disk, I/O error, ...).\n"
+    "\n"
+    "Processing:\n"
+    "  -m, --model FILE       denoise model (default: $STATEWAVE_MODEL, then\n"
+    "                         <exe dir>/../presets/denoise.safetensors, then the\n"
+    "                         installed share/statewave/denoise.safetensors)\n"
+    "      --mix X            wet/dry mix in [0,1], 1 = fully denoised (default 1)\n"
+    "      --limit-db N       most attenuation in dB, [0,100], 100 = unlimited (default 100)\n"
+    "  -f, --format FMT       output format: wav, wavex, rf64, w64, aiff, au, caf, flac,\n"
+    "                         ogg (Vorbis), opus, mp3, or any libsndfile major format's\n"
+    "                         extension. The sample format is kept when FMT supports it,\n"
+    "                         otherwise the closest one is used (e.g. float WAV -> FLAC\n"
+    "                         24-bit, FLAC -> OGG Vorbis, Vorbis -> WAV 16-bit)\n"
+    "  -q, --quiet            no progress bar and no per-file lines (errors only)\n"
+    "  -h, --help             this help\n"
+    "\n"
+    "Channels: 1 and 2 are processed directly (stereo gains linked); more channels are\n"
+    "processed as linked pairs (1+2, 3+4, ...; an odd last channel alone).\n"
+    "Sample rates: 8..192 kHz directly; other rates are resampled (libsamplerate, best\n"
+    "sinc) to the nearest of 8 or 192 kHz and back.\n"
+    "A progress bar (percent, speed as x real time, ETA) is shown on stderr, or on stdout,\n"
+    "when it is a terminal. Per-file lines go to stderr; stdout carries nothing else.\n"
+    "\n"
+    "A file that cannot be read (missing, corrupt, unsupported, empty) or written gets\n"
+    "an error naming it; the other files are still processed and the exit status is 1.\n"
+    "Exit status: 0 all files done, 1 some file failed, 2 usage error.\n";
+
+/* ------------------------------------------------------------------ formats -- */
+
+typedef struct {
+    const char *name;  /* --format value / file extension */
+    int major;         /* SF_FORMAT_* container */
+    int subtype;       /* forced codec, 0 = choose from the input */
+    const char *ext;   /* extension written for derived names */
+} fmt_alias;
+
+static const fmt_alias aliases[] = {
+    { "wav", SF_FORMAT_WAV, 0, "wav" },      { "wave", SF_FORMAT_WAV, 0, "wav" },
+    { "wavex", SF_FORMAT_WAVEX, 0, "wav" },  { "rf64", SF_FORMAT_RF64, 0, "rf64" },
+    { "w64", SF_FORMAT_W64, 0, "w64" },      { "aiff", SF_FORMAT_AIFF, 0, "aiff" },
+    { "aif", SF_FORMAT_AIFF, 0, "aif" },     { "aifc", SF_FORMAT_AIFF, 0, "aifc" },
+    { "au", SF_FORMAT_AU, 0, "au" },         { "snd", SF_FORMAT_AU, 0, "snd" },
+    { "caf", SF_FORMAT_CAF, 0, "caf" },      { "flac", SF_FORMAT_FLAC, 0, "flac" },
+    { "ogg", SF_FORMAT_OGG, SF_FORMAT_VORBIS, "ogg" },
+    { "oga", SF_FORMAT_OGG, SF_FORMAT_VORBIS, "oga" },
+    { "vorbis", SF_FORMAT_OGG, SF_FORMAT_VORBIS, "ogg" },
+    { "opus", SF_FORMAT_OGG, SF_FORMAT_OPUS, "opus" },
+    { "mp3", SF_FORMAT_MPEG, SF_FORMAT_MPEG_LAYER_III, "mp3" },
+};
+
+/* Resolve a format name or extension (case-insensitive) to a container and optional forced
+ * codec: the alias table first, then libsndfile's own list of major formats (RAW excluded:
+ * it cannot be read back without its parameters). 0 on success, -1 if unknown. */
+static int lookup_format(const char *name, fmt_alias *out)
+{
+    if (!name || !*name)
+        return -1;
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (!strcasecmp(name, aliases[i].name)) {
+            *out = aliases[i];
+            return 0;
+        }
+    int n = 0;
+    sf_command(NULL, SFC_GET_FORMAT_MAJOR_COUNT, &n, sizeof n);
+    for (int i = 0; i < n; i++) {
+        SF_FORMAT_INFO fi = { .format = i };
+        if (sf_command(NULL, SFC_GET_FORMAT_MAJOR, &fi, sizeof fi) != 0)
+            continue;
+        if ((fi.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_RAW)
+            continue;
+        if (fi.extension && !strcasecmp(name, fi.extension)) {
+            out->name = fi.extension;
+            out->major = fi.format & SF_FORMAT_TYPEMASK;
+            out->subtype = 0;
+            out->ext = fi.extension;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int format_ok(int format, int channels, int rate)
+{
+    SF_INFO t = { .samplerate = rate, .channels = channels, .format = format };
+    return sf_format_check(&t);
+}
+
+/* The output SF_FORMAT for container `major` (forced codec `forced` or 0) given the input's
+ * format: the input's codec (and endianness) when the container takes it, else the closest
+ * one by resolution. Returns 0 if no codec fits. */
+static int choose_output_format(int major, int forced, int in_format, int channels, int rate)
+{
+    int in_sub = in_format & SF_FORMAT_SUBMASK;
+    if (forced)
+        return format_ok(major | forced, channels, rate) ? (major | forced) : 0;
+    int keep = major | in_sub | (in_format & SF_FORMAT_ENDMASK);
+    if (format_ok(keep, channels, rate))
+        return keep;
+    if (format_ok(major | in_sub, channels, rate))
+        return major | in_sub;
+    int pref[8], np = 0;
+    switch (in_sub) {
+    case SF_FORMAT_PCM_24: case SF_FORMAT_DWVW_24: case SF_FORMAT_ALAC_24: case SF_FORMAT_ALAC_20:
+        pref[np++] = SF_FORMAT_PCM_24; pref[np++] = SF_FORMAT_FLOAT; break;
+    case SF_FORMAT_PCM_32: case SF_FORMAT_ALAC_32:
+        pref[np++] = SF_FORMAT_PCM_32; pref[np++] = SF_FORMAT_PCM_24; pref[np++] = SF_FORMAT_FLOAT; break;
+    case SF_FORMAT_FLOAT: case SF_FORMAT_DOUBLE:
+        pref[np++] = SF_FORMAT_FLOAT; pref[np++] = SF_FORMAT_DOUBLE; pref[np++] = SF_FORMAT_PCM_24; break;
+    default: /* 8/16-bit PCM, companded, ADPCM, lossy codecs: 16-bit is enough */
+        break;
+    }
+    /* Generic fallbacks, in order; the lossy ones only matter for OGG/MPEG containers. */
+    pref[np++] = SF_FORMAT_PCM_16;
+    pref[np++] = SF_FORMAT_PCM_24;
+    pref[np++] = SF_FORMAT_FLOAT;
+    pref[np++] = SF_FORMAT_VORBIS;
+    pref[np++] = SF_FORMAT_MPEG_LAYER_III;
+    for (int i = 0; i < np; i++)
+        if (format_ok(major | pref[i], channels, rate))
+            return major | pref[i];
+    return 0;
+}
+
+/* "WAV 16-bit PCM" style description for the per-file line. */
+static void describe_format(int format, char *buf, size_t len)
+{
+    SF_FORMAT_INFO maj = { .format = format & SF_FORMAT_TYPEMASK };
+    SF_FORMAT_INFO sub = { .format = format & SF_FORMAT_SUBMASK };
+    const char *mn = "?", *sn = "?";
+    if (sf_command(NULL, SFC_GET_FORMAT_INFO, &maj, sizeof maj) == 0 && maj.name)
+        mn = maj.name;
+    if (sf_command(NULL, SFC_GET_FORMAT_INFO, &sub, sizeof sub) == 0 && sub.name)
+        sn = sub.name;
+    char m[64];
+    snprintf(m, sizeof m, "%s", mn);
+    char *paren = strchr(m, ' ');  /* "WAV (Microsoft)" -> "WAV" */
+    if (paren)
+        *paren = '\0';
+    snprintf(buf, len, "%s %s", m, sn);
+}
+
+void app_sndfile_version(char *buf, size_t len)
+{
+    if (sf_command(NULL, SFC_GET_LIB_VERSION, buf, (int)len) <= 0)
+        snprintf(buf, len, "libsndfile");
+}
+
+/* ------------------------------------------------------------------ paths -- */
+
+/* Pointer to the last path component. */
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* Directory part of p ("." if none) into buf. */
+static void dir_name(const char *p, char *buf, size_t len)
+{
+    const char *s = strrchr(p, '/');
+    if (!s)
+        snprintf(buf, len, ".");
+    else if (s == p)
+        snprintf(buf, len, "/");
+    else
+        snprintf(buf, len, "%.*s", (int)(s - p), p);
+}
+
+/* Extension of the last component (without the dot), or "" if none. */
+static const char *ext_of(const char *p)
+{
+    const char *b = base_name(p);
+    const char *d = strrchr(b, '.');
+    return (d && d != b) ? d + 1 : "";
+}
+
+/* ------------------------------------------------------------- per file run -- */
+
+typedef struct {
+    /* configuration for the whole run */
+    const sw_model *model;   /* shared by every denoiser; owned by cmd_denoise */
+    float mix, limit_db;     /* engine parameters */
+    int quiet;               /* -q */
+    FILE *prog;              /* progress stream or NULL */
+    struct stat *in_st;      /* [n_in] stat of every input (0 ino if it could not be stat'ed) */
+    char **in_names;         /* [n_in] the input paths as given */
+    int n_in;
+} run_cfg;
+
+/* Per-file pipeline state; all buffers allocated in file_open_pipeline, freed in file_free. */
+typedef struct {
+    int channels;            /* file channels C */
+    int rate;                /* file rate */
+    int work_rate;           /* engine rate (== rate unless resampling) */
+    int n_dn;                /* number of denoisers: ceil(C/2) */
+    sw_denoiser **dn;        /* [n_dn]; denoiser k covers channels 2k..min(2k+1, C-1) */
+    float **plane;           /* [C][DN_BLOCK] planar work buffers */
+    float *ibuf;             /* [DN_BLOCK*C] interleaved denoiser output */
+    SRC_STATE *up, *down;    /* resamplers, NULL when work_rate == rate */
+    float *upbuf;            /* [RS_BLOCK*C] up-resampler output */
+    float *downbuf;          /* [RS_BLOCK*C] down-resampler output */
+    double ratio;            /* work_rate / rate */
+    long latency;            /* L in work-rate frames */
+    long to_trim;            /* work-rate frames still to drop from the denoiser output */
+    SNDFILE *out;            /* temp output file (writes into fd) */
+    int out_fd;
+    sf_count_t target;       /* frames to write = frames read so far (final once input ends) */
+    sf_count_t written;      /* frames written */
+    int failed;              /* a write or resampler error happened (message printed) */
+    const char *in_path, *tmp_path;
+} pipe_t;
+
+static volatile sig_atomic_t g_interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_interrupted = 1;
+}
+
+static void pipe_write(pipe_t *p, const float *x, long n)
+{
+    if (p->failed || n <= 0)
+        return;
+    sf_count_t room = p->target - p->written;
+    if (room <= 0)
+        return;
+    sf_count_t want = n < room ? n : room;
+    errno = 0;
+    sf_count_t got = sf_writef_float(p->out, x, want);
+    if (got != want) {
+        app_err(SUB, "'%s': write error on temp file '%s' after %lld frames: %s", p->in_path,
+                p->tmp_path, (long long)p->written, sf_strerror(p->out));
+        p->failed = 1;
+        return;
+    }
+    p->written += got;
+}
+
+/* Denoiser output (interleaved, work rate) after the latency trim -> back to file rate. */
+static void pipe_down(pipe_t *p, const float *x, long n)
+{
+    if (!p->down) {
+        pipe_write(p, x, n);
+        return;
+    }
+    while (!p->failed) {
+        SRC_DATA d = { .data_in = x, .input_frames = n, .data_out = p->downbuf,
+                       .output_frames = RS_BLOCK, .end_of_input = 0, .src_ratio = 1.0 / p->ratio };
+        int e = src_process(p->down, &d);
+        if (e) {
+            app_err(SUB, "'%s': resampler error: %s", p->in_path, src_strerror(e));
+            p->failed = 1;
+            return;
+        }
+        x += d.input_frames_used * p->channels;
+        n -= d.input_frames_used;
+        pipe_write(p, p->downbuf, d.output_frames_gen);
+        if (n <= 0 && d.output_frames_gen == 0)
+            break;
+        if (d.input_frames_used == 0 && d.output_frames_gen == 0)
+            break;
+    }
+}
+
+/* Interleaved work-rate audio -> denoisers -> trim -> pipe_down. */
+static void pipe_work(pipe_t *p, const float *x, long n)
+{
+    const int C = p->channels;
+    while (n > 0 && !p->failed) {
+        long m = n < DN_BLOCK ? n : DN_BLOCK;
+        for (long i = 0; i < m; i++)
+            for (int c = 0; c < C; c++)
+                p->plane[c][i] = x[i * C + c];
+        for (int k = 0; k < p->n_dn; k++) {
+            float *const *pl = p->plane + 2 * k;
+            sw_denoiser_process(p->dn[k], (const float *const *)pl, pl, (size_t)m);
+        }
+        long skip = p->to_trim < m ? p->to_trim : m;
+        p->to_trim -= skip;
+        long keep = m - skip;
+        for (long i = 0; i < keep; i++)
+            for (int c = 0; c < C; c++)
+                p->ibuf[i * C + c] = p->plane[c][skip + i];
+        pipe_down(p, p->ibuf, keep);
+        x += m * C;
+        n -= m;
+    }
+}
+
+/* Interleaved file-rate audio -> [up-resampler] -> pipe_work. */
+static void pipe_in(pipe_t *p, const float *x, long n)
+{
+    if (!p->up) {
+        pipe_work(p, x, n);
+        return;
+    }
+    while (!p->failed) {
+        SRC_DATA d = { .data_in = x, .input_frames = n, .data_out = p->upbuf,
+                       .output_frames = RS_BLOCK, .end_of_input = 0, .src_ratio = p->ratio };
+        int e = src_process(p->up, &d);
+        if (e) {
+            app_err(SUB, "'%s': resampler error: %s", p->in_path, src_strerror(e));
+            p->failed = 1;
+            return;
+        }
+        x += d.input_frames_used * p->channels;
+        n -= d.input_frames_used;
+        pipe_work(p, p->upbuf, d.output_frames_gen);
+        if (n <= 0 && d.output_frames_gen == 0)
+            break;
+        if (d.input_frames_used == 0 && d.output_frames_gen == 0)
+            break;
+    }
+}
+
+static void pipe_free(pipe_t *p)
+{
+    if (p->dn)
+        for (int k = 0; k < p->n_dn; k++)
+            sw_denoiser_destroy(p->dn[k]);
+    free(p->dn);
+    if (p->plane)
+        for (int c = 0; c < p->channels; c++)
+            free(p->plane[c]);
+    free(p->plane);
+    free(p->ibuf);
+    free(p->upbuf);
+    free(p->downbuf);
+    if (p->up)
+        src_delete(p->up);
+    if (p->down)
+        src_delete(p->down);
+}
+
+/* Everything except the files: denoisers, buffers, resamplers. 0 or -1 (message printed). */
+static int pipe_setup(pipe_t *p, const run_cfg *cfg)
+{
+    const int C = p->channels;
+    p->work_rate = p->rate;
+    if (p->rate < SW_DENOISE_MIN_RATE)
+        p->work_rate = (int)SW_DENOISE_MIN_RATE;
+    else if (p->rate > SW_DENOISE_MAX_RATE)
+        p->work_rate = (int)SW_DENOISE_MAX_RATE;
+    p->ratio = (double)p->work_rate / (double)p->rate;
+    if (p->work_rate != p->rate && !src_is_valid_ratio(p->ratio)) {
+        app_err(SUB, "'%s': sample rate %d Hz is too far outside %g..%g Hz to resample", p->in_path,
+                p->rate, SW_DENOISE_MIN_RATE, SW_DENOISE_MAX_RATE);
+        return -1;
+    }
+    p->n_dn = (C + 1) / 2;
+    p->dn = calloc((size_t)p->n_dn, sizeof *p->dn);
+    p->plane = calloc((size_t)C, sizeof *p->plane);
+    p->ibuf = malloc(sizeof(float) * DN_BLOCK * (size_t)C);
+    if (!p->dn || !p->plane || !p->ibuf)
+        goto nomem;
+    for (int c = 0; c < C; c++)
+        if (!(p->plane[c] = malloc(sizeof(float) * DN_BLOCK)))
+            goto nomem;
+    for (int k = 0; k < p->n_dn; k++) {
+        int ch = (C - 2 * k) >= 2 ? 2 : 1;
+        char err[256];
+        sw_status st = sw_denoiser_create(cfg->model, p->work_rate, ch, &p->dn[k], err, sizeof err);
+        if (st != SW_OK) {
+            app_err(SUB, "'%s': cannot create the denoiser (%d Hz, %d ch): %s: %s", p->in_path,
+                    p->work_rate, ch, sw_status_str(st), err);
+            return -1;
+        }
+        sw_denoiser_set_mix(p->dn[k], cfg->mix);
+        sw_denoiser_set_limit_db(p->dn[k], cfg->limit_db);
+        sw_denoiser_reset(p->dn[k]); /* parameters jump to their targets: no ramp at t=0 */
+    }
+    p->latency = sw_denoiser_latency(p->dn[0]);
+    p->to_trim = p->latency;
+    if (p->work_rate != p->rate) {
+        int e1 = 0, e2 = 0;
+        /* Below 8 kHz the whole band matters: best sinc (97% bandwidth). Above 192 kHz only
+         * content far above hearing is near the band edge: medium sinc is 3x faster. */
+        int type = p->rate < p->work_rate ? SRC_SINC_BEST_QUALITY : SRC_SINC_MEDIUM_QUALITY;
+        p->up = src_new(type, C, &e1);
+        p->down = src_new(type, C, &e2);
+        p->upbuf = malloc(sizeof(float) * RS_BLOCK * (size_t)C);
+        p->downbuf = malloc(sizeof(float) * RS_BLOCK * (size_t)C);
+        if (!p->up || !p->down) {
+            app_err(SUB, "'%s': cannot create resampler: %s", p->in_path, src_strerror(e1 ? e1 : e2));
+            return -1;
+        }
+        if (!p->upbuf || !p->downbuf)
+            goto nomem;
+    }
+    return 0;
+nomem:
+    app_err(SUB, "'%s': out of memory", p->in_path);
+    return -1;
+}
+
+static void progress(const run_cfg *cfg, const char *name, sf_count_t done, sf_count_t total,
+                     int rate, double t0)
+{
+    if (!cfg->prog)
+        return;
+    double frac = total > 0 ? (double)done / (double)total : 1.0;
+    if (frac > 1.0)
+        frac = 1.0;
+    double el = app_now() - t0;
+    double audio = (double)done / rate;
+    double speed = el > 1e-6 ? audio / el : 0.0;
+    double eta = (speed > 0.0) ? ((double)(total - done) / rate) / speed : -1.0;
+    char etas[32];
+    app_fmt_duration(eta, etas, sizeof etas);
+    char bar[21];
+    int fill = (int)(frac * 20.0);
+    for (int i = 0; i < 20; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[20] = '\0';
+    fprintf(cfg->prog, "\r\033[K%3d%% [%s] %6.1fx real time  ETA %s  %s", (int)(frac * 100.0), bar,
+            speed, etas, name);
+    fflush(cfg->prog);
+}
+
+static void progress_clear(const run_cfg *cfg)
+{
+    if (!cfg->prog)
+        return;
+    fputs("\r\033[K", cfg->prog);
+    fflush(cfg->prog);
+}
+
+/* Denoise one file into out_path. 0 ok, -1 failed (message printed, nothing left behind). */
+static int denoise_file(const run_cfg *cfg, const char *in_path, const char *out_path,
+                        const fmt_alias *force_fmt)
+{
+    SF_INFO ii;
+    memset(&ii, 0, sizeof ii);
+    SNDFILE *in = sf_open(in_path, SFM_READ, &ii);
+    if (!in) {
+        app_err(SUB, "cannot read '%s': %s", in_path, sf_strerror(NULL));
+        return -1;
+    }
+    int rc = -1;
+    pipe_t p;
+    memset(&p, 0, sizeof p);
+    p.out_fd = -1;
+    char tmp[PATH_MAX + 32] = "";
+    int have_tmp = 0;
+    float *rbuf = NULL;
+
+    if (ii.frames <= 0) {
+        app_err(SUB, "'%s': empty file (no audio frames)", in_path);
+        goto done;
+    }
+    if (ii.channels < 1 || ii.samplerate < 1) {
+        app_err(SUB, "'%s': unsupported layout (%d channels, %d Hz)", in_path, ii.channels,
+                ii.samplerate);
+        goto done;
+    }
+
+    /* Output format. */
+    int out_format;
+    if (force_fmt) {
+        out_format = choose_output_format(force_fmt->major, force_fmt->subtype, ii.format,
+                                          ii.channels, ii.samplerate);
+        if (!out_format) {
+            app_err(SUB, "'%s': format '%s' cannot store %d channels at %d Hz", in_path,
+                    force_fmt->name, ii.channels, ii.samplerate);
+            goto done;
+        }
+    } else {
+        out_format = ii.format;
+        if (!format_ok(out_format, ii.channels, ii.samplerate)) {
+            /* Read-only codecs (some ADPCM/containers libsndfile cannot write): closest fit. */
+            out_format = choose_output_format(ii.format & SF_FORMAT_TYPEMASK, 0, ii.format,
+                                              ii.channels, ii.samplerate);
+            if (!out_format) {
+                app_err(SUB, "'%s': libsndfile cannot write this format; use --format", in_path);
+                goto done;
+            }
+        }
+    }
+
+    /* Never overwrite an input: the output must not be (a link to) any input file. */
+    struct stat ost;
+    if (stat(out_path, &ost) == 0) {
+        if (S_ISDIR(ost.st_mode)) {
+            app_err(SUB, "'%s': output '%s' is a directory", in_path, out_path);
+            goto done;
+        }
+        /* The temp file is renamed over the output: never replace a device, FIFO or socket. */
+        if (!S_ISREG(ost.st_mode)) {
+            app_err(SUB, "'%s': output '%s' exists and is not a regular file; refusing to replace it",
+                    in_path, out_path);
+            goto done;
+        }
+        for (int i = 0; i < cfg->n_in; i++)
+            if (cfg->in_st[i].st_ino && cfg->in_st[i].st_dev == ost.st_dev &&
+                cfg->in_st[i].st_ino == ost.st_ino) {
+                app_err(SUB, "'%s': refusing to write '%s': it is the input file '%s' (inputs are "
+                        "never overwritten)", in_path, out_path, cfg->in_names[i]);
+                goto done;
+            }
+    }
+
+    p.channels = ii.channels;
+    p.rate = ii.samplerate;
+    p.in_path = in_path;
+    if (pipe_setup(&p, cfg) != 0)
+        goto done;
+
+    /* Temp file in the output's folder, so the final rename is atomic. */
+    char odir[PATH_MAX];
+    dir_name(out_path, odir, sizeof odir);
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", odir, base_name(out_path));
+    p.out_fd = mkstemp(tmp);
+    if (p.out_fd < 0) {
+        app_err(SUB, "'%s': cannot create output in '%s': %s", in_path, odir, strerror(errno));
+        goto done;
+    }
+    have_tmp = 1;
+    p.tmp_path = tmp;
+    {
+        mode_t um = umask(0);
+        umask(um);
+        if (fchmod(p.out_fd, 0666 & ~um) != 0) { /* mkstemp makes 0600; outputs are normal files */
+            app_err(SUB, "'%s': chmod '%s': %s", in_path, tmp, strerror(errno));
+            goto done;
+        }
+    }
+    SF_INFO oi;
+    memset(&oi, 0, sizeof oi);
+    oi.samplerate = ii.samplerate;
+    oi.channels = ii.channels;
+    oi.format = out_format;
+    p.out = sf_open_fd(p.out_fd, SFM_WRITE, &oi, SF_FALSE);
+    if (!p.out) {
+        app_err(SUB, "'%s': cannot write '%s': %s", in_path, out_path, sf_strerror(NULL));
+        goto done;
+    }
+    /* Integer outputs clip instead of wrapping around if denoised peaks exceed full scale. */
+    sf_command(p.out, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    /* Carry text metadata (title, artist, ...) over; best effort. */
+    for (int s = SF_STR_FIRST; s <= SF_STR_LAST; s++) {
+        const char *v = sf_get_string(in, s);
+        if (v && *v)
+            sf_set_string(p.out, s, v);
+    }
+
+    rbuf = malloc(sizeof(float) * READ_BLOCK * (size_t)ii.channels);
+    if (!rbuf) {
+        app_err(SUB, "'%s': out of memory", in_path);
+        goto done;
+    }
+
+    double t0 = app_now(), tlast = -1.0;
+    const char *shown = base_name(in_path);
+    sf_count_t nread = 0;
+    progress(cfg, shown, 0, ii.frames, ii.samplerate, t0);
+    while (!p.failed && !g_interrupted) {
+        sf_count_t got = sf_readf_float(in, rbuf, READ_BLOCK);
+        if (got <= 0)
+            break;
+        nread += got;
+        p.target = nread;
+        pipe_in(&p, rbuf, (long)got);
+        double now = app_now();
+        if (now - tlast >= 0.1) {
+            progress(cfg, shown, nread, ii.frames, ii.samplerate, t0);
+            tlast = now;
+        }
+    }
+    if (g_interrupted) {
+        progress_clear(cfg);
+        app_err(SUB, "'%s': interrupted; '%s' not written", in_path, out_path);
+        goto done;
+    }
+    if (p.failed)
+        goto done;
+    if (sf_error(in) != SF_ERR_NO_ERROR) {
+        progress_clear(cfg);
+        app_err(SUB, "'%s': read error after %lld frames: %s", in_path, (long long)nread,
+                sf_strerror(in));
+        goto done;
+    }
+    if (nread == 0) {
+        progress_clear(cfg);
+        app_err(SUB, "'%s': no audio frames could be read", in_path);
+        goto done;
+    }
+    if (nread != ii.frames) {
+        progress_clear(cfg);
+        app_warn(SUB, "'%s': header says %lld frames but %lld could be read; output has %lld",
+                 in_path, (long long)ii.frames, (long long)nread, (long long)nread);
+    }
+
+    /* Flush: zeros through the whole chain until the output is as long as the input.
+     * Without resampling this is exactly L frames; with it, also the resamplers' delay.
+     * The bound only guards against a broken stage looping forever. */
+    memset(rbuf, 0, sizeof(float) * READ_BLOCK * (size_t)ii.channels);
+    long fed = 0;
+    long bound = (long)((p.latency + 4 * RS_BLOCK) / p.ratio) + 4 * READ_BLOCK;
+    while (p.written < p.target && !p.failed) {
+        if (fed > bound) {
+            app_err(SUB, "'%s': internal error: pipeline did not drain", in_path);
+            goto done;
+        }
+        long need = (long)(p.target - p.written);
+        long m = p.up ? READ_BLOCK : (need < READ_BLOCK ? need : READ_BLOCK);
+        if (!p.up && p.to_trim > 0) /* exactly L zeros when there is no resampler */
+            m = (long)((p.to_trim + need) < READ_BLOCK ? (p.to_trim + need) : READ_BLOCK);
+        pipe_in(&p, rbuf, m);
+        fed += m;
+    }
+    if (p.failed)
+        goto done;
+    progress_clear(cfg);
+
+    /* Close, sync, rename: each step checked, since a full disk may only show here. */
+    int e = sf_close(p.out);
+    p.out = NULL;
+    if (e != 0) {
+        app_err(SUB, "'%s': error finishing '%s': %s", in_path, tmp, sf_error_number(e));
+        goto done;
+    }
+    if (fsync(p.out_fd) != 0) {
+        app_err(SUB, "'%s': cannot sync '%s': %s", in_path, tmp, strerror(errno));
+        goto done;
+    }
+    int fd = p.out_fd;
+    p.out_fd = -1;
+    if (close(fd) != 0) {
+        app_err(SUB, "'%s': cannot close '%s': %s", in_path, tmp, strerror(errno));
+        goto done;
+    }
+    if (rename(tmp, out_path) != 0) {
+        app_err(SUB, "'%s': cannot rename '%s' to '%s': %s", in_path, tmp, out_path, strerror(errno));
+        goto done;
+    }
+    have_tmp = 0;
+    {   /* The rename itself is durable once the folder is synced; failure here is harmless. */
+        int dfd = open(odir, O_RDONLY | O_DIRECTORY);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    if (!cfg->quiet) {
+        double el = app_now() - t0;
+        double dur = (double)nread / ii.samplerate;
+        char fin[96], fout[96];
+        describe_format(ii.format, fin, sizeof fin);
+        describe_format(out_format, fout, sizeof fout);
+        fprintf(stderr, "%s -> %s  [%.2f s, %d Hz, %d ch, %s%s%s%s] %.2f s, %.1fx real time\n",
+                in_path, out_path, dur, ii.samplerate, ii.channels, fin,
+                strcmp(fin, fout) ? " -> " : "", strcmp(fin, fout) ? fout : "",
+                p.work_rate != ii.samplerate ? ", resampled" : "", el, el > 0 ? dur / el : 0.0);
+    }
+    rc = 0;
+
+done:
+    if (rc != 0)
+        progress_clear(cfg);
+    if (p.out)
+        sf_close(p.out);
+    if (p.out_fd >= 0)
+        close(p.out_fd);
+    if (have_tmp)
+        unlink(tmp);
+    pipe_free(&p);
+    free(rbuf);
+    sf_close(in);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ command -- */
+
+int cmd_denoise(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "output", required_argument, NULL, 'o' },  { "suffix", required_argument, NULL, 's' },
+        { "model", required_argument, NULL, 'm' },   { "mix", required_argument, NULL, 'x' },
+        { "limit-db", required_argument, NULL, 'l' }, { "format", required_argument, NULL, 'f' },
+        { "quiet", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *out_opt = NULL, *suffix = "_clean", *model_path = NULL, *fmt_name = NULL;
+    double mix = 1.0, limit = 100.0;
+    int quiet = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:s:m:f:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out_opt = optarg; break;
+        case 's': suffix = optarg; break;
+        case 'm': model_path = optarg; break;
+        case 'f': fmt_name = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'x':
+            if (app_parse_double(optarg, 0.0, 1.0, &mix)) {
+                app_err(SUB, "--mix wants a number in [0,1], got '%s'", optarg);
+                return SW_EXIT_USAGE;
+            }
+            break;
+        case 'l':
+            if (app_parse_double(optarg, 0.0, 100.0, &limit)) {
+                app_err(SUB, "--limit-db wants a number in [0,100], got '%s'", optarg);
+                return SW_EXIT_USAGE;
+            }
+            break;
+        case 'h': fputs(help, stdout); return SW_EXIT_OK;
+        default:
+            fprintf(stderr, "Try 'statewave denoise --help'.\n");
+            return SW_EXIT_USAGE;
+        }
+    }
+    int n_in = argc - optind;
+    char **inputs = argv + optind;
+    if (n_in < 1) {
+        app_err(SUB, "no input files (try 'statewave denoise --help')");
+        return SW_EXIT_USAGE;
+    }
+    fmt_alias force, *force_fmt = NULL;
+    if (fmt_name) {
+        if (lookup_format(fmt_name, &force)) {
+            app_err(SUB, "unknown --format '%s' (try wav, flac, ogg, opus, aiff, caf, mp3, ...)", fmt_name);
+            return SW_EXIT_USAGE;
+        }
+        force_fmt = &force;
+    }
+    int out_is_dir = 0;
+    if (out_opt) {
+        struct stat st;
+        size_t ol = strlen(out_opt);
+        if (ol == 0) {
+            app_err(SUB, "empty --output");
+            return SW_EXIT_USAGE;
+        }
+        if (stat(out_opt, &st) == 0 && S_ISDIR(st.st_mode))
+            out_is_dir = 1;
+        else if (out_opt[ol - 1] == '/') {
+            app_err(SUB, "output folder '%s' does not exist", out_opt);
+            return SW_EXIT_FAIL;
+        }
+        if (!out_is_dir && n_in > 1) {
+            app_err(SUB, "-o FILE takes a single input (got %d); use -o DIR/ or --suffix", n_in);
+            return SW_EXIT_USAGE;
+        }
+    }
+    if (strchr(suffix, '/')) {
+        app_err(SUB, "--suffix must not contain '/'");
+        return SW_EXIT_USAGE;
+    }
+
+    /* The model is loaded once for the whole run. */
+    sw_model *model = NULL;
+    char used[PATH_MAX + 64];
+    if (app_load_model(SUB, model_path, &model, used, sizeof used) != 0)
+        return SW_EXIT_FAIL;
+    if (!quiet)
+        fprintf(stderr, "model: %s\n", used);
+
+    struct stat *in_st = calloc((size_t)n_in, sizeof *in_st);
+    if (!in_st) {
+        sw_model_free(model);
+        app_err(SUB, "out of memory");
+        return SW_EXIT_FAIL;
+    }
+    for (int i = 0; i < n_in; i++)
+        if (stat(inputs[i], &in_st[i]) != 0)
+            memset(&in_st[i], 0, sizeof in_st[i]);
+
+    run_cfg cfg = { .model = model, .mix = (float)mix, .limit_db = (float)limit, .quiet = quiet,
+                    .prog = quiet ? NULL : app_progress_stream(), .in_st = in_st, .in_names = inputs,
+                    .n_in = n_in };
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+
+    int failures = 0;
+    for (int i = 0; i < n_in && !g_interrupted; i++) {
+        const char *in = inputs[i];
+        char out_path[PATH_MAX + 64];
+        if (out_opt && !out_is_dir) {
+            snprintf(out_path, sizeof out_path, "%s", out_opt);
+            /* -o FILE with a known extension picks the format unless --format did. */
+            fmt_alias ext_fmt;
+            if (!force_fmt && lookup_format(ext_of(out_opt), &ext_fmt) == 0) {
+                SF_INFO probe;
+                memset(&probe, 0, sizeof probe);
+                SNDFILE *s = sf_open(in, SFM_READ, &probe);
+                int same = s && (probe.format & SF_FORMAT_TYPEMASK) == ext_fmt.major &&
+                           (!ext_fmt.subtype || (probe.format & SF_FORMAT_SUBMASK) == ext_fmt.subtype);
+                if (s)
+                    sf_close(s);
+                if (denoise_file(&cfg, in, out_path, same ? NULL : &ext_fmt) != 0)
+                    failures++;
+                continue;
+            }
+        } else {
+            const char *b = base_name(in);
+            const char *e = ext_of(in);
+            size_t stem = strlen(b) - (*e ? strlen(e) + 1 : 0);
+            char dir[PATH_MAX];
+            if (out_is_dir)
+                snprintf(dir, sizeof dir, "%s", out_opt);
+            else if (strchr(in, '/'))
+                dir_name(in, dir, sizeof dir);
+            else
+                dir[0] = '\0'; /* plain name in the current folder: keep it plain */
+            size_t dl = strlen(dir);
+            const char *sep = (!dl || dir[dl - 1] == '/') ? "" : "/";
+            const char *oe = force_fmt ? force_fmt->ext : e;
+            int n = snprintf(out_path, sizeof out_path, "%s%s%.*s%s%s%s", dir, sep, (int)stem, b,
+                             suffix, *oe ? "." : "", oe);
+            if (n < 0 || (size_t)n >= sizeof out_path) {
+                app_err(SUB, "'%s': output path too long", in);
+                failures++;
+                continue;
+            }
+        }
+        if (denoise_file(&cfg, in, out_path, force_fmt) != 0)
+            failures++;
+    }
+    int interrupted = g_interrupted;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    free(in_st);
+    sw_model_free(model);
+    if (interrupted)
+        return SW_EXIT_FAIL;
+    if (failures) {
+        if (n_in > 1)
+            app_err(SUB, "%d of %d files failed", failures, n_in);
+        return SW_EXIT_FAIL;
+    }
+    return SW_EXIT_OK;
+}

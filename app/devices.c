@@ -1,0 +1,158 @@
+/* devices.c — `statewave devices` and the PortAudio helpers of pa_util.h. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "common.h"
+#include "pa_util.h"
+
+#define SUB "devices"
+
+static const char help[] =
+    "Usage: statewave devices [-h]\n"
+    "\n"
+    "List the audio devices PortAudio sees: index (for live --input/--output), host API,\n"
+    "input and output channel counts, default sample rate and name. 'in'/'out' in the\n"
+    "default column marks the host API's default input/output device; '*' marks\n"
+    "PortAudio's overall defaults (what 'statewave live' uses without --host-api).\n"
+    "The JACK host API appears only while a JACK server is running.\n"
+    "Set STATEWAVE_DEBUG=1 to see the host APIs' own probe messages.\n";
+
+const char *app_portaudio_version(void)
+{
+    const PaVersionInfo *v = Pa_GetVersionInfo();
+    return v && v->versionText ? v->versionText : "PortAudio";
+}
+
+int app_pa_init(const char *sub)
+{
+    int saved = -1;
+    fflush(stderr);
+    if (!getenv("STATEWAVE_DEBUG")) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) {
+            saved = dup(STDERR_FILENO);
+            dup2(devnull, STDERR_FILENO);
+            close(devnull);
+        }
+    }
+    PaError e = Pa_Initialize();
+    if (saved >= 0) {
+        fflush(stderr);
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+    }
+    if (e != paNoError) {
+        app_err(sub, "cannot initialise PortAudio: %s", Pa_GetErrorText(e));
+        return -1;
+    }
+    return 0;
+}
+
+PaHostApiIndex app_pa_find_host_api(const char *sub, const char *name)
+{
+    PaHostApiIndex n = Pa_GetHostApiCount();
+    for (PaHostApiIndex i = 0; i < n; i++) {
+        const PaHostApiInfo *h = Pa_GetHostApiInfo(i);
+        if (h && h->name && strcasestr(h->name, name))
+            return i;
+    }
+    char list[512] = "";
+    size_t l = 0;
+    for (PaHostApiIndex i = 0; i < n && l < sizeof list; i++) {
+        const PaHostApiInfo *h = Pa_GetHostApiInfo(i);
+        l += (size_t)snprintf(list + l, sizeof list - l, "%s'%s'", i ? ", " : "", h ? h->name : "?");
+    }
+    app_err(sub, "no PortAudio host API matches '%s' (available: %s)%s", name, n ? list : "none",
+            strcasestr("JACK", name) ? "; is a JACK server running?" : "");
+    return -1;
+}
+
+PaDeviceIndex app_pa_find_device(const char *sub, const char *spec, PaHostApiIndex api,
+                                 int min_in, int min_out)
+{
+    PaDeviceIndex n = Pa_GetDeviceCount();
+    const char *what = min_in ? "input" : "output";
+    char *end;
+    long idx = strtol(spec, &end, 10);
+    if (*spec && !*end) {
+        if (idx < 0 || idx >= n) {
+            app_err(sub, "no device #%ld (see 'statewave devices')", idx);
+            return -1;
+        }
+        const PaDeviceInfo *d = Pa_GetDeviceInfo((PaDeviceIndex)idx);
+        if (api >= 0 && d->hostApi != api) {
+            app_err(sub, "device #%ld '%s' is not on host API '%s'", idx, d->name,
+                    Pa_GetHostApiInfo(api)->name);
+            return -1;
+        }
+        if (d->maxInputChannels < min_in || d->maxOutputChannels < min_out) {
+            app_err(sub, "device #%ld '%s' has %d in / %d out channels; need %d %s", idx, d->name,
+                    d->maxInputChannels, d->maxOutputChannels, min_in ? min_in : min_out, what);
+            return -1;
+        }
+        return (PaDeviceIndex)idx;
+    }
+    for (PaDeviceIndex i = 0; i < n; i++) {
+        const PaDeviceInfo *d = Pa_GetDeviceInfo(i);
+        if (!d || (api >= 0 && d->hostApi != api))
+            continue;
+        if (d->maxInputChannels < min_in || d->maxOutputChannels < min_out)
+            continue;
+        if (d->name && strcasestr(d->name, spec))
+            return i;
+    }
+    app_err(sub, "no %s device matching '%s' with enough channels (see 'statewave devices')", what, spec);
+    return -1;
+}
+
+int cmd_devices(int argc, char **argv)
+{
+    static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(help, stdout);
+            return SW_EXIT_OK;
+        }
+        fprintf(stderr, "Try 'statewave devices --help'.\n");
+        return SW_EXIT_USAGE;
+    }
+    if (optind < argc) {
+        app_err(SUB, "unexpected argument '%s'", argv[optind]);
+        return SW_EXIT_USAGE;
+    }
+    if (app_pa_init(SUB) != 0)
+        return SW_EXIT_FAIL;
+    PaDeviceIndex n = Pa_GetDeviceCount();
+    if (n < 0) {
+        app_err(SUB, "cannot list devices: %s", Pa_GetErrorText(n));
+        Pa_Terminate();
+        return SW_EXIT_FAIL;
+    }
+    PaDeviceIndex gin = Pa_GetDefaultInputDevice(), gout = Pa_GetDefaultOutputDevice();
+    printf("%3s  %-26s %3s %4s %7s  %-9s %s\n", "#", "host API", "in", "out", "rate", "default", "name");
+    for (PaDeviceIndex i = 0; i < n; i++) {
+        const PaDeviceInfo *d = Pa_GetDeviceInfo(i);
+        const PaHostApiInfo *h = Pa_GetHostApiInfo(d->hostApi);
+        char def[16] = "";
+        int hin = h && h->defaultInputDevice == i, hout = h && h->defaultOutputDevice == i;
+        snprintf(def, sizeof def, "%s%s%s%s", hin ? "in" : "", hin && hout ? "," : "",
+                 hout ? "out" : "", (i == gin || i == gout) ? "*" : "");
+        printf("%3d  %-26s %3d %4d %7.0f  %-9s %s\n", i, h ? h->name : "?", d->maxInputChannels,
+               d->maxOutputChannels, d->defaultSampleRate, def[0] ? def : "-", d->name);
+    }
+    if (n == 0)
+        printf("(no devices)\n");
+    printf("default input: %s, default output: %s\n",
+           gin >= 0 ? Pa_GetDeviceInfo(gin)->name : "none",
+           gout >= 0 ? Pa_GetDeviceInfo(gout)->name : "none");
+    Pa_Terminate();
+    return SW_EXIT_OK;
+}

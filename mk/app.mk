@@ -1,0 +1,65 @@
+# mk/app.mk — the `statewave` command (app/), its tests (tests/app/), `make demo`, install-app.
+# Included by the top Makefile; uses its CC, CPPFLAGS, CFLAGS_ALL, LIB, LDLIBS_ALL, BUILD, PREFIX.
+
+APP_SRC  := $(wildcard app/*.c)
+APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
+APP_HDR  := $(wildcard app/*.h)
+APP_BIN  := $(BUILD)/statewave
+APP_DATADIR := $(PREFIX)/share/statewave
+APP_MODEL := presets/denoise.safetensors
+
+# Test helpers (tests/app/*.c): a libsndfile inspector/metric tool and the real-time
+# allocation test, which links the live callback itself (app/live_rt.c).
+APP_TEST_BINS := $(BUILD)/tests/app/sfcheck $(BUILD)/tests/app/rt_alloc_test
+
+ALL_TARGETS  += $(APP_BIN) $(APP_TEST_BINS)
+TEST_SCRIPTS += tests/app/run_tests.sh
+BENCH_CMDS   +=
+
+# The data dir is compiled in (model fallback); a stamp file rebuilds common.o when PREFIX changes.
+$(BUILD)/app/datadir.stamp: FORCE_APP_DATADIR
+	@mkdir -p $(dir $@)
+	@echo '$(APP_DATADIR)' | cmp -s - $@ || echo '$(APP_DATADIR)' > $@
+.PHONY: FORCE_APP_DATADIR
+
+$(BUILD)/app/%.o: app/%.c $(APP_HDR) dsp/statewave.h $(BUILD)/app/datadir.stamp
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Iapp -DSW_DATADIR='"$(APP_DATADIR)"' $(CFLAGS_ALL) -c $< -o $@
+
+$(APP_BIN): $(APP_OBJ) $(LIB)
+	$(CC) $(CFLAGS_ALL) $(APP_OBJ) -o $@ $(LIB) $(LDLIBS_ALL)
+
+$(BUILD)/tests/app/sfcheck: tests/app/sfcheck.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $< -o $@ $(LDLIBS_ALL)
+
+# Links app/live_rt.o, never the whole app: the test *is* the callback plus its interposer.
+$(BUILD)/tests/app/rt_alloc_test: tests/app/rt_alloc_test.c $(BUILD)/app/live_rt.o $(LIB) app/live_rt.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Iapp $(CFLAGS_ALL) $< $(BUILD)/app/live_rt.o -o $@ $(LIB) $(LDLIBS_ALL)
+
+# make demo: denoise the shipped noisy example with the shipped model.
+DEMO_IN  := presets/demo/noisy_example.flac
+DEMO_OUT := out/demo/noisy_example_clean.flac
+demo: deps all
+	@mkdir -p $(dir $(DEMO_OUT))
+	@echo "demo: denoising $(DEMO_IN)"
+	@t0=$$(date +%s.%N); \
+	$(APP_BIN) denoise -o $(DEMO_OUT) $(DEMO_IN) || exit 1; \
+	t1=$$(date +%s.%N); \
+	echo "demo: input  $(DEMO_IN) (sources and licences: presets/demo/LICENSE.md)"; \
+	echo "demo: result $(DEMO_OUT)"; \
+	awk -v a=$$t0 -v b=$$t1 'BEGIN { printf "demo: took %.2f s (whole command, model load included)\n", b - a }'
+
+.PHONY: install-app uninstall-app
+install-app: $(APP_BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(APP_DATADIR)
+	install -m 755 $(APP_BIN) $(DESTDIR)$(PREFIX)/bin/statewave
+	install -m 644 $(APP_MODEL) $(DESTDIR)$(APP_DATADIR)/denoise.safetensors
+
+uninstall-app:
+	rm -f $(DESTDIR)$(PREFIX)/bin/statewave $(DESTDIR)$(APP_DATADIR)/denoise.safetensors
+	-rmdir $(DESTDIR)$(APP_DATADIR) 2>/dev/null
+
+install: install-app
+uninstall: uninstall-app
