@@ -27,6 +27,8 @@ LIMIT_POOL = (2, 64)
 LIMIT_DEPTH = 8
 LIMIT_LAYERS = 256
 LIMIT_WEIGHTS = 64 * 1024 * 1024
+LIMIT_VOCAB = 65536        # embedding rows: not in FORMAT.md, the C core's bound (dsp/core.h)
+LIMIT_EPS = (1e-30, 1.0)   # norm eps range the C core accepts
 TASKS = ("denoise", "generate", "synth", "test")
 
 # Layers that carry tensors and therefore need a unique "name".
@@ -111,7 +113,9 @@ def expected_tensors(lay):
 
 
 def _normalize_layers(layers, d, depth, ctx, path):
-    """Validate a layer list arriving at width d; return (normalized list, outgoing width)."""
+    """Validate a layer list arriving at width d; return (normalized list, outgoing width).
+
+    depth = number of enclosing residual/pool layers (0 for the top-level list), at most 8."""
     if not isinstance(layers, list) or not layers:
         raise ConfigError("%s: 'layers' must be a non-empty list" % path)
     if depth > LIMIT_DEPTH:
@@ -150,8 +154,9 @@ def _normalize_layers(layers, d, depth, ctx, path):
             n["kind"] = _choice(lay, "kind", where, ("rms", "layer"))
             n["d"] = _width(lay, "d", where, d)
             eps = lay.get("eps", 1e-5)
-            if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not (0 < eps < 1) or not math.isfinite(eps):
-                raise ConfigError("%s: 'eps' must be a number in (0, 1), got %r" % (where, eps))
+            if (isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps)
+                    or not LIMIT_EPS[0] <= eps <= LIMIT_EPS[1]):
+                raise ConfigError("%s: 'eps' must be a number in [%g, %g], got %r" % ((where,) + LIMIT_EPS + (eps,)))
             n["eps"] = float(eps)
         elif t == "act":
             n["fn"] = _choice(lay, "fn", where, ("gelu", "silu", "tanh", "sigmoid", "relu"))
@@ -164,7 +169,7 @@ def _normalize_layers(layers, d, depth, ctx, path):
         elif t == "embedding":
             if d != 1:
                 raise ConfigError("%s: embedding needs an incoming width of 1, got %d" % (where, d))
-            n["n"] = _int(lay, "n", where, 1, 1 << 24)
+            n["n"] = _int(lay, "n", where, 1, LIMIT_VOCAB)
             n["d"] = _int(lay, "d", where, 1, LIMIT_WIDTH)
             d = n["d"]
         elif t == "residual":
@@ -232,7 +237,7 @@ def normalize_config(config):
         raise ConfigError("config: task_params must be a JSON object")
     out["task_params"] = copy.deepcopy(tp)
     ctx = {"count": 0, "names": set(), "weights": 0}
-    out["layers"], d = _normalize_layers(config["layers"], out["d_input"], 1, ctx, "layers")
+    out["layers"], d = _normalize_layers(config["layers"], out["d_input"], 0, ctx, "layers")
     if d != out["d_output"]:
         raise ConfigError("config: the layers end at width %d but d_output is %d" % (d, out["d_output"]))
     if ctx["weights"] > LIMIT_WEIGHTS:
