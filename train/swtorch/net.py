@@ -137,7 +137,7 @@ def _normalize_layers(layers, d, depth, ctx, path):
                                   % (where, t, name))
             if name in ctx["names"]:
                 raise ConfigError("%s: layer name %r is used twice" % (where, name))
-            if hasattr(Net, name) or hasattr(nn.Module, name) or name in ("config", "seq"):
+            if hasattr(Net, name) or hasattr(nn.Module(), name) or name in ("config", "seq", "extra_tensors"):
                 raise ConfigError("%s: layer name %r clashes with a Net attribute; pick another" % (where, name))
             ctx["names"].add(name)
             n["name"] = name
