@@ -200,11 +200,14 @@ static sw_status load_tensors(sw_model *m, const cJSON *root, const unsigned cha
                               char *err, size_t errlen)
 {
     sw_status st;
-    int n = 0;
+    int n = 0, n_meta = 0;
     size_t name_bytes = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, root) {
-        if (strcmp(e->string, "__metadata__") == 0) continue;
+        if (strcmp(e->string, "__metadata__") == 0) {
+            if (++n_meta > 1) return FAIL(SW_ERR_FORMAT, "header has \"__metadata__\" twice");
+            continue;
+        }
         n++;
         name_bytes += strlen(e->string) + 1;
     }

@@ -20,6 +20,24 @@ static const struct { const char *name; sw_layer_type type; } layer_types[] = {
     {"s4d", SW_L_S4D}, {"lru", SW_L_LRU}, {"s5", SW_L_S5}, {"mamba", SW_L_MAMBA},
 };
 
+/* The input width a layer's config declares (the key it is built from), so that a width
+ * mismatch is reported as such before the builder complains about tensor shapes.
+ * 0 if the key is missing or not a number (the builder then reports that). */
+static int declared_d_in(sw_layer_type type, const cJSON *cfg, int width)
+{
+    const char *key;
+    switch (type) {
+    case SW_L_LINEAR:
+    case SW_L_GLU: key = "d_in"; break;
+    case SW_L_EMBEDDING: return 1;
+    case SW_L_RESIDUAL: return width;
+    default: key = "d"; break;
+    }
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 1.0 && v->valuedouble <= SW_MAX_WIDTH)) return 0;
+    return (int)v->valuedouble;
+}
+
 /* Builds one layer of type l->type from its config object; sets l->d_in / l->d_out. */
 static sw_status build_layer(sw_layer *l, const cJSON *cfg, int width, int depth, sw_build *b)
 {
@@ -144,6 +162,12 @@ sw_status build_stack(sw_stack *s, const cJSON *arr, int d_in, int depth, sw_bui
             snprintf(where + strlen(where), sizeof where - strlen(where), " (%s)", layer_types[k].name);
         if (++b->n_layers > SW_MAX_LAYERS) {
             st = sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: more than %d layers in all", where, SW_MAX_LAYERS);
+            break;
+        }
+        int declared = declared_d_in(l->type, cfg, width);
+        if (declared && declared != width) {
+            st = sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: input width %d does not match the incoming width %d",
+                         where, declared, width);
             break;
         }
         b->where = where;
