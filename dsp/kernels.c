@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(SW_NO_CLONES)
+/* GCC only: clang 14 names its clones differently, so callers in other files would not
+ * link; clang builds (the fuzzer) get the baseline version. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(SW_NO_CLONES)
 #define SW_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define SW_CLONES

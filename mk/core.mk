@@ -1,3 +1,34 @@
 # mk/core.mk — the core of libstatewave (dsp/ model loader, net, layers): extra rules.
 # The hot kernels are compiled at -O3 with FMA contraction (see dsp/kernels.c).
 $(BUILD)/dsp/kernels.o: CFLAGS_ALL += -O3 -ffp-contract=fast
+
+# ---------------------------------------------------------------- fuzzing --
+# `make fuzz` builds build-fuzz/fuzz_loader (libFuzzer + ASan + UBSan, clang; the core
+# sources are compiled straight in) and runs it for FUZZ_TIME seconds on a seed corpus of
+# valid small models written by build-fuzz/fuzz_seeds. Crashes land in build-fuzz/.
+FUZZ_DIR  := build-fuzz
+FUZZ_TIME ?= 60
+FUZZ_CC   ?= clang
+CORE_SRC  := dsp/util.c dsp/kernels.c dsp/model.c dsp/net.c dsp/pool.c dsp/linear.c dsp/conv1d.c \
+             dsp/norm.c dsp/activation.c dsp/embedding.c dsp/s4d.c dsp/lru.c dsp/s5.c dsp/mamba.c
+CORE_HDR  := $(wildcard dsp/*.h) tests/core_util.h
+FUZZ_CFLAGS = -std=c11 -g -O1 -D_GNU_SOURCE -Idsp -Itests $(shell pkg-config --cflags libcjson)
+FUZZ_LIBS   = $(shell pkg-config --libs libcjson) -lm
+
+$(FUZZ_DIR)/fuzz_loader: tests/fuzz_loader.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  $(CORE_SRC) tests/fuzz_loader.c -o $@ $(FUZZ_LIBS)
+
+$(FUZZ_DIR)/fuzz_seeds: tests/fuzz_loader.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DSW_FUZZ_SEEDS_MAIN $(CORE_SRC) tests/fuzz_loader.c -o $@ $(FUZZ_LIBS)
+
+fuzz: $(FUZZ_DIR)/fuzz_loader $(FUZZ_DIR)/fuzz_seeds
+	@mkdir -p $(FUZZ_DIR)/seeds $(FUZZ_DIR)/corpus
+	$(FUZZ_DIR)/fuzz_seeds $(FUZZ_DIR)/seeds
+	$(FUZZ_DIR)/fuzz_loader -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	  -artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
+
+# a short bounded fuzz run as part of `make test`
+TEST_SCRIPTS += tests/run_core_fuzz.sh
