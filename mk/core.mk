@@ -32,3 +32,11 @@ fuzz: $(FUZZ_DIR)/fuzz_loader $(FUZZ_DIR)/fuzz_seeds
 
 # a short bounded fuzz run as part of `make test`
 TEST_SCRIPTS += tests/run_core_fuzz.sh
+
+# ------------------------------------------------------------------ bench --
+$(BUILD)/bench/bench_core: bench/bench_core.c $(LIB) tests/core_util.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS_ALL) $< -o $@ $(LIB) $(LDLIBS_ALL)
+
+ALL_TARGETS += $(BUILD)/bench/bench_core
+BENCH_CMDS  += $(BUILD)/bench/bench_core
