@@ -140,6 +140,11 @@ int app_load_model(const char *sub, const char *explicit_path, sw_model **model,
     return -1;
 }
 
+const char *app_installed_model_path(void)
+{
+    return SW_DATADIR "/" SW_MODEL_FILE;
+}
+
 double app_now(void)
 {
     struct timespec ts;

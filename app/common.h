@@ -35,6 +35,9 @@ int app_parse_long(const char *s, long lo, long hi, long *out);
 int app_load_model(const char *sub, const char *explicit_path, sw_model **model,
                    char *used, size_t usedlen);
 
+/* The compiled-in fallback: <PREFIX>/share/statewave/denoise.safetensors. */
+const char *app_installed_model_path(void);
+
 /* Seconds from a monotonic clock. */
 double app_now(void);
 

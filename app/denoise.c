@@ -264,7 +264,7 @@ typedef struct {
     sf_count_t target;       /* frames to write = frames read so far (final once input ends) */
     sf_count_t written;      /* frames written */
     int failed;              /* a write or resampler error happened (message printed) */
-    const char *in_path, *tmp_path;
+    const char *in_path, *tmp_path, *out_path;  /* for messages */
 } pipe_t;
 
 static volatile sig_atomic_t g_interrupted;
@@ -286,8 +286,8 @@ static void pipe_write(pipe_t *p, const float *x, long n)
     errno = 0;
     sf_count_t got = sf_writef_float(p->out, x, want);
     if (got != want) {
-        app_err(SUB, "'%s': write error on temp file '%s' after %lld frames: %s", p->in_path,
-                p->tmp_path, (long long)p->written, sf_strerror(p->out));
+        app_err(SUB, "'%s': cannot write '%s' (temp file '%s', after %lld frames): %s", p->in_path,
+                p->out_path, p->tmp_path, (long long)p->written, sf_strerror(p->out));
         p->failed = 1;
         return;
     }
@@ -574,6 +574,7 @@ static int denoise_file(const run_cfg *cfg, const char *in_path, const char *out
     }
     have_tmp = 1;
     p.tmp_path = tmp;
+    p.out_path = out_path;
     {
         mode_t um = umask(0);
         umask(um);
@@ -668,6 +669,7 @@ static int denoise_file(const run_cfg *cfg, const char *in_path, const char *out
     }
     if (p.failed)
         goto done;
+    progress(cfg, shown, nread, nread, ii.samplerate, t0); /* show the finished bar (100%) */
     progress_clear(cfg);
 
     /* Close, sync, rename: each step checked, since a full disk may only show here. */
@@ -761,7 +763,10 @@ int cmd_denoise(int argc, char **argv)
                 return SW_EXIT_USAGE;
             }
             break;
-        case 'h': fputs(help, stdout); return SW_EXIT_OK;
+        case 'h':
+            fputs(help, stdout);
+            printf("\nInstalled model: %s\n", app_installed_model_path());
+            return SW_EXIT_OK;
         default:
             fprintf(stderr, "Try 'statewave denoise --help'.\n");
             return SW_EXIT_USAGE;

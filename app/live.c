@@ -48,18 +48,43 @@ static const char help[] =
     "algorithmic latency), a live status line on a terminal (xruns = callbacks flagged\n"
     "with input overflow/underflow or output underflow/overflow), and at the end one line\n"
     "  summary: frames=F callbacks=N xruns=X in_overflow=.. in_underflow=.. out_underflow=..\n"
-    "           out_overflow=.. seconds=S rate=R end=REASON\n"
-    "(on one line), REASON being seconds, signal or device-lost.\n"
+    "           out_overflow=.. cb_mean_ms=.. cb_max_ms=.. dsp_load=.. seconds=S rate=R end=REASON\n"
+    "(on one line): cb_* = time spent in the callback, dsp_load = that time / audio time,\n"
+    "REASON = seconds, signal, quit or device-lost.\n"
     "Commands on stdin (one per line): 'mix X', 'limit X', 'bypass', 'on', 'quit'.\n"
     "Exit status: 0 stopped by --seconds or a signal, 1 device/engine error or device lost,\n"
     "2 usage error.\n";
 
-static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_stop;      /* 1: SIGINT/SIGTERM/SIGHUP, 2: 'quit' on stdin */
+static volatile sig_atomic_t g_exit_code; /* status for the shutdown watchdog */
 
 static void on_signal(int sig)
 {
     (void)sig;
     g_stop = 1;
+}
+
+/* Shutdown watchdog: a host API talking to a dead server (JACK killed, USB device pulled)
+ * can block forever in stop/close/terminate. Everything worth keeping (the summary) is
+ * printed by then, so leave without the remaining cleanup. */
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char msg[] = "statewave live: warning: audio shutdown hung; exiting without it\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    _exit(g_exit_code);
+}
+
+static void arm_shutdown_watchdog(int rc, unsigned seconds)
+{
+    g_exit_code = rc;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(seconds);
 }
 
 /* Non-blocking line reader for the stdin commands. */
@@ -97,7 +122,7 @@ static void handle_command(sw_live_rt *rt, char *line, int tty)
         atomic_store(&rt->bypass, 0);
         msg = "denoiser on";
     } else if (!strcmp(s, "quit") || !strcmp(s, "q")) {
-        g_stop = 1;
+        g_stop = 2;
         msg = "quit";
     } else {
         msg = "commands: mix X | limit X | bypass | on | quit";
@@ -330,7 +355,7 @@ int cmd_live(int argc, char **argv)
         nanosleep(&nap, NULL);
         double now = app_now();
         if (g_stop) {
-            end_reason = "signal";
+            end_reason = g_stop == 2 ? "quit" : "signal";
             break;
         }
         if (seconds > 0.0 && now - t0 >= seconds) {
@@ -371,22 +396,39 @@ int cmd_live(int argc, char **argv)
     double ran = app_now() - t0;
     if (show_status)
         fputs("\r\033[K", stderr);
-    /* A lost device may not stop cleanly; abort then (drops pending output, never blocks on it). */
-    pe = rc == SW_EXIT_OK ? Pa_StopStream(stream) : Pa_AbortStream(stream);
-    if (pe != paNoError && pe != paStreamIsStopped && rc == SW_EXIT_OK) {
-        app_err(SUB, "error stopping the stream: %s", Pa_GetErrorText(pe));
-        rc = SW_EXIT_FAIL;
+    if (rc == SW_EXIT_OK) {
+        arm_shutdown_watchdog(SW_EXIT_FAIL, 10);
+        pe = Pa_StopStream(stream);
+        if (pe != paNoError && pe != paStreamIsStopped) {
+            app_err(SUB, "error stopping the stream: %s", Pa_GetErrorText(pe));
+            rc = SW_EXIT_FAIL;
+        }
     }
+    /* A lost device is not stopped: the stream already is inactive, and PortAudio's JACK
+     * host API can wait forever for a callback that will never come. */
+    unsigned long long ncb = ld(&rt->callbacks), nfr = ld(&rt->frames);
+    /* DSP load: time inside the callback relative to the audio it produced. */
+    double dsp = nfr ? (ld(&rt->busy_ns) * 1e-9) / (nfr / srate) : 0.0;
     printf("summary: frames=%llu callbacks=%llu xruns=%llu in_overflow=%llu in_underflow=%llu "
-           "out_underflow=%llu out_overflow=%llu seconds=%.2f rate=%.0f end=%s\n",
-           ld(&rt->frames), ld(&rt->callbacks), ld(&rt->xrun_callbacks), ld(&rt->in_overflow),
-           ld(&rt->in_underflow), ld(&rt->out_underflow), ld(&rt->out_overflow), ran, srate, end_reason);
+           "out_underflow=%llu out_overflow=%llu cb_mean_ms=%.3f cb_max_ms=%.3f dsp_load=%.3f "
+           "seconds=%.2f rate=%.0f end=%s\n",
+           nfr, ncb, ld(&rt->xrun_callbacks), ld(&rt->in_overflow), ld(&rt->in_underflow),
+           ld(&rt->out_underflow), ld(&rt->out_overflow), ncb ? ld(&rt->busy_ns) * 1e-6 / ncb : 0.0,
+           ld(&rt->max_ns) * 1e-6, dsp, ran, srate, end_reason);
     fflush(stdout);
+    if (!strcmp(end_reason, "device-lost")) {
+        /* Closing a stream or terminating PortAudio against a dead server blocks (JACK host
+         * API). The process is about to exit, so skip that cleanup; rt and the engine stay
+         * allocated because a host thread might still hold the callback's pointer. */
+        return rc;
+    }
+    arm_shutdown_watchdog(rc, 5);
 
 out:
     if (stream)
         Pa_CloseStream(stream);
     Pa_Terminate();
+    alarm(0);
     free(rt);
     sw_denoiser_destroy(dn);
     sw_model_free(model);

@@ -4,6 +4,7 @@
 #include "live_rt.h"
 
 #include <string.h>
+#include <time.h>
 
 static uint32_t f2u(float f)
 {
@@ -39,6 +40,8 @@ void sw_live_rt_init(sw_live_rt *rt, sw_denoiser *dn, int channels, int out_chan
     atomic_init(&rt->out_underflow, 0);
     atomic_init(&rt->out_overflow, 0);
     atomic_init(&rt->no_input, 0);
+    atomic_init(&rt->busy_ns, 0);
+    atomic_init(&rt->max_ns, 0);
     atomic_init(&rt->finished, 0);
     /* The engine starts at these values without a ramp. */
     sw_denoiser_set_mix(dn, mix);
@@ -62,6 +65,14 @@ int sw_live_rt_lock_free(const sw_live_rt *rt)
            atomic_is_lock_free(&rt->frames) && atomic_is_lock_free(&rt->finished);
 }
 
+/* CLOCK_MONOTONIC is served by the vDSO on Linux/x86: no system call, no lock. */
+static unsigned long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
 static void bump(atomic_ullong *c)
 {
     atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
@@ -73,6 +84,7 @@ int sw_live_callback(const void *input, void *output, unsigned long frames,
 {
     (void)time_info;
     sw_live_rt *rt = user;
+    const unsigned long long t_start = now_ns();
     float *const *out = output;              /* [out_channels][frames] (paNonInterleaved) */
     const float *const *in = input;          /* [channels][frames] or NULL */
 
@@ -118,6 +130,11 @@ int sw_live_callback(const void *input, void *output, unsigned long frames,
         memcpy(out[c], out[rt->channels - 1], frames * sizeof(float));
 
     atomic_fetch_add_explicit(&rt->frames, frames, memory_order_relaxed);
+    /* DSP time of this callback; the callback is the only writer of max_ns. */
+    const unsigned long long dt = now_ns() - t_start;
+    atomic_fetch_add_explicit(&rt->busy_ns, dt, memory_order_relaxed);
+    if (dt > atomic_load_explicit(&rt->max_ns, memory_order_relaxed))
+        atomic_store_explicit(&rt->max_ns, dt, memory_order_relaxed);
     return paContinue;
 }
 

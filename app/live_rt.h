@@ -40,6 +40,8 @@ typedef struct {
     atomic_ullong out_underflow;  /* paOutputUnderflow seen */
     atomic_ullong out_overflow;   /* paOutputOverflow seen */
     atomic_ullong no_input;       /* callbacks without an input buffer (silence was output) */
+    atomic_ullong busy_ns;        /* total time spent inside the callback, ns */
+    atomic_ullong max_ns;         /* longest single callback, ns (written by the callback only) */
     _Atomic int finished;         /* set by the stream-finished callback */
 } sw_live_rt;
 
