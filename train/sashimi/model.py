@@ -50,7 +50,7 @@ def head(d):
             {"type": "linear", "name": "head", "d_in": d, "d_out": CLASSES}]
 
 
-def sashimi_config(d=64, expand=2, n=32, layers=(1, 1, 2)):
+def sashimi_config(d=64, expand=2, n=32, layers=(2, 2, 4)):
     """layers = (L0 at 16 kHz, L1 at 4 kHz, L2 at 1 kHz)."""
     L0, L1, L2 = layers
     d1, d2 = d * expand, d * expand * expand

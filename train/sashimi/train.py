@@ -80,6 +80,9 @@ def main():
     ap.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--eval-chunk", type=int, default=6)
+    ap.add_argument("--val-clips", type=int, default=14,
+                    help="last train clips held out for validation (each clip is a distinct piece)")
+    ap.add_argument("--val-every", type=float, default=45.0, help="seconds between validation runs")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -95,9 +98,14 @@ def main():
     if args.tiny:
         cfg = (M.sashimi_config(d=8, n=4, layers=(1, 1, 1)) if args.model == "sashimi"
                else M.baseline_config(d=8, n=4))
-        train, test = train[:8], test[:2, :8192]
+        train, test = train[:10], test[:2, :8192]
+        args.val_clips = 2
+    # Validation = the last clips of train.npy: build_data.py gives every train clip its own
+    # piece (one pass over the shuffled pieces), so this is a by-piece split too.
     else:
         cfg = M.sashimi_config() if args.model == "sashimi" else M.baseline_config()
+    val = train[-args.val_clips:, :32768]
+    train = train[:-args.val_clips]
     net = Net(cfg).to(device)
     n_params = sum(p.numel() for p in net.parameters())
     print("model %s: %d parameters, %.0f MACs/sample, device %s, amp %s" %
@@ -125,6 +133,8 @@ def main():
     t_start = time.time()
     step, ema = 0, None
     log = []
+    best = (float("inf"), None, 0)                   # (val bits, state dict copy, step)
+    next_val = args.val_every
     while True:
         elapsed = time.time() - t_start
         if elapsed >= budget or (args.max_steps and step >= args.max_steps):
@@ -137,11 +147,21 @@ def main():
         off = torch.randint(0, clip_len - seq, (args.batch,), generator=gen)
         idx = off.unsqueeze(1) + torch.arange(seq + 1).unsqueeze(0)
         win = data[ci.to(device).unsqueeze(1), idx.to(device)].long()        # [B, seq+1]
-        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=amp):
-            logits = net(win[:, :-1].unsqueeze(-1).float())
-        loss = F.cross_entropy(logits.float().reshape(-1, M.CLASSES), win[:, 1:].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
+        def fwd_bwd():
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=amp):
+                logits = net(win[:, :-1].unsqueeze(-1).float())
+            loss = F.cross_entropy(logits.float().reshape(-1, M.CLASSES), win[:, 1:].reshape(-1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            return loss
+        try:
+            loss = fwd_bwd()
+        except RuntimeError as e:                    # one-shot device runs: fall back to fp32
+            if not (amp and step == 0):
+                raise
+            print("bf16 autocast failed (%s); continuing in float32" % e, flush=True)
+            amp = False
+            loss = fwd_bwd()
         gnorm = torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
         step += 1
@@ -150,10 +170,21 @@ def main():
             ema = bits if ema is None else 0.9 * ema + 0.1 * bits
             rec = dict(step=step, t=round(time.time() - t_start, 1), bits=round(bits, 4), ema=round(ema, 4),
                        gnorm=round(float(gnorm), 3), lr=round(opt.param_groups[0]["lr"], 6))
+            if time.time() - t_start >= next_val:
+                rec["val_bits"] = round(nll_bits(net, val, device, args.eval_chunk, amp), 4)
+                next_val = time.time() - t_start + args.val_every
+                if rec["val_bits"] < best[0]:
+                    best = (rec["val_bits"], {k: v.detach().clone() for k, v in net.state_dict().items()}, step)
             log.append(rec)
             print(json.dumps(rec), flush=True)
     train_time = time.time() - t_start
     samples_seen = step * args.batch * seq
+    final_val = nll_bits(net, val, device, args.eval_chunk, amp)
+    print("final val %.4f bits, best earlier val %.4f at step %d" % (final_val, best[0], best[2]), flush=True)
+    used_step = step
+    if best[1] is not None and best[0] < final_val:
+        net.load_state_dict(best[1])
+        used_step = best[2]
 
     t0 = time.time()
     test_bits = nll_bits(net, test, device, args.eval_chunk, amp)
@@ -167,11 +198,15 @@ def main():
                train_seconds=round(train_time, 1), samples_seen=samples_seen,
                epochs=round(samples_seen / data.numel(), 2),
                test_nll_bits=round(test_bits, 4), train_subset_nll_bits=round(train_bits, 4),
+               val_nll_bits=round(min(final_val, best[0]), 4), exported_step=used_step,
                test_clips=int(len(test)), test_samples=int(test.size), eval_seconds=round(eval_time, 1),
                amp=amp, seq=seq, batch=args.batch, lr=args.lr, device=str(device),
                torch=torch.__version__, args=vars(args), log=log[-8:])
     with open(os.path.join(args.out, "%s_results.json" % args.model), "w") as f:
         json.dump(res, f, indent=1)
+    if device.type == "cuda":
+        print("peak GPU memory %.1f GiB on %s" % (torch.cuda.max_memory_allocated() / 2 ** 30,
+                                                  torch.cuda.get_device_name()), flush=True)
     print("RESULT %s: test NLL %.4f bits/sample (train subset %.4f), %d steps in %.0f s, %.2f epochs" %
           (args.model, test_bits, train_bits, step, train_time, res["epochs"]), flush=True)
 
