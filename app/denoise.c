@@ -241,6 +241,9 @@ typedef struct {
     FILE *prog;              /* progress stream or NULL */
     struct stat *in_st;      /* [n_in] stat of every input (0 ino if it could not be stat'ed) */
     char **in_names;         /* [n_in] the input paths as given */
+    struct stat *out_st;     /* [n_in] outputs written so far in this run (n_out of them) */
+    const char **out_from;   /* [n_in] the input each of those outputs came from */
+    int n_out;
     int n_in;
 } run_cfg;
 
@@ -484,11 +487,16 @@ static void progress_clear(const run_cfg *cfg)
 }
 
 /* Denoise one file into out_path. 0 ok, -1 failed (message printed, nothing left behind). */
-static int denoise_file(const run_cfg *cfg, const char *in_path, const char *out_path,
+static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
                         const fmt_alias *force_fmt)
 {
     SF_INFO ii;
     memset(&ii, 0, sizeof ii);
+    struct stat ist;
+    if (stat(in_path, &ist) == 0 && S_ISDIR(ist.st_mode)) {
+        app_err(SUB, "cannot read '%s': it is a directory", in_path);
+        return -1;
+    }
     SNDFILE *in = sf_open(in_path, SFM_READ, &ii);
     if (!in) {
         app_err(SUB, "cannot read '%s': %s", in_path, sf_strerror(NULL));
@@ -553,6 +561,13 @@ static int denoise_file(const run_cfg *cfg, const char *in_path, const char *out
                 cfg->in_st[i].st_ino == ost.st_ino) {
                 app_err(SUB, "'%s': refusing to write '%s': it is the input file '%s' (inputs are "
                         "never overwritten)", in_path, out_path, cfg->in_names[i]);
+                goto done;
+            }
+        /* Two inputs with the same name into one -o DIR/: do not replace the first result. */
+        for (int i = 0; i < cfg->n_out; i++)
+            if (cfg->out_st[i].st_dev == ost.st_dev && cfg->out_st[i].st_ino == ost.st_ino) {
+                app_err(SUB, "'%s': refusing to write '%s': this run already wrote it from '%s'",
+                        in_path, out_path, cfg->out_from[i]);
                 goto done;
             }
     }
@@ -694,6 +709,8 @@ static int denoise_file(const run_cfg *cfg, const char *in_path, const char *out
         goto done;
     }
     have_tmp = 0;
+    if (stat(out_path, &cfg->out_st[cfg->n_out]) == 0)
+        cfg->out_from[cfg->n_out++] = in_path;
     {   /* The rename itself is durable once the folder is synced; failure here is harmless. */
         int dfd = open(odir, O_RDONLY | O_DIRECTORY);
         if (dfd >= 0) {
@@ -828,9 +845,19 @@ int cmd_denoise(int argc, char **argv)
         if (stat(inputs[i], &in_st[i]) != 0)
             memset(&in_st[i], 0, sizeof in_st[i]);
 
+    struct stat *out_st = calloc((size_t)n_in, sizeof *out_st);
+    const char **out_from = calloc((size_t)n_in, sizeof *out_from);
+    if (!out_st || !out_from) {
+        free(in_st);
+        free(out_st);
+        free(out_from);
+        sw_model_free(model);
+        app_err(SUB, "out of memory");
+        return SW_EXIT_FAIL;
+    }
     run_cfg cfg = { .model = model, .mix = (float)mix, .limit_db = (float)limit, .quiet = quiet,
                     .prog = quiet ? NULL : app_progress_stream(), .in_st = in_st, .in_names = inputs,
-                    .n_in = n_in };
+                    .out_st = out_st, .out_from = out_from, .n_out = 0, .n_in = n_in };
 
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
@@ -888,6 +915,8 @@ int cmd_denoise(int argc, char **argv)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     free(in_st);
+    free(out_st);
+    free(out_from);
     sw_model_free(model);
     if (interrupted)
         return SW_EXIT_FAIL;

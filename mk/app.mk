@@ -38,18 +38,23 @@ $(BUILD)/tests/app/rt_alloc_test: tests/app/rt_alloc_test.c $(BUILD)/app/live_rt
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iapp $(CFLAGS_ALL) $< $(BUILD)/app/live_rt.o -o $@ $(LIB) $(LDLIBS_ALL)
 
-# make demo: denoise the shipped noisy example with the shipped model.
+# make demo: denoise the shipped noisy example with the shipped model; print where the
+# result is, the model (the app prints it) and the time, and score it against the clean
+# reference shipped beside the example (SI-SDR, tests/app/sfcheck).
 DEMO_IN  := presets/demo/noisy_example.flac
+DEMO_REF := presets/demo/clean_reference.flac
 DEMO_OUT := out/demo/noisy_example_clean.flac
 demo: deps all
 	@mkdir -p $(dir $(DEMO_OUT))
-	@echo "demo: denoising $(DEMO_IN)"
+	@echo "demo: denoising $(DEMO_IN) (7.3 s of speech + kitchen noise at 5 dB SNR; sources: presets/demo/LICENSE.md)"
 	@t0=$$(date +%s.%N); \
 	$(APP_BIN) denoise -o $(DEMO_OUT) $(DEMO_IN) || exit 1; \
 	t1=$$(date +%s.%N); \
-	echo "demo: input  $(DEMO_IN) (sources and licences: presets/demo/LICENSE.md)"; \
-	echo "demo: result $(DEMO_OUT)"; \
-	awk -v a=$$t0 -v b=$$t1 'BEGIN { printf "demo: took %.2f s (whole command, model load included)\n", b - a }'
+	awk -v a=$$t0 -v b=$$t1 'BEGIN { printf "demo: took %.2f s (whole command, model load included)\n", b - a }'; \
+	b=$$($(BUILD)/tests/app/sfcheck sisdr $(DEMO_REF) $(DEMO_IN)) && \
+	a=$$($(BUILD)/tests/app/sfcheck sisdr $(DEMO_REF) $(DEMO_OUT)) && \
+	echo "demo: SI-SDR against the clean reference: noisy $$b dB -> denoised $$a dB"; \
+	echo "demo: result written to $(DEMO_OUT)"
 
 .PHONY: install-app uninstall-app
 install-app: $(APP_BIN)

@@ -58,6 +58,33 @@ set +e
 set -e
 check "-o /dev/null (not a regular file) refused, device untouched" bash -c "[ $r6 = 1 ] && [ -c /dev/null ] && grep -q 'not a regular file' e6.txt"
 
+# ------------------------------------- same name twice into one -o DIR/ --
+mkdir -p d1 d2 dout
+cp good.wav d1/same.wav; cp good2.wav d2/same.wav
+set +e
+"$SW" denoise -q d1/same.wav d2/same.wav -o dout/ 2>e10.txt; r10=$?
+"$SW" denoise -q d1 2>e11.txt; r11=$?
+set -e
+check "two inputs named alike into one folder: the second is refused, the first kept" \
+  bash -c "[ $r10 = 1 ] && grep -q \"already wrote it from 'd1/same.wav'\" e10.txt && [ -f dout/same_clean.wav ]"
+check "a directory as input: exit 1, 'is a directory'" bash -c "[ $r11 = 1 ] && grep -q \"'d1': it is a directory\" e11.txt"
+
+# ------------------------------------------------------- interrupted run --
+# A long input (25 s at 384 kHz, resampled: at least a second of work). As soon as its temp
+# file exists the process is frozen (SIGSTOP), sent SIGINT and thawed, so the signal always
+# lands mid-file: exit 1, a message, no output and no temp file.
+sox "$DEVSET/noisy/021.flac" -e floating-point -b 32 long.wav repeat 3 rate -v 384000
+"$SW" denoise -q long.wav -o long_out.wav 2>e12.txt &
+pid=$!
+for _ in $(seq 1000); do ls -A | grep -q '^\.long_out\.wav\.tmp-' && break; sleep 0.01; done
+kill -STOP $pid
+kill -INT $pid
+kill -CONT $pid
+set +e; wait $pid; r12=$?; set -e
+check "SIGINT during a file: exit 1, 'interrupted', no output, no temp file" \
+  bash -c "[ $r12 = 1 ] && grep -q interrupted e12.txt && [ ! -e long_out.wav ] && ! ls -A | grep -q tmp-"
+rm -f long.wav
+
 # ---------------------------------------------------- unwritable output dir --
 mkdir ro
 ro_ok=0
