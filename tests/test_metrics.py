@@ -172,6 +172,16 @@ def alignment_and_preparation():
     r = M.Reference(s, FS).score(st, 44100)
     assert r["lag"] == 480, r
     assert r["si_sdr"] > 40 and r["stoi"] > 0.999 and r["lsd"] < 0.5, r
+    # A silent output: lag 0, SI-SDR -inf, STOI 0, LSD far worse than the noisy input's.
+    r = M.Reference(s, FS).score(np.zeros(len(s) - 100), FS)
+    assert r["lag"] == 0 and r["si_sdr"] == -math.inf and abs(r["stoi"]) < 1e-9 and r["lsd"] > 20, r
+    # NaN in an output is an error, not a score.
+    try:
+        M.Reference(s, FS).score(np.full(len(s), np.nan), FS)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("NaN output must raise ValueError")
 
 
 @case

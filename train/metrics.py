@@ -149,6 +149,8 @@ def find_lag(ref, out, max_lag):
     """
     ref = np.asarray(ref, dtype=np.float64)
     out = np.asarray(out, dtype=np.float64)
+    if not np.any(out) or not np.any(ref):
+        return 0  # nothing to correlate (silent output): no shift rather than the window's edge
     # Circular c[k] = sum_n out[(n + k) mod nfft] ref[n] equals the linear one for |k| <= max_lag
     # when nfft >= max(len) + max_lag: no index pair can wrap into the other signal's support.
     nfft = sfft.next_fast_len(max(len(ref), len(out)) + max_lag, real=True)
