@@ -16,6 +16,7 @@
 
 #include "statewave.h"
 #include "core_util.h"
+#include "kernels.h"   /* sw_kernels_name() */
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -217,7 +218,8 @@ int main(void)
 {
     const char *isa;
     double peak = measure_peak(&isa);
-    printf("Single-core FP32 peak (%s, 12 independent chains): %.1f GFLOP/s\n\n", isa, peak / 1e9);
+    printf("Single-core FP32 peak (%s, 12 independent chains): %.1f GFLOP/s; kernels: %s\n\n", isa, peak / 1e9,
+           sw_kernels_name());
     printf("| layer | d_model | state | ns/step | GFLOP/s | %% of peak |\n");
     printf("|---|---:|---:|---:|---:|---:|\n");
     static const int dims[] = {64, 128, 256}, states[] = {16, 32, 64};

@@ -3,8 +3,12 @@
  * Built with -O3 -ffp-contract=fast (mk/core.mk) so that a*b+c becomes one FMA where the
  * clone has FMA; each clone is deterministic, and all callers share the same clone. */
 #include "kernels.h"
+#include "core.h"
+
+#include <stdatomic.h>
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* GCC only: clang 14 names its clones differently, so callers in other files would not
@@ -44,6 +48,121 @@ static inline float exp_inline(float x)
 
 float sw_expf(float x) { return exp_inline(x); }
 
+/* ----------------------------------------------- hand-tiled kernels, per ISA --
+ * kernels_simd.h is compiled once per instruction set; a table picked on first use
+ * (cpuid via __builtin_cpu_supports: no allocation, no lock) routes the calls. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(SW_NO_CLONES)
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,bmi,bmi2")
+#define SW_VL 16
+#define SW_SFX(f) f##_avx512
+#include "kernels_simd.h"
+#undef SW_VL
+#undef SW_SFX
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,bmi,bmi2")
+#define SW_VL 8
+#define SW_SFX(f) f##_avx2
+#include "kernels_simd.h"
+#undef SW_VL
+#undef SW_SFX
+#pragma GCC pop_options
+#define SW_HAVE_X86_VARIANTS 1
+#endif
+
+#define SW_VL 4                   /* baseline: SSE2 on x86-64, 128-bit vectors elsewhere */
+#define SW_SFX(f) f##_base
+#include "kernels_simd.h"
+#undef SW_VL
+#undef SW_SFX
+
+typedef struct {
+    void (*matvec)(float *, const float *, size_t, size_t, const float *, const float *);
+    void (*s4d_step)(float *, float *, const float *, const float *, const float *, size_t, size_t);
+} kernel_table;
+
+static const kernel_table table_base = {matvec_base, s4d_step_base};
+#ifdef SW_HAVE_X86_VARIANTS
+static const kernel_table table_avx2 = {matvec_avx2, s4d_step_avx2};
+static const kernel_table table_avx512 = {matvec_avx512, s4d_step_avx512};
+#endif
+
+/* The widest supported set, or a narrower one named by STATEWAVE_KERNELS=avx2|base (used by
+ * tests/run_core_isa.sh to run the test suite on every variant on one machine). */
+static const kernel_table *pick_table(void)
+{
+#ifdef SW_HAVE_X86_VARIANTS
+    const char *force = getenv("STATEWAVE_KERNELS");
+    int cap = force && strcmp(force, "base") == 0 ? 0 : force && strcmp(force, "avx2") == 0 ? 1 : 2;
+    __builtin_cpu_init();
+    if (cap >= 2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw"))
+        return &table_avx512;
+    if (cap >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &table_avx2;
+#endif
+    return &table_base;
+}
+
+
+/* Every thread computes the same pointer, so a relaxed atomic is all the sync needed. */
+static _Atomic(const kernel_table *) kernels;
+
+static inline const kernel_table *K(void)
+{
+    const kernel_table *k = atomic_load_explicit(&kernels, memory_order_relaxed);
+    if (!k) {
+        k = pick_table();
+        atomic_store_explicit(&kernels, k, memory_order_relaxed);
+    }
+    return k;
+}
+
+const char *sw_kernels_name(void)
+{
+    const kernel_table *k = K();
+#ifdef SW_HAVE_X86_VARIANTS
+    if (k == &table_avx512) return "avx512";
+    if (k == &table_avx2) return "avx2";
+#endif
+    (void)k;
+    return "base";
+}
+
+int sw_mat_pack(sw_mat *m, const float *w, size_t rows, size_t cols)
+{
+    const size_t rows16 = (rows + 15) & ~(size_t)15;
+    m->rows = rows;
+    m->cols = cols;
+    m->p = sw_calloc_aligned(rows16 * cols, sizeof(float));
+    if (!m->p) return 0;
+    for (size_t r0 = 0; r0 < rows; r0 += SW_PANEL) {
+        const size_t h = rows - r0 < SW_PANEL ? rows - r0 : SW_PANEL;
+        const size_t hp = (h + 15) & ~(size_t)15;
+        float *panel = m->p + r0 * cols;
+        for (size_t c = 0; c < cols; c++)
+            for (size_t r = 0; r < h; r++) panel[c * hp + r] = w[(r0 + r) * cols + c];
+    }
+    return 1;
+}
+
+void sw_mat_free(sw_mat *m)
+{
+    sw_free(m->p);
+    m->p = NULL;
+}
+
+void sw_matvec(float *y, const sw_mat *m, const float *x, const float *bias)
+{
+    K()->matvec(y, m->p, m->rows, m->cols, x, bias);
+}
+
+void sw_s4d_step(float *y, float *state, const float *w, const float *d, const float *u, size_t h, size_t n)
+{
+    K()->s4d_step(y, state, w, d, u, h, n);
+}
+
 static inline float sigmoid_inline(float x) { return 1.0f / (1.0f + exp_inline(-x)); }
 
 /* log1p(z) for z in [0, 1]: log(1+z) = 2 atanh(s), s = z/(2+z) in [0, 1/3]; the odd series
@@ -78,33 +197,6 @@ static inline float erf_inline(float x)
 }
 
 SW_CLONES
-void sw_matvec_t(float *restrict y, const float *restrict wt, const float *restrict x,
-                 const float *restrict bias, size_t rows, size_t cols)
-{
-    if (bias) memcpy(y, bias, rows * sizeof *y);
-    else memset(y, 0, rows * sizeof *y);
-    size_t c = 0;
-    /* Four columns per pass: y is loaded/stored once per four FMAs, W streams through. */
-    for (; c + 4 <= cols; c += 4) {
-        const float *w0 = wt + c * rows, *w1 = w0 + rows, *w2 = w1 + rows, *w3 = w2 + rows;
-        const float x0 = x[c], x1 = x[c + 1], x2 = x[c + 2], x3 = x[c + 3];
-        for (size_t r = 0; r < rows; r++) {
-            float acc = y[r];
-            acc += w0[r] * x0;
-            acc += w1[r] * x1;
-            acc += w2[r] * x2;
-            acc += w3[r] * x3;
-            y[r] = acc;
-        }
-    }
-    for (; c < cols; c++) {
-        const float *w0 = wt + c * rows;
-        const float x0 = x[c];
-        for (size_t r = 0; r < rows; r++) y[r] += w0[r] * x0;
-    }
-}
-
-SW_CLONES
 void sw_cdiag(float *restrict h_re, float *restrict h_im, const float *restrict lam_re,
               const float *restrict lam_im, const float *restrict t_re, const float *restrict t_im,
               size_t n)
@@ -114,29 +206,6 @@ void sw_cdiag(float *restrict h_re, float *restrict h_im, const float *restrict 
         h_re[i] = lr * hr - li * hi + t_re[i];
         h_im[i] = lr * hi + li * hr + t_im[i];
     }
-}
-
-SW_CLONES
-void sw_s4d_step(float *restrict y, float *restrict s_re, float *restrict s_im,
-                 const float *restrict a_re, const float *restrict a_im,
-                 const float *restrict c_re, const float *restrict c_im,
-                 const float *restrict d, const float *restrict u, size_t h, size_t n)
-{
-    memset(y, 0, h * sizeof *y);
-    for (size_t m = 0; m < n; m++) {
-        float *sr = s_re + m * h, *si = s_im + m * h;
-        const float *ar = a_re + m * h, *ai = a_im + m * h;
-        const float *cr = c_re + m * h, *ci = c_im + m * h;
-        for (size_t k = 0; k < h; k++) {
-            float xr = sr[k], xi = si[k];
-            float nr = ar[k] * xr - ai[k] * xi + u[k];  /* s = Ā s + u */
-            float ni = ar[k] * xi + ai[k] * xr;
-            sr[k] = nr;
-            si[k] = ni;
-            y[k] += cr[k] * nr - ci[k] * ni;            /* Re(C' s) */
-        }
-    }
-    for (size_t k = 0; k < h; k++) y[k] = 2.0f * y[k] + d[k] * u[k];
 }
 
 SW_CLONES

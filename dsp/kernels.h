@@ -3,31 +3,44 @@
  * Every kernel is compiled for AVX-512, AVX2+FMA and baseline x86-64 (GCC target_clones;
  * the CPU picks one at load time, so a process always runs the same code and a step of
  * one frame does exactly the same float operations as that frame inside a block).
- * They are plain loops over contiguous float arrays that the compiler vectorizes:
- * no horizontal reductions (which would need reassociation), so results do not depend
- * on alignment or on how a vector loop is split into body and tail.
+ * The matrix-vector product and the S4D step are register-tiled by hand (kernels_simd.h,
+ * one copy per instruction set); the elementwise loops are plain loops that the compiler
+ * vectorizes. No reduction is left to the compiler (that would need reassociation), so
+ * results do not depend on alignment or on how a vector loop is split into body and tail.
  * All pointers are non-aliasing unless stated. */
 #ifndef SW_KERNELS_H
 #define SW_KERNELS_H
 
 #include <stddef.h>
 
-/* y[rows] = bias[rows] (or 0 if bias == NULL) + W x, with W given TRANSPOSED:
- * wt[cols][rows] (column c of W is the contiguous row wt + c*rows). x[cols].
- * Summation over c runs in increasing c, so each y[r] is a fixed chain of FMAs. */
-void sw_matvec_t(float *y, const float *wt, const float *x, const float *bias, size_t rows, size_t cols);
+/* A dense matrix W [rows][cols] (PyTorch [out, in]) packed for matrix-vector products at
+ * batch 1: row panels of SW_PANEL rows, each stored column by column as [cols][hp] with
+ * hp = panel height rounded up to 16 (zero padded), panels back to back. The kernel then
+ * streams W once, contiguously, keeping a panel's outputs in registers. */
+#define SW_PANEL 64
+typedef struct {
+    float *p;            /* [cols * round_up(rows, 16)] packed (owned) */
+    size_t rows, cols;
+} sw_mat;
+
+/* Packs w[rows][cols]; returns 0 on out-of-memory. */
+int sw_mat_pack(sw_mat *m, const float *w, size_t rows, size_t cols);
+void sw_mat_free(sw_mat *m);
+/* y[rows] = W x + bias (bias may be NULL). y must not alias x. */
+void sw_matvec(float *y, const sw_mat *m, const float *x, const float *bias);
 
 /* Complex diagonal recurrence on split arrays: h = lam ⊙ h + t  (n complex numbers).
  * (LRU eq. h_t = λ ⊙ h_{t-1} + B̄u_t; S5 eq. x_t = Λ̄ ⊙ x_{t-1} + B̄u_t.) */
 void sw_cdiag(float *h_re, float *h_im, const float *lam_re, const float *lam_im,
               const float *t_re, const float *t_im, size_t n);
 
-/* S4D, all H channels at once, modes stored mode-major ([N][H], lane = channel):
+/* S4D, all H channels at once. Weights packed by channel tiles of 16 lanes (lane = channel):
+ * tile t, mode n -> 64 floats [Ā_re 16 | Ā_im 16 | C'_re 16 | C'_im 16] at (t·N + n)·64;
+ * state tile t, mode n -> [s_re 16 | s_im 16] at (t·N + n)·32. Padded channels are zero.
  *   s_{n,h} = Ā_{n,h} s_{n,h} + u_h            (state scaled by 1/B̄, see s4d.c)
  *   y_h     = 2 Re Σ_n C'_{n,h} s_{n,h} + D_h u_h */
-void sw_s4d_step(float *y, float *s_re, float *s_im, const float *a_re, const float *a_im,
-                 const float *c_re, const float *c_im, const float *d, const float *u,
-                 size_t h, size_t n);
+#define SW_S4D_TILE 16
+void sw_s4d_step(float *y, float *state, const float *w, const float *d, const float *u, size_t h, size_t n);
 
 /* Mamba selective scan for one frame, state h[N][E] (lane = inner channel e):
  *   h_{n,e} = exp(Δ_e A_{n,e}) h_{n,e} + (Δ_e x_e) B_n ;  y_e = Σ_n C_n h_{n,e} + D_e x_e
@@ -53,6 +66,9 @@ void sw_vadd(float *y, const float *x, size_t n);
 
 /* 1 if every x[i] is finite. */
 int sw_all_finite(const float *x, size_t n);
+
+/* "avx512", "avx2" or "base": the hand-tiled kernel set in use (for benchmarks and tests). */
+const char *sw_kernels_name(void);
 
 /* Scalar versions of the fast exp used above (for tests and scalar code). */
 float sw_expf(float x);

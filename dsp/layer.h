@@ -8,6 +8,7 @@
 #define SW_LAYER_H
 
 #include "core.h"
+#include "kernels.h"
 #include "linear.h"
 #include "conv1d.h"
 #include "norm.h"
@@ -38,9 +39,9 @@ typedef struct {
 
 typedef struct {
     int d, p, e;         /* frame width d, factor p, expand e; inner width d·e */
-    float *down_t;       /* [p·d][d·e] down.weight transposed (owned) */
+    sw_mat down;         /* [d·e, p·d] down.weight packed (owned) */
     const float *down_b; /* [d·e] (model-owned) */
-    float *up_t;         /* [d·e][p·d] up.weight transposed (owned) */
+    sw_mat up;           /* [p·d, d·e] up.weight packed (owned) */
     const float *up_b;   /* [p·d] (model-owned) */
     sw_stack inner;      /* d·e → d·e, steps once per p frames */
     size_t state_off;    /* state: block [p·d] being gathered, pending [p·d] = v_{k−1} being emitted */

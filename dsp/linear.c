@@ -15,19 +15,17 @@ sw_status build_linear(sw_linear *l, const cJSON *cfg, sw_build *b)
     if ((st = sw_get_tensor(b, name, "weight", 2, l->d_out, l->d_in, &w)) != SW_OK) return st;
     l->bias = NULL;
     if (has_bias && (st = sw_get_tensor(b, name, "bias", 1, l->d_out, 0, &l->bias)) != SW_OK) return st;
-    l->wt = sw_transpose(w, (size_t)l->d_out, (size_t)l->d_in);
-    if (!l->wt) return sw_fail(b->err, b->errlen, SW_ERR_NOMEM, "%s: out of memory", b->where);
+    if (!sw_mat_pack(&l->w, w, (size_t)l->d_out, (size_t)l->d_in)) return sw_fail(b->err, b->errlen, SW_ERR_NOMEM, "%s: out of memory", b->where);
     return SW_OK;
 }
 
 void free_linear(sw_linear *l)
 {
-    sw_free(l->wt);
-    l->wt = NULL;
+    sw_mat_free(&l->w);
 }
 
 void linear_forward(const sw_linear *l, const float *in, float *out, size_t frames)
 {
     for (size_t f = 0; f < frames; f++)
-        sw_matvec_t(out + f * l->d_out, l->wt, in + f * l->d_in, l->bias, (size_t)l->d_out, (size_t)l->d_in);
+        sw_matvec(out + f * l->d_out, &l->w, in + f * l->d_in, l->bias);
 }

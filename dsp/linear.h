@@ -2,10 +2,11 @@
 #ifndef SW_LINEAR_H
 #define SW_LINEAR_H
 #include "core.h"
+#include "kernels.h"
 
 typedef struct {
     int d_in, d_out;
-    float *wt;           /* [d_in][d_out] W transposed (owned; see kernels.h) */
+    sw_mat w;            /* [d_out, d_in] packed for sw_matvec (owned) */
     const float *bias;   /* [d_out], or NULL without bias (model-owned) */
 } sw_linear;
 

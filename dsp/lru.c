@@ -7,27 +7,39 @@
 #include "kernels.h"
 
 #include <math.h>
+#include <stdlib.h>
 
-sw_status alloc_lru(sw_lru *l, int h, int n, sw_build *b)
+sw_status finish_lru(sw_lru *l, int h, int n, const double *lam_re, const double *lam_im,
+                     const float *bm, const float *cm, sw_build *b)
 {
     const size_t H = (size_t)h, N = (size_t)n;
     l->h = h;
     l->n = n;
-    /* one block: bt [H*2N], ct [2N*H], lam_re [N], lam_im [N] */
-    size_t mat = sw_pad16(2 * N * H);
-    l->bt = sw_calloc_aligned(2 * mat + 2 * sw_pad16(N), sizeof(float));
-    if (!l->bt) return sw_fail(b->err, b->errlen, SW_ERR_NOMEM, "%s: out of memory", b->where);
-    l->ct = l->bt + mat;
-    l->lam_re = l->ct + mat;
+    for (size_t i = 0; i < N; i++)
+        if (!isfinite((float)lam_re[i]) || !isfinite((float)lam_im[i]))
+            return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: mode %zu: the discretized eigenvalue is not finite",
+                           b->where, i);
+    if (!sw_all_finite(bm, 2 * N * H) || !sw_all_finite(cm, 2 * N * H))
+        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG,
+                       "%s: the discretized input or output matrix overflows float (step or gamma too large)", b->where);
+    l->lam_re = sw_calloc_aligned(2 * sw_pad16(N), sizeof(float));
+    if (!l->lam_re || !sw_mat_pack(&l->b, bm, 2 * N, H) || !sw_mat_pack(&l->c, cm, H, 2 * N))
+        return sw_fail(b->err, b->errlen, SW_ERR_NOMEM, "%s: out of memory", b->where);
     l->lam_im = l->lam_re + sw_pad16(N);
+    for (size_t i = 0; i < N; i++) {
+        l->lam_re[i] = (float)lam_re[i];
+        l->lam_im[i] = (float)lam_im[i];
+    }
     l->state_off = sw_take_state(b, 2 * N);
     return SW_OK;
 }
 
 void free_lru(sw_lru *l)
 {
-    sw_free(l->bt);
-    l->bt = l->ct = l->lam_re = l->lam_im = NULL;
+    sw_free(l->lam_re);
+    l->lam_re = l->lam_im = NULL;
+    sw_mat_free(&l->b);
+    sw_mat_free(&l->c);
 }
 
 sw_status build_lru(sw_lru *l, const cJSON *cfg, sw_build *b)
@@ -47,28 +59,29 @@ sw_status build_lru(sw_lru *l, const cJSON *cfg, sw_build *b)
     if ((st = sw_get_tensor(b, name, "C_re", 2, H, N, &c_re)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "C_im", 2, H, N, &c_im)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "D", 1, H, 0, &l->d)) != SW_OK) return st;
-    if ((st = alloc_lru(l, H, N, b)) != SW_OK) return st;
 
-    const size_t twoN = 2 * (size_t)N;
+    const size_t hn = (size_t)H * (size_t)N;
+    double *lam = malloc(2 * (size_t)N * sizeof *lam);
+    float *bm = malloc(2 * hn * sizeof *bm), *cm = malloc(2 * hn * sizeof *cm);
+    if (!lam || !bm || !cm) {
+        free(lam); free(bm); free(cm);
+        return sw_fail(b->err, b->errlen, SW_ERR_NOMEM, "%s: out of memory", b->where);
+    }
     for (int n = 0; n < N; n++) {
         double mag = exp(-exp((double)nu_log[n])), ph = exp((double)theta_log[n]);
         double gamma = exp((double)gamma_log[n]);
-        l->lam_re[n] = (float)(mag * cos(ph));
-        l->lam_im[n] = (float)(mag * sin(ph));
+        lam[n] = mag * cos(ph);
+        lam[N + n] = mag * sin(ph);
         for (int h = 0; h < H; h++) {
-            /* bt[h][n] = γ_n B_re[n][h], bt[h][N+n] = γ_n B_im[n][h] */
-            l->bt[(size_t)h * twoN + n] = (float)(gamma * b_re[(size_t)n * H + h]);
-            l->bt[(size_t)h * twoN + N + n] = (float)(gamma * b_im[(size_t)n * H + h]);
-            /* ct[n][h] = C_re[h][n], ct[N+n][h] = −C_im[h][n] */
-            l->ct[(size_t)n * H + h] = c_re[(size_t)h * N + n];
-            l->ct[((size_t)N + n) * H + h] = -c_im[(size_t)h * N + n];
+            bm[(size_t)n * H + h] = (float)(gamma * b_re[(size_t)n * H + h]);        /* γ ⊙ B */
+            bm[((size_t)N + n) * H + h] = (float)(gamma * b_im[(size_t)n * H + h]);
+            cm[(size_t)h * 2 * N + n] = c_re[(size_t)h * N + n];
+            cm[(size_t)h * 2 * N + N + n] = -c_im[(size_t)h * N + n];
         }
-        if (!isfinite(l->lam_re[n]) || !isfinite(l->lam_im[n]) || !isfinite((float)gamma))
-            return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: mode %d: λ or γ is not finite (nu/theta/gamma_log out of range)", b->where, n);
     }
-    if (!sw_all_finite(l->bt, 2 * (size_t)N * H))
-        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: γ·B overflows float (gamma_log too large)", b->where);
-    return SW_OK;
+    st = finish_lru(l, H, N, lam, lam + N, bm, cm, b);
+    free(lam); free(bm); free(cm);
+    return st;
 }
 
 size_t lru_scratch_floats(const sw_lru *l) { return sw_pad16(2 * (size_t)l->n); }
@@ -81,9 +94,9 @@ void lru_forward(const sw_lru *l, float *state, float *scratch, const float *in,
     for (size_t f = 0; f < frames; f++) {
         const float *u = in + f * H;
         float *y = out + f * H;
-        sw_matvec_t(t, l->bt, u, NULL, 2 * N, H);            /* B̄ u_t */
+        sw_matvec(t, &l->b, u, NULL);                            /* B̄ u_t */
         sw_cdiag(hs, hs + N, l->lam_re, l->lam_im, t, t + N, N); /* h_t = λ ⊙ h_{t−1} + B̄ u_t */
-        sw_matvec_t(y, l->ct, hs, NULL, H, 2 * N);           /* Re(C̄ h_t) */
+        sw_matvec(y, &l->c, hs, NULL);                           /* Re(C̄ h_t) */
         sw_vfma(y, l->d, u, H);                              /* + D ⊙ u_t */
     }
 }

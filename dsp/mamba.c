@@ -35,10 +35,10 @@ sw_status build_mamba(sw_mamba *l, const cJSON *cfg, sw_build *b)
     if ((st = sw_get_tensor(b, name, "D", 1, E, 0, &l->d)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "out_proj.weight", 2, H, E, &out_w)) != SW_OK) return st;
 
-    if (!(l->in_t = sw_transpose(in_w, 2 * (size_t)E, (size_t)H))) return nomem(b);
-    if (!(l->xproj_t = sw_transpose(xproj_w, (size_t)(R + 2 * N), (size_t)E))) return nomem(b);
-    if (!(l->dtproj_t = sw_transpose(dtproj_w, (size_t)E, (size_t)R))) return nomem(b);
-    if (!(l->out_t = sw_transpose(out_w, (size_t)H, (size_t)E))) return nomem(b);
+    if (!sw_mat_pack(&l->in_proj, in_w, 2 * (size_t)E, (size_t)H)) return nomem(b);
+    if (!sw_mat_pack(&l->x_proj, xproj_w, (size_t)(R + 2 * N), (size_t)E)) return nomem(b);
+    if (!sw_mat_pack(&l->dt_proj, dtproj_w, (size_t)E, (size_t)R)) return nomem(b);
+    if (!sw_mat_pack(&l->out_proj, out_w, (size_t)H, (size_t)E)) return nomem(b);
     if (!(l->a = sw_calloc_aligned((size_t)N * E, sizeof(float)))) return nomem(b);
     for (int e = 0; e < E; e++)
         for (int n = 0; n < N; n++) {
@@ -54,13 +54,13 @@ sw_status build_mamba(sw_mamba *l, const cJSON *cfg, sw_build *b)
 
 void free_mamba(sw_mamba *l)
 {
-    sw_free(l->in_t);
-    sw_free(l->xproj_t);
-    sw_free(l->dtproj_t);
-    sw_free(l->out_t);
+    sw_mat_free(&l->in_proj);
+    sw_mat_free(&l->x_proj);
+    sw_mat_free(&l->dt_proj);
+    sw_mat_free(&l->out_proj);
     sw_free(l->a);
+    l->a = NULL;
     free_conv1d(&l->conv);
-    l->in_t = l->xproj_t = l->dtproj_t = l->out_t = l->a = NULL;
 }
 
 /* xz [2E] | xc [E] | dbc [R+2N] | dt [E] | y [E] */
@@ -82,14 +82,14 @@ void mamba_forward(const sw_mamba *l, float *state, float *scratch, const float 
     float *dt = dbc + sw_pad16(R + 2 * N);
     float *y = dt + sw_pad16(E);
     for (size_t f = 0; f < frames; f++) {
-        sw_matvec_t(xz, l->in_t, in + f * H, NULL, 2 * E, H);       /* [x, z] = in_proj(u) */
+        sw_matvec(xz, &l->in_proj, in + f * H, NULL);               /* [x, z] = in_proj(u) */
         conv1d_frame(&l->conv, ring, xz, xc, t0 + f);               /* causal conv over x */
         sw_vsilu(xc, xc, E);
-        sw_matvec_t(dbc, l->xproj_t, xc, NULL, R + 2 * N, E);       /* [δ, B, C] = x_proj(x) */
-        sw_matvec_t(dt, l->dtproj_t, dbc, l->dt_bias, E, R);        /* dt_proj(δ) + bias */
+        sw_matvec(dbc, &l->x_proj, xc, NULL);                       /* [δ, B, C] = x_proj(x) */
+        sw_matvec(dt, &l->dt_proj, dbc, l->dt_bias);                /* dt_proj(δ) + bias */
         sw_vsoftplus(dt, dt, E);                                    /* Δ */
         sw_mamba_scan(y, hs, l->a, dt, xc, dbc + R, dbc + R + N, l->d, E, N);
         sw_vmul_silu(y, xz + E, E);                                 /* y ⊙ SiLU(z) */
-        sw_matvec_t(out + f * H, l->out_t, y, NULL, H, E);          /* out_proj */
+        sw_matvec(out + f * H, &l->out_proj, y, NULL);              /* out_proj */
     }
 }

@@ -3,17 +3,18 @@
 #define SW_MAMBA_H
 #include "core.h"
 #include "conv1d.h"
+#include "kernels.h"
 
 typedef struct {
     int h, e, n, k, r;   /* d (H), d_inner (E), d_state (N), d_conv (K), dt_rank (R) */
-    float *in_t;         /* [H][2E]   in_proj.weight transposed (owned, like all *_t) */
+    sw_mat in_proj;      /* [2E, H]   (packed, owned like all sw_mat here) */
     sw_conv1d conv;      /* depthwise causal conv over x, width E, kernel K (owns its taps) */
-    float *xproj_t;      /* [E][R+2N] x_proj.weight transposed */
-    float *dtproj_t;     /* [R][E]    dt_proj.weight transposed */
+    sw_mat x_proj;       /* [R+2N, E] */
+    sw_mat dt_proj;      /* [E, R] */
     const float *dt_bias;/* [E]       dt_proj.bias (model-owned) */
     float *a;            /* [N][E]    A = −exp(A_log), mode-major (lane = inner channel) */
     const float *d;      /* [E]       (model-owned) */
-    float *out_t;        /* [E][H]    out_proj.weight transposed */
+    sw_mat out_proj;     /* [H, E] */
     size_t state_off;    /* state: h [N][E]  (the conv ring has its own offset in `conv`) */
 } sw_mamba;
 

@@ -30,8 +30,8 @@ sw_status build_pool(sw_pool *l, const cJSON *cfg, int depth, sw_build *b)
     if ((st = sw_get_tensor(b, name, "down.bias", 1, (int64_t)de, 0, &l->down_b)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "up.weight", 2, (int64_t)pd, (int64_t)de, &up_w)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "up.bias", 1, (int64_t)pd, 0, &l->up_b)) != SW_OK) return st;
-    if (!(l->down_t = sw_transpose(down_w, de, pd))) return nomem(b);
-    if (!(l->up_t = sw_transpose(up_w, pd, de))) return nomem(b);
+    if (!sw_mat_pack(&l->down, down_w, de, pd)) return nomem(b);
+    if (!sw_mat_pack(&l->up, up_w, pd, de)) return nomem(b);
     l->state_off = sw_take_state(b, 2 * pd);
 
     const cJSON *inner = cJSON_GetObjectItemCaseSensitive(cfg, "layers");
@@ -46,9 +46,8 @@ sw_status build_pool(sw_pool *l, const cJSON *cfg, int depth, sw_build *b)
 
 void free_pool(sw_pool *l)
 {
-    sw_free(l->down_t);
-    sw_free(l->up_t);
-    l->down_t = l->up_t = NULL;
+    sw_mat_free(&l->down);
+    sw_mat_free(&l->up);
     free_stack(&l->inner);
 }
 
@@ -71,9 +70,9 @@ void pool_forward(const sw_pool *l, float *state, float *scratch, const float *i
         memcpy(out + f * d, pending + j * d, d * sizeof(float));     /* y_t = v_{k−1}[j] */
         memcpy(block + j * d, in + f * d, d * sizeof(float));
         if (j == p - 1) {                                            /* block k complete */
-            sw_matvec_t(z, l->down_t, block, l->down_b, de, p * d);  /* down */
+            sw_matvec(z, &l->down, block, l->down_b);                /* down */
             stack_forward(&l->inner, state, inner_scratch, z, z2, 1, t / p);
-            sw_matvec_t(pending, l->up_t, z2, l->up_b, p * d, de);   /* v_k = up(z) */
+            sw_matvec(pending, &l->up, z2, l->up_b);                 /* v_k = up(z) */
         }
     }
 }

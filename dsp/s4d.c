@@ -48,18 +48,15 @@ sw_status build_s4d(sw_s4d *l, const cJSON *cfg, sw_build *b)
     if ((st = sw_get_tensor(b, name, "C_im", 2, H, N, &c_im)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "D", 1, H, 0, &l->d)) != SW_OK) return st;
 
-    const size_t hn = (size_t)H * (size_t)N;
-    l->a_re = sw_calloc_aligned(4 * sw_pad16(hn), sizeof(float));
-    if (!l->a_re) return sw_fail(b->err, b->errlen, SW_ERR_NOMEM, "%s: out of memory", b->where);
-    l->a_im = l->a_re + sw_pad16(hn);
-    l->c_re = l->a_im + sw_pad16(hn);
-    l->c_im = l->c_re + sw_pad16(hn);
+    const size_t tiles = ((size_t)H + SW_S4D_TILE - 1) / SW_S4D_TILE;
+    l->w = sw_calloc_aligned(tiles * (size_t)N * 4 * SW_S4D_TILE, sizeof(float));
+    if (!l->w) return sw_fail(b->err, b->errlen, SW_ERR_NOMEM, "%s: out of memory", b->where);
 
     for (int h = 0; h < H; h++) {
         double dt = exp((double)log_dt[h]);
         for (int n = 0; n < N; n++) {
             size_t in = (size_t)h * N + n;        /* file layout [H][N] */
-            size_t out = (size_t)n * H + h;       /* ours [N][H] */
+            float *o = l->w + ((size_t)(h / SW_S4D_TILE) * N + n) * 4 * SW_S4D_TILE + h % SW_S4D_TILE;
             double complex A = -exp((double)log_a_re[in]) + I * (double)a_im[in];
             double complex dA = dt * A, Ab, Bf;   /* Ā and B̄/B */
             if (zoh) {
@@ -70,32 +67,30 @@ sw_status build_s4d(sw_s4d *l, const cJSON *cfg, sw_build *b)
                 Bf = dt / (1.0 - dA / 2.0);
             }
             double complex Cp = ((double)c_re[in] + I * (double)c_im[in]) * Bf * ((double)b_re[in] + I * (double)b_im[in]);
-            l->a_re[out] = (float)creal(Ab);
-            l->a_im[out] = (float)cimag(Ab);
-            l->c_re[out] = (float)creal(Cp);
-            l->c_im[out] = (float)cimag(Cp);
-            if (!isfinite(l->a_re[out]) || !isfinite(l->a_im[out]) || !isfinite(l->c_re[out]) ||
-                !isfinite(l->c_im[out]))
+            o[0] = (float)creal(Ab);
+            o[SW_S4D_TILE] = (float)cimag(Ab);
+            o[2 * SW_S4D_TILE] = (float)creal(Cp);
+            o[3 * SW_S4D_TILE] = (float)cimag(Cp);
+            if (!isfinite(o[0]) || !isfinite(o[SW_S4D_TILE]) || !isfinite(o[2 * SW_S4D_TILE]) ||
+                !isfinite(o[3 * SW_S4D_TILE]))
                 return sw_fail(b->err, b->errlen, SW_ERR_CONFIG,
                                "%s: discretization of channel %d mode %d is not finite (log_dt or A out of range)",
                                b->where, h, n);
         }
     }
-    l->state_off = sw_take_state(b, 2 * hn);
+    l->state_off = sw_take_state(b, tiles * (size_t)N * 2 * SW_S4D_TILE);
     return SW_OK;
 }
 
 void free_s4d(sw_s4d *l)
 {
-    sw_free(l->a_re);
-    l->a_re = l->a_im = l->c_re = l->c_im = NULL;
+    sw_free(l->w);
+    l->w = NULL;
 }
 
 void s4d_forward(const sw_s4d *l, float *state, const float *in, float *out, size_t frames)
 {
-    const size_t hn = (size_t)l->h * (size_t)l->n;
-    float *s_re = state + l->state_off, *s_im = s_re + hn;
+    float *s = state + l->state_off;
     for (size_t f = 0; f < frames; f++)
-        sw_s4d_step(out + f * l->h, s_re, s_im, l->a_re, l->a_im, l->c_re, l->c_im, l->d,
-                    in + f * l->h, (size_t)l->h, (size_t)l->n);
+        sw_s4d_step(out + f * l->h, s, l->w, l->d, in + f * l->h, (size_t)l->h, (size_t)l->n);
 }

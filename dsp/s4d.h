@@ -5,12 +5,11 @@
 
 typedef struct {
     int h, n;            /* channels H, complex modes per channel N */
-    /* Discretized at build time (double), then stored mode-major so that one mode of all
-     * channels is a contiguous vector (lane = channel). All owned, one allocation. */
-    float *a_re, *a_im;  /* [N][H] Ā */
-    float *c_re, *c_im;  /* [N][H] C' = C · B̄ (the input matrix folded into C, see s4d.c) */
+    /* Ā and C' = C·B̄ (the input matrix folded into C, see s4d.c), discretized at build
+     * time in double, packed by tiles of 16 channels (layout in kernels.h). */
+    float *w;            /* [ceil(H/16)][N][4][16] {Ā_re, Ā_im, C'_re, C'_im} (owned) */
     const float *d;      /* [H] skip term D (model-owned) */
-    size_t state_off;    /* state: s_re [N][H], s_im [N][H] */
+    size_t state_off;    /* state: [ceil(H/16)][N][2][16] {s_re, s_im} */
 } sw_s4d;
 
 sw_status build_s4d(sw_s4d *l, const cJSON *cfg, sw_build *b);

@@ -10,6 +10,7 @@
 
 #include <complex.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static double complex cexpm1(double complex z)
@@ -40,9 +41,14 @@ sw_status build_s5(sw_lru *l, const cJSON *cfg, sw_build *b)
     if ((st = sw_get_tensor(b, name, "C_re", 2, H, P, &c_re)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "C_im", 2, H, P, &c_im)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "D", 1, H, 0, &l->d)) != SW_OK) return st;
-    if ((st = alloc_lru(l, H, P, b)) != SW_OK) return st;
 
-    const size_t twoP = 2 * (size_t)P;
+    const size_t hp = (size_t)H * (size_t)P;
+    double *lam = malloc(2 * (size_t)P * sizeof *lam);
+    float *bm = malloc(2 * hp * sizeof *bm), *cm = malloc(2 * hp * sizeof *cm);
+    if (!lam || !bm || !cm) {
+        free(lam); free(bm); free(cm);
+        return sw_fail(b->err, b->errlen, SW_ERR_NOMEM, "%s: out of memory", b->where);
+    }
     const double c = conj ? 2.0 : 1.0;
     for (int p = 0; p < P; p++) {
         double complex L = -exp((double)lam_log_re[p]) + I * (double)lam_im[p];
@@ -56,20 +62,17 @@ sw_status build_s5(sw_lru *l, const cJSON *cfg, sw_build *b)
             Lb = BL * (1.0 + dt / 2.0 * L);
             Bf = BL * dt;
         }
-        l->lam_re[p] = (float)creal(Lb);
-        l->lam_im[p] = (float)cimag(Lb);
-        if (!isfinite(l->lam_re[p]) || !isfinite(l->lam_im[p]) || !isfinite(creal(Bf)) || !isfinite(cimag(Bf)))
-            return sw_fail(b->err, b->errlen, SW_ERR_CONFIG,
-                           "%s: discretization of mode %d is not finite (log_step or Lambda out of range)", b->where, p);
+        lam[p] = creal(Lb);
+        lam[P + p] = cimag(Lb);
         for (int h = 0; h < H; h++) {
             double complex Bb = Bf * ((double)b_re[(size_t)p * H + h] + I * (double)b_im[(size_t)p * H + h]);
-            l->bt[(size_t)h * twoP + p] = (float)creal(Bb);
-            l->bt[(size_t)h * twoP + P + p] = (float)cimag(Bb);
-            l->ct[(size_t)p * H + h] = (float)(c * c_re[(size_t)h * P + p]);
-            l->ct[((size_t)P + p) * H + h] = (float)(-c * c_im[(size_t)h * P + p]);
+            bm[(size_t)p * H + h] = (float)creal(Bb);                   /* [B̄_re; B̄_im] [2P, H] */
+            bm[((size_t)P + p) * H + h] = (float)cimag(Bb);
+            cm[(size_t)h * 2 * P + p] = (float)(c * c_re[(size_t)h * P + p]);   /* [c·C̃_re, −c·C̃_im] [H, 2P] */
+            cm[(size_t)h * 2 * P + P + p] = (float)(-c * c_im[(size_t)h * P + p]);
         }
     }
-    if (!sw_all_finite(l->bt, twoP * (size_t)H) || !sw_all_finite(l->ct, twoP * (size_t)H))
-        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: discretized B or scaled C overflows float", b->where);
-    return SW_OK;
+    st = finish_lru(l, H, P, lam, lam + P, bm, cm, b);
+    free(lam); free(bm); free(cm);
+    return st;
 }

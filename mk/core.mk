@@ -40,3 +40,6 @@ $(BUILD)/bench/bench_core: bench/bench_core.c $(LIB) tests/core_util.h
 
 ALL_TARGETS += $(BUILD)/bench/bench_core
 BENCH_CMDS  += $(BUILD)/bench/bench_core
+
+# the numeric tests again on the AVX2 and baseline kernel variants
+TEST_SCRIPTS += tests/run_core_isa.sh
