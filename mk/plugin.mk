@@ -45,7 +45,7 @@ LV2_LDFLAGS := -shared -Wl,--version-script=plugin/statewave.map -Wl,--no-undefi
 # The bundle needs the shipped model; until presets/denoise.safetensors exists (the denoiser
 # engine and its model land together) `make` skips the bundle with a warning.
 ifneq ($(wildcard $(LV2_MODEL)),)
-ALL_TARGETS += $(LV2_FILES) $(BUILD)/tests/lv2/bench_lv2
+ALL_TARGETS += $(LV2_FILES) $(BUILD)/tests/lv2/bench_lv2 $(BUILD)/tests/lv2/lv2_latency
 TEST_SCRIPTS += tests/lv2/test_lv2_meta.sh tests/lv2/test_lv2apply.sh tests/lv2/test_jalv.sh \
                 tests/lv2/test_ardour.sh
 BENCH_CMDS += $(BUILD)/tests/lv2/bench_lv2
@@ -80,10 +80,11 @@ $(LV2_BUNDLE)/presets/%.ttl: presets/lv2/%.ttl
 	@mkdir -p $(dir $@)
 	cp $< $@
 
-# Benchmark: instantiate time, CPU per channel, memory per instance (lilv host).
-$(BUILD)/tests/lv2/bench_lv2: tests/lv2/bench_lv2.c $(LIB) $(wildcard tests/lv2/*.h)
+# Host-side tools (lilv): the benchmark (instantiate time, CPU per channel, memory per
+# instance) and a latency probe used by the scripts.
+$(BUILD)/tests/lv2/%: tests/lv2/%.c $(LIB) $(wildcard tests/lv2/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/lv2 -Iplugin $(CFLAGS_ALL) $< -o $@ $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CPPFLAGS) -Itests/lv2 $(CFLAGS_ALL) $< -o $@ $(LIB) $(LDLIBS_ALL)
 
 install-lv2: $(LV2_FILES)
 	install -d $(LV2DIR)/statewave.lv2/presets

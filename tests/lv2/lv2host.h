@@ -1,6 +1,6 @@
 /* lv2host.h — a small lilv-based LV2 host for the Statewave plugin tests and benchmark.
  *
- * Header-only (static functions) so both tests/test_lv2_harness.c and tests/lv2/bench_lv2.c
+ * Header-only (static inline functions) so both tests/test_lv2_harness.c and tests/lv2/bench_lv2.c
  * can use it without a library. It provides what real hosts give the plugin:
  *   urid:map / urid:unmap   a growing string table
  *   log:log                 messages captured per type (errors counted, last one kept)
@@ -46,7 +46,7 @@ typedef struct {
     uint32_t cap; /* allocated entries */
 } h_urids;
 
-static LV2_URID h_map_uri(LV2_URID_Map_Handle h, const char *uri)
+static inline LV2_URID h_map_uri(LV2_URID_Map_Handle h, const char *uri)
 {
     h_urids *t = h;
     for (uint32_t i = 0; i < t->n; i++)
@@ -60,7 +60,7 @@ static LV2_URID h_map_uri(LV2_URID_Map_Handle h, const char *uri)
     return ++t->n;
 }
 
-static const char *h_unmap_urid(LV2_URID_Unmap_Handle h, LV2_URID id)
+static inline const char *h_unmap_urid(LV2_URID_Unmap_Handle h, LV2_URID id)
 {
     h_urids *t = h;
     return (id >= 1 && id <= t->n) ? t->uris[id - 1] : NULL;
@@ -75,7 +75,7 @@ typedef struct {
     bool quiet;                                   /* do not echo messages to stderr */
 } h_log;
 
-static int h_log_vprintf(LV2_Log_Handle h, LV2_URID type, const char *fmt, va_list ap)
+static inline int h_log_vprintf(LV2_Log_Handle h, LV2_URID type, const char *fmt, va_list ap)
 {
     h_log *l = h;
     char buf[1024];
@@ -91,7 +91,7 @@ static int h_log_vprintf(LV2_Log_Handle h, LV2_URID type, const char *fmt, va_li
     return n;
 }
 
-static int h_log_printf(LV2_Log_Handle h, LV2_URID type, const char *fmt, ...)
+static inline int h_log_printf(LV2_Log_Handle h, LV2_URID type, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -109,7 +109,7 @@ typedef struct {
     int n;                          /* queued */
 } h_queue;
 
-static LV2_Worker_Status h_queue_push(h_queue *q, uint32_t size, const void *data)
+static inline LV2_Worker_Status h_queue_push(h_queue *q, uint32_t size, const void *data)
 {
     if (q->n >= H_QCAP || size > H_MSG_MAX)
         return LV2_WORKER_ERR_NO_SPACE;
@@ -152,20 +152,20 @@ typedef struct {
     bool use_worker;            /* whether the work:schedule feature was offered */
 } h_inst;
 
-static LV2_Worker_Status h_schedule(LV2_Worker_Schedule_Handle h, uint32_t size, const void *data)
+static inline LV2_Worker_Status h_schedule(LV2_Worker_Schedule_Handle h, uint32_t size, const void *data)
 {
     h_inst *hi = h;
     return h_queue_push(&hi->jobs, size, data);
 }
 
-static LV2_Worker_Status h_respond(LV2_Worker_Respond_Handle h, uint32_t size, const void *data)
+static inline LV2_Worker_Status h_respond(LV2_Worker_Respond_Handle h, uint32_t size, const void *data)
 {
     h_inst *hi = h;
     return h_queue_push(&hi->responses, size, data);
 }
 
 /* 0 and the host filled in, or -1 if the bundle is missing (caller skips), -2 on error. */
-static int h_host_init(h_host *H)
+static inline int h_host_init(h_host *H)
 {
     memset(H, 0, sizeof *H);
     struct stat st;
@@ -211,7 +211,7 @@ static int h_host_init(h_host *H)
     return (H->mono && H->stereo) ? 0 : -2;
 }
 
-static void h_host_free(h_host *H)
+static inline void h_host_free(h_host *H)
 {
     if (H->world)
         lilv_world_free(H->world);
@@ -222,7 +222,7 @@ static void h_host_free(h_host *H)
 
 /* Instantiate (not activated). with_worker/with_log choose which optional features to give.
  * Returns NULL when the plugin refuses. */
-static h_inst *h_inst_new(h_host *H, bool stereo, double rate, bool with_worker, bool with_log)
+static inline h_inst *h_inst_new(h_host *H, bool stereo, double rate, bool with_worker, bool with_log)
 {
     h_inst *hi = calloc(1, sizeof *hi);
     hi->host = H;
@@ -263,7 +263,7 @@ static h_inst *h_inst_new(h_host *H, bool stereo, double rate, bool with_worker,
     return hi;
 }
 
-static void h_inst_free(h_inst *hi)
+static inline void h_inst_free(h_inst *hi)
 {
     if (!hi)
         return;
@@ -272,7 +272,7 @@ static void h_inst_free(h_inst *hi)
 }
 
 /* Write a patch:Set <model> "path" (or patch:Get when path is NULL) into the control port. */
-static void h_send_patch(h_inst *hi, const char *path)
+static inline void h_send_patch(h_inst *hi, const char *path)
 {
     h_host *H = hi->host;
     LV2_Atom_Forge forge;
@@ -293,7 +293,7 @@ static void h_send_patch(h_inst *hi, const char *path)
 }
 
 /* Read patch:Set <model> messages from the notify port into notified_path. */
-static void h_read_notify(h_inst *hi)
+static inline void h_read_notify(h_inst *hi)
 {
     h_host *H = hi->host;
     if (hi->notify.seq.atom.type != H->atom_Sequence)
@@ -316,7 +316,7 @@ static void h_read_notify(h_inst *hi)
 
 /* One host cycle: connect audio, run(n), read notify, clear control, run the worker jobs,
  * deliver responses. in/out: [channels] pointers to n frames (may alias). */
-static void h_cycle(h_inst *hi, const float *const *in, float *const *out, uint32_t n)
+static inline void h_cycle(h_inst *hi, const float *const *in, float *const *out, uint32_t n)
 {
     for (int c = 0; c < hi->channels; c++) {
         lilv_instance_connect_port(hi->inst, P_AUDIO + 2 * c, (void *)in[c]);
@@ -340,7 +340,7 @@ static void h_cycle(h_inst *hi, const float *const *in, float *const *out, uint3
 }
 
 /* Port value access for lilv_state (by symbol). */
-static int h_port_by_symbol(const char *sym)
+static inline int h_port_by_symbol(const char *sym)
 {
     static const char *names[] = {"control", "notify", "enabled", "mix", "limit_db", "latency"};
     for (int i = 0; i < P_AUDIO; i++)
@@ -349,7 +349,7 @@ static int h_port_by_symbol(const char *sym)
     return -1;
 }
 
-static const void *h_get_port_value(const char *sym, void *user, uint32_t *size, uint32_t *type)
+static inline const void *h_get_port_value(const char *sym, void *user, uint32_t *size, uint32_t *type)
 {
     h_inst *hi = user;
     int p = h_port_by_symbol(sym);
@@ -363,7 +363,7 @@ static const void *h_get_port_value(const char *sym, void *user, uint32_t *size,
     return &hi->ctl[p];
 }
 
-static void h_set_port_value(const char *sym, void *user, const void *value, uint32_t size, uint32_t type)
+static inline void h_set_port_value(const char *sym, void *user, const void *value, uint32_t size, uint32_t type)
 {
     h_inst *hi = user;
     int p = h_port_by_symbol(sym);
