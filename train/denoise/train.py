@@ -1,0 +1,426 @@
+#!/usr/bin/python3
+"""Train the speech denoiser (16 kHz, the C engine's exact feature/gain pipeline, features.py).
+
+Recipe (one seeded command; the pack comes from build_data.py):
+    /usr/bin/python3 train/denoise/build_data.py --seed 1
+    /usr/bin/python3 train/denoise/train.py --seed 1 --steps 12000 --out out/denoise
+
+Runs on CUDA when available (mixing, synthetic noise, features and the network all on the GPU),
+otherwise on CPU. --time-limit stops early with a checkpoint; --resume continues from one (the
+accelerator runs 10-minute commands). The model is written as a Statewave model file
+(dsp/FORMAT.md, task "denoise", task_params = features.DEFAULT_TASK_PARAMS) with swtorch.export.
+
+On-the-fly mixtures (per batch item): a crop of a training speech stream (mu-law pack, 8 kHz
+sources upsampled x2 on the device), optional synthetic reverb (target = early part), optional
+first-order EQ tilt, noise = a real noise crop (looped when short) or a synthetic one (coloured
+noise with a random slope, mains hum with harmonics, babble of training speech, clicks, fan-like
+tonal noise, modulated noise), sometimes two, SNR U(-5, 20) dB over the crop, level -35..-1 dBFS
+peak, and sometimes a band limit (4 kHz or 5.5 kHz brickwall; bins above read as silence, as the
+C engine does at 8 / 11.025 kHz). Loss: -SI-SDR + multi-resolution log-magnitude L1.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.abspath(os.path.join(HERE, "..")))
+import features as FT  # noqa: E402
+from swtorch.net import Net  # noqa: E402
+from swtorch.export import save_model  # noqa: E402
+
+FS = 16000
+
+
+def make_config(d=64, n_blocks=4, n_state=16, G=161, task_params=None):
+    layers = [{"type": "linear", "name": "inp", "d_in": G, "d_out": d, "bias": True}]
+    for i in range(n_blocks):
+        layers.append({"type": "residual", "layers": [
+            {"type": "norm", "name": "b%d_norm" % i, "kind": "rms", "d": d, "eps": 1e-5},
+            {"type": "s4d", "name": "b%d_ssm" % i, "d": d, "n": n_state, "disc": "zoh"},
+            {"type": "act", "fn": "gelu", "d": d},
+            {"type": "linear", "name": "b%d_mix" % i, "d_in": d, "d_out": 2 * d, "bias": True},
+            {"type": "glu", "d_in": 2 * d}]})
+    layers += [{"type": "norm", "name": "out_norm", "kind": "rms", "d": d, "eps": 1e-5},
+               {"type": "linear", "name": "out", "d_in": d, "d_out": G, "bias": True},
+               {"type": "act", "fn": "sigmoid", "d": G}]
+    return {"version": 1, "d_input": G, "d_output": G, "task": "denoise",
+            "task_params": dict(task_params or FT.DEFAULT_TASK_PARAMS), "layers": layers}
+
+
+# ------------------------------------------------------------------------------ data --
+
+def mulaw_decode(q, mu=255.0):
+    y = q.float() / 127.5 - 1.0
+    return torch.sign(y) * ((1.0 + mu) ** y.abs() - 1.0) / mu
+
+
+def upsample2_filter(taps=127):
+    """Kaiser-windowed sinc low-pass at 3.9 kHz (16 kHz rate), gain 2 (zero insertion)."""
+    n = np.arange(taps) - (taps - 1) / 2
+    fc = 3900.0 / FS
+    h = 2 * fc * np.sinc(2 * fc * n) * np.kaiser(taps, 10.0)
+    return torch.tensor(h / h.sum() * 2.0, dtype=torch.float32)
+
+
+class Data:
+    def __init__(self, pack, device, gen):
+        z = np.load(pack)
+        self.meta = json.loads(bytes(z["meta_json"]).decode())
+        self.dev = device
+        self.g = gen
+        h = upsample2_filter().to(device)
+        self.streams = {"train": [], "val": []}
+        self.weights = []
+        for name, c in self.meta["corpora"].items():
+            for split in ("train", "val"):
+                x = mulaw_decode(torch.from_numpy(z["speech_%s_%s" % (name, split)]).to(device))
+                if c["rate"] == 8000:
+                    up = torch.zeros(2 * len(x), device=device)
+                    up[0::2] = x
+                    x = F.conv1d(up[None, None], h[None, None], padding=len(h) // 2)[0, 0]
+                self.streams[split].append(x)
+            w = 0.25 if name == "fsdd" else (0.35 if name == "festvox" else 0.08)
+            self.weights.append(w)
+        self.weights = torch.tensor(self.weights, device=device)
+        self.noise_src = {}
+        for split in ("train", "val"):
+            cat = torch.from_numpy(z["noise_%s" % split].astype(np.float32) / 32768.0).to(device)
+            lens = torch.from_numpy(z["noise_%s_lens" % split]).to(device)
+            offs = torch.cumsum(lens, 0) - lens
+            self.noise_src[split] = (cat, offs, lens)
+        self.rir_real = torch.from_numpy(z["rir_real"]).to(device)
+
+    def rand(self, *shape):
+        return torch.rand(*shape, generator=self.g, device=self.dev)
+
+    def randint(self, hi, shape):
+        return torch.randint(0, hi, shape, generator=self.g, device=self.dev)
+
+    def speech(self, B, S, split):
+        out = torch.empty(B, S, device=self.dev)
+        which = torch.multinomial(self.weights, B, replacement=True, generator=self.g)
+        ar = torch.arange(S, device=self.dev)
+        for ci, st in enumerate(self.streams[split]):
+            idx = (which == ci).nonzero().flatten()
+            if len(idx) == 0:
+                continue
+            start = (self.rand(len(idx)) * (len(st) - S - 1)).long()
+            out[idx] = st[start[:, None] + ar[None, :]]
+        return out
+
+    def real_noise(self, B, S, split):
+        cat, offs, lens = self.noise_src[split]
+        w = torch.sqrt(lens.float())
+        src = torch.multinomial(w, B, replacement=True, generator=self.g)
+        L = lens[src]
+        st = (self.rand(B) * L.float()).long()
+        ar = torch.arange(S, device=self.dev)
+        idx = offs[src][:, None] + (st[:, None] + ar[None, :]) % L[:, None]
+        return cat[idx]
+
+    # Synthetic noises --------------------------------------------------------
+    def colored(self, B, S, lo=-1.6, hi=0.6):
+        X = torch.fft.rfft(torch.randn(B, S, generator=self.g, device=self.dev), dim=1)
+        f = torch.fft.rfftfreq(S, 1 / FS).to(self.dev).clamp(min=20.0)
+        alpha = lo + (hi - lo) * self.rand(B, 1)
+        shape = (f[None] / 1000.0) ** alpha
+        fc = 300 + 7700 * self.rand(B, 1)                     # random gentle low-pass
+        shape = shape / torch.sqrt(1 + (f[None] / fc) ** (2 * (1 + 3 * self.rand(B, 1)).floor()))
+        hp = 20 + 300 * self.rand(B, 1)
+        shape = shape / torch.sqrt(1 + (hp / f[None]) ** 2)
+        return torch.fft.irfft(X * shape, n=S, dim=1)
+
+    def hum(self, B, S):
+        t = torch.arange(S, device=self.dev) / FS
+        f0 = torch.where(self.rand(B, 1) < 0.5, 50.0, 60.0) * (1 + 0.01 * (self.rand(B, 1) - 0.5))
+        y = torch.zeros(B, S, device=self.dev)
+        decay = 0.5 + 2.5 * self.rand(B, 1)
+        for k in range(1, 40):
+            amp = (k ** -decay) * (0.2 + self.rand(B, 1)) * (self.rand(B, 1) < 0.8)
+            y = y + amp * torch.sin(2 * math.pi * f0 * k * t[None] + 2 * math.pi * self.rand(B, 1))
+        return y + 0.05 * y.std(1, keepdim=True) * self.colored(B, S) / (self.colored(B, S).std() + 1e-9)
+
+    def babble(self, B, S):
+        n = 3 + self.randint(5, (1,)).item()
+        y = torch.zeros(B, S, device=self.dev)
+        for _ in range(n):
+            y = y + self.speech(B, S, "train") * (0.3 + self.rand(B, 1))
+        return y
+
+    def clicks(self, B, S):
+        rate = 1 + 30 * self.rand(B, 1)
+        imp = (self.rand(B, S) < rate / FS).float() * (self.rand(B, S) * 2 - 1)
+        L = 160
+        k = torch.randn(L, generator=self.g, device=self.dev) * torch.exp(-torch.arange(L, device=self.dev) / 20.0)
+        y = F.conv1d(imp[:, None], k.flip(0)[None, None], padding=L - 1)[:, 0, :S]
+        return y + 0.02 * self.colored(B, S) * y.std(1, keepdim=True) / (1e-9 + 1)
+
+    def fan(self, B, S):
+        t = torch.arange(S, device=self.dev) / FS
+        y = self.colored(B, S, -2.0, -0.5)
+        y = y / (y.std(1, keepdim=True) + 1e-9)
+        for _ in range(4):
+            f = 80 + 2000 * self.rand(B, 1) ** 2
+            wob = 1 + 0.003 * torch.sin(2 * math.pi * 0.5 * self.rand(B, 1) * t[None])
+            y = y + (0.1 + 0.6 * self.rand(B, 1)) * torch.sin(2 * math.pi * f * wob * t[None] + 6.3 * self.rand(B, 1))
+        am = 1 + 0.3 * self.rand(B, 1) * torch.sin(2 * math.pi * (0.2 + 5 * self.rand(B, 1)) * t[None])
+        return y * am
+
+    def modulated(self, B, S):
+        y = self.colored(B, S)
+        nfr = S // 1600 + 2
+        env = torch.exp(1.5 * torch.randn(B, 1, nfr, generator=self.g, device=self.dev))
+        env = F.interpolate(env, size=S, mode="linear", align_corners=True)[:, 0]
+        return y * env
+
+    def synth_noise(self, B, S):
+        kinds = [self.colored, self.hum, self.babble, self.clicks, self.fan, self.modulated]
+        p = torch.tensor([0.3, 0.12, 0.18, 0.1, 0.15, 0.15], device=self.dev)
+        k = torch.multinomial(p, B, replacement=True, generator=self.g)
+        out = torch.empty(B, S, device=self.dev)
+        for i, fn in enumerate(kinds):
+            idx = (k == i).nonzero().flatten()
+            if len(idx):
+                out[idx] = fn(len(idx), S)
+        return out
+
+    def noise(self, B, S, split):
+        use_real = self.rand(B, 1) < (0.6 if split == "train" else 0.7)
+        real = self.real_noise(B, S, split)
+        n = torch.where(use_real, real, self.synth_noise(B, S))
+        n = n / (n.std(1, keepdim=True) + 1e-9)
+        second = (self.rand(B, 1) < 0.25).float()
+        n2 = torch.where(self.rand(B, 1) < 0.5, self.real_noise(B, S, split), self.synth_noise(B, S))
+        n2 = n2 / (n2.std(1, keepdim=True) + 1e-9)
+        n = n + second * 10 ** (-10 * self.rand(B, 1) / 20) * n2
+        return n - n.mean(1, keepdim=True)
+
+    def reverb(self, s):
+        B, S = s.shape
+        L = 8000
+        t = torch.arange(L, device=self.dev) / FS
+        rt60 = 0.15 + 0.55 * self.rand(B, 1)
+        rir = torch.randn(B, L, generator=self.g, device=self.dev) * torch.exp(-6.9 * t[None] / rt60)
+        rir[:, 0] = 1.0 + self.rand(B)  # direct path
+        early = rir * (t[None] < 0.05).float()
+        n = 1 << (S + L).bit_length()
+        Sf = torch.fft.rfft(s, n=n)
+        wet = torch.fft.irfft(Sf * torch.fft.rfft(rir, n=n), n=n)[:, :S]
+        dry = torch.fft.irfft(Sf * torch.fft.rfft(early, n=n), n=n)[:, :S]
+        return wet, dry
+
+    def batch(self, B, S, split="train"):
+        """-> mixture x [B,S], target s [B,S], band_bins [B] (161 = full band)."""
+        s = self.speech(B, S, split)
+        s = s - s.mean(1, keepdim=True)
+        x_s, tgt = s, s
+        rv = self.rand(B, 1) < 0.15
+        if rv.any():
+            wet, dry = self.reverb(s)
+            x_s = torch.where(rv, wet, s)
+            tgt = torch.where(rv, dry, s)
+        n = self.noise(B, S, split)
+        snr = -5 + 25 * self.rand(B, 1)
+        ps = (x_s ** 2).mean(1, keepdim=True) + 1e-10
+        pn = (n ** 2).mean(1, keepdim=True) + 1e-10
+        n = n * torch.sqrt(ps / (pn * 10 ** (snr / 10)))
+        # Same EQ tilt on speech and noise (the target keeps it): y[t] = x[t] - a x[t-1].
+        a = (self.rand(B, 1) * 1.4 - 0.7) * (self.rand(B, 1) < 0.3)
+        tilt = lambda v: v - a * F.pad(v, (1, 0))[:, :-1]  # noqa: E731
+        x_s, tgt, n = tilt(x_s), tilt(tgt), tilt(n)
+        x = x_s + n
+        lvl = 10 ** ((-35 + 34 * self.rand(B, 1)) / 20)
+        g = lvl / (x.abs().amax(1, keepdim=True) + 1e-9)
+        x, tgt = x * g, tgt * g
+        # Band limits (8 / 11.025 kHz inputs): brickwall both; bins above read as silence.
+        band = torch.full((B,), 161, device=self.dev, dtype=torch.long)
+        r = self.rand(B)
+        band = torch.where(r < 0.08, torch.full_like(band, 81), band)          # 4 kHz
+        band = torch.where((r >= 0.08) & (r < 0.12), torch.full_like(band, 111), band)  # 5.5 kHz
+        lim = band < 161
+        if lim.any():
+            f = torch.fft.rfftfreq(S, 1 / FS).to(self.dev)
+            keep = (f[None] < (band[:, None].float() - 0.5) * 50.0).float()
+            X = torch.fft.rfft(x[lim], dim=1) * keep[lim]
+            T = torch.fft.rfft(tgt[lim], dim=1) * keep[lim]
+            x[lim] = torch.fft.irfft(X, n=S, dim=1)
+            tgt[lim] = torch.fft.irfft(T, n=S, dim=1)
+        return x, tgt, band
+
+
+# ------------------------------------------------------------------------------ loss --
+
+def si_sdr(y, s, eps=1e-8):
+    y = y - y.mean(1, keepdim=True)
+    s = s - s.mean(1, keepdim=True)
+    a = (y * s).sum(1, keepdim=True) / ((s * s).sum(1, keepdim=True) + eps)
+    t = a * s
+    e = y - t
+    return 10 * torch.log10(((t * t).sum(1) + eps) / ((e * e).sum(1) + eps))
+
+
+def mr_logmag(y, s):
+    loss = 0.0
+    for n in (256, 512, 1024):
+        w = torch.hann_window(n, device=y.device)
+        Y = torch.stft(y, n, n // 4, window=w, return_complex=True).abs()
+        Sm = torch.stft(s, n, n // 4, window=w, return_complex=True).abs()
+        ref = Sm.amax(dim=(1, 2), keepdim=True) * 1e-4 + 1e-9   # floor 80 dB below each item's peak
+        loss = loss + (torch.log10(Y + ref) - torch.log10(Sm + ref)).abs().mean()
+    return loss / 3
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--pack", default=os.path.join(HERE, "..", "..", ".devdata", "denoise_pack.npz"))
+    ap.add_argument("--out", default="out/denoise")
+    ap.add_argument("--steps", type=int, default=12000)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--d", type=int, default=96)
+    ap.add_argument("--blocks", type=int, default=4)
+    ap.add_argument("--n-state", type=int, default=16)
+    ap.add_argument("--w-spec", type=float, default=1.0)
+    ap.add_argument("--probe", type=int, default=0, help="time this many steps, print steps/s, exit")
+    ap.add_argument("--time-limit", type=float, default=1e9, help="seconds; checkpoint and stop")
+    ap.add_argument("--resume", default=None)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--val-every", type=int, default=500)
+    args = ap.parse_args()
+    t0 = time.time()
+    torch.manual_seed(args.seed)
+    dev = torch.device(args.device)
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    gen = torch.Generator(device=dev)
+    gen.manual_seed(args.seed)
+    data = Data(args.pack, dev, gen)
+    cfg = make_config(args.d, args.blocks, args.n_state)
+    net = Net(cfg).to(dev)
+    pipe = FT.Pipeline(FS).to(dev)
+    nparams = sum(p.numel() for p in net.parameters())
+    ssm = [p for n, p in net.named_parameters() if "_ssm." in n and not n.endswith(("C_re", "C_im", "D"))]
+    other = [p for n, p in net.named_parameters() if not ("_ssm." in n and not n.endswith(("C_re", "C_im", "D")))]
+    opt = torch.optim.AdamW([{"params": other, "weight_decay": 0.01},
+                             {"params": ssm, "weight_decay": 0.0, "lr": min(args.lr, 1e-3)}], lr=args.lr)
+    base_lrs = [g["lr"] for g in opt.param_groups]
+    step = 0
+    elapsed_prev = 0.0
+    if args.resume:
+        ck = torch.load(args.resume, map_location=dev, weights_only=False)
+        net.load_state_dict(ck["net"])
+        opt.load_state_dict(ck["opt"])
+        step = ck["step"]
+        elapsed_prev = ck.get("elapsed", 0.0)
+        gen.set_state(ck["gen"].cpu())
+        torch.set_rng_state(ck["torch_rng"])
+        print("resumed at step %d (%.0f s trained)" % (step, elapsed_prev), flush=True)
+    os.makedirs(args.out, exist_ok=True)
+    S = int(args.seconds * FS) // pipe.H * pipe.H
+    print("params %d, device %s, batch %d x %.1f s, steps %d" % (nparams, dev, args.batch, S / FS, args.steps),
+          flush=True)
+
+    # Fixed validation set (held-out speech files and noise parts; never the dev set).
+    vgen = torch.Generator(device=dev)
+    vgen.manual_seed(1234)
+    data.g = vgen
+    with torch.no_grad():
+        val = [data.batch(32, 4 * FS, "val") for _ in range(2)]
+    data.g = gen
+
+    def validate():
+        net.eval()
+        out = []
+        with torch.no_grad():
+            for x, s, band in val:
+                y, _ = pipe.enhance(net, x, band)
+                out.append((si_sdr(y, s) - si_sdr(x, s)).cpu())
+        net.train()
+        return torch.cat(out).mean().item()
+
+    def save(tag):
+        ck = {"net": net.state_dict(), "opt": opt.state_dict(), "step": step, "config": cfg,
+              "elapsed": elapsed_prev + time.time() - t0, "gen": gen.get_state(), "torch_rng": torch.get_rng_state()}
+        torch.save(ck, os.path.join(args.out, "ckpt.pt"))
+        net_cpu = Net(cfg)
+        net_cpu.load_state_dict({k: v.detach().cpu() for k, v in net.state_dict().items()})
+        # Golden vectors for the C parity test (tests/test_denoise.c): a 2 s validation mixture
+        # at 16 kHz and this pipeline's output on it.
+        gx = val[0][0][:1, :2 * FS].detach().cpu()
+        with torch.no_grad():
+            gy, _ = FT.Pipeline(FS).enhance(net_cpu.eval(), gx)
+        save_model(net_cpu, os.path.join(args.out, "denoise.safetensors"), task="denoise",
+                   task_params=cfg["task_params"],
+                   extra_tensors={"golden.denoise_in": gx[0], "golden.denoise_out": gy[0]})
+        print("[%s] saved step %d" % (tag, step), flush=True)
+
+    if step == 0:
+        print("val SI-SDRi at init: %.2f dB" % validate(), flush=True)
+    if args.probe:
+        with torch.no_grad():
+            data.batch(args.batch, S)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        tp = time.time()
+        for _ in range(args.probe):
+            x, s_, band = data.batch(args.batch, S)
+            y, _ = pipe.enhance(net, x, band)
+            loss = -si_sdr(y, s_).mean() + args.w_spec * mr_logmag(y, s_) * 10.0
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        print("PROBE %.2f steps/s" % (args.probe / (time.time() - tp)), flush=True)
+        return
+    warm = 300
+    run_loss = run_sdr = 0.0
+    nlog = 0
+    tl = time.time()
+    while step < args.steps:
+        if time.time() - t0 > args.time_limit:
+            break
+        frac = step / max(1, args.steps)
+        sched = min(1.0, (step + 1) / warm) * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for gr, b in zip(opt.param_groups, base_lrs):
+            gr["lr"] = b * sched
+        with torch.no_grad():
+            x, s, band = data.batch(args.batch, S)
+        y, _ = pipe.enhance(net, x, band)
+        sdr = si_sdr(y, s)
+        loss = -sdr.mean() + args.w_spec * mr_logmag(y, s) * 10.0
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        opt.step()
+        step += 1
+        run_loss += loss.item() if step % 10 == 0 else 0.0
+        run_sdr += sdr.mean().item() if step % 10 == 0 else 0.0
+        nlog += 1 if step % 10 == 0 else 0
+        if step % 100 == 0:
+            print("step %6d  loss %.3f  train SI-SDR %.2f  lr %.2e  %.1f steps/s" %
+                  (step, run_loss / max(1, nlog), run_sdr / max(1, nlog), opt.param_groups[0]["lr"],
+                   100 / (time.time() - tl)), flush=True)
+            run_loss = run_sdr = 0.0
+            nlog = 0
+            tl = time.time()
+        if step % args.val_every == 0:
+            print("step %d val SI-SDRi %.2f dB" % (step, validate()), flush=True)
+    print("final step %d val SI-SDRi %.2f dB; trained %.0f s" %
+          (step, validate(), elapsed_prev + time.time() - t0), flush=True)
+    save("end")
+
+
+if __name__ == "__main__":
+    main()
