@@ -1,6 +1,7 @@
 /* bench_core.c — per-layer cost of one recurrent step at batch 1 (`make bench`).
  *
- * For each layer type and size: ns per sw_net_step (median of 7 repetitions), GFLOP/s
+ * For each layer type and size: ns per sw_net_step (median of 7 repetitions of ~40 ms of
+ * thread CPU time), GFLOP/s
  * achieved, and the fraction of this core's single-core FMA peak, which we measure first
  * with an unrolled loop of independent FMAs on the widest ISA the CPU has.
  *
@@ -22,10 +23,12 @@
 #include <immintrin.h>
 #endif
 
+/* This thread's CPU time: on a shared machine, time while descheduled is not counted
+ * (other processes still share caches and memory bandwidth). */
 static double now_s(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 

@@ -296,6 +296,19 @@ void sw_vadd(float *restrict y, const float *restrict x, size_t n)
 }
 
 SW_CLONES
+void sw_vsanitize(float *restrict y, const float *restrict x, size_t n, float limit)
+{
+    /* branch-free so that it vectorizes: Inf/NaN have all exponent bits set */
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        float c = x[i] > limit ? limit : x[i];
+        c = c < -limit ? -limit : c;
+        y[i] = (u & 0x7f800000u) == 0x7f800000u ? 0.0f : c;
+    }
+}
+
+SW_CLONES
 int sw_all_finite(const float *x, size_t n)
 {
     /* A float is Inf/NaN iff its exponent bits are all ones; OR-ing a flag is associative,

@@ -64,6 +64,9 @@ void sw_vfma(float *y, const float *a, const float *b, size_t n);
 /* y += x */
 void sw_vadd(float *y, const float *x, size_t n);
 
+/* y = x clamped to [−limit, limit], with Inf/NaN replaced by 0. */
+void sw_vsanitize(float *y, const float *x, size_t n, float limit);
+
 /* 1 if every x[i] is finite. */
 int sw_all_finite(const float *x, size_t n);
 

@@ -318,13 +318,7 @@ void sw_net_process(sw_net *n, const float *in, float *out, size_t frames)
         if (len > frames) len = frames;
         /* Input sanitation: non-finite -> 0 (a dropout must not poison the state), then
          * clamp so that absurd but finite input cannot overflow it either. */
-        for (size_t i = 0; i < len * di; i++) {
-            float x = in[i];
-            if (!isfinite(x)) x = 0.0f;
-            else if (x > SW_INPUT_CLAMP) x = SW_INPUT_CLAMP;
-            else if (x < -SW_INPUT_CLAMP) x = -SW_INPUT_CLAMP;
-            n->in[i] = x;
-        }
+        sw_vsanitize(n->in, in, len * di, SW_INPUT_CLAMP);
         stack_forward(&n->m->top, n->state, n->scratch, n->in, out, len, n->t);
         /* With finite weights and clamped input the output is finite unless something
          * overflowed. Then: emit 0 for the bad values now, reset at the chunk boundary. */
