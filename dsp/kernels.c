@@ -51,7 +51,7 @@ float sw_expf(float x) { return exp_inline(x); }
 /* ----------------------------------------------- hand-tiled kernels, per ISA --
  * kernels_simd.h is compiled once per instruction set; a table picked on first use
  * (cpuid via __builtin_cpu_supports: no allocation, no lock) routes the calls. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(SW_NO_CLONES)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(SW_NO_CLONES)
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma,bmi,bmi2")
 #define SW_VL 16
