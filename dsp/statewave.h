@@ -104,6 +104,52 @@ void sw_denoiser_reset(sw_denoiser *d);
  * Non-finite input samples are treated as 0 and never poison the state. [RT] */
 void sw_denoiser_process(sw_denoiser *d, const float *const *in, float *const *out, size_t frames);
 
+/* ------------------------------------------------------------ generator --
+ * Autoregressive audio generator (dsp/generate.c): one sw_net with 8-bit mu-law
+ * input and output (a "generate" model: task_params {"sample_rate", "encoding": "mulaw",
+ * "mu", "classes": 256, "start_code"}; d_input 1 = the previous sample's code,
+ * d_output 256 = logits of the next one). Each rendered sample is drawn from
+ * softmax(logits / temperature), restricted to the top-p nucleus, with a seeded RNG,
+ * then fed back. Audio is float in [-1, 1] at sw_generator_sample_rate() Hz, mono.
+ * Same model + seed + settings + calls -> bit-identical audio on the same build.
+ * After create/reset the net has seen start_code (silence), so the first rendered
+ * sample already has a distribution. */
+typedef struct sw_generator sw_generator;
+
+/* `model` must have task "generate" and outlive the generator. */
+sw_status sw_generator_create(const sw_model *model, uint64_t seed, sw_generator **out,
+                              char *err, size_t errlen);
+void sw_generator_destroy(sw_generator *g);
+/* The model's sample rate in Hz (task_params.sample_rate). [RT] */
+int sw_generator_sample_rate(const sw_generator *g);
+/* Zero the net state, feed start_code, and rewind the RNG to the current seed. [RT] */
+void sw_generator_reset(sw_generator *g);
+/* New seed; the RNG restarts from it now (the net state is kept). [RT] */
+void sw_generator_set_seed(sw_generator *g, uint64_t seed);
+/* Softmax temperature, clamped to [0, 10]; below 1e-3 sampling is greedy (argmax).
+ * Default 1. [RT] */
+void sw_generator_set_temperature(sw_generator *g, float temperature);
+/* Nucleus size: sample only from the most likely classes whose probability adds up to
+ * top_p (after temperature). Clamped to [1e-6, 1]; 1 = no truncation (default). [RT] */
+void sw_generator_set_top_p(sw_generator *g, float top_p);
+/* Feed a prompt: each sample (float, clipped to [-1, 1], non-finite -> 0) is mu-law
+ * encoded and stepped through the net; rendering continues from there. [RT] */
+void sw_generator_prime(sw_generator *g, const float *samples, size_t n);
+/* The same with mu-law codes (0..255) given directly. [RT] */
+void sw_generator_prime_codes(sw_generator *g, const uint8_t *codes, size_t n);
+/* Generate n samples into out[n] (and feed them back). [RT] */
+void sw_generator_render(sw_generator *g, float *out, size_t n);
+/* The same, also returning the codes drawn (codes may be NULL). [RT] */
+void sw_generator_render_codes(sw_generator *g, float *out, uint8_t *codes, size_t n);
+/* The model's distribution of the next sample (temperature 1, no top-p): probs[256]. [RT] */
+void sw_generator_distribution(const sw_generator *g, float *probs);
+/* Samples fed or rendered since the last reset. [RT] */
+uint64_t sw_generator_position(const sw_generator *g);
+/* mu-law helpers matching the model's encoding (mu = 255, 256 codes). [RT] */
+uint8_t sw_mulaw_encode(float x);
+float sw_mulaw_decode(uint8_t code);
+/* ------------------------------------------------------ end of generator -- */
+
 #ifdef __cplusplus
 }
 #endif
