@@ -265,7 +265,6 @@ static sw_status load_config(sw_model *m, const char *text, char *err, size_t er
     cJSON *cfg = cJSON_Parse(text);
     if (!cfg) return FAIL(SW_ERR_CONFIG, "config is not valid JSON");
     sw_build b = {.m = m, .err = err, .errlen = errlen, .where = "config"};
-    int version;
     const cJSON *task, *tp, *layers;
     if (!cJSON_IsObject(cfg)) { st = FAIL(SW_ERR_CONFIG, "config is not a JSON object"); goto out; }
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(cfg, "version");
@@ -274,7 +273,6 @@ static sw_status load_config(sw_model *m, const char *text, char *err, size_t er
         st = FAIL(SW_ERR_UNSUPPORTED, "config: version is not 1 (this library reads version 1)");
         goto out;
     }
-    (void)version;
     if ((st = sw_cfg_int(&b, cfg, "d_input", 1, SW_MAX_WIDTH, &m->d_input)) != SW_OK) goto out;
     if ((st = sw_cfg_int(&b, cfg, "d_output", 1, SW_MAX_WIDTH, &m->d_output)) != SW_OK) goto out;
     task = cJSON_GetObjectItemCaseSensitive(cfg, "task");
