@@ -64,7 +64,7 @@ $(BUILD)/%.o: %.c dsp/statewave.h $(wildcard dsp/*.h)
 
 $(LIB): $(DSP_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@.tmp && ar rcs $@.tmp $^ && mv -f $@.tmp $@
 
 $(BUILD)/statewave.pc: dsp/statewave.pc.in
 	@mkdir -p $(dir $@)
@@ -74,21 +74,22 @@ $(BUILD)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS_ALL) $< -o $@ $(LIB) $(LDLIBS_ALL)
 
+# Run every test, then fail if any failed (so one failure doesn't hide the others).
 test-c: $(CTESTS)
-	@set -e; for t in $(CTESTS); do echo "== $$t"; $$t; done
+	@failed=""; for t in $(CTESTS); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
 
 test-asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g" SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test-c
 
 test-scripts: all
-	@set -e; for t in $(TEST_SCRIPTS); do echo "== $$t"; $$t; done
+	@failed=""; for t in $(TEST_SCRIPTS); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
 
 test: deps
 	$(MAKE) all
-	$(MAKE) test-c
-	$(MAKE) test-asan
-	$(MAKE) test-scripts
-	@echo "make test: all tests passed"
+	@rc=0; $(MAKE) test-c || rc=1; $(MAKE) test-asan || rc=1; $(MAKE) test-scripts || rc=1; \
+	if [ $$rc = 0 ]; then echo "make test: all tests passed"; else echo "make test: FAILURES (see FAILED: lines above)"; fi; exit $$rc
 
 bench: all
 	@set -e; for c in $(BENCH_CMDS); do echo "== $$c"; $$c; done
