@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(HERE))            # train/ -> swtorch
 import model as M  # noqa: E402
 from swtorch import layers as L  # noqa: E402
 from swtorch.net import Net  # noqa: E402
-from swtorch.export import save_model  # noqa: E402
+from swtorch.export import save_model, load_model  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 LN2 = math.log(2.0)
@@ -79,6 +79,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=150)
     ap.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--init-from", default=None,
+                    help="continue from this exported model file (same config), e.g. a second budgeted run")
     ap.add_argument("--eval-chunk", type=int, default=6)
     ap.add_argument("--val-clips", type=int, default=14,
                     help="last train clips held out for validation (each clip is a distinct piece)")
@@ -106,7 +108,14 @@ def main():
         cfg = M.sashimi_config() if args.model == "sashimi" else M.baseline_config()
     val = train[-args.val_clips:, :32768]
     train = train[:-args.val_clips]
-    net = Net(cfg).to(device)
+    net = Net(cfg)
+    if args.init_from:
+        prev = load_model(args.init_from)
+        if prev.config["layers"] != net.config["layers"]:
+            raise SystemExit("--init-from: %s has a different layer config" % args.init_from)
+        net.load_state_dict(prev.state_dict())
+        print("initialized from %s" % args.init_from, flush=True)
+    net = net.to(device)
     n_params = sum(p.numel() for p in net.parameters())
     print("model %s: %d parameters, %.0f MACs/sample, device %s, amp %s" %
           (args.model, n_params, M.macs_per_sample(cfg), device, amp), flush=True)
