@@ -32,6 +32,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "outfile.h"
 
 #define SUB "denoise"
 #define READ_BLOCK 4096   /* frames read from the input per sf_readf_float */
@@ -262,8 +263,7 @@ typedef struct {
     double ratio;            /* work_rate / rate */
     long latency;            /* L in work-rate frames */
     long to_trim;            /* work-rate frames still to drop from the denoiser output */
-    SNDFILE *out;            /* temp output file (writes into fd) */
-    int out_fd;
+    SNDFILE *out;            /* the temp output file's SNDFILE (owned by the app_outfile) */
     sf_count_t target;       /* frames to write = frames read so far (final once input ends) */
     sf_count_t written;      /* frames written */
     int failed;              /* a write or resampler error happened (message printed) */
@@ -505,9 +505,9 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     int rc = -1;
     pipe_t p;
     memset(&p, 0, sizeof p);
-    p.out_fd = -1;
-    char tmp[PATH_MAX + 32] = "";
-    int have_tmp = 0;
+    app_outfile of;
+    memset(&of, 0, sizeof of);
+    of.fd = -1;
     float *rbuf = NULL;
 
     if (ii.frames <= 0) {
@@ -579,37 +579,16 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
         goto done;
 
     /* Temp file in the output's folder, so the final rename is atomic. */
-    char odir[PATH_MAX];
-    dir_name(out_path, odir, sizeof odir);
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", odir, base_name(out_path));
-    p.out_fd = mkstemp(tmp);
-    if (p.out_fd < 0) {
-        app_err(SUB, "'%s': cannot create output in '%s': %s", in_path, odir, strerror(errno));
-        goto done;
-    }
-    have_tmp = 1;
-    p.tmp_path = tmp;
-    p.out_path = out_path;
-    {
-        mode_t um = umask(0);
-        umask(um);
-        if (fchmod(p.out_fd, 0666 & ~um) != 0) { /* mkstemp makes 0600; outputs are normal files */
-            app_err(SUB, "'%s': chmod '%s': %s", in_path, tmp, strerror(errno));
-            goto done;
-        }
-    }
     SF_INFO oi;
     memset(&oi, 0, sizeof oi);
     oi.samplerate = ii.samplerate;
     oi.channels = ii.channels;
     oi.format = out_format;
-    p.out = sf_open_fd(p.out_fd, SFM_WRITE, &oi, SF_FALSE);
-    if (!p.out) {
-        app_err(SUB, "'%s': cannot write '%s': %s", in_path, out_path, sf_strerror(NULL));
+    if (app_outfile_open(&of, SUB, in_path, out_path, &oi) != 0)
         goto done;
-    }
-    /* Integer outputs clip instead of wrapping around if denoised peaks exceed full scale. */
-    sf_command(p.out, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    p.out = of.sf;
+    p.tmp_path = of.tmp;
+    p.out_path = out_path;
     /* Carry text metadata (title, artist, ...) over; best effort. */
     for (int s = SF_STR_FIRST; s <= SF_STR_LAST; s++) {
         const char *v = sf_get_string(in, s);
@@ -687,37 +666,11 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     progress(cfg, shown, nread, nread, ii.samplerate, t0); /* show the finished bar (100%) */
     progress_clear(cfg);
 
-    /* Close, sync, rename: each step checked, since a full disk may only show here. */
-    int e = sf_close(p.out);
     p.out = NULL;
-    if (e != 0) {
-        app_err(SUB, "'%s': error finishing '%s': %s", in_path, tmp, sf_error_number(e));
+    if (app_outfile_commit(&of, SUB, in_path) != 0)
         goto done;
-    }
-    if (fsync(p.out_fd) != 0) {
-        app_err(SUB, "'%s': cannot sync '%s': %s", in_path, tmp, strerror(errno));
-        goto done;
-    }
-    int fd = p.out_fd;
-    p.out_fd = -1;
-    if (close(fd) != 0) {
-        app_err(SUB, "'%s': cannot close '%s': %s", in_path, tmp, strerror(errno));
-        goto done;
-    }
-    if (rename(tmp, out_path) != 0) {
-        app_err(SUB, "'%s': cannot rename '%s' to '%s': %s", in_path, tmp, out_path, strerror(errno));
-        goto done;
-    }
-    have_tmp = 0;
     if (stat(out_path, &cfg->out_st[cfg->n_out]) == 0)
         cfg->out_from[cfg->n_out++] = in_path;
-    {   /* The rename itself is durable once the folder is synced; failure here is harmless. */
-        int dfd = open(odir, O_RDONLY | O_DIRECTORY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-    }
     if (!cfg->quiet) {
         double el = app_now() - t0;
         double dur = (double)nread / ii.samplerate;
@@ -734,12 +687,7 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
 done:
     if (rc != 0)
         progress_clear(cfg);
-    if (p.out)
-        sf_close(p.out);
-    if (p.out_fd >= 0)
-        close(p.out_fd);
-    if (have_tmp)
-        unlink(tmp);
+    app_outfile_abort(&of); /* no-op after a successful commit */
     pipe_free(&p);
     free(rbuf);
     sf_close(in);
