@@ -324,7 +324,7 @@ def main():
         step = ck["step"]
         elapsed_prev = ck.get("elapsed", 0.0)
         gen.set_state(ck["gen"].cpu())
-        torch.set_rng_state(ck["torch_rng"])
+        torch.set_rng_state(ck["torch_rng"].cpu())
         print("resumed at step %d (%.0f s trained)" % (step, elapsed_prev), flush=True)
     os.makedirs(args.out, exist_ok=True)
     S = int(args.seconds * FS) // pipe.H * pipe.H
