@@ -15,9 +15,11 @@
 #define SW_DATADIR "/usr/local/share/statewave"
 #endif
 
-#define SW_MODEL_FILE "denoise.safetensors"
-
 const char *sw_app_name = "statewave";
+
+const app_model_kind app_model_denoise = { "denoise", "denoise.safetensors", "STATEWAVE_MODEL" };
+const app_model_kind app_model_generate = { "generate", "generate.safetensors",
+                                            "STATEWAVE_GENERATE_MODEL" };
 
 static void vmsg(const char *kind, const char *sub, const char *fmt, va_list ap)
 {
@@ -78,8 +80,8 @@ static int file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
-int app_load_model(const char *sub, const char *explicit_path, sw_model **model,
-                   char *used, size_t usedlen)
+int app_load_model(const char *sub, const app_model_kind *kind, const char *explicit_path,
+                   sw_model **model, char *used, size_t usedlen)
 {
     /* Candidates in priority order; `given` ones are loaded even if missing so the
      * user sees why their choice failed instead of silently getting another model. */
@@ -91,15 +93,18 @@ int app_load_model(const char *sub, const char *explicit_path, sw_model **model,
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
-            snprintf(exe_cand, sizeof exe_cand, "%s/../presets/%s", exe, SW_MODEL_FILE);
+            snprintf(exe_cand, sizeof exe_cand, "%s/../presets/%s", exe, kind->file);
         }
     }
-    const char *envp = getenv("STATEWAVE_MODEL");
+    const char *envp = getenv(kind->env);
+    char env_what[64], inst[PATH_MAX];
+    snprintf(env_what, sizeof env_what, "$%s", kind->env);
+    app_installed_model_path(kind, inst, sizeof inst);
     struct { const char *path; int given; const char *what; } cand[4] = {
         { explicit_path, 1, "--model" },
-        { (envp && *envp) ? envp : NULL, 1, "$STATEWAVE_MODEL" },
+        { (envp && *envp) ? envp : NULL, 1, env_what },
         { exe_cand[0] ? exe_cand : NULL, 0, "next to the executable" },
-        { SW_DATADIR "/" SW_MODEL_FILE, 0, "installed" },
+        { inst, 0, "installed" },
     };
     char tried[4 * (PATH_MAX + 64)];
     size_t tl = 0;
@@ -121,9 +126,9 @@ int app_load_model(const char *sub, const char *explicit_path, sw_model **model,
                     sw_status_str(st), err);
             return -1;
         }
-        if (strcmp(sw_model_task(*model), "denoise") != 0) {
-            app_err(sub, "model '%s' (%s) is not a denoise model (task \"%s\")", cand[i].path,
-                    cand[i].what, sw_model_task(*model));
+        if (strcmp(sw_model_task(*model), kind->task) != 0) {
+            app_err(sub, "model '%s' (%s) is not a %s model (task \"%s\")", cand[i].path,
+                    cand[i].what, kind->task, sw_model_task(*model));
             sw_model_free(*model);
             *model = NULL;
             return -1;
@@ -136,13 +141,15 @@ int app_load_model(const char *sub, const char *explicit_path, sw_model **model,
         }
         return 0;
     }
-    app_err(sub, "no denoise model found; use --model FILE or set STATEWAVE_MODEL. Tried:%s", tried);
+    app_err(sub, "no %s model found; use --model FILE or set %s. Tried:%s", kind->task, kind->env,
+            tried);
     return -1;
 }
 
-const char *app_installed_model_path(void)
+const char *app_installed_model_path(const app_model_kind *kind, char *buf, size_t len)
 {
-    return SW_DATADIR "/" SW_MODEL_FILE;
+    snprintf(buf, len, "%s/%s", SW_DATADIR, kind->file);
+    return buf;
 }
 
 double app_now(void)
@@ -172,4 +179,34 @@ void app_fmt_duration(double s, char *buf, size_t len)
         snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
     else
         snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+void app_progress(FILE *f, const char *name, double done, double total, double rate, double t0)
+{
+    if (!f)
+        return;
+    double frac = total > 0 ? done / total : 1.0;
+    if (frac > 1.0)
+        frac = 1.0;
+    double el = app_now() - t0;
+    double speed = el > 1e-6 ? (done / rate) / el : 0.0;
+    double eta = speed > 0.0 ? ((total - done) / rate) / speed : -1.0;
+    char etas[32];
+    app_fmt_duration(eta, etas, sizeof etas);
+    char bar[21];
+    int fill = (int)(frac * 20.0);
+    for (int i = 0; i < 20; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[20] = '\0';
+    fprintf(f, "\r\033[K%3d%% [%s] %6.1fx real time  ETA %s  %s", (int)(frac * 100.0), bar, speed,
+            etas, name);
+    fflush(f);
+}
+
+void app_progress_clear(FILE *f)
+{
+    if (!f)
+        return;
+    fputs("\r\033[K", f);
+    fflush(f);
 }

@@ -25,18 +25,27 @@ int app_parse_double(const char *s, double lo, double hi, double *out);
 /* Parse a whole string as a long in [lo, hi]. 0 on success, -1 otherwise. */
 int app_parse_long(const char *s, long lo, long hi, long *out);
 
-/* Find and load the denoise model, in this order:
- *   explicit (the --model argument, may be NULL), $STATEWAVE_MODEL,
- *   <dir of the executable>/../presets/denoise.safetensors, SW_DATADIR/denoise.safetensors.
+/* Which model a command needs: its task, file name and environment variable. */
+typedef struct {
+    const char *task;  /* config "task" the model must have ("denoise", "generate") */
+    const char *file;  /* file name in presets/ and in the installed data folder */
+    const char *env;   /* environment variable naming a model file */
+} app_model_kind;
+extern const app_model_kind app_model_denoise;   /* denoise.safetensors, $STATEWAVE_MODEL */
+extern const app_model_kind app_model_generate;  /* generate.safetensors, $STATEWAVE_GENERATE_MODEL */
+
+/* Find and load a model of `kind`, in this order:
+ *   explicit (the --model argument, may be NULL), $<kind->env>,
+ *   <dir of the executable>/../presets/<file>, SW_DATADIR/<file>.
  * The first candidate that is *given* (explicit / env) or *exists* (the two defaults) is
  * loaded; a load error there is final (no silent fallback to another model).
  * On success *model is set and `used` (size usedlen) receives the path. On failure prints
  * an error naming every path tried and returns -1. */
-int app_load_model(const char *sub, const char *explicit_path, sw_model **model,
-                   char *used, size_t usedlen);
+int app_load_model(const char *sub, const app_model_kind *kind, const char *explicit_path,
+                   sw_model **model, char *used, size_t usedlen);
 
-/* The compiled-in fallback: <PREFIX>/share/statewave/denoise.safetensors. */
-const char *app_installed_model_path(void);
+/* The compiled-in fallback <PREFIX>/share/statewave/<file> into buf. */
+const char *app_installed_model_path(const app_model_kind *kind, char *buf, size_t len);
 
 /* Seconds from a monotonic clock. */
 double app_now(void);
@@ -44,6 +53,12 @@ double app_now(void);
 /* The stream progress output should go to: stderr if it is a terminal, else stdout if
  * that is a terminal, else NULL (no progress at all). */
 FILE *app_progress_stream(void);
+
+/* One progress-bar update on `f` (no-op if f is NULL): percent, bar, speed as x real time
+ * (done/rate audio seconds per elapsed second since t0), ETA and a name. */
+void app_progress(FILE *f, const char *name, double done, double total, double rate, double t0);
+/* Erase the progress line (no-op if f is NULL). */
+void app_progress_clear(FILE *f);
 
 /* "1:05" / "1:02:03" for a duration in seconds (negative or huge -> "--:--"). */
 void app_fmt_duration(double s, char *buf, size_t len);

@@ -32,6 +32,7 @@
 
 #include "commands.h"
 #include "common.h"
+#include "formats.h"
 #include "outfile.h"
 
 #define SUB "denoise"
@@ -82,155 +83,6 @@ static const char help[] =
     "A file that cannot be read (missing, corrupt, unsupported, empty) or written gets\n"
     "an error naming it; the other files are still processed and the exit status is 1.\n"
     "Exit status: 0 all files done, 1 some file failed, 2 usage error.\n";
-
-/* ------------------------------------------------------------------ formats -- */
-
-typedef struct {
-    const char *name;  /* --format value / file extension */
-    int major;         /* SF_FORMAT_* container */
-    int subtype;       /* forced codec, 0 = choose from the input */
-    const char *ext;   /* extension written for derived names */
-} fmt_alias;
-
-static const fmt_alias aliases[] = {
-    { "wav", SF_FORMAT_WAV, 0, "wav" },      { "wave", SF_FORMAT_WAV, 0, "wav" },
-    { "wavex", SF_FORMAT_WAVEX, 0, "wav" },  { "rf64", SF_FORMAT_RF64, 0, "rf64" },
-    { "w64", SF_FORMAT_W64, 0, "w64" },      { "aiff", SF_FORMAT_AIFF, 0, "aiff" },
-    { "aif", SF_FORMAT_AIFF, 0, "aif" },     { "aifc", SF_FORMAT_AIFF, 0, "aifc" },
-    { "au", SF_FORMAT_AU, 0, "au" },         { "snd", SF_FORMAT_AU, 0, "snd" },
-    { "caf", SF_FORMAT_CAF, 0, "caf" },      { "flac", SF_FORMAT_FLAC, 0, "flac" },
-    { "ogg", SF_FORMAT_OGG, SF_FORMAT_VORBIS, "ogg" },
-    { "oga", SF_FORMAT_OGG, SF_FORMAT_VORBIS, "oga" },
-    { "vorbis", SF_FORMAT_OGG, SF_FORMAT_VORBIS, "ogg" },
-    { "opus", SF_FORMAT_OGG, SF_FORMAT_OPUS, "opus" },
-    { "mp3", SF_FORMAT_MPEG, SF_FORMAT_MPEG_LAYER_III, "mp3" },
-};
-
-/* Resolve a format name or extension (case-insensitive) to a container and optional forced
- * codec: the alias table first, then libsndfile's own list of major formats (RAW excluded:
- * it cannot be read back without its parameters). 0 on success, -1 if unknown. */
-static int lookup_format(const char *name, fmt_alias *out)
-{
-    if (!name || !*name)
-        return -1;
-    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
-        if (!strcasecmp(name, aliases[i].name)) {
-            *out = aliases[i];
-            return 0;
-        }
-    int n = 0;
-    sf_command(NULL, SFC_GET_FORMAT_MAJOR_COUNT, &n, sizeof n);
-    for (int i = 0; i < n; i++) {
-        SF_FORMAT_INFO fi = { .format = i };
-        if (sf_command(NULL, SFC_GET_FORMAT_MAJOR, &fi, sizeof fi) != 0)
-            continue;
-        if ((fi.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_RAW)
-            continue;
-        if (fi.extension && !strcasecmp(name, fi.extension)) {
-            out->name = fi.extension;
-            out->major = fi.format & SF_FORMAT_TYPEMASK;
-            out->subtype = 0;
-            out->ext = fi.extension;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-static int format_ok(int format, int channels, int rate)
-{
-    SF_INFO t = { .samplerate = rate, .channels = channels, .format = format };
-    return sf_format_check(&t);
-}
-
-/* The output SF_FORMAT for container `major` (forced codec `forced` or 0) given the input's
- * format: the input's codec (and endianness) when the container takes it, else the closest
- * one by resolution. Returns 0 if no codec fits. */
-static int choose_output_format(int major, int forced, int in_format, int channels, int rate)
-{
-    int in_sub = in_format & SF_FORMAT_SUBMASK;
-    if (forced)
-        return format_ok(major | forced, channels, rate) ? (major | forced) : 0;
-    int keep = major | in_sub | (in_format & SF_FORMAT_ENDMASK);
-    if (format_ok(keep, channels, rate))
-        return keep;
-    if (format_ok(major | in_sub, channels, rate))
-        return major | in_sub;
-    int pref[8], np = 0;
-    switch (in_sub) {
-    case SF_FORMAT_PCM_24: case SF_FORMAT_DWVW_24: case SF_FORMAT_ALAC_24: case SF_FORMAT_ALAC_20:
-        pref[np++] = SF_FORMAT_PCM_24; pref[np++] = SF_FORMAT_FLOAT; break;
-    case SF_FORMAT_PCM_32: case SF_FORMAT_ALAC_32:
-        pref[np++] = SF_FORMAT_PCM_32; pref[np++] = SF_FORMAT_PCM_24; pref[np++] = SF_FORMAT_FLOAT; break;
-    case SF_FORMAT_FLOAT: case SF_FORMAT_DOUBLE:
-        pref[np++] = SF_FORMAT_FLOAT; pref[np++] = SF_FORMAT_DOUBLE; pref[np++] = SF_FORMAT_PCM_24; break;
-    default: /* 8/16-bit PCM, companded, ADPCM, lossy codecs: 16-bit is enough */
-        break;
-    }
-    /* Generic fallbacks, in order; the lossy ones only matter for OGG/MPEG containers. */
-    pref[np++] = SF_FORMAT_PCM_16;
-    pref[np++] = SF_FORMAT_PCM_24;
-    pref[np++] = SF_FORMAT_FLOAT;
-    pref[np++] = SF_FORMAT_VORBIS;
-    pref[np++] = SF_FORMAT_MPEG_LAYER_III;
-    for (int i = 0; i < np; i++)
-        if (format_ok(major | pref[i], channels, rate))
-            return major | pref[i];
-    return 0;
-}
-
-/* "WAV 16-bit PCM" style description for the per-file line. */
-static void describe_format(int format, char *buf, size_t len)
-{
-    SF_FORMAT_INFO maj = { .format = format & SF_FORMAT_TYPEMASK };
-    SF_FORMAT_INFO sub = { .format = format & SF_FORMAT_SUBMASK };
-    const char *mn = "?", *sn = "?";
-    if (sf_command(NULL, SFC_GET_FORMAT_INFO, &maj, sizeof maj) == 0 && maj.name)
-        mn = maj.name;
-    if (sf_command(NULL, SFC_GET_FORMAT_INFO, &sub, sizeof sub) == 0 && sub.name)
-        sn = sub.name;
-    char m[64];
-    snprintf(m, sizeof m, "%s", mn);
-    char *paren = strchr(m, ' ');  /* "WAV (Microsoft)" -> "WAV" */
-    if (paren)
-        *paren = '\0';
-    snprintf(buf, len, "%s %s", m, sn);
-}
-
-void app_sndfile_version(char *buf, size_t len)
-{
-    if (sf_command(NULL, SFC_GET_LIB_VERSION, buf, (int)len) <= 0)
-        snprintf(buf, len, "libsndfile");
-}
-
-/* ------------------------------------------------------------------ paths -- */
-
-/* Pointer to the last path component. */
-static const char *base_name(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
-/* Directory part of p ("." if none) into buf. */
-static void dir_name(const char *p, char *buf, size_t len)
-{
-    const char *s = strrchr(p, '/');
-    if (!s)
-        snprintf(buf, len, ".");
-    else if (s == p)
-        snprintf(buf, len, "/");
-    else
-        snprintf(buf, len, "%.*s", (int)(s - p), p);
-}
-
-/* Extension of the last component (without the dot), or "" if none. */
-static const char *ext_of(const char *p)
-{
-    const char *b = base_name(p);
-    const char *d = strrchr(b, '.');
-    return (d && d != b) ? d + 1 : "";
-}
 
 /* ------------------------------------------------------------- per file run -- */
 
@@ -457,38 +309,17 @@ nomem:
 static void progress(const run_cfg *cfg, const char *name, sf_count_t done, sf_count_t total,
                      int rate, double t0)
 {
-    if (!cfg->prog)
-        return;
-    double frac = total > 0 ? (double)done / (double)total : 1.0;
-    if (frac > 1.0)
-        frac = 1.0;
-    double el = app_now() - t0;
-    double audio = (double)done / rate;
-    double speed = el > 1e-6 ? audio / el : 0.0;
-    double eta = (speed > 0.0) ? ((double)(total - done) / rate) / speed : -1.0;
-    char etas[32];
-    app_fmt_duration(eta, etas, sizeof etas);
-    char bar[21];
-    int fill = (int)(frac * 20.0);
-    for (int i = 0; i < 20; i++)
-        bar[i] = i < fill ? '#' : '.';
-    bar[20] = '\0';
-    fprintf(cfg->prog, "\r\033[K%3d%% [%s] %6.1fx real time  ETA %s  %s", (int)(frac * 100.0), bar,
-            speed, etas, name);
-    fflush(cfg->prog);
+    app_progress(cfg->prog, name, (double)done, (double)total, (double)rate, t0);
 }
 
 static void progress_clear(const run_cfg *cfg)
 {
-    if (!cfg->prog)
-        return;
-    fputs("\r\033[K", cfg->prog);
-    fflush(cfg->prog);
+    app_progress_clear(cfg->prog);
 }
 
 /* Denoise one file into out_path. 0 ok, -1 failed (message printed, nothing left behind). */
 static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
-                        const fmt_alias *force_fmt)
+                        const app_fmt_alias *force_fmt)
 {
     SF_INFO ii;
     memset(&ii, 0, sizeof ii);
@@ -523,7 +354,7 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     /* Output format. */
     int out_format;
     if (force_fmt) {
-        out_format = choose_output_format(force_fmt->major, force_fmt->subtype, ii.format,
+        out_format = app_choose_output_format(force_fmt->major, force_fmt->subtype, ii.format,
                                           ii.channels, ii.samplerate);
         if (!out_format) {
             app_err(SUB, "'%s': format '%s' cannot store %d channels at %d Hz", in_path,
@@ -532,9 +363,9 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
         }
     } else {
         out_format = ii.format;
-        if (!format_ok(out_format, ii.channels, ii.samplerate)) {
+        if (!app_format_ok(out_format, ii.channels, ii.samplerate)) {
             /* Read-only codecs (some ADPCM/containers libsndfile cannot write): closest fit. */
-            out_format = choose_output_format(ii.format & SF_FORMAT_TYPEMASK, 0, ii.format,
+            out_format = app_choose_output_format(ii.format & SF_FORMAT_TYPEMASK, 0, ii.format,
                                               ii.channels, ii.samplerate);
             if (!out_format) {
                 app_err(SUB, "'%s': libsndfile cannot write this format; use --format", in_path);
@@ -603,7 +434,7 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     }
 
     double t0 = app_now(), tlast = -1.0;
-    const char *shown = base_name(in_path);
+    const char *shown = app_base_name(in_path);
     sf_count_t nread = 0;
     progress(cfg, shown, 0, ii.frames, ii.samplerate, t0);
     while (!p.failed && !g_interrupted) {
@@ -675,8 +506,8 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
         double el = app_now() - t0;
         double dur = (double)nread / ii.samplerate;
         char fin[96], fout[96];
-        describe_format(ii.format, fin, sizeof fin);
-        describe_format(out_format, fout, sizeof fout);
+        app_describe_format(ii.format, fin, sizeof fin);
+        app_describe_format(out_format, fout, sizeof fout);
         fprintf(stderr, "%s -> %s  [%.2f s, %d Hz, %d ch, %s%s%s%s] %.2f s, %.1fx real time\n",
                 in_path, out_path, dur, ii.samplerate, ii.channels, fin,
                 strcmp(fin, fout) ? " -> " : "", strcmp(fin, fout) ? fout : "",
@@ -730,7 +561,11 @@ int cmd_denoise(int argc, char **argv)
             break;
         case 'h':
             fputs(help, stdout);
-            printf("\nInstalled model: %s\n", app_installed_model_path());
+            {
+                char inst[PATH_MAX];
+                printf("\nInstalled model: %s\n",
+                       app_installed_model_path(&app_model_denoise, inst, sizeof inst));
+            }
             return SW_EXIT_OK;
         default:
             fprintf(stderr, "Try 'statewave denoise --help'.\n");
@@ -743,9 +578,9 @@ int cmd_denoise(int argc, char **argv)
         app_err(SUB, "no input files (try 'statewave denoise --help')");
         return SW_EXIT_USAGE;
     }
-    fmt_alias force, *force_fmt = NULL;
+    app_fmt_alias force, *force_fmt = NULL;
     if (fmt_name) {
-        if (lookup_format(fmt_name, &force)) {
+        if (app_lookup_format(fmt_name, &force)) {
             app_err(SUB, "unknown --format '%s' (try wav, flac, ogg, opus, aiff, caf, mp3, ...)", fmt_name);
             return SW_EXIT_USAGE;
         }
@@ -778,7 +613,7 @@ int cmd_denoise(int argc, char **argv)
     /* The model is loaded once for the whole run. */
     sw_model *model = NULL;
     char used[PATH_MAX + 64];
-    if (app_load_model(SUB, model_path, &model, used, sizeof used) != 0)
+    if (app_load_model(SUB, &app_model_denoise, model_path, &model, used, sizeof used) != 0)
         return SW_EXIT_FAIL;
     if (!quiet)
         fprintf(stderr, "model: %s\n", used);
@@ -821,8 +656,8 @@ int cmd_denoise(int argc, char **argv)
         if (out_opt && !out_is_dir) {
             snprintf(out_path, sizeof out_path, "%s", out_opt);
             /* -o FILE with a known extension picks the format unless --format did. */
-            fmt_alias ext_fmt;
-            if (!force_fmt && lookup_format(ext_of(out_opt), &ext_fmt) == 0) {
+            app_fmt_alias ext_fmt;
+            if (!force_fmt && app_lookup_format(app_ext_of(out_opt), &ext_fmt) == 0) {
                 SF_INFO probe;
                 memset(&probe, 0, sizeof probe);
                 SNDFILE *s = sf_open(in, SFM_READ, &probe);
@@ -835,14 +670,14 @@ int cmd_denoise(int argc, char **argv)
                 continue;
             }
         } else {
-            const char *b = base_name(in);
-            const char *e = ext_of(in);
+            const char *b = app_base_name(in);
+            const char *e = app_ext_of(in);
             size_t stem = strlen(b) - (*e ? strlen(e) + 1 : 0);
             char dir[PATH_MAX];
             if (out_is_dir)
                 snprintf(dir, sizeof dir, "%s", out_opt);
             else if (strchr(in, '/'))
-                dir_name(in, dir, sizeof dir);
+                app_dir_name(in, dir, sizeof dir);
             else
                 dir[0] = '\0'; /* plain name in the current folder: keep it plain */
             size_t dl = strlen(dir);

@@ -1,65 +1,324 @@
-/* generate.c — `statewave generate` and `statewave synth`: the planned music
- * generators. No generator model ships yet, so both only describe their planned
- * interface (--help) and otherwise fail with status 1. They never produce output. */
+/* generate.c — `statewave generate`: render audio with the autoregressive SSM generator
+ * (sw_generator, dsp/generate.c) and the shipped generate model (a SaShiMi-style piano
+ * model: 16 kHz, 8-bit mu-law). Optionally continues a prompt recording.
+ *
+ * Flow: load model (once) -> sw_generator_create(seed) -> set temperature / top-p ->
+ * [read prompt, mix to mono, resample to the model rate, prime] -> render in blocks into a
+ * temp file next to the output (app_outfile) -> rename. Ctrl-C removes the temp file. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <samplerate.h>
+#include <sndfile.h>
 
 #include "commands.h"
 #include "common.h"
+#include "formats.h"
+#include "outfile.h"
 
-static const char generate_help[] =
+#define SUB "generate"
+#define BLOCK 1600   /* samples rendered and written per step (0.1 s at 16 kHz) */
+
+static const char help[] =
     "Usage: statewave generate [OPTIONS] -o OUT\n"
     "\n"
-    "NOT AVAILABLE IN THIS BUILD: no generator model is shipped yet. This command\n"
-    "is reserved; it always exits with status 1. Planned interface:\n"
+    "Generate audio sample by sample with the SSM music generator (the shipped model is\n"
+    "a SaShiMi-style piano model: 16 kHz, 8-bit mu-law, mono). Optionally continue a\n"
+    "prompt recording. The same model, seed and settings give bit-identical audio.\n"
     "\n"
-    "Generate music autoregressively with an SSM language model over MIDI-like\n"
-    "events, rendered to audio (or written as a MIDI file).\n"
+    "  -o, --output FILE      output audio file; the extension picks the format (wav, flac,\n"
+    "                         ogg, ...; 16-bit PCM, or Vorbis for ogg). Required.\n"
+    "  -m, --model FILE       generator model (default: $STATEWAVE_GENERATE_MODEL, then\n"
+    "                         <exe dir>/../presets/generate.safetensors, then the installed\n"
+    "                         share/statewave/generate.safetensors)\n"
+    "  -s, --seconds S        seconds of new audio, (0, 3600] (default 4)\n"
+    "      --seed N           random seed, 0..2^64-1 (default 1)\n"
+    "  -t, --temperature T    sampling temperature, [0, 10] (default 1; < 0.001 = greedy)\n"
+    "  -p, --top-p P          nucleus sampling: draw only from the most likely codes whose\n"
+    "                         probability adds up to P, (0, 1] (default 0.98)\n"
+    "      --prompt FILE      continue this recording (any format libsndfile reads; mixed\n"
+    "                         to mono and resampled to the model's rate)\n"
+    "      --prompt-seconds S use only the first S seconds of the prompt (default: all)\n"
+    "      --no-prompt        write only the new audio, not the prompt before it\n"
+    "  -f, --format FMT       output format by name, overriding the extension\n"
+    "  -q, --quiet            no progress bar, no summary line\n"
+    "  -h, --help             this help\n"
     "\n"
-    "  -o, --output FILE       output file (.wav/.flac/... audio, or .mid for events)\n"
-    "  -m, --model FILE        generator model (task \"generate\")\n"
-    "  -s, --seconds S         length to generate (default 30)\n"
-    "      --prompt FILE       continue this MIDI file instead of starting from silence\n"
-    "      --temperature T     sampling temperature (default 1.0)\n"
-    "      --top-p P           nucleus sampling threshold (default 0.95)\n"
-    "      --seed N            random seed (default: from the clock)\n"
-    "      --rate R            audio sample rate (default 48000)\n"
-    "  -q, --quiet             no progress output\n"
-    "  -h, --help              this help\n";
+    "A progress bar (percent, speed as x real time, ETA) is shown on stderr, or stdout,\n"
+    "when it is a terminal. The output is written to a temp file and renamed at the end;\n"
+    "on any error (or Ctrl-C) nothing is left behind.\n"
+    "Exit status: 0 written, 1 error (model, prompt, output), 2 usage error.\n";
 
-static const char synth_help[] =
-    "Usage: statewave synth [OPTIONS] MIDI -o OUT\n"
-    "\n"
-    "NOT AVAILABLE IN THIS BUILD: no synthesizer model is shipped yet. This command\n"
-    "is reserved; it always exits with status 1. Planned interface:\n"
-    "\n"
-    "Render a MIDI file to audio with a neural (SSM) instrument model, or play it\n"
-    "live from a MIDI input.\n"
-    "\n"
-    "  -o, --output FILE       output audio file (format from the extension)\n"
-    "  -m, --model FILE        instrument model (task \"synth\")\n"
-    "      --instrument NAME   instrument preset inside the model\n"
-    "      --rate R            sample rate (default 48000)\n"
-    "      --live              play from a MIDI input through PortAudio instead\n"
-    "  -q, --quiet             no progress output\n"
-    "  -h, --help              this help\n";
+static volatile sig_atomic_t g_interrupted;
 
-/* Any --help anywhere prints the planned interface (exit 0); everything else fails with
- * the same clear message, whatever the arguments, so scripts cannot mistake it for output. */
-static int stub(const char *name, const char *help, int argc, char **argv)
+static void on_signal(int sig)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--"))
-            break;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(help, stdout);
-            return SW_EXIT_OK;
-        }
-    }
-    app_err(name, "not available in this build: no generator model shipped yet "
-                  "(see '%s %s --help' for the planned interface)", sw_app_name, name);
-    return SW_EXIT_FAIL;
+    (void)sig;
+    g_interrupted = 1;
 }
 
-int cmd_generate(int argc, char **argv) { return stub("generate", generate_help, argc, argv); }
-int cmd_synth(int argc, char **argv) { return stub("synth", synth_help, argc, argv); }
+/* The prompt as mono float at `rate` Hz: read, mix down (mean of channels), resample.
+ * Returns a malloc'ed buffer and its length, or NULL (message printed). */
+static float *load_prompt(const char *path, double max_seconds, int rate, size_t *n_out)
+{
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f) {
+        app_err(SUB, "cannot read prompt '%s': %s", path, sf_strerror(NULL));
+        return NULL;
+    }
+    sf_count_t want = info.frames;
+    if (max_seconds > 0 && (double)want > max_seconds * info.samplerate)
+        want = (sf_count_t)(max_seconds * info.samplerate);
+    if (want <= 0) {
+        app_err(SUB, "prompt '%s': empty file (no audio frames)", path);
+        sf_close(f);
+        return NULL;
+    }
+    float *inter = malloc(sizeof(float) * (size_t)want * (size_t)info.channels);
+    float *mono = malloc(sizeof(float) * (size_t)want);
+    if (!inter || !mono) {
+        app_err(SUB, "prompt '%s': out of memory", path);
+        goto fail;
+    }
+    sf_count_t got = sf_readf_float(f, inter, want);
+    if (got <= 0 || sf_error(f) != SF_ERR_NO_ERROR) {
+        app_err(SUB, "prompt '%s': read error: %s", path, sf_strerror(f));
+        goto fail;
+    }
+    for (sf_count_t i = 0; i < got; i++) {
+        float s = 0.0f;
+        for (int c = 0; c < info.channels; c++)
+            s += inter[i * info.channels + c];
+        mono[i] = s / (float)info.channels;
+    }
+    free(inter);
+    inter = NULL;
+    sf_close(f);
+    f = NULL;
+    if (info.samplerate == rate) {
+        *n_out = (size_t)got;
+        return mono;
+    }
+    double ratio = (double)rate / info.samplerate;
+    if (!src_is_valid_ratio(ratio)) {
+        app_err(SUB, "prompt '%s': cannot resample %d Hz to %d Hz", path, info.samplerate, rate);
+        goto fail;
+    }
+    size_t cap = (size_t)ceil((double)got * ratio) + 16;
+    float *res = malloc(sizeof(float) * cap);
+    if (!res) {
+        app_err(SUB, "prompt '%s': out of memory", path);
+        goto fail;
+    }
+    SRC_DATA d = { .data_in = mono, .input_frames = got, .data_out = res,
+                   .output_frames = (long)cap, .src_ratio = ratio };
+    int e = src_simple(&d, SRC_SINC_BEST_QUALITY, 1);
+    if (e) {
+        app_err(SUB, "prompt '%s': resampler: %s", path, src_strerror(e));
+        free(res);
+        goto fail;
+    }
+    free(mono);
+    *n_out = (size_t)d.output_frames_gen;
+    return res;
+fail:
+    free(inter);
+    free(mono);
+    if (f)
+        sf_close(f);
+    return NULL;
+}
+
+int cmd_generate(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "output", required_argument, NULL, 'o' },       { "model", required_argument, NULL, 'm' },
+        { "seconds", required_argument, NULL, 's' },      { "seed", required_argument, NULL, 'S' },
+        { "temperature", required_argument, NULL, 't' },  { "top-p", required_argument, NULL, 'p' },
+        { "prompt", required_argument, NULL, 'P' },       { "prompt-seconds", required_argument, NULL, 'L' },
+        { "no-prompt", no_argument, NULL, 'N' },          { "format", required_argument, NULL, 'f' },
+        { "quiet", no_argument, NULL, 'q' },              { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *out_path = NULL, *model_path = NULL, *prompt_path = NULL, *fmt_name = NULL;
+    double seconds = 4.0, temperature = 1.0, top_p = 0.98, prompt_seconds = 0.0;
+    unsigned long long seed = 1;
+    int quiet = 0, no_prompt = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:m:s:t:p:f:qh", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'o': out_path = optarg; break;
+        case 'm': model_path = optarg; break;
+        case 'P': prompt_path = optarg; break;
+        case 'f': fmt_name = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'N': no_prompt = 1; break;
+        case 's': bad = app_parse_double(optarg, 1e-3, 3600.0, &seconds); break;
+        case 't': bad = app_parse_double(optarg, 0.0, 10.0, &temperature); break;
+        case 'p': bad = app_parse_double(optarg, 1e-6, 1.0, &top_p); break;
+        case 'L': bad = app_parse_double(optarg, 1e-3, 3600.0, &prompt_seconds); break;
+        case 'S': {
+            char *end;
+            errno = 0;
+            seed = strtoull(optarg, &end, 10);
+            bad = errno || !*optarg || *end || optarg[0] == '-';
+            break;
+        }
+        case 'h': fputs(help, stdout); return SW_EXIT_OK;
+        default:
+            fprintf(stderr, "Try 'statewave generate --help'.\n");
+            return SW_EXIT_USAGE;
+        }
+        if (bad) {
+            for (const struct option *o = opts; o->name; o++)
+                if (o->val == c)
+                    app_err(SUB, "bad value '%s' for --%s (see --help for the range)", optarg, o->name);
+            return SW_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        app_err(SUB, "unexpected argument '%s'", argv[optind]);
+        return SW_EXIT_USAGE;
+    }
+    if (!out_path || !*out_path) {
+        app_err(SUB, "no output file: use -o FILE (see --help)");
+        return SW_EXIT_USAGE;
+    }
+    app_fmt_alias fmt = { "wav", SF_FORMAT_WAV, 0, "wav" };
+    if (fmt_name) {
+        if (app_lookup_format(fmt_name, &fmt)) {
+            app_err(SUB, "unknown --format '%s'", fmt_name);
+            return SW_EXIT_USAGE;
+        }
+    } else if (app_lookup_format(app_ext_of(out_path), &fmt) != 0) {
+        fmt = (app_fmt_alias){ "wav", SF_FORMAT_WAV, 0, "wav" }; /* unknown extension: WAV */
+    }
+
+    sw_model *model = NULL;
+    sw_generator *gen = NULL;
+    float *prompt = NULL, *buf = NULL;
+    size_t n_prompt = 0;
+    app_outfile of;
+    memset(&of, 0, sizeof of);
+    of.fd = -1;
+    int rc = SW_EXIT_FAIL;
+    char used[PATH_MAX + 64], err[512];
+
+    if (app_load_model(SUB, &app_model_generate, model_path, &model, used, sizeof used) != 0)
+        return SW_EXIT_FAIL;
+    sw_status st = sw_generator_create(model, (uint64_t)seed, &gen, err, sizeof err);
+    if (st != SW_OK) {
+        app_err(SUB, "cannot create the generator from '%s': %s: %s", used, sw_status_str(st), err);
+        goto out;
+    }
+    sw_generator_set_temperature(gen, (float)temperature);
+    sw_generator_set_top_p(gen, (float)top_p);
+    const int rate = sw_generator_sample_rate(gen);
+    if (prompt_path && !(prompt = load_prompt(prompt_path, prompt_seconds, rate, &n_prompt)))
+        goto out;
+
+    /* 16-bit PCM holds 8-bit mu-law audio exactly enough; lossy containers get their codec. */
+    int format = app_choose_output_format(fmt.major, fmt.subtype, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, rate);
+    if (!format) {
+        app_err(SUB, "format '%s' cannot store mono audio at %d Hz", fmt.name, rate);
+        goto out;
+    }
+    SF_INFO oi = { .samplerate = rate, .channels = 1, .format = format };
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    if (app_outfile_open(&of, SUB, out_path, out_path, &oi) != 0)
+        goto out_sig;
+    sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave generate " SW_VERSION_STRING);
+
+    if (!quiet)
+        fprintf(stderr, "model: %s (%d Hz)\n", used, rate);
+    FILE *prog = quiet ? NULL : app_progress_stream();
+    const size_t n_new = (size_t)llround(seconds * rate);
+    const double total = (double)(n_prompt + n_new); /* priming costs about as much as rendering */
+    double t0 = app_now(), tlast = -1.0;
+    const char *shown = app_base_name(out_path);
+
+    /* Prompt: fed through the net in blocks (so Ctrl-C and the progress bar work), and
+     * written to the output unless --no-prompt. */
+    for (size_t pos = 0; pos < n_prompt && !g_interrupted; pos += BLOCK) {
+        size_t m = n_prompt - pos < BLOCK ? n_prompt - pos : BLOCK;
+        sw_generator_prime(gen, prompt + pos, m);
+        if (!no_prompt && sf_writef_float(of.sf, prompt + pos, (sf_count_t)m) != (sf_count_t)m) {
+            app_progress_clear(prog);
+            app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of.tmp, sf_strerror(of.sf));
+            goto out_sig;
+        }
+        double now = app_now();
+        if (now - tlast >= 0.1) {
+            app_progress(prog, shown, (double)(pos + m), total, rate, t0);
+            tlast = now;
+        }
+    }
+    buf = malloc(sizeof(float) * BLOCK);
+    if (!buf) {
+        app_err(SUB, "out of memory");
+        goto out_sig;
+    }
+    for (size_t pos = 0; pos < n_new && !g_interrupted; pos += BLOCK) {
+        size_t m = n_new - pos < BLOCK ? n_new - pos : BLOCK;
+        sw_generator_render(gen, buf, m);
+        if (sf_writef_float(of.sf, buf, (sf_count_t)m) != (sf_count_t)m) {
+            app_progress_clear(prog);
+            app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of.tmp, sf_strerror(of.sf));
+            goto out_sig;
+        }
+        double now = app_now();
+        if (now - tlast >= 0.1) {
+            app_progress(prog, shown, (double)(n_prompt + pos + m), total, rate, t0);
+            tlast = now;
+        }
+    }
+    if (g_interrupted) {
+        app_progress_clear(prog);
+        app_err(SUB, "interrupted; '%s' not written", out_path);
+        goto out_sig;
+    }
+    app_progress(prog, shown, total, total, rate, t0);
+    app_progress_clear(prog);
+    if (app_outfile_commit(&of, SUB, out_path) != 0)
+        goto out_sig;
+    if (!quiet) {
+        double el = app_now() - t0;
+        char fd[96];
+        app_describe_format(format, fd, sizeof fd);
+        char what[96];
+        if (n_prompt && !no_prompt)
+            snprintf(what, sizeof what, "%.2f s prompt + %.2f s new", (double)n_prompt / rate,
+                     (double)n_new / rate);
+        else
+            snprintf(what, sizeof what, "%.2f s new", (double)n_new / rate);
+        fprintf(stderr, "%s  [%s, %d Hz, mono, %s] seed %llu, temperature %g, top-p %g; "
+                        "%.2f s, %.2fx real time\n",
+                out_path, what, rate, fd, seed, temperature, top_p, el, el > 0 ? total / rate / el : 0.0);
+    }
+    rc = SW_EXIT_OK;
+out_sig:
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+out:
+    app_outfile_abort(&of);
+    free(buf);
+    free(prompt);
+    sw_generator_destroy(gen);
+    sw_model_free(model);
+    return rc;
+}

@@ -209,7 +209,7 @@ int cmd_live(int argc, char **argv)
 
     sw_model *model = NULL;
     char used[PATH_MAX + 64];
-    if (app_load_model(SUB, model_path, &model, used, sizeof used) != 0)
+    if (app_load_model(SUB, &app_model_denoise, model_path, &model, used, sizeof used) != 0)
         return SW_EXIT_FAIL;
     if (app_pa_init(SUB) != 0) {
         sw_model_free(model);

@@ -15,7 +15,7 @@ static const struct {
     { "denoise",  cmd_denoise,  "denoise audio files (any format libsndfile reads)" },
     { "live",     cmd_live,     "denoise a live input (microphone -> speakers) through PortAudio" },
     { "devices",  cmd_devices,  "list audio devices" },
-    { "generate", cmd_generate, "music generation (not available in this build)" },
+    { "generate", cmd_generate, "generate audio with the SSM music generator (piano, 16 kHz)" },
     { "synth",    cmd_synth,    "neural synthesizer (not available in this build)" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -36,8 +36,8 @@ static void usage(FILE *f)
     fprintf(f,
             "\n"
             "Exit status: 0 success, 1 processing error, 2 usage error.\n"
-            "Model lookup (denoise, live): --model FILE, else $STATEWAVE_MODEL, else\n"
-            "<executable dir>/../presets/denoise.safetensors, else the installed copy.\n");
+            "Model lookup: --model FILE, else $STATEWAVE_MODEL (generate: $STATEWAVE_GENERATE_MODEL),\n"
+            "else <executable dir>/../presets/{denoise,generate}.safetensors, else the installed copy.\n");
 }
 
 static void version(void)

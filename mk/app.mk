@@ -1,4 +1,5 @@
 # mk/app.mk — the `statewave` command (app/), its tests (tests/app/), `make demo`, install-app.
+#   build/statewave            denoise | live | devices | generate | synth (placeholder)
 # Included by the top Makefile; uses its CC, CPPFLAGS, CFLAGS_ALL, LIB, LDLIBS_ALL, BUILD, PREFIX.
 
 APP_SRC  := $(wildcard app/*.c)
@@ -7,6 +8,7 @@ APP_HDR  := $(wildcard app/*.h)
 APP_BIN  := $(BUILD)/statewave
 APP_DATADIR := $(PREFIX)/share/statewave
 APP_MODEL := presets/denoise.safetensors
+APP_GEN_MODEL := presets/generate.safetensors
 
 # Test helpers (tests/app/*.c): a libsndfile inspector/metric tool and the real-time
 # allocation test, which links the live callback itself (app/live_rt.c).
@@ -61,9 +63,11 @@ install-app: $(APP_BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(APP_DATADIR)
 	install -m 755 $(APP_BIN) $(DESTDIR)$(PREFIX)/bin/statewave
 	install -m 644 $(APP_MODEL) $(DESTDIR)$(APP_DATADIR)/denoise.safetensors
+	if [ -f $(APP_GEN_MODEL) ]; then install -m 644 $(APP_GEN_MODEL) $(DESTDIR)$(APP_DATADIR)/generate.safetensors; fi
 
 uninstall-app:
-	rm -f $(DESTDIR)$(PREFIX)/bin/statewave $(DESTDIR)$(APP_DATADIR)/denoise.safetensors
+	rm -f $(DESTDIR)$(PREFIX)/bin/statewave $(DESTDIR)$(APP_DATADIR)/denoise.safetensors \
+	  $(DESTDIR)$(APP_DATADIR)/generate.safetensors
 	-rmdir $(DESTDIR)$(APP_DATADIR) 2>/dev/null
 
 install: install-app

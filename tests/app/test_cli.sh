@@ -12,7 +12,7 @@ check "--version: exit 0, prints version $(sed -n 's/^#define SW_VERSION_STRING 
   bash -c "[ $RC = 0 ] && grep -q \"^statewave $(sed -n 's/^#define SW_VERSION_STRING "\(.*\)"/\1/p' "$ROOT/dsp/statewave.h")\" '$TMP/o'"
 run "$SW" --help
 check "--help: exit 0, lists the commands" bash -c "[ $RC = 0 ] && grep -q denoise '$TMP/o' && grep -q live '$TMP/o' && grep -q devices '$TMP/o'"
-for c in denoise live devices generate synth; do
+for c in denoise live devices generate synth; do  # all five have a Usage line
   run "$SW" $c --help
   check "$c --help: exit 0 with a Usage line on stdout" bash -c "[ $RC = 0 ] && grep -q '^Usage: statewave $c' '$TMP/o'"
 done
@@ -27,13 +27,45 @@ check "live --rate 500: exit 2" [ "$RC" = 2 ]
 run "$SW" devices extra
 check "devices with an argument: exit 2" [ "$RC" = 2 ]
 
-# Placeholders: a clear message, status 1, no output file, whatever the arguments.
-for c in generate synth; do
-  set +e; (cd "$TMP" && "$SW" $c -o gen.wav --seconds 5 >o 2>e); RC=$?; set -e
-  check "$c: exit 1 with 'not available in this build: no generator model shipped yet'" \
-    bash -c "[ $RC = 1 ] && grep -q 'not available in this build: no generator model shipped yet' '$TMP/e'"
-  check "$c: no output written, stdout empty" bash -c "[ ! -e '$TMP/gen.wav' ] && [ ! -s '$TMP/o' ]"
-done
+# synth is a placeholder: a clear message, status 1, no output file, whatever the arguments.
+set +e; (cd "$TMP" && "$SW" synth tune.mid -o syn.wav >o 2>e); RC=$?; set -e
+check "synth: exit 1 with 'not available in this build: no generator model shipped yet'" \
+  bash -c "[ $RC = 1 ] && grep -q 'not available in this build: no generator model shipped yet' '$TMP/e'"
+check "synth: no output written, stdout empty" bash -c "[ ! -e '$TMP/syn.wav' ] && [ ! -s '$TMP/o' ]"
+
+# generate: the real generator with the shipped model (16 kHz mu-law piano).
+GEN_MODEL="$ROOT/presets/generate.safetensors"
+if [ -f "$GEN_MODEL" ]; then
+  run "$SW" generate -s 1 --seed 7 -o "$TMP/g1.flac"
+  i=$("$SFCHECK" info "$TMP/g1.flac" 2>/dev/null || true)
+  check "generate -s 1: exit 0, 1 s of mono 16 kHz FLAC, finite, not silent ($i)" \
+    bash -c "[ $RC = 0 ] && [ '$(field frames "$i")' = 16000 ] && [ '$(field rate "$i")' = 16000 ] && [ '$(field channels "$i")' = 1 ] && [ '$(field finite "$i")' = 1 ] && awk -v r='$(field rms "$i")' 'BEGIN { exit !(r > 0.001) }'"
+  run "$SW" generate -q -s 1 --seed 7 -o "$TMP/g2.flac"
+  run "$SW" generate -q -s 1 --seed 8 -o "$TMP/g3.flac"
+  check "generate: same seed -> identical file, other seed -> different audio" \
+    bash -c "cmp -s '$TMP/g1.flac' '$TMP/g2.flac' && ! cmp -s '$TMP/g1.flac' '$TMP/g3.flac'"
+  if [ -x "$ROOT/$BUILD/tests/gen_probe" ]; then
+    "$ROOT/$BUILD/tests/gen_probe" render "$GEN_MODEL" 7 1.0 0.98 1 "$TMP/probe.wav" >/dev/null 2>&1
+    s=$("$SFCHECK" sisdr "$TMP/probe.wav" "$TMP/g1.flac")
+    check "generate matches the engine's own probe tool for the same seed/settings (SI-SDR $s dB >= 60, 16-bit output)" \
+      awk -v s="$s" 'BEGIN { exit !(s >= 60) }'
+  fi
+  run "$SW" generate -q -s 0.5 --prompt "$SHARED/instruments/sms-tools/piano.wav" --prompt-seconds 1 -o "$TMP/gp.wav"
+  check "generate --prompt: output = 1 s prompt (44.1 kHz resampled) + 0.5 s new = 24000 frames" \
+    bash -c "[ $RC = 0 ] && [ \"\$('$SFCHECK' info '$TMP/gp.wav' | sed -n 's/.*frames=\([0-9]*\).*/\1/p')\" = 24000 ]"
+  run "$SW" generate -q -s 1 --prompt "$TMP/nothere.wav" -o "$TMP/gx.wav"
+  check "generate with a missing prompt: exit 1 naming it, no output" \
+    bash -c "[ $RC = 1 ] && grep -q nothere.wav '$TMP/e' && [ ! -e '$TMP/gx.wav' ]"
+  run "$SW" generate -q -s 1 --model "$MODEL" -o "$TMP/gy.wav"
+  check "generate with the denoise model: exit 1, 'not a generate model'" \
+    bash -c "[ $RC = 1 ] && grep -q 'not a generate model' '$TMP/e' && [ ! -e '$TMP/gy.wav' ]"
+  run "$SW" generate -s 1; r1=$RC
+  run "$SW" generate -o "$TMP/gz.wav" --top-p 0; r2=$RC
+  check "generate usage errors exit 2 (no -o, --top-p 0)" [ "$r1$r2" = 22 ]
+  check "no temp files left by generate" bash -c "! ls -A '$TMP' | grep -q tmp-"
+else
+  skip "generate: no presets/generate.safetensors"
+fi
 
 # ---------------------------------------------------------------- model lookup --
 IN="$DEVSET/noisy/005.flac"
@@ -70,7 +102,7 @@ make -s -C "$ROOT" install-app DESTDIR="$TMP/dest" >"$TMP/inst.log" 2>&1; RC=$?
 set -e
 PREFIX_DIR=$(dirname "$(dirname "$DATADIR_MODEL")")   # .../share/statewave -> prefix
 PREFIX_DIR=$(dirname "$PREFIX_DIR")
-check "make install-app DESTDIR=...: binary in bin/, model in share/statewave/" \
-  bash -c "[ $RC = 0 ] && [ -x '$TMP/dest$PREFIX_DIR/bin/statewave' ] && cmp -s '$MODEL' '$TMP/dest$PREFIX_DIR/share/statewave/denoise.safetensors'"
+check "make install-app DESTDIR=...: binary in bin/, models in share/statewave/" \
+  bash -c "[ $RC = 0 ] && [ -x '$TMP/dest$PREFIX_DIR/bin/statewave' ] && cmp -s '$MODEL' '$TMP/dest$PREFIX_DIR/share/statewave/denoise.safetensors' && { [ ! -f '$ROOT/presets/generate.safetensors' ] || cmp -s '$ROOT/presets/generate.safetensors' '$TMP/dest$PREFIX_DIR/share/statewave/generate.safetensors'; }"
 
 finish
