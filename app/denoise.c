@@ -141,8 +141,10 @@ static void pipe_write(pipe_t *p, const float *x, long n)
     errno = 0;
     sf_count_t got = sf_writef_float(p->out, x, want);
     if (got != want) {
+        char why[256];
+        app_sf_write_reason(p->out, errno, why, sizeof why);
         app_err(SUB, "'%s': cannot write '%s' (temp file '%s', after %lld frames): %s", p->in_path,
-                p->out_path, p->tmp_path, (long long)p->written, sf_strerror(p->out));
+                p->out_path, p->tmp_path, (long long)p->written, why);
         p->failed = 1;
         return;
     }

@@ -257,9 +257,12 @@ int cmd_generate(int argc, char **argv)
     for (size_t pos = 0; pos < n_prompt && !g_interrupted; pos += BLOCK) {
         size_t m = n_prompt - pos < BLOCK ? n_prompt - pos : BLOCK;
         sw_generator_prime(gen, prompt + pos, m);
+        errno = 0;
         if (!no_prompt && sf_writef_float(of.sf, prompt + pos, (sf_count_t)m) != (sf_count_t)m) {
+            char why[256];
+            app_sf_write_reason(of.sf, errno, why, sizeof why);
             app_progress_clear(prog);
-            app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of.tmp, sf_strerror(of.sf));
+            app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of.tmp, why);
             goto out_sig;
         }
         double now = app_now();
@@ -276,9 +279,12 @@ int cmd_generate(int argc, char **argv)
     for (size_t pos = 0; pos < n_new && !g_interrupted; pos += BLOCK) {
         size_t m = n_new - pos < BLOCK ? n_new - pos : BLOCK;
         sw_generator_render(gen, buf, m);
+        errno = 0;
         if (sf_writef_float(of.sf, buf, (sf_count_t)m) != (sf_count_t)m) {
+            char why[256];
+            app_sf_write_reason(of.sf, errno, why, sizeof why);
             app_progress_clear(prog);
-            app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of.tmp, sf_strerror(of.sf));
+            app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of.tmp, why);
             goto out_sig;
         }
         double now = app_now();

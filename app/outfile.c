@@ -102,3 +102,14 @@ void app_outfile_abort(app_outfile *o)
         unlink(o->tmp);
     o->have_tmp = 0;
 }
+
+void app_sf_write_reason(SNDFILE *sf, int saved_errno, char *buf, size_t len)
+{
+    /* Some codecs (Vorbis) report a generic error; the system's reason is still in errno. */
+    const char *sfm = sf_strerror(sf);
+    const char *sys = saved_errno ? strerror(saved_errno) : NULL;
+    if (sys && !strstr(sfm, sys))
+        snprintf(buf, len, "%s (%s)", sfm, sys);
+    else
+        snprintf(buf, len, "%s", sfm);
+}

@@ -24,6 +24,10 @@ int app_outfile_open(app_outfile *o, const char *sub, const char *label, const c
 /* Finish: sf_close, fsync, close, rename over the output, sync the folder. 0 or -1 (then
  * the temp file is already removed). */
 int app_outfile_commit(app_outfile *o, const char *sub, const char *label);
+/* Why a write to `sf` failed: libsndfile's message plus the system's reason from
+ * `saved_errno` (errno right after the failed call) when libsndfile's is generic. */
+void app_sf_write_reason(SNDFILE *sf, int saved_errno, char *buf, size_t len);
+
 /* Give up: close and remove the temp file (no-op if nothing is open). */
 void app_outfile_abort(app_outfile *o);
 

@@ -112,18 +112,27 @@ fi
 mkdir full
 if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64k tmpfs full 2>/dev/null; then
   sox "$DEVSET/noisy/021.flac" -b 16 tiny.wav trim 0 0.2   # 19 KB: fits
-  for fmt in wav flac; do
+  # 19 s of speech: its output (WAV ~1.8 MB, denoised FLAC ~330 KB) cannot fit in 64 KiB
+  sox "$DEVSET/noisy/021.flac" "$DEVSET/noisy/030.flac" "$DEVSET/noisy/047.flac" -b 16 big.wav
+  for fmt in wav flac ogg; do
     set +e
-    "$SW" denoise -q good.wav tiny.wav --format $fmt -o full/ 2>e9.txt; r9=$?
+    "$SW" denoise -q big.wav tiny.wav --format $fmt -o full/ 2>e9.txt; r9=$?
     set -e
     sed 's/^/  | /' e9.txt
     check "full disk ($fmt): exit 1 and the error names the file and says why" \
-      bash -c "[ $r9 = 1 ] && grep -q \"'good.wav'.*No space left\" e9.txt"
+      bash -c "[ $r9 = 1 ] && grep -q \"'big.wav'.*No space left\" e9.txt"
     check "full disk ($fmt): no partial output and no temp file" \
-      bash -c "[ ! -e full/good_clean.$fmt ] && ! ls -A full | grep -q tmp-"
+      bash -c "[ ! -e full/big_clean.$fmt ] && ! ls -A full | grep -q tmp-"
     check "full disk ($fmt): the small file after it still succeeded" [ -f full/tiny_clean.$fmt ]
     rm -f full/*
   done
+  if [ -f "$ROOT/presets/generate.safetensors" ]; then
+    set +e
+    "$SW" generate -q -s 5 -o full/gen.wav 2>e10.txt; r10=$?
+    set -e
+    check "full disk (generate, 5 s = 160 KB): exit 1, 'No space left', nothing left behind" \
+      bash -c "[ $r10 = 1 ] && grep -q 'No space left' e10.txt && [ -z \"\$(ls -A full)\" ]"
+  fi
   umount full
 else
   skip "full disk: needs root to mount a 64 KiB tmpfs"
