@@ -5,7 +5,7 @@
 #         train/sashimi/results/example.png (white line: end of the prompt)
 set -e
 cd "$(dirname "$0")/../.."
-seed=${1:-1}; temp=${2:-1.0}; top_p=${3:-0.98}
+seed=${1:-1}; temp=${2:-1.0}; top_p=${3:-1.0}
 out=train/sashimi/results
 build/tests/gen_probe render presets/generate.safetensors "$seed" "$temp" "$top_p" 4 \
     $out/example.wav tests/data/gen_prompt_16k.wav 1
