@@ -524,6 +524,7 @@ static void test_no_worker_nan(h_host *H, const float *x)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* keep progress visible if a sanitizer aborts */
     h_host H;
     int r = h_host_init(&H);
     if (r == -1) {

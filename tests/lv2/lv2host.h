@@ -143,6 +143,7 @@ typedef struct {
     union {
         LV2_Atom_Sequence seq;
         uint8_t raw[8192];
+        uint64_t align;         /* events hold 64-bit times: 8-byte alignment */
     } control, notify;          /* atom ports: host -> plugin, plugin -> host */
     LV2_Worker_Schedule sched;  /* work:schedule feature data */
     h_queue jobs, responses;    /* worker jobs from run(), responses from work() */

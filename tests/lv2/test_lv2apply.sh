@@ -18,7 +18,7 @@ MONO="https://statewave.dev/plugins/denoise#mono"
 STEREO="https://statewave.dev/plugins/denoise#stereo"
 DEV=../shared/data/devset
 PY=/usr/bin/python3
-MIN_SISDRI=${MIN_SISDRI:-1.0}
+MIN_SISDRI=${MIN_SISDRI:-3.0}
 CLIPS="001 027 048"           # one clip of each speech source (FSDD, festvox-ru, asterisk)
 fails=0
 pass() { echo "PASS: $*"; }
