@@ -81,8 +81,8 @@ $(BUILD)/tests/lv2/%: tests/lv2/%.c $(LIB) $(wildcard tests/lv2/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/lv2 $(CFLAGS_ALL) $< -o $@ $(LIB) $(LDLIBS_ALL)
 
-# the C harness (built by the top Makefile's tests rule) also includes tests/lv2/lv2host.h
-$(BUILD)/tests/test_lv2_harness: $(wildcard tests/lv2/*.h)
+# the C tests (built by the top Makefile's tests rule) also include tests/lv2/lv2host.h
+$(BUILD)/tests/test_lv2_harness $(BUILD)/tests/test_lv2_rt: $(wildcard tests/lv2/*.h)
 
 install-lv2: $(LV2_FILES)
 	install -d $(LV2DIR)/statewave.lv2/presets

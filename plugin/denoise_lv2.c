@@ -769,6 +769,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     return st;
 }
 
+/* Discovery class. */
 static const void *extension_data(const char *uri)
 {
     static const LV2_Worker_Interface worker = {work, work_response, NULL};

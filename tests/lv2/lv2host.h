@@ -32,6 +32,13 @@
 #include <lv2/urid/urid.h>
 #include <lv2/worker/worker.h>
 
+/* Hooks around the calls a host makes on its audio thread (run, work_response); a test may
+ * define them before including this header (tests/test_lv2_rt.c counts allocations). */
+#ifndef H_RT_ENTER
+#define H_RT_ENTER()
+#define H_RT_LEAVE()
+#endif
+
 #define H_BUNDLE_DIR "build/statewave.lv2"
 #define H_URI_MONO "https://statewave.dev/plugins/denoise#mono"
 #define H_URI_STEREO "https://statewave.dev/plugins/denoise#stereo"
@@ -325,7 +332,9 @@ static inline void h_cycle(h_inst *hi, const float *const *in, float *const *out
     }
     hi->notify.seq.atom.size = sizeof hi->notify.raw - sizeof(LV2_Atom);
     hi->notify.seq.atom.type = hi->host->atom_Chunk;
+    H_RT_ENTER();
     lilv_instance_run(hi->inst, n);
+    H_RT_LEAVE();
     h_read_notify(hi);
     hi->control.seq.atom.size = sizeof(LV2_Atom_Sequence_Body);
     hi->control.seq.atom.type = hi->host->atom_Sequence;
@@ -333,9 +342,12 @@ static inline void h_cycle(h_inst *hi, const float *const *in, float *const *out
         for (int i = 0; i < hi->jobs.n; i++)
             hi->worker->work(lilv_instance_get_handle(hi->inst), h_respond, hi, hi->jobs.size[i], hi->jobs.data[i]);
         hi->jobs.n = 0;
-        for (int i = 0; i < hi->responses.n; i++)
+        for (int i = 0; i < hi->responses.n; i++) {
+            H_RT_ENTER();
             hi->worker->work_response(lilv_instance_get_handle(hi->inst), hi->responses.size[i],
                                       hi->responses.data[i]);
+            H_RT_LEAVE();
+        }
         hi->responses.n = 0;
     }
 }

@@ -77,5 +77,16 @@ for f in presets/lv2/*.ttl; do
     grep -qF "$subj" "$B/manifest.ttl" || fail "preset $f ($subj) missing from manifest.ttl"
 done
 
+# 7. `make install-lv2 LV2DIR=...` installs a bundle hosts find there
+make -s install-lv2 LV2DIR="$tmp/inst" > "$tmp/inst.log" 2>&1 || { fail "make install-lv2"; cat "$tmp/inst.log"; }
+LV2_PATH="$tmp/inst" lv2ls > "$tmp/ls2" 2>/dev/null || true
+if grep -qxF "$MONO" "$tmp/ls2" && grep -qxF "$STEREO" "$tmp/ls2" && cmp -s "$B/statewave.so" "$tmp/inst/statewave.lv2/statewave.so" \
+   && [ "$(ls "$tmp/inst/statewave.lv2/presets" | wc -l)" = "$(ls presets/lv2/*.ttl | wc -l)" ] \
+   && [ -f "$tmp/inst/statewave.lv2/denoise.safetensors" ]; then
+    pass "make install-lv2 LV2DIR=...: installed bundle is found by lv2ls"
+else
+    fail "installed bundle: $(ls -R "$tmp/inst" | tr '\n' ' ')"
+fi
+
 if [ $fails -ne 0 ]; then echo "FAIL: test_lv2_meta.sh: $fails failure(s)"; exit 1; fi
 echo "PASS: test_lv2_meta.sh"
