@@ -1,6 +1,7 @@
 /* devices.c — `statewave devices` and the PortAudio helpers of pa_util.h. */
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,34 @@ int app_pa_init(const char *sub)
         return -1;
     }
     return 0;
+}
+
+static const char *volatile g_watch_sub = "live";   /* names the command in the message */
+static volatile sig_atomic_t g_watch_rc;            /* exit status if the alarm fires */
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    /* async-signal-safe: write(2) and _exit(2) only */
+    static const char a[] = "statewave ", b[] = ": warning: audio shutdown hung; exiting without it\n";
+    const char *sub = g_watch_sub;
+    ssize_t w = write(STDERR_FILENO, a, sizeof a - 1);
+    w = write(STDERR_FILENO, sub, strlen(sub));
+    w = write(STDERR_FILENO, b, sizeof b - 1);
+    (void)w;
+    _exit(g_watch_rc);
+}
+
+void app_pa_arm_shutdown_watchdog(const char *sub, int rc, unsigned seconds)
+{
+    g_watch_sub = sub;
+    g_watch_rc = rc;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(seconds);
 }
 
 PaHostApiIndex app_pa_find_host_api(const char *sub, const char *name)

@@ -4,7 +4,9 @@
  *
  * Flow: load model (once) -> sw_generator_create(seed) -> set temperature / top-p ->
  * [read prompt, mix to mono, resample to the model rate, prime] -> render in blocks into a
- * temp file next to the output (app_outfile) -> rename. Ctrl-C removes the temp file. */
+ * temp file next to the output (app_outfile) -> rename. Ctrl-C removes the temp file.
+ * With --live the primed generator is handed to generate_live.c instead, which plays it
+ * through a PortAudio output stream (rendering happens in the audio callback). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -21,6 +23,8 @@
 #include "commands.h"
 #include "common.h"
 #include "formats.h"
+#include "generate_live.h"
+#include "generate_rt.h"
 #include "outfile.h"
 
 #define SUB "generate"
@@ -28,33 +32,59 @@
 
 static const char help[] =
     "Usage: statewave generate [OPTIONS] -o OUT\n"
+    "       statewave generate [OPTIONS] --live [DEVICE OPTIONS]\n"
     "\n"
     "Generate audio sample by sample with the SSM music generator (the shipped model is\n"
     "a SaShiMi-style piano model: 16 kHz, 8-bit mu-law, mono). Optionally continue a\n"
     "prompt recording. The same model, seed and settings give bit-identical audio.\n"
     "\n"
     "  -o, --output FILE      output audio file; the extension picks the format (wav, flac,\n"
-    "                         ogg, ...; 16-bit PCM, or Vorbis for ogg). Required.\n"
+    "                         ogg, ...; 16-bit PCM, or Vorbis for ogg). Required unless --live.\n"
     "  -m, --model FILE       generator model (default: $STATEWAVE_GENERATE_MODEL, then\n"
     "                         <exe dir>/../presets/generate.safetensors, then the installed\n"
     "                         share/statewave/generate.safetensors)\n"
-    "  -s, --seconds S        seconds of new audio, (0, 3600] (default 4)\n"
+    "  -s, --seconds S        seconds of new audio, (0, 3600] (default 4; with --live: play\n"
+    "                         for S seconds, default until Ctrl-C)\n"
     "      --seed N           random seed, 0..2^64-1 (default 1)\n"
     "  -t, --temperature T    sampling temperature, [0, 10] (default 1; < 0.001 = greedy)\n"
     "  -p, --top-p P          nucleus sampling: draw only from the most likely codes whose\n"
-    "                         probability adds up to P, (0, 1] (default 0.98)\n"
+    "                         probability adds up to P, (0, 1] (default 1 = no truncation).\n"
+    "                         Lower values may drift into digital silence: with the shipped\n"
+    "                         model, top-p 0.95 or 0.98 often goes silent within seconds\n"
     "      --prompt FILE      continue this recording (any format libsndfile reads; mixed\n"
     "                         to mono and resampled to the model's rate)\n"
     "      --prompt-seconds S use only the first S seconds of the prompt (default: all)\n"
     "      --no-prompt        write only the new audio, not the prompt before it\n"
     "  -f, --format FMT       output format by name, overriding the extension\n"
-    "  -q, --quiet            no progress bar, no summary line\n"
+    "  -q, --quiet            no progress bar, no summary line (--live: no status line)\n"
     "  -h, --help             this help\n"
+    "\n"
+    "Live playback (instead of -o):\n"
+    "      --live             play the audio as it is generated, through a PortAudio output\n"
+    "                         stream, resampled to the device rate (libsamplerate). The\n"
+    "                         machine must generate faster than real time, or it underruns\n"
+    "                         (xruns). A --prompt is primed but not played.\n"
+    "  -d, --device DEV       output device: index or name substring (see 'statewave\n"
+    "                         devices'; default: the host API's default output)\n"
+    "  -a, --host-api NAME    host API by name substring, e.g. JACK, ALSA\n"
+    "  -r, --rate R           device sample rate in Hz, 8000..192000 (default: the device's)\n"
+    "  -F, --frames N         frames per callback (default 0: the host's choice; with JACK\n"
+    "                         use the server's period). Playback needs no low latency, and\n"
+    "                         longer periods (e.g. 1024) absorb the generator's time jitter\n"
+    "  -L, --latency MS       suggested output latency in ms (default: the device's low latency)\n"
+    "  --live prints the stream setup, a status line on a terminal and at the end one line\n"
+    "    summary: frames=F callbacks=N xruns=X out_underflow=.. out_overflow=.. generated=G\n"
+    "             generated_s=.. rms_dbfs=.. peak=.. src_errors=.. cb_mean_ms=.. cb_max_ms=..\n"
+    "             dsp_load=.. seconds=S rate=R end=REASON\n"
+    "  (frames at the device rate, G samples at the model rate, rms/peak of what was played,\n"
+    "  cb_* = time in the callback, dsp_load = that time / audio time, REASON = seconds,\n"
+    "  signal or device-lost).\n"
     "\n"
     "A progress bar (percent, speed as x real time, ETA) is shown on stderr, or stdout,\n"
     "when it is a terminal. The output is written to a temp file and renamed at the end;\n"
     "on any error (or Ctrl-C) nothing is left behind.\n"
-    "Exit status: 0 written, 1 error (model, prompt, output), 2 usage error.\n";
+    "Exit status: 0 written (--live: stopped by --seconds or a signal), 1 error (model,\n"
+    "prompt, output, device; --live: device lost), 2 usage error.\n";
 
 static volatile sig_atomic_t g_interrupted;
 
@@ -144,17 +174,23 @@ int cmd_generate(int argc, char **argv)
         { "output", required_argument, NULL, 'o' },       { "model", required_argument, NULL, 'm' },
         { "seconds", required_argument, NULL, 's' },      { "seed", required_argument, NULL, 'S' },
         { "temperature", required_argument, NULL, 't' },  { "top-p", required_argument, NULL, 'p' },
-        { "prompt", required_argument, NULL, 'P' },       { "prompt-seconds", required_argument, NULL, 'L' },
+        { "prompt", required_argument, NULL, 'P' },       { "prompt-seconds", required_argument, NULL, 1000 },
         { "no-prompt", no_argument, NULL, 'N' },          { "format", required_argument, NULL, 'f' },
         { "quiet", no_argument, NULL, 'q' },              { "help", no_argument, NULL, 'h' },
+        { "live", no_argument, NULL, 'V' },               { "device", required_argument, NULL, 'd' },
+        { "host-api", required_argument, NULL, 'a' },     { "rate", required_argument, NULL, 'r' },
+        { "frames", required_argument, NULL, 'F' },       { "latency", required_argument, NULL, 'L' },
         { NULL, 0, NULL, 0 },
     };
     const char *out_path = NULL, *model_path = NULL, *prompt_path = NULL, *fmt_name = NULL;
-    double seconds = 4.0, temperature = 1.0, top_p = 0.98, prompt_seconds = 0.0;
+    /* top-p 1 by default: the shipped model drifts into digital silence at 0.98/0.95. */
+    double seconds = 4.0, temperature = 1.0, top_p = 1.0, prompt_seconds = 0.0;
     unsigned long long seed = 1;
-    int quiet = 0, no_prompt = 0, c;
+    int quiet = 0, no_prompt = 0, live = 0, seconds_given = 0, c;
+    app_gen_live_opts lo = { .latency_ms = -1.0 };
+    int live_only = 0; /* a device option was given (needs --live) */
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:m:s:t:p:f:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:m:s:t:p:f:qhd:a:r:F:L:", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
         case 'o': out_path = optarg; break;
@@ -163,10 +199,16 @@ int cmd_generate(int argc, char **argv)
         case 'f': fmt_name = optarg; break;
         case 'q': quiet = 1; break;
         case 'N': no_prompt = 1; break;
-        case 's': bad = app_parse_double(optarg, 1e-3, 3600.0, &seconds); break;
+        case 's': bad = app_parse_double(optarg, 1e-3, 3600.0, &seconds); seconds_given = 1; break;
+        case 'V': live = 1; break;
+        case 'd': lo.device = optarg; live_only = 1; break;
+        case 'a': lo.host_api = optarg; live_only = 1; break;
+        case 'r': bad = app_parse_double(optarg, 8000.0, 192000.0, &lo.rate); live_only = 1; break;
+        case 'F': bad = app_parse_long(optarg, 0, 65536, &lo.frames); live_only = 1; break;
+        case 'L': bad = app_parse_double(optarg, 0.0, 10000.0, &lo.latency_ms); live_only = 1; break;
         case 't': bad = app_parse_double(optarg, 0.0, 10.0, &temperature); break;
         case 'p': bad = app_parse_double(optarg, 1e-6, 1.0, &top_p); break;
-        case 'L': bad = app_parse_double(optarg, 1e-3, 3600.0, &prompt_seconds); break;
+        case 1000: bad = app_parse_double(optarg, 1e-3, 3600.0, &prompt_seconds); break;
         case 'S': {
             char *end;
             errno = 0;
@@ -190,8 +232,16 @@ int cmd_generate(int argc, char **argv)
         app_err(SUB, "unexpected argument '%s'", argv[optind]);
         return SW_EXIT_USAGE;
     }
-    if (!out_path || !*out_path) {
-        app_err(SUB, "no output file: use -o FILE (see --help)");
+    if (live && (out_path || fmt_name || no_prompt)) {
+        app_err(SUB, "--live plays the audio: -o/--output, --format and --no-prompt do not apply");
+        return SW_EXIT_USAGE;
+    }
+    if (!live && live_only) {
+        app_err(SUB, "--device, --host-api, --rate, --frames and --latency need --live");
+        return SW_EXIT_USAGE;
+    }
+    if (!live && (!out_path || !*out_path)) {
+        app_err(SUB, "no output file: use -o FILE, or --live to play (see --help)");
         return SW_EXIT_USAGE;
     }
     app_fmt_alias fmt = { "wav", SF_FORMAT_WAV, 0, "wav" };
@@ -200,7 +250,7 @@ int cmd_generate(int argc, char **argv)
             app_err(SUB, "unknown --format '%s'", fmt_name);
             return SW_EXIT_USAGE;
         }
-    } else if (app_lookup_format(app_ext_of(out_path), &fmt) != 0) {
+    } else if (out_path && app_lookup_format(app_ext_of(out_path), &fmt) != 0) {
         fmt = (app_fmt_alias){ "wav", SF_FORMAT_WAV, 0, "wav" }; /* unknown extension: WAV */
     }
 
@@ -226,6 +276,26 @@ int cmd_generate(int argc, char **argv)
     const int rate = sw_generator_sample_rate(gen);
     if (prompt_path && !(prompt = load_prompt(prompt_path, prompt_seconds, rate, &n_prompt)))
         goto out;
+    if (live) {
+        /* Warm up (then reset), prime on this thread (may take a while for a long prompt),
+         * then play. */
+        sw_gen_rt_warm_up(gen);
+        for (size_t pos = 0; pos < n_prompt; pos += BLOCK)
+            sw_generator_prime(gen, prompt + pos, n_prompt - pos < BLOCK ? n_prompt - pos : BLOCK);
+        char settings[160];
+        int k = snprintf(settings, sizeof settings, "seed %llu, temperature %g, top-p %g", seed,
+                         temperature, top_p);
+        if (n_prompt && k > 0 && (size_t)k < sizeof settings)
+            snprintf(settings + k, sizeof settings - (size_t)k, ", after a %.2f s prompt",
+                     (double)n_prompt / rate);
+        lo.seconds = seconds_given ? seconds : 0.0;
+        lo.quiet = quiet;
+        int in_use = 0;
+        rc = app_generate_live(gen, &lo, used, settings, &in_use);
+        if (in_use) /* the device was lost with a host thread that may still call back */
+            return rc;
+        goto out;
+    }
 
     /* 16-bit PCM holds 8-bit mu-law audio exactly enough; lossy containers get their codec. */
     int format = app_choose_output_format(fmt.major, fmt.subtype, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, rate);

@@ -56,35 +56,11 @@ static const char help[] =
     "2 usage error.\n";
 
 static volatile sig_atomic_t g_stop;      /* 1: SIGINT/SIGTERM/SIGHUP, 2: 'quit' on stdin */
-static volatile sig_atomic_t g_exit_code; /* status for the shutdown watchdog */
 
 static void on_signal(int sig)
 {
     (void)sig;
     g_stop = 1;
-}
-
-/* Shutdown watchdog: a host API talking to a dead server (JACK killed, USB device pulled)
- * can block forever in stop/close/terminate. Everything worth keeping (the summary) is
- * printed by then, so leave without the remaining cleanup. */
-static void on_alarm(int sig)
-{
-    (void)sig;
-    static const char msg[] = "statewave live: warning: audio shutdown hung; exiting without it\n";
-    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)w;
-    _exit(g_exit_code);
-}
-
-static void arm_shutdown_watchdog(int rc, unsigned seconds)
-{
-    g_exit_code = rc;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGALRM, &sa, NULL);
-    alarm(seconds);
 }
 
 /* Non-blocking line reader for the stdin commands. */
@@ -397,7 +373,7 @@ int cmd_live(int argc, char **argv)
     if (show_status)
         fputs("\r\033[K", stderr);
     if (rc == SW_EXIT_OK) {
-        arm_shutdown_watchdog(SW_EXIT_FAIL, 10);
+        app_pa_arm_shutdown_watchdog(SUB, SW_EXIT_FAIL, 10);
         pe = Pa_StopStream(stream);
         if (pe != paNoError && pe != paStreamIsStopped) {
             app_err(SUB, "error stopping the stream: %s", Pa_GetErrorText(pe));
@@ -422,7 +398,7 @@ int cmd_live(int argc, char **argv)
          * allocated because a host thread might still hold the callback's pointer. */
         return rc;
     }
-    arm_shutdown_watchdog(rc, 5);
+    app_pa_arm_shutdown_watchdog(SUB, rc, 5);
 
 out:
     if (stream)

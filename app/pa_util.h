@@ -19,4 +19,11 @@ PaHostApiIndex app_pa_find_host_api(const char *sub, const char *name);
 PaDeviceIndex app_pa_find_device(const char *sub, const char *spec, PaHostApiIndex api,
                                  int min_in, int min_out);
 
+/* Shutdown watchdog: a host API talking to a dead server (JACK killed, USB device pulled)
+ * can block forever in stop/close/terminate. Arms alarm(seconds); if it fires, prints
+ * "statewave <sub>: warning: audio shutdown hung; exiting without it" and _exit(rc).
+ * Call when everything worth keeping (the summary) is printed; alarm(0) disarms it.
+ * `sub` must be a string literal (kept by pointer). */
+void app_pa_arm_shutdown_watchdog(const char *sub, int rc, unsigned seconds);
+
 #endif

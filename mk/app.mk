@@ -1,5 +1,5 @@
 # mk/app.mk — the `statewave` command (app/), its tests (tests/app/), `make demo`, install-app.
-#   build/statewave            denoise | live | devices | generate | synth (placeholder)
+#   build/statewave            denoise | live | devices | generate [--live] | synth (placeholder)
 # Included by the top Makefile; uses its CC, CPPFLAGS, CFLAGS_ALL, LIB, LDLIBS_ALL, BUILD, PREFIX.
 
 APP_SRC  := $(wildcard app/*.c)
@@ -11,7 +11,8 @@ APP_MODEL := presets/denoise.safetensors
 APP_GEN_MODEL := presets/generate.safetensors
 
 # Test helpers (tests/app/*.c): a libsndfile inspector/metric tool and the real-time
-# allocation test, which links the live callback itself (app/live_rt.c).
+# allocation test, which links the live and generate callbacks themselves
+# (app/live_rt.c, app/generate_rt.c).
 APP_TEST_BINS := $(BUILD)/tests/app/sfcheck $(BUILD)/tests/app/rt_alloc_test
 
 ALL_TARGETS  += $(APP_BIN) $(APP_TEST_BINS)
@@ -35,10 +36,12 @@ $(BUILD)/tests/app/sfcheck: tests/app/sfcheck.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $< -o $@ $(LDLIBS_ALL)
 
-# Links app/live_rt.o, never the whole app: the test *is* the callback plus its interposer.
-$(BUILD)/tests/app/rt_alloc_test: tests/app/rt_alloc_test.c $(BUILD)/app/live_rt.o $(LIB) app/live_rt.h
+# Links app/live_rt.o and app/generate_rt.o, never the whole app: the test *is* the two
+# callbacks plus its interposer.
+$(BUILD)/tests/app/rt_alloc_test: tests/app/rt_alloc_test.c $(BUILD)/app/live_rt.o $(BUILD)/app/generate_rt.o \
+    $(LIB) app/live_rt.h app/generate_rt.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Iapp $(CFLAGS_ALL) $< $(BUILD)/app/live_rt.o -o $@ $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CPPFLAGS) -Iapp $(CFLAGS_ALL) $< $(BUILD)/app/live_rt.o $(BUILD)/app/generate_rt.o -o $@ $(LIB) $(LDLIBS_ALL)
 
 # make demo: denoise the shipped noisy example with the shipped model; print where the
 # result is, the model (the app prints it) and the time, and score it against the clean

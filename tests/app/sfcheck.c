@@ -4,6 +4,12 @@
  *   sfcheck sisdr REF EST    SI-SDR of EST against REF in dB (all channels pooled; same length required)
  *   sfcheck lag A B MAXLAG   integer lag (samples) maximising the cross-correlation of channel 0,
  *                            searched in [-MAXLAG, MAXLAG]; positive = B is late
+ *   sfcheck match REF EST SECONDS
+ *                            find REF (channel 0) inside the recording EST (channel 0), which
+ *                            starts with digital silence: coarse offset = first |x| > 1e-3 in
+ *                            EST, refined by cross-correlation within +-480 samples; prints
+ *                            "offset=N sisdr=X" with X the SI-SDR of EST[N, N+L) against
+ *                            REF[0, L), L = SECONDS x REF's rate (both must have that many)
  *
  * Exit status 0 on success, 1 if a file cannot be read or the arguments do not fit. */
 #include <math.h>
@@ -144,6 +150,65 @@ static int cmd_lag(const char *pa, const char *pb, const char *maxlag_s)
     return 0;
 }
 
+static int cmd_match(const char *pr, const char *pe, const char *secs)
+{
+    audio r, e;
+    double sec = atof(secs);
+    if (!(sec > 0) || load(pr, &r))
+        return 1;
+    if (load(pe, &e)) {
+        free(r.x);
+        return 1;
+    }
+    int rc = 1;
+    const int cr = r.info.channels, ce = e.info.channels;
+    const sf_count_t len = (sf_count_t)(sec * r.info.samplerate);
+    sf_count_t on = 0;
+    while (on < e.n && fabs(e.x[on * ce]) <= 1e-3)
+        on++;
+    if (r.info.samplerate != e.info.samplerate || len > r.n || on >= e.n) {
+        fprintf(stderr, "sfcheck: match: rates %d/%d, need %lld reference frames (have %lld), onset %lld of %lld\n",
+                r.info.samplerate, e.info.samplerate, (long long)len, (long long)r.n, (long long)on,
+                (long long)e.n);
+        goto out;
+    }
+    double best = -INFINITY;
+    sf_count_t off = -1;
+    for (sf_count_t cand = on - 480; cand <= on + 480; cand++) {
+        if (cand < 0 || cand + len > e.n)
+            continue;
+        double c = 0;
+        for (sf_count_t t = 0; t < len; t++)
+            c += r.x[t * cr] * e.x[(cand + t) * ce];
+        if (c > best) {
+            best = c;
+            off = cand;
+        }
+    }
+    if (off < 0) {
+        fprintf(stderr, "sfcheck: match: recording too short (%lld frames after onset %lld, need %lld)\n",
+                (long long)(e.n - on), (long long)on, (long long)len);
+        goto out;
+    }
+    double rr = 0, er = 0;
+    for (sf_count_t t = 0; t < len; t++) {
+        rr += r.x[t * cr] * r.x[t * cr];
+        er += r.x[t * cr] * e.x[(off + t) * ce];
+    }
+    double a = rr > 0 ? er / rr : 0, ts = 0, es = 0;
+    for (sf_count_t t = 0; t < len; t++) {
+        double ref = a * r.x[t * cr], d = e.x[(off + t) * ce] - ref;
+        ts += ref * ref;
+        es += d * d;
+    }
+    printf("offset=%lld sisdr=%.3f\n", (long long)off, 10.0 * log10((ts + 1e-20) / (es + 1e-20)));
+    rc = 0;
+out:
+    free(r.x);
+    free(e.x);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "info"))
@@ -152,6 +217,8 @@ int main(int argc, char **argv)
         return cmd_sisdr(argv[2], argv[3]);
     if (argc == 5 && !strcmp(argv[1], "lag"))
         return cmd_lag(argv[2], argv[3], argv[4]);
-    fprintf(stderr, "usage: sfcheck info FILE | sisdr REF EST | lag A B MAXLAG\n");
+    if (argc == 5 && !strcmp(argv[1], "match"))
+        return cmd_match(argv[2], argv[3], argv[4]);
+    fprintf(stderr, "usage: sfcheck info FILE | sisdr REF EST | lag A B MAXLAG | match REF EST SECONDS\n");
     return 1;
 }

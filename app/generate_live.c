@@ -1,0 +1,241 @@
+/* generate_live.c — `statewave generate --live`: the main-thread half. Opens a PortAudio
+ * output stream, makes the resampler, hands both to the callback (generate_rt.c) and
+ * watches the run: --seconds, signals, a stream that stops or stalls (device lost).
+ * The callback and this thread share sw_gen_rt through C11 atomics only. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "generate_live.h"
+#include "generate_rt.h"
+#include "pa_util.h"
+
+#define SUB "generate"
+
+static volatile sig_atomic_t g_stop; /* set by SIGINT/SIGTERM/SIGHUP */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static unsigned long long ld(atomic_ullong *a)
+{
+    return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+static double dbfs(double x)
+{
+    return x > 0 ? 20.0 * log10(x) : -INFINITY;
+}
+
+int app_generate_live(sw_generator *gen, const app_gen_live_opts *o, const char *model_used,
+                      const char *settings, int *still_in_use)
+{
+    *still_in_use = 0;
+    if (app_pa_init(SUB) != 0)
+        return SW_EXIT_FAIL;
+    int rc = SW_EXIT_FAIL;
+    PaStream *stream = NULL;
+    SRC_STATE *src = NULL;
+    sw_gen_rt *rt = NULL;
+    const char *end_reason = "error";
+    const int model_rate = sw_generator_sample_rate(gen);
+    PaError pe;
+
+    PaHostApiIndex api = -1;
+    if (o->host_api && (api = app_pa_find_host_api(SUB, o->host_api)) < 0)
+        goto out;
+    const PaHostApiInfo *api_info = api >= 0 ? Pa_GetHostApiInfo(api) : NULL;
+    PaDeviceIndex dout;
+    if (o->device)
+        dout = app_pa_find_device(SUB, o->device, api, 0, 1);
+    else
+        dout = api_info ? api_info->defaultOutputDevice : Pa_GetDefaultOutputDevice();
+    if (dout < 0) {
+        if (!o->device)
+            app_err(SUB, "no default output device%s%s (see 'statewave devices')",
+                    api_info ? " for " : "", api_info ? api_info->name : "");
+        goto out;
+    }
+    const PaDeviceInfo *dO = Pa_GetDeviceInfo(dout);
+    int out_channels = dO->maxOutputChannels >= 2 ? 2 : 1; /* mono on both sides of a pair */
+    double rate = o->rate > 0 ? o->rate : dO->defaultSampleRate;
+    double ratio = rate / model_rate;
+    if (!(rate >= 8000 && rate <= 192000) || !src_is_valid_ratio(ratio)) {
+        app_err(SUB, "device rate %.0f Hz is outside 8000..192000 Hz; pass --rate", rate);
+        goto out;
+    }
+    if (rate != model_rate) {
+        int e = 0;
+        src = src_new(SW_GEN_RT_SRC_TYPE, 1, &e);
+        if (!src) {
+            app_err(SUB, "cannot make the resampler (%d -> %.0f Hz): %s", model_rate, rate, src_strerror(e));
+            goto out;
+        }
+        src_reset(src); /* writes its buffers now, so the callback does not page-fault them in */
+    }
+    rt = calloc(1, sizeof *rt);
+    if (!rt) {
+        app_err(SUB, "out of memory");
+        goto out;
+    }
+    sw_gen_rt_init(rt, gen, src, rate, out_channels);
+    if (!sw_gen_rt_lock_free(rt)) {
+        app_err(SUB, "C11 atomics are not lock-free on this platform; refusing to run real-time");
+        goto out;
+    }
+
+    PaStreamParameters op = {
+        .device = dout, .channelCount = out_channels, .sampleFormat = paFloat32 | paNonInterleaved,
+        .suggestedLatency = o->latency_ms >= 0 ? o->latency_ms / 1000.0 : dO->defaultLowOutputLatency,
+    };
+    pe = Pa_OpenStream(&stream, NULL, &op, rate,
+                       o->frames > 0 ? (unsigned long)o->frames : paFramesPerBufferUnspecified,
+                       paNoFlag, sw_gen_callback, rt);
+    if (pe != paNoError) {
+        app_err(SUB, "cannot open output stream on '%s' at %.0f Hz, %d ch: %s", dO->name, rate,
+                out_channels, Pa_GetErrorText(pe));
+        if (pe == paUnanticipatedHostError) {
+            const PaHostErrorInfo *hi = Pa_GetLastHostErrorInfo();
+            if (hi && hi->errorText)
+                app_err(SUB, "host error: %s", hi->errorText);
+        }
+        stream = NULL;
+        goto out;
+    }
+    Pa_SetStreamFinishedCallback(stream, sw_gen_finished);
+
+    struct sigaction sa, old_int, old_term, old_hup;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup);
+
+    pe = Pa_StartStream(stream);
+    if (pe != paNoError) {
+        app_err(SUB, "cannot start stream: %s", Pa_GetErrorText(pe));
+        goto out_sig;
+    }
+    const PaStreamInfo *si = Pa_GetStreamInfo(stream);
+    double srate = si && si->sampleRate > 0 ? si->sampleRate : rate;
+    double out_lat = si ? si->outputLatency : 0.0;
+    char fpc[32];
+    if (o->frames > 0)
+        snprintf(fpc, sizeof fpc, "%ld", o->frames);
+    else
+        snprintf(fpc, sizeof fpc, "host-chosen");
+    printf("generate: %s: -> '%s' (%d ch), %.0f Hz, %s frames per callback\n",
+           Pa_GetHostApiInfo(dO->hostApi)->name, dO->name, out_channels, srate, fpc);
+    printf("model: %s (%d Hz", model_used, model_rate);
+    if (src)
+        printf(", resampled to %.0f Hz by libsamplerate '%s')\n", srate, src_get_name(SW_GEN_RT_SRC_TYPE));
+    else
+        printf(", played as is)\n");
+    printf("settings: %s\n", settings);
+    printf("latency: output %.2f ms\n", out_lat * 1e3);
+    fflush(stdout);
+
+    int show_status = isatty(STDERR_FILENO) && !o->quiet;
+    if (show_status)
+        fprintf(stderr, "Ctrl-C stops\n");
+    double t0 = app_now(), last_status = 0.0, last_progress = t0;
+    unsigned long long last_cb = 0;
+    /* No callback for this long while the stream claims to run = device gone. */
+    double stall = 2.0 + 4.0 * (out_lat > 0 ? out_lat : 0.1);
+    end_reason = "signal";
+    rc = SW_EXIT_OK;
+    for (;;) {
+        struct timespec nap = { 0, 20 * 1000 * 1000 };
+        nanosleep(&nap, NULL);
+        double now = app_now();
+        if (g_stop)
+            break;
+        if (o->seconds > 0.0 && now - t0 >= o->seconds) {
+            end_reason = "seconds";
+            break;
+        }
+        PaError act = Pa_IsStreamActive(stream);
+        if (act != 1 || atomic_load(&rt->finished)) {
+            if (act < 0)
+                app_err(SUB, "stream error: %s", Pa_GetErrorText(act));
+            else
+                app_err(SUB, "the audio device stopped (disconnected or server gone)");
+            end_reason = "device-lost";
+            rc = SW_EXIT_FAIL;
+            break;
+        }
+        unsigned long long cb = ld(&rt->callbacks);
+        if (cb != last_cb) {
+            last_cb = cb;
+            last_progress = now;
+        } else if (now - last_progress > stall) {
+            app_err(SUB, "no audio callback for %.1f s: the device or server is gone", now - last_progress);
+            end_reason = "device-lost";
+            rc = SW_EXIT_FAIL;
+            break;
+        }
+        if (show_status && now - last_status >= 0.25) {
+            last_status = now;
+            fprintf(stderr, "\r\033[K[%7.1f s] %llu frames  %.1f s generated  xruns %llu  "
+                            "rms %.1f dBFS  cpu %3.0f%%",
+                    now - t0, ld(&rt->frames), ld(&rt->rendered) / (double)model_rate,
+                    ld(&rt->xrun_callbacks), dbfs(sw_gen_rt_rms(rt)), 100.0 * Pa_GetStreamCpuLoad(stream));
+            fflush(stderr);
+        }
+    }
+    double ran = app_now() - t0;
+    if (show_status)
+        fputs("\r\033[K", stderr);
+    if (rc == SW_EXIT_OK) {
+        app_pa_arm_shutdown_watchdog(SUB, SW_EXIT_FAIL, 10);
+        pe = Pa_StopStream(stream);
+        if (pe != paNoError && pe != paStreamIsStopped) {
+            app_err(SUB, "error stopping the stream: %s", Pa_GetErrorText(pe));
+            rc = SW_EXIT_FAIL;
+        }
+    }
+    /* A lost device is not stopped: the stream already is inactive, and PortAudio's JACK
+     * host API can wait forever for a callback that will never come. */
+    unsigned long long ncb = ld(&rt->callbacks), nfr = ld(&rt->frames);
+    /* DSP load: time inside the callback relative to the audio it produced. */
+    double dsp = nfr ? (ld(&rt->busy_ns) * 1e-9) / (nfr / srate) : 0.0;
+    printf("summary: frames=%llu callbacks=%llu xruns=%llu out_underflow=%llu out_overflow=%llu "
+           "generated=%llu generated_s=%.2f rms_dbfs=%.1f peak=%.3f src_errors=%llu cb_mean_ms=%.3f "
+           "cb_max_ms=%.3f dsp_load=%.3f seconds=%.2f rate=%.0f end=%s\n",
+           nfr, ncb, ld(&rt->xrun_callbacks), ld(&rt->out_underflow), ld(&rt->out_overflow),
+           ld(&rt->rendered), ld(&rt->rendered) / (double)model_rate, dbfs(sw_gen_rt_rms(rt)),
+           sw_gen_rt_peak(rt), ld(&rt->src_errors), ncb ? ld(&rt->busy_ns) * 1e-6 / ncb : 0.0,
+           ld(&rt->max_ns) * 1e-6, dsp, ran, srate, end_reason);
+    fflush(stdout);
+    if (!strcmp(end_reason, "device-lost")) {
+        /* Closing a stream or terminating PortAudio against a dead server blocks (JACK host
+         * API). The process is about to exit, so skip that cleanup; rt, the converter and
+         * the generator stay allocated because a host thread might still hold the
+         * callback's pointer. */
+        *still_in_use = 1;
+        return rc;
+    }
+    app_pa_arm_shutdown_watchdog(SUB, rc, 5);
+out_sig:
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
+out:
+    if (stream)
+        Pa_CloseStream(stream);
+    Pa_Terminate();
+    alarm(0);
+    free(rt);
+    if (src)
+        src_delete(src);
+    return rc;
+}
