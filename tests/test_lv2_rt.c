@@ -81,7 +81,6 @@ int open(const char *path, int flags, ...)
     if (g_rt) g_io++;
     return real(path, flags, mode);
 }
-#endif
 
 static int fails;
 
@@ -93,6 +92,8 @@ static void report(const char *what)
     fails += !ok;
     g_allocs = g_locks = g_io = 0;
 }
+
+#endif
 
 int main(void)
 {
