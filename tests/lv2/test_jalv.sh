@@ -38,7 +38,10 @@ trap cleanup EXIT
 trap 'echo "FAIL: $0: command failed at line $LINENO"' ERR
 mkdir "$tmp/lv2"; ln -s "$PWD/build/statewave.lv2" "$tmp/lv2/statewave.lv2"
 export JACK_NO_START_SERVER=1
-export JACK_DEFAULT_SERVER="statewave-test-$$"   # private server name: no clash with others
+# A private, fixed server name: the jack_* tools and jalv talk only to our server, and a
+# fixed name (not one per run) cannot leak slots of JACK's 8-name registry if a run is
+# killed: the next run re-registers the same name.
+export JACK_DEFAULT_SERVER="statewave-lv2-test"
 
 jackd -n "$JACK_DEFAULT_SERVER" -d dummy -r 48000 -p 256 > "$tmp/jackd.log" 2>&1 & JPID=$!
 jack_wait -w -t 10 > /dev/null 2>&1 || { echo "FAIL: jackd did not start"; cat "$tmp/jackd.log"; exit 1; }
