@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Train the speech denoiser (16 kHz, the C engine's exact feature/gain pipeline, features.py).
 
-Recipe (one seeded command; the pack comes from build_data.py):
-    /usr/bin/python3 train/denoise/build_data.py --seed 1
-    /usr/bin/python3 train/denoise/train.py --seed 1 --steps 12000 --out out/denoise
+Recipe of the shipped model: train/denoise/recipe.sh (data pack, three seeded stages, export).
+One stage:
+    /usr/bin/python3 train/denoise/train.py --seed 1 --batch 128 --steps 7000 --out out/denoise
 
 Runs on CUDA when available (mixing, synthetic noise, features and the network all on the GPU),
 otherwise on CPU. --time-limit stops early with a checkpoint; --resume continues from one (the
@@ -14,7 +14,7 @@ On-the-fly mixtures (per batch item): a crop of a training speech stream (mu-law
 sources upsampled x2 on the device), optional synthetic reverb (target = early part), optional
 first-order EQ tilt, noise = a real noise crop (looped when short) or a synthetic one (coloured
 noise with a random slope, mains hum with harmonics, babble of training speech, clicks, fan-like
-tonal noise, modulated noise), sometimes two, SNR U(-5, 20) dB over the crop, level -35..-1 dBFS
+tonal noise, modulated noise), sometimes two, SNR U(-5, 17) dB over the crop, level -35..-1 dBFS
 peak, and sometimes a band limit (4 kHz or 5.5 kHz brickwall; bins above read as silence, as the
 C engine does at 8 / 11.025 kHz). Loss: -SI-SDR + multi-resolution log-magnitude L1.
 """
@@ -97,6 +97,7 @@ class Data:
             offs = torch.cumsum(lens, 0) - lens
             self.noise_src[split] = (cat, offs, lens)
         self.rir_real = torch.from_numpy(z["rir_real"]).to(device)
+        self.snr_lo, self.snr_hi = -5.0, 17.0
 
     def rand(self, *shape):
         return torch.rand(*shape, generator=self.g, device=self.dev)
@@ -228,7 +229,7 @@ class Data:
             x_s = torch.where(rv, wet, s)
             tgt = torch.where(rv, dry, s)
         n = self.noise(B, S, split)
-        snr = -5 + 25 * self.rand(B, 1)
+        snr = self.snr_lo + (self.snr_hi - self.snr_lo) * self.rand(B, 1)
         ps = (x_s ** 2).mean(1, keepdim=True) + 1e-10
         pn = (n ** 2).mean(1, keepdim=True) + 1e-10
         n = n * torch.sqrt(ps / (pn * 10 ** (snr / 10)))
@@ -283,17 +284,20 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--pack", default=os.path.join(HERE, "..", "..", ".devdata", "denoise_pack.npz"))
     ap.add_argument("--out", default="out/denoise")
-    ap.add_argument("--steps", type=int, default=12000)
-    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=14000)
+    ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--d", type=int, default=96)
     ap.add_argument("--blocks", type=int, default=4)
     ap.add_argument("--n-state", type=int, default=16)
     ap.add_argument("--w-spec", type=float, default=1.0)
+    ap.add_argument("--snr", type=float, nargs=2, default=[-5.0, 17.0], help="training SNR range (dB)")
     ap.add_argument("--probe", type=int, default=0, help="time this many steps, print steps/s, exit")
     ap.add_argument("--time-limit", type=float, default=1e9, help="seconds; checkpoint and stop")
     ap.add_argument("--resume", default=None)
+    ap.add_argument("--init-from", default=None,
+                    help="start a new stage from this checkpoint's weights (fresh optimizer and schedule)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--val-every", type=int, default=500)
     args = ap.parse_args()
@@ -306,6 +310,7 @@ def main():
     gen = torch.Generator(device=dev)
     gen.manual_seed(args.seed)
     data = Data(args.pack, dev, gen)
+    data.snr_lo, data.snr_hi = args.snr
     cfg = make_config(args.d, args.blocks, args.n_state)
     net = Net(cfg).to(dev)
     pipe = FT.Pipeline(FS).to(dev)
@@ -317,6 +322,12 @@ def main():
     base_lrs = [g["lr"] for g in opt.param_groups]
     step = 0
     elapsed_prev = 0.0
+    if args.init_from:
+        ck0 = torch.load(args.init_from, map_location=dev, weights_only=False)
+        assert ck0["config"]["layers"] == cfg["layers"], "--init-from: different network config"
+        net.load_state_dict(ck0["net"])
+        elapsed_prev = ck0.get("elapsed", 0.0)
+        print("stage start from %s (step %d, %.0f s trained)" % (args.init_from, ck0["step"], elapsed_prev), flush=True)
     if args.resume:
         ck = torch.load(args.resume, map_location=dev, weights_only=False)
         net.load_state_dict(ck["net"])
