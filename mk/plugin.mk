@@ -1,11 +1,14 @@
-# mk/plugin.mk — the LV2 bundle build/statewave.lv2 (denoiser mono + stereo), its tests,
+# mk/plugin.mk — the LV2 bundle build/statewave.lv2 (denoiser mono + stereo, generator
+# instrument), its tests,
 # benchmark and installation. Included by the top Makefile.
 #
 # Bundle layout (what `make` builds and `make install` copies):
 #   statewave.lv2/manifest.ttl         plugins + presets (generated: plugin/gen_manifest.sh)
 #   statewave.lv2/denoise.ttl          denoiser descriptions (plugin/denoise.ttl.in)
+#   statewave.lv2/generate.ttl         generator instrument description (plugin/generate.ttl.in)
 #   statewave.lv2/statewave.so         all plugins; exports only lv2_descriptor
-#   statewave.lv2/denoise.safetensors  the default model (presets/denoise.safetensors)
+#   statewave.lv2/denoise.safetensors  the default denoise model (presets/denoise.safetensors)
+#   statewave.lv2/generate.safetensors the generator model (presets/generate.safetensors, 12 MB)
 #   statewave.lv2/presets/*.ttl        LV2 presets (presets/lv2/*.ttl)
 #
 # Install rule: LV2DIR can always be given. Otherwise, a plain `make install` (PREFIX left at
@@ -19,8 +22,10 @@ LV2_SRC     := $(wildcard plugin/*.c)
 LV2_OBJ     := $(patsubst plugin/%.c,$(BUILD)/plugin/%.o,$(LV2_SRC))
 LV2_PRESETS := $(sort $(wildcard presets/lv2/*.ttl))
 LV2_MODEL   := presets/denoise.safetensors
-LV2_FILES   := $(LV2_SO) $(LV2_BUNDLE)/manifest.ttl $(LV2_BUNDLE)/denoise.ttl \
-               $(LV2_BUNDLE)/denoise.safetensors $(LV2_PRESETS:presets/lv2/%=$(LV2_BUNDLE)/presets/%)
+LV2_GMODEL  := presets/generate.safetensors
+LV2_FILES   := $(LV2_SO) $(LV2_BUNDLE)/manifest.ttl $(LV2_BUNDLE)/denoise.ttl $(LV2_BUNDLE)/generate.ttl \
+               $(LV2_BUNDLE)/denoise.safetensors $(LV2_BUNDLE)/generate.safetensors \
+               $(LV2_PRESETS:presets/lv2/%=$(LV2_BUNDLE)/presets/%)
 # The static library the plugin links (overridable for plumbing experiments).
 LV2_SWLIB   ?= $(LIB)
 
@@ -42,9 +47,10 @@ LV2_CFLAGS  := -fvisibility=hidden $(shell pkg-config --cflags lv2 2>/dev/null)
 LV2_LDFLAGS := -shared -Wl,--version-script=plugin/statewave.map -Wl,--no-undefined -Wl,-z,defs \
                -Wl,--as-needed
 
-ALL_TARGETS  += $(LV2_FILES) $(BUILD)/tests/lv2/bench_lv2 $(BUILD)/tests/lv2/lv2_latency
+ALL_TARGETS  += $(LV2_FILES) $(BUILD)/tests/lv2/bench_lv2 $(BUILD)/tests/lv2/lv2_latency \
+                $(BUILD)/tests/lv2/jack_note
 TEST_SCRIPTS += tests/lv2/test_lv2_meta.sh tests/lv2/test_lv2apply.sh tests/lv2/test_jalv.sh \
-                tests/lv2/test_ardour.sh
+                tests/lv2/test_jalv_generate.sh tests/lv2/test_ardour.sh
 BENCH_CMDS   += $(BUILD)/tests/lv2/bench_lv2
 
 .PHONY: lv2 install-lv2 uninstall-lv2
@@ -67,7 +73,16 @@ $(LV2_BUNDLE)/denoise.ttl: plugin/denoise.ttl.in dsp/statewave.h mk/plugin.mk
 	sed -e 's|@LV2_MINOR@|$(LV2_MINOR)|g' -e 's|@LV2_MICRO@|$(LV2_MICRO)|g' \
 	    -e 's|@LV2_LICENSE@|$(LV2_LICENSE)|g' -e 's|@LV2_LIMIT_DEFAULT@|$(LV2_LIMIT_DEFAULT)|g' $< > $@
 
+$(LV2_BUNDLE)/generate.ttl: plugin/generate.ttl.in dsp/statewave.h mk/plugin.mk
+	@mkdir -p $(dir $@)
+	sed -e 's|@LV2_MINOR@|$(LV2_MINOR)|g' -e 's|@LV2_MICRO@|$(LV2_MICRO)|g' \
+	    -e 's|@LV2_LICENSE@|$(LV2_LICENSE)|g' $< > $@
+
 $(LV2_BUNDLE)/denoise.safetensors: $(LV2_MODEL)
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(LV2_BUNDLE)/generate.safetensors: $(LV2_GMODEL)
 	@mkdir -p $(dir $@)
 	cp $< $@
 
@@ -81,14 +96,19 @@ $(BUILD)/tests/lv2/%: tests/lv2/%.c $(LIB) $(wildcard tests/lv2/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/lv2 $(CFLAGS_ALL) $< -o $@ $(LIB) $(LDLIBS_ALL)
 
+# A JACK MIDI source for tests/lv2/test_jalv_generate.sh (links libjack, not the library).
+$(BUILD)/tests/lv2/jack_note: tests/lv2/jack_note.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $(shell pkg-config --cflags jack) $< -o $@ $(shell pkg-config --libs jack) -lm
+
 # the C tests (built by the top Makefile's tests rule) also include tests/lv2/lv2host.h
-$(BUILD)/tests/test_lv2_harness $(BUILD)/tests/test_lv2_rt: $(wildcard tests/lv2/*.h)
+$(BUILD)/tests/test_lv2_harness $(BUILD)/tests/test_lv2_rt $(BUILD)/tests/test_lv2_generate: $(wildcard tests/lv2/*.h)
 
 install-lv2: $(LV2_FILES)
 	install -d $(LV2DIR)/statewave.lv2/presets
 	install -m 755 $(LV2_SO) $(LV2DIR)/statewave.lv2/
-	install -m 644 $(LV2_BUNDLE)/manifest.ttl $(LV2_BUNDLE)/denoise.ttl \
-	    $(LV2_BUNDLE)/denoise.safetensors $(LV2DIR)/statewave.lv2/
+	install -m 644 $(LV2_BUNDLE)/manifest.ttl $(LV2_BUNDLE)/denoise.ttl $(LV2_BUNDLE)/generate.ttl \
+	    $(LV2_BUNDLE)/denoise.safetensors $(LV2_BUNDLE)/generate.safetensors $(LV2DIR)/statewave.lv2/
 	install -m 644 $(LV2_PRESETS:presets/lv2/%=$(LV2_BUNDLE)/presets/%) $(LV2DIR)/statewave.lv2/presets/
 	@echo "installed the LV2 bundle in $(LV2DIR)/statewave.lv2"
 

@@ -2,8 +2,8 @@
  *
  * statewave.so holds every plugin of the bundle. Each plugin family contributes a
  * descriptor function (sw_<family>_lv2_descriptor); lv2_descriptor() concatenates them,
- * so a future family (e.g. generator instruments) is one more entry in `families`,
- * one more TTL file and one more manifest entry. Discovery class.
+ * so a family is one more entry in `families`, one more TTL file and one more manifest
+ * entry (denoise: 2 effects; generate: 1 instrument). Discovery class.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -11,11 +11,13 @@
 #include <lv2/core/lv2.h>
 
 #include "denoise_lv2.h"
+#include "generate_lv2.h"
 
 typedef const LV2_Descriptor *(*family_fn)(uint32_t index);
 
 static const family_fn families[] = {
     sw_denoise_lv2_descriptor,
+    sw_generate_lv2_descriptor,
 };
 
 LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)

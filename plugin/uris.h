@@ -2,7 +2,7 @@
  *
  * The URI base https://statewave.dev/plugins/ is permanent: hosts store these URIs in
  * sessions and presets, so they must never change. Every plugin of the bundle gets its
- * own path below it (denoise now; generator instruments later), variants are fragments.
+ * own path below it (denoise, generate), variants are fragments.
  */
 #ifndef SW_LV2_URIS_H
 #define SW_LV2_URIS_H
@@ -24,6 +24,10 @@
 
 /* File name of the shipped default denoise model inside the bundle. */
 #define SW_DENOISE_DEFAULT_MODEL "denoise.safetensors"
+
+#define SW_GENERATE_URI       SW_LV2_URI_BASE "generate"
+/* File name of the shipped generator model inside the bundle. */
+#define SW_GENERATE_DEFAULT_MODEL "generate.safetensors"
 
 /* URIDs used by the denoiser: mapped once at instantiate (instantiation class). */
 typedef struct {

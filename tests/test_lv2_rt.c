@@ -1,7 +1,8 @@
 /* test_lv2_rt.c — the plugin's audio-thread callbacks (run, work_response) never allocate,
  * lock a mutex or do file I/O, in every situation the harness can produce: block sizes 1..4096,
  * control changes and bypass ramps, patch:Get replies on the notify port, a model swap
- * (warm-up, crossfade, retiring the old engine to the worker) and a rejected model.
+ * (warm-up, crossfade, retiring the old engine to the worker) and a rejected model; and the
+ * generator instrument's run() (rendering, resampling, MIDI, pedal, latch, transport).
  *
  * The binary defines the malloc family, pthread_mutex_lock/trylock and open/fopen/read/
  * write themselves (forwarding to glibc), so calls made by the dlopen'ed plugin resolve here
@@ -201,6 +202,47 @@ int main(void)
         h_inst_free(hi);
     }
     unlink(copy);
+
+    /* the generator instrument: note on/off at frames inside blocks of 1..4096, sustain,
+     * latch, transport, control changes, idle, at the model rate and two resampled rates */
+    const double grates[] = {16000, 44100, 48000};
+    for (int r = 0; r < 3; r++) {
+        h_gen *g = h_gen_new(&H, grates[r], true);
+        if (!g) {
+            printf("FAIL: instantiate the generator at %.0f Hz\n", grates[r]);
+            return 1;
+        }
+        const int sizes[] = {1, 7, 64, 256, 1000, 4096};
+        double played = 0;
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            const uint32_t b = (uint32_t)sizes[s];
+            for (int rep = 0; rep < 24; rep++) {
+                switch (rep) {
+                case 0: h_gen_note(g, b / 2, 60, 100); break;           /* start */
+                case 4: h_gen_midi(g, 0, 0xB0, 64, 127); break;          /* pedal down */
+                case 5: h_gen_note(g, b - 1, 60, 0); break;             /* sustained */
+                case 8: h_gen_midi(g, b / 3, 0xB0, 64, 0); break;       /* pedal up: fade */
+                case 12: g->ctl[G_LATCH] = 1.0f; g->ctl[G_TEMPERATURE] = 1.2f; break;
+                case 14: g->ctl[G_GAIN] = -12.0f; g->ctl[G_TOP_P] = 0.9f; break;
+                case 16: g->ctl[G_LATCH] = 0.0f; g->ctl[G_TRANSPORT] = 1.0f; h_gen_position(g, 0, 1.0f); break;
+                case 19: h_gen_position(g, b / 2, 0.0f); h_gen_note(g, b / 2, 61, 127); break;
+                case 21: h_gen_midi(g, 0, 0xB0, 123, 0); g->ctl[G_SEED] = (float)(s + 5); break;
+                default: break;
+                }
+                h_gen_cycle(g, y, b);
+                for (uint32_t i = 0; i < b; i++)
+                    played += fabsf(y[i]);
+            }
+        }
+        char what[96];
+        snprintf(what, sizeof what, "generator %.0f Hz: MIDI, pedal, latch, transport, 1..4096", grates[r]);
+        if (!(played > 1.0)) {
+            printf("FAIL: the generator did not play at %.0f Hz\n", grates[r]);
+            fails++;
+        }
+        report(what);
+        h_gen_free(g);
+    }
     free(x);
     free(y);
     free(y2);

@@ -7,7 +7,8 @@
  *   work:schedule           a synchronous worker: jobs queued by run() are executed right
  *                           after run() returns, then their responses are delivered
  *                           (work_response) — the order jalv uses in its non-threaded mode
- * and an instance wrapper that owns the port buffers (controls, atom control/notify).
+ * and an instance wrapper that owns the port buffers (controls, atom control/notify), plus
+ * a second wrapper for the generator instrument (h_gen: MIDI / time:Position in, mono out).
  * The plugin bundle is loaded from build/statewave.lv2 (tests run from the repo root).
  */
 #ifndef SW_TEST_LV2HOST_H
@@ -27,8 +28,10 @@
 #include <lv2/atom/util.h>
 #include <lv2/core/lv2.h>
 #include <lv2/log/log.h>
+#include <lv2/midi/midi.h>
 #include <lv2/patch/patch.h>
 #include <lv2/state/state.h>
+#include <lv2/time/time.h>
 #include <lv2/urid/urid.h>
 #include <lv2/worker/worker.h>
 
@@ -43,6 +46,7 @@
 #define H_URI_MONO "https://statewave.dev/plugins/denoise#mono"
 #define H_URI_STEREO "https://statewave.dev/plugins/denoise#stereo"
 #define H_URI_MODEL "https://statewave.dev/plugins/denoise#model"
+#define H_URI_GENERATE "https://statewave.dev/plugins/generate"
 
 enum { P_CONTROL = 0, P_NOTIFY, P_ENABLED, P_MIX, P_LIMIT, P_LATENCY, P_AUDIO };
 
@@ -130,6 +134,7 @@ static inline LV2_Worker_Status h_queue_push(h_queue *q, uint32_t size, const vo
 typedef struct {
     LilvWorld *world;
     const LilvPlugin *mono, *stereo;
+    const LilvPlugin *generate; /* the generator instrument; NULL if the bundle lacks it */
     h_urids urids;
     LV2_URID_Map map;
     LV2_URID_Unmap unmap;
@@ -138,6 +143,7 @@ typedef struct {
     char bundle_abs[PATH_MAX]; /* absolute path of build/statewave.lv2 */
     LV2_URID atom_Path, atom_Float, atom_Object, atom_URID, atom_Sequence, atom_Chunk;
     LV2_URID patch_Set, patch_Get, patch_property, patch_value, sw_model;
+    LV2_URID midi_MidiEvent, time_Position, time_speed;
 } h_host;
 
 /* An instance with its port buffers. The worker feature data points back at it. */
@@ -203,6 +209,9 @@ static inline int h_host_init(h_host *H)
     H->patch_property = h_map_uri(&H->urids, LV2_PATCH__property);
     H->patch_value = h_map_uri(&H->urids, LV2_PATCH__value);
     H->sw_model = h_map_uri(&H->urids, H_URI_MODEL);
+    H->midi_MidiEvent = h_map_uri(&H->urids, LV2_MIDI__MidiEvent);
+    H->time_Position = h_map_uri(&H->urids, LV2_TIME__Position);
+    H->time_speed = h_map_uri(&H->urids, LV2_TIME__speed);
 
     H->world = lilv_world_new();
     char uri[PATH_MAX + 16];
@@ -214,6 +223,9 @@ static inline int h_host_init(h_host *H)
     LilvNode *um = lilv_new_uri(H->world, H_URI_MONO), *us = lilv_new_uri(H->world, H_URI_STEREO);
     H->mono = lilv_plugins_get_by_uri(all, um);
     H->stereo = lilv_plugins_get_by_uri(all, us);
+    LilvNode *ug = lilv_new_uri(H->world, H_URI_GENERATE);
+    H->generate = lilv_plugins_get_by_uri(all, ug);
+    lilv_node_free(ug);
     lilv_node_free(um);
     lilv_node_free(us);
     return (H->mono && H->stereo) ? 0 : -2;
@@ -350,6 +362,108 @@ static inline void h_cycle(h_inst *hi, const float *const *in, float *const *out
         }
         hi->responses.n = 0;
     }
+}
+
+/* -------------------------------------------------------------- generator -- */
+enum { G_MIDI = 0, G_OUT, G_TEMPERATURE, G_TOP_P, G_SEED, G_LATCH, G_GAIN, G_TRANSPORT, G_NPORTS };
+
+/* A generator instance with its port buffers. Events for the next cycle are forged into
+ * `midi` by h_gen_note / h_gen_midi / h_gen_position (frames within that cycle, in order). */
+typedef struct {
+    h_host *host;
+    LilvInstance *inst;
+    float ctl[G_NPORTS];           /* control port values (index = port; G_MIDI, G_OUT unused) */
+    union {
+        LV2_Atom_Sequence seq;
+        uint8_t raw[8192];
+        uint64_t align;
+    } midi;                        /* atom:Sequence for the midi_in port */
+    LV2_Atom_Forge forge;          /* writes into midi */
+    LV2_Atom_Forge_Frame seq_frame;/* the open sequence */
+} h_gen;
+
+static inline void h_gen_begin(h_gen *g)
+{
+    lv2_atom_forge_set_buffer(&g->forge, g->midi.raw, sizeof g->midi.raw);
+    lv2_atom_forge_sequence_head(&g->forge, &g->seq_frame, 0);
+}
+
+/* Instantiate and activate at `rate`; with_map = false gives the plugin no features at all.
+ * NULL when the plugin refuses (or the bundle has no generator). */
+static inline h_gen *h_gen_new(h_host *H, double rate, bool with_map)
+{
+    if (!H->generate)
+        return NULL;
+    h_gen *g = calloc(1, sizeof *g);
+    g->host = H;
+    LV2_Feature f_map = {LV2_URID__map, &H->map};
+    LV2_Feature f_unmap = {LV2_URID__unmap, &H->unmap};
+    LV2_Feature f_log = {LV2_LOG__log, &H->log_feature};
+    const LV2_Feature *with[] = {&f_map, &f_unmap, &f_log, NULL}, *none[] = {NULL};
+    g->inst = lilv_plugin_instantiate(H->generate, rate, with_map ? with : none);
+    if (!g->inst) {
+        free(g);
+        return NULL;
+    }
+    g->ctl[G_TEMPERATURE] = 1.0f;
+    g->ctl[G_TOP_P] = 1.0f;
+    g->ctl[G_SEED] = 1.0f;
+    g->ctl[G_LATCH] = 0.0f;
+    g->ctl[G_GAIN] = 0.0f;
+    g->ctl[G_TRANSPORT] = 0.0f;
+    for (int p = G_TEMPERATURE; p < G_NPORTS; p++)
+        lilv_instance_connect_port(g->inst, (uint32_t)p, &g->ctl[p]);
+    lilv_instance_connect_port(g->inst, G_MIDI, &g->midi.seq);
+    lv2_atom_forge_init(&g->forge, &H->map);
+    h_gen_begin(g);
+    lilv_instance_activate(g->inst);
+    return g;
+}
+
+static inline void h_gen_free(h_gen *g)
+{
+    if (!g)
+        return;
+    lilv_instance_deactivate(g->inst);
+    lilv_instance_free(g->inst);
+    free(g);
+}
+
+/* A raw MIDI message at `frame` of the next cycle. */
+static inline void h_gen_midi(h_gen *g, uint32_t frame, uint8_t status, uint8_t d1, uint8_t d2)
+{
+    const uint8_t msg[3] = {status, d1, d2};
+    lv2_atom_forge_frame_time(&g->forge, frame);
+    lv2_atom_forge_atom(&g->forge, 3, g->host->midi_MidiEvent);
+    lv2_atom_forge_write(&g->forge, msg, 3);
+}
+
+/* Note on (velocity > 0) or off (velocity 0 = note-off message), channel 1. */
+static inline void h_gen_note(h_gen *g, uint32_t frame, uint8_t key, uint8_t velocity)
+{
+    h_gen_midi(g, frame, velocity ? 0x90 : 0x80, key, velocity);
+}
+
+/* time:Position with time:speed at `frame` of the next cycle. */
+static inline void h_gen_position(h_gen *g, uint32_t frame, float speed)
+{
+    LV2_Atom_Forge_Frame obj;
+    lv2_atom_forge_frame_time(&g->forge, frame);
+    lv2_atom_forge_object(&g->forge, &obj, 0, g->host->time_Position);
+    lv2_atom_forge_key(&g->forge, g->host->time_speed);
+    lv2_atom_forge_float(&g->forge, speed);
+    lv2_atom_forge_pop(&g->forge, &obj);
+}
+
+/* One host cycle of n frames into out[n]; the queued events are delivered and cleared. */
+static inline void h_gen_cycle(h_gen *g, float *out, uint32_t n)
+{
+    lv2_atom_forge_pop(&g->forge, &g->seq_frame);
+    lilv_instance_connect_port(g->inst, G_OUT, out);
+    H_RT_ENTER();
+    lilv_instance_run(g->inst, n);
+    H_RT_LEAVE();
+    h_gen_begin(g);
 }
 
 /* Port value access for lilv_state (by symbol). */
