@@ -1,4 +1,5 @@
-/* bench_lv2.c — Statewave Denoise LV2 benchmark through a lilv host (tests/lv2/lv2host.h).
+/* bench_lv2.c — Statewave LV2 benchmark (denoiser and generator) through a lilv host
+ * (tests/lv2/lv2host.h).
  *
  *   build/tests/lv2/bench_lv2        (from the repo root; `make bench` runs it)
  *
@@ -12,6 +13,12 @@
  *  - memory per instance (target < 8 MB): heap growth (mallinfo2: arena + mmap) and RSS
  *    growth over N extra instances after one run() each (their buffers touched), divided
  *    by N; plus the first instance, which also holds the shared model
+ * and for the generator instrument (https://statewave.dev/plugins/generate):
+ *  - instantiate + activate time (first instance loads the 12 MB model; every instance
+ *    renders 32 ms of audio once as a warm-up), later instances median
+ *  - CPU while playing (latch on, 256-frame blocks) at 48, 44.1 and 16 kHz (no resampler),
+ *    in % of one core, and the worst block; CPU while idle (no note, latch off)
+ *  - memory per extra instance (the generator's state; the model is shared)
  */
 #include <malloc.h>
 #include <math.h>
@@ -99,6 +106,87 @@ static double bench_cpu(h_host *H, bool stereo, double rate, double seconds, dou
     return total / (double)blocks;
 }
 
+/* Generator CPU per 256-frame block over `seconds` at `rate`, playing (latch on) or idle. */
+static double bench_gen_cpu(h_host *H, double rate, double seconds, bool play, double *worst_us)
+{
+    h_gen *g = h_gen_new(H, rate, true);
+    if (!g)
+        return -1;
+    g->ctl[G_LATCH] = play ? 1.0f : 0.0f;
+    float out[BLOCK];
+    size_t blocks = (size_t)(seconds * rate / BLOCK);
+    double total = 0, worst = 0;
+    for (size_t b = 0; b < 20 + blocks; b++) {
+        double t0 = cpu_us();
+        h_gen_cycle(g, out, BLOCK);
+        double dt = cpu_us() - t0;
+        if (b >= 20) { /* past the fade-in */
+            total += dt;
+            worst = fmax(worst, dt);
+        }
+    }
+    h_gen_free(g);
+    *worst_us = worst;
+    return total / (double)blocks;
+}
+
+static void bench_generator(h_host *H)
+{
+    if (!H->generate) {
+        printf("\nStatewave Generate: not in the bundle\n");
+        return;
+    }
+    double t_inst[N_INST + 1];
+    h_gen *inst[N_INST + 1];
+    float o[BLOCK];
+    malloc_trim(0);
+    size_t heap1 = 0, rss1 = 0;
+    for (int i = 0; i <= N_INST; i++) {
+        double t0 = wall_ms();
+        inst[i] = h_gen_new(H, 48000, true);
+        t_inst[i] = wall_ms() - t0;
+        if (!inst[i]) {
+            fprintf(stderr, "bench_lv2: generator instantiate failed\n");
+            return;
+        }
+        inst[i]->ctl[G_LATCH] = 1.0f;
+        h_gen_cycle(inst[i], o, BLOCK); /* touch the buffers */
+        if (i == 0) {
+            heap1 = heap_bytes();
+            rss1 = rss_bytes();
+        }
+    }
+    size_t heapN = heap_bytes(), rssN = rss_bytes();
+    double sorted[N_INST];
+    memcpy(sorted, t_inst + 1, sizeof sorted);
+    qsort(sorted, N_INST, sizeof(double), cmp_d);
+    for (int i = 0; i <= N_INST; i++)
+        h_gen_free(inst[i]);
+
+    double w48, w44, w16, wi;
+    double c48 = bench_gen_cpu(H, 48000, 20.0, true, &w48);
+    double c44 = bench_gen_cpu(H, 44100, 10.0, true, &w44);
+    double c16 = bench_gen_cpu(H, 16000, 10.0, true, &w16);
+    double ci = bench_gen_cpu(H, 48000, 20.0, false, &wi);
+    const double blk48 = 1e6 * BLOCK / 48000.0, blk44 = 1e6 * BLOCK / 44100.0, blk16 = 1e6 * BLOCK / 16000.0;
+
+    printf("\nStatewave Generate LV2 instrument (16 kHz model, libsamplerate to the host rate), one thread\n");
+    printf("%-56s %12s\n", "measure", "value");
+    printf("%-56s %9.2f ms\n", "instantiate+activate, first instance (loads the model)", t_inst[0]);
+    printf("%-56s %9.2f ms\n", "instantiate+activate, later instances, median", sorted[N_INST / 2]);
+    printf("%-56s %9.1f us\n", "CPU per 256-frame block, playing at 48 kHz (mean)", c48);
+    printf("%-56s %9.2f %%\n", "  = % of one core while playing at 48 kHz", 100.0 * c48 / blk48);
+    printf("%-56s %9.1f us\n", "CPU per 256-frame block, playing at 48 kHz (worst)", w48);
+    printf("%-56s %9.2f %%\n", "% of one core while playing at 44.1 kHz", 100.0 * c44 / blk44);
+    printf("%-56s %9.2f %%\n", "% of one core while playing at 16 kHz (no resampler)", 100.0 * c16 / blk16);
+    printf("%-56s %9.3f %%\n", "% of one core while idle at 48 kHz (no note, latch off)", 100.0 * ci / blk48);
+    printf("%-56s %9.2f MB\n", "heap per extra instance (mallinfo2, mean of 24)", (double)(heapN - heap1) / N_INST / 1e6);
+    printf("%-56s %9.2f MB\n", "RSS per extra instance (mean of 24)", (double)(rssN - rss1) / N_INST / 1e6);
+    (void)w44;
+    (void)w16;
+    (void)wi;
+}
+
 int main(void)
 {
     h_host H;
@@ -177,6 +265,8 @@ int main(void)
     printf("%-56s %9.2f MB %10s\n", "heap of the first instance (incl. the shared model)", (double)(heap1 - heap0) / 1e6,
            "");
     printf("%-56s %9.2f MB %10s\n", "RSS of the first instance (incl. model, code)", (double)(rss1 - rss0) / 1e6, "");
+
+    bench_generator(&H);
 
     free(g_audio);
     h_host_free(&H);
