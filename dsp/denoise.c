@@ -32,6 +32,23 @@
  *  Mix. out = dry + mix*(wet - dry), dry = input delayed by exactly the latency, mix
  *    ramped per sample (a full 0->1 swing takes 20 ms).
  *
+ *  Idle. A hop whose mean-square is below SW_DN_IDLE_POWER (1e-10 = -100 dBFS) in every
+ *    channel is silent. Once the whole analysis window is silent (win_hops silent hops in a
+ *    row; after create/reset the zero history counts as silent) the frame is idle: no FFT,
+ *    no network step, the network state and the last gains are held, and the frame adds its
+ *    unity-gain synthesis to the overlap-add (sw_stft_passthrough, O(H)), so the wet
+ *    output is the delayed input and silence in gives silence (the delayed input, any mix)
+ *    out. Entering and leaving idle are a gain change to / from 1 cross-faded by the
+ *    overlap-add like any other, on material below -100 dBFS. Why: the network was
+ *    trained on 3 s crops that always carry noise; stepping it through long digital
+ *    silence (a DAW's stopped transport) drives its slow SSM modes (time constants up to
+ *    ~18 s) to states it never saw, and speech after it came out several dB worse. Held,
+ *    the state after any length of silence is the state before it (zero after reset, so
+ *    silence then speech equals a fresh start bit for bit), and an idle stream costs
+ *    O(H) per hop. -100 dBFS is below any real recording's noise floor and 16-bit
+ *    TPDF-dithered silence (-96 dBFS) but above 24-bit dither and float residue; material
+ *    under it is inaudible whether denoised or passed.
+ *
  *  Robustness. Non-finite input samples become 0 and finite ones are clamped to +-1e4,
  *    so neither the STFT history nor the network state can be poisoned; features are
  *    clamped; FTZ/DAZ is set during process (sw_fpenv).
@@ -60,6 +77,7 @@
 #define SW_DN_FEAT_CLAMP 100.0f
 #define SW_DN_MIX_RAMP_S 0.020   /* seconds for a full 0 -> 1 mix swing */
 #define SW_DN_FLOOR_TAU_S 0.020  /* time constant of the attenuation-floor smoothing */
+#define SW_DN_IDLE_POWER 1.0e-10f /* hop mean-square under which a hop is silent (-100 dBFS) */
 
 struct sw_denoiser {
     const sw_model *model;       /* borrowed; must outlive the denoiser */
@@ -92,6 +110,8 @@ struct sw_denoiser {
     float mix_step;              /* ramp increment per sample */
     float floor_target, floor_cur; /* attenuation floor (linear gain) */
     float floor_coef;            /* per-frame smoothing coefficient */
+    int quiet_hops;              /* silent hops in a row, saturating at win_hops (= idle) */
+    uint64_t net_steps;          /* frames the network was stepped since create (tests/diagnostics) */
 };
 
 static sw_status fail(char *err, size_t errlen, sw_status st, const char *fmt, ...)
@@ -311,6 +331,8 @@ nomem:
 
 int sw_denoiser_latency(const sw_denoiser *d) { return d ? d->latency : 0; }
 
+uint64_t sw_denoiser_net_steps(const sw_denoiser *d) { return d ? d->net_steps : 0; }
+
 void sw_denoiser_set_mix(sw_denoiser *d, float mix)
 {
     if (!d) return;
@@ -339,6 +361,7 @@ void sw_denoiser_reset(sw_denoiser *d)
     }
     d->pos = 0;
     d->dry_pos = 0;
+    d->quiet_hops = d->prm.win_hops; /* the zeroed history is silent */
     d->mix_cur = d->mix_target;
     d->floor_cur = d->floor_target;
 }
@@ -348,7 +371,23 @@ void sw_denoiser_reset(sw_denoiser *d)
 /* One frame: the block in in_block[] is complete. [RT] */
 static void run_frame(sw_denoiser *d)
 {
-    const int C = d->channels, K = d->stft.n_bins, G = d->prm.grid_n;
+    const int C = d->channels, K = d->stft.n_bins, G = d->prm.grid_n, H = d->hop;
+    /* Idle gate (see the top comment): silent hop in every channel? */
+    int silent = 1;
+    for (int c = 0; c < C && silent; c++) {
+        const float *x = d->in_block[c];
+        float e = 0.0f;
+        for (int i = 0; i < H; i++) e += x[i] * x[i];
+        silent = e < SW_DN_IDLE_POWER * (float)H;
+    }
+    d->quiet_hops = silent ? (d->quiet_hops < d->prm.win_hops ? d->quiet_hops + 1 : d->prm.win_hops) : 0;
+    /* The attenuation floor moves in time whether or not the frame is idle. */
+    d->floor_cur = d->floor_target + (d->floor_cur - d->floor_target) * d->floor_coef;
+    if (fabsf(d->floor_cur - d->floor_target) < 1e-7f) d->floor_cur = d->floor_target;
+    if (d->quiet_hops >= d->prm.win_hops) {
+        for (int c = 0; c < C; c++) sw_stft_passthrough(&d->stft, &d->sch[c], d->in_block[c], d->out_block[c]);
+        return;
+    }
     for (int c = 0; c < C; c++) sw_stft_analyze(&d->stft, &d->sch[c], d->in_block[c], d->spec[c]);
 
     float *P = d->power;
@@ -376,10 +415,9 @@ static void run_frame(sw_denoiser *d)
     }
 
     sw_net_step(d->net, d->feat, d->gain_grid);
+    d->net_steps++;
 
-    /* Attenuation floor, smoothed per frame towards its target. */
-    d->floor_cur = d->floor_target + (d->floor_cur - d->floor_target) * d->floor_coef;
-    if (fabsf(d->floor_cur - d->floor_target) < 1e-7f) d->floor_cur = d->floor_target;
+    /* Attenuation floor (smoothed per frame above). */
     const float fl = d->floor_cur;
     float *g = d->gain_grid;
     for (int j = 0; j < G; j++) {

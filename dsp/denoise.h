@@ -8,6 +8,7 @@
 #define SW_DENOISE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "statewave.h"
 
 typedef struct {
@@ -26,5 +27,9 @@ typedef struct {
 /* Parses and validates `json` (the model's task_params) against d_input/d_output. */
 sw_status sw_denoise_params_parse(const char *json, int d_input, int d_output,
                                   sw_denoise_params *p, char *err, size_t errlen);
+
+/* Internal (tests, diagnostics): how many frames the network has been stepped since create
+ * (idle frames are not; reset does not clear it). [RT] */
+uint64_t sw_denoiser_net_steps(const sw_denoiser *d);
 
 #endif

@@ -39,6 +39,7 @@ void sw_stft_free(sw_stft *st)
     fftwf_free(st->spec_tmp);
     free(st->win_a);
     free(st->win_s);
+    free(st->win_p);
     memset(st, 0, sizeof *st);
 }
 
@@ -53,10 +54,11 @@ int sw_stft_build(sw_stft *st, int hop, int win_hops)
     st->n_bins = N / 2 + 1;
     st->win_a = calloc((size_t)N, sizeof(float));
     st->win_s = calloc((size_t)N, sizeof(float));
+    st->win_p = calloc((size_t)(2 * hop), sizeof(float));
     st->time_buf = fftwf_malloc(sizeof(float) * (size_t)N);
     st->spec_tmp = fftwf_malloc(sizeof(fftwf_complex) * (size_t)st->n_bins);
     double *wa = malloc(sizeof(double) * (size_t)N), *ws = malloc(sizeof(double) * (size_t)N);
-    if (!st->win_a || !st->win_s || !st->time_buf || !st->spec_tmp || !wa || !ws) {
+    if (!st->win_a || !st->win_s || !st->win_p || !st->time_buf || !st->spec_tmp || !wa || !ws) {
         free(wa);
         free(ws);
         sw_stft_free(st);
@@ -68,6 +70,7 @@ int sw_stft_build(sw_stft *st, int hop, int win_hops)
         st->win_a[n] = (float)wa[n];
         st->win_s[n] = (float)(ws[n] / (double)N);  /* FFTW's c2r is unnormalised */
         st->win_a_energy += wa[n] * wa[n];
+        if (n >= N - 2 * hop) st->win_p[n - (N - 2 * hop)] = (float)(wa[n] * ws[n]);
     }
     free(wa);
     free(ws);
@@ -118,6 +121,20 @@ void sw_stft_analyze(sw_stft *st, sw_stft_chan *ch, const float *in_hop, fftwf_c
     const float *w = st->win_a;
     for (int n = 0; n < N; n++) t[n] = h[n] * w[n];
     fftwf_execute_dft_r2c(st->fwd, t, spec);
+}
+
+void sw_stft_passthrough(sw_stft *st, sw_stft_chan *ch, const float *in_hop, float *out_hop)
+{
+    const int H = st->hop, N = st->n_fft;
+    float *h = ch->hist;
+    memmove(h, h + H, sizeof(float) * (size_t)(N - H));
+    memcpy(h + N - H, in_hop, sizeof(float) * (size_t)H);
+    const float *x = h + (N - 2 * H), *w = st->win_p;
+    float *o = ch->ola;
+    for (int i = 0; i < 2 * H; i++) o[i] += x[i] * w[i];
+    memcpy(out_hop, o, sizeof(float) * (size_t)H);
+    memmove(o, o + H, sizeof(float) * (size_t)H);
+    memset(o + H, 0, sizeof(float) * (size_t)H);
 }
 
 void sw_stft_synthesize(sw_stft *st, sw_stft_chan *ch, fftwf_complex *spec, float *out_hop)

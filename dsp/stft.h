@@ -36,6 +36,8 @@ typedef struct {
     float *win_a;             /* [N] analysis window */
     float *win_s;             /* [N] synthesis window, already scaled by 1/N for the c2r transform */
     double win_a_energy;      /* sum of win_a^2 (for PSD normalisation) */
+    float *win_p;             /* [2H] w_a*w_s on the synthesis support (= periodic hann_2H): what a
+                                 unity-gain frame adds to the overlap-add, see sw_stft_passthrough */
     float *time_buf;          /* [N] fftwf_malloc: windowed frame / inverse transform output */
     fftwf_complex *spec_tmp;  /* [n_bins] fftwf_malloc: plan target only (execute uses caller's arrays) */
     fftwf_plan fwd;           /* r2c N, time_buf -> spectrum */
@@ -61,6 +63,12 @@ void sw_stft_analyze(sw_stft *st, sw_stft_chan *ch, const float *in_hop, fftwf_c
 /* Inverse-transforms spec (destroyed), windows, overlap-adds and writes the H completed
  * output samples to out_hop. [RT] */
 void sw_stft_synthesize(sw_stft *st, sw_stft_chan *ch, fftwf_complex *spec, float *out_hop);
+
+/* The unity-gain frame without any FFT: pushes H new samples into the history and
+ * overlap-adds history[N-2H, N) * win_p, which equals what analyze + synthesize with all
+ * gains 1 would add (perfect reconstruction: irfft(rfft(x)) = x), up to float rounding;
+ * writes the H completed output samples. The denoiser uses it for idle (silent) frames. [RT] */
+void sw_stft_passthrough(sw_stft *st, sw_stft_chan *ch, const float *in_hop, float *out_hop);
 
 /* Builds the two windows of length N = win_hops*hop into wa/ws (unscaled). Shared with
  * tests so that the windows' perfect-reconstruction property can be checked directly. */

@@ -1,5 +1,6 @@
 /* test_denoise_alloc.c — sw_denoiser_process / set_mix / set_limit_db / reset / latency never
- * call the allocator (mono and stereo, several rates, odd block sizes, bad input).
+ * call the allocator (mono and stereo, several rates, odd block sizes, bad input, the idle path
+ * on digital silence).
  *
  * The binary defines the allocator entry points itself (forwarding to glibc's __libc_*), so
  * every call made by the library or anything it calls (FFTW included) is counted while
@@ -71,7 +72,7 @@ static void test_no_alloc(void **state)
     char err[512] = "";
     if (sw_model_load_file("presets/denoise.safetensors", &m, err, sizeof err) != SW_OK)
         fail_msg("presets/denoise.safetensors: %s", err);
-    static float a[4000], b[4000], ya[4000], yb[4000];
+    static float a[4000], b[4000], ya[4000], yb[4000], zero[4000];
     for (int t = 0; t < 4000; t++) {
         a[t] = (float)(0.2 * sin(t * 0.03) + 0.01 * sin(t * 1.7));
         b[t] = -a[t];
@@ -95,6 +96,10 @@ static void test_no_alloc(void **state)
             (void)sw_denoiser_latency(d);
             sw_denoiser_reset(d);
             sw_denoiser_process(d, in, out, 0);
+            sw_denoiser_process(d, in, out, 3999);
+            /* digital silence: the idle path (no FFT, no network step) and back */
+            const float *zin[2] = {zero, zero};
+            for (int k = 0; k < 8; k++) sw_denoiser_process(d, zin, out, 1 + (size_t)(k * 611) % 3999);
             sw_denoiser_process(d, in, out, 3999);
             counting = 0;
             if (n_calls != 0) fail_msg("rate %g, %d ch: %ld allocator calls during processing", rates[r], ch, n_calls);
