@@ -191,7 +191,7 @@ static void apply_controls(generate *self)
  * converter and FIFO, envelope from 0. */
 static void start(generate *self)
 {
-    float s = ctl(self->seed, 0.0f, SW_GEN_SEED_MAX, 0.0f);
+    float s = ctl(self->seed, 0.0f, SW_GEN_SEED_MAX, 1.0f); /* NaN: the TTL default */
     sw_generator_set_seed(self->gen, (uint64_t)lrintf(s));
     sw_generator_reset(self->gen); /* net state zeroed, RNG rewound to the seed */
     if (self->src)
