@@ -8,7 +8,7 @@
 #    holds it 1.5 s and releases it, recording swgen:out frame-aligned with the events:
 #    exact zeros before the note-on, finite and playing while held, exact zeros from
 #    note-off + the 10 ms fade on. jack_rec records swgen:out at the same time: finite,
-#    non-silent, silent at the end.
+#    non-silent, silent at the end (it records 4 s, the note ends 2.1 s after jack_note starts).
 #  - a second note with the same seed gives the same audio (a new phrase restarts the
 #    model from the seed), although its events fall elsewhere in JACK's periods
 #  - the latch control set through jalv's console ("set latch 1") plays with no MIDI;
@@ -59,7 +59,7 @@ else
 fi
 
 # 1. a real note-on / note-off from a JACK MIDI client, recorded frame-aligned by it and by jack_rec
-jack_rec -f "$tmp/rec.wav" -d 3 swgen:out > "$tmp/rec.log" 2>&1 & RPID=$!
+jack_rec -f "$tmp/rec.wav" -d 4 swgen:out > "$tmp/rec.log" 2>&1 & RPID=$!
 sleep 0.2
 if ! "$NOTE" swgen:midi_in swgen:out 0.3 1.5 0.5 "$tmp/note1.f32" > "$tmp/note1.txt" 2> "$tmp/note1.err"; then
     fail "jack_note: $(cat "$tmp/note1.err")"
@@ -101,7 +101,7 @@ raw = subprocess.run(["sox", "-V1", sys.argv[1], "-t", "f32", "-"], capture_outp
 y = np.frombuffer(raw, np.float32).astype(np.float64)
 tail = y[-24000:]
 print(f"  jack_rec: {len(y)} samples, peak {np.max(np.abs(y)):.4f}, RMS {np.sqrt(np.mean(y*y)):.4f}, last 0.5 s peak {np.max(np.abs(tail)):.2g}")
-sys.exit(0 if len(y) >= 48000 * 2 and np.all(np.isfinite(y)) and np.max(np.abs(y)) > 1e-2 and np.all(tail == 0) else 1)
+sys.exit(0 if len(y) >= 48000 * 3 and np.all(np.isfinite(y)) and np.max(np.abs(y)) > 1e-2 and np.all(tail == 0) else 1)
 EOF
 then pass "jack_rec of swgen:out: finite, non-silent during the note, silent after"
 else fail "jack_rec recording of the note"; fi
