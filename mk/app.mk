@@ -39,7 +39,7 @@ $(BUILD)/tests/app/sfcheck: tests/app/sfcheck.c
 # Links app/live_rt.o and app/generate_rt.o, never the whole app: the test *is* the two
 # callbacks plus its interposer.
 $(BUILD)/tests/app/rt_alloc_test: tests/app/rt_alloc_test.c $(BUILD)/app/live_rt.o $(BUILD)/app/generate_rt.o \
-    $(LIB) app/live_rt.h app/generate_rt.h
+    $(LIB) app/live_rt.h app/generate_rt.h tests/rt_interpose.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iapp $(CFLAGS_ALL) $< $(BUILD)/app/live_rt.o $(BUILD)/app/generate_rt.o -o $@ $(LIB) $(LDLIBS_ALL)
 

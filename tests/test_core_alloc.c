@@ -1,74 +1,43 @@
 /* test_core_alloc.c — sw_net_process / sw_net_step / sw_net_reset never allocate.
  *
- * The test binary defines malloc, calloc, realloc, free, posix_memalign, aligned_alloc,
- * memalign and valloc itself (forwarding to glibc's __libc_* entry points), so every call
- * made by the library — or by anything it calls — is counted. Counting is switched on only
- * around the real-time calls. ASan replaces the allocator itself, so under ASan we skip. */
+ * The test binary defines the malloc family itself (tests/rt_interpose.h, forwarding to
+ * glibc's __libc_* entry points), so every call made by the library — or by anything it
+ * calls — is counted. Counting is switched on only around the real-time calls. ASan
+ * replaces the allocator itself, so under ASan we skip. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
-#include <errno.h>
-
 #include "statewave.h"
 #include "core_util.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SW_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SW_ASAN 1
-#endif
-#endif
+#include "rt_interpose.h"
 
-static volatile int counting;
-static volatile long n_calls;
-
-#ifndef SW_ASAN
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-extern void *__libc_memalign(size_t, size_t);
-
-static void count(void) { if (counting) n_calls++; }
-
-void *malloc(size_t n) { count(); return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { count(); return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { count(); return __libc_realloc(p, n); }
-void free(void *p) { if (p) count(); __libc_free(p); }
-void *aligned_alloc(size_t al, size_t n) { count(); return __libc_memalign(al, n); }
-void *memalign(size_t al, size_t n) { count(); return __libc_memalign(al, n); }
-void *valloc(size_t n) { count(); return __libc_memalign(4096, n); }
-int posix_memalign(void **p, size_t al, size_t n)
-{
-    count();
-    void *q = __libc_memalign(al, n);
-    if (!q) return ENOMEM;
-    *p = q;
-    return 0;
-}
+#ifndef RT_INTERPOSE_UNDER_ASAN
+/* Every allocator call counts here, frees included: the processing calls must not touch
+ * the heap at all. */
+static long allocator_calls(void) { return rt_allocs + rt_frees; }
 #endif
 
 /* The interposition must be live: an allocation while counting is seen. */
 static void test_interposer_works(void **state)
 {
     (void)state;
-#ifdef SW_ASAN
+#ifdef RT_INTERPOSE_UNDER_ASAN
     print_message("SKIP: ASan owns the allocator, malloc interposition not possible\n");
     skip();
 #else
-    counting = 1;
-    n_calls = 0;
+    rt_counting = 1;
+    rt_allocs = rt_frees = 0;
     void *volatile p = malloc(64);
     free(p);
-    counting = 0;
-    assert_int_equal(n_calls, 2);
+    rt_counting = 0;
+    assert_int_equal(allocator_calls(), 2);
 #endif
 }
 
-#ifndef SW_ASAN
+#ifndef RT_INTERPOSE_UNDER_ASAN
 /* Every layer type (the all-layers model, with and without embedding) + each golden model. */
 static void check_model(sw_model *m, const char *what)
 {
@@ -80,16 +49,17 @@ static void check_model(sw_model *m, const char *what)
     float *y = malloc(frames * dout * sizeof *y);
     x[5] = NAN;      /* the sanitation path too */
     x[9] = INFINITY;
-    counting = 1;
-    n_calls = 0;
+    rt_counting = 1;
+    rt_allocs = rt_frees = 0;
     sw_net_process(n, x, y, frames);
     for (size_t t = 0; t < 300; t++) sw_net_step(n, x + t * di, y + t * dout);
     sw_net_process(n, x, y, 1);
     sw_net_process(n, x, y, 0);
     sw_net_reset(n);
     sw_net_process(n, x, y, 517);
-    counting = 0;
-    if (n_calls != 0) fail_msg("%s: %ld allocator calls during processing", what, n_calls);
+    rt_counting = 0;
+    if (allocator_calls() != 0)
+        fail_msg("%s: %ld allocator calls during processing", what, allocator_calls());
     free(x);
     free(y);
     sw_net_destroy(n);
@@ -99,7 +69,7 @@ static void check_model(sw_model *m, const char *what)
 static void test_no_alloc(void **state)
 {
     (void)state;
-#ifdef SW_ASAN
+#ifdef RT_INTERPOSE_UNDER_ASAN
     print_message("SKIP: ASan owns the allocator, malloc interposition not possible\n");
     skip();
 #else

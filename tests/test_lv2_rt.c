@@ -4,9 +4,9 @@
  * (warm-up, crossfade, retiring the old engine to the worker) and a rejected model; and the
  * generator instrument's run() (rendering, resampling, MIDI, pedal, latch, transport).
  *
- * The binary defines the malloc family, pthread_mutex_lock/trylock and open/fopen/read/
- * write themselves (forwarding to glibc), so calls made by the dlopen'ed plugin resolve here
- * and are counted while the host is inside an audio-thread callback (the H_RT_ENTER/LEAVE
+ * The binary defines the malloc family and pthread_mutex_lock/trylock (tests/rt_interpose.h)
+ * and open/fopen/read/write themselves (forwarding to glibc), so calls made by the dlopen'ed
+ * plugin resolve here and are counted while the host is inside an audio-thread callback (the H_RT_ENTER/LEAVE
  * hooks of tests/lv2/lv2host.h). ASan owns the allocator, so under ASan the test skips.
  * Skipped with a message if build/statewave.lv2 is not built. */
 #include <dlfcn.h>
@@ -19,55 +19,24 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SW_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SW_ASAN 1
-#endif
-#endif
+#include "rt_interpose.h" /* malloc family + mutex lock/trylock, counted while rt_counting */
 
-static volatile int g_rt;        /* inside an audio-thread callback */
-static volatile long g_allocs;   /* malloc-family calls seen while g_rt */
-static volatile long g_locks;    /* pthread_mutex_lock/trylock while g_rt */
-static volatile long g_io;       /* open/fopen/read/write while g_rt */
+static volatile long g_io;       /* open/fopen/read/write while rt_counting */
 
-#define H_RT_ENTER() (g_rt = 1)
-#define H_RT_LEAVE() (g_rt = 0)
+#define H_RT_ENTER() (rt_counting = 1)
+#define H_RT_LEAVE() (rt_counting = 0)
 #include "lv2/lv2host.h"
 
-#ifndef SW_ASAN
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-extern void *__libc_memalign(size_t, size_t);
-void *malloc(size_t n) { if (g_rt) g_allocs++; return __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { if (g_rt) g_allocs++; return __libc_calloc(a, b); }
-void *realloc(void *p, size_t n) { if (g_rt) g_allocs++; return __libc_realloc(p, n); }
-void free(void *p) { if (p && g_rt) g_allocs++; __libc_free(p); }
-void *aligned_alloc(size_t al, size_t n) { if (g_rt) g_allocs++; return __libc_memalign(al, n); }
-void *memalign(size_t al, size_t n) { if (g_rt) g_allocs++; return __libc_memalign(al, n); }
-int posix_memalign(void **p, size_t al, size_t n)
-{
-    if (g_rt) g_allocs++;
-    void *q = __libc_memalign(al, n);
-    if (!q) return ENOMEM;
-    *p = q;
-    return 0;
-}
-
-/* locks and I/O: count, then forward to the next definition (libc / libpthread) */
+#ifndef RT_INTERPOSE_UNDER_ASAN
+/* file I/O: count, then forward to the next definition (libc) */
 #define FORWARD(ret, name, params, args, counter)                                            \
     ret name params                                                                          \
     {                                                                                        \
         static ret(*real) params;                                                            \
         if (!real) *(void **)&real = dlsym(RTLD_NEXT, #name);                                \
-        if (g_rt) counter++;                                                                 \
+        if (rt_counting) counter++;                                                          \
         return real args;                                                                    \
     }
-FORWARD(int, pthread_mutex_lock, (pthread_mutex_t *m), (m), g_locks)
-FORWARD(int, pthread_mutex_trylock, (pthread_mutex_t *m), (m), g_locks)
 FORWARD(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n), g_io)
 FORWARD(ssize_t, write, (int fd, const void *b, size_t n), (fd, b, n), g_io)
 FORWARD(FILE *, fopen, (const char *p, const char *m), (p, m), g_io)
@@ -79,7 +48,7 @@ int open(const char *path, int flags, ...)
     va_start(ap, flags);
     int mode = (flags & (O_CREAT | O_TMPFILE)) ? va_arg(ap, int) : 0;
     va_end(ap);
-    if (g_rt) g_io++;
+    if (rt_counting) g_io++;
     return real(path, flags, mode);
 }
 
@@ -87,11 +56,12 @@ static int fails;
 
 static void report(const char *what)
 {
-    bool ok = g_allocs == 0 && g_locks == 0 && g_io == 0;
-    printf("%s %-58s allocations %ld, mutex locks %ld, file I/O %ld\n", ok ? "ok  " : "FAIL", what, g_allocs, g_locks,
+    const long allocs = rt_allocs + rt_frees; /* a free on the audio thread counts too */
+    bool ok = allocs == 0 && rt_locks == 0 && g_io == 0;
+    printf("%s %-58s allocations %ld, mutex locks %ld, file I/O %ld\n", ok ? "ok  " : "FAIL", what, allocs, rt_locks,
            g_io);
     fails += !ok;
-    g_allocs = g_locks = g_io = 0;
+    rt_allocs = rt_frees = rt_locks = g_io = 0;
 }
 
 #endif
@@ -99,7 +69,7 @@ static void report(const char *what)
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
-#ifdef SW_ASAN
+#ifdef RT_INTERPOSE_UNDER_ASAN
     printf("SKIP test_lv2_rt: ASan owns the allocator, malloc interposition not possible\n");
     return 0;
 #else
@@ -116,15 +86,15 @@ int main(void)
     H.log.quiet = true;
 
     /* the interposer must be live: an allocation inside the window is seen */
-    g_rt = 1;
+    rt_counting = 1;
     void *volatile probe = malloc(16);
-    g_rt = 0;
+    rt_counting = 0;
     free(probe);
-    if (g_allocs != 1) {
+    if (rt_allocs != 1) {
         printf("FAIL: malloc interposition is not active\n");
         return 1;
     }
-    g_allocs = 0;
+    rt_allocs = rt_frees = rt_locks = 0;
 
     const size_t n = 96000;
     float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float)), *y2 = malloc(n * sizeof(float));

@@ -4,10 +4,10 @@
  * src_process) are real-time safe: no heap allocation, no mutex locking.
  *
  * This binary defines malloc/calloc/realloc/free/posix_memalign/aligned_alloc/memalign/
- * valloc and pthread_mutex_lock/trylock itself. Symbols in the executable take precedence
- * over libc's for every caller (FFTW, libstatewave, libc internals that go through the PLT),
- * so each call is counted while `g_counting` is set, and forwarded to glibc's __libc_* (or
- * the next pthread definition). The callback is then driven directly, as PortAudio would,
+ * valloc and pthread_mutex_lock/trylock itself (tests/rt_interpose.h). Symbols in the
+ * executable take precedence over libc's for every caller (FFTW, libstatewave, libc
+ * internals that go through the PLT), so each call is counted while `rt_counting` is set,
+ * and forwarded to glibc's __libc_* (or the next pthread definition). The callback is then driven directly, as PortAudio would,
  * with a real recording (argv[2]) split into blocks of many sizes, for mono and stereo,
  * mono-to-stereo output, several rates, parameter changes through the atomics, xrun flags,
  * bypass, a missing input buffer and non-finite input samples. Any counted call inside
@@ -25,7 +25,6 @@
  * allocator replaces these functions.
  *
  * usage: rt_alloc_test MODEL.safetensors SPEECH_FILE [GENERATE_MODEL.safetensors] */
-#include <dlfcn.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -38,99 +37,9 @@
 #include "live_rt.h"
 #include "statewave.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SW_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SW_UNDER_ASAN 1
-#endif
-#endif
+#include "../rt_interpose.h"
 
-#ifndef SW_UNDER_ASAN
-/* ------------------------------------------------------------- interposer -- */
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-extern void *__libc_memalign(size_t, size_t);
-
-static volatile int g_counting;      /* 1 while the callback under test runs */
-static volatile long g_allocs;       /* malloc-family calls seen while counting */
-static volatile long g_frees;        /* free calls (non-NULL) seen while counting */
-static volatile long g_locks;        /* pthread_mutex_lock/trylock seen while counting */
-
-void *malloc(size_t n)
-{
-    if (g_counting)
-        g_allocs++;
-    return __libc_malloc(n);
-}
-void *calloc(size_t a, size_t b)
-{
-    if (g_counting)
-        g_allocs++;
-    return __libc_calloc(a, b);
-}
-void *realloc(void *p, size_t n)
-{
-    if (g_counting)
-        g_allocs++;
-    return __libc_realloc(p, n);
-}
-void free(void *p)
-{
-    if (g_counting && p)
-        g_frees++;
-    __libc_free(p);
-}
-int posix_memalign(void **out, size_t align, size_t n)
-{
-    if (g_counting)
-        g_allocs++;
-    void *p = __libc_memalign(align, n);
-    if (!p)
-        return 12; /* ENOMEM */
-    *out = p;
-    return 0;
-}
-void *aligned_alloc(size_t align, size_t n)
-{
-    if (g_counting)
-        g_allocs++;
-    return __libc_memalign(align, n);
-}
-void *memalign(size_t align, size_t n)
-{
-    if (g_counting)
-        g_allocs++;
-    return __libc_memalign(align, n);
-}
-void *valloc(size_t n)
-{
-    if (g_counting)
-        g_allocs++;
-    return __libc_memalign(4096, n);
-}
-
-typedef int (*mutex_fn)(pthread_mutex_t *);
-static mutex_fn next_lock, next_trylock;
-int pthread_mutex_lock(pthread_mutex_t *m)
-{
-    if (g_counting)
-        g_locks++;
-    if (!next_lock)
-        next_lock = (mutex_fn)dlsym(RTLD_NEXT, "pthread_mutex_lock");
-    return next_lock(m);
-}
-int pthread_mutex_trylock(pthread_mutex_t *m)
-{
-    if (g_counting)
-        g_locks++;
-    if (!next_trylock)
-        next_trylock = (mutex_fn)dlsym(RTLD_NEXT, "pthread_mutex_trylock");
-    return next_trylock(m);
-}
-
+#ifndef RT_INTERPOSE_UNDER_ASAN
 /* ------------------------------------------------------------------ test -- */
 static int failures;
 
@@ -194,7 +103,7 @@ static void run_case(const sw_model *model, const float *speech, size_t total, d
     size_t pos = 0, calls = 0;
     double in_energy = 0, out_energy = 0;
     int finite = 1;
-    long allocs0 = g_allocs, frees0 = g_frees, locks0 = g_locks;
+    long allocs0 = rt_allocs, frees0 = rt_frees, locks0 = rt_locks;
     unsigned long long expect_frames = 0;
     while (pos < total) {
         unsigned long fr = sizes[calls % nsizes];
@@ -226,9 +135,9 @@ static void run_case(const sw_model *model, const float *speech, size_t total, d
             sw_live_rt_set_mix(rt, 1.0f), sw_live_rt_set_limit_db(rt, 100.0f);
 
         PaStreamCallbackTimeInfo ti = { 0, 0, 0 };
-        g_counting = 1;
+        rt_counting = 1;
         int r = sw_live_callback(in, (void *)outb, fr, &ti, flags, rt);
-        g_counting = 0;
+        rt_counting = 0;
         CHECK(r == paContinue, "callback returned %d", r);
 
         for (int c = 0; c < out_channels; c++)
@@ -249,7 +158,7 @@ static void run_case(const sw_model *model, const float *speech, size_t total, d
         pos += fr;
         calls++;
     }
-    long allocs = g_allocs - allocs0, frees = g_frees - frees0, locks = g_locks - locks0;
+    long allocs = rt_allocs - allocs0, frees = rt_frees - frees0, locks = rt_locks - locks0;
     CHECK(allocs == 0 && frees == 0 && locks == 0,
           "%.0f Hz %d->%d ch: %ld allocations, %ld frees, %ld mutex locks in %zu callbacks", rate,
           channels, out_channels, allocs, frees, locks, calls);
@@ -330,16 +239,16 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
     const size_t nsizes = sizeof sizes / sizeof sizes[0];
     size_t pos = 0, calls = 0;
     int copies_ok = 1;
-    long allocs0 = g_allocs, frees0 = g_frees, locks0 = g_locks;
+    long allocs0 = rt_allocs, frees0 = rt_frees, locks0 = rt_locks;
     while (pos < total) {
         unsigned long fr = sizes[calls % nsizes];
         if (fr > total - pos)
             fr = (unsigned long)(total - pos);
         PaStreamCallbackFlags flags = calls == 5 ? paOutputUnderflow : calls == 9 ? paPrimingOutput : 0;
         PaStreamCallbackTimeInfo ti = { 0, 0, 0 };
-        g_counting = 1;
+        rt_counting = 1;
         int r = sw_gen_callback(NULL, (void *)outb, fr, &ti, flags, rt);
-        g_counting = 0;
+        rt_counting = 0;
         CHECK(r == paContinue, "gen callback returned %d", r);
         memcpy(got + pos, outb[0], fr * sizeof(float));
         if (out_channels == 2 && memcmp(outb[0], outb[1], fr * sizeof(float)))
@@ -347,7 +256,7 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
         pos += fr;
         calls++;
     }
-    long allocs = g_allocs - allocs0, frees = g_frees - frees0, locks = g_locks - locks0;
+    long allocs = rt_allocs - allocs0, frees = rt_frees - frees0, locks = rt_locks - locks0;
     CHECK(allocs == 0 && frees == 0 && locks == 0,
           "generate %.0f Hz, %d ch: %ld allocations, %ld frees, %ld mutex locks in %zu callbacks", rate,
           out_channels, allocs, frees, locks, calls);
@@ -411,7 +320,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     /* Self-check: the interposer must see these, or the zero counts below mean nothing. */
-    g_counting = 1;
+    rt_counting = 1;
     void *volatile p = malloc(32);
     void *volatile q = calloc(4, 8);
     void *volatile r = NULL;
@@ -422,13 +331,13 @@ int main(int argc, char **argv)
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_lock(&mu);
     pthread_mutex_unlock(&mu);
-    g_counting = 0;
-    if (pm != 0 || g_allocs != 3 || g_frees != 3 || g_locks != 1) {
+    rt_counting = 0;
+    if (pm != 0 || rt_allocs != 3 || rt_frees != 3 || rt_locks != 1) {
         printf("FAIL: interposer self-check: %ld allocs, %ld frees, %ld locks (want 3, 3, 1)\n",
-               g_allocs, g_frees, g_locks);
+               rt_allocs, rt_frees, rt_locks);
         return 1;
     }
-    g_allocs = g_frees = g_locks = 0;
+    rt_allocs = rt_frees = rt_locks = 0;
 
     char err[512];
     sw_model *model = NULL;
