@@ -4,10 +4,10 @@
  * works in the converter's own buffers); no allocation, locks, printing or I/O. See
  * generate_rt.h for the contract. */
 #include "generate_rt.h"
+#include "rt_util.h"
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 _Static_assert(sizeof(double) == sizeof(unsigned long long), "sumsq_bits holds a double");
 _Static_assert(sizeof(float) == sizeof(uint32_t), "peak_bits holds a float");
@@ -66,19 +66,6 @@ double sw_gen_rt_peak(sw_gen_rt *rt)
     return p;
 }
 
-/* CLOCK_MONOTONIC is served by the vDSO on Linux/x86: no system call, no lock. */
-static unsigned long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
-}
-
-static void bump(atomic_ullong *c)
-{
-    atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
-}
-
 /* Refill rt->buf when it is used up: render about as many model-rate samples as the
  * `missing` device-rate frames need (at least 1, at most the buffer). */
 static void refill(sw_gen_rt *rt, unsigned long missing)
@@ -100,16 +87,16 @@ int sw_gen_callback(const void *input, void *output, unsigned long frames,
     (void)input;
     (void)time_info;
     sw_gen_rt *rt = user;
-    const unsigned long long t_start = now_ns();
+    const unsigned long long t_start = app_rt_now_ns();
     float *const *out = output; /* [out_channels][frames] (paNonInterleaved) */
 
-    bump(&rt->callbacks);
+    app_rt_bump(&rt->callbacks);
     if (status & (paOutputUnderflow | paOutputOverflow)) {
-        bump(&rt->xrun_callbacks);
+        app_rt_bump(&rt->xrun_callbacks);
         if (status & paOutputUnderflow)
-            bump(&rt->out_underflow);
+            app_rt_bump(&rt->out_underflow);
         if (status & paOutputOverflow)
-            bump(&rt->out_overflow);
+            app_rt_bump(&rt->out_overflow);
     }
     if (!out)
         return paContinue;
@@ -135,7 +122,7 @@ int sw_gen_callback(const void *input, void *output, unsigned long frames,
         if (e || (d.input_frames_used == 0 && d.output_frames_gen == 0)) {
             /* Cannot happen with a valid ratio and non-empty buffers; never spin here. */
             memset(o + done, 0, (frames - done) * sizeof(float));
-            bump(&rt->src_errors);
+            app_rt_bump(&rt->src_errors);
             break;
         }
         rt->buf_pos += (int)d.input_frames_used;
@@ -162,11 +149,7 @@ int sw_gen_callback(const void *input, void *output, unsigned long frames,
     for (int c = 1; c < rt->out_channels; c++)
         memcpy(out[c], o, frames * sizeof(float));
     atomic_fetch_add_explicit(&rt->frames, frames, memory_order_relaxed);
-    /* DSP time of this callback; the callback is the only writer of max_ns. */
-    const unsigned long long dt = now_ns() - t_start;
-    atomic_fetch_add_explicit(&rt->busy_ns, dt, memory_order_relaxed);
-    if (dt > atomic_load_explicit(&rt->max_ns, memory_order_relaxed))
-        atomic_store_explicit(&rt->max_ns, dt, memory_order_relaxed);
+    app_rt_account_time(&rt->busy_ns, &rt->max_ns, t_start);
     return paContinue;
 }
 

@@ -2,9 +2,9 @@
  * audio thread: plain loads/stores, relaxed atomics, memcpy/memset and the [RT] engine
  * calls; no allocation, locks, printing or I/O. See live_rt.h for the contract. */
 #include "live_rt.h"
+#include "rt_util.h"
 
 #include <string.h>
-#include <time.h>
 
 static uint32_t f2u(float f)
 {
@@ -65,40 +65,27 @@ int sw_live_rt_lock_free(const sw_live_rt *rt)
            atomic_is_lock_free(&rt->frames) && atomic_is_lock_free(&rt->finished);
 }
 
-/* CLOCK_MONOTONIC is served by the vDSO on Linux/x86: no system call, no lock. */
-static unsigned long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
-}
-
-static void bump(atomic_ullong *c)
-{
-    atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
-}
-
 int sw_live_callback(const void *input, void *output, unsigned long frames,
                      const PaStreamCallbackTimeInfo *time_info, PaStreamCallbackFlags status,
                      void *user)
 {
     (void)time_info;
     sw_live_rt *rt = user;
-    const unsigned long long t_start = now_ns();
+    const unsigned long long t_start = app_rt_now_ns();
     float *const *out = output;              /* [out_channels][frames] (paNonInterleaved) */
     const float *const *in = input;          /* [channels][frames] or NULL */
 
-    bump(&rt->callbacks);
+    app_rt_bump(&rt->callbacks);
     if (status & (paInputUnderflow | paInputOverflow | paOutputUnderflow | paOutputOverflow)) {
-        bump(&rt->xrun_callbacks);
+        app_rt_bump(&rt->xrun_callbacks);
         if (status & paInputUnderflow)
-            bump(&rt->in_underflow);
+            app_rt_bump(&rt->in_underflow);
         if (status & paInputOverflow)
-            bump(&rt->in_overflow);
+            app_rt_bump(&rt->in_overflow);
         if (status & paOutputUnderflow)
-            bump(&rt->out_underflow);
+            app_rt_bump(&rt->out_underflow);
         if (status & paOutputOverflow)
-            bump(&rt->out_overflow);
+            app_rt_bump(&rt->out_overflow);
     }
     if (!out)
         return paContinue;
@@ -118,7 +105,7 @@ int sw_live_callback(const void *input, void *output, unsigned long frames,
     if (!in) {
         for (int c = 0; c < rt->out_channels; c++)
             memset(out[c], 0, frames * sizeof(float));
-        bump(&rt->no_input);
+        app_rt_bump(&rt->no_input);
     } else if (atomic_load_explicit(&rt->bypass, memory_order_relaxed)) {
         for (int c = 0; c < rt->channels; c++)
             memcpy(out[c], in[c], frames * sizeof(float));
@@ -130,11 +117,7 @@ int sw_live_callback(const void *input, void *output, unsigned long frames,
         memcpy(out[c], out[rt->channels - 1], frames * sizeof(float));
 
     atomic_fetch_add_explicit(&rt->frames, frames, memory_order_relaxed);
-    /* DSP time of this callback; the callback is the only writer of max_ns. */
-    const unsigned long long dt = now_ns() - t_start;
-    atomic_fetch_add_explicit(&rt->busy_ns, dt, memory_order_relaxed);
-    if (dt > atomic_load_explicit(&rt->max_ns, memory_order_relaxed))
-        atomic_store_explicit(&rt->max_ns, dt, memory_order_relaxed);
+    app_rt_account_time(&rt->busy_ns, &rt->max_ns, t_start);
     return paContinue;
 }
 
