@@ -151,17 +151,16 @@ static void pipe_write(pipe_t *p, const float *x, long n)
     p->written += got;
 }
 
-/* Denoiser output (interleaved, work rate) after the latency trim -> back to file rate. */
-static void pipe_down(pipe_t *p, const float *x, long n)
+/* One pipeline stage through resampler `src` (ratio out/in): converts the interleaved
+ * frames x[0..n) in RS_BLOCK pieces into `outbuf` and hands each piece to `next`. Used
+ * both ways (file rate -> work rate and back), so both directions stop and report alike. */
+static void pipe_resample(pipe_t *p, SRC_STATE *src, double ratio, float *outbuf, const float *x,
+                          long n, void (*next)(pipe_t *, const float *, long))
 {
-    if (!p->down) {
-        pipe_write(p, x, n);
-        return;
-    }
     while (!p->failed) {
-        SRC_DATA d = { .data_in = x, .input_frames = n, .data_out = p->downbuf,
-                       .output_frames = RS_BLOCK, .end_of_input = 0, .src_ratio = 1.0 / p->ratio };
-        int e = src_process(p->down, &d);
+        SRC_DATA d = { .data_in = x, .input_frames = n, .data_out = outbuf,
+                       .output_frames = RS_BLOCK, .end_of_input = 0, .src_ratio = ratio };
+        int e = src_process(src, &d);
         if (e) {
             app_err(SUB, "'%s': resampler error: %s", p->in_path, src_strerror(e));
             p->failed = 1;
@@ -169,12 +168,21 @@ static void pipe_down(pipe_t *p, const float *x, long n)
         }
         x += d.input_frames_used * p->channels;
         n -= d.input_frames_used;
-        pipe_write(p, p->downbuf, d.output_frames_gen);
+        next(p, outbuf, d.output_frames_gen);
         if (n <= 0 && d.output_frames_gen == 0)
             break;
         if (d.input_frames_used == 0 && d.output_frames_gen == 0)
             break;
     }
+}
+
+/* Denoiser output (interleaved, work rate) after the latency trim -> back to file rate. */
+static void pipe_down(pipe_t *p, const float *x, long n)
+{
+    if (!p->down)
+        pipe_write(p, x, n);
+    else
+        pipe_resample(p, p->down, 1.0 / p->ratio, p->downbuf, x, n, pipe_write);
 }
 
 /* Interleaved work-rate audio -> denoisers -> trim -> pipe_down. */
@@ -205,27 +213,10 @@ static void pipe_work(pipe_t *p, const float *x, long n)
 /* Interleaved file-rate audio -> [up-resampler] -> pipe_work. */
 static void pipe_in(pipe_t *p, const float *x, long n)
 {
-    if (!p->up) {
+    if (!p->up)
         pipe_work(p, x, n);
-        return;
-    }
-    while (!p->failed) {
-        SRC_DATA d = { .data_in = x, .input_frames = n, .data_out = p->upbuf,
-                       .output_frames = RS_BLOCK, .end_of_input = 0, .src_ratio = p->ratio };
-        int e = src_process(p->up, &d);
-        if (e) {
-            app_err(SUB, "'%s': resampler error: %s", p->in_path, src_strerror(e));
-            p->failed = 1;
-            return;
-        }
-        x += d.input_frames_used * p->channels;
-        n -= d.input_frames_used;
-        pipe_work(p, p->upbuf, d.output_frames_gen);
-        if (n <= 0 && d.output_frames_gen == 0)
-            break;
-        if (d.input_frames_used == 0 && d.output_frames_gen == 0)
-            break;
-    }
+    else
+        pipe_resample(p, p->up, p->ratio, p->upbuf, x, n, pipe_work);
 }
 
 static void pipe_free(pipe_t *p)
