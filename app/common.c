@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -72,6 +73,13 @@ int app_parse_long(const char *s, long lo, long hi, long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+void app_err_bad_value(const char *sub, const struct option *opts, int c, const char *arg)
+{
+    for (const struct option *o = opts; o->name; o++)
+        if (o->val == c)
+            app_err(sub, "bad value '%s' for --%s (see --help for the range)", arg, o->name);
 }
 
 static int file_exists(const char *p)

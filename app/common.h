@@ -25,6 +25,12 @@ int app_parse_double(const char *s, double lo, double hi, double *out);
 /* Parse a whole string as a long in [lo, hi]. 0 on success, -1 otherwise. */
 int app_parse_long(const char *s, long lo, long hi, long *out);
 
+/* After getopt_long returned option `c` with an out-of-range argument `arg`: prints
+ * "bad value 'ARG' for --NAME (see --help for the range)", NAME looked up in the
+ * command's long-option table `opts` (NULL-terminated, as given to getopt_long). */
+struct option;
+void app_err_bad_value(const char *sub, const struct option *opts, int c, const char *arg);
+
 /* Which model a command needs: its task, file name and environment variable. */
 typedef struct {
     const char *task;  /* config "task" the model must have ("denoise", "generate") */

@@ -83,6 +83,62 @@ void app_pa_arm_shutdown_watchdog(const char *sub, int rc, unsigned seconds)
     alarm(seconds);
 }
 
+void app_pa_print_host_error(const char *sub, PaError pe)
+{
+    if (pe != paUnanticipatedHostError)
+        return;
+    const PaHostErrorInfo *hi = Pa_GetLastHostErrorInfo();
+    if (hi && hi->errorText)
+        app_err(sub, "host error: %s", hi->errorText);
+}
+
+void app_pa_frames_str(long frames, char *buf, size_t len)
+{
+    if (frames > 0)
+        snprintf(buf, len, "%ld", frames);
+    else
+        snprintf(buf, len, "host-chosen");
+}
+
+void app_pa_watch_start(app_pa_watch *w, double now, double latency_s)
+{
+    w->stall_s = 2.0 + 4.0 * (latency_s > 0 ? latency_s : 0.1);
+    w->last_callbacks = 0;
+    w->last_progress = now;
+}
+
+int app_pa_watch_check(const char *sub, app_pa_watch *w, PaStream *stream, int finished,
+                       unsigned long long callbacks, double now)
+{
+    PaError act = Pa_IsStreamActive(stream);
+    if (act != 1 || finished) {
+        if (act < 0)
+            app_err(sub, "stream error: %s", Pa_GetErrorText(act));
+        else
+            app_err(sub, "the audio device stopped (disconnected or server gone)");
+        return -1;
+    }
+    if (callbacks != w->last_callbacks) {
+        w->last_callbacks = callbacks;
+        w->last_progress = now;
+    } else if (now - w->last_progress > w->stall_s) {
+        app_err(sub, "no audio callback for %.1f s: the device or server is gone", now - w->last_progress);
+        return -1;
+    }
+    return 0;
+}
+
+int app_pa_stop_stream(const char *sub, PaStream *stream)
+{
+    app_pa_arm_shutdown_watchdog(sub, SW_EXIT_FAIL, 10);
+    PaError pe = Pa_StopStream(stream);
+    if (pe != paNoError && pe != paStreamIsStopped) {
+        app_err(sub, "error stopping the stream: %s", Pa_GetErrorText(pe));
+        return -1;
+    }
+    return 0;
+}
+
 PaHostApiIndex app_pa_find_host_api(const char *sub, const char *name)
 {
     PaHostApiIndex n = Pa_GetHostApiCount();

@@ -168,6 +168,21 @@ fail:
     return NULL;
 }
 
+/* Append m mono samples to the output's temp file. On a short write (full disk, I/O error)
+ * prints why, after clearing the progress line so the message stands alone, and returns
+ * -1; the caller then aborts the output. */
+static int write_block(app_outfile *of, const char *out_path, FILE *prog, const float *x, size_t m)
+{
+    errno = 0;
+    if (sf_writef_float(of->sf, x, (sf_count_t)m) == (sf_count_t)m)
+        return 0;
+    char why[256];
+    app_sf_write_reason(of->sf, errno, why, sizeof why);
+    app_progress_clear(prog);
+    app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of->tmp, why);
+    return -1;
+}
+
 int cmd_generate(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -222,9 +237,7 @@ int cmd_generate(int argc, char **argv)
             return SW_EXIT_USAGE;
         }
         if (bad) {
-            for (const struct option *o = opts; o->name; o++)
-                if (o->val == c)
-                    app_err(SUB, "bad value '%s' for --%s (see --help for the range)", optarg, o->name);
+            app_err_bad_value(SUB, opts, c, optarg);
             return SW_EXIT_USAGE;
         }
     }
@@ -327,14 +340,8 @@ int cmd_generate(int argc, char **argv)
     for (size_t pos = 0; pos < n_prompt && !g_interrupted; pos += BLOCK) {
         size_t m = n_prompt - pos < BLOCK ? n_prompt - pos : BLOCK;
         sw_generator_prime(gen, prompt + pos, m);
-        errno = 0;
-        if (!no_prompt && sf_writef_float(of.sf, prompt + pos, (sf_count_t)m) != (sf_count_t)m) {
-            char why[256];
-            app_sf_write_reason(of.sf, errno, why, sizeof why);
-            app_progress_clear(prog);
-            app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of.tmp, why);
+        if (!no_prompt && write_block(&of, out_path, prog, prompt + pos, m) != 0)
             goto out_sig;
-        }
         double now = app_now();
         if (now - tlast >= 0.1) {
             app_progress(prog, shown, (double)(pos + m), total, rate, t0);
@@ -349,14 +356,8 @@ int cmd_generate(int argc, char **argv)
     for (size_t pos = 0; pos < n_new && !g_interrupted; pos += BLOCK) {
         size_t m = n_new - pos < BLOCK ? n_new - pos : BLOCK;
         sw_generator_render(gen, buf, m);
-        errno = 0;
-        if (sf_writef_float(of.sf, buf, (sf_count_t)m) != (sf_count_t)m) {
-            char why[256];
-            app_sf_write_reason(of.sf, errno, why, sizeof why);
-            app_progress_clear(prog);
-            app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of.tmp, why);
+        if (write_block(&of, out_path, prog, buf, m) != 0)
             goto out_sig;
-        }
         double now = app_now();
         if (now - tlast >= 0.1) {
             app_progress(prog, shown, (double)(n_prompt + pos + m), total, rate, t0);

@@ -102,11 +102,7 @@ int app_generate_live(sw_generator *gen, const app_gen_live_opts *o, const char 
     if (pe != paNoError) {
         app_err(SUB, "cannot open output stream on '%s' at %.0f Hz, %d ch: %s", dO->name, rate,
                 out_channels, Pa_GetErrorText(pe));
-        if (pe == paUnanticipatedHostError) {
-            const PaHostErrorInfo *hi = Pa_GetLastHostErrorInfo();
-            if (hi && hi->errorText)
-                app_err(SUB, "host error: %s", hi->errorText);
-        }
+        app_pa_print_host_error(SUB, pe);
         stream = NULL;
         goto out;
     }
@@ -129,10 +125,7 @@ int app_generate_live(sw_generator *gen, const app_gen_live_opts *o, const char 
     double srate = si && si->sampleRate > 0 ? si->sampleRate : rate;
     double out_lat = si ? si->outputLatency : 0.0;
     char fpc[32];
-    if (o->frames > 0)
-        snprintf(fpc, sizeof fpc, "%ld", o->frames);
-    else
-        snprintf(fpc, sizeof fpc, "host-chosen");
+    app_pa_frames_str(o->frames, fpc, sizeof fpc);
     printf("generate: %s: -> '%s' (%d ch), %.0f Hz, %s frames per callback\n",
            Pa_GetHostApiInfo(dO->hostApi)->name, dO->name, out_channels, srate, fpc);
     printf("model: %s (%d Hz", model_used, model_rate);
@@ -147,10 +140,9 @@ int app_generate_live(sw_generator *gen, const app_gen_live_opts *o, const char 
     int show_status = isatty(STDERR_FILENO) && !o->quiet;
     if (show_status)
         fprintf(stderr, "Ctrl-C stops\n");
-    double t0 = app_now(), last_status = 0.0, last_progress = t0;
-    unsigned long long last_cb = 0;
-    /* No callback for this long while the stream claims to run = device gone. */
-    double stall = 2.0 + 4.0 * (out_lat > 0 ? out_lat : 0.1);
+    double t0 = app_now(), last_status = 0.0;
+    app_pa_watch watch;
+    app_pa_watch_start(&watch, t0, out_lat);
     end_reason = "signal";
     rc = SW_EXIT_OK;
     for (;;) {
@@ -163,22 +155,8 @@ int app_generate_live(sw_generator *gen, const app_gen_live_opts *o, const char 
             end_reason = "seconds";
             break;
         }
-        PaError act = Pa_IsStreamActive(stream);
-        if (act != 1 || atomic_load(&rt->finished)) {
-            if (act < 0)
-                app_err(SUB, "stream error: %s", Pa_GetErrorText(act));
-            else
-                app_err(SUB, "the audio device stopped (disconnected or server gone)");
-            end_reason = "device-lost";
-            rc = SW_EXIT_FAIL;
-            break;
-        }
         unsigned long long cb = ld(&rt->callbacks);
-        if (cb != last_cb) {
-            last_cb = cb;
-            last_progress = now;
-        } else if (now - last_progress > stall) {
-            app_err(SUB, "no audio callback for %.1f s: the device or server is gone", now - last_progress);
+        if (app_pa_watch_check(SUB, &watch, stream, atomic_load(&rt->finished), cb, now) != 0) {
             end_reason = "device-lost";
             rc = SW_EXIT_FAIL;
             break;
@@ -195,14 +173,8 @@ int app_generate_live(sw_generator *gen, const app_gen_live_opts *o, const char 
     double ran = app_now() - t0;
     if (show_status)
         fputs("\r\033[K", stderr);
-    if (rc == SW_EXIT_OK) {
-        app_pa_arm_shutdown_watchdog(SUB, SW_EXIT_FAIL, 10);
-        pe = Pa_StopStream(stream);
-        if (pe != paNoError && pe != paStreamIsStopped) {
-            app_err(SUB, "error stopping the stream: %s", Pa_GetErrorText(pe));
-            rc = SW_EXIT_FAIL;
-        }
-    }
+    if (rc == SW_EXIT_OK && app_pa_stop_stream(SUB, stream) != 0)
+        rc = SW_EXIT_FAIL;
     /* A lost device is not stopped: the stream already is inactive, and PortAudio's JACK
      * host API can wait forever for a callback that will never come. */
     unsigned long long ncb = ld(&rt->callbacks), nfr = ld(&rt->frames);

@@ -172,9 +172,7 @@ int cmd_live(int argc, char **argv)
             return SW_EXIT_USAGE;
         }
         if (bad) {
-            for (const struct option *o = opts; o->name; o++)
-                if (o->val == c)
-                    app_err(SUB, "bad value '%s' for --%s (see --help for the range)", optarg, o->name);
+            app_err_bad_value(SUB, opts, c, optarg);
             return SW_EXIT_USAGE;
         }
     }
@@ -270,11 +268,7 @@ int cmd_live(int argc, char **argv)
     if (pe != paNoError) {
         app_err(SUB, "cannot open stream '%s' -> '%s' at %.0f Hz, %ld ch: %s", di->name, dO->name,
                 rate, channels, Pa_GetErrorText(pe));
-        if (pe == paUnanticipatedHostError) {
-            const PaHostErrorInfo *hi = Pa_GetLastHostErrorInfo();
-            if (hi && hi->errorText)
-                app_err(SUB, "host error: %s", hi->errorText);
-        }
+        app_pa_print_host_error(SUB, pe);
         stream = NULL;
         goto out;
     }
@@ -300,10 +294,7 @@ int cmd_live(int argc, char **argv)
     double alg_s = alg / rate;
     double total = in_lat + out_lat + alg_s;
     char fpc[32];
-    if (frames > 0)
-        snprintf(fpc, sizeof fpc, "%ld", frames);
-    else
-        snprintf(fpc, sizeof fpc, "host-chosen");
+    app_pa_frames_str(frames, fpc, sizeof fpc);
     printf("live: %s: '%s' (%ld ch) -> '%s' (%d ch), %.0f Hz, %s frames per callback\n",
            Pa_GetHostApiInfo(di->hostApi)->name, di->name, channels, dO->name, out_channels, srate, fpc);
     printf("model: %s\n", used);
@@ -320,10 +311,9 @@ int cmd_live(int argc, char **argv)
     if (show_status && cr.active && isatty(STDIN_FILENO))
         fprintf(stderr, "type 'mix 0.5', 'limit 12', 'bypass', 'on' or 'quit' + Enter; Ctrl-C stops\n");
 
-    double t0 = app_now(), last_status = 0.0, last_progress = t0;
-    unsigned long long last_cb = 0;
-    /* No callback for this long while the stream claims to run = device gone. */
-    double stall = 2.0 + 4.0 * (total > 0 ? total : 0.1);
+    double t0 = app_now(), last_status = 0.0;
+    app_pa_watch watch;
+    app_pa_watch_start(&watch, t0, total);
     end_reason = "signal";
     rc = SW_EXIT_OK;
     for (;;) {
@@ -338,22 +328,8 @@ int cmd_live(int argc, char **argv)
             end_reason = "seconds";
             break;
         }
-        PaError act = Pa_IsStreamActive(stream);
-        if (act != 1 || atomic_load(&rt->finished)) {
-            if (act < 0)
-                app_err(SUB, "stream error: %s", Pa_GetErrorText(act));
-            else
-                app_err(SUB, "the audio device stopped (disconnected or server gone)");
-            end_reason = "device-lost";
-            rc = SW_EXIT_FAIL;
-            break;
-        }
         unsigned long long cb = ld(&rt->callbacks);
-        if (cb != last_cb) {
-            last_cb = cb;
-            last_progress = now;
-        } else if (now - last_progress > stall) {
-            app_err(SUB, "no audio callback for %.1f s: the device or server is gone", now - last_progress);
+        if (app_pa_watch_check(SUB, &watch, stream, atomic_load(&rt->finished), cb, now) != 0) {
             end_reason = "device-lost";
             rc = SW_EXIT_FAIL;
             break;
@@ -372,14 +348,8 @@ int cmd_live(int argc, char **argv)
     double ran = app_now() - t0;
     if (show_status)
         fputs("\r\033[K", stderr);
-    if (rc == SW_EXIT_OK) {
-        app_pa_arm_shutdown_watchdog(SUB, SW_EXIT_FAIL, 10);
-        pe = Pa_StopStream(stream);
-        if (pe != paNoError && pe != paStreamIsStopped) {
-            app_err(SUB, "error stopping the stream: %s", Pa_GetErrorText(pe));
-            rc = SW_EXIT_FAIL;
-        }
-    }
+    if (rc == SW_EXIT_OK && app_pa_stop_stream(SUB, stream) != 0)
+        rc = SW_EXIT_FAIL;
     /* A lost device is not stopped: the stream already is inactive, and PortAudio's JACK
      * host API can wait forever for a callback that will never come. */
     unsigned long long ncb = ld(&rt->callbacks), nfr = ld(&rt->frames);

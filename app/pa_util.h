@@ -1,6 +1,9 @@
-/* pa_util.h — PortAudio helpers shared by `live` and `devices` (main thread only). */
+/* pa_util.h — PortAudio helpers shared by `live`, `generate --live` and `devices` (main
+ * thread only). */
 #ifndef SW_APP_PA_UTIL_H
 #define SW_APP_PA_UTIL_H
+
+#include <stddef.h>
 
 #include <portaudio.h>
 
@@ -25,5 +28,36 @@ PaDeviceIndex app_pa_find_device(const char *sub, const char *spec, PaHostApiInd
  * Call when everything worth keeping (the summary) is printed; alarm(0) disarms it.
  * `sub` must be a string literal (kept by pointer). */
 void app_pa_arm_shutdown_watchdog(const char *sub, int rc, unsigned seconds);
+
+/* After Pa_OpenStream failed with `pe` (the caller has printed what it tried to open):
+ * for paUnanticipatedHostError also print the host API's own message, which says why. */
+void app_pa_print_host_error(const char *sub, PaError pe);
+
+/* "N" for a fixed --frames N, or "host-chosen" for 0 (paFramesPerBufferUnspecified). */
+void app_pa_frames_str(long frames, char *buf, size_t len);
+
+/* Main-thread watch over a running stream, for a device that disappears: PortAudio may
+ * report the stream inactive or finished, or (JACK server killed) simply stop calling
+ * back while still claiming to run. */
+typedef struct {
+    double stall_s;                      /* no callback for this long = device gone, s */
+    unsigned long long last_callbacks;   /* callback count when it last moved */
+    double last_progress;                /* app_now() when it last moved */
+} app_pa_watch;
+
+/* Start watching at `now` (app_now()); `latency_s` is the stream's latency, which scales
+ * how long a silent gap may be before it counts as a stall. */
+void app_pa_watch_start(app_pa_watch *w, double now, double latency_s);
+/* 0 while the stream runs; -1 with a message printed if it stopped, failed, set its
+ * `finished` flag (the stream-finished callback ran) or `callbacks` has not moved for
+ * stall_s. */
+int app_pa_watch_check(const char *sub, app_pa_watch *w, PaStream *stream, int finished,
+                       unsigned long long callbacks, double now);
+
+/* Stop a stream that ended normally, under a 10 s shutdown watchdog (exit status
+ * SW_EXIT_FAIL if it fires; `sub` is kept by it, so a string literal). 0, or -1 with a
+ * message printed. Never call it for a lost device: PortAudio's JACK host API can wait
+ * forever for a callback that will not come. */
+int app_pa_stop_stream(const char *sub, PaStream *stream);
 
 #endif
