@@ -33,6 +33,8 @@ sw_status sw_fail(char *err, size_t errlen, sw_status st, const char *fmt, ...)
 
 /* 64-byte aligned, zero-filled; NULL on failure or if n*size overflows. Free with sw_free. */
 void *sw_calloc_aligned(size_t n, size_t size);
+/* The same, not zeroed: for blocks the caller overwrites completely. */
+void *sw_alloc_aligned(size_t n, size_t size);
 void sw_free(void *p);
 /* Rounds n floats up to a multiple of 16 (one cache line), so arrays carved out of an
  * arena stay 64-byte aligned. */

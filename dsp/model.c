@@ -11,10 +11,13 @@
 #include "kernels.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define FAIL(st, ...) sw_fail(err, errlen, (st), __VA_ARGS__)
 
@@ -172,7 +175,7 @@ static sw_status parse_entry(const cJSON *e, size_t data_len, sw_tensor *t, char
     return SW_OK;
 }
 
-/* little-endian bytes -> host floats */
+/* little-endian bytes -> host floats; src may equal dst (in-place conversion after a read) */
 static void copy_le_floats(float *dst, const unsigned char *src, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -180,6 +183,49 @@ static void copy_le_floats(float *dst, const unsigned char *src, size_t n)
                      (uint32_t)src[4 * i + 3] << 24;
         memcpy(&dst[i], &u, 4);
     }
+}
+
+/* Where the data section comes from. sw_model_load_file reads each tensor with pread straight
+ * into its slot of the weights arena: no buffer for the whole file, no second copy (on a VM
+ * every fresh page costs a fault, and the file buffer was the largest block of the load). */
+typedef struct {
+    const unsigned char *mem; /* data section in memory (sw_model_load_memory), or NULL */
+    int fd;                   /* open model file when mem is NULL (not owned) */
+    off_t base;               /* file offset of the data section */
+    const char *path;         /* for messages */
+} data_src;
+
+/* pread of exactly len bytes at off; 0 on success, -1 (errno set, 0 for end of file) otherwise. */
+static int read_at(int fd, void *buf, size_t len, off_t off)
+{
+    unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t r = pread(fd, p, len, off);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            if (r == 0) errno = 0;
+            return -1;
+        }
+        p += r;
+        off += r;
+        len -= (size_t)r;
+    }
+    return 0;
+}
+
+/* Fills dst[0..t->count) with the host-order floats of tensor t. */
+static sw_status fetch_tensor(const data_src *src, const sw_tensor *t, float *dst, char *err, size_t errlen)
+{
+    if (src->mem) {
+        copy_le_floats(dst, src->mem + t->begin, t->count);
+        return SW_OK;
+    }
+    if (read_at(src->fd, dst, t->end - t->begin, src->base + (off_t)t->begin) != 0)
+        return FAIL(SW_ERR_IO, "cannot read %s: %s", src->path, errno ? strerror(errno) : "the file got shorter");
+#if !(defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+    copy_le_floats(dst, (const unsigned char *)dst, t->count);   /* in place */
+#endif
+    return SW_OK;
 }
 
 /* ------------------------------------------------------------- the model -- */
@@ -196,7 +242,7 @@ void sw_model_free(sw_model *m)
     free(m);
 }
 
-static sw_status load_tensors(sw_model *m, const cJSON *root, const unsigned char *data, size_t data_len,
+static sw_status load_tensors(sw_model *m, const cJSON *root, const data_src *src, size_t data_len,
                               char *err, size_t errlen)
 {
     sw_status st;
@@ -234,27 +280,32 @@ static sw_status load_tensors(sw_model *m, const cJSON *root, const unsigned cha
         if (m->tensors[i].begin < m->tensors[i - 1].end)
             return FAIL(SW_ERR_FORMAT, "tensors \"%.100s\" and \"%.100s\" overlap in the data section",
                         m->tensors[i - 1].name, m->tensors[i].name);
+
     qsort(m->tensors, (size_t)n, sizeof *m->tensors, cmp_name);
     for (i = 1; i < n; i++)
         if (strcmp(m->tensors[i].name, m->tensors[i - 1].name) == 0)
             return FAIL(SW_ERR_FORMAT, "tensor \"%.100s\" appears twice in the header", m->tensors[i].name);
 
-    /* Copy into aligned host-order floats; the sum of counts is <= data_len/4 (no overlap). */
+    /* One arena of aligned host-order floats, in name order (so the first bad tensor by name
+     * is the one reported); the sum of counts is <= data_len/4 (no overlap). Not zeroed:
+     * every float is written below, only the padding after each tensor is cleared. */
     size_t total = 0;
     for (i = 0; i < n; i++) total += sw_pad16(m->tensors[i].count);
-    m->weights = sw_calloc_aligned(total, sizeof(float));
+    m->weights = sw_alloc_aligned(total, sizeof(float));
     if (!m->weights) return FAIL(SW_ERR_NOMEM, "out of memory for %zu floats of tensors", total);
     float *w = m->weights;
     for (i = 0; i < n; i++) {
         sw_tensor *t = &m->tensors[i];
+        const size_t padded = sw_pad16(t->count);
         t->data = w;
-        copy_le_floats(w, data + t->begin, t->count);
+        memset(w + t->count, 0, (padded - t->count) * sizeof *w);
+        if ((st = fetch_tensor(src, t, w, err, errlen)) != SW_OK) return st;
         if (!sw_all_finite(w, t->count)) {
             size_t k = 0;
             while (isfinite(w[k])) k++;
             return FAIL(SW_ERR_FORMAT, "tensor \"%.100s\": value %zu is not finite (%g)", t->name, k, (double)w[k]);
         }
-        w += sw_pad16(t->count);
+        w += padded;
     }
     return SW_OK;
 }
@@ -296,36 +347,30 @@ out:
     return st;
 }
 
-sw_status sw_model_load_memory(const void *data, size_t len, sw_model **out, char *err, size_t errlen)
+/* Reads the 8-byte length prefix b of a file of len bytes into *n (the header's length). */
+static sw_status header_length(const unsigned char *b, size_t len, size_t *n, char *err, size_t errlen)
 {
-    if (err && errlen) err[0] = '\0';
-    if (!out) return FAIL(SW_ERR_ARG, "out is NULL");
-    *out = NULL;
-    if (!data && len) return FAIL(SW_ERR_ARG, "data is NULL");
-    const unsigned char *bytes = data;
     if (len < 8) return FAIL(SW_ERR_FORMAT, "file too short (%zu bytes) to hold the 8-byte header length", len);
     uint64_t hlen = 0;
-    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | bytes[i];
+    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | b[i];
     if (hlen > SW_MAX_HEADER) return FAIL(SW_ERR_FORMAT, "header length %llu exceeds 16 MiB", (unsigned long long)hlen);
     if (hlen < 2) return FAIL(SW_ERR_FORMAT, "header length %llu is too small for a JSON object", (unsigned long long)hlen);
     if (hlen > len - 8)
         return FAIL(SW_ERR_FORMAT, "truncated file: header of %llu bytes but only %zu bytes follow the length",
                     (unsigned long long)hlen, len - 8);
-    const size_t n = (size_t)hlen;
-    const unsigned char *data_sec = bytes + 8 + n;
-    const size_t data_len = len - 8 - n;
-    size_t bad = 0;
-    if (!utf8_valid(bytes + 8, n, &bad)) return FAIL(SW_ERR_FORMAT, "header is not valid UTF-8 (byte %zu)", bad);
+    *n = (size_t)hlen;
+    return SW_OK;
+}
 
+/* Everything after the header bytes are known: hdr[0..n) is valid UTF-8 and hdr[n] == '\0'
+ * (owned by the caller); the data section (data_len bytes) is read from src. */
+static sw_status load_parsed(const char *hdr, const data_src *src, size_t data_len, sw_model **out,
+                             char *err, size_t errlen)
+{
     sw_status st = SW_OK;
     sw_model *m = NULL;
-    cJSON *root = NULL;
-    char *hdr = malloc(n + 1);
-    if (!hdr) return FAIL(SW_ERR_NOMEM, "out of memory for the header");
-    memcpy(hdr, bytes + 8, n);
-    hdr[n] = '\0';
     const char *end = NULL;
-    root = cJSON_ParseWithOpts(hdr, &end, 0);
+    cJSON *root = cJSON_ParseWithOpts(hdr, &end, 0);
     if (!root) {
         const char *ep = cJSON_GetErrorPtr();
         st = FAIL(SW_ERR_FORMAT, "header is not valid JSON (near byte %ld)", ep ? (long)(ep - hdr) : -1L);
@@ -357,7 +402,7 @@ sw_status sw_model_load_memory(const void *data, size_t len, sw_model **out, cha
 
     m = calloc(1, sizeof *m);
     if (!m) { st = FAIL(SW_ERR_NOMEM, "out of memory"); goto fail; }
-    if ((st = load_tensors(m, root, data_sec, data_len, err, errlen)) != SW_OK) goto fail;
+    if ((st = load_tensors(m, root, src, data_len, err, errlen)) != SW_OK) goto fail;
     if ((st = load_config(m, config->valuestring, err, errlen)) != SW_OK) goto fail;
     for (int i = 0; i < m->n_tensors; i++) {
         const sw_tensor *t = &m->tensors[i];
@@ -367,39 +412,70 @@ sw_status sw_model_load_memory(const void *data, size_t len, sw_model **out, cha
         }
     }
     cJSON_Delete(root);
-    free(hdr);
     *out = m;
     return SW_OK;
 fail:
     cJSON_Delete(root);
-    free(hdr);
     sw_model_free(m);
     return st;
 }
 
+sw_status sw_model_load_memory(const void *data, size_t len, sw_model **out, char *err, size_t errlen)
+{
+    if (err && errlen) err[0] = '\0';
+    if (!out) return FAIL(SW_ERR_ARG, "out is NULL");
+    *out = NULL;
+    if (!data && len) return FAIL(SW_ERR_ARG, "data is NULL");
+    const unsigned char *bytes = data;
+    size_t n = 0, bad = 0;
+    sw_status st = header_length(bytes, len, &n, err, errlen);
+    if (st != SW_OK) return st;
+    if (!utf8_valid(bytes + 8, n, &bad)) return FAIL(SW_ERR_FORMAT, "header is not valid UTF-8 (byte %zu)", bad);
+    char *hdr = malloc(n + 1);                  /* cJSON wants a NUL-terminated string */
+    if (!hdr) return FAIL(SW_ERR_NOMEM, "out of memory for the header");
+    memcpy(hdr, bytes + 8, n);
+    hdr[n] = '\0';
+    const data_src src = {.mem = bytes + 8 + n, .fd = -1};
+    st = load_parsed(hdr, &src, len - 8 - n, out, err, errlen);
+    free(hdr);
+    return st;
+}
+
+/* Same checks as sw_model_load_memory, but the file is never read as a whole: the length
+ * prefix and header go into their own small buffers, the tensors straight into the arena. */
 sw_status sw_model_load_file(const char *path, sw_model **out, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = '\0';
     if (!out || !path) return FAIL(SW_ERR_ARG, "path or out is NULL");
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return FAIL(SW_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return FAIL(SW_ERR_IO, "cannot open %s: %s", path, strerror(errno));
     sw_status st = SW_OK;
-    unsigned char *buf = NULL;
-    long size = -1;
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) { st = FAIL(SW_ERR_IO, "cannot seek in %s", path); goto out; }
-    if ((unsigned long)size > SW_MAX_FILE) {
-        st = FAIL(SW_ERR_FORMAT, "%s: %ld bytes, larger than the 512 MiB limit", path, size);
+    char *hdr = NULL;
+    struct stat sb;
+    unsigned char prefix[8];
+    size_t n = 0, bad = 0;
+    if (fstat(fd, &sb) != 0) { st = FAIL(SW_ERR_IO, "cannot stat %s: %s", path, strerror(errno)); goto out; }
+    if (!S_ISREG(sb.st_mode)) { st = FAIL(SW_ERR_IO, "cannot read %s: not a regular file", path); goto out; }
+    if ((uint64_t)sb.st_size > SW_MAX_FILE) {
+        st = FAIL(SW_ERR_FORMAT, "%s: %lld bytes, larger than the 512 MiB limit", path, (long long)sb.st_size);
         goto out;
     }
-    buf = malloc((size_t)size + 1);
-    if (!buf) { st = FAIL(SW_ERR_NOMEM, "out of memory reading %s", path); goto out; }
-    if (fread(buf, 1, (size_t)size, f) != (size_t)size) { st = FAIL(SW_ERR_IO, "cannot read %s", path); goto out; }
-    st = sw_model_load_memory(buf, (size_t)size, out, err, errlen);
+    const size_t len = (size_t)sb.st_size;
+    if (len >= 8 && read_at(fd, prefix, 8, 0) != 0) { st = FAIL(SW_ERR_IO, "cannot read %s", path); goto out; }
+    if ((st = header_length(prefix, len, &n, err, errlen)) != SW_OK) goto out;
+    if (!(hdr = malloc(n + 1))) { st = FAIL(SW_ERR_NOMEM, "out of memory for the header"); goto out; }
+    if (read_at(fd, hdr, n, 8) != 0) { st = FAIL(SW_ERR_IO, "cannot read %s", path); goto out; }
+    if (!utf8_valid((const unsigned char *)hdr, n, &bad)) {
+        st = FAIL(SW_ERR_FORMAT, "header is not valid UTF-8 (byte %zu)", bad);
+        goto out;
+    }
+    hdr[n] = '\0';
+    const data_src src = {.mem = NULL, .fd = fd, .base = (off_t)(8 + n), .path = path};
+    st = load_parsed(hdr, &src, len - 8 - n, out, err, errlen);
 out:
-    free(buf);
-    fclose(f);
+    free(hdr);
+    close(fd);
     return st;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
@@ -38,15 +39,43 @@ sw_status sw_fail(char *err, size_t errlen, sw_status st, const char *fmt, ...)
     return st;
 }
 
+/* A fresh page costs a fault on first touch, and on a VM a fault is expensive (~20 us here,
+ * ~3 ms for a 600 KB block). For blocks spanning whole pages, ask the kernel to map them all
+ * in one call. Only a hint: where unsupported (old kernel, other OS) pages fault as usual. */
+static void prefault(void *p, size_t bytes)
+{
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+    const uintptr_t page = 4096;       /* a larger page size only makes the range smaller */
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), e = ((uintptr_t)p + bytes) & ~(page - 1);
+    if (e > a + page) (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+/* n*size rounded up to a multiple of 64 (aligned_alloc wants that), at least 64; 0 on overflow. */
+static size_t aligned_bytes(size_t n, size_t size)
+{
+    if (size != 0 && n > SIZE_MAX / size) return 0;
+    size_t bytes = n * size;
+    if (bytes > SIZE_MAX - 63) return 0;
+    bytes = (bytes + 63) & ~(size_t)63;
+    return bytes ? bytes : 64;
+}
+
+void *sw_alloc_aligned(size_t n, size_t size)
+{
+    size_t bytes = aligned_bytes(n, size);
+    void *p = bytes ? aligned_alloc(64, bytes) : NULL;
+    if (p) prefault(p, bytes);
+    return p;
+}
+
 void *sw_calloc_aligned(size_t n, size_t size)
 {
-    if (size != 0 && n > SIZE_MAX / size) return NULL;
-    size_t bytes = n * size;
-    if (bytes > SIZE_MAX - 63) return NULL;
-    bytes = (bytes + 63) & ~(size_t)63;      /* aligned_alloc wants a multiple of the alignment */
-    if (bytes == 0) bytes = 64;
-    void *p = aligned_alloc(64, bytes);
-    if (p) memset(p, 0, bytes);
+    void *p = sw_alloc_aligned(n, size);
+    if (p) memset(p, 0, aligned_bytes(n, size));
     return p;
 }
 
@@ -54,7 +83,7 @@ void sw_free(void *p) { free(p); }
 
 float *sw_transpose(const float *w, size_t rows, size_t cols)
 {
-    float *t = sw_calloc_aligned(rows * cols, sizeof *t);   /* rows,cols <= 64 M: no overflow */
+    float *t = sw_alloc_aligned(rows * cols, sizeof *t);    /* rows,cols <= 64 M: no overflow; all written */
     if (!t) return NULL;
     for (size_t r = 0; r < rows; r++)
         for (size_t c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c];
