@@ -37,6 +37,9 @@ void sw_stft_free(sw_stft *st)
     pthread_mutex_unlock(&fftw_plan_lock);
     fftwf_free(st->time_buf);
     fftwf_free(st->spec_tmp);
+    fftwf_free(st->zin);
+    fftwf_free(st->zout);
+    free(st->tw);
     free(st->win_a);
     free(st->win_s);
     free(st->win_p);
@@ -56,9 +59,20 @@ int sw_stft_build(sw_stft *st, int hop, int win_hops)
     st->win_s = calloc((size_t)N, sizeof(float));
     st->win_p = calloc((size_t)(2 * hop), sizeof(float));
     st->time_buf = fftwf_malloc(sizeof(float) * (size_t)N);
-    st->spec_tmp = fftwf_malloc(sizeof(fftwf_complex) * (size_t)st->n_bins);
+    st->half = (N % 2 == 0);
+    const int M = N / 2;
+    int bufs_ok;
+    if (st->half) {
+        st->zin = fftwf_malloc(sizeof(fftwf_complex) * (size_t)M);
+        st->zout = fftwf_malloc(sizeof(fftwf_complex) * (size_t)M);
+        st->tw = malloc(sizeof(float) * 2 * (size_t)(M + 1));
+        bufs_ok = st->zin && st->zout && st->tw;
+    } else {
+        st->spec_tmp = fftwf_malloc(sizeof(fftwf_complex) * (size_t)st->n_bins);
+        bufs_ok = st->spec_tmp != NULL;
+    }
     double *wa = malloc(sizeof(double) * (size_t)N), *ws = malloc(sizeof(double) * (size_t)N);
-    if (!st->win_a || !st->win_s || !st->win_p || !st->time_buf || !st->spec_tmp || !wa || !ws) {
+    if (!st->win_a || !st->win_s || !st->win_p || !st->time_buf || !bufs_ok || !wa || !ws) {
         free(wa);
         free(ws);
         sw_stft_free(st);
@@ -75,9 +89,22 @@ int sw_stft_build(sw_stft *st, int hop, int win_hops)
     free(wa);
     free(ws);
     memset(st->time_buf, 0, sizeof(float) * (size_t)N);
+    if (st->half) {
+        for (int k = 0; k <= M; k++) {
+            st->tw[2 * k] = (float)cos(2.0 * M_PI * k / N);
+            st->tw[2 * k + 1] = (float)sin(2.0 * M_PI * k / N);
+        }
+        memset(st->zin, 0, sizeof(fftwf_complex) * (size_t)M);
+    }
     pthread_mutex_lock(&fftw_plan_lock);
-    st->fwd = fftwf_plan_dft_r2c_1d(N, st->time_buf, st->spec_tmp, FFTW_ESTIMATE);
-    st->inv = fftwf_plan_dft_c2r_1d(N, st->spec_tmp, st->time_buf, FFTW_ESTIMATE);
+    if (st->half) {
+        fftwf_complex *tb = (fftwf_complex *)st->time_buf; /* fftwf_malloc'd: aligned like zin/zout */
+        st->fwd = fftwf_plan_dft_1d(M, tb, st->zout, FFTW_FORWARD, FFTW_ESTIMATE);
+        st->inv = fftwf_plan_dft_1d(M, st->zin, tb, FFTW_BACKWARD, FFTW_ESTIMATE);
+    } else {
+        st->fwd = fftwf_plan_dft_r2c_1d(N, st->time_buf, st->spec_tmp, FFTW_ESTIMATE);
+        st->inv = fftwf_plan_dft_c2r_1d(N, st->spec_tmp, st->time_buf, FFTW_ESTIMATE);
+    }
     pthread_mutex_unlock(&fftw_plan_lock);
     if (!st->fwd || !st->inv) {
         sw_stft_free(st);
@@ -119,8 +146,67 @@ void sw_stft_analyze(sw_stft *st, sw_stft_chan *ch, const float *in_hop, fftwf_c
     memcpy(h + N - H, in_hop, sizeof(float) * (size_t)H);
     float *t = st->time_buf;
     const float *w = st->win_a;
+    if (!st->half) {
+        for (int n = 0; n < N; n++) t[n] = h[n] * w[n];
+        fftwf_execute_dft_r2c(st->fwd, t, spec);
+        return;
+    }
+    /* The windowed frame in time_buf, read as N/2 complex numbers, is the packed z[m]. */
+    const int M = N / 2;
     for (int n = 0; n < N; n++) t[n] = h[n] * w[n];
-    fftwf_execute_dft_r2c(st->fwd, t, spec);
+    fftwf_execute_dft(st->fwd, (fftwf_complex *)t, st->zout);
+    /* Split: E = (Z[k] + conj Z[M-k]) / 2, O = (Z[k] - conj Z[M-k]) / 2i, X[k] = E + W^k O,
+     * W = e^{-2 pi i / N}; X[0] and X[M] are real. */
+    const fftwf_complex *Z = st->zout;
+    const float *tw = st->tw;
+    spec[0][0] = Z[0][0] + Z[0][1];
+    spec[0][1] = 0.0f;
+    spec[M][0] = Z[0][0] - Z[0][1];
+    spec[M][1] = 0.0f;
+    /* Bins k and M-k together: E[M-k] = conj E[k], O[M-k] = conj O[k], W^(M-k) = -conj W^k. */
+    for (int k = 1, j = M - 1; k <= j; k++, j--) {
+        const float ar = Z[k][0], ai = Z[k][1], br = Z[j][0], bi = -Z[j][1];
+        const float er = 0.5f * (ar + br), ei = 0.5f * (ai + bi);
+        const float or_ = 0.5f * (ai - bi), oi = -0.5f * (ar - br);
+        const float c = tw[2 * k], s = tw[2 * k + 1];
+        const float p = c * or_ + s * oi, q = c * oi - s * or_;
+        spec[j][0] = er - p;
+        spec[j][1] = q - ei;
+        spec[k][0] = er + p;
+        spec[k][1] = ei + q;
+    }
+}
+
+/* time_buf = N * (inverse real DFT of spec[0..N/2]), like FFTW's unnormalised c2r (which
+ * ignores the imaginary parts of X[0] and X[N/2]). */
+static void inverse_real(sw_stft *st, fftwf_complex *spec)
+{
+    const int N = st->n_fft;
+    float *t = st->time_buf;
+    if (!st->half) {
+        fftwf_execute_dft_c2r(st->inv, spec, t);
+        return;
+    }
+    /* Z'[k] = 2(E + iO) with E = (X[k] + conj X[M-k]) / 2, O = (X[k] - conj X[M-k]) conj(W^k) / 2:
+     * its N/2-point backward transform is N * (x[2m] + i x[2m+1]). */
+    const int M = N / 2;
+    const float *tw = st->tw;
+    fftwf_complex *z = st->zin;
+    z[0][0] = spec[0][0] + spec[M][0];
+    z[0][1] = spec[0][0] - spec[M][0];
+    /* k and M-k together (as in the forward split): z[M-k] = (er + oi, or - ei). */
+    for (int k = 1, j = M - 1; k <= j; k++, j--) {
+        const float xr = spec[k][0], xi = spec[k][1], yr = spec[j][0], yi = -spec[j][1];
+        const float er = xr + yr, ei = xi + yi, dr = xr - yr, di = xi - yi;
+        const float c = tw[2 * k], s = tw[2 * k + 1];
+        const float or_ = dr * c - di * s, oi = dr * s + di * c;
+        z[j][0] = er + oi;
+        z[j][1] = or_ - ei;
+        z[k][0] = er - oi;
+        z[k][1] = ei + or_;
+    }
+    /* written straight into time_buf: complex m = samples 2m, 2m+1 */
+    fftwf_execute_dft(st->inv, z, (fftwf_complex *)t);
 }
 
 void sw_stft_passthrough(sw_stft *st, sw_stft_chan *ch, const float *in_hop, float *out_hop)
@@ -141,7 +227,7 @@ void sw_stft_synthesize(sw_stft *st, sw_stft_chan *ch, fftwf_complex *spec, floa
 {
     const int H = st->hop, N = st->n_fft;
     float *t = st->time_buf;
-    fftwf_execute_dft_c2r(st->inv, spec, t);
+    inverse_real(st, spec);
     const float *ws = st->win_s + (N - 2 * H);
     const float *y = t + (N - 2 * H);
     float *o = ch->ola;
