@@ -14,6 +14,9 @@
  *            train/denoise/build_data.py), resampled to 48 kHz (libsamplerate, best sinc),
  *            looped with 100 ms crossfades when short, scaled to the RMS of the clip's own
  *            noise (noisy - clean).
+ *   speech   ownnoise plus clean speech: the clean files of the following dev clips
+ *            (id+1, id+2, ...), each scaled to this clip's clean RMS, back to back: a long
+ *            continuous noisy-speech stream at the clip's SNR before the clip.
  * Only clips whose noise class has such a training-usable long file are supported
  * (the table below). Prints one row per clip and the mean per lead-in. */
 #include <math.h>
@@ -149,10 +152,10 @@ int main(int argc, char **argv)
     }
     int want[64], nwant = 0;
     for (int i = optind; i < argc && nwant < 64; i++) want[nwant++] = atoi(argv[i]);
-    double sum[3][N_LEADS] = {{0}}, sum_fresh = 0;
+    double sum[4][N_LEADS] = {{0}}, sum_fresh = 0;
     int nclips = 0;
     printf("SI-SDR (dB) of the clip part; columns: lead-in seconds (fresh), then SI-SDR after the lead-in minus fresh\n");
-    printf("clip  fresh  | silence 1/5/20/60 s                | -90 dBFS white 1/5/20/60 s         | own noise 1/5/20/60 s\n");
+    printf("clip  fresh  | silence 1/5/20/60 s     | -90 dBFS white 1/5/20/60 s | own noise 1/5/20/60 s   | noise+speech 1/5/20/60 s\n");
     for (int c = 0; c < N_CLIPS; c++) {
         if (nwant) {
             int ok = 0;
@@ -182,10 +185,33 @@ int main(int argc, char **argv)
         const float zg = (float)sqrt((e / nc) / (ez / nz));
         for (size_t i = 0; i < nz; i++) z[i] *= zg;
 
+        /* continuous clean speech from the following clips, at this clip's speech RMS */
+        const size_t nsp = (size_t)(k_leads[N_LEADS - 1] * xn.rate);
+        float *sp = calloc(nsp, sizeof(float));
+        {
+            double ec = 0;
+            for (size_t i = 0; i < nc; i++) ec += (double)xc.ch[0][i] * xc.ch[0][i];
+            const double rc = sqrt(ec / nc);
+            size_t t = 0;
+            for (int id = k_clips[c].id % 60 + 1; t < nsp; id = id % 60 + 1) {
+                char pq[1024];
+                snprintf(pq, sizeof pq, "%s/clean/%03d.flac", dir, id);
+                du_audio q;
+                if (du_read(pq, &q)) {
+                    fprintf(stderr, "cannot read %s\n", pq);
+                    return 1;
+                }
+                double eq = 0;
+                for (size_t i = 0; i < q.frames; i++) eq += (double)q.ch[0][i] * q.ch[0][i];
+                const float gq = (float)(rc / sqrt(eq / q.frames + 1e-30));
+                for (size_t i = 0; i < q.frames && t < nsp; i++) sp[t++] = q.ch[0][i] * gq;
+                du_audio_free(&q);
+            }
+        }
         const double fresh = run_case(m, NULL, 0, &xn, &xc);
         sum_fresh += fresh;
         printf("%03d  %6.2f ", k_clips[c].id, fresh);
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 4; k++) {
             printf(" |");
             for (int l = 0; l < N_LEADS; l++) {
                 size_t nl = (size_t)(k_leads[l] * xn.rate);
@@ -193,8 +219,11 @@ int main(int argc, char **argv)
                 if (k == 1) {
                     const double sd = pow(10.0, -90.0 / 20.0);
                     for (size_t i = 0; i < nl; i++) lead[i] = (float)(sd * gauss());
-                } else if (k == 2) {
+                } else if (k >= 2) {
                     loop_fill(lead, nl, z, nz, (size_t)(0.1 * xn.rate));
+                    /* the stream ends where the clip starts: take the speech's last nl samples */
+                    if (k == 3)
+                        for (size_t i = 0; i < nl; i++) lead[i] += sp[nsp - nl + i];
                 }
                 double s = run_case(m, lead, nl, &xn, &xc);
                 sum[k][l] += s - fresh;
@@ -206,12 +235,13 @@ int main(int argc, char **argv)
         fflush(stdout);
         nclips++;
         free(z);
+        free(sp);
         du_audio_free(&xn);
         du_audio_free(&xc);
     }
     if (!nclips) return 1;
     printf("mean %6.2f ", sum_fresh / nclips);
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         printf(" |");
         for (int l = 0; l < N_LEADS; l++) printf(" %+5.2f", sum[k][l] / nclips);
     }
