@@ -51,7 +51,7 @@ for phase in create process reload; do
         echo "FAIL: ardour phase '$phase' (exit $rc); log tail:"; tail -25 "$tmp/$phase.log" | sed 's/^/    /'
         exit 1
     fi
-    printf '  phase %s: %.1f s\n' "$phase" "$(echo "$(date +%s.%N) - $t0" | bc)"
+    printf '  phase %s: %.1f s\n' "$phase" "$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN{print a-b}')"
 done
 
 app=""
