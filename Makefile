@@ -18,7 +18,8 @@ DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
   sox flac vorbis-tools festvox-ru \
   asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav asterisk-core-sounds-es-wav \
   asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav ardour \
-  fluidsynth fluid-soundfont-gm time util-linux
+  fluidsynth fluid-soundfont-gm time util-linux \
+  libsmf-dev python3-mido
 
 PKGS     := libcjson fftw3f sndfile portaudio-2.0 lilv-0 cmocka samplerate
 WARN     := -Wall -Wextra -Werror

@@ -10,6 +10,10 @@
  * build/free (never in [RT] paths), serialised by this lock. */
 static pthread_mutex_t fftw_plan_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* For other dsp/ files that make FFTW plans (the synth's noise and reverb). */
+void sw_fftw_plan_lock(void) { pthread_mutex_lock(&fftw_plan_lock); }
+void sw_fftw_plan_unlock(void) { pthread_mutex_unlock(&fftw_plan_lock); }
+
 static double hann(int k, int len) { return 0.5 - 0.5 * cos(2.0 * M_PI * (double)k / (double)len); }
 
 void sw_stft_windows(int hop, int win_hops, double *wa, double *ws)

@@ -86,4 +86,9 @@ void sw_stft_passthrough(sw_stft *st, sw_stft_chan *ch, const float *in_hop, flo
  * tests so that the windows' perfect-reconstruction property can be checked directly. */
 void sw_stft_windows(int hop, int win_hops, double *wa, double *ws);
 
+/* FFTW's planner is not thread-safe: every dsp/ file that creates or destroys an FFTW plan
+ * holds this lock around the call (build/free only, never [RT]). */
+void sw_fftw_plan_lock(void);
+void sw_fftw_plan_unlock(void);
+
 #endif
