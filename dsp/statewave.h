@@ -150,6 +150,78 @@ uint8_t sw_mulaw_encode(float x);
 float sw_mulaw_decode(uint8_t code);
 /* ------------------------------------------------------ end of generator -- */
 
+/* ------------------------------------------------------------ instrument --
+ * Polyphonic neural instrument (dsp/synth.c, docs/INSTRUMENT.md): per voice, MIDI-derived
+ * features drive one sw_net at the control rate (250 Hz); its outputs (amplitude, harmonic
+ * distribution, noise magnitudes) drive phase-continuous oscillators and FFTW-filtered noise at
+ * the host rate, then an optional convolution reverb. Mono float output.
+ *
+ * Threading: create/destroy are not real-time (allocation, FFTW planning). Everything marked [RT]
+ * is: no allocation, locks, logging or I/O. One sw_synth per stream; not thread-safe by itself.
+ * Events apply at the current position of the stream: to place an event at sample offset k of a
+ * block, process k samples, send the event, process the rest. */
+typedef struct sw_synth sw_synth;
+
+#define SW_SYNTH_DEFAULT_VOICES 16
+#define SW_SYNTH_MAX_VOICES 64
+
+/* `model` must have task "synth" and outlive the synth. voices in 1..SW_SYNTH_MAX_VOICES;
+ * sample_rate in [8000, 384000]. */
+sw_status sw_synth_create(const sw_model *model, double sample_rate, int voices,
+                          sw_synth **out, char *err, size_t errlen);
+void sw_synth_destroy(sw_synth *s);
+/* Timbre name (task_params.timbre), owned by the model. [RT] */
+const char *sw_synth_timbre(const sw_synth *s);
+/* MIDI events [RT]. note 0..127, velocity 1..127 (0 = note-off, as in MIDI). */
+void sw_synth_note_on(sw_synth *s, int note, int velocity);
+void sw_synth_note_off(sw_synth *s, int note);
+/* Sustain pedal (CC64): on != 0 holds released notes until it goes off. */
+void sw_synth_sustain(sw_synth *s, int on);
+/* Pitch bend in semitones (already scaled by the bend range), channel-wide. */
+void sw_synth_pitch_bend(sw_synth *s, float semitones);
+/* Release every note (gate off, pedal off); voices still decay naturally. */
+void sw_synth_all_notes_off(sw_synth *s);
+/* Silence and clear every voice and the reverb at once. */
+void sw_synth_reset(sw_synth *s);
+/* Controls (ramped where audible, click-free) [RT]:
+ * harmonic / noise gain: linear, clamped to [0, 4]; pitch shift: semitones, clamped to [-24, 24];
+ * reverb mix: 0 (dry, reverb bypassed) .. 1 (wet only). */
+void sw_synth_set_harmonic_gain(sw_synth *s, float gain);
+void sw_synth_set_noise_gain(sw_synth *s, float gain);
+void sw_synth_set_pitch_shift(sw_synth *s, float semitones);
+void sw_synth_set_reverb_mix(sw_synth *s, float mix);
+/* Render `frames` mono samples into out (overwritten). Any frames >= 0. [RT] */
+void sw_synth_process(sw_synth *s, float *out, size_t frames);
+/* Voices currently sounding (held or decaying). [RT] */
+int sw_synth_active_voices(const sw_synth *s);
+
+/* Timbre transfer: monophonic audio in -> f0 (YIN) + loudness + note tracker -> the same net and
+ * synthesis -> audio in the model's timbre. One voice, mono. */
+typedef struct sw_transfer sw_transfer;
+
+sw_status sw_transfer_create(const sw_model *model, double sample_rate,
+                             sw_transfer **out, char *err, size_t errlen);
+void sw_transfer_destroy(sw_transfer *t);
+/* Samples from an input sample to the corresponding output (analysis delay + one control
+ * frame), at the create-time rate. [RT] */
+int sw_transfer_latency(const sw_transfer *t);
+void sw_transfer_set_harmonic_gain(sw_transfer *t, float gain);
+void sw_transfer_set_noise_gain(sw_transfer *t, float gain);
+void sw_transfer_set_pitch_shift(sw_transfer *t, float semitones);
+void sw_transfer_set_reverb_mix(sw_transfer *t, float mix);
+void sw_transfer_reset(sw_transfer *t);
+/* in[frames] -> out[frames]; out may alias in. Non-finite input counts as silence. [RT] */
+void sw_transfer_process(sw_transfer *t, const float *in, float *out, size_t frames);
+
+/* Analysis helpers shared with train/instrument/features.py (docs/INSTRUMENT.md), for tests and
+ * tools, not real-time: f0 (Hz, held over unvoiced frames), voiced flag and loudness (dB) per
+ * control frame t = 1..n_frames, measured on x[0 .. t*sr/250) (frame t ends at round(t*sr/250)).
+ * Returns SW_OK or an error for bad arguments / allocation failure. */
+sw_status sw_analyze_f0_loudness(const float *x, size_t n, double sample_rate, float *f0_hz,
+                                 uint8_t *voiced, float *loudness_db, size_t n_frames,
+                                 char *err, size_t errlen);
+/* ----------------------------------------------------- end of instrument -- */
+
 #ifdef __cplusplus
 }
 #endif
