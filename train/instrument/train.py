@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""Train one timbre of the neural instrument (docs/INSTRUMENT.md) on a data pack from build_data.py.
+
+    /usr/bin/python3 train/instrument/train.py --data .devdata_inst --timbre violin --arch ssm \
+        --minutes 7 --out out/inst/violin_ssm
+
+Each batch item is a random crop of a training segment, in MIDI mode (true note features, MIDI
+pitch drives the oscillators) or audio mode (YIN f0 + loudness + tracker features, YIN pitch drives
+the oscillators), half and half, so one model serves `statewave synth` and timbre transfer. Loss:
+multi-resolution STFT distance (ddsp.mr_stft_distance) between the synthesized crop and the
+recording. No validation-based selection: the model after the fixed time budget is the model (the
+held-out phrases are only used by eval.py). --arch gru trains the baseline of equal compute the same way.
+
+Writes <out>/ckpt.pt (resumable with --resume), <out>/log.jsonl and at the end
+<out>/<timbre>.safetensors (ssm: a Statewave model file) or <out>/<timbre>_gru.pt (baseline).
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.abspath(os.path.join(HERE, "..")))
+import ddsp  # noqa: E402
+import model as M  # noqa: E402
+from swtorch.export import save_model  # noqa: E402
+
+PITCH_RANGES = {"violin": (55, 100), "flute": (60, 96), "trumpet": (52, 84), "cello": (36, 76),
+                "cello_real": (36, 76)}
+
+
+class Pack:
+    """A timbre's segments on the training device: audio [S, L] float32, features [S, T, 8] x2,
+    oscillator pitch [S, T] x2 (MIDI mode / audio mode)."""
+
+    def __init__(self, path, device):
+        z = np.load(path)
+        self.audio = torch.tensor(z["audio"].astype(np.float32) / 32768.0, device=device)
+        self.feats = [torch.tensor(z["midi_feats"].astype(np.float32), device=device),
+                      torch.tensor(z["audio_feats"].astype(np.float32), device=device)]
+        self.pitch = [torch.tensor(z["midi_pitch"].astype(np.float32), device=device),
+                      torch.tensor(z["yin_pitch"].astype(np.float32), device=device)]
+        self.n_seg, self.n_frames = self.pitch[0].shape
+        self.hop = self.audio.shape[1] // self.n_frames
+        assert self.hop == 96, "pack must be 24 kHz with 250 Hz frames"
+
+    def batch(self, B, T, gen, p_audio=0.5):
+        dev = self.audio.device
+        seg = torch.randint(0, self.n_seg, (B,), generator=gen, device="cpu")
+        start = torch.randint(0, self.n_frames - T + 1, (B,), generator=gen, device="cpu")
+        mode = (torch.rand(B, generator=gen) < p_audio).long()
+        feats, pitch, audio = [], [], []
+        for b in range(B):
+            s, t0, md = int(seg[b]), int(start[b]), int(mode[b])
+            feats.append(self.feats[md][s, t0:t0 + T])
+            pitch.append(self.pitch[md][s, t0:t0 + T])
+            audio.append(self.audio[s, t0 * self.hop:(t0 + T) * self.hop])
+        return torch.stack(feats).to(dev), torch.stack(pitch).to(dev), torch.stack(audio).to(dev)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--timbre", required=True)
+    ap.add_argument("--arch", choices=("ssm", "gru"), default="ssm")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--minutes", type=float, default=7.0, help="training time budget (wall clock)")
+    ap.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: time only)")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--crop-frames", type=int, default=500)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = ap.parse_args()
+
+    torch.manual_seed(args.seed)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    os.makedirs(args.out, exist_ok=True)
+    dev = torch.device(args.device)
+    pack = Pack(os.path.join(args.data, "%s_train.npz" % args.timbre), dev)
+    net, cfg = M.build(args.arch, timbre=args.timbre,
+                       pitch_range=PITCH_RANGES.get(args.timbre, (21, 108)))
+    net = net.to(dev)
+    opt = torch.optim.Adam(net.parameters(), lr=args.lr)
+    gen = torch.Generator().manual_seed(args.seed)
+    ngen = torch.Generator(device=dev).manual_seed(args.seed + 1)
+    step, elapsed = 0, 0.0
+    ck = os.path.join(args.out, "ckpt.pt")
+    if args.resume and os.path.exists(ck):
+        st = torch.load(ck, map_location=dev)
+        net.load_state_dict(st["net"])
+        opt.load_state_dict(st["opt"])
+        step, elapsed = st["step"], st["elapsed"]
+        print("resumed at step %d (%.0f s)" % (step, elapsed))
+    budget = args.minutes * 60.0
+    log = open(os.path.join(args.out, "log.jsonl"), "a")
+    t_start, t_ck, run_loss = time.time(), time.time(), []
+    print("%s %s: %d params, %d train segments (%.0f s), %s" % (
+        args.timbre, args.arch, sum(p.numel() for p in net.parameters()), pack.n_seg,
+        pack.audio.numel() / ddsp.SR_TRAIN, dev), flush=True)
+
+    def save_ck():
+        torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step,
+                    "elapsed": elapsed + time.time() - t_start, "args": vars(args)}, ck)
+
+    while True:
+        spent = elapsed + time.time() - t_start
+        if spent >= budget or (args.steps and step >= args.steps):
+            break
+        frac = min(spent / budget, 1.0)
+        lr = args.lr * min(1.0, (step + 1) / 200.0) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        feats, pitch, audio = pack.batch(args.batch, args.crop_frames, gen)
+        o = net(feats)
+        y = ddsp.synthesize(o, ddsp.pitch_to_hz(pitch), gen=ngen)
+        loss = ddsp.mr_stft_distance(y, audio)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        step += 1
+        run_loss.append(loss.item())
+        if step % 100 == 0:
+            rec = {"step": step, "loss": float(np.mean(run_loss)), "lr": lr, "t": round(spent, 1)}
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+            print(rec, flush=True)
+            run_loss = []
+        if time.time() - t_ck > 60:
+            save_ck()
+            t_ck = time.time()
+    save_ck()
+    net = net.cpu().eval()
+    if args.arch == "ssm":
+        path = os.path.join(args.out, "%s.safetensors" % args.timbre)
+        save_model(net, path, task="synth", task_params=cfg["task_params"])
+    else:
+        path = os.path.join(args.out, "%s_gru.pt" % args.timbre)
+        torch.save({"hidden": net.hidden, "state_dict": net.state_dict()}, path)
+    print("wrote %s after %d steps" % (path, step), flush=True)
+
+
+if __name__ == "__main__":
+    main()
