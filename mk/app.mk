@@ -1,5 +1,5 @@
 # mk/app.mk — the `statewave` command (app/), its tests (tests/app/), `make demo`, install-app.
-#   build/statewave            denoise | live | devices | generate [--live] | synth (placeholder)
+#   build/statewave            denoise | live | devices | generate [--live] | synth [--live] | transfer
 # Included by the top Makefile; uses its CC, CPPFLAGS, CFLAGS_ALL, LIB, LDLIBS_ALL, BUILD, PREFIX.
 
 APP_SRC  := $(wildcard app/*.c)
@@ -9,6 +9,11 @@ APP_BIN  := $(BUILD)/statewave
 APP_DATADIR := $(PREFIX)/share/statewave
 APP_MODEL := presets/denoise.safetensors
 APP_GEN_MODEL := presets/generate.safetensors
+# The instrument's timbre models (synth, transfer), installed under share/statewave/instruments.
+APP_INSTR_MODELS = $(wildcard presets/instruments/*.safetensors)
+# libsmf reads the MIDI files of `synth` (app/midifile.c only; it brings GLib's headers along).
+APP_SMF_CFLAGS := $(shell pkg-config --cflags smf 2>/dev/null)
+APP_SMF_LIBS   := $(shell pkg-config --libs smf 2>/dev/null)
 
 # Test helpers (tests/app/*.c): a libsndfile inspector/metric tool and the real-time
 # allocation test, which links the live and generate callbacks themselves
@@ -29,8 +34,10 @@ $(BUILD)/app/%.o: app/%.c $(APP_HDR) dsp/statewave.h $(BUILD)/app/datadir.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iapp -DSW_DATADIR='"$(APP_DATADIR)"' $(CFLAGS_ALL) -c $< -o $@
 
+$(BUILD)/app/midifile.o: CPPFLAGS += $(APP_SMF_CFLAGS)
+
 $(APP_BIN): $(APP_OBJ) $(LIB)
-	$(CC) $(CFLAGS_ALL) $(APP_OBJ) -o $@ $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) $(APP_OBJ) -o $@ $(LIB) $(LDLIBS_ALL) $(APP_SMF_LIBS)
 
 $(BUILD)/tests/app/sfcheck: tests/app/sfcheck.c
 	@mkdir -p $(dir $@)
@@ -76,10 +83,14 @@ install-app: $(APP_BIN)
 	install -m 755 $(APP_BIN) $(DESTDIR)$(PREFIX)/bin/statewave
 	install -m 644 $(APP_MODEL) $(DESTDIR)$(APP_DATADIR)/denoise.safetensors
 	if [ -f $(APP_GEN_MODEL) ]; then install -m 644 $(APP_GEN_MODEL) $(DESTDIR)$(APP_DATADIR)/generate.safetensors; fi
+	$(if $(APP_INSTR_MODELS),install -d $(DESTDIR)$(APP_DATADIR)/instruments && \
+	  install -m 644 $(APP_INSTR_MODELS) $(DESTDIR)$(APP_DATADIR)/instruments/)
 
 uninstall-app:
 	rm -f $(DESTDIR)$(PREFIX)/bin/statewave $(DESTDIR)$(APP_DATADIR)/denoise.safetensors \
 	  $(DESTDIR)$(APP_DATADIR)/generate.safetensors
+	rm -f $(addprefix $(DESTDIR)$(APP_DATADIR)/instruments/,$(notdir $(APP_INSTR_MODELS)))
+	-rmdir $(DESTDIR)$(APP_DATADIR)/instruments 2>/dev/null
 	-rmdir $(DESTDIR)$(APP_DATADIR) 2>/dev/null
 
 install: install-app
