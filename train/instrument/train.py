@@ -76,6 +76,7 @@ def main():
     ap.add_argument("--crop-frames", type=int, default=500)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--log-every", type=int, default=100)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
@@ -129,7 +130,7 @@ def main():
         opt.step()
         step += 1
         run_loss.append(loss.item())
-        if step % 100 == 0:
+        if step % args.log_every == 0:
             rec = {"step": step, "loss": float(np.mean(run_loss)), "lr": lr, "t": round(spent, 1)}
             log.write(json.dumps(rec) + "\n")
             log.flush()
