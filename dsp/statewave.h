@@ -170,7 +170,7 @@ typedef struct sw_synth sw_synth;
 sw_status sw_synth_create(const sw_model *model, double sample_rate, int voices,
                           sw_synth **out, char *err, size_t errlen);
 void sw_synth_destroy(sw_synth *s);
-/* Timbre name (task_params.timbre), owned by the model. [RT] */
+/* Timbre name (task_params.timbre), owned by the synth. [RT] */
 const char *sw_synth_timbre(const sw_synth *s);
 /* MIDI events [RT]. note 0..127, velocity 1..127 (0 = note-off, as in MIDI). */
 void sw_synth_note_on(sw_synth *s, int note, int velocity);
@@ -190,6 +190,13 @@ void sw_synth_set_harmonic_gain(sw_synth *s, float gain);
 void sw_synth_set_noise_gain(sw_synth *s, float gain);
 void sw_synth_set_pitch_shift(sw_synth *s, float semitones);
 void sw_synth_set_reverb_mix(sw_synth *s, float mix);
+/* Replace the reverb's impulse response (the built-in one: decaying noise, RT60 1.8 s, 12 ms
+ * pre-delay): ir[n] mono at ir_rate Hz (linearly resampled to the synth's rate), at most 10 s,
+ * normalised to unit energy; leading silence up to one partition makes up for the wet path's
+ * one-partition lag. Not real-time (allocates): call it while no process call is running.
+ * On error the previous response is kept. */
+sw_status sw_synth_set_reverb_ir(sw_synth *s, const float *ir, size_t n, double ir_rate,
+                                 char *err, size_t errlen);
 /* Render `frames` mono samples into out (overwritten). Any frames >= 0. [RT] */
 void sw_synth_process(sw_synth *s, float *out, size_t frames);
 /* Voices currently sounding (held or decaying). [RT] */
@@ -210,6 +217,9 @@ void sw_transfer_set_noise_gain(sw_transfer *t, float gain);
 void sw_transfer_set_pitch_shift(sw_transfer *t, float semitones);
 void sw_transfer_set_reverb_mix(sw_transfer *t, float mix);
 void sw_transfer_reset(sw_transfer *t);
+/* As sw_synth_set_reverb_ir (not real-time). */
+sw_status sw_transfer_set_reverb_ir(sw_transfer *t, const float *ir, size_t n, double ir_rate,
+                                    char *err, size_t errlen);
 /* in[frames] -> out[frames]; out may alias in. Non-finite input counts as silence. [RT] */
 void sw_transfer_process(sw_transfer *t, const float *in, float *out, size_t frames);
 

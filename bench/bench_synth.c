@@ -1,0 +1,94 @@
+/* bench_synth.c — cost of the neural instrument: 16 voices sounding at 48 kHz, 256-sample blocks.
+ *
+ *   build/bench/bench_synth [MODEL ...]
+ *
+ * Default models: every presets/instruments/<timbre>.safetensors that exists, else the random
+ * test model tests/data/synth_test.safetensors (same layer types, smaller: d 64, 2 blocks).
+ * For each model: 16 held notes (C3..D#4, velocity 100, started 5 ms apart so their frame
+ * clocks differ), then RUNS runs of SECONDS s of audio each, timed with the thread's CPU clock;
+ * prints the median CPU time / audio time ("fraction of one core"), dry and with the reverb at
+ * mix 0.3. Target: <= 0.10 with the shipped models. */
+#include "statewave.h"
+
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RATE 48000.0
+#define BLOCK 256
+#define VOICES 16
+#define SECONDS 4.0
+#define RUNS 5
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int bench(const char *path, float mix)
+{
+    char err[512];
+    sw_model *m;
+    if (sw_model_load_file(path, &m, err, sizeof err) != SW_OK) {
+        fprintf(stderr, "%s: %s\n", path, err);
+        return 1;
+    }
+    sw_synth *s;
+    if (sw_synth_create(m, RATE, VOICES, &s, err, sizeof err) != SW_OK) {
+        fprintf(stderr, "%s: %s\n", path, err);
+        sw_model_free(m);
+        return 1;
+    }
+    sw_synth_set_reverb_mix(s, mix);
+    static float buf[BLOCK];
+    for (int v = 0; v < VOICES; v++) {
+        sw_synth_note_on(s, 48 + v, 100);
+        sw_synth_process(s, buf, 240);
+    }
+    for (int i = 0; i < (int)(RATE / BLOCK); i++) sw_synth_process(s, buf, BLOCK);   /* 1 s warm-up */
+    const int blocks = (int)(SECONDS * RATE / BLOCK);
+    double frac[RUNS];
+    for (int r = 0; r < RUNS; r++) {
+        double t0 = cpu_now();
+        for (int i = 0; i < blocks; i++) sw_synth_process(s, buf, BLOCK);
+        frac[r] = (cpu_now() - t0) / ((double)blocks * BLOCK / RATE);
+    }
+    qsort(frac, RUNS, sizeof frac[0], cmp);
+    printf("%-48s %-6s voices %2d/%d  %d runs x %.0f s  CPU/audio median %.4f (min %.4f, max %.4f)  timbre \"%s\", %zu params\n",
+           path, mix > 0.0f ? "reverb" : "dry", sw_synth_active_voices(s), VOICES, RUNS, SECONDS,
+           frac[RUNS / 2], frac[0], frac[RUNS - 1], sw_synth_timbre(s), sw_model_param_count(m));
+    sw_synth_destroy(s);
+    sw_model_free(m);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = 0;
+    printf("bench_synth: %d voices held, %.0f Hz, %d-sample blocks; fraction of one core = CPU time / audio time\n",
+           VOICES, RATE, BLOCK);
+    if (argc > 1) {
+        for (int i = 1; i < argc; i++) rc |= bench(argv[i], 0.0f) | bench(argv[i], 0.3f);
+        return rc;
+    }
+    glob_t g;
+    int found = glob("presets/instruments/*.safetensors", 0, NULL, &g) == 0 && g.gl_pathc > 0;
+    if (found) {
+        for (size_t i = 0; i < g.gl_pathc; i++) rc |= bench(g.gl_pathv[i], 0.0f) | bench(g.gl_pathv[i], 0.3f);
+        globfree(&g);
+    } else {
+        printf("(no presets/instruments/*.safetensors yet: the random test model)\n");
+        rc |= bench("tests/data/synth_test.safetensors", 0.0f) | bench("tests/data/synth_test.safetensors", 0.3f);
+    }
+    return rc;
+}
