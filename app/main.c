@@ -16,7 +16,8 @@ static const struct {
     { "live",     cmd_live,     "denoise a live input (microphone -> speakers) through PortAudio" },
     { "devices",  cmd_devices,  "list audio devices" },
     { "generate", cmd_generate, "generate audio with the SSM music generator (piano, 16 kHz)" },
-    { "synth",    cmd_synth,    "neural synthesizer (not available in this build)" },
+    { "synth",    cmd_synth,    "play a MIDI file with the polyphonic neural instrument (to a file or --live)" },
+    { "transfer", cmd_transfer, "timbre transfer: a monophonic recording played in a learned timbre" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -37,7 +38,10 @@ static void usage(FILE *f)
             "\n"
             "Exit status: 0 success, 1 processing error, 2 usage error.\n"
             "Model lookup: --model FILE, else $STATEWAVE_MODEL (generate: $STATEWAVE_GENERATE_MODEL),\n"
-            "else <executable dir>/../presets/{denoise,generate}.safetensors, else the installed copy.\n");
+            "else <executable dir>/../presets/{denoise,generate}.safetensors, else the installed copy.\n"
+            "synth/transfer: --model FILE, else --timbre NAME ($STATEWAVE_TIMBRE, default violin) as\n"
+            "NAME.safetensors in $STATEWAVE_INSTRUMENTS, <executable dir>/../presets/instruments, or\n"
+            "the installed instruments folder.\n");
 }
 
 static void version(void)

@@ -12,6 +12,7 @@
 
 #define DRUM_CHANNEL 9          /* MIDI channel 10, General MIDI percussion */
 #define MAX_SONG_SECONDS 14400.0 /* 4 h: anything longer is a broken tempo map, not a song */
+#define MAX_FILE_BYTES (64 << 20) /* a MIDI song is kilobytes; this only bounds the read */
 
 /* libsmf reports parse errors through GLib's log (domain "libsmf") and returns NULL. While a
  * file loads, that log goes here instead of stderr so the error message can say why. */
@@ -25,6 +26,133 @@ static void capture_log(const gchar *domain, GLogLevelFlags level, const gchar *
     smf_log_capture *c = user;
     if ((level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)) && !c->msg[0] && message)
         snprintf(c->msg, sizeof c->msg, "%s", message);
+}
+
+/* ------------------------------------------------------- structure check -- */
+/* libsmf 1.3 asserts (abort()) on some truncated files instead of failing, e.g. a track
+ * chunk that claims more bytes than the file has, or a track whose last event is cut off.
+ * So every file is walked here first, byte by byte, with the SMF grammar; only a file that
+ * passes goes to smf_load_from_memory. */
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Variable-length quantity at *pos (at most 4 bytes) within [.., end). -1 if cut off. */
+static int vlq(const unsigned char *b, size_t end, size_t *pos, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        if (*pos >= end)
+            return -1;
+        unsigned char c = b[(*pos)++];
+        v = (v << 7) | (c & 0x7F);
+        if (!(c & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return -1; /* more than 4 bytes: not a valid quantity */
+}
+
+/* Walk one MTrk chunk's events in b[start, end). 0, or -1 with a reason. */
+static int check_track(const unsigned char *b, size_t start, size_t end, int track, char *err, size_t errlen)
+{
+    size_t pos = start;
+    int running = 0;
+    while (pos < end) {
+        uint32_t delta, len;
+        if (vlq(b, end, &pos, &delta) != 0)
+            goto cut;
+        if (pos >= end)
+            goto cut;
+        int st = b[pos];
+        if (st & 0x80) {
+            pos++;
+        } else {
+            if (!running) {
+                snprintf(err, errlen, "track %d: data byte without a status at byte %zu", track, pos);
+                return -1;
+            }
+            st = running;
+        }
+        if (st == 0xFF) {
+            if (pos >= end)
+                goto cut;
+            int type = b[pos++];
+            if (vlq(b, end, &pos, &len) != 0 || len > end - pos)
+                goto cut;
+            pos += len;
+            running = 0;
+            if (type == 0x2F)
+                return 0; /* End of Track: anything after it in the chunk is ignored */
+        } else if (st == 0xF0 || st == 0xF7) {
+            if (vlq(b, end, &pos, &len) != 0 || len > end - pos)
+                goto cut;
+            pos += len;
+            running = 0;
+        } else if (st >= 0xF1) {
+            snprintf(err, errlen, "track %d: status 0x%02X is not allowed in a MIDI file", track, st);
+            return -1;
+        } else {
+            size_t nd = (st & 0xF0) == 0xC0 || (st & 0xF0) == 0xD0 ? 1 : 2;
+            if (nd > end - pos)
+                goto cut;
+            for (size_t i = 0; i < nd; i++)
+                if (b[pos + i] & 0x80) {
+                    snprintf(err, errlen, "track %d: bad data byte 0x%02X at byte %zu", track, b[pos + i], pos + i);
+                    return -1;
+                }
+            pos += nd;
+            running = st;
+        }
+    }
+    snprintf(err, errlen, "track %d has no End of Track event (truncated file?)", track);
+    return -1;
+cut:
+    snprintf(err, errlen, "track %d is cut off inside an event (truncated file?)", track);
+    return -1;
+}
+
+static int check_smf(const unsigned char *b, size_t n, char *err, size_t errlen)
+{
+    if (n < 14 || memcmp(b, "MThd", 4) != 0) {
+        snprintf(err, errlen, "not a Standard MIDI File (no MThd header)");
+        return -1;
+    }
+    uint32_t hl = be32(b + 4);
+    if (hl < 6 || hl > n - 8) {
+        snprintf(err, errlen, "bad MThd header length %u", hl);
+        return -1;
+    }
+    int ntracks = b[10] << 8 | b[11];
+    if (ntracks == 0) {
+        snprintf(err, errlen, "the header declares no tracks");
+        return -1;
+    }
+    size_t pos = 8 + hl;
+    int found = 0;
+    while (found < ntracks) {
+        if (n - pos < 8) {
+            snprintf(err, errlen, "%d of the %d tracks the header declares are missing (truncated file?)",
+                     ntracks - found, ntracks);
+            return -1;
+        }
+        uint32_t cl = be32(b + pos + 4);
+        if (cl > n - pos - 8) {
+            snprintf(err, errlen, "chunk at byte %zu claims %u bytes, only %zu left (truncated file?)", pos,
+                     cl, n - pos - 8);
+            return -1;
+        }
+        if (memcmp(b + pos, "MTrk", 4) == 0) {
+            found++;
+            if (check_track(b, pos + 8, pos + 8 + cl, found, err, errlen) != 0)
+                return -1;
+        } /* other chunk types are skipped, as the standard says */
+        pos += 8 + (size_t)cl;
+    }
+    return 0;
 }
 
 /* Per-channel controller state needed to interpret the stream. */
@@ -82,18 +210,51 @@ static double bend_semitones(const chan_state *c)
 int app_midi_load(const char *path, app_midi_song *song, char *err, size_t errlen)
 {
     memset(song, 0, sizeof *song);
-    FILE *probe = fopen(path, "rb"); /* libsmf's own message for a missing file is vague */
-    if (!probe) {
+    err[0] = '\0';
+    /* The whole file in memory: checked here, then parsed by libsmf from the same bytes. */
+    FILE *f = fopen(path, "rb");
+    if (!f) {
         snprintf(err, errlen, "%s", strerror(errno));
         return -1;
     }
-    fclose(probe);
+    unsigned char *bytes = NULL;
+    size_t nb = 0, cap_b = 0;
+    for (;;) {
+        if (nb == cap_b) {
+            if (cap_b >= MAX_FILE_BYTES) {
+                snprintf(err, errlen, "larger than %d MB: not a MIDI song", MAX_FILE_BYTES >> 20);
+                break;
+            }
+            cap_b = cap_b ? 2 * cap_b : 65536;
+            unsigned char *p = realloc(bytes, cap_b);
+            if (!p) {
+                snprintf(err, errlen, "out of memory");
+                break;
+            }
+            bytes = p;
+        }
+        size_t got = fread(bytes + nb, 1, cap_b - nb, f);
+        nb += got;
+        if (got == 0) {
+            if (ferror(f))
+                snprintf(err, errlen, "read error: %s", strerror(errno));
+            break;
+        }
+    }
+    fclose(f);
+    if (err[0] || check_smf(bytes, nb, err, errlen) != 0) {
+        free(bytes);
+        return -1;
+    }
 
     smf_log_capture cap = { "" };
     guint h = g_log_set_handler("libsmf", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
                                 capture_log, &cap);
-    smf_t *smf = smf_load(path);
-    if (!smf) {
+    smf_t *smf = smf_load_from_memory(bytes, (int)nb);
+    free(bytes);
+    if (!smf || cap.msg[0]) {
+        if (smf)
+            smf_delete(smf);
         g_log_remove_handler("libsmf", h);
         snprintf(err, errlen, "not a readable Standard MIDI File%s%s", cap.msg[0] ? ": libsmf: " : "",
                  cap.msg);

@@ -1,44 +1,355 @@
-/* synth.c — `statewave synth`: the planned neural instrument (MIDI -> audio). No synth
- * model ships yet, so it only describes its planned interface (--help) and otherwise
- * fails with status 1. It never produces output. */
+/* synth.c — `statewave synth`: play a MIDI file with the polyphonic neural instrument
+ * (sw_synth, dsp/synth.c; contract in docs/INSTRUMENT.md) into an audio file, or live through
+ * PortAudio (synth_live.c).
+ *
+ * Flow: parse the MIDI file (midifile.c: every track merged, times in seconds from libsmf's
+ * tempo map) -> find and load the timbre model (timbre.c) -> sw_synth_create at --rate ->
+ * render block by block through the song player (synth_rt.c: blocks split at every event, so
+ * each event lands on its exact sample) -> audio up to the last event goes straight to a temp
+ * file next to the output (app_outfile); the tail after it (release, reverb) is kept in memory
+ * until the song is over, trimmed of trailing silence, written, and the temp file renamed. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <sndfile.h>
 
 #include "commands.h"
 #include "common.h"
+#include "formats.h"
+#include "midifile.h"
+#include "outfile.h"
+#include "synth_live.h"
+#include "synth_rt.h"
+#include "timbre.h"
+
+#define SUB "synth"
+#define BLOCK 1024          /* samples rendered per step */
+#define TRIM_PAD_S 0.02     /* kept after the last audible sample of the tail, s */
 
 static const char help[] =
-    "Usage: statewave synth [OPTIONS] MIDI -o OUT\n"
+    "Usage: statewave synth [OPTIONS] MIDI_FILE -o OUT\n"
+    "       statewave synth [OPTIONS] MIDI_FILE --live [DEVICE OPTIONS]\n"
+    "       statewave synth --timbre list\n"
     "\n"
-    "NOT AVAILABLE IN THIS BUILD: no synthesizer model is shipped yet. This command\n"
-    "is reserved; it always exits with status 1. Planned interface:\n"
+    "Play a Standard MIDI File with the polyphonic neural instrument: per voice, a causal SSM\n"
+    "turns the notes into amplitude, harmonic and noise controls at 250 Hz, which drive\n"
+    "harmonic oscillators and filtered noise at the output rate, then a convolution reverb.\n"
+    "Mono output.\n"
     "\n"
-    "Render a MIDI file to audio with a neural (SSM) instrument model, or play it\n"
-    "live from a MIDI input.\n"
+    "What is played: every track merged; note on/off (velocity 0 = off), sustain pedal (CC64;\n"
+    "down while any channel holds it), pitch bend (channel-wide, +-2 semitones or the range set\n"
+    "by RPN 0), all notes off (CC123-127), all sound off (CC120), reset controllers (CC121).\n"
+    "Channel 10 (General MIDI drums) is ignored, with a note. All channels share one instrument.\n"
+    "Tempo changes follow the file's tempo map. Each event is applied on its exact sample.\n"
     "\n"
-    "  -o, --output FILE       output audio file (format from the extension)\n"
-    "  -m, --model FILE        instrument model (task \"synth\")\n"
-    "      --instrument NAME   instrument preset inside the model\n"
-    "      --rate R            sample rate (default 48000)\n"
-    "      --live              play from a MIDI input through PortAudio instead\n"
-    "  -q, --quiet             no progress output\n"
-    "  -h, --help              this help\n"
+    "  -o, --output FILE      output audio file; the extension picks the format (wav, flac,\n"
+    "                         ogg, ...; 24-bit PCM where the format has it). Required unless\n"
+    "                         --live. Written to a temp file and renamed at the end: on any\n"
+    "                         error (or Ctrl-C) nothing is left behind\n"
+    "  -t, --timbre NAME      instrument: a model presets/instruments/NAME.safetensors (default\n"
+    "                         $STATEWAVE_TIMBRE, else violin). 'list' prints the timbres found\n"
+    "                         and exits. Folders searched: $STATEWAVE_INSTRUMENTS, <exe dir>/\n"
+    "                         ../presets/instruments, the installed share/statewave/instruments\n"
+    "  -m, --model FILE       instrument model file (task \"synth\"), instead of --timbre\n"
+    "  -r, --rate R           output sample rate in Hz, 8000..192000 (default 48000; with --live:\n"
+    "                         the device's rate)\n"
+    "  -n, --voices N         polyphony, 1..64 (default 16); more notes at once steal voices\n"
+    "      --harmonic-gain G  gain of the harmonic part, 0..4 (default 1)\n"
+    "      --noise-gain G     gain of the noise part, 0..4 (default 1)\n"
+    "      --pitch-shift S    transpose by S semitones, -24..24 (default 0)\n"
+    "      --reverb MIX       convolution reverb wet/dry mix, 0..1 (default 0.15; 0 = off)\n"
+    "      --tail S           at most S seconds rendered after the last MIDI event for the\n"
+    "                         release and reverb, 0..60 (default 5). The output ends when the\n"
+    "                         last voice has died away and the output stays below -80 dBFS,\n"
+    "                         trailing silence trimmed (never before the last event)\n"
+    "  -f, --format FMT       output format by name, overriding the extension\n"
+    "  -q, --quiet            no progress bar, no summary (--live: no status line)\n"
+    "  -h, --help             this help\n"
     "\n"
-    "(For the audio generator that does ship, see 'statewave generate --help'.)\n";
+    "Live playback (instead of -o):\n"
+    "      --live             play the song in real time through a PortAudio output stream, at\n"
+    "                         the device's rate; exits when the song and its tail are over\n"
+    "  -d, --device DEV       output device: index or name substring ('statewave devices')\n"
+    "  -a, --host-api NAME    host API by name substring, e.g. JACK, ALSA\n"
+    "  -F, --frames N         frames per callback (default 0: the host's choice)\n"
+    "  -L, --latency MS       suggested output latency in ms (default: the device's low latency)\n"
+    "  --live prints the stream setup, a status line on a terminal, and one summary line:\n"
+    "    summary: frames=F callbacks=N xruns=X events=E/TOTAL rms_dbfs=.. peak=.. cb_mean_ms=..\n"
+    "             cb_max_ms=.. dsp_load=.. seconds=S rate=R end=song|signal|device-lost\n"
+    "\n"
+    "Exit status: 0 written / played to the end (or stopped by a signal), 1 error (MIDI file,\n"
+    "model, output, device), 2 usage error.\n";
+
+static volatile sig_atomic_t g_interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_interrupted = 1;
+}
+
+static int write_block(app_outfile *of, const char *out_path, FILE *prog, const float *x, size_t m)
+{
+    if (!m)
+        return 0;
+    errno = 0;
+    if (sf_writef_float(of->sf, x, (sf_count_t)m) == (sf_count_t)m)
+        return 0;
+    char why[256];
+    app_sf_write_reason(of->sf, errno, why, sizeof why);
+    app_progress_clear(prog);
+    app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of->tmp, why);
+    return -1;
+}
 
 int cmd_synth(int argc, char **argv)
 {
-    /* Any --help prints the planned interface (exit 0); everything else fails with the
-     * same clear message, whatever the arguments, so no script mistakes it for output. */
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--"))
-            break;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(help, stdout);
-            return SW_EXIT_OK;
+    enum { O_HG = 1000, O_NG, O_PS, O_REV, O_TAIL, O_LIVE };
+    static const struct option opts[] = {
+        { "output", required_argument, NULL, 'o' },       { "timbre", required_argument, NULL, 't' },
+        { "model", required_argument, NULL, 'm' },        { "rate", required_argument, NULL, 'r' },
+        { "voices", required_argument, NULL, 'n' },       { "harmonic-gain", required_argument, NULL, O_HG },
+        { "noise-gain", required_argument, NULL, O_NG },  { "pitch-shift", required_argument, NULL, O_PS },
+        { "reverb", required_argument, NULL, O_REV },     { "tail", required_argument, NULL, O_TAIL },
+        { "format", required_argument, NULL, 'f' },       { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },               { "live", no_argument, NULL, O_LIVE },
+        { "device", required_argument, NULL, 'd' },       { "host-api", required_argument, NULL, 'a' },
+        { "frames", required_argument, NULL, 'F' },       { "latency", required_argument, NULL, 'L' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *out_path = NULL, *model_path = NULL, *timbre = NULL, *fmt_name = NULL;
+    double rate = 48000.0, tail = 5.0;
+    long voices = SW_SYNTH_DEFAULT_VOICES;
+    app_synth_controls ctl = { .harmonic_gain = 1.0, .noise_gain = 1.0, .pitch_shift = 0.0, .reverb = 0.15 };
+    app_synth_live_opts lo = { .latency_ms = -1.0 };
+    int quiet = 0, live = 0, live_only = 0, rate_given = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:t:m:r:n:f:qhd:a:F:L:", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'o': out_path = optarg; break;
+        case 't': timbre = optarg; break;
+        case 'm': model_path = optarg; break;
+        case 'f': fmt_name = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'r': bad = app_parse_double(optarg, 8000.0, 192000.0, &rate); rate_given = 1; break;
+        case 'n': bad = app_parse_long(optarg, 1, SW_SYNTH_MAX_VOICES, &voices); break;
+        case O_HG: bad = app_parse_double(optarg, 0.0, 4.0, &ctl.harmonic_gain); break;
+        case O_NG: bad = app_parse_double(optarg, 0.0, 4.0, &ctl.noise_gain); break;
+        case O_PS: bad = app_parse_double(optarg, -24.0, 24.0, &ctl.pitch_shift); break;
+        case O_REV: bad = app_parse_double(optarg, 0.0, 1.0, &ctl.reverb); break;
+        case O_TAIL: bad = app_parse_double(optarg, 0.0, 60.0, &tail); break;
+        case O_LIVE: live = 1; break;
+        case 'd': lo.device = optarg; live_only = 1; break;
+        case 'a': lo.host_api = optarg; live_only = 1; break;
+        case 'F': bad = app_parse_long(optarg, 0, 65536, &lo.frames); live_only = 1; break;
+        case 'L': bad = app_parse_double(optarg, 0.0, 10000.0, &lo.latency_ms); live_only = 1; break;
+        case 'h': fputs(help, stdout); return SW_EXIT_OK;
+        default:
+            fprintf(stderr, "Try 'statewave synth --help'.\n");
+            return SW_EXIT_USAGE;
+        }
+        if (bad) {
+            app_err_bad_value(SUB, opts, c, optarg);
+            return SW_EXIT_USAGE;
         }
     }
-    app_err("synth", "not available in this build: no generator model shipped yet for the "
-                     "synthesizer (see 'statewave synth --help')");
-    return SW_EXIT_FAIL;
+    if (timbre && !strcmp(timbre, "list")) {
+        printf("Timbres (statewave synth --timbre NAME):\n");
+        if (app_list_timbres(stdout) == 0)
+            printf("  (none found; pass --model FILE)\n");
+        return SW_EXIT_OK;
+    }
+    if (optind >= argc) {
+        app_err(SUB, "no MIDI file given (see --help)");
+        return SW_EXIT_USAGE;
+    }
+    if (argc - optind > 1) {
+        app_err(SUB, "unexpected argument '%s' (one MIDI file at a time)", argv[optind + 1]);
+        return SW_EXIT_USAGE;
+    }
+    const char *midi_path = argv[optind];
+    if (model_path && timbre) {
+        app_err(SUB, "--model and --timbre both choose the instrument; give one");
+        return SW_EXIT_USAGE;
+    }
+    if (live && (out_path || fmt_name)) {
+        app_err(SUB, "--live plays the song: -o/--output and --format do not apply");
+        return SW_EXIT_USAGE;
+    }
+    if (!live && live_only) {
+        app_err(SUB, "--device, --host-api, --frames and --latency need --live");
+        return SW_EXIT_USAGE;
+    }
+    if (!live && (!out_path || !*out_path)) {
+        app_err(SUB, "no output file: use -o FILE, or --live to play (see --help)");
+        return SW_EXIT_USAGE;
+    }
+    app_fmt_alias fmt = { "wav", SF_FORMAT_WAV, 0, "wav" };
+    if (fmt_name) {
+        if (app_lookup_format(fmt_name, &fmt)) {
+            app_err(SUB, "unknown --format '%s'", fmt_name);
+            return SW_EXIT_USAGE;
+        }
+    } else if (out_path && app_lookup_format(app_ext_of(out_path), &fmt) != 0) {
+        fmt = (app_fmt_alias){ "wav", SF_FORMAT_WAV, 0, "wav" }; /* unknown extension: WAV */
+    }
+
+    if (out_path && app_check_output_path(SUB, out_path, midi_path) != 0)
+        return SW_EXIT_FAIL;
+    app_midi_song song;
+    char err[512] = "";
+    if (app_midi_load(midi_path, &song, err, sizeof err) != 0) {
+        app_err(SUB, "cannot play MIDI file '%s': %s", midi_path, err);
+        return SW_EXIT_FAIL;
+    }
+    sw_model *model = NULL;
+    sw_synth *synth = NULL;
+    float *buf = NULL, *tailbuf = NULL;
+    app_outfile of;
+    memset(&of, 0, sizeof of);
+    of.fd = -1;
+    int rc = SW_EXIT_FAIL;
+    char used[PATH_MAX + 256];
+    struct sigaction sa, old_int, old_term;
+    int sig_set = 0;
+
+    if (app_load_timbre(SUB, timbre, model_path, &model, used, sizeof used) != 0)
+        goto out;
+    if (!quiet && song.n_drum_notes)
+        fprintf(stderr, "note: %zu notes on channel 10 (drums) ignored\n", song.n_drum_notes);
+    if (!quiet && song.max_polyphony > voices)
+        fprintf(stderr, "note: up to %d notes sound at once, %ld voices: the oldest/quietest are "
+                        "stolen (--voices)\n", song.max_polyphony, voices);
+    if (live) {
+        lo.rate = rate_given ? rate : 0.0;
+        lo.quiet = quiet;
+        lo.voices = (int)voices;
+        lo.tail_s = tail;
+        lo.controls = ctl;
+        int in_use = 0;
+        rc = app_synth_live(model, &song, &lo, used, &in_use);
+        if (in_use) /* device lost with a host thread that may still call back: leave it all */
+            return rc;
+        goto out;
+    }
+
+    sw_status st = sw_synth_create(model, rate, (int)voices, &synth, err, sizeof err);
+    if (st != SW_OK) {
+        app_err(SUB, "cannot create the instrument from '%s' at %.0f Hz: %s: %s", used, rate,
+                sw_status_str(st), err);
+        goto out;
+    }
+    app_synth_warm_up(synth, rate, (int)voices);
+    app_synth_apply_controls(synth, &ctl);
+    const int irate = (int)lround(rate);
+    int format = app_choose_output_format(fmt.major, fmt.subtype, SF_FORMAT_WAV | SF_FORMAT_PCM_24, 1, irate);
+    if (!format) {
+        app_err(SUB, "format '%s' cannot store mono audio at %d Hz", fmt.name, irate);
+        goto out;
+    }
+    app_synth_player pl;
+    app_synth_player_init(&pl, synth, &song, rate, tail);
+    const size_t tail_cap = (size_t)pl.tail_max + BLOCK;
+    buf = malloc(sizeof(float) * BLOCK);
+    tailbuf = malloc(sizeof(float) * tail_cap);
+    if (!buf || !tailbuf) {
+        app_err(SUB, "out of memory");
+        goto out;
+    }
+    SF_INFO oi = { .samplerate = irate, .channels = 1, .format = format };
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sig_set = 1;
+    if (app_outfile_open(&of, SUB, out_path, out_path, &oi) != 0)
+        goto out;
+    sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave synth " SW_VERSION_STRING);
+
+    if (!quiet)
+        fprintf(stderr, "model: %s (timbre \"%s\")\n", used, sw_synth_timbre(synth));
+    FILE *prog = quiet ? NULL : app_progress_stream();
+    const char *shown = app_base_name(midi_path);
+    const double total = (double)pl.last_event + 0.5 * rate; /* progress estimate only */
+    double t0 = app_now(), tlast = -1.0;
+    size_t n_tail = 0, n_clip = 0;
+    uint64_t written = 0;
+    while (!pl.done && !g_interrupted) {
+        uint64_t pos0 = pl.pos;
+        app_synth_player_render(&pl, buf, BLOCK);
+        for (size_t i = 0; i < BLOCK; i++)
+            n_clip += fabsf(buf[i]) > 1.0f;
+        /* Up to the last event: straight to the file. After it: held back for the trim. */
+        size_t direct = pos0 >= pl.last_event ? 0
+                      : pl.last_event - pos0 >= BLOCK ? BLOCK : (size_t)(pl.last_event - pos0);
+        if (write_block(&of, out_path, prog, buf, direct) != 0)
+            goto out;
+        written += direct;
+        size_t rest = BLOCK - direct;
+        if (n_tail + rest > tail_cap)
+            rest = tail_cap - n_tail; /* cannot happen: done at last_event + tail_max */
+        memcpy(tailbuf + n_tail, buf + direct, rest * sizeof(float));
+        n_tail += rest;
+        double now = app_now();
+        if (now - tlast >= 0.1) {
+            app_progress(prog, shown, (double)pl.pos, total > pl.pos ? total : pl.pos + 1.0, rate, t0);
+            tlast = now;
+        }
+    }
+    if (g_interrupted) {
+        app_progress_clear(prog);
+        app_err(SUB, "interrupted; '%s' not written", out_path);
+        goto out;
+    }
+    /* Trim: keep the tail up to its last audible sample plus a short pad. The sample of the
+     * last event itself is always written (a song may end on a note-off into silence). */
+    size_t keep = 0;
+    for (size_t i = n_tail; i-- > 0;)
+        if (fabsf(tailbuf[i]) >= APP_SYNTH_SILENCE) {
+            keep = i + 1 + (size_t)llround(TRIM_PAD_S * rate);
+            break;
+        }
+    if (keep > n_tail)
+        keep = n_tail;
+    if (keep == 0 && n_tail > 0)
+        keep = 1;
+    if (write_block(&of, out_path, prog, tailbuf, keep) != 0)
+        goto out;
+    written += keep;
+    app_progress_clear(prog);
+    if (app_outfile_commit(&of, SUB, out_path) != 0)
+        goto out;
+    if (n_clip && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_FLOAT && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_DOUBLE)
+        app_warn(SUB, "%zu samples exceeded full scale and were clipped; lower --harmonic-gain/"
+                      "--noise-gain or write a float format", n_clip);
+    if (!quiet) {
+        double el = app_now() - t0;
+        char fd[96];
+        app_describe_format(format, fd, sizeof fd);
+        fprintf(stderr, "%s  [%.2f s, %d Hz, mono, %s] %zu notes, %ld voices (up to %d notes at once), "
+                        "last event at %.2f s; %.2f s, %.1fx real time\n",
+                out_path, (double)written / rate, irate, fd, song.n_notes, voices, song.max_polyphony,
+                song.last_event_s, el, el > 0 ? (double)pl.pos / rate / el : 0.0);
+    }
+    rc = SW_EXIT_OK;
+out:
+    if (sig_set) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
+    app_outfile_abort(&of);
+    free(buf);
+    free(tailbuf);
+    sw_synth_destroy(synth);
+    sw_model_free(model);
+    app_midi_free(&song);
+    return rc;
 }

@@ -12,7 +12,7 @@ check "--version: exit 0, prints version $(sed -n 's/^#define SW_VERSION_STRING 
   bash -c "[ $RC = 0 ] && grep -q \"^statewave $(sed -n 's/^#define SW_VERSION_STRING "\(.*\)"/\1/p' "$ROOT/dsp/statewave.h")\" '$TMP/o'"
 run "$SW" --help
 check "--help: exit 0, lists the commands" bash -c "[ $RC = 0 ] && grep -q denoise '$TMP/o' && grep -q live '$TMP/o' && grep -q devices '$TMP/o'"
-for c in denoise live devices generate synth; do  # all five have a Usage line
+for c in denoise live devices generate synth transfer; do  # all have a Usage line
   run "$SW" $c --help
   check "$c --help: exit 0 with a Usage line on stdout" bash -c "[ $RC = 0 ] && grep -q '^Usage: statewave $c' '$TMP/o'"
 done
@@ -27,10 +27,11 @@ check "live --rate 500: exit 2" [ "$RC" = 2 ]
 run "$SW" devices extra
 check "devices with an argument: exit 2" [ "$RC" = 2 ]
 
-# synth is a placeholder: a clear message, status 1, no output file, whatever the arguments.
+# synth (the neural instrument; its own tests: tests/app/test_synth.sh): a missing MIDI file
+# is a clear message, status 1, no output file.
 set +e; (cd "$TMP" && "$SW" synth tune.mid -o syn.wav >o 2>e); RC=$?; set -e
-check "synth: exit 1 with 'not available in this build: no generator model shipped yet'" \
-  bash -c "[ $RC = 1 ] && grep -q 'not available in this build: no generator model shipped yet' '$TMP/e'"
+check "synth on a missing MIDI file: exit 1, names it" \
+  bash -c "[ $RC = 1 ] && grep -q \"tune.mid': No such file\" '$TMP/e'"
 check "synth: no output written, stdout empty" bash -c "[ ! -e '$TMP/syn.wav' ] && [ ! -s '$TMP/o' ]"
 
 # generate: the real generator with the shipped model (16 kHz mu-law piano).

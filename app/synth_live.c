@@ -1,0 +1,206 @@
+/* synth_live.c — `statewave synth --live`: the main-thread half. Opens a PortAudio output
+ * stream, creates the synth at the stream's rate, hands the song player to the callback
+ * (synth_rt.c) and watches the run: end of song, signals, a stream that stops or stalls
+ * (device lost). The callback and this thread share app_synth_rt through C11 atomics only;
+ * the song's events were all parsed before the stream starts and are read-only from then on. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "pa_util.h"
+#include "synth_live.h"
+#include "synth_rt.h"
+
+#define SUB "synth"
+
+static volatile sig_atomic_t g_stop; /* set by SIGINT/SIGTERM/SIGHUP */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static unsigned long long ld(atomic_ullong *a)
+{
+    return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+static double dbfs(double x)
+{
+    return x > 0 ? 20.0 * log10(x) : -INFINITY;
+}
+
+int app_synth_live(const sw_model *model, const app_midi_song *song, const app_synth_live_opts *o,
+                   const char *model_used, int *still_in_use)
+{
+    *still_in_use = 0;
+    if (app_pa_init(SUB) != 0)
+        return SW_EXIT_FAIL;
+    int rc = SW_EXIT_FAIL;
+    PaStream *stream = NULL;
+    sw_synth *synth = NULL;
+    app_synth_rt *rt = NULL;
+    const char *end_reason = "error";
+    char err[512];
+    PaError pe;
+
+    PaHostApiIndex api = -1;
+    if (o->host_api && (api = app_pa_find_host_api(SUB, o->host_api)) < 0)
+        goto out;
+    const PaHostApiInfo *api_info = api >= 0 ? Pa_GetHostApiInfo(api) : NULL;
+    PaDeviceIndex dout;
+    if (o->device)
+        dout = app_pa_find_device(SUB, o->device, api, 0, 1);
+    else
+        dout = api_info ? api_info->defaultOutputDevice : Pa_GetDefaultOutputDevice();
+    if (dout < 0) {
+        if (!o->device)
+            app_err(SUB, "no default output device%s%s (see 'statewave devices')",
+                    api_info ? " for " : "", api_info ? api_info->name : "");
+        goto out;
+    }
+    const PaDeviceInfo *dO = Pa_GetDeviceInfo(dout);
+    int out_channels = dO->maxOutputChannels >= 2 ? 2 : 1;
+    double rate = o->rate > 0 ? o->rate : dO->defaultSampleRate;
+    if (!(rate >= 8000 && rate <= 192000)) {
+        app_err(SUB, "device rate %.0f Hz is outside 8000..192000 Hz; pass --rate", rate);
+        goto out;
+    }
+    /* Everything the callback will touch is made here, before the stream exists. */
+    sw_status st = sw_synth_create(model, rate, o->voices, &synth, err, sizeof err);
+    if (st != SW_OK) {
+        app_err(SUB, "cannot create the instrument from '%s' at %.0f Hz: %s: %s", model_used, rate,
+                sw_status_str(st), err);
+        goto out;
+    }
+    app_synth_warm_up(synth, rate, o->voices);
+    app_synth_apply_controls(synth, &o->controls);
+    rt = calloc(1, sizeof *rt);
+    if (!rt) {
+        app_err(SUB, "out of memory");
+        goto out;
+    }
+    app_synth_rt_init(rt, synth, song, rate, o->tail_s, out_channels);
+    if (!app_synth_rt_lock_free(rt)) {
+        app_err(SUB, "C11 atomics are not lock-free on this platform; refusing to run real-time");
+        goto out;
+    }
+
+    PaStreamParameters op = {
+        .device = dout, .channelCount = out_channels, .sampleFormat = paFloat32 | paNonInterleaved,
+        .suggestedLatency = o->latency_ms >= 0 ? o->latency_ms / 1000.0 : dO->defaultLowOutputLatency,
+    };
+    pe = Pa_OpenStream(&stream, NULL, &op, rate,
+                       o->frames > 0 ? (unsigned long)o->frames : paFramesPerBufferUnspecified,
+                       paNoFlag, app_synth_callback, rt);
+    if (pe != paNoError) {
+        app_err(SUB, "cannot open output stream on '%s' at %.0f Hz, %d ch: %s", dO->name, rate,
+                out_channels, Pa_GetErrorText(pe));
+        app_pa_print_host_error(SUB, pe);
+        stream = NULL;
+        goto out;
+    }
+    Pa_SetStreamFinishedCallback(stream, app_synth_finished);
+
+    struct sigaction sa, old_int, old_term, old_hup;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup);
+
+    pe = Pa_StartStream(stream);
+    if (pe != paNoError) {
+        app_err(SUB, "cannot start stream: %s", Pa_GetErrorText(pe));
+        goto out_sig;
+    }
+    const PaStreamInfo *si = Pa_GetStreamInfo(stream);
+    double srate = si && si->sampleRate > 0 ? si->sampleRate : rate;
+    double out_lat = si ? si->outputLatency : 0.0;
+    char fpc[32];
+    app_pa_frames_str(o->frames, fpc, sizeof fpc);
+    printf("synth: %s: -> '%s' (%d ch), %.0f Hz, %s frames per callback\n",
+           Pa_GetHostApiInfo(dO->hostApi)->name, dO->name, out_channels, srate, fpc);
+    printf("model: %s (timbre \"%s\"), %d voices\n", model_used, sw_synth_timbre(synth), o->voices);
+    printf("song: %zu notes, %zu events, last event at %.2f s\n", song->n_notes, song->n,
+           song->last_event_s);
+    printf("latency: output %.2f ms\n", out_lat * 1e3);
+    fflush(stdout);
+
+    int show_status = isatty(STDERR_FILENO) && !o->quiet;
+    if (show_status)
+        fprintf(stderr, "Ctrl-C stops\n");
+    double t0 = app_now(), last_status = 0.0;
+    /* After the song ends in the callback, what it wrote still has to come out of the
+     * device: wait the output latency plus a margin before stopping. */
+    const unsigned long long drain = (unsigned long long)llround((out_lat + 0.05) * srate);
+    app_pa_watch watch;
+    app_pa_watch_start(&watch, t0, out_lat);
+    end_reason = "signal";
+    rc = SW_EXIT_OK;
+    for (;;) {
+        struct timespec nap = { 0, 20 * 1000 * 1000 };
+        nanosleep(&nap, NULL);
+        double now = app_now();
+        if (g_stop)
+            break;
+        unsigned long long done_at = ld(&rt->done_at), fr = ld(&rt->frames);
+        if (done_at && fr >= done_at + drain) {
+            end_reason = "song";
+            break;
+        }
+        unsigned long long cb = ld(&rt->callbacks);
+        if (app_pa_watch_check(SUB, &watch, stream, atomic_load(&rt->finished), cb, now) != 0) {
+            end_reason = "device-lost";
+            rc = SW_EXIT_FAIL;
+            break;
+        }
+        if (show_status && now - last_status >= 0.25) {
+            last_status = now;
+            fprintf(stderr, "\r\033[K[%7.1f / %.1f s] events %llu/%zu  voices %2d  xruns %llu  rms %.1f dBFS  cpu %3.0f%%",
+                    fr / srate, song->last_event_s, ld(&rt->events_done), song->n,
+                    atomic_load_explicit(&rt->voices, memory_order_relaxed), ld(&rt->xrun_callbacks),
+                    dbfs(app_synth_rt_rms(rt)), 100.0 * Pa_GetStreamCpuLoad(stream));
+            fflush(stderr);
+        }
+    }
+    double ran = app_now() - t0;
+    if (show_status)
+        fputs("\r\033[K", stderr);
+    if (rc == SW_EXIT_OK && app_pa_stop_stream(SUB, stream) != 0)
+        rc = SW_EXIT_FAIL;
+    unsigned long long ncb = ld(&rt->callbacks), nfr = ld(&rt->frames);
+    double dsp = nfr ? (ld(&rt->busy_ns) * 1e-9) / (nfr / srate) : 0.0;
+    printf("summary: frames=%llu callbacks=%llu xruns=%llu events=%llu/%zu rms_dbfs=%.1f peak=%.3f "
+           "cb_mean_ms=%.3f cb_max_ms=%.3f dsp_load=%.3f seconds=%.2f rate=%.0f end=%s\n",
+           nfr, ncb, ld(&rt->xrun_callbacks), ld(&rt->events_done), song->n, dbfs(app_synth_rt_rms(rt)),
+           app_synth_rt_peak(rt), ncb ? ld(&rt->busy_ns) * 1e-6 / ncb : 0.0, ld(&rt->max_ns) * 1e-6, dsp,
+           ran, srate, end_reason);
+    fflush(stdout);
+    if (!strcmp(end_reason, "device-lost")) {
+        /* As in generate --live: closing against a dead JACK server can block forever, and a
+         * host thread may still hold the callback's pointer; the process is about to exit. */
+        *still_in_use = 1;
+        return rc;
+    }
+    app_pa_arm_shutdown_watchdog(SUB, rc, 5);
+out_sig:
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
+out:
+    if (stream)
+        Pa_CloseStream(stream);
+    Pa_Terminate();
+    alarm(0);
+    free(rt);
+    sw_synth_destroy(synth);
+    return rc;
+}

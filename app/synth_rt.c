@@ -1,0 +1,184 @@
+/* synth_rt.c — the song player and the PortAudio callback of `statewave synth --live`. Runs on
+ * the audio thread in --live: plain loads/stores, relaxed atomics, memcpy and the [RT] sw_synth
+ * calls; no allocation, locks, printing or I/O. See synth_rt.h. */
+#include "synth_rt.h"
+#include "rt_util.h"
+
+#include <math.h>
+#include <string.h>
+
+_Static_assert(sizeof(double) == sizeof(unsigned long long), "sumsq_bits holds a double");
+_Static_assert(sizeof(float) == sizeof(uint32_t), "peak_bits holds a float");
+
+static uint64_t sample_of(double seconds, double rate)
+{
+    double s = seconds * rate;
+    return s <= 0.0 ? 0 : (uint64_t)llround(s);
+}
+
+void app_synth_player_init(app_synth_player *p, sw_synth *synth, const app_midi_song *song,
+                           double rate, double tail_s)
+{
+    memset(p, 0, sizeof *p);
+    p->synth = synth;
+    p->ev = song->ev;
+    p->n = song->n;
+    p->rate = rate;
+    p->last_event = song->n ? sample_of(song->ev[song->n - 1].seconds, rate) : 0;
+    p->tail_max = (uint64_t)llround(tail_s * rate);
+    p->quiet_need = (uint64_t)llround(APP_SYNTH_QUIET_S * rate);
+}
+
+void app_synth_warm_up(sw_synth *s, double rate, int voices)
+{
+    float scratch[512];
+    for (int v = 0; v < voices; v++)
+        sw_synth_note_on(s, 48 + v % 36, 100);
+    size_t n = (size_t)(0.1 * rate);
+    for (size_t pos = 0; pos < n; pos += 512)
+        sw_synth_process(s, scratch, n - pos < 512 ? n - pos : 512);
+    sw_synth_reset(s);
+}
+
+void app_synth_apply_event(sw_synth *s, const app_midi_event *e)
+{
+    switch (e->type) {
+    case APP_MIDI_NOTE_ON: sw_synth_note_on(s, e->note, e->velocity); break;
+    case APP_MIDI_NOTE_OFF: sw_synth_note_off(s, e->note); break;
+    case APP_MIDI_SUSTAIN: sw_synth_sustain(s, e->value != 0.0f); break;
+    case APP_MIDI_BEND: sw_synth_pitch_bend(s, e->value); break;
+    case APP_MIDI_ALL_NOTES_OFF: sw_synth_all_notes_off(s); break;
+    case APP_MIDI_SOUND_OFF: sw_synth_reset(s); break;
+    default: break;
+    }
+}
+
+void app_synth_player_render(app_synth_player *p, float *out, size_t frames)
+{
+    size_t done = 0;
+    while (done < frames) {
+        while (p->next < p->n && sample_of(p->ev[p->next].seconds, p->rate) <= p->pos) {
+            app_synth_apply_event(p->synth, &p->ev[p->next]);
+            p->next++;
+        }
+        size_t m = frames - done;
+        if (p->next < p->n) {
+            uint64_t until = sample_of(p->ev[p->next].seconds, p->rate) - p->pos;
+            if (until < m)
+                m = (size_t)until;
+        }
+        float *o = out + done;
+        sw_synth_process(p->synth, o, m);
+        /* End-of-song test, only once every event is applied: silent samples while no voice
+         * sounds (a voice's own release is not silence yet; the reverb tail after it must
+         * also fall below -80 dBFS). */
+        if (p->next == p->n && !p->done) {
+            int voices = sw_synth_active_voices(p->synth);
+            for (size_t i = 0; i < m; i++) {
+                if (voices == 0 && fabsf(o[i]) < APP_SYNTH_SILENCE)
+                    p->quiet++;
+                else
+                    p->quiet = 0;
+            }
+            if (p->pos + m >= p->last_event + p->tail_max || p->quiet >= p->quiet_need)
+                p->done = 1;
+        }
+        p->pos += m;
+        done += m;
+    }
+}
+
+/* ---------------------------------------------------------------- live -- */
+
+void app_synth_rt_init(app_synth_rt *rt, sw_synth *synth, const app_midi_song *song, double rate,
+                       double tail_s, int out_channels)
+{
+    memset(rt, 0, sizeof *rt);
+    app_synth_player_init(&rt->player, synth, song, rate, tail_s);
+    rt->out_channels = out_channels;
+    atomic_init(&rt->frames, 0);
+    atomic_init(&rt->callbacks, 0);
+    atomic_init(&rt->xrun_callbacks, 0);
+    atomic_init(&rt->sumsq_bits, 0);
+    atomic_init(&rt->peak_bits, 0);
+    atomic_init(&rt->busy_ns, 0);
+    atomic_init(&rt->max_ns, 0);
+    atomic_init(&rt->events_done, 0);
+    atomic_init(&rt->voices, 0);
+    atomic_init(&rt->done_at, 0);
+    atomic_init(&rt->finished, 0);
+}
+
+int app_synth_rt_lock_free(const app_synth_rt *rt)
+{
+    return atomic_is_lock_free(&rt->frames) && atomic_is_lock_free(&rt->peak_bits) &&
+           atomic_is_lock_free(&rt->voices) && atomic_is_lock_free(&rt->finished);
+}
+
+int app_synth_callback(const void *input, void *output, unsigned long frames,
+                       const PaStreamCallbackTimeInfo *time_info, PaStreamCallbackFlags status,
+                       void *user)
+{
+    (void)input;
+    (void)time_info;
+    app_synth_rt *rt = user;
+    const unsigned long long t_start = app_rt_now_ns();
+    float *const *out = output; /* [out_channels][frames] (paNonInterleaved) */
+    app_rt_bump(&rt->callbacks);
+    if (status & (paOutputUnderflow | paOutputOverflow))
+        app_rt_bump(&rt->xrun_callbacks);
+    if (!out)
+        return paContinue;
+    float *o = out[0];
+    app_synth_player_render(&rt->player, o, frames);
+
+    double s = rt->sumsq;
+    float pk = rt->peak;
+    for (unsigned long i = 0; i < frames; i++) {
+        s += (double)o[i] * o[i];
+        float a = fabsf(o[i]);
+        if (a > pk)
+            pk = a;
+    }
+    rt->sumsq = s;
+    rt->peak = pk;
+    unsigned long long sb;
+    uint32_t pb;
+    memcpy(&sb, &s, sizeof sb);
+    memcpy(&pb, &pk, sizeof pb);
+    atomic_store_explicit(&rt->sumsq_bits, sb, memory_order_relaxed);
+    atomic_store_explicit(&rt->peak_bits, pb, memory_order_relaxed);
+    for (int c = 1; c < rt->out_channels; c++)
+        memcpy(out[c], o, frames * sizeof(float));
+    unsigned long long total =
+        atomic_fetch_add_explicit(&rt->frames, frames, memory_order_relaxed) + frames;
+    atomic_store_explicit(&rt->events_done, rt->player.next, memory_order_relaxed);
+    atomic_store_explicit(&rt->voices, sw_synth_active_voices(rt->player.synth), memory_order_relaxed);
+    if (rt->player.done && atomic_load_explicit(&rt->done_at, memory_order_relaxed) == 0)
+        atomic_store_explicit(&rt->done_at, total, memory_order_relaxed);
+    app_rt_account_time(&rt->busy_ns, &rt->max_ns, t_start);
+    return paContinue;
+}
+
+void app_synth_finished(void *user)
+{
+    app_synth_rt *rt = user;
+    atomic_store_explicit(&rt->finished, 1, memory_order_relaxed);
+}
+
+double app_synth_rt_rms(app_synth_rt *rt)
+{
+    unsigned long long n = atomic_load_explicit(&rt->frames, memory_order_relaxed);
+    unsigned long long b = atomic_load_explicit(&rt->sumsq_bits, memory_order_relaxed);
+    double s;
+    memcpy(&s, &b, sizeof s);
+    return n ? sqrt(s / (double)n) : 0.0;
+}
+
+double app_synth_rt_peak(app_synth_rt *rt)
+{
+    uint32_t b = atomic_load_explicit(&rt->peak_bits, memory_order_relaxed);
+    float p;
+    memcpy(&p, &b, sizeof p);
+    return p;
+}

@@ -1,0 +1,292 @@
+/* transfer.c — `statewave transfer`: timbre transfer of a monophonic recording (sw_transfer,
+ * dsp/synth.c; contract in docs/INSTRUMENT.md): the input's f0 (YIN), loudness and note
+ * tracker drive the instrument net, which plays the same melody in a learned timbre.
+ *
+ * Flow: open the input (any format libsndfile reads) -> mix to mono -> sw_transfer_create at
+ * the file's own rate -> process in blocks, then feed sw_transfer_latency() samples of
+ * silence and drop as many from the start of the output, so output sample n lines up with
+ * input sample n and the output has exactly the input's length -> temp file next to the
+ * output (app_outfile), renamed at the end. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sndfile.h>
+
+#include "commands.h"
+#include "common.h"
+#include "formats.h"
+#include "outfile.h"
+#include "timbre.h"
+
+#define SUB "transfer"
+#define BLOCK 4096 /* frames read and processed per step */
+
+static const char help[] =
+    "Usage: statewave transfer [OPTIONS] INPUT -o OUT\n"
+    "\n"
+    "Timbre transfer: play a monophonic recording (voice, flute, sax, ...) in a learned\n"
+    "instrument timbre. The input's pitch (YIN f0), loudness and note on/offs (a tracker on\n"
+    "both) drive the instrument's SSM, which resynthesises the melody with harmonic\n"
+    "oscillators and filtered noise, then an optional convolution reverb.\n"
+    "\n"
+    "The input is any format libsndfile reads, at any rate the instrument supports\n"
+    "(8000..384000 Hz); several channels are mixed to mono. The output is mono at the input's\n"
+    "rate, exactly as long as the input and aligned with it: the processing latency\n"
+    "(analysis window + one 4 ms control frame) is compensated.\n"
+    "\n"
+    "  -o, --output FILE      output audio file (required); the extension picks the format (wav,\n"
+    "                         flac, ogg, ...; the input's sample format where it fits). Written\n"
+    "                         to a temp file and renamed at the end: on any error (or Ctrl-C)\n"
+    "                         nothing is left behind\n"
+    "  -t, --timbre NAME      target timbre: presets/instruments/NAME.safetensors (default\n"
+    "                         $STATEWAVE_TIMBRE, else violin; see 'statewave synth --timbre list')\n"
+    "  -m, --model FILE       instrument model file (task \"synth\"), instead of --timbre\n"
+    "      --harmonic-gain G  gain of the harmonic part, 0..4 (default 1)\n"
+    "      --noise-gain G     gain of the noise part, 0..4 (default 1)\n"
+    "      --pitch-shift S    transpose by S semitones, -24..24 (default 0)\n"
+    "      --reverb MIX       convolution reverb wet/dry mix, 0..1 (default 0.15; 0 = off)\n"
+    "  -f, --format FMT       output format by name, overriding the extension\n"
+    "  -q, --quiet            no progress bar, no summary line\n"
+    "  -h, --help             this help\n"
+    "\n"
+    "Exit status: 0 written, 1 error (input, model, output), 2 usage error.\n";
+
+static volatile sig_atomic_t g_interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_interrupted = 1;
+}
+
+int cmd_transfer(int argc, char **argv)
+{
+    enum { O_HG = 1000, O_NG, O_PS, O_REV };
+    static const struct option opts[] = {
+        { "output", required_argument, NULL, 'o' },       { "timbre", required_argument, NULL, 't' },
+        { "model", required_argument, NULL, 'm' },        { "harmonic-gain", required_argument, NULL, O_HG },
+        { "noise-gain", required_argument, NULL, O_NG },  { "pitch-shift", required_argument, NULL, O_PS },
+        { "reverb", required_argument, NULL, O_REV },     { "format", required_argument, NULL, 'f' },
+        { "quiet", no_argument, NULL, 'q' },              { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *out_path = NULL, *model_path = NULL, *timbre = NULL, *fmt_name = NULL;
+    app_synth_controls ctl = { .harmonic_gain = 1.0, .noise_gain = 1.0, .pitch_shift = 0.0, .reverb = 0.15 };
+    int quiet = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:t:m:f:qh", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'o': out_path = optarg; break;
+        case 't': timbre = optarg; break;
+        case 'm': model_path = optarg; break;
+        case 'f': fmt_name = optarg; break;
+        case 'q': quiet = 1; break;
+        case O_HG: bad = app_parse_double(optarg, 0.0, 4.0, &ctl.harmonic_gain); break;
+        case O_NG: bad = app_parse_double(optarg, 0.0, 4.0, &ctl.noise_gain); break;
+        case O_PS: bad = app_parse_double(optarg, -24.0, 24.0, &ctl.pitch_shift); break;
+        case O_REV: bad = app_parse_double(optarg, 0.0, 1.0, &ctl.reverb); break;
+        case 'h': fputs(help, stdout); return SW_EXIT_OK;
+        default:
+            fprintf(stderr, "Try 'statewave transfer --help'.\n");
+            return SW_EXIT_USAGE;
+        }
+        if (bad) {
+            app_err_bad_value(SUB, opts, c, optarg);
+            return SW_EXIT_USAGE;
+        }
+    }
+    if (timbre && !strcmp(timbre, "list")) {
+        printf("Timbres (statewave transfer --timbre NAME):\n");
+        if (app_list_timbres(stdout) == 0)
+            printf("  (none found; pass --model FILE)\n");
+        return SW_EXIT_OK;
+    }
+    if (optind >= argc) {
+        app_err(SUB, "no input file given (see --help)");
+        return SW_EXIT_USAGE;
+    }
+    if (argc - optind > 1) {
+        app_err(SUB, "unexpected argument '%s' (one input file at a time)", argv[optind + 1]);
+        return SW_EXIT_USAGE;
+    }
+    const char *in_path = argv[optind];
+    if (!out_path || !*out_path) {
+        app_err(SUB, "no output file: use -o FILE (see --help)");
+        return SW_EXIT_USAGE;
+    }
+    if (model_path && timbre) {
+        app_err(SUB, "--model and --timbre both choose the instrument; give one");
+        return SW_EXIT_USAGE;
+    }
+    app_fmt_alias fmt = { "wav", SF_FORMAT_WAV, 0, "wav" };
+    if (fmt_name) {
+        if (app_lookup_format(fmt_name, &fmt)) {
+            app_err(SUB, "unknown --format '%s'", fmt_name);
+            return SW_EXIT_USAGE;
+        }
+    } else if (app_lookup_format(app_ext_of(out_path), &fmt) != 0) {
+        fmt = (app_fmt_alias){ "wav", SF_FORMAT_WAV, 0, "wav" }; /* unknown extension: WAV */
+    }
+    if (app_check_output_path(SUB, out_path, in_path) != 0)
+        return SW_EXIT_FAIL;
+
+    SF_INFO ii;
+    memset(&ii, 0, sizeof ii);
+    SNDFILE *in = sf_open(in_path, SFM_READ, &ii);
+    if (!in) {
+        app_err(SUB, "cannot read '%s': %s", in_path, sf_strerror(NULL));
+        return SW_EXIT_FAIL;
+    }
+    if (ii.frames <= 0) {
+        app_err(SUB, "'%s': empty file (no audio frames)", in_path);
+        sf_close(in);
+        return SW_EXIT_FAIL;
+    }
+    sw_model *model = NULL;
+    sw_transfer *tr = NULL;
+    float *inter = NULL, *mono = NULL;
+    app_outfile of;
+    memset(&of, 0, sizeof of);
+    of.fd = -1;
+    int rc = SW_EXIT_FAIL, sig_set = 0;
+    char used[PATH_MAX + 256], err[512];
+    struct sigaction sa, old_int, old_term;
+
+    if (app_load_timbre(SUB, timbre, model_path, &model, used, sizeof used) != 0)
+        goto out;
+    const int rate = ii.samplerate;
+    sw_status st = sw_transfer_create(model, rate, &tr, err, sizeof err);
+    if (st != SW_OK) {
+        app_err(SUB, "'%s': cannot run the instrument at the file's rate %d Hz: %s: %s", in_path, rate,
+                sw_status_str(st), err);
+        goto out;
+    }
+    app_transfer_apply_controls(tr, &ctl);
+    const size_t latency = (size_t)sw_transfer_latency(tr);
+    int format = app_choose_output_format(fmt.major, fmt.subtype, ii.format, 1, rate);
+    if (!format) {
+        app_err(SUB, "format '%s' cannot store mono audio at %d Hz", fmt.name, rate);
+        goto out;
+    }
+    inter = malloc(sizeof(float) * BLOCK * (size_t)ii.channels);
+    mono = malloc(sizeof(float) * BLOCK);
+    if (!inter || !mono) {
+        app_err(SUB, "out of memory");
+        goto out;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sig_set = 1;
+    SF_INFO oi = { .samplerate = rate, .channels = 1, .format = format };
+    if (app_outfile_open(&of, SUB, out_path, out_path, &oi) != 0)
+        goto out;
+    sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave transfer " SW_VERSION_STRING);
+    if (!quiet) {
+        char tn[64];
+        fprintf(stderr, "model: %s (timbre \"%s\"), latency %zu samples (%.2f ms) compensated\n", used,
+                app_model_timbre(model, tn, sizeof tn), latency, 1e3 * (double)latency / rate);
+    }
+
+    FILE *prog = quiet ? NULL : app_progress_stream();
+    const size_t n_in = (size_t)ii.frames;
+    const double total = (double)(n_in + latency);
+    const char *shown = app_base_name(in_path);
+    double t0 = app_now(), tlast = -1.0;
+    size_t fed = 0, written = 0, n_clip = 0;
+    int at_end = 0;
+    /* Feed the input, then `latency` zeros; write output samples from index `latency` on,
+     * n_in of them. */
+    while (written < n_in && !g_interrupted) {
+        size_t m = BLOCK;
+        if (!at_end) {
+            sf_count_t got = sf_readf_float(in, inter, BLOCK);
+            if (got < 0 || sf_error(in) != SF_ERR_NO_ERROR) {
+                app_progress_clear(prog);
+                app_err(SUB, "'%s': read error after %zu frames: %s", in_path, fed, sf_strerror(in));
+                goto out;
+            }
+            m = (size_t)got;
+            for (size_t i = 0; i < m; i++) {
+                float s = 0.0f;
+                for (int ch = 0; ch < ii.channels; ch++)
+                    s += inter[i * (size_t)ii.channels + (size_t)ch];
+                mono[i] = s / (float)ii.channels;
+            }
+            if (m < BLOCK) {
+                at_end = 1;
+                /* the rest of this block: silence (flushes the latency) */
+                memset(mono + m, 0, (BLOCK - m) * sizeof(float));
+                m = BLOCK;
+            }
+        } else {
+            memset(mono, 0, BLOCK * sizeof(float));
+        }
+        sw_transfer_process(tr, mono, mono, m);
+        /* output index range [fed, fed + m) -> keep [latency, latency + n_in) */
+        size_t lo = fed < latency ? latency - fed : 0;
+        size_t hi = m;
+        if (fed + hi > latency + n_in)
+            hi = latency + n_in > fed ? latency + n_in - fed : 0;
+        fed += m;
+        if (hi > lo) {
+            for (size_t i = lo; i < hi; i++)
+                n_clip += fabsf(mono[i]) > 1.0f;
+            errno = 0;
+            if (sf_writef_float(of.sf, mono + lo, (sf_count_t)(hi - lo)) != (sf_count_t)(hi - lo)) {
+                char why[256];
+                app_sf_write_reason(of.sf, errno, why, sizeof why);
+                app_progress_clear(prog);
+                app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of.tmp, why);
+                goto out;
+            }
+            written += hi - lo;
+        }
+        double now = app_now();
+        if (now - tlast >= 0.1) {
+            app_progress(prog, shown, (double)fed, total, rate, t0);
+            tlast = now;
+        }
+    }
+    if (g_interrupted) {
+        app_progress_clear(prog);
+        app_err(SUB, "interrupted; '%s' not written", out_path);
+        goto out;
+    }
+    app_progress_clear(prog);
+    if (app_outfile_commit(&of, SUB, out_path) != 0)
+        goto out;
+    if (n_clip && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_FLOAT && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_DOUBLE)
+        app_warn(SUB, "%zu samples exceeded full scale and were clipped; lower --harmonic-gain/"
+                      "--noise-gain or write a float format", n_clip);
+    if (!quiet) {
+        double el = app_now() - t0;
+        char fd[96];
+        app_describe_format(format, fd, sizeof fd);
+        fprintf(stderr, "%s  [%.2f s, %d Hz, mono, %s] from '%s' (%d ch); %.2f s, %.1fx real time\n",
+                out_path, (double)written / rate, rate, fd, in_path, ii.channels, el,
+                el > 0 ? (double)n_in / rate / el : 0.0);
+    }
+    rc = SW_EXIT_OK;
+out:
+    if (sig_set) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
+    app_outfile_abort(&of);
+    free(inter);
+    free(mono);
+    sw_transfer_destroy(tr);
+    sw_model_free(model);
+    sf_close(in);
+    return rc;
+}

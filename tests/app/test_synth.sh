@@ -1,0 +1,208 @@
+#!/bin/bash
+# statewave synth: MIDI files rendered to audio with the neural instrument, checked from the
+# outside (sfcheck on the files libsndfile wrote, tests/app/synth_check.py for timing, with
+# the MIDI times taken from mido, independently of libsmf):
+#   - a real Nottingham melody to WAV and FLAC: same audio, finite, not silent, 48 kHz mono,
+#     length = last event + a tail no longer than --tail; notes audible while held
+#   - a generated file with a tempo change: every separated note starts sounding within one
+#     control frame (4 ms) + one block of its note-on, never before (sample-accurate events)
+#   - a real polyphonic piano file (7 tracks, pedal) with 16 voices; a 4-note chord is louder
+#     with 16 voices than with 1 (polyphony, not stealing)
+#   - sustain pedal holds a released note; without it the note stops
+#   - --timbre list / --timbre NAME / $STATEWAVE_INSTRUMENTS; usage errors
+#   - bad inputs: missing, corrupt, truncated, drums-only MIDI; unwritable, full and
+#     non-regular outputs: clear message, exit 1, nothing left behind
+# The model: the default timbre (presets/instruments/violin.safetensors) when it exists,
+# else the DSP tests' random-weight model tests/data/synth_test.safetensors via --model.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+require_built
+make_tmp
+PY=/usr/bin/python3
+CHK="$ROOT/tests/app/synth_check.py"
+MELODY="$SHARED/midi/nottingham/melody/hpps11.mid"
+PIANO="$SHARED/midi/piano/midis/Chopin/chpn-p10.mid"
+if [ -n "${SW_SYNTH_MODEL:-}" ]; then  # override only to try a model before it ships
+  MARGS=(--model "$SW_SYNTH_MODEL")
+  echo "model: $SW_SYNTH_MODEL (\$SW_SYNTH_MODEL)"
+elif [ -f "$ROOT/presets/instruments/violin.safetensors" ]; then
+  MARGS=()
+  echo "model: the default timbre, presets/instruments/violin.safetensors"
+elif [ -f "$ROOT/tests/data/synth_test.safetensors" ]; then
+  MARGS=(--model "$ROOT/tests/data/synth_test.safetensors")
+  echo "model: tests/data/synth_test.safetensors (no presets/instruments/violin.safetensors yet)"
+else
+  echo "FAIL: no instrument model (presets/instruments/violin.safetensors or tests/data/synth_test.safetensors)"
+  exit 1
+fi
+for f in "$MELODY" "$PIANO"; do [ -f "$f" ] || { echo "FAIL: $f missing (../shared/data)"; exit 1; }; done
+cd "$TMP"
+no_temps() { ! find "$TMP" -name '.*.tmp-*' 2>/dev/null | grep -q .; }
+for k in timing sustain nosustain chord single drums short; do $PY "$CHK" mkmidi $k $k.mid >/dev/null; done
+
+# ------------------------------------------------ a real melody, WAV and FLAC --
+"$SW" synth "${MARGS[@]}" "$MELODY" -o mel.wav 2>mel.err
+sed 's/^/  | /' mel.err
+"$SW" synth -q "${MARGS[@]}" "$MELODY" -o mel.flac
+iw=$("$SFCHECK" info mel.wav); if_=$("$SFCHECK" info mel.flac)
+frames=$(field frames "$iw")
+last=$($PY -c "import mido; print(mido.MidiFile('$MELODY').length)")
+check "melody to WAV: 48000 Hz mono, finite, rms $(field rms "$iw") > 0.003" \
+  bash -c "[ '$(field rate "$iw")' = 48000 ] && [ '$(field channels "$iw")' = 1 ] && [ '$(field finite "$iw")' = 1 ] && awk -v r='$(field rms "$iw")' 'BEGIN { exit !(r > 0.003) }'"
+check "length $frames samples = last event ($last s) + tail in [0, 5 s] (default --tail 5)" \
+  awk -v f="$frames" -v l="$last" 'BEGIN { t = f / 48000 - l; exit !(t >= 0 && t <= 5.0) }'
+check "melody to FLAC: same length and level as the WAV ($(field frames "$if_") frames, rms $(field rms "$if_"))" \
+  bash -c "[ '$(field frames "$if_")' = '$frames' ] && [ '$(field major "$if_")' = 0x170000 ] && awk -v a='$(field rms "$iw")' -v b='$(field rms "$if_")' 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 1e-4) }'"
+check "summary names the file, rate and notes" grep -q "mel.wav  \[.* s, 48000 Hz, mono, WAV.*notes, 16 voices" mel.err
+out=$($PY "$CHK" notes mel.wav "$MELODY" 2>&1) && r=0 || r=1
+echo "$out" | sed 's/^/  | /'
+check "melody: notes audible while held" [ $r = 0 ]
+
+# ------------------------------------- timing: note-on -> sound, tempo change --
+"$SW" synth -q "${MARGS[@]}" --reverb 0 timing.mid -o timing.wav
+# one control frame (4 ms) + one render block (1024 samples = 21.3 ms at 48 kHz)
+tol=$(awk 'BEGIN { printf "%.2f", 4 + 1024 / 48 }')
+out=$($PY "$CHK" onsets timing.wav timing.mid $tol 2>&1) && r=0 || r=1
+echo "$out" | sed 's/^/  | /'
+check "note-ons (120 -> 80 bpm tempo change half way) sound within $tol ms, never early" [ $r = 0 ]
+"$SW" synth -q "${MARGS[@]}" --reverb 0 --rate 22050 timing.mid -o timing22.wav
+out=$($PY "$CHK" onsets timing22.wav timing.mid $(awk 'BEGIN { printf "%.2f", 4 + 1024 / 22.05 }') 2>&1) && r=0 || r=1
+check "--rate 22050: $(sed -n 's/^frames=\([0-9]*\).*rate=\([0-9]*\).*/\1 frames at \2 Hz/p' <<<"$("$SFCHECK" info timing22.wav)"), onsets on time" \
+  bash -c "[ $r = 0 ] && [ '$(field rate "$("$SFCHECK" info timing22.wav)")' = 22050 ]"
+
+# ------------------------------------------------ polyphony: real piano file --
+"$SW" synth "${MARGS[@]}" --voices 16 "$PIANO" -o piano.wav 2>piano.err
+sed 's/^/  | /' piano.err
+ip=$("$SFCHECK" info piano.wav)
+plen=$($PY -c "import mido; print(mido.MidiFile('$PIANO').length)")
+check "piano (7 tracks, pedal, up to $(sed -n 's/.*up to \([0-9]*\) notes at once.*/\1/p' piano.err) notes at once), 16 voices: finite, rms $(field rms "$ip") > 0.003, $(field frames "$ip") frames >= $plen s" \
+  bash -c "[ '$(field finite "$ip")' = 1 ] && awk -v r='$(field rms "$ip")' -v f='$(field frames "$ip")' -v l='$plen' 'BEGIN { exit !(r > 0.003 && f / 48000 >= l) }'"
+"$SW" synth -q "${MARGS[@]}" --reverb 0 --voices 16 chord.mid -o chord16.wav
+"$SW" synth -q "${MARGS[@]}" --reverb 0 --voices 1 chord.mid -o chord1.wav
+"$SW" synth -q "${MARGS[@]}" --reverb 0 --voices 16 single.mid -o single.wav
+c16=$($PY "$CHK" rms chord16.wav 0.4 1.2); c1=$($PY "$CHK" rms chord1.wav 0.4 1.2); s1=$($PY "$CHK" rms single.wav 0.4 1.2)
+check "4-note chord: 16 voices $c16 dBFS vs 1 voice $c1 dBFS (one note alone: $s1): >= 3 dB louder with 16" \
+  awk -v a="$c16" -v b="$c1" 'BEGIN { exit !(a - b >= 3) }'
+
+# ------------------------------------------------------------ sustain pedal --
+"$SW" synth -q "${MARGS[@]}" --reverb 0 sustain.mid -o sus.wav
+"$SW" synth -q "${MARGS[@]}" --reverb 0 nosustain.mid -o nosus.wav
+a=$($PY "$CHK" rms sus.wav 0.8 1.9); b=$($PY "$CHK" rms nosus.wav 0.8 1.9)
+n=$($PY "$CHK" rms sus.wav 0.2 0.35); e=$($PY "$CHK" rms sus.wav 2.3 2.5)
+check "sustain pedal: key released at 0.35 s, pedal until 2.0 s: 0.8-1.9 s at $a dBFS (held note $n dBFS), without pedal $b dBFS (>= 30 dB quieter)" \
+  awk -v a="$a" -v b="$b" 'BEGIN { exit !(a > -70 && a - b >= 30) }'
+check "pedal up at 2.0 s releases it: 2.3-2.5 s at $e dBFS, >= 30 dB under the sustained part" \
+  awk -v a="$a" -v e="$e" 'BEGIN { exit !(a - e >= 30) }'
+
+# ---------------------------------------------------------------- timbres --
+"$SW" synth --timbre list >list.txt
+sed 's/^/  | /' list.txt
+if [ -f "$ROOT/presets/instruments/violin.safetensors" ]; then
+  check "--timbre list: violin marked default" grep -q "violin .*\[default\]" list.txt
+else
+  check "--timbre list: exit 0 and a header" grep -q "^Timbres" list.txt
+fi
+mkdir -p inst
+for m in "${SW_SYNTH_MODEL:-}" "$ROOT/tests/data/synth_test.safetensors" "$ROOT/presets/instruments/violin.safetensors"; do
+  [ -n "$m" ] && [ -f "$m" ] && { cp "$m" inst/mytest.safetensors; break; }
+done
+head -c 3000 /dev/urandom >inst/broken.safetensors
+STATEWAVE_INSTRUMENTS="$TMP/inst" "$SW" synth --timbre list >list2.txt
+check "\$STATEWAVE_INSTRUMENTS: lists its models, a broken one marked UNUSABLE" \
+  bash -c "grep -q '^  mytest ' list2.txt && grep -q 'broken .*UNUSABLE' list2.txt"
+set +e
+STATEWAVE_INSTRUMENTS="$TMP/inst" "$SW" synth -q --timbre mytest short.mid -o t1.wav 2>t1.err; r1=$?
+"$SW" synth -q --timbre nosuchtimbre short.mid -o t2.wav 2>t2.err; r2=$?
+STATEWAVE_INSTRUMENTS="$TMP/inst" "$SW" synth -q --timbre broken short.mid -o t3.wav 2>t3.err; r3=$?
+"$SW" synth -q --model "$MODEL" short.mid -o t4.wav 2>t4.err; r4=$?
+set -e
+check "--timbre NAME from \$STATEWAVE_INSTRUMENTS renders" bash -c "[ $r1 = 0 ] && [ -f t1.wav ]"
+check "unknown timbre: exit 1, says what was tried and lists the timbres" \
+  bash -c "[ $r2 = 1 ] && grep -q \"no model for timbre 'nosuchtimbre'\" t2.err && grep -q 'Tried:' t2.err && grep -q 'Available timbres' t2.err && [ ! -e t2.wav ]"
+check "broken timbre model: exit 1 with the loader's reason, no fallback" bash -c "[ $r3 = 1 ] && grep -q 'cannot load model' t3.err && [ ! -e t3.wav ]"
+check "a denoise model as --model: exit 1, 'not an instrument model'" bash -c "[ $r4 = 1 ] && grep -q 'not an instrument model' t4.err"
+
+# -------------------------------------------------------------- bad inputs --
+head -c 4000 /dev/urandom >corrupt.mid
+head -c 40 "$MELODY" >truncated.mid
+printf 'MThd\x00\x00\x00\x06\x00\x01\x00\x05\x01\xe0MTrk\x7f\xff\xff\xff' >badtrack.mid
+set +e
+"$SW" synth -q "${MARGS[@]}" missing.mid -o m.wav 2>e1.txt; r1=$?
+"$SW" synth -q "${MARGS[@]}" corrupt.mid -o c.wav 2>e2.txt; r2=$?
+"$SW" synth -q "${MARGS[@]}" truncated.mid -o tr.wav 2>e3.txt; r3=$?
+"$SW" synth -q "${MARGS[@]}" badtrack.mid -o bt.wav 2>e4.txt; r4=$?
+"$SW" synth -q "${MARGS[@]}" drums.mid -o dr.wav 2>e5.txt; r5=$?
+set -e
+cat e1.txt e2.txt e3.txt e4.txt e5.txt | sed 's/^/  | /'
+check "missing MIDI: exit 1, names it, 'No such file'" bash -c "[ $r1 = 1 ] && grep -q \"missing.mid.*No such file\" e1.txt"
+check "random bytes as MIDI: exit 1, 'not a Standard MIDI File'" bash -c "[ $r2 = 1 ] && grep -q \"corrupt.mid.*not a Standard MIDI File\" e2.txt"
+check "truncated MIDI: exit 1, 'truncated file?'" bash -c "[ $r3 = 1 ] && grep -q 'truncated.mid.*truncated file?' e3.txt"
+check "MIDI whose track claims 2 GB: exit 1" bash -c "[ $r4 = 1 ] && grep -q 'badtrack.mid.*claims' e4.txt"
+# libsmf abort()s on some damaged files; every file is checked before it gets there. Damaged
+# copies of the real piano file (cut at random lengths, random bytes overwritten) must all
+# end with exit 0 (still a valid song) or 1 (a message), never a crash.
+crashes=0; n0=0; n1=0
+sz=$(stat -c %s "$PIANO")
+for i in $(seq 1 40); do
+  head -c $((RANDOM % sz)) "$PIANO" >fz.mid
+  cp "$PIANO" fz2.mid
+  for k in 1 2 3; do
+    printf "\\x$(printf %02x $((RANDOM % 256)))" | dd of=fz2.mid bs=1 seek=$((RANDOM % sz)) conv=notrunc 2>/dev/null
+  done
+  for f in fz.mid fz2.mid; do
+    set +e; "$SW" synth -q "${MARGS[@]}" --rate 8000 --tail 0 --voices 4 $f -o fz.wav 2>/dev/null; r=$?; set -e
+    case $r in 0) n0=$((n0 + 1));; 1) n1=$((n1 + 1));; *) crashes=$((crashes + 1)); cp $f crash$crashes.mid;; esac
+  done
+done
+check "80 damaged copies of the piano file: no crash ($n0 played, $n1 refused with a message, $crashes crashed)" [ $crashes = 0 ]
+check "drums only (channel 10): exit 1, 'no notes to play'" bash -c "[ $r5 = 1 ] && grep -q 'no notes to play (4 on channel 10' e5.txt"
+check "no output for any bad input" bash -c "! ls m.wav c.wav tr.wav bt.wav dr.wav 2>/dev/null | grep -q ."
+check "no temp file left" no_temps
+
+# ------------------------------------------------------------- bad outputs --
+set +e
+"$SW" synth -q "${MARGS[@]}" short.mid -o nodir/x.wav 2>o1.txt; r1=$?
+"$SW" synth -q "${MARGS[@]}" short.mid -o /dev/null 2>o2.txt; r2=$?
+"$SW" synth -q "${MARGS[@]}" short.mid -o short.mid 2>o3.txt; r3=$?
+mkdir -p adir
+"$SW" synth -q "${MARGS[@]}" short.mid -o adir 2>o4.txt; r4=$?
+set -e
+check "output in a missing folder: exit 1, names the folder" bash -c "[ $r1 = 1 ] && grep -q \"cannot create output in 'nodir'\" o1.txt"
+check "-o /dev/null refused (not a regular file), device untouched" bash -c "[ $r2 = 1 ] && [ -c /dev/null ] && grep -q 'not a regular file' o2.txt"
+check "-o the MIDI file itself refused, file unchanged" bash -c "[ $r3 = 1 ] && grep -q 'is the input file' o3.txt && $PY -c \"import mido; mido.MidiFile('short.mid')\""
+check "-o a directory refused" bash -c "[ $r4 = 1 ] && grep -q 'is a directory' o4.txt"
+mkdir ro full
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m,ro tmpfs ro 2>/dev/null; then
+  set +e; "$SW" synth -q "${MARGS[@]}" short.mid -o ro/x.wav 2>o5.txt; r5=$?; set -e
+  check "read-only folder: exit 1, says why, nothing created" bash -c "[ $r5 = 1 ] && grep -q 'Read-only' o5.txt && [ -z \"\$(ls -A ro)\" ]"
+  umount ro
+else
+  skip "read-only folder: needs root to mount a read-only tmpfs"
+fi
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=64k tmpfs full 2>/dev/null; then
+  for ext in wav flac; do
+    set +e; "$SW" synth -q "${MARGS[@]}" "$MELODY" -o full/mel.$ext 2>o6.txt; r6=$?; set -e
+    check "full disk ($ext, 15 s of 24-bit audio into 64 KiB): exit 1, 'No space left', nothing left behind" \
+      bash -c "[ $r6 = 1 ] && grep -q 'No space left' o6.txt && [ -z \"\$(ls -A full)\" ]"
+  done
+  umount full
+else
+  skip "full disk: needs root to mount a 64 KiB tmpfs"
+fi
+
+# ---------------------------------------------------------- usage errors --
+u() { set +e; "$SW" synth "$@" >/dev/null 2>u.err; local r=$?; set -e; echo $r; }
+check "no MIDI file: exit 2" [ "$(u -o x.wav)" = 2 ]
+check "no -o and no --live: exit 2" [ "$(u short.mid)" = 2 ]
+check "--voices 0 / 65: exit 2, names the option" bash -c "[ $(u short.mid -o x.wav --voices 0) = 2 ] && grep -q -- '--voices' u.err && [ $(u short.mid -o x.wav --voices 65) = 2 ]"
+check "--reverb 1.5, --pitch-shift 30, --harmonic-gain -1, --rate 1000: exit 2" \
+  bash -c "[ $(u short.mid -o x.wav --reverb 1.5) = 2 ] && [ $(u short.mid -o x.wav --pitch-shift 30) = 2 ] && [ $(u short.mid -o x.wav --harmonic-gain -1) = 2 ] && [ $(u short.mid -o x.wav --rate 1000) = 2 ]"
+check "--live with -o: exit 2; --device without --live: exit 2" \
+  bash -c "[ $(u short.mid --live -o x.wav) = 2 ] && [ $(u short.mid -o x.wav --device 0) = 2 ]"
+check "--model and --timbre together: exit 2" [ "$(u short.mid -o x.wav --model a --timbre b)" = 2 ]
+"$SW" synth --help >help.txt
+check "--help describes the command and every option" \
+  bash -c "grep -q 'MIDI' help.txt && for o in --timbre --model --rate --voices --harmonic-gain --noise-gain --pitch-shift --reverb --tail --live --device --frames; do grep -q -- \"\$o\" help.txt || exit 1; done"
+check "no temp files left anywhere" no_temps
+
+finish
