@@ -1,5 +1,5 @@
 # mk/plugin.mk — the LV2 bundle build/statewave.lv2 (denoiser mono + stereo, generator
-# instrument), its tests,
+# instrument, neural instrument, timbre-transfer effect), its tests,
 # benchmark and installation. Included by the top Makefile.
 #
 # Bundle layout (what `make` builds and `make install` copies):
@@ -10,6 +10,11 @@
 #   statewave.lv2/denoise.safetensors  the default denoise model (presets/denoise.safetensors)
 #   statewave.lv2/generate.safetensors the generator model (presets/generate.safetensors, 12 MB)
 #   statewave.lv2/presets/*.ttl        LV2 presets (presets/lv2/*.ttl)
+#   statewave.lv2/synth.ttl, transfer.ttl  neural instrument / timbre transfer (plugin/*.ttl.in
+#                                      through plugin/gen_synth_ttl.sh)    } only with at least
+#   statewave.lv2/instrument_<t>.safetensors  trained timbre models        } one trained model in
+#                                      (presets/instruments/<t>.safetensors) } presets/instruments
+#   statewave.lv2/instrument-presets/*.ttl  instrument presets (presets/lv2/instrument/<t>-*.ttl)
 #
 # Install rule: LV2DIR can always be given. Otherwise, a plain `make install` (PREFIX left at
 # the Makefile's default and no DESTDIR) is a per-user install into $(HOME)/.lv2, where every
@@ -28,6 +33,23 @@ LV2_FILES   := $(LV2_SO) $(LV2_BUNDLE)/manifest.ttl $(LV2_BUNDLE)/denoise.ttl $(
                $(LV2_PRESETS:presets/lv2/%=$(LV2_BUNDLE)/presets/%)
 # The static library the plugin links (overridable for plumbing experiments).
 LV2_SWLIB   ?= $(LIB)
+
+# Neural instrument + timbre transfer (issue #7, plugin/synth_lv2.c, plugin/transfer_lv2.c).
+# Each timbre's trained model presets/instruments/<t>.safetensors goes into the bundle as
+# instrument_<t>.safetensors; a timbre whose model is missing is left out of the TTLs'
+# enumerations (plugin/gen_synth_ttl.sh), and with no model at all neither plugin is in the
+# manifest (their code is still in statewave.so, unreachable). Never a placeholder model.
+# Instrument presets: presets/lv2/instrument/<timbre>-*.ttl, shipped when that timbre is,
+# in the bundle's instrument-presets/ folder.
+SYNTH_TIMBRES_ALL := violin flute trumpet cello cello_real
+SYNTH_TIMBRES     := $(strip $(foreach t,$(SYNTH_TIMBRES_ALL),$(if $(wildcard presets/instruments/$(t).safetensors),$(t))))
+SYNTH_SRC_MODELS  := $(SYNTH_TIMBRES:%=presets/instruments/%.safetensors)
+SYNTH_MODELS      := $(SYNTH_TIMBRES:%=$(LV2_BUNDLE)/instrument_%.safetensors)
+SYNTH_PRESETS     := $(sort $(foreach t,$(SYNTH_TIMBRES),$(wildcard presets/lv2/instrument/$(t)-*.ttl)))
+SYNTH_BPRESETS    := $(SYNTH_PRESETS:presets/lv2/instrument/%=$(LV2_BUNDLE)/instrument-presets/%)
+SYNTH_FILES       := $(if $(SYNTH_TIMBRES),$(LV2_BUNDLE)/synth.ttl $(LV2_BUNDLE)/transfer.ttl $(SYNTH_MODELS) \
+                     $(SYNTH_BPRESETS))
+LV2_FILES         += $(SYNTH_FILES)
 
 # Metadata substituted into the TTL templates. lv2:minorVersion/microVersion follow
 # SW_VERSION_STRING "MAJOR.MINOR.MICRO" of dsp/statewave.h.
@@ -51,6 +73,7 @@ ALL_TARGETS  += $(LV2_FILES) $(BUILD)/tests/lv2/bench_lv2 $(BUILD)/tests/lv2/lv2
                 $(BUILD)/tests/lv2/jack_note
 TEST_SCRIPTS += tests/lv2/test_lv2_meta.sh tests/lv2/test_lv2apply.sh tests/lv2/test_jalv.sh \
                 tests/lv2/test_jalv_generate.sh tests/lv2/test_ardour.sh
+TEST_SCRIPTS += tests/lv2/test_jalv_synth.sh
 BENCH_CMDS   += $(BUILD)/tests/lv2/bench_lv2
 
 .PHONY: lv2 install-lv2 uninstall-lv2
@@ -64,9 +87,11 @@ $(LV2_SO): $(LV2_OBJ) $(LV2_SWLIB) plugin/statewave.map
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LV2_LDFLAGS) -o $@ $(LV2_OBJ) $(LV2_SWLIB) $(LDLIBS_ALL)
 
-$(LV2_BUNDLE)/manifest.ttl: plugin/manifest.ttl.in plugin/gen_manifest.sh $(LV2_PRESETS)
+$(LV2_BUNDLE)/manifest.ttl: plugin/manifest.ttl.in plugin/gen_manifest.sh $(LV2_PRESETS) $(SYNTH_PRESETS) \
+                            $(SYNTH_SRC_MODELS) mk/plugin.mk
 	@mkdir -p $(dir $@)
-	plugin/gen_manifest.sh $< statewave.so $(LV2_PRESETS) > $@.tmp && mv $@.tmp $@
+	SW_LV2_SYNTH=$(if $(SYNTH_TIMBRES),1,0) plugin/gen_manifest.sh $< statewave.so $(LV2_PRESETS) \
+	    --dir=instrument-presets $(SYNTH_PRESETS) > $@.tmp && mv $@.tmp $@
 
 $(LV2_BUNDLE)/denoise.ttl: plugin/denoise.ttl.in dsp/statewave.h mk/plugin.mk
 	@mkdir -p $(dir $@)
@@ -77,6 +102,19 @@ $(LV2_BUNDLE)/generate.ttl: plugin/generate.ttl.in dsp/statewave.h mk/plugin.mk
 	@mkdir -p $(dir $@)
 	sed -e 's|@LV2_MINOR@|$(LV2_MINOR)|g' -e 's|@LV2_MICRO@|$(LV2_MICRO)|g' \
 	    -e 's|@LV2_LICENSE@|$(LV2_LICENSE)|g' $< > $@
+
+$(LV2_BUNDLE)/synth.ttl $(LV2_BUNDLE)/transfer.ttl: $(LV2_BUNDLE)/%.ttl: plugin/%.ttl.in plugin/gen_synth_ttl.sh \
+                                                  dsp/statewave.h mk/plugin.mk $(SYNTH_SRC_MODELS)
+	@mkdir -p $(dir $@)
+	plugin/gen_synth_ttl.sh $< $(LV2_MINOR) $(LV2_MICRO) $(LV2_LICENSE) $(SYNTH_TIMBRES) > $@.tmp && mv $@.tmp $@
+
+$(LV2_BUNDLE)/instrument_%.safetensors: presets/instruments/%.safetensors
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(LV2_BUNDLE)/instrument-presets/%.ttl: presets/lv2/instrument/%.ttl
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 $(LV2_BUNDLE)/denoise.safetensors: $(LV2_MODEL)
 	@mkdir -p $(dir $@)
@@ -102,7 +140,8 @@ $(BUILD)/tests/lv2/jack_note: tests/lv2/jack_note.c
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $(shell pkg-config --cflags jack) $< -o $@ $(shell pkg-config --libs jack) -lm
 
 # the C tests (built by the top Makefile's tests rule) also include tests/lv2/lv2host.h
-$(BUILD)/tests/test_lv2_harness $(BUILD)/tests/test_lv2_rt $(BUILD)/tests/test_lv2_generate: $(wildcard tests/lv2/*.h)
+$(BUILD)/tests/test_lv2_harness $(BUILD)/tests/test_lv2_rt $(BUILD)/tests/test_lv2_generate \
+    $(BUILD)/tests/test_lv2_synth: $(wildcard tests/lv2/*.h)
 
 install-lv2: $(LV2_FILES)
 	install -d $(LV2DIR)/statewave.lv2/presets
@@ -110,6 +149,10 @@ install-lv2: $(LV2_FILES)
 	install -m 644 $(LV2_BUNDLE)/manifest.ttl $(LV2_BUNDLE)/denoise.ttl $(LV2_BUNDLE)/generate.ttl \
 	    $(LV2_BUNDLE)/denoise.safetensors $(LV2_BUNDLE)/generate.safetensors $(LV2DIR)/statewave.lv2/
 	install -m 644 $(LV2_PRESETS:presets/lv2/%=$(LV2_BUNDLE)/presets/%) $(LV2DIR)/statewave.lv2/presets/
+	$(if $(SYNTH_TIMBRES),install -m 644 $(LV2_BUNDLE)/synth.ttl $(LV2_BUNDLE)/transfer.ttl $(SYNTH_MODELS) \
+	    $(LV2DIR)/statewave.lv2/)
+	$(if $(SYNTH_BPRESETS),install -d $(LV2DIR)/statewave.lv2/instrument-presets && \
+	    install -m 644 $(SYNTH_BPRESETS) $(LV2DIR)/statewave.lv2/instrument-presets/)
 	@echo "installed the LV2 bundle in $(LV2DIR)/statewave.lv2"
 
 uninstall-lv2:

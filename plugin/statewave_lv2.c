@@ -3,7 +3,7 @@
  * statewave.so holds every plugin of the bundle. Each plugin family contributes a
  * descriptor function (sw_<family>_lv2_descriptor); lv2_descriptor() concatenates them,
  * so a family is one more entry in `families`, one more TTL file and one more manifest
- * entry (denoise: 2 effects; generate: 1 instrument). Discovery class.
+ * entry (denoise: 2 effects; generate: 1 instrument; synth: 1 instrument; transfer: 1 effect). Discovery class.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -12,12 +12,16 @@
 
 #include "denoise_lv2.h"
 #include "generate_lv2.h"
+#include "synth_lv2.h"
+#include "transfer_lv2.h"
 
 typedef const LV2_Descriptor *(*family_fn)(uint32_t index);
 
 static const family_fn families[] = {
     sw_denoise_lv2_descriptor,
     sw_generate_lv2_descriptor,
+    sw_synth_lv2_descriptor,
+    sw_transfer_lv2_descriptor,
 };
 
 LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)

@@ -29,6 +29,13 @@
 /* File name of the shipped generator model inside the bundle. */
 #define SW_GENERATE_DEFAULT_MODEL "generate.safetensors"
 
+/* The neural instrument (plugin/synth_lv2.c) and the timbre-transfer effect
+ * (plugin/transfer_lv2.c); each has its own model-file property (also its state key). */
+#define SW_SYNTH_URI          SW_LV2_URI_BASE "synth"
+#define SW_SYNTH__model       SW_SYNTH_URI "#model"
+#define SW_TRANSFER_URI       SW_LV2_URI_BASE "transfer"
+#define SW_TRANSFER__model    SW_TRANSFER_URI "#model"
+
 /* URIDs used by the denoiser: mapped once at instantiate (instantiation class). */
 typedef struct {
     LV2_URID atom_Path;          /* atom:Path: the value type of the model property */

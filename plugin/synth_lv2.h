@@ -1,0 +1,29 @@
+/* synth_lv2.h — descriptors of the neural instrument (synth_lv2.c) and the timbre-transfer
+ * effect (transfer_lv2.c), and the timbre table both share.
+ *
+ * The timbre control of both plugins is an lv2:enumeration whose values are the indices
+ * below; they are stable (sessions and presets store them). The model of timbre i is
+ * <bundle>/instrument_<name>.safetensors, copied from presets/instruments/<name>.safetensors
+ * at build time; a timbre whose model was not there is left out of the TTL's scale points
+ * and its file is absent, so selecting it anyway keeps the current model and logs why. */
+#ifndef SW_SYNTH_LV2_H
+#define SW_SYNTH_LV2_H
+
+#include <stdint.h>
+
+#include <lv2/core/lv2.h>
+
+#define SW_N_TIMBRES 5
+
+/* [SW_N_TIMBRES] model names (task_params.timbre and file stem), index = control value */
+static const char *const sw_timbre_names[SW_N_TIMBRES] = {"violin", "flute", "trumpet", "cello",
+                                                          "cello_real"};
+
+/* File name prefix of a timbre's model inside the bundle. */
+#define SW_TIMBRE_FILE_PREFIX "instrument_"
+#define SW_TIMBRE_FILE_SUFFIX ".safetensors"
+
+/* The index-th instrument descriptor, or NULL past the last one. [Discovery class] */
+const LV2_Descriptor *sw_synth_lv2_descriptor(uint32_t index);
+
+#endif
