@@ -23,7 +23,7 @@ APP_TEST_BINS := $(BUILD)/tests/app/sfcheck $(BUILD)/tests/app/rt_alloc_test
 ALL_TARGETS  += $(APP_BIN) $(APP_TEST_BINS)
 TEST_SCRIPTS += tests/app/run_tests.sh
 # The instrument's fronts (synth, synth --live, transfer): own scripts, after the app's.
-TEST_SCRIPTS += tests/app/test_synth.sh tests/app/test_transfer.sh
+TEST_SCRIPTS += tests/app/test_synth.sh tests/app/test_transfer.sh tests/app/test_synth_live_jack.sh
 BENCH_CMDS   +=
 
 # The data dir is compiled in (model fallback); a stamp file rebuilds common.o when PREFIX changes.
