@@ -153,7 +153,12 @@ def nottingham_phrase(rng, notes, lo, hi, max_len):
             b = a + GRID * 5
         v = _vel(rng, base + slope * (a - lead) / max(dur, 1e-3))
         out.append((a, b, p + shift, v))
-    return {"notes": out, "bends": []}
+    bends = []
+    for i, (a, b, p, v) in enumerate(out):   # vibrato on some long notes (ends before the next note-on)
+        nxt = out[i + 1][0] if i + 1 < len(out) else b
+        if b - a >= 0.6 and rng.random() < 0.5:
+            bends += [e for e in _vibrato(rng, a, min(b, nxt)) if e[0] <= min(b, nxt)]
+    return {"notes": out, "bends": bends}
 
 
 def _vibrato(rng, on, off, depth=None):
@@ -178,8 +183,11 @@ def generated_phrase(rng, lo, hi, max_len):
     notes, bends = [], []
     t = q(rng.uniform(0.05, 0.3))
     kinds = ["scale", "arp", "held", "slur", "repeat"]
+    order = [kinds[i] for i in rng.permutation(len(kinds))]   # distinct motif kinds per phrase
+    m = 0
     while True:
-        kind = kinds[int(rng.integers(len(kinds)))]
+        kind = order[m % len(order)]
+        m += 1
         base = rng.uniform(40, 115)
         mot = []
         if kind in ("scale", "arp"):
