@@ -19,11 +19,14 @@ APP_SMF_LIBS   := $(shell pkg-config --libs smf 2>/dev/null)
 # allocation test, which links the live and generate callbacks themselves
 # (app/live_rt.c, app/generate_rt.c).
 APP_TEST_BINS := $(BUILD)/tests/app/sfcheck $(BUILD)/tests/app/rt_alloc_test
+# synth --live's callback (app/synth_rt.c + the MIDI reader) under the same interposer.
+APP_TEST_BINS += $(BUILD)/tests/app/synth_rt_alloc_test
 
 ALL_TARGETS  += $(APP_BIN) $(APP_TEST_BINS)
 TEST_SCRIPTS += tests/app/run_tests.sh
 # The instrument's fronts (synth, synth --live, transfer): own scripts, after the app's.
-TEST_SCRIPTS += tests/app/test_synth.sh tests/app/test_transfer.sh tests/app/test_synth_live_jack.sh
+TEST_SCRIPTS += tests/app/test_synth.sh tests/app/test_synth_rt_alloc.sh tests/app/test_transfer.sh \
+  tests/app/test_synth_live_jack.sh
 BENCH_CMDS   +=
 
 # The data dir is compiled in (model fallback); a stamp file rebuilds common.o when PREFIX changes.
@@ -51,6 +54,12 @@ $(BUILD)/tests/app/rt_alloc_test: tests/app/rt_alloc_test.c $(BUILD)/app/live_rt
     $(LIB) app/live_rt.h app/generate_rt.h tests/rt_interpose.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iapp $(CFLAGS_ALL) $< $(BUILD)/app/live_rt.o $(BUILD)/app/generate_rt.o -o $@ $(LIB) $(LDLIBS_ALL)
+
+$(BUILD)/tests/app/synth_rt_alloc_test: tests/app/synth_rt_alloc_test.c $(BUILD)/app/synth_rt.o \
+    $(BUILD)/app/midifile.o $(LIB) app/synth_rt.h app/midifile.h tests/rt_interpose.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Iapp $(CFLAGS_ALL) $< $(BUILD)/app/synth_rt.o $(BUILD)/app/midifile.o -o $@ $(LIB) \
+	  $(LDLIBS_ALL) $(APP_SMF_LIBS)
 
 # make demo: (1) denoise the shipped noisy example (dev-set clip 052, held out from the
 # denoiser's training) with the shipped model; print where the result is, the model (the
