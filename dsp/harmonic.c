@@ -71,6 +71,7 @@ static void powers(double x, int n, float *re, float *im)
 
 void sw_osc_substep(sw_osc *o, double w, int len, int kk)
 {
+    kk = (kk + SW_OSC_LANES - 1) / SW_OSC_LANES * SW_OSC_LANES;
     if (kk > o->kp) kk = o->kp;
     powers(o->phase, kk, o->zr, o->zi);
     powers(w, kk, o->rr, o->ri);
@@ -111,11 +112,22 @@ static void render_kernel(float *restrict zr_, float *restrict zi_, const float 
     }
 }
 
-void sw_osc_render(sw_osc *o, const float *a0, const float *da, const float *al, int n, int kk,
+void sw_osc_render(sw_osc *o, const float *a0, const float *da, const float *al, int n, int kvalid,
                    float *out)
 {
-    if (n <= 0 || kk <= 0) return;
+    if (n <= 0 || kvalid <= 0) return;
     if (n > SW_OSC_SUBSTEP) n = SW_OSC_SUBSTEP;
-    if (kk > o->kp) kk = o->kp;
-    render_kernel(o->zr, o->zi, o->rr, o->ri, a0, da, al, n, kk, out);
+    if (kvalid > o->k) kvalid = o->k;
+    const int kfull = kvalid / SW_OSC_LANES * SW_OSC_LANES, rem = kvalid - kfull;
+    if (kfull) render_kernel(o->zr, o->zi, o->rr, o->ri, a0, da, al, n, kfull, out);
+    if (rem) {
+        /* the last, partial group: harmonics past kvalid get zero amplitude */
+        float a0m[SW_OSC_LANES] = {0}, dam[SW_OSC_LANES] = {0};
+        for (int j = 0; j < rem; j++) {
+            a0m[j] = a0[kfull + j];
+            dam[j] = da[kfull + j];
+        }
+        render_kernel(o->zr + kfull, o->zi + kfull, o->rr + kfull, o->ri + kfull, a0m, dam, al, n,
+                      SW_OSC_LANES, out);
+    }
 }

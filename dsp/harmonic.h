@@ -35,12 +35,13 @@ void sw_osc_free(sw_osc *o);
 /* Phase 0 (the voice's first sample). [RT] */
 void sw_osc_reset(sw_osc *o);
 /* Starts a sub-step of `len` (1..SW_OSC_SUBSTEP) samples at w rad/sample for harmonics 1..kk
- * (kk a multiple of SW_OSC_LANES, <= kp): phasors from the phase accumulator, rotations from w;
+ * (at least; rounded up to SW_OSC_LANES): phasors from the phase accumulator, rotations from w;
  * the accumulator moves on by len*w. [RT] */
 void sw_osc_substep(sw_osc *o, double w, int len, int kk);
-/* Renders n (<= SW_OSC_SUBSTEP, within the current sub-step) samples of harmonics 1..kk:
+/* Renders n (<= SW_OSC_SUBSTEP, within the current sub-step) samples of harmonics 1..kvalid
+ * (kvalid <= the sub-step's kk; any count, the harmonics after it are silent):
  * out[i] += sum_k (a0[k] + da[k] al[i]) Im z_k, then rotates the phasors. a0, da: [kp]. [RT] */
-void sw_osc_render(sw_osc *o, const float *a0, const float *da, const float *al, int n, int kk,
+void sw_osc_render(sw_osc *o, const float *a0, const float *da, const float *al, int n, int kvalid,
                    float *out);
 
 #endif

@@ -27,8 +27,9 @@
  * (through a fade slot too, so even -80 dB does not step) or 4 s after its gate fell.
  *
  * Nyquist. Targets drop harmonics with k f0 >= min(sr_h, sr_t)/2 before the softmax (the
- * contract); on top of that every sub-step renders only harmonics with k f0_sub < sr_h/2, so a
- * ramping f0 can never push a partial past the host's Nyquist.
+ * contract); on top of that every sub-step renders only harmonics with k f0_sub below that same
+ * limit, so a rising f0 (bend, shift, legato in transfer) can never push a partial past the
+ * host's Nyquist or the training band while its amplitude ramps down.
  *
  * Controls. Gains and the reverb mix move per sample at 1 per 20 ms (linear, click-free); pitch
  * bend / shift change f0 at the next control frame, whose ramp smooths them. Non-finite
@@ -173,7 +174,8 @@ typedef struct {
     float f0_prev, f0_new;  /* Hz, ramp of frame t */
     float A;            /* amplitude target of frame t */
     int quiet;          /* consecutive released frames with A < FREE_AMP */
-    int kk;             /* harmonics rendered this frame (multiple of SW_OSC_LANES) */
+    int kk;             /* harmonics with any amplitude this frame */
+    int kr;             /* harmonics rendered in the current sub-step (k f0_sub < limit), <= kk */
     float *a_prev;      /* [kp] harmonic amplitudes at the start of frame t */
     float *a_new;       /* [kp] ... at its end (targets) */
     float *da;          /* [kp] a_new - a_prev */
@@ -191,6 +193,7 @@ typedef struct {
     int n;              /* samples rendered */
     int sub_left;       /* samples left in the oscillators' current sub-step */
     int kk;             /* harmonics rendered */
+    int delay;          /* samples of the current chunk to skip: the fade began inside it */
     double w;           /* rad/sample, fixed */
     float *a;           /* [kp] amplitudes when the fade started */
     float *na;          /* [kp] -a (the ramp's slope per unit alpha) */
@@ -206,7 +209,7 @@ typedef struct {
     int kp;                 /* K rounded up to SW_OSC_LANES */
     int d_out;              /* 1 + K + B */
     float lim_target;       /* min(sr_h, sr_t) / 2: harmonics at or above are dropped from targets */
-    float lim_render;       /* sr_h / 2 */
+    float lim_render;       /* no partial at or above this is ever rendered: = lim_target */
     sw_filtnoise noise;     /* owned */
     sw_reverb rev;          /* owned */
     int noise_pos;          /* samples of noise.out already used (hop = a new hop is due) */
@@ -221,6 +224,8 @@ typedef struct {
     float *wet;             /* [BLK] reverb output */
     float *al;              /* [SW_OSC_SUBSTEP] ramp positions of a sub-step */
     float *mc;              /* [B] a voice's noise magnitudes at a noise frame's centre */
+    int chunk_off;          /* offset in the current chunk of the sample being rendered (fades
+                               started by a frame step begin there); 0 between process calls */
 } engine;
 
 static float scale_fn(float x)
@@ -296,7 +301,7 @@ static void voice_start(engine *e, voice *v)
     v->w_cur = 0.0;
     v->A = 0.0f;
     v->quiet = 0;
-    v->kk = 0;
+    v->kk = v->kr = 0;
     v->had_off = 0;
     v->on_s = v->off_s = 0.0;
 }
@@ -365,13 +370,25 @@ static void voice_frame(engine *e, voice *v, float f0)
     for (int k = kept; k < kp; k++) v->a_new[k] = 0.0f;
     for (int b = 0; b < B; b++) v->m_new[b] = scale_fn(o[1 + K + b] - 5.0f);
 
-    /* render only up to the last harmonic that is audible at either end of the frame */
+    /* ramps; a harmonic whose frequency crosses the limit during the frame (f0 moving) is shaped
+     * to be silent at the crossing: a rising one fades out by then, a falling one fades in from
+     * then, so switching it off/on above the limit (voice_substep) never steps */
+    const float lim = e->lim_target;
     int last = 0;
     for (int k = 0; k < kp; k++) {
         v->da[k] = v->a_new[k] - v->a_prev[k];
-        if (v->a_new[k] > AMP_FLOOR || v->a_prev[k] > AMP_FLOOR) last = k + 1;
+        const float fp = (float)(k + 1) * v->f0_prev, fn = (float)(k + 1) * v->f0_new;
+        if (k < K && fp < lim && fn >= lim) {
+            const float ac = (lim - fp) / (fn - fp);               /* (0, 1] */
+            v->da[k] = -v->a_prev[k] / ac;
+        } else if (k < K && fp >= lim && fn < lim) {
+            const float ac = (fp - lim) / (fp - fn);               /* [0, 1) */
+            v->a_prev[k] = -v->a_new[k] * ac / (1.0f - ac);
+            v->da[k] = v->a_new[k] / (1.0f - ac);
+        }
+        if (fabsf(v->a_new[k]) > AMP_FLOOR || fabsf(v->a_prev[k]) > AMP_FLOOR) last = k + 1;
     }
-    v->kk = (last + SW_OSC_LANES - 1) / SW_OSC_LANES * SW_OSC_LANES;
+    v->kk = last;
 }
 
 /* Starts the sub-step at v->n: f0 from the frame's ramp at the sub-step's mean position (exact
@@ -383,17 +400,13 @@ static void voice_substep(engine *e, voice *v)
     const int len = (int)(end - v->n);
     const double am = ((double)(v->n + end - 1) * 0.5 + 1.0 - (double)v->b_cur) * (double)v->inv_len;
     const double f0 = (double)v->f0_prev + ((double)v->f0_new - (double)v->f0_prev) * am;
-    int kk = v->kk;
-    const double kmax = (double)e->lim_render / f0;   /* k < kmax renders */
-    if ((double)kk >= kmax) {
-        int ok = (int)ceil(kmax) - 1;
-        if (ok < 0) ok = 0;
-        for (int k = ok; k < kk; k++) v->a_prev[k] = v->a_new[k] = v->da[k] = 0.0f;
-        kk = (ok + SW_OSC_LANES - 1) / SW_OSC_LANES * SW_OSC_LANES;
-        v->kk = kk;
-    }
+    /* harmonics h with h f0 < limit: h <= ok */
+    int ok = (int)ceil((double)e->lim_render / f0) - 1;
+    while (ok > 0 && (double)ok * f0 >= (double)e->lim_render) ok--;
+    if (ok < 0) ok = 0;
+    v->kr = v->kk < ok ? v->kk : ok;
     v->w_cur = 2.0 * M_PI * f0 / e->sr;
-    sw_osc_substep(&v->osc, v->w_cur, len, kk);
+    sw_osc_substep(&v->osc, v->w_cur, len, v->kr);
     v->sub_end = end;
 }
 
@@ -407,15 +420,17 @@ static void voice_render(engine *e, voice *v, float *out, int n, frame_fn on_fra
     int i = 0;
     while (i < n && v->active) {
         if (v->n == v->b_next) {
+            e->chunk_off = i;
             on_frame(ctx, v);
+            e->chunk_off = 0;
             if (!v->active) return;
         }
         if (v->n == v->sub_end) voice_substep(e, v);
         int m = (int)(v->sub_end - v->n);
         if (m > n - i) m = n - i;
-        if (v->kk > 0) {
+        if (v->kr > 0) {
             for (int j = 0; j < m; j++) e->al[j] = alpha_at(v, v->n + j);
-            sw_osc_render(&v->osc, v->a_prev, v->da, e->al, m, v->kk, out + i);
+            sw_osc_render(&v->osc, v->a_prev, v->da, e->al, m, v->kr, out + i);
         } else {
             /* nothing audible: only the phasors move (cheap: the next sub-step rebuilds them) */
         }
@@ -440,7 +455,7 @@ static void fade_from_voice(engine *e, fade *f, voice *v)
     const float a = v->t >= 0 ? alpha_at(v, v->n - 1) : 0.0f;   /* value of the last rendered sample */
     const float al = a < 0.0f ? 0.0f : a > 1.0f ? 1.0f : a;
     for (int k = 0; k < e->kp; k++) {
-        const float x = k < v->kk ? v->a_prev[k] + v->da[k] * al : 0.0f;
+        const float x = k < v->kr ? v->a_prev[k] + v->da[k] * al : 0.0f;   /* what sounds now */
         f->a[k] = x;
         f->na[k] = -x;
     }
@@ -448,8 +463,9 @@ static void fade_from_voice(engine *e, fade *f, voice *v)
     sw_osc o = f->osc;
     f->osc = v->osc;
     v->osc = o;
-    f->kk = v->kk;
+    f->kk = v->kr;
     f->w = v->w_cur;
+    f->delay = e->chunk_off;
     f->sub_left = (int)(v->sub_end - v->n);
     f->len = e->fade_len;
     f->n = 0;
@@ -458,12 +474,9 @@ static void fade_from_voice(engine *e, fade *f, voice *v)
 
 static void fade_render(engine *e, fade *f, float *out, int n)
 {
-    int i = 0;
+    int i = f->delay < n ? f->delay : n;
+    f->delay = 0;
     while (i < n && f->active) {
-        if (f->n >= f->len) {
-            f->active = 0;
-            return;
-        }
         if (f->sub_left == 0) {
             int len = f->len - f->n < SW_OSC_SUBSTEP ? f->len - f->n : SW_OSC_SUBSTEP;
             sw_osc_substep(&f->osc, f->w, len, f->kk);
@@ -480,6 +493,9 @@ static void fade_render(engine *e, fade *f, float *out, int n)
         f->n += m;
         f->sub_left -= m;
         i += m;
+        /* free the slot at once, so slot choice (and the summation order) does not depend on
+         * where the host's blocks end */
+        if (f->n >= f->len) f->active = 0;
     }
 }
 
@@ -516,7 +532,7 @@ static sw_status engine_build(engine *e, const sw_model *model, double sr, char 
     e->kp = (e->prm.n_harmonics + SW_OSC_LANES - 1) / SW_OSC_LANES * SW_OSC_LANES;
     e->d_out = 1 + e->prm.n_harmonics + e->prm.n_noise_bands;
     e->lim_target = (float)(0.5 * (sr < e->prm.sample_rate ? sr : e->prm.sample_rate));
-    e->lim_render = (float)(0.5 * sr);
+    e->lim_render = e->lim_target;
     e->fade_len = (int)lround(FADE_S * sr);
     e->step = (float)(1.0 / (RAMP_S * sr));
     e->gh = e->gh_t = 1.0f;
@@ -883,7 +899,7 @@ struct sw_transfer {
                                samples are always contiguous at ring[w .. w + R) */
     int R;                  /* yin.len (>= W_L) */
     int w;                  /* ring write index, 0..R-1 */
-    int latency;            /* samples */
+    int latency;            /* samples: f0 analysis delay + one control frame */
 };
 
 static void transfer_frame(void *ctx, voice *v)
@@ -921,7 +937,13 @@ sw_status sw_transfer_create(const sw_model *model, double sample_rate, sw_trans
         sw_transfer_destroy(x);
         return sw_fail(err, errlen, SW_ERR_NOMEM, "transfer: out of memory");
     }
-    x->latency = (int)lround(0.5 * x->yin.len + sample_rate / SW_SYNTH_CONTROL_RATE);
+    /* YIN's d(tau) integrates the oldest W samples of its buffer against the same shifted by
+     * tau, so the f0 it reports describes the audio around n - tau_max - W/2 + T0/2 (measured:
+     * a vibrato's f0 comes out delayed by that plus one control frame, see test_synth.c). T0,
+     * the period, is taken at the centre of the model's pitch_range. */
+    const double p_mid = 0.5 * (x->e.prm.pitch_lo + x->e.prm.pitch_hi);
+    const double t0 = sample_rate / (440.0 * pow(2.0, (p_mid - 69.0) / 12.0));
+    x->latency = (int)lround(x->yin.tau_max + 0.5 * x->yin.W - 0.5 * t0 + sample_rate / SW_SYNTH_CONTROL_RATE);
     sw_transfer_reset(x);
     *out = x;
     return SW_OK;

@@ -1,0 +1,795 @@
+/* test_synth.c — the neural instrument (dsp/synth.c and its stages) on the random-init test model
+ * tests/data/synth_test.safetensors (train/instrument/make_test_model.py: a note starts loud,
+ * holds quietly and dies within ~100 ms of its release; harmonics and noise random but fixed).
+ *
+ * - task_params validation: wrong task, d_output / control_rate / features mismatches (the
+ *   model file patched in memory), bad rate / voice count.
+ * - note-on sounds from its own sample within one control frame, for block sizes 1, 64, 1000
+ *   and varying, with exact silence before it.
+ * - nothing at or above min(sr, 24000)/2 (the training band) at 22.05 .. 192 kHz, with high notes,
+ *   pitch bend sweeps and +24 semitones of shift (harmonic part strictly; the noise part too,
+ *   within its windowed leakage).
+ * - NaN/Inf controls, out-of-range notes and velocities, extreme pitch: finite, bounded output.
+ * - 16 voices + stealing: the 17th note steals without a click (bounded sample-to-sample jump
+ *   through the steal, comparable to the steady part), sounds at its own pitch; sustain pedal
+ *   holds and releases; voices free after release (exact silence afterwards, active count 0).
+ * - bit-identical output for any split of the same event stream into blocks (events at the
+ *   same sample positions), with stealing, pedal, bends, gains and the reverb on.
+ * - reverb: a user IR that is a pure delay gives exactly the delayed dry signal (partitioned
+ *   convolution and lag compensation); the built-in IR leaves a decaying tail; bad IRs rejected.
+ * - filtered noise alone: PSD (1/3) m^2 below sr_t/2, nothing above.
+ * - oscillator bank alone: matches sin() of the double-precision phase over 2 s of a glide.
+ * - analysis: YIN f0 of sines within 0.05 cent, loudness exact, silence unvoiced at 220 Hz.
+ * - transfer: a 220 Hz sine with vibrato comes out (YIN on the output) within a few cents of
+ *   the input's f0, delayed by exactly sw_transfer_latency (fit to the vibrato, within 1 ms).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fftw3.h>
+
+#include "statewave.h"
+#include "synth.h"
+#include "harmonic.h"
+#include "filtnoise.h"
+#include "yin.h"
+
+#define MODEL "tests/data/synth_test.safetensors"
+
+static sw_model *model;
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[512];
+    if (sw_model_load_file(MODEL, &model, err, sizeof err) != SW_OK) {
+        fprintf(stderr, "%s: %s\n", MODEL, err);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sw_model_free(model);
+    return 0;
+}
+
+static sw_synth *mk(double rate, int voices)
+{
+    sw_synth *s = NULL;
+    char err[512] = "";
+    if (sw_synth_create(model, rate, voices, &s, err, sizeof err) != SW_OK) fail_msg("create: %s", err);
+    return s;
+}
+
+/* ------------------------------------------------------------ event streams -- */
+
+typedef enum { EV_ON, EV_OFF, EV_BEND, EV_SUS, EV_HGAIN, EV_NGAIN, EV_SHIFT, EV_MIX, EV_ALLOFF } ev_type;
+typedef struct { size_t pos; ev_type type; float a, b; } ev;
+
+static void apply(sw_synth *s, const ev *e)
+{
+    switch (e->type) {
+    case EV_ON: sw_synth_note_on(s, (int)e->a, (int)e->b); break;
+    case EV_OFF: sw_synth_note_off(s, (int)e->a); break;
+    case EV_BEND: sw_synth_pitch_bend(s, e->a); break;
+    case EV_SUS: sw_synth_sustain(s, (int)e->a); break;
+    case EV_HGAIN: sw_synth_set_harmonic_gain(s, e->a); break;
+    case EV_NGAIN: sw_synth_set_noise_gain(s, e->a); break;
+    case EV_SHIFT: sw_synth_set_pitch_shift(s, e->a); break;
+    case EV_MIX: sw_synth_set_reverb_mix(s, e->a); break;
+    case EV_ALLOFF: sw_synth_all_notes_off(s); break;
+    }
+}
+
+/* Renders n samples with events at their positions; blocks of `block` samples (0 = pseudo-random
+ * sizes 1..1500), cut further at event positions. */
+static void render(sw_synth *s, const ev *evs, int n_ev, float *y, size_t n, size_t block)
+{
+    size_t pos = 0;
+    int k = 0;
+    uint32_t rng = 12345;
+    while (pos < n) {
+        while (k < n_ev && evs[k].pos <= pos) apply(s, &evs[k++]);
+        size_t len = block;
+        if (!block) {
+            rng = rng * 1664525u + 1013904223u;
+            len = 1 + (rng >> 8) % 1500;
+        }
+        if (len > n - pos) len = n - pos;
+        if (k < n_ev && evs[k].pos < pos + len) len = evs[k].pos - pos;
+        sw_synth_process(s, y + pos, len);
+        pos += len;
+    }
+}
+
+static double rms(const float *x, size_t n)
+{
+    double e = 0.0;
+    for (size_t i = 0; i < n; i++) e += (double)x[i] * x[i];
+    return n ? sqrt(e / n) : 0.0;
+}
+
+static float max_abs_diff(const float *x, size_t n)
+{
+    float m = 0.0f;
+    for (size_t i = 1; i < n; i++) {
+        float d = fabsf(x[i] - x[i - 1]);
+        if (d > m) m = d;
+    }
+    return m;
+}
+
+/* Power spectrum of x[n] under a 4-term Blackman-Harris window (sidelobes -92 dB): P[n/2+1].
+ * (Single-precision FFTW: the library links fftw3f only; its rounding floor is ~-130 dB.) */
+static double *spectrum(const float *x, int n)
+{
+    float *in = fftwf_malloc(sizeof(float) * (size_t)n);
+    fftwf_complex *out = fftwf_malloc(sizeof(fftwf_complex) * (size_t)(n / 2 + 1));
+    double *p = malloc(sizeof(double) * (size_t)(n / 2 + 1));
+    assert_non_null(in); assert_non_null(out); assert_non_null(p);
+    for (int i = 0; i < n; i++) {
+        const double t = 2.0 * M_PI * i / n;
+        in[i] = (float)(x[i] * (0.35875 - 0.48829 * cos(t) + 0.14128 * cos(2 * t) - 0.01168 * cos(3 * t)));
+    }
+    fftwf_plan pl = fftwf_plan_dft_r2c_1d(n, in, out, FFTW_ESTIMATE);
+    fftwf_execute(pl);
+    for (int i = 0; i <= n / 2; i++) p[i] = (double)out[i][0] * out[i][0] + (double)out[i][1] * out[i][1];
+    fftwf_destroy_plan(pl);
+    fftwf_free(in);
+    fftwf_free(out);
+    return p;
+}
+
+/* ---------------------------------------------------------------- params -- */
+
+/* The test model's bytes with `from` replaced by `to` (same length) in the header. */
+static sw_status load_patched(const char *from, const char *to, char *err, size_t errlen)
+{
+    FILE *f = fopen(MODEL, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *d = malloc((size_t)len);
+    assert_non_null(d);
+    assert_int_equal(fread(d, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    assert_int_equal(strlen(from), strlen(to));
+    char *hit = memmem(d, (size_t)len, from, strlen(from));
+    assert_non_null(hit);
+    memcpy(hit, to, strlen(to));
+    sw_model *m = NULL;
+    sw_status st = sw_model_load_memory(d, (size_t)len, &m, err, errlen);
+    free(d);
+    assert_int_equal(st, SW_OK);
+    sw_synth *s = NULL;
+    st = sw_synth_create(m, 48000, 4, &s, err, errlen);
+    if (st == SW_OK) assert_non_null(s);
+    else assert_null(s);
+    sw_synth_destroy(s);
+    sw_transfer *t = NULL;
+    sw_status st2 = sw_transfer_create(m, 48000, &t, NULL, 0);
+    assert_int_equal(st2, st);
+    sw_transfer_destroy(t);
+    sw_model_free(m);
+    return st;
+}
+
+static void test_params(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    sw_synth *s = mk(48000, 16);
+    assert_string_equal(sw_synth_timbre(s), "test");
+    assert_int_equal(sw_synth_active_voices(s), 0);
+    sw_synth_destroy(s);
+    sw_synth_destroy(NULL);
+    sw_transfer_destroy(NULL);
+
+    assert_int_equal(sw_synth_create(model, 48000, 0, &s, err, sizeof err), SW_ERR_ARG);
+    assert_int_equal(sw_synth_create(model, 48000, 65, &s, err, sizeof err), SW_ERR_ARG);
+    assert_int_equal(sw_synth_create(model, 7999, 16, &s, err, sizeof err), SW_ERR_ARG);
+    assert_int_equal(sw_synth_create(model, NAN, 16, &s, err, sizeof err), SW_ERR_ARG);
+    assert_int_equal(sw_synth_create(model, 400000, 16, &s, err, sizeof err), SW_ERR_ARG);
+    assert_non_null(strstr(err, "sample rate"));
+    assert_int_equal(sw_synth_create(NULL, 48000, 16, &s, err, sizeof err), SW_ERR_ARG);
+
+    sw_model *dn;
+    if (sw_model_load_file("presets/denoise.safetensors", &dn, err, sizeof err) == SW_OK) {
+        assert_int_equal(sw_synth_create(dn, 48000, 16, &s, err, sizeof err), SW_ERR_UNSUPPORTED);
+        assert_non_null(strstr(err, "synth"));
+        sw_model_free(dn);
+    }
+    assert_int_equal(load_patched("\\\"n_harmonics\\\":64", "\\\"n_harmonics\\\":63", err, sizeof err), SW_ERR_CONFIG);
+    assert_non_null(strstr(err, "n_noise_bands"));
+    assert_int_equal(load_patched("\\\"control_rate\\\":250", "\\\"control_rate\\\":200", err, sizeof err),
+                     SW_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err, "control_rate"));
+    assert_int_equal(load_patched("\\\"features\\\":1", "\\\"features\\\":2", err, sizeof err), SW_ERR_UNSUPPORTED);
+    assert_int_equal(load_patched("\\\"sample_rate\\\":24000", "\\\"sample_rate\\\":\\\"k\\\"", err, sizeof err),
+                     SW_ERR_CONFIG);
+    assert_non_null(strstr(err, "sample_rate"));
+    assert_int_equal(load_patched("\\\"timbre\\\":\\\"test\\\"", "\\\"timbre\\\":12345678", err, sizeof err),
+                     SW_ERR_CONFIG);
+    assert_int_equal(load_patched("\\\"timbre\\\":\\\"test\\\"", "\\\"timbre\\\":\\\"TEST\\\"", err, sizeof err), SW_OK);
+}
+
+/* ------------------------------------------------------------ note-on latency -- */
+
+static void test_onset(void **state)
+{
+    (void)state;
+    const size_t blocks[] = {1, 64, 1000, 0};
+    const double rates[] = {44100, 48000};
+    for (int r = 0; r < 2; r++)
+        for (int b = 0; b < 4; b++) {
+            const double rate = rates[r];
+            const size_t H = (size_t)ceil(rate / 250.0);
+            const size_t s0 = 1234 + 77 * (size_t)b, n = s0 + 4 * H;
+            sw_synth *s = mk(rate, 16);
+            sw_synth_set_reverb_mix(s, 0.0f);
+            float *y = calloc(n, sizeof(float));
+            ev evs[] = {{s0, EV_ON, 64, 100, }};
+            render(s, evs, 1, y, n, blocks[b]);
+            for (size_t i = 0; i < s0; i++)
+                if (y[i] != 0.0f) fail_msg("rate %g block %zu: sample %zu before the note-on is %g", rate, blocks[b], i, y[i]);
+            /* sound within one control frame of the note-on's own sample */
+            float peak = 0.0f;
+            for (size_t i = s0; i < s0 + H; i++) peak = fmaxf(peak, fabsf(y[i]));
+            if (!(peak > 0.05f)) fail_msg("rate %g block %zu: peak %g in the first control frame", rate, blocks[b], peak);
+            /* ramping up from zero: the first samples are tiny (no click at the onset) */
+            assert_true(fabsf(y[s0]) < 1e-3f);
+            assert_true(fabsf(y[s0 + 1]) < 0.02f);
+            assert_int_equal(sw_synth_active_voices(s), 1);
+            free(y);
+            sw_synth_destroy(s);
+        }
+}
+
+/* --------------------------------------------------------------- Nyquist -- */
+
+/* 1 s of 7 high notes (60 .. 127); sweep = 1: pitch-bend steps of up to 0.6 semitone every
+ * 12.5 ms between -2 and +2 (f0 ramping across control frames), else a fixed bend of +1.3. Returns the
+ * power above cut + margin relative to the power below cut, cut = min(sr, 24000)/2. */
+static double nyquist_case(double rate, float hgain, float ngain, int sweep, double margin)
+{
+    const int n = (int)rate;
+    sw_synth *s = mk(rate, 16);
+    sw_synth_set_harmonic_gain(s, hgain);
+    sw_synth_set_noise_gain(s, ngain);
+    sw_synth_reset(s);
+    ev evs[64];
+    int k = 0;
+    const int notes[] = {60, 84, 96, 100, 108, 115, 127};
+    if (!sweep) evs[k++] = (ev){0, EV_BEND, 1.3f, 0};
+    for (int i = 0; i < 7; i++) evs[k++] = (ev){(size_t)(i * 97), EV_ON, (float)notes[i], 110};
+    if (sweep) {
+        for (int i = 0; i < 40; i++) evs[k++] = (ev){(size_t)(2000 + i * (n / 80)), EV_BEND, (float)(2.0 * sin(i * 0.3)), 0};
+    }
+    for (int i = 0; i < k - 1; i++)                              /* stable sort by position */
+        for (int j = k - 1; j > i; j--)
+            if (evs[j].pos < evs[j - 1].pos) { ev t = evs[j]; evs[j] = evs[j - 1]; evs[j - 1] = t; }
+    float *y = calloc((size_t)n, sizeof(float));
+    render(s, evs, k, y, (size_t)n, 480);
+    double *P = spectrum(y, n);
+    const double cut = 0.5 * (rate < 24000.0 ? rate : 24000.0);
+    double below = 0.0, above = 0.0;
+    for (int i = 0; i <= n / 2; i++) {
+        const double f = (double)i * rate / n;
+        if (f < cut) below += P[i];
+        else if (f > cut + margin) above += P[i];
+    }
+    free(P);
+    free(y);
+    sw_synth_destroy(s);
+    assert_true(below > 0.0);
+    return above / below;
+}
+
+static void test_nyquist(void **state)
+{
+    (void)state;
+    const double rates[] = {22050, 44100, 48000, 96000, 192000};
+    for (int r = 0; r < 5; r++) {
+        const double fr = rates[r];
+        /* steady pitches: the harmonic part has nothing above the cut (< -80 dB; the single-
+         * precision measurement's own floor is about -90 dB) */
+        double q = nyquist_case(fr, 1.0f, 0.0f, 0, 30.0);
+        if (!(q < 1e-8)) fail_msg("rate %g, steady: harmonic power above the cut is %.3g of below", fr, q);
+        /* sweeping f0 (bends): partials never go above the cut (a crossing partial is
+         * faded out before it gets there, aliasing would land anywhere up to sr/2), but those
+         * just below it carry the frame-rate AM / FM sidebands (a few hundred Hz wide) */
+        q = nyquist_case(fr, 1.0f, 0.0f, 1, 1000.0);
+        if (!(q < 1e-5)) fail_msg("rate %g, sweeping: harmonic power 1 kHz above the cut is %.3g of below", fr, q);
+        /* the noise part: m(f) = 0 above sr_t/2; what leaks past it is the sqrt-Hann synthesis
+         * window's spectrum (sidelobes -23 dB, falling 12 dB/octave), as in ddsp.py */
+        q = nyquist_case(fr, 0.0f, 1.0f, 1, 1000.0);
+        if (!(q < 1e-5)) fail_msg("rate %g: noise power above the cut is %.3g of below", fr, q);
+        print_message("rate %g: above the cut: steady harmonics %.2g, sweeping %.2g (from +1 kHz), noise %.2g (from +1 kHz)\n", fr,
+                      nyquist_case(fr, 1.0f, 0.0f, 0, 30.0), nyquist_case(fr, 1.0f, 0.0f, 1, 1000.0),
+                      nyquist_case(fr, 0.0f, 1.0f, 1, 1000.0));
+    }
+}
+
+/* ------------------------------------------------------------- robustness -- */
+
+static void test_nonfinite(void **state)
+{
+    (void)state;
+    const double rates[] = {8000, 48000, 384000};
+    for (int r = 0; r < 3; r++) {
+        const size_t n = (size_t)(rates[r] * 0.6);
+        sw_synth *s = mk(rates[r], 8);
+        ev evs[] = {
+            {0, EV_ON, 0, 127}, {0, EV_ON, 127, 1}, {0, EV_ON, -5, 100}, {0, EV_ON, 128, 100},
+            {10, EV_ON, 60, 9999}, {20, EV_BEND, NAN, 0}, {30, EV_BEND, INFINITY, 0},
+            {40, EV_SHIFT, -INFINITY, 0}, {50, EV_HGAIN, NAN, 0}, {60, EV_NGAIN, INFINITY, 0},
+            {70, EV_MIX, NAN, 0}, {80, EV_SHIFT, NAN, 0}, {90, EV_HGAIN, -1e30f, 0},
+            {100, EV_ON, 127, 127}, {110, EV_SHIFT, 24, 0}, {120, EV_BEND, 1e30f, 0},
+            {n / 3, EV_SHIFT, -24, 0}, {n / 3, EV_BEND, -1e30f, 0}, {n / 3, EV_ON, 0, 127},
+            {n / 2, EV_HGAIN, 4, 0}, {n / 2, EV_NGAIN, 1e9f, 0}, {n / 2, EV_MIX, 1, 0}, {n / 2, EV_ALLOFF, 0, 0},
+        };
+        float *y = calloc(n, sizeof(float));
+        render(s, evs, (int)(sizeof evs / sizeof evs[0]), y, n, 333);
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(y[i]) || fabsf(y[i]) > 50.0f) fail_msg("rate %g: sample %zu = %g", rates[r], i, y[i]);
+        assert_true(rms(y, n) > 1e-4);
+        sw_synth_process(s, y, 0);
+        sw_synth_process(NULL, y, 10);
+        sw_synth_note_on(NULL, 60, 100);
+        free(y);
+        sw_synth_destroy(s);
+    }
+}
+
+/* ---------------------------------------------------- polyphony and stealing -- */
+
+static void test_steal(void **state)
+{
+    (void)state;
+    const double rate = 48000;
+    const size_t s17 = 30000, n = 96000;
+    sw_synth *s = mk(rate, 16);
+    ev evs[17];
+    for (int i = 0; i < 16; i++) evs[i] = (ev){(size_t)(i * 500), EV_ON, (float)(48 + i), 100};
+    evs[16] = (ev){s17, EV_ON, 31, 100};
+    float *y = calloc(n, sizeof(float));
+    render(s, evs, 16, y, s17, 256);
+    assert_int_equal(sw_synth_active_voices(s), 16);
+    sw_synth_note_on(s, 31, 100);
+    assert_int_equal(sw_synth_active_voices(s), 16);
+    sw_synth_process(s, y + s17, n - s17);
+    assert_int_equal(sw_synth_active_voices(s), 16);
+    /* no click: the largest sample-to-sample step through the steal (the old voice fading over
+     * 5 ms, the new one ramping in) stays within the steady part's */
+    const float steady = max_abs_diff(y + s17 - 4800, 4800);
+    const float through = max_abs_diff(y + s17 - 1, 240 + 2);
+    if (!(through <= 1.5f * steady))
+        fail_msg("steal: step %g through the steal vs %g before it", through, steady);
+    assert_true(steady > 0.0f);
+    /* the stolen note is note 48 (the oldest): its fundamental (130.8 Hz) is gone and note 31
+     * (49 Hz; harmonics 98, 147, ... Hz, none near 130.8) came; the other notes are >= 138.6 Hz */
+    const int m = 16384;
+    double *Pb = spectrum(y + s17 - m - 300, m), *Pa = spectrum(y + n - m, m);
+    const int b48 = (int)lround(130.81 * m / rate), b36 = (int)lround(49.0 * m / rate);
+    double e48b = 0, e48a = 0, e36b = 0, e36a = 0;
+    for (int i = -2; i <= 2; i++) {
+        e48b += Pb[b48 + i]; e48a += Pa[b48 + i];
+        e36b += Pb[b36 + i]; e36a += Pa[b36 + i];
+    }
+    if (!(e48a < 0.01 * e48b)) fail_msg("steal: note 48 still sounds (%g -> %g)", e48b, e48a);
+    if (!(e36a > 10.0 * e36b)) fail_msg("steal: note 31 does not sound (%g -> %g)", e36b, e36a);
+    free(Pb);
+    free(Pa);
+    /* a note-on for a sounding note retriggers that voice: no new voice */
+    sw_synth_note_on(s, 50, 90);
+    assert_int_equal(sw_synth_active_voices(s), 16);
+    free(y);
+    sw_synth_destroy(s);
+
+    /* stealing prefers a released voice over the oldest held note */
+    s = mk(rate, 2);
+    float buf[4800];
+    sw_synth_note_on(s, 60, 100);
+    sw_synth_process(s, buf, 480);
+    sw_synth_note_on(s, 64, 100);
+    sw_synth_process(s, buf, 480);
+    sw_synth_note_off(s, 64);
+    sw_synth_process(s, buf, 48);
+    sw_synth_note_on(s, 67, 100);                                /* steals 64 (released), not 60 */
+    sw_synth_process(s, buf, 4800);
+    assert_int_equal(sw_synth_active_voices(s), 2);
+    sw_synth_note_off(s, 60);                                    /* 60 still held: releasing it frees one */
+    for (int i = 0; i < 30; i++) sw_synth_process(s, buf, 4800);
+    assert_int_equal(sw_synth_active_voices(s), 1);
+    sw_synth_destroy(s);
+}
+
+static void test_sustain_free(void **state)
+{
+    (void)state;
+    const double rate = 48000;
+    sw_synth *s = mk(rate, 16);
+    const size_t n = 48000;
+    float *y = calloc(n, sizeof(float));
+    /* plain release: freed within half a second, then exact silence */
+    sw_synth_note_on(s, 69, 100);
+    sw_synth_process(s, y, 9600);
+    assert_int_equal(sw_synth_active_voices(s), 1);
+    sw_synth_note_off(s, 69);
+    sw_synth_process(s, y, 24000);
+    assert_int_equal(sw_synth_active_voices(s), 0);
+    sw_synth_process(s, y, 4800);
+    for (int i = 0; i < 4800; i++) assert_true(y[i] == 0.0f);
+
+    /* pedal down: note-off keeps it sounding; pedal up releases it */
+    sw_synth_sustain(s, 1);
+    sw_synth_note_on(s, 72, 100);
+    sw_synth_note_on(s, 76, 100);
+    sw_synth_process(s, y, 9600);
+    sw_synth_note_off(s, 72);
+    sw_synth_note_off(s, 76);
+    sw_synth_process(s, y, n);
+    assert_int_equal(sw_synth_active_voices(s), 2);
+    assert_true(rms(y + n - 4800, 4800) > 1e-3);                 /* held, still sounding */
+    sw_synth_note_on(s, 79, 100);                                /* a key still down at pedal up */
+    sw_synth_process(s, y, 4800);
+    sw_synth_sustain(s, 0);
+    sw_synth_process(s, y, 24000);
+    assert_int_equal(sw_synth_active_voices(s), 1);              /* 79's key is down */
+    assert_true(rms(y + 19200, 4800) > 1e-3);
+    sw_synth_all_notes_off(s);
+    sw_synth_process(s, y, 24000);
+    assert_int_equal(sw_synth_active_voices(s), 0);
+    sw_synth_process(s, y, 4800);
+    for (int i = 0; i < 4800; i++) assert_true(y[i] == 0.0f);
+
+    /* reset silences everything at once */
+    sw_synth_note_on(s, 60, 100);
+    sw_synth_process(s, y, 4800);
+    sw_synth_reset(s);
+    assert_int_equal(sw_synth_active_voices(s), 0);
+    sw_synth_process(s, y, 4800);
+    for (int i = 0; i < 4800; i++) assert_true(y[i] == 0.0f);
+    free(y);
+    sw_synth_destroy(s);
+}
+
+/* ---------------------------------------------------------- block splits -- */
+
+static void test_split(void **state)
+{
+    (void)state;
+    const double rates[] = {44100, 48000};
+    for (int r = 0; r < 2; r++) {
+        const double rate = rates[r];
+        const size_t n = (size_t)(rate * 2.5);
+        ev evs[80];
+        int k = 0;
+        evs[k++] = (ev){0, EV_MIX, 0.3f, 0};
+        for (int i = 0; i < 20; i++) {                           /* 20 notes into 16 voices: steals */
+            evs[k++] = (ev){(size_t)(100 + i * 3001), EV_ON, (float)(40 + (i * 7) % 40), (float)(60 + i)};
+            if (i % 3 == 0) evs[k++] = (ev){(size_t)(100 + i * 3001 + 1777), EV_OFF, (float)(40 + (i * 7) % 40), 0};
+        }
+        evs[k++] = (ev){20000, EV_SUS, 1, 0};
+        evs[k++] = (ev){30001, EV_BEND, 1.5f, 0};
+        evs[k++] = (ev){30001, EV_HGAIN, 0.5f, 0};
+        evs[k++] = (ev){45000, EV_NGAIN, 2.0f, 0};
+        evs[k++] = (ev){50000, EV_ON, 47, 100};                  /* retrigger of a sounding note */
+        evs[k++] = (ev){60000, EV_SUS, 0, 0};
+        evs[k++] = (ev){70000, EV_SHIFT, -3.0f, 0};
+        evs[k++] = (ev){80000, EV_ALLOFF, 0, 0};
+        for (int i = 0; i < k - 1; i++)
+            for (int j = i + 1; j < k; j++)
+                if (evs[j].pos < evs[i].pos) { ev t = evs[i]; evs[i] = evs[j]; evs[j] = t; }
+        float *ref = calloc(n, sizeof(float)), *y = calloc(n, sizeof(float));
+        sw_synth *s = mk(rate, 16);
+        render(s, evs, k, ref, n, 256);
+        sw_synth_destroy(s);
+        assert_true(rms(ref, n) > 1e-3);
+        const size_t blocks[] = {1, 64, 1000, 0, 4097};
+        for (int b = 0; b < 5; b++) {
+            s = mk(rate, 16);
+            render(s, evs, k, y, n, blocks[b]);
+            sw_synth_destroy(s);
+            for (size_t i = 0; i < n; i++)
+                if (memcmp(&y[i], &ref[i], sizeof(float)) != 0)
+                    fail_msg("rate %g, blocks of %zu: sample %zu = %.9g, 256-blocks gave %.9g", rate, blocks[b], i,
+                             y[i], ref[i]);
+        }
+        free(ref);
+        free(y);
+    }
+}
+
+/* ---------------------------------------------------------------- reverb -- */
+
+static void test_reverb(void **state)
+{
+    (void)state;
+    const double rate = 48000;
+    const size_t n = 48000, D = 1500;
+    ev evs[] = {{0, EV_ON, 57, 100}, {3000, EV_ON, 64, 100}, {9000, EV_OFF, 57, 0}, {15000, EV_OFF, 64, 0}};
+    float *dry = calloc(n, sizeof(float)), *wet = calloc(n, sizeof(float));
+    sw_synth *s = mk(rate, 16);
+    render(s, evs, 4, dry, n, 512);
+    sw_synth_destroy(s);
+
+    /* IR = a delta at D samples: the wet signal is the dry one delayed by exactly D */
+    float *ir = calloc(D + 10, sizeof(float));
+    ir[D] = 0.5f;                                                /* normalised to 1 */
+    char err[256];
+    s = mk(rate, 16);
+    assert_int_equal(sw_synth_set_reverb_ir(s, ir, D + 10, rate, err, sizeof err), SW_OK);
+    sw_synth_set_reverb_mix(s, 1.0f);
+    sw_synth_reset(s);
+    render(s, evs, 4, wet, n, 333);
+    float worst = 0.0f, peak = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        const float ref = i >= D ? dry[i - D] : 0.0f;
+        worst = fmaxf(worst, fabsf(wet[i] - ref));
+        peak = fmaxf(peak, fabsf(ref));
+    }
+    if (!(worst <= 1e-5f * peak + 1e-7f)) fail_msg("delta IR: |wet - delayed dry| up to %g (peak %g)", worst, peak);
+    /* bad IRs are rejected and the previous one is kept */
+    ir[3] = NAN;
+    assert_int_equal(sw_synth_set_reverb_ir(s, ir, D + 10, rate, err, sizeof err), SW_ERR_ARG);
+    memset(ir, 0, sizeof(float) * (D + 10));
+    assert_int_equal(sw_synth_set_reverb_ir(s, ir, D + 10, rate, err, sizeof err), SW_ERR_ARG);
+    assert_int_equal(sw_synth_set_reverb_ir(s, ir, 0, rate, err, sizeof err), SW_ERR_ARG);
+    assert_int_equal(sw_synth_set_reverb_ir(s, NULL, 10, rate, err, sizeof err), SW_ERR_ARG);
+    sw_synth_destroy(s);
+    free(ir);
+
+    /* built-in IR: a tail after the voices are gone, decaying (RT60 1.8 s: -20 dB in 0.6 s) */
+    s = mk(rate, 16);
+    sw_synth_set_reverb_mix(s, 0.5f);
+    sw_synth_reset(s);
+    const size_t m = (size_t)(rate * 2.0);
+    float *y = calloc(m, sizeof(float));
+    render(s, evs, 4, y, m, 512);
+    assert_int_equal(sw_synth_active_voices(s), 0);
+    const double t1 = rms(y + 36000, 4800), t2 = rms(y + 36000 + 28800, 4800);
+    if (!(t1 > 1e-4 && t2 < t1 * 0.3 && t2 > t1 * 0.03)) fail_msg("tail rms %g then %g 0.6 s later", t1, t2);
+    /* mix back to 0: dry again (the dry path of the same stream is silent by then) */
+    sw_synth_set_reverb_mix(s, 0.0f);
+    sw_synth_process(s, y, 4800);
+    sw_synth_process(s, y, 4800);
+    for (int i = 0; i < 4800; i++) assert_true(y[i] == 0.0f);
+    free(y);
+    sw_synth_destroy(s);
+    free(dry);
+    free(wet);
+}
+
+/* ------------------------------------------------------------ noise alone -- */
+
+static void test_noise_psd(void **state)
+{
+    (void)state;
+    const double rates[] = {24000, 48000, 44100};
+    for (int r = 0; r < 3; r++) {
+        const double rate = rates[r];
+        sw_filtnoise fn;
+        const int hop = (int)lround(rate / 250.0);
+        assert_int_equal(sw_fn_build(&fn, rate, hop, 24000.0, 65, 7), 0);
+        float m[65];
+        for (int b = 0; b < 65; b++) m[b] = 1.0f;
+        const int hops = 2000, n = hops * hop;
+        float *y = malloc(sizeof(float) * (size_t)n);
+        for (int j = 0; j < hops; j++) {
+            sw_fn_begin(&fn);
+            sw_fn_add(&fn, m, 0.6f);                              /* two voices: 0.6^2 + 0.8^2 = 1 */
+            sw_fn_add(&fn, m, 0.8f);
+            sw_fn_hop(&fn);
+            memcpy(y + (size_t)j * hop, fn.out, sizeof(float) * (size_t)hop);
+        }
+        /* m = 1 up to 12 kHz, 0 above: variance (1/3) * 12000 / (rate / 2) */
+        const double want = (1.0 / 3.0) * (12000.0 < rate / 2 ? 12000.0 / (rate / 2) : 1.0);
+        const double var = rms(y + 2 * hop, (size_t)(n - 2 * hop)) * rms(y + 2 * hop, (size_t)(n - 2 * hop));
+        if (fabs(var / want - 1.0) > 0.03) fail_msg("rate %g: noise variance %g, want %g", rate, var, want);
+        if (rate > 24000) {
+            const int L = 1 << 16;
+            double *P = spectrum(y + 2 * hop, L);
+            double lo = 0, hi = 0;
+            for (int i = 0; i <= L / 2; i++) {
+                double f = i * rate / L;
+                if (f < 11000) lo += P[i];
+                else if (f > 13000) hi += P[i];
+            }
+            if (!(hi < 1e-3 * lo)) fail_msg("rate %g: noise above 13 kHz is %g of below 11 kHz", rate, hi / lo);
+            free(P);
+        }
+        free(y);
+        sw_fn_free(&fn);
+    }
+}
+
+/* ------------------------------------------------------ oscillators alone -- */
+
+static void test_osc(void **state)
+{
+    (void)state;
+    sw_osc o;
+    const int K = 20;
+    assert_int_equal(sw_osc_build(&o, K), 0);
+    const double sr = 48000;
+    const int n = 96000;
+    float a0[24] = {0}, da[24] = {0}, al[SW_OSC_SUBSTEP];
+    for (int k = 0; k < K; k++) a0[k] = 1.0f / (k + 1);
+    float *y = calloc((size_t)n, sizeof(float));
+    /* glide 100 -> 900 Hz, piecewise constant per sub-step (as the synth's sub-steps) */
+    double phase = 0.0, worst = 0.0;
+    for (int i = 0; i < n; i += SW_OSC_SUBSTEP) {
+        const double f0 = 100.0 + 800.0 * i / n;
+        const double w = 2.0 * M_PI * f0 / sr;
+        sw_osc_substep(&o, w, SW_OSC_SUBSTEP, 24);
+        for (int j = 0; j < SW_OSC_SUBSTEP; j++) al[j] = 0.0f;
+        /* render in two pieces: state carries across render calls inside a sub-step */
+        sw_osc_render(&o, a0, da, al, 7, 24, y + i);
+        sw_osc_render(&o, a0, da, al, SW_OSC_SUBSTEP - 7, 24, y + i + 7);
+        for (int j = 0; j < SW_OSC_SUBSTEP; j++) {
+            double ref = 0.0;
+            for (int k = 1; k <= K; k++) ref += sin(k * (phase + j * w)) / k;
+            worst = fmax(worst, fabs(ref - y[i + j]));
+        }
+        phase += SW_OSC_SUBSTEP * w;
+    }
+    if (!(worst < 2e-5)) fail_msg("oscillator bank vs sin(): max error %g", worst);
+    sw_osc_free(&o);
+    free(y);
+}
+
+/* --------------------------------------------------------------- analysis -- */
+
+static void test_analyze(void **state)
+{
+    (void)state;
+    const double rates[] = {16000, 44100, 48000};
+    const double freqs[] = {82.41, 220.0, 440.0, 1046.5};
+    char err[256];
+    for (int r = 0; r < 3; r++)
+        for (int f = 0; f < 4; f++) {
+            const double rate = rates[r];
+            const size_t n = (size_t)rate;
+            float *x = malloc(sizeof(float) * n);
+            for (size_t i = 0; i < n; i++) x[i] = (float)(0.5 * sin(2 * M_PI * freqs[f] * i / rate));
+            const size_t T = 250;
+            float f0[250], L[250];
+            uint8_t v[250];
+            assert_int_equal(sw_analyze_f0_loudness(x, n, rate, f0, v, L, T, err, sizeof err), SW_OK);
+            for (size_t t = 20; t < T; t++) {
+                if (!v[t]) fail_msg("rate %g, %g Hz: frame %zu unvoiced", rate, freqs[f], t);
+                const double cents = 1200.0 * log2(f0[t] / freqs[f]);
+                /* YIN's parabolic interpolation is biased for short periods (a few cents at
+                 * 15 samples); the C/Python parity test holds it to float rounding */
+                const double tol = rate / freqs[f] >= 40.0 ? 0.5 : 5.0;
+                if (fabs(cents) > tol) fail_msg("rate %g, %g Hz: frame %zu f0 %g (%.3f cents)", rate, freqs[f], t, f0[t], cents);
+                /* mean square of the last round(0.02 sr) samples before round(t sr / 250), in double */
+                const long end = (long)floor((t + 1) * rate / 250.0 + 0.5), wl = (long)floor(rate / 50.0 + 0.5);
+                double e = 0;
+                for (long i = end - wl; i < end; i++) e += (double)x[i] * x[i];
+                const double want = 10 * log10(e / wl + 1e-10);
+                if (fabs(L[t] - want) > 1e-4) fail_msg("rate %g: loudness %.6f dB, want %.6f", rate, L[t], want);
+            }
+            free(x);
+        }
+    /* silence: unvoiced, 220 Hz, -100 dB; frames past the end see the audio up to its end */
+    float z[4000] = {0}, f0[10], L[10];
+    uint8_t v[10];
+    assert_int_equal(sw_analyze_f0_loudness(z, 4000, 16000, f0, v, L, 10, err, sizeof err), SW_OK);
+    for (int t = 0; t < 10; t++) {
+        assert_int_equal(v[t], 0);
+        assert_true(f0[t] == 220.0f);
+        assert_true(fabsf(L[t] + 100.0f) < 1e-3f);
+    }
+    assert_int_equal(sw_analyze_f0_loudness(z, 4000, 1000, f0, v, L, 10, err, sizeof err), SW_ERR_ARG);
+    assert_int_equal(sw_analyze_f0_loudness(NULL, 4000, 16000, f0, v, L, 10, err, sizeof err), SW_ERR_ARG);
+}
+
+/* --------------------------------------------------------------- transfer -- */
+
+static void test_transfer(void **state)
+{
+    (void)state;
+    const double rates[] = {48000, 44100};
+    for (int r = 0; r < 2; r++) {
+        const double rate = rates[r];
+        const size_t n = (size_t)(rate * 3.0);
+        float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
+        /* 220 Hz with 5 Hz vibrato of +-40 cents, 0.25 s of silence first */
+        double ph = 0.0;
+        const size_t on = (size_t)(0.25 * rate);
+        for (size_t i = 0; i < n; i++) {
+            const double f = 220.0 * pow(2.0, 40.0 / 1200.0 * sin(2 * M_PI * 5.0 * i / rate));
+            x[i] = i < on ? 0.0f : (float)(0.3 * sin(ph));
+            if (i >= on) ph += 2 * M_PI * f / rate;
+        }
+        sw_transfer *t;
+        char err[256];
+        assert_int_equal(sw_transfer_create(model, rate, &t, err, sizeof err), SW_OK);
+        sw_transfer_set_noise_gain(t, 0.0f);
+        sw_transfer_reset(t);
+        const int lat = sw_transfer_latency(t);
+        /* tau_max + W/2 - T0/2 + one control frame, T0 at the model's pitch_range centre (64) */
+        const int W = (int)ceil(rate / 40), tm = (int)ceil(rate / 50);
+        assert_int_equal(lat, (int)lround(tm + W / 2.0 - 0.5 * rate / 329.628 + rate / 250.0));
+        /* varying blocks, in place */
+        memcpy(y, x, sizeof(float) * n);
+        size_t pos = 0;
+        int b = 0;
+        while (pos < n) {
+            size_t len = (size_t)(1 + (b++ * 389) % 1024);
+            if (len > n - pos) len = n - pos;
+            sw_transfer_process(t, y + pos, y + pos, len);
+            pos += len;
+        }
+        for (size_t i = 0; i < n; i++) assert_true(isfinite(y[i]));
+        assert_true(rms(y + n / 2, n / 2) > 1e-3);
+        /* f0 of input and output, per control frame */
+        const size_t T = (size_t)(3.0 * 250);
+        float *fi = malloc(sizeof(float) * T), *fo = malloc(sizeof(float) * T), *L = malloc(sizeof(float) * T);
+        uint8_t *vi = malloc(T), *vo = malloc(T);
+        assert_int_equal(sw_analyze_f0_loudness(x, n, rate, fi, vi, L, T, err, sizeof err), SW_OK);
+        assert_int_equal(sw_analyze_f0_loudness(y, n, rate, fo, vo, L, T, err, sizeof err), SW_OK);
+        /* delay of the output's f0 track vs the input's: least squares over candidate delays
+         * (in samples), the input track linearly interpolated */
+        double best = 1e30;
+        int best_d = -1;
+        for (int d = 0; d <= 3 * lat; d += 4) {
+            double e = 0;
+            int cnt = 0;
+            for (size_t k = 125; k < T - 1; k++) {               /* from 0.5 s */
+                const double tpos = (double)(k + 1) - (double)d * 250.0 / rate - 1.0;  /* input frame index */
+                if (tpos < 100 || tpos >= T - 2) continue;
+                const size_t j = (size_t)tpos;
+                const double fr = tpos - j;
+                const double fin = fi[j] + (fi[j + 1] - fi[j]) * fr;
+                const double c = 1200 * log2(fo[k] / fin);
+                e += c * c;
+                cnt++;
+            }
+            e /= cnt;
+            if (e < best) { best = e; best_d = d; }
+        }
+        const double H = rate / 250.0;
+        if (abs(best_d - lat) > (int)(0.001 * rate))
+            fail_msg("rate %g: output f0 lags by %d samples, sw_transfer_latency says %d", rate, best_d, lat);
+        if (!(sqrt(best) < 5.0)) fail_msg("rate %g: rms f0 error %.2f cents at the best delay", rate, sqrt(best));
+        print_message("transfer at %g Hz: latency %d samples (%.2f frames), measured %d, rms f0 error %.2f cents\n",
+                      rate, lat, lat / H, best_d, sqrt(best));
+        free(fi); free(fo); free(L); free(vi); free(vo);
+        sw_transfer_destroy(t);
+        free(x);
+        free(y);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_params),
+        cmocka_unit_test(test_onset),
+        cmocka_unit_test(test_nyquist),
+        cmocka_unit_test(test_nonfinite),
+        cmocka_unit_test(test_steal),
+        cmocka_unit_test(test_sustain_free),
+        cmocka_unit_test(test_split),
+        cmocka_unit_test(test_reverb),
+        cmocka_unit_test(test_noise_psd),
+        cmocka_unit_test(test_osc),
+        cmocka_unit_test(test_analyze),
+        cmocka_unit_test(test_transfer),
+    };
+    return cmocka_run_group_tests_name("instrument (synth, transfer, analysis)", tests, setup, teardown);
+}
