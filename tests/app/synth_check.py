@@ -9,6 +9,7 @@ test_transfer.sh). Every check prints one line and exits 0 (pass) or 1 (fail) wi
   notes WAV MIDI            notes audible at the right times: mean RMS while notes are held is
                             >= 20 dB above the RMS in rests (>= 0.5 s with no key down, from 0.3 s
                             after the previous release), when the file has such rests
+  pitch WAV T0 T1 HZ        the median f0 (YIN, voiced frames) between T0 and T1 s is HZ within 30 cents
   rms WAV T0 T1             print the RMS (dBFS) of WAV between T0 and T1 seconds
   f0track IN OUT [CENTS]   f0 of OUT follows f0 of IN shifted by CENTS (default 0; both analysed
                             by the same small YIN, voiced frames of both): median |error| in
@@ -73,6 +74,16 @@ def mkmidi(kind, out):
         return write_beats(mid, tr, ev, None, out)
     if kind == 'single':  # one note of the chord alone
         note(0.5, 2.0, 60, 100)
+        return write_beats(mid, tr, ev, None, out)
+    if kind == 'bend':  # note 69 (440 Hz) 0.25..2.25 s, bend to +8191 (= +2 semitones) at 1.25 s
+        note(0.5, 4.0, 69, 100)
+        ev.append((2.5, mido.Message('pitchwheel', pitch=8191)))
+        return write_beats(mid, tr, ev, None, out)
+    if kind == 'bendrange':  # the same with RPN 0 set to 12 semitones first, bend +4096 = +6 st
+        for c, v in ((101, 0), (100, 0), (6, 12), (38, 0), (101, 127), (100, 127)):
+            ev.append((0.0, mido.Message('control_change', control=c, value=v)))
+        note(0.5, 4.0, 69, 100)
+        ev.append((2.5, mido.Message('pitchwheel', pitch=4096)))
         return write_beats(mid, tr, ev, None, out)
     if kind == 'drums':  # only channel 10
         for b in range(4):
@@ -198,8 +209,24 @@ def notes_audible(wav, mid):
 def rms(wav, t0, t1):
     rate, x = read(wav)
     seg = x[int(float(t0) * rate):int(float(t1) * rate)]
-    print('%.2f' % (20 * np.log10(np.sqrt(np.mean(seg ** 2)) + 1e-20)))
+    # past the end of the file counts as silence (the synth trims trailing silence)
+    ss = np.sum(seg ** 2) / max(1, int(float(t1) * rate) - int(float(t0) * rate))
+    print('%.2f' % (20 * np.log10(np.sqrt(ss) + 1e-20)))
     return True
+
+
+def pitch(wav, t0, t1, hz):
+    rate, x = read(wav)
+    seg = x[int(float(t0) * rate):int(float(t1) * rate)]
+    f0, conf, lev = yin(seg, rate)
+    v = conf < 0.2
+    if v.sum() < 5:
+        print('only %d voiced frames in %s..%s s' % (v.sum(), t0, t1))
+        return False
+    med = np.median(f0[v])
+    c = 1200 * np.log2(med / float(hz))
+    print('%.1f Hz (%+.1f cents from %s Hz; %d of %d frames voiced)' % (med, c, hz, v.sum(), len(v)))
+    return abs(c) <= 30
 
 
 def yin(x, rate, hop_s=0.01, fmin=60.0, fmax=1500.0):
@@ -320,6 +347,8 @@ def main():
         ok = onsets(args[0], args[1], float(args[2]))
     elif cmd == 'notes':
         ok = notes_audible(*args)
+    elif cmd == 'pitch':
+        ok = pitch(*args)
     elif cmd == 'rms':
         ok = rms(*args)
     elif cmd == 'f0track':

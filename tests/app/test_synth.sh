@@ -38,7 +38,7 @@ fi
 for f in "$MELODY" "$PIANO"; do [ -f "$f" ] || { echo "FAIL: $f missing (../shared/data)"; exit 1; }; done
 cd "$TMP"
 no_temps() { ! find "$TMP" -name '.*.tmp-*' 2>/dev/null | grep -q .; }
-for k in timing sustain nosustain chord single drums short; do $PY "$CHK" mkmidi $k $k.mid >/dev/null; done
+for k in timing sustain nosustain chord single drums short bend bendrange; do $PY "$CHK" mkmidi $k $k.mid >/dev/null; done
 
 # ------------------------------------------------ a real melody, WAV and FLAC --
 "$SW" synth "${MARGS[@]}" "$MELODY" -o mel.wav 2>mel.err
@@ -69,6 +69,27 @@ check "note-ons (120 -> 80 bpm tempo change half way) sound within $tol ms, neve
 out=$($PY "$CHK" onsets timing22.wav timing.mid $(awk 'BEGIN { printf "%.2f", 4 + 1024 / 22.05 }') 2>&1) && r=0 || r=1
 check "--rate 22050: $(sed -n 's/^frames=\([0-9]*\).*rate=\([0-9]*\).*/\1 frames at \2 Hz/p' <<<"$("$SFCHECK" info timing22.wav)"), onsets on time" \
   bash -c "[ $r = 0 ] && [ '$(field rate "$("$SFCHECK" info timing22.wav)")' = 22050 ]"
+
+# ----------------------------------------------- pitch, bend, bend range, shift --
+# The instrument's oscillators run on the note's pitch: YIN on the output finds it.
+pc() { local out; out=$($PY "$CHK" pitch "$@" 2>&1) && { echo "$out"; return 0; } || { echo "$out"; return 1; }; }
+"$SW" synth -q "${MARGS[@]}" --reverb 0 single.mid -o single0.wav
+"$SW" synth -q "${MARGS[@]}" --reverb 0 bend.mid -o bend.wav
+"$SW" synth -q "${MARGS[@]}" --reverb 0 bendrange.mid -o bendrange.wav
+"$SW" synth -q "${MARGS[@]}" --reverb 0 --pitch-shift -12 single.mid -o shift.wav
+r=$(pc single0.wav 0.4 1.2 261.63) && ok=0 || ok=1
+check "note 60 sounds at 261.63 Hz: $r" [ $ok = 0 ]
+r=$(pc bend.wav 0.5 1.2 440) && ok=0 || ok=1
+r2=$(pc bend.wav 1.4 2.2 493.88) && ok2=0 || ok2=1
+check "pitch bend +8191 (default range +-2): 440 Hz -> 493.88 Hz: $r; then $r2" [ $ok = 0 -a $ok2 = 0 ]
+r=$(pc bendrange.wav 1.4 2.2 622.25) && ok=0 || ok=1
+check "RPN 0 bend range 12 semitones, bend +4096 = +6 semitones: 622.25 Hz: $r" [ $ok = 0 ]
+r=$(pc shift.wav 0.4 1.2 130.81) && ok=0 || ok=1
+check "--pitch-shift -12: note 60 at 130.81 Hz: $r" [ $ok = 0 ]
+"$SW" synth -q "${MARGS[@]}" --reverb 0.5 single.mid -o rev.wav
+t0=$($PY "$CHK" rms single0.wav 1.6 2.0 2>/dev/null || echo -400); t5=$($PY "$CHK" rms rev.wav 1.6 2.0)
+check "--reverb 0.5 leaves a tail after the release (1.6-2.0 s: $t5 dBFS; dry: $t0 dBFS; >= 20 dB more)" \
+  awk -v a="$t5" -v b="$t0" 'BEGIN { exit !(a - b >= 20) }'
 
 # ------------------------------------------------ polyphony: real piano file --
 "$SW" synth "${MARGS[@]}" --voices 16 "$PIANO" -o piano.wav 2>piano.err
