@@ -11,6 +11,7 @@
 SYNTH_BINS := $(BUILD)/tests/synth_probe $(BUILD)/bench/bench_synth
 
 ALL_TARGETS  += $(SYNTH_BINS)
+TEST_SCRIPTS += tests/test_synth_parity.py
 BENCH_CMDS   += $(BUILD)/bench/bench_synth
 
 $(BUILD)/tests/synth_probe: tests/synth_probe.c $(LIB) dsp/statewave.h
