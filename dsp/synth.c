@@ -902,15 +902,22 @@ struct sw_transfer {
     int latency;            /* samples: f0 analysis delay + one control frame */
 };
 
+/* One audio-mode control frame: YIN + loudness on buf[y->len] (the audio before the frame's
+ * start), tracker step, features into feat[8]. Returns the held f0 (Hz, unshifted). [RT] */
+static double audio_frame(sw_yin *y, sw_tracker *trk, const float *buf, double shift, float *feat)
+{
+    double dmin = 1.0;
+    const double tau_hat = sw_yin_run(y, buf, &dmin);
+    const double L = sw_loudness_db(buf + (y->len - y->W_L), y->W_L);
+    const int voiced = dmin < SW_YIN_VOICED_DPRIME && L > SW_YIN_VOICED_DB;
+    return sw_tracker_step(trk, y->sr, tau_hat, voiced, L, shift, feat);
+}
+
 static void transfer_frame(void *ctx, voice *v)
 {
     sw_transfer *x = ctx;
     const float *buf = x->ring + x->w;                 /* x[n - R .. n - 1], oldest first */
-    double dmin = 1.0;
-    const double tau_hat = sw_yin_run(&x->yin, buf, &dmin);
-    const double L = sw_loudness_db(buf + (x->R - x->yin.W_L), x->yin.W_L);
-    const int voiced = dmin < SW_YIN_VOICED_DPRIME && L > SW_YIN_VOICED_DB;
-    const double f0 = sw_tracker_step(&x->trk, x->e.sr, tau_hat, voiced, L, x->e.shift, v->feat);
+    const double f0 = audio_frame(&x->yin, &x->trk, buf, x->e.shift, v->feat);
     voice_frame(&x->e, v, (float)(f0 * pow(2.0, x->e.shift / 12.0)));
 }
 
@@ -1037,6 +1044,36 @@ void sw_transfer_process(sw_transfer *x, const float *in, float *out, size_t fra
 }
 
 /* ---------------------------------------------------------------- analysis -- */
+
+sw_status sw_audio_features(const float *x, size_t n, double sample_rate, float *feats, size_t n_frames,
+                            char *err, size_t errlen)
+{
+    if ((!x && n) || (n_frames && !feats)) return sw_fail(err, errlen, SW_ERR_ARG, "audio features: NULL buffer");
+    if (!(sample_rate >= 8000.0 && sample_rate <= 384000.0))
+        return sw_fail(err, errlen, SW_ERR_ARG, "audio features: sample rate %g outside [8000, 384000]", sample_rate);
+    sw_yin y;
+    if (sw_yin_build(&y, sample_rate) != 0) return sw_fail(err, errlen, SW_ERR_NOMEM, "audio features: out of memory");
+    float *buf = malloc(sizeof(float) * (size_t)y.len);
+    if (!buf) {
+        sw_yin_free(&y);
+        return sw_fail(err, errlen, SW_ERR_NOMEM, "audio features: out of memory");
+    }
+    sw_tracker trk;
+    sw_tracker_reset(&trk);
+    for (size_t t = 0; t < n_frames; t++) {
+        int64_t end = sw_yin_frame_end(sample_rate, (int64_t)t);
+        if (end > (int64_t)n) end = (int64_t)n;
+        for (int j = 0; j < y.len; j++) {
+            const int64_t i = end - y.len + j;
+            const float s = i >= 0 ? x[i] : 0.0f;
+            buf[j] = isfinite(s) ? s : 0.0f;
+        }
+        (void)audio_frame(&y, &trk, buf, 0.0, feats + t * SW_SYNTH_D_INPUT);
+    }
+    free(buf);
+    sw_yin_free(&y);
+    return SW_OK;
+}
 
 sw_status sw_analyze_f0_loudness(const float *x, size_t n, double sample_rate, float *f0_hz,
                                  uint8_t *voiced, float *loudness_db, size_t n_frames,

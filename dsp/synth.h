@@ -28,4 +28,10 @@ typedef struct {
  * message naming the key for anything missing, mistyped or out of range. */
 sw_status sw_synth_params_parse(const sw_model *model, sw_synth_params *p, char *err, size_t errlen);
 
+/* Audio-mode features [n_frames][8] of x (frames t = 0.., frame t on the audio before
+ * round(t sr / 250)) through the very code sw_transfer runs per control frame (YIN, loudness,
+ * tracker): for the parity test against train/instrument/features.py audio_features. Not RT. */
+sw_status sw_audio_features(const float *x, size_t n, double sample_rate, float *feats, size_t n_frames,
+                            char *err, size_t errlen);
+
 #endif

@@ -3,6 +3,8 @@
  *
  *   synth_probe analyze RATE IN.f32 N_FRAMES OUT_PREFIX
  *       sw_analyze_f0_loudness on IN -> OUT_PREFIX.f0.f32, .voiced.u8, .loud.f32 (N_FRAMES each)
+ *   synth_probe features RATE IN.f32 N_FRAMES OUT.f32
+ *       audio-mode features [N_FRAMES][8] (the transfer's YIN + loudness + tracker), frame 0 first
  *   synth_probe render MODEL RATE N_SAMPLES EVENTS OUT.f32 [HGAIN NGAIN REVMIX]
  *       sw_synth (16 voices) driven by EVENTS, a text file of lines "POS on NOTE VEL",
  *       "POS off NOTE", "POS bend SEMITONES", "POS sustain 0|1" (POS = sample, ascending);
@@ -10,6 +12,7 @@
  *   synth_probe transfer MODEL RATE IN.f32 OUT.f32 [HGAIN NGAIN REVMIX]
  *       sw_transfer over IN; prints the latency */
 #include "statewave.h"
+#include "synth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +63,18 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s.f0.f32", argv[5]); write_raw(path, f0, T * 4);
         snprintf(path, sizeof path, "%s.voiced.u8", argv[5]); write_raw(path, v, T);
         snprintf(path, sizeof path, "%s.loud.f32", argv[5]); write_raw(path, loud, T * 4);
+        return 0;
+    }
+    if (argc >= 6 && strcmp(argv[1], "features") == 0) {
+        double rate = atof(argv[2]);
+        size_t n, T = (size_t)atol(argv[4]);
+        float *x = read_f32(argv[3], &n);
+        float *f = malloc(T * 8 * 4 + 4);
+        if (sw_audio_features(x, n, rate, f, T, err, sizeof err) != SW_OK) {
+            fprintf(stderr, "features: %s\n", err);
+            return 1;
+        }
+        write_raw(argv[5], f, T * 8 * 4);
         return 0;
     }
     if (argc >= 7 && strcmp(argv[1], "render") == 0) {

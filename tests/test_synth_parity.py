@@ -4,7 +4,8 @@
 1. Analysis: sw_analyze_f0_loudness (dsp/yin.c) vs train/instrument/features.py on real
    recordings (../shared/data/instruments/sms-tools): f0 within 1 cent on confidently voiced
    frames (voiced on both sides, and their neighbours too), voiced flags agreeing on >= 99 % of
-   frames, loudness within 0.01 dB on every frame.
+   frames, loudness within 0.01 dB on every frame; the transfer's per-frame features (YIN +
+   loudness + tracker, sw_audio_features) vs features.audio_features within 1e-4.
 2. Synthesis: a MIDI phrase (notes, a release, a pitch bend) on the test model
    (tests/data/synth_test.safetensors) rendered by the C synth with noise gain 0 and no reverb,
    vs features.midi_features -> the same net in PyTorch (parallel form) -> ddsp.synthesize
@@ -85,6 +86,17 @@ def analysis(tmp):
               % (name, sr, T, conf.sum(), worst))
         check(agree >= 0.99, "%s: voiced flags agree on %.2f %% of frames (>= 99 %%)" % (name, 100 * agree))
         check(dl <= 0.01, "%s: loudness max |C - Python| %.5f dB (<= 0.01)" % (name, dl))
+        # the transfer's whole per-frame path: YIN + loudness + tracker -> 8 features
+        fout = os.path.join(tmp, "feats.f32")
+        subprocess.run([PROBE, "features", str(sr), raw, str(n_py), fout], check=True)
+        fc = np.fromfile(fout, dtype=np.float32).reshape(n_py, 8).astype(np.float64)
+        fp, _, _, vpy = F.audio_features(x, sr, n_py)
+        same = np.ones(n_py, dtype=bool)
+        same[1:] = vc == vp                              # frames whose voiced flags agree
+        d = np.abs(fc - fp)[same].max(axis=0)
+        check(d.max() <= 1e-4, "%s: transfer features (tracker) max |C - Python| per column %s (<= 1e-4)"
+              % (name, " ".join("%.1g" % v for v in d)))
+        check(fp[:, 2].sum() > 0, "%s: the tracker's gate opens (%d frames)" % (name, fp[:, 2].sum()))
 
 
 def synthesis(tmp):
