@@ -230,13 +230,23 @@ static sw_status fetch_tensor(const data_src *src, const sw_tensor *t, float *ds
 
 /* ------------------------------------------------------------- the model -- */
 
+/* The model's region (util.c): its weights arena and every block its layers derived from
+ * the weights while it was built. Declared here because core.h is the core's shared header. */
+void *sw_region_new(size_t arena_floats, size_t extra_bytes);
+void *sw_region_enter(const void *arena);
+void sw_region_leave(void *prev);
+void sw_region_trim(const void *arena);
+void sw_region_free(void *arena);
+
 void sw_model_free(sw_model *m)
 {
     if (!m) return;
+    void *prev = sw_region_enter(m->weights);   /* the layers' sw_free of region blocks are no-ops */
     free_stack(&m->top);
+    sw_region_leave(prev);
     free(m->tensors);
     free(m->names);
-    sw_free(m->weights);
+    sw_region_free(m->weights);
     free(m->task);
     free(m->task_params);
     free(m);
@@ -287,11 +297,13 @@ static sw_status load_tensors(sw_model *m, const cJSON *root, const data_src *sr
             return FAIL(SW_ERR_FORMAT, "tensor \"%.100s\" appears twice in the header", m->tensors[i].name);
 
     /* One arena of aligned host-order floats, in name order (so the first bad tensor by name
-     * is the one reported); the sum of counts is <= data_len/4 (no overlap). Not zeroed:
-     * every float is written below, only the padding after each tensor is cleared. */
+     * is the one reported); the sum of counts is <= data_len/4 (no overlap). It starts the
+     * model's region, which also has room for what the layers derive from the weights at
+     * build time (packed copies, discretised parameters: about the weights' size; more goes
+     * to the heap). Every float is written below, and the padding after each tensor cleared. */
     size_t total = 0;
     for (i = 0; i < n; i++) total += sw_pad16(m->tensors[i].count);
-    m->weights = sw_alloc_aligned(total, sizeof(float));
+    m->weights = sw_region_new(total, 2 * total * sizeof(float) + ((size_t)256 << 10));
     if (!m->weights) return FAIL(SW_ERR_NOMEM, "out of memory for %zu floats of tensors", total);
     float *w = m->weights;
     for (i = 0; i < n; i++) {
@@ -403,7 +415,11 @@ static sw_status load_parsed(const char *hdr, const data_src *src, size_t data_l
     m = calloc(1, sizeof *m);
     if (!m) { st = FAIL(SW_ERR_NOMEM, "out of memory"); goto fail; }
     if ((st = load_tensors(m, root, src, data_len, err, errlen)) != SW_OK) goto fail;
-    if ((st = load_config(m, config->valuestring, err, errlen)) != SW_OK) goto fail;
+    void *prev = sw_region_enter(m->weights);   /* the layers' blocks come from the region */
+    st = load_config(m, config->valuestring, err, errlen);
+    sw_region_leave(prev);
+    if (st != SW_OK) goto fail;
+    sw_region_trim(m->weights);                 /* unmap the room the layers did not use */
     for (int i = 0; i < m->n_tensors; i++) {
         const sw_tensor *t = &m->tensors[i];
         if (!t->used && !has_prefix(t->name, "golden.") && !has_prefix(t->name, "extra.")) {
