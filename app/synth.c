@@ -64,6 +64,9 @@ static const char help[] =
     "      --noise-gain G     gain of the noise part, 0..4 (default 1)\n"
     "      --pitch-shift S    transpose by S semitones, -24..24 (default 0)\n"
     "      --reverb MIX       convolution reverb wet/dry mix, 0..1 (default 0.15; 0 = off)\n"
+    "      --reverb-ir FILE   the reverb's impulse response, any format libsndfile reads (mixed\n"
+    "                         to mono, resampled, at most 10 s; default: built-in decaying noise,\n"
+    "                         RT60 1.8 s)\n"
     "      --tail S           at most S seconds rendered after the last MIDI event for the\n"
     "                         release and reverb, 0..60 (default 5). The output ends when the\n"
     "                         last voice has died away and the output stays below -80 dBFS,\n"
@@ -110,7 +113,7 @@ static int write_block(app_outfile *of, const char *out_path, FILE *prog, const 
 
 int cmd_synth(int argc, char **argv)
 {
-    enum { O_HG = 1000, O_NG, O_PS, O_REV, O_TAIL, O_LIVE };
+    enum { O_HG = 1000, O_NG, O_PS, O_REV, O_TAIL, O_LIVE, O_IR };
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },       { "timbre", required_argument, NULL, 't' },
         { "model", required_argument, NULL, 'm' },        { "rate", required_argument, NULL, 'r' },
@@ -121,9 +124,10 @@ int cmd_synth(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },               { "live", no_argument, NULL, O_LIVE },
         { "device", required_argument, NULL, 'd' },       { "host-api", required_argument, NULL, 'a' },
         { "frames", required_argument, NULL, 'F' },       { "latency", required_argument, NULL, 'L' },
+        { "reverb-ir", required_argument, NULL, O_IR },
         { NULL, 0, NULL, 0 },
     };
-    const char *out_path = NULL, *model_path = NULL, *timbre = NULL, *fmt_name = NULL;
+    const char *out_path = NULL, *model_path = NULL, *timbre = NULL, *fmt_name = NULL, *ir_path = NULL;
     double rate = 48000.0, tail = 5.0;
     long voices = SW_SYNTH_DEFAULT_VOICES;
     app_synth_controls ctl = { .harmonic_gain = 1.0, .noise_gain = 1.0, .pitch_shift = 0.0, .reverb = 0.15 };
@@ -146,6 +150,7 @@ int cmd_synth(int argc, char **argv)
         case O_REV: bad = app_parse_double(optarg, 0.0, 1.0, &ctl.reverb); break;
         case O_TAIL: bad = app_parse_double(optarg, 0.0, 60.0, &tail); break;
         case O_LIVE: live = 1; break;
+        case O_IR: ir_path = optarg; break;
         case 'd': lo.device = optarg; live_only = 1; break;
         case 'a': lo.host_api = optarg; live_only = 1; break;
         case 'F': bad = app_parse_long(optarg, 0, 65536, &lo.frames); live_only = 1; break;
@@ -211,7 +216,9 @@ int cmd_synth(int argc, char **argv)
     }
     sw_model *model = NULL;
     sw_synth *synth = NULL;
-    float *buf = NULL, *tailbuf = NULL;
+    float *buf = NULL, *tailbuf = NULL, *ir = NULL;
+    size_t ir_n = 0;
+    double ir_rate = 0.0;
     app_outfile of;
     memset(&of, 0, sizeof of);
     of.fd = -1;
@@ -221,6 +228,8 @@ int cmd_synth(int argc, char **argv)
     int sig_set = 0;
 
     if (app_load_timbre(SUB, timbre, model_path, &model, used, sizeof used) != 0)
+        goto out;
+    if (ir_path && app_read_reverb_ir(SUB, ir_path, &ir, &ir_n, &ir_rate) != 0)
         goto out;
     if (!quiet && song.n_drum_notes)
         fprintf(stderr, "note: %zu notes on channel 10 (drums) ignored\n", song.n_drum_notes);
@@ -233,6 +242,10 @@ int cmd_synth(int argc, char **argv)
         lo.voices = (int)voices;
         lo.tail_s = tail;
         lo.controls = ctl;
+        lo.ir = ir;
+        lo.ir_n = ir_n;
+        lo.ir_rate = ir_rate;
+        lo.ir_path = ir_path;
         int in_use = 0;
         rc = app_synth_live(model, &song, &lo, used, &in_use);
         if (in_use) /* device lost with a host thread that may still call back: leave it all */
@@ -246,6 +259,10 @@ int cmd_synth(int argc, char **argv)
                 sw_status_str(st), err);
         goto out;
     }
+    if (ir && (st = sw_synth_set_reverb_ir(synth, ir, ir_n, ir_rate, err, sizeof err)) != SW_OK) {
+        app_err(SUB, "reverb impulse response '%s': %s: %s", ir_path, sw_status_str(st), err);
+        goto out;
+    }
     app_synth_warm_up(synth, rate, (int)voices);
     app_synth_apply_controls(synth, &ctl);
     const int irate = (int)lround(rate);
@@ -255,7 +272,7 @@ int cmd_synth(int argc, char **argv)
         goto out;
     }
     app_synth_player pl;
-    app_synth_player_init(&pl, synth, &song, rate, tail);
+    app_synth_player_init(&pl, synth, &song, rate, tail, app_synth_quiet_s(ir ? (double)ir_n / ir_rate : 0.0));
     const size_t tail_cap = (size_t)pl.tail_max + BLOCK;
     buf = malloc(sizeof(float) * BLOCK);
     tailbuf = malloc(sizeof(float) * tail_cap);
@@ -348,6 +365,7 @@ out:
     app_outfile_abort(&of);
     free(buf);
     free(tailbuf);
+    free(ir);
     sw_synth_destroy(synth);
     sw_model_free(model);
     app_midi_free(&song);

@@ -79,6 +79,10 @@ int app_synth_live(const sw_model *model, const app_midi_song *song, const app_s
                 sw_status_str(st), err);
         goto out;
     }
+    if (o->ir && (st = sw_synth_set_reverb_ir(synth, o->ir, o->ir_n, o->ir_rate, err, sizeof err)) != SW_OK) {
+        app_err(SUB, "reverb impulse response '%s': %s: %s", o->ir_path, sw_status_str(st), err);
+        goto out;
+    }
     app_synth_warm_up(synth, rate, o->voices);
     app_synth_apply_controls(synth, &o->controls);
     rt = calloc(1, sizeof *rt);
@@ -86,7 +90,8 @@ int app_synth_live(const sw_model *model, const app_midi_song *song, const app_s
         app_err(SUB, "out of memory");
         goto out;
     }
-    app_synth_rt_init(rt, synth, song, rate, o->tail_s, out_channels);
+    app_synth_rt_init(rt, synth, song, rate, o->tail_s, app_synth_quiet_s(o->ir ? (double)o->ir_n / o->ir_rate : 0.0),
+                      out_channels);
     if (!app_synth_rt_lock_free(rt)) {
         app_err(SUB, "C11 atomics are not lock-free on this platform; refusing to run real-time");
         goto out;

@@ -17,6 +17,10 @@ typedef struct {
     int voices;                  /* polyphony */
     double tail_s;               /* release/reverb tail allowed after the last event, s */
     app_synth_controls controls; /* gains, pitch shift, reverb */
+    const float *ir;             /* [ir_n] reverb impulse response at ir_rate Hz, NULL = built-in; owned by the caller */
+    size_t ir_n;                 /* its length */
+    double ir_rate;              /* its rate, Hz */
+    const char *ir_path;         /* its file, for messages */
 } app_synth_live_opts;
 
 /* Create the synth at the device's rate from `model` and play `song` until it is over (last

@@ -17,7 +17,7 @@ static uint64_t sample_of(double seconds, double rate)
 }
 
 void app_synth_player_init(app_synth_player *p, sw_synth *synth, const app_midi_song *song,
-                           double rate, double tail_s)
+                           double rate, double tail_s, double quiet_s)
 {
     memset(p, 0, sizeof *p);
     p->synth = synth;
@@ -26,7 +26,7 @@ void app_synth_player_init(app_synth_player *p, sw_synth *synth, const app_midi_
     p->rate = rate;
     p->last_event = song->n ? sample_of(song->ev[song->n - 1].seconds, rate) : 0;
     p->tail_max = (uint64_t)llround(tail_s * rate);
-    p->quiet_need = (uint64_t)llround(APP_SYNTH_QUIET_S * rate);
+    p->quiet_need = (uint64_t)llround(quiet_s * rate);
 }
 
 void app_synth_warm_up(sw_synth *s, double rate, int voices)
@@ -91,10 +91,10 @@ void app_synth_player_render(app_synth_player *p, float *out, size_t frames)
 /* ---------------------------------------------------------------- live -- */
 
 void app_synth_rt_init(app_synth_rt *rt, sw_synth *synth, const app_midi_song *song, double rate,
-                       double tail_s, int out_channels)
+                       double tail_s, double quiet_s, int out_channels)
 {
     memset(rt, 0, sizeof *rt);
-    app_synth_player_init(&rt->player, synth, song, rate, tail_s);
+    app_synth_player_init(&rt->player, synth, song, rate, tail_s, quiet_s);
     rt->out_channels = out_channels;
     atomic_init(&rt->frames, 0);
     atomic_init(&rt->callbacks, 0);

@@ -21,8 +21,14 @@
 /* Output below this magnitude counts as silence for the end-of-song test (-80 dBFS). */
 #define APP_SYNTH_SILENCE 1e-4f
 /* After the last event, the song ends once no voice sounds and the output has been silent
- * this long (s), or at the tail limit, whichever comes first. */
+ * this long (s), or at the tail limit, whichever comes first. The built-in reverb's tail is
+ * continuous; a user impulse response may have gaps (a pure delay), so with one the silence
+ * must also outlast the response (app_synth_quiet_s). */
 #define APP_SYNTH_QUIET_S 0.2
+static inline double app_synth_quiet_s(double ir_seconds)
+{
+    return APP_SYNTH_QUIET_S + (ir_seconds > 0 ? ir_seconds : 0.0);
+}
 
 typedef struct {
     sw_synth *synth;            /* owned by the caller */
@@ -38,9 +44,10 @@ typedef struct {
     int done;                   /* 1 once the song and its tail are over (rendering goes on, silent) */
 } app_synth_player;
 
-/* Prepare (not real-time; cheap). tail_s: seconds of release/reverb allowed after the last event. */
+/* Prepare (not real-time; cheap). tail_s: seconds of release/reverb allowed after the last
+ * event; quiet_s: silence that ends the song (app_synth_quiet_s). */
 void app_synth_player_init(app_synth_player *p, sw_synth *synth, const app_midi_song *song,
-                           double rate, double tail_s);
+                           double rate, double tail_s, double quiet_s);
 /* Render `frames` samples into out, applying every event at its exact sample: the block is
  * split at each event (process k samples, apply the event, continue). Updates done. [RT] */
 void app_synth_player_render(app_synth_player *p, float *out, size_t frames);
@@ -76,7 +83,7 @@ typedef struct {
 } app_synth_rt;
 
 void app_synth_rt_init(app_synth_rt *rt, sw_synth *synth, const app_midi_song *song, double rate,
-                       double tail_s, int out_channels);
+                       double tail_s, double quiet_s, int out_channels);
 int app_synth_rt_lock_free(const app_synth_rt *rt);
 /* Output-only PortAudio callback (paFloat32 | paNonInterleaved, rt->out_channels). [RT] */
 int app_synth_callback(const void *input, void *output, unsigned long frames,

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <cjson/cJSON.h>
+#include <sndfile.h>
 
 #include "common.h"
 
@@ -255,4 +256,44 @@ const char *app_model_timbre(const sw_model *m, char *buf, size_t len)
         snprintf(buf, len, "%s", t->valuestring);
     cJSON_Delete(j);
     return buf;
+}
+
+int app_read_reverb_ir(const char *sub, const char *path, float **ir, size_t *n, double *rate)
+{
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f) {
+        app_err(sub, "cannot read reverb impulse response '%s': %s", path, sf_strerror(NULL));
+        return -1;
+    }
+    /* The instrument takes at most 10 s; a minute bounds the read of a wrong file. */
+    if (info.frames <= 0 || info.frames > (sf_count_t)info.samplerate * 60) {
+        app_err(sub, "reverb impulse response '%s': %s", path,
+                info.frames <= 0 ? "empty file" : "longer than 60 s");
+        sf_close(f);
+        return -1;
+    }
+    size_t frames = (size_t)info.frames, ch = (size_t)info.channels;
+    float *inter = malloc(sizeof(float) * frames * ch), *mono = malloc(sizeof(float) * frames);
+    sf_count_t got = inter && mono ? sf_readf_float(f, inter, info.frames) : -1;
+    if (got <= 0) {
+        app_err(sub, "reverb impulse response '%s': %s", path, inter && mono ? sf_strerror(f) : "out of memory");
+        free(inter);
+        free(mono);
+        sf_close(f);
+        return -1;
+    }
+    for (sf_count_t i = 0; i < got; i++) {
+        float acc = 0.0f;
+        for (size_t c = 0; c < ch; c++)
+            acc += inter[(size_t)i * ch + c];
+        mono[i] = acc / (float)ch;
+    }
+    free(inter);
+    sf_close(f);
+    *ir = mono;
+    *n = (size_t)got;
+    *rate = info.samplerate;
+    return 0;
 }

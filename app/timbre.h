@@ -30,6 +30,11 @@ typedef struct {
 void app_synth_apply_controls(sw_synth *s, const app_synth_controls *c);
 void app_transfer_apply_controls(sw_transfer *t, const app_synth_controls *c);
 
+/* A reverb impulse response file (any format libsndfile reads; channels mixed to mono) for
+ * sw_synth_set_reverb_ir / sw_transfer_set_reverb_ir. On success *ir (malloc'ed, caller
+ * frees), *n and *rate are set; -1 with a message otherwise. */
+int app_read_reverb_ir(const char *sub, const char *path, float **ir, size_t *n, double *rate);
+
 /* Before writing `out` (renamed over at the end): refuse a directory, anything that is not a
  * regular file (device, FIFO: /dev/null must never be replaced) and the input file itself
  * (`in`, may be NULL; links count). 0 if fine, -1 with a message. */

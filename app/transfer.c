@@ -51,6 +51,9 @@ static const char help[] =
     "      --noise-gain G     gain of the noise part, 0..4 (default 1)\n"
     "      --pitch-shift S    transpose by S semitones, -24..24 (default 0)\n"
     "      --reverb MIX       convolution reverb wet/dry mix, 0..1 (default 0.15; 0 = off)\n"
+    "      --reverb-ir FILE   the reverb's impulse response, any format libsndfile reads (mixed\n"
+    "                         to mono, resampled, at most 10 s; default: built-in decaying noise,\n"
+    "                         RT60 1.8 s)\n"
     "  -f, --format FMT       output format by name, overriding the extension\n"
     "  -q, --quiet            no progress bar, no summary line\n"
     "  -h, --help             this help\n"
@@ -67,16 +70,17 @@ static void on_signal(int sig)
 
 int cmd_transfer(int argc, char **argv)
 {
-    enum { O_HG = 1000, O_NG, O_PS, O_REV };
+    enum { O_HG = 1000, O_NG, O_PS, O_REV, O_IR };
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },       { "timbre", required_argument, NULL, 't' },
         { "model", required_argument, NULL, 'm' },        { "harmonic-gain", required_argument, NULL, O_HG },
         { "noise-gain", required_argument, NULL, O_NG },  { "pitch-shift", required_argument, NULL, O_PS },
         { "reverb", required_argument, NULL, O_REV },     { "format", required_argument, NULL, 'f' },
         { "quiet", no_argument, NULL, 'q' },              { "help", no_argument, NULL, 'h' },
+        { "reverb-ir", required_argument, NULL, O_IR },
         { NULL, 0, NULL, 0 },
     };
-    const char *out_path = NULL, *model_path = NULL, *timbre = NULL, *fmt_name = NULL;
+    const char *out_path = NULL, *model_path = NULL, *timbre = NULL, *fmt_name = NULL, *ir_path = NULL;
     app_synth_controls ctl = { .harmonic_gain = 1.0, .noise_gain = 1.0, .pitch_shift = 0.0, .reverb = 0.15 };
     int quiet = 0, c;
     optind = 1;
@@ -92,6 +96,7 @@ int cmd_transfer(int argc, char **argv)
         case O_NG: bad = app_parse_double(optarg, 0.0, 4.0, &ctl.noise_gain); break;
         case O_PS: bad = app_parse_double(optarg, -24.0, 24.0, &ctl.pitch_shift); break;
         case O_REV: bad = app_parse_double(optarg, 0.0, 1.0, &ctl.reverb); break;
+        case O_IR: ir_path = optarg; break;
         case 'h': fputs(help, stdout); return SW_EXIT_OK;
         default:
             fprintf(stderr, "Try 'statewave transfer --help'.\n");
@@ -151,7 +156,9 @@ int cmd_transfer(int argc, char **argv)
     }
     sw_model *model = NULL;
     sw_transfer *tr = NULL;
-    float *inter = NULL, *mono = NULL;
+    float *inter = NULL, *mono = NULL, *ir = NULL;
+    size_t ir_n = 0;
+    double ir_rate = 0.0;
     app_outfile of;
     memset(&of, 0, sizeof of);
     of.fd = -1;
@@ -167,6 +174,15 @@ int cmd_transfer(int argc, char **argv)
         app_err(SUB, "'%s': cannot run the instrument at the file's rate %d Hz: %s: %s", in_path, rate,
                 sw_status_str(st), err);
         goto out;
+    }
+    if (ir_path) {
+        if (app_read_reverb_ir(SUB, ir_path, &ir, &ir_n, &ir_rate) != 0)
+            goto out;
+        st = sw_transfer_set_reverb_ir(tr, ir, ir_n, ir_rate, err, sizeof err);
+        if (st != SW_OK) {
+            app_err(SUB, "reverb impulse response '%s': %s: %s", ir_path, sw_status_str(st), err);
+            goto out;
+        }
     }
     app_transfer_apply_controls(tr, &ctl);
     const size_t latency = (size_t)sw_transfer_latency(tr);
@@ -285,6 +301,7 @@ out:
     app_outfile_abort(&of);
     free(inter);
     free(mono);
+    free(ir);
     sw_transfer_destroy(tr);
     sw_model_free(model);
     sf_close(in);

@@ -55,7 +55,7 @@ static float *render_file(const sw_model *model, const app_midi_song *song, doub
     }
     app_synth_warm_up(s, rate, voices);
     app_synth_player pl;
-    app_synth_player_init(&pl, s, song, rate, 5.0);
+    app_synth_player_init(&pl, s, song, rate, 5.0, app_synth_quiet_s(0.0));
     size_t cap = (size_t)(rate * (song->last_event_s + 7.0)), len = 0;
     float *y = malloc(cap * sizeof *y);
     while (y && !pl.done && len + 1024 <= cap) {
@@ -85,7 +85,7 @@ static void run_case(const sw_model *model, const app_midi_song *song, const cha
     app_synth_rt *rt = calloc(1, sizeof *rt);
     float *out0 = malloc(MAX_BLOCK * sizeof(float)), *out1 = malloc(MAX_BLOCK * sizeof(float));
     float *got = malloc(n_ref * sizeof(float));
-    app_synth_rt_init(rt, s, song, rate, 5.0, channels);
+    app_synth_rt_init(rt, s, song, rate, 5.0, app_synth_quiet_s(0.0), channels);
     float *bufs[2] = { out0, out1 };
     static const unsigned long sizes[] = { 1, 7, 64, 256, 1000, 4096, 33, 512, 2, 1023, 4095, 128 };
     long allocs0 = rt_allocs, frees0 = rt_frees, locks0 = rt_locks;

@@ -91,6 +91,26 @@ t0=$($PY "$CHK" rms single0.wav 1.6 2.0 2>/dev/null || echo -400); t5=$($PY "$CH
 check "--reverb 0.5 leaves a tail after the release (1.6-2.0 s: $t5 dBFS; dry: $t0 dBFS; >= 20 dB more)" \
   awk -v a="$t5" -v b="$t0" 'BEGIN { exit !(a - b >= 20) }'
 
+# A user impulse response: a single click 1.0 s in, wet only = the dry song 1.0 s later,
+# kept to its end (the end-of-song silence must outlast the response's own gap).
+$PY -c "
+import numpy as np
+from scipy.io import wavfile
+x = np.zeros(int(1.2 * 48000), np.float32); x[48000] = 0.5
+wavfile.write('click1s.wav', 48000, x)"
+"$SW" synth -q "${MARGS[@]}" --reverb 1 --reverb-ir click1s.wav timing.mid -o wet.wav
+lag=$($PY "$CHK" onsetlag timing.wav wet.wav)
+fd=$(field frames "$("$SFCHECK" info timing.wav)"); fw=$(field frames "$("$SFCHECK" info wet.wav)")
+check "--reverb-ir (a click at 1.0 s), --reverb 1: the song comes ${lag} ms later, and the output is $(( (fw - fd) / 48 )) ms longer (both 1000 +- 5)" \
+  awk -v l="$lag" -v a="$fd" -v b="$fw" 'BEGIN { d = (b - a) / 48; exit !(l >= 995 && l <= 1005 && d >= 995 && d <= 1005) }'
+sox -n -r 48000 -c 1 silent_ir.wav trim 0 0.1
+set +e
+"$SW" synth -q "${MARGS[@]}" --reverb-ir missing_ir.wav timing.mid -o ir1.wav 2>ir1.err; r1=$?
+"$SW" synth -q "${MARGS[@]}" --reverb-ir silent_ir.wav timing.mid -o ir2.wav 2>ir2.err; r2=$?
+set -e
+check "missing / silent impulse response: exit 1 with the reason, no output" \
+  bash -c "[ $r1 = 1 ] && grep -q \"impulse response 'missing_ir.wav'\" ir1.err && [ $r2 = 1 ] && grep -q 'rejected' ir2.err && [ ! -e ir1.wav ] && [ ! -e ir2.wav ]"
+
 # ------------------------------------------------ polyphony: real piano file --
 "$SW" synth "${MARGS[@]}" --voices 16 "$PIANO" -o piano.wav 2>piano.err
 sed 's/^/  | /' piano.err
@@ -223,7 +243,7 @@ check "--live with -o: exit 2; --device without --live: exit 2" \
 check "--model and --timbre together: exit 2" [ "$(u short.mid -o x.wav --model a --timbre b)" = 2 ]
 "$SW" synth --help >help.txt
 check "--help describes the command and every option" \
-  bash -c "grep -q 'MIDI' help.txt && for o in --timbre --model --rate --voices --harmonic-gain --noise-gain --pitch-shift --reverb --tail --live --device --frames; do grep -q -- \"\$o\" help.txt || exit 1; done"
+  bash -c "grep -q 'MIDI' help.txt && for o in --timbre --model --rate --voices --harmonic-gain --noise-gain --pitch-shift --reverb --reverb-ir --tail --live --device --frames; do grep -q -- \"\$o\" help.txt || exit 1; done"
 check "no temp files left anywhere" no_temps
 
 finish

@@ -4,7 +4,8 @@
 #   - output: same rate and exactly the same number of samples as the input, mono, finite,
 #     not silent
 #   - aligned with the input (latency compensated): the f0 contours of a phrase line up
-#     within +-6 ms
+#     within +-15 ms (the pitch estimator itself is off by up to ~12 ms depending on the
+#     signal; a missing or doubled compensation would be ~35 ms off)
 #   - the output's f0 follows the input's (the same small YIN, tests/app/synth_check.py, on
 #     both): median error < 50 cents, >= 60 % of the frames voiced in both within 50 cents
 #   - other rates (22.05 and 44.1 kHz via sox) and a stereo input (mixed to mono)
@@ -61,10 +62,11 @@ out=$($PY "$CHK" f0track "$SAX" sax.wav 2>&1) && r=0 || r=1
 echo "  | $out"
 check "sax phrase (a melody): output f0 tracks the input's" [ $r = 0 ]
 # Alignment: the lag that best lines up the two f0 contours (the note changes make it sharp; a
-# missing latency compensation would show as ~+26 ms, one sample off as nothing: 2 ms steps)
+# missing latency compensation would show as ~+35 ms; YIN on a pitch step is itself up to ~12 ms
+# off depending on the timbre, hence +-15 ms)
 lag=$($PY "$CHK" f0lag "$SAX" sax.wav)
-check "sax: output aligned with the input (latency compensated): f0 contours line up at $lag ms, within +-6 ms" \
-  awk -v l="$lag" 'BEGIN { exit !(l >= -6 && l <= 6) }'
+check "sax: output aligned with the input (latency compensated): f0 contours line up at $lag ms, within +-15 ms" \
+  awk -v l="$lag" 'BEGIN { exit !(l >= -15 && l <= 15) }'
 run "$SAX" sax_rev.flac "sax to FLAC with the default reverb"
 
 # ------------------------------------------------------ other rates, stereo --
@@ -73,7 +75,7 @@ sox "$FLUTE" -b 24 -c 2 flute48st.wav rate -v 48000
 sox "$SAX" -b 16 sax22.wav rate -v 22050
 run sax22.wav sax22_out.wav "22.05 kHz input" --reverb 0
 lag=$($PY "$CHK" f0lag sax22.wav sax22_out.wav)
-check "22.05 kHz: aligned, f0 contours line up at $lag ms (+-6)" awk -v l="$lag" 'BEGIN { exit !(l >= -6 && l <= 6) }'
+check "22.05 kHz: aligned, f0 contours line up at $lag ms (+-15)" awk -v l="$lag" 'BEGIN { exit !(l >= -15 && l <= 15) }'
 run flute22.wav flute22_out.wav "22.05 kHz flute" --reverb 0
 out=$($PY "$CHK" f0track flute22.wav flute22_out.wav 2>&1) && r=0 || r=1
 check "22.05 kHz flute: f0 tracks ($out)" [ $r = 0 ]
@@ -83,6 +85,16 @@ check "48 kHz 24-bit input -> 24-bit output (input's sample format kept)" \
 run "$FLUTE" shifted.wav "--pitch-shift 12" --reverb 0 --pitch-shift 12
 out=$($PY "$CHK" f0track "$FLUTE" shifted.wav 1200 2>&1) && r=0 || r=1
 check "--pitch-shift 12: output f0 an octave above the input ($out)" [ $r = 0 ]
+
+$PY -c "
+import numpy as np
+from scipy.io import wavfile
+x = np.zeros(int(0.4 * 44100), np.float32); x[int(0.3 * 44100)] = 0.5
+wavfile.write('click.wav', 44100, x)"
+run "$SAX" sax_wet.wav "--reverb 1 --reverb-ir (a click at 0.3 s)" --reverb 1 --reverb-ir click.wav
+lag=$($PY "$CHK" onsetlag sax.wav sax_wet.wav)
+check "--reverb-ir click at 0.3 s, wet only: the output comes $lag ms after the dry one (300 +- 5)" \
+  awk -v l="$lag" 'BEGIN { exit !(l >= 295 && l <= 305) }'
 
 # --------------------------------------------------------------- bad inputs --
 head -c 20000 /dev/urandom >corrupt.wav
@@ -124,6 +136,6 @@ set -e
 check "usage errors (no -o, no input, --noise-gain 9): exit 2" bash -c "[ $u1 = 2 ] && [ $u2 = 2 ] && [ $u3 = 2 ]"
 "$SW" transfer --help >help.txt
 check "--help says what it does and lists every option" \
-  bash -c "grep -q 'Timbre transfer' help.txt && for o in --timbre --model --harmonic-gain --noise-gain --pitch-shift --reverb --format; do grep -q -- \"\$o\" help.txt || exit 1; done"
+  bash -c "grep -q 'Timbre transfer' help.txt && for o in --timbre --model --harmonic-gain --noise-gain --pitch-shift --reverb --reverb-ir --format; do grep -q -- \"\$o\" help.txt || exit 1; done"
 check "no temp files left" no_temps
 finish
