@@ -19,6 +19,14 @@
  * the frame centred at p + H_n with each voice's m ramped to that instant (held at the current
  * frame's target if the instant lies beyond it: nothing waits for the future).
  *
+ * Transfer. One voice from create/reset, its frames on the stream clock; at each frame start the
+ * analysis (yin.c: YIN, loudness, tracker, exactly features.py) runs on the input before that
+ * sample and yields the features and f0. Reported latency: tau_max + W/2 - T0/2 + sr/f_c,
+ * because YIN's d(tau) integrates the oldest W samples of its buffer (so its f0 describes the
+ * audio about that long ago; T0 is the period at the centre of the model's pitch_range), plus
+ * the control frame of the ramp. INSTRUMENT.md's (W + tau_max)/2 is the buffer centre, about
+ * 8 ms earlier than the delay a vibrato actually shows (measured in test_synth.c).
+ *
  * Voices. Note-on takes a free voice, else steals (released voices first, quietest first, else
  * the oldest held note). A stolen voice's oscillators (swapped, not copied) and its current
  * amplitudes go to a fade slot that ramps them to 0 over 5 ms while the new note starts from
@@ -392,7 +400,7 @@ static void voice_frame(engine *e, voice *v, float f0)
 }
 
 /* Starts the sub-step at v->n: f0 from the frame's ramp at the sub-step's mean position (exact
- * phase for a linear ramp), harmonics at or above sr_h/2 silenced for the rest of the frame. */
+ * phase for a linear ramp); only harmonics below the limit at that f0 are rendered in it. */
 static void voice_substep(engine *e, voice *v)
 {
     int64_t end = v->n + SW_OSC_SUBSTEP;
@@ -431,9 +439,7 @@ static void voice_render(engine *e, voice *v, float *out, int n, frame_fn on_fra
         if (v->kr > 0) {
             for (int j = 0; j < m; j++) e->al[j] = alpha_at(v, v->n + j);
             sw_osc_render(&v->osc, v->a_prev, v->da, e->al, m, v->kr, out + i);
-        } else {
-            /* nothing audible: only the phasors move (cheap: the next sub-step rebuilds them) */
-        }
+        }   /* else nothing audible: skip (the next sub-step rebuilds the phasors from the phase) */
         v->n += m;
         i += m;
     }
