@@ -7,10 +7,12 @@
  * For each model: 16 held notes (C3..D#4, velocity 100, started 5 ms apart so their frame
  * clocks differ), then RUNS runs of SECONDS s of audio each, timed with the thread's CPU clock;
  * prints the median CPU time / audio time ("fraction of one core"), dry and with the reverb at
- * mix 0.3. Target: <= 0.10 with the shipped models. */
+ * mix 0.3. Target: <= 0.10 with the shipped models. Then sw_transfer on a 196 Hz tone (same
+ * measure, one voice plus the YIN analysis every control frame). */
 #include "statewave.h"
 
 #include <glob.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +70,35 @@ static int bench(const char *path, float mix)
            path, mix > 0.0f ? "reverb" : "dry", sw_synth_active_voices(s), VOICES, RUNS, SECONDS,
            frac[RUNS / 2], frac[0], frac[RUNS - 1], sw_synth_timbre(s), sw_model_param_count(m));
     sw_synth_destroy(s);
+
+    /* timbre transfer (one voice + YIN every control frame) on a 196 Hz tone, once per model */
+    if (mix == 0.0f) {
+        sw_transfer *t;
+        if (sw_transfer_create(m, RATE, &t, err, sizeof err) != SW_OK) {
+            fprintf(stderr, "%s: %s\n", path, err);
+            sw_model_free(m);
+            return 1;
+        }
+        static float in[BLOCK];
+        double ph = 0.0;
+        for (int r = 0; r < RUNS; r++) {
+            double used = 0.0;
+            for (int i = 0; i < blocks; i++) {
+                for (int j = 0; j < BLOCK; j++) {
+                    in[j] = (float)(0.3 * sin(ph));
+                    ph += 2 * M_PI * 196.0 / RATE;
+                }
+                double t0 = cpu_now();
+                sw_transfer_process(t, in, buf, BLOCK);
+                used += cpu_now() - t0;
+            }
+            frac[r] = used / ((double)blocks * BLOCK / RATE);
+        }
+        qsort(frac, RUNS, sizeof frac[0], cmp);
+        printf("%-48s %-6s transfer, 1 voice + YIN   CPU/audio median %.4f (min %.4f, max %.4f)\n", path, "dry",
+               frac[RUNS / 2], frac[0], frac[RUNS - 1]);
+        sw_transfer_destroy(t);
+    }
     sw_model_free(m);
     return 0;
 }
