@@ -73,7 +73,7 @@ ALL_TARGETS  += $(LV2_FILES) $(BUILD)/tests/lv2/bench_lv2 $(BUILD)/tests/lv2/lv2
                 $(BUILD)/tests/lv2/jack_note
 TEST_SCRIPTS += tests/lv2/test_lv2_meta.sh tests/lv2/test_lv2apply.sh tests/lv2/test_jalv.sh \
                 tests/lv2/test_jalv_generate.sh tests/lv2/test_ardour.sh
-TEST_SCRIPTS += tests/lv2/test_jalv_synth.sh
+TEST_SCRIPTS += tests/lv2/test_jalv_synth.sh tests/lv2/test_ardour_synth.sh
 BENCH_CMDS   += $(BUILD)/tests/lv2/bench_lv2
 
 .PHONY: lv2 install-lv2 uninstall-lv2
