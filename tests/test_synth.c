@@ -14,6 +14,7 @@
  *   click: against the same notes on 17 voices, the difference is the stolen voice faded in
  *   over 5 ms (not stepped), then exactly the stolen voice; sustain pedal
  *   holds and releases; voices free after release (exact silence afterwards, active count 0).
+ * - gain and reverb-mix changes ramp (1 per 20 ms), exactly y = g[n] y_ref.
  * - bit-identical output for any split of the same event stream into blocks (events at the
  *   same sample positions), with stealing, pedal, bends, gains and the reverb on.
  * - reverb: a user IR that is a pure delay gives exactly the delayed dry signal (partitioned
@@ -510,6 +511,48 @@ static void test_sustain_free(void **state)
     sw_synth_destroy(s);
 }
 
+/* -------------------------------------------------------- control ramps -- */
+
+/* A harmonic-gain step 1 -> 0.25 at sample s0 ramps over 15 ms (1 per 20 ms): against the same
+ * stream at gain 1, y = g[n] y_ref with g linear, not a step. The same for the reverb mix
+ * (0 -> 1 at s0: y = (1 - w) dry + w wet, w ramping, so the output is continuous). */
+static void test_control_ramps(void **state)
+{
+    (void)state;
+    const double rate = 48000;
+    const size_t n = 9600, s0 = 4000;
+    const float step = (float)(1.0 / (0.020 * rate));
+    ev base[] = {{0, EV_NGAIN, 0, 0}, {0, EV_ON, 57, 100}, {0, EV_ON, 64, 100}};
+    ev gain[] = {{0, EV_NGAIN, 0, 0}, {0, EV_ON, 57, 100}, {0, EV_ON, 64, 100}, {s0, EV_HGAIN, 0.25f, 0}};
+    float *ref = calloc(n, sizeof(float)), *y = calloc(n, sizeof(float));
+    sw_synth *s = mk(rate, 16);
+    render(s, base, 3, ref, n, 64);
+    sw_synth_destroy(s);
+    s = mk(rate, 16);
+    render(s, gain, 4, y, n, 64);
+    sw_synth_destroy(s);
+    float worst = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        float g = 1.0f;
+        if (i >= s0) g = fmaxf(0.25f, 1.0f - step * (float)(i - s0 + 1));
+        worst = fmaxf(worst, fabsf(y[i] - g * ref[i]));
+    }
+    if (!(worst < 1e-5f)) fail_msg("harmonic gain ramp: |y - g ref| up to %g", worst);
+    /* reverb mix 0 -> 1: no jump at the switch (the wet path starts silent and fades in) */
+    ev mix[] = {{0, EV_ON, 57, 100}, {0, EV_ON, 64, 100}, {s0, EV_MIX, 1.0f, 0}};
+    s = mk(rate, 16);
+    render(s, mix, 3, y, n, 64);
+    sw_synth_destroy(s);
+    s = mk(rate, 16);
+    render(s, mix, 2, ref, n, 64);                               /* dry throughout */
+    sw_synth_destroy(s);
+    for (size_t i = 0; i < s0; i++) assert_true(y[i] == ref[i]);
+    /* the first samples after the switch are still almost the dry signal */
+    for (size_t i = s0; i < s0 + 10; i++) assert_true(fabsf(y[i] - ref[i]) <= 12.0f * step * fabsf(ref[i]) + 1e-6f);
+    free(ref);
+    free(y);
+}
+
 /* ---------------------------------------------------------- block splits -- */
 
 static void test_split(void **state)
@@ -916,6 +959,7 @@ int main(void)
         cmocka_unit_test(test_steal),
         cmocka_unit_test(test_steal_click),
         cmocka_unit_test(test_sustain_free),
+        cmocka_unit_test(test_control_ramps),
         cmocka_unit_test(test_split),
         cmocka_unit_test(test_reverb),
         cmocka_unit_test(test_noise_psd),
