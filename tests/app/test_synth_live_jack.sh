@@ -110,6 +110,14 @@ kill -INT $pid
 set +e; wait $pid; rc=$?; set -e
 check "SIGINT during the song: exit 0, end=signal, some events still pending ($(summary_field events sig.out))" \
   bash -c "[ $rc = 0 ] && [ '$(summary_field end sig.out)' = signal ]"
+script -qec "'$SW' synth ${MARGS[*]} --live --host-api JACK --frames $PERIOD short.mid" /dev/null </dev/null >tty.out 2>&1 || true
+check "on a terminal: a status line with position, events, voices, xruns and RMS" \
+  bash -c "grep -q \$'\r' tty.out && grep -qE 'events [0-9]+/18  voices +[0-9]+  xruns [0-9]+  rms' tty.out"
+set +e
+"$SW" synth "${MARGS[@]}" --live --host-api JACK --rate 44100 short.mid </dev/null >rate.out 2>rate.err; rc=$?
+set -e
+check "--rate 44100 on a 48000 Hz server: exit 1 with PortAudio's reason, no summary" \
+  bash -c "[ $rc = 1 ] && grep -q 'cannot open output stream' rate.err && ! grep -q summary rate.out"
 stop_jackd
 start_jackd "$TMP/jackd.lost.log"
 "$SW" synth "${MARGS[@]}" --live --host-api JACK --frames $PERIOD long.mid </dev/null >lost.out 2>lost.err &
