@@ -147,6 +147,7 @@ typedef struct {
 
     /* what the MIDI stream has set (audio thread), replayed into a new engine */
     uint8_t vel[128];                 /* [key] velocity of a key held down, 0 = up */
+    uint8_t last_vel[128];            /* [key] velocity of its latest note-on (for sustained keys) */
     uint64_t sustained[2];            /* [key / 64] bits: released while the pedal was down */
     bool pedal;                       /* CC64 >= 64 */
     float bend;                       /* semitones */
@@ -334,7 +335,7 @@ static void replay_state(synth *self, sw_synth *s)
         if (self->vel[k]) {
             sw_synth_note_on(s, k, self->vel[k]);
         } else if (sus) { /* sounding through the pedal: key down, then up with the pedal held */
-            sw_synth_note_on(s, k, 64);
+            sw_synth_note_on(s, k, self->last_vel[k] ? self->last_vel[k] : 64);
             sw_synth_note_off(s, k);
         }
     }
@@ -520,7 +521,7 @@ static void handle_midi(synth *self, const uint8_t *msg, uint32_t size)
         type = LV2_MIDI_MSG_NOTE_OFF; /* note-on with velocity 0 is a note-off */
     switch (type) {
     case LV2_MIDI_MSG_NOTE_ON:
-        self->vel[key] = (uint8_t)val;
+        self->vel[key] = self->last_vel[key] = (uint8_t)val;
         self->sustained[key >> 6] &= ~bit;
         each_engine_note_on(self, key, val);
         break;

@@ -2,6 +2,10 @@
 # test_jalv_synth.sh — the neural instrument as a JACK client in jalv, under `jackd -d dummy`
 # (no sound card), played by a real JACK MIDI client.
 #
+#  - discovery and metadata (no server): lv2ls lists the instrument and the timbre-transfer
+#    effect; lv2info shows their classes, ports, latency (transfer: port 9), presets; the
+#    timbre enumeration has exactly the shipped models; sord_validate (lv2-dev's spec files)
+#    passes on synth.ttl, transfer.ttl, the manifest and the instrument presets
 #  - jalv instantiates https://statewave.dev/plugins/synth at the server rate (48 kHz,
 #    256-frame periods); its ports appear: swsyn:midi_in (JACK MIDI), swsyn:out_l, swsyn:out_r
 #  - build/tests/lv2/jack_note (tests/lv2/jack_note.c, the same tool as test_jalv_generate.sh)
@@ -38,6 +42,41 @@ mapfile -t shipped < <(for i in 0 1 2 3 4; do
     n=(violin flute trumpet cello cello_real)
     [ -f "build/statewave.lv2/instrument_${n[$i]}.safetensors" ] && echo "$i"
 done)
+
+# 0. discovery and metadata
+B=build/statewave.lv2
+LV2_PATH="$PWD/build" lv2ls > /tmp/sw_synth_ls.$$ 2>/dev/null || true
+if grep -qxF "$URI" /tmp/sw_synth_ls.$$ && grep -qxF "https://statewave.dev/plugins/transfer" /tmp/sw_synth_ls.$$; then
+    pass "lv2ls lists the instrument and the timbre-transfer effect"
+else fail "lv2ls: $(tr '\n' ' ' < /tmp/sw_synth_ls.$$)"; fi
+rm -f /tmp/sw_synth_ls.$$
+info=$(LV2_PATH="$PWD/build:/usr/lib/lv2" lv2info "$URI" 2>/dev/null || true)
+tinfo=$(LV2_PATH="$PWD/build:/usr/lib/lv2" lv2info https://statewave.dev/plugins/transfer 2>/dev/null || true)
+ok=1
+grep -q "Class: *Instrument Plugin" <<< "$info" || { ok=0; echo "  instrument class missing"; }
+grep -q "Has latency: *no" <<< "$info" || { ok=0; echo "  instrument reports latency"; }
+for sym in midi_in notify out_l out_r timbre harmonic_gain noise_gain pitch_shift reverb_mix level; do
+    grep -q "Symbol: *$sym\$" <<< "$info" || { ok=0; echo "  instrument port $sym missing"; }
+done
+grep -q "Class: *Simulator Plugin" <<< "$tinfo" || { ok=0; echo "  transfer class missing"; }
+grep -q "Has latency: *yes, reported by port 9" <<< "$tinfo" || { ok=0; echo "  transfer latency port"; }
+grep -q "Designation: *http://lv2plug.in/ns/lv2core#enabled" <<< "$tinfo" || { ok=0; echo "  transfer lv2:enabled"; }
+for f in $B/instrument-presets/*.ttl; do
+    [ -f "$f" ] || continue
+    label=$(sed -n 's/.*rdfs:label "\(.*\)".*/\1/p' "$f" | head -1)
+    grep -qF "$label" <<< "$info" || { ok=0; echo "  preset '$label' not listed"; }
+done
+npoints=$(sordi "$B/synth.ttl" 2>/dev/null | grep -c "<http://lv2plug.in/ns/lv2core#scalePoint>" || true)
+if [ "$npoints" != "${#shipped[@]}" ]; then ok=0; echo "  $npoints timbre scale points for ${#shipped[@]} shipped models"; fi
+if [ $ok = 1 ]; then pass "lv2info: classes, ports, latency, presets; timbre enumeration = the ${#shipped[@]} shipped model(s)"
+else fail "lv2info of the instrument / transfer"; fi
+mapfile -t spec < <(dpkg -L lv2-dev 2>/dev/null | grep '^/usr/lib/lv2/.*\.ttl$' || true)
+if [ ${#spec[@]} -lt 40 ]; then
+    fail "lv2-dev spec files not found (${#spec[@]}); install lv2-dev (make deps)"
+elif out=$(sord_validate "${spec[@]}" $B/*.ttl $B/presets/*.ttl $B/instrument-presets/*.ttl 2>&1) \
+     && grep -q "Found 0 errors" <<< "$out"; then
+    pass "sord_validate of the whole bundle with the instrument presets: $(grep Found <<< "$out")"
+else fail "sord_validate"; echo "$out" | head -20; fi
 
 tmp=$(mktemp -d)
 JPID=""; JALV=""; RPID=""
