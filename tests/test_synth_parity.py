@@ -6,11 +6,13 @@
    frames (voiced on both sides, and their neighbours too), voiced flags agreeing on >= 99 % of
    frames, loudness within 0.01 dB on every frame; the transfer's per-frame features (YIN +
    loudness + tracker, sw_audio_features) vs features.audio_features within 1e-4.
-2. Synthesis: a MIDI phrase (notes, a release, a pitch bend) on the test model
+2. Synthesis: a MIDI phrase (notes, a release, pitch bends) on the test model
    (tests/data/synth_test.safetensors) rendered by the C synth with noise gain 0 and no reverb,
    vs features.midi_features -> the same net in PyTorch (parallel form) -> ddsp.synthesize
-   (harmonic part) at 48 kHz: max |difference| <= 2e-3 of the peak (float32 phasors,
-   recurrent vs FFT-convolution SSM) and a correlation > 0.9999.
+   (harmonic part) at 48 and 16 kHz: max |difference| <= 3e-4 of the peak (float32 phasors,
+   recurrent vs FFT-convolution SSM) and a correlation > 0.9999, except in the control frames
+   where a harmonic crosses the band limit (C fades it out at the crossing, ddsp.py lets it
+   sweep past): there <= 1e-2.
 
 Run from the repository root (make test-scripts does): /usr/bin/python3 tests/test_synth_parity.py
 """
@@ -99,8 +101,7 @@ def analysis(tmp):
         check(fp[:, 2].sum() > 0, "%s: the tracker's gate opens (%d frames)" % (name, fp[:, 2].sum()))
 
 
-def synthesis(tmp):
-    sr = 48000
+def synthesis(tmp, sr):
     T = 400                                       # 1.6 s
     notes = [(0.0, 0.6, 62.0, 100), (0.9, 1.3, 69.0, 80)]   # mono phrase, one voice (free by 0.9 s)
     bends = [(0.2, 0.5), (0.3, -1.0), (1.0, 0.7)]
@@ -141,13 +142,26 @@ def synthesis(tmp):
             y = ddsp.synthesize(o, f0, sr=sr, hop=H, noise_gain=0.0)[0].numpy().astype(np.float64)
         yp[a * H:b * H] = y
     del feats, pitch
-    # the C voice is freed (silent) once its release decays; Python keeps rendering ~1e-7 amplitudes
+    # The C voice is freed (silent) once its release decays; Python keeps rendering ~1e-7 amplitudes.
+    # Frames where a harmonic crosses the band limit (f0 moving across a bend) differ by design:
+    # ddsp.py lets the partial sweep past min(sr, sr_t)/2 while it ramps out (or in), the C side
+    # fades it to silence exactly where it crosses; they are compared separately, loosely.
+    lim = 0.5 * min(sr, ddsp.SR_TRAIN)
+    k = np.arange(1, ddsp.N_HARMONICS + 1)[None, :]
+    f0t = ddsp.pitch_to_hz(torch.tensor(F.midi_pitch(notes, bends, T))).numpy()[:, None]
+    below = k * f0t < lim
+    cross = np.zeros(T, dtype=bool)
+    cross[1:] = np.any(below[1:] != below[:-1], axis=1)
+    mask = np.repeat(~cross, H)
     peak = np.max(np.abs(yp))
-    err = np.max(np.abs(yc - yp))
+    err = np.max(np.abs(yc - yp)[mask])
+    err_x = np.max(np.abs(yc - yp)[~mask]) if (~mask).any() else 0.0
     corr = float(np.dot(yc, yp) / np.sqrt(np.dot(yc, yc) * np.dot(yp, yp)))
-    check(err <= 2e-3 * peak and corr > 0.9999,
-          "synthesis (harmonic part, 48 kHz, 2 notes, bends, release): max |C - torch| %.3g (peak %.3g, "
-          "ratio %.2g <= 2e-3), correlation %.7f (> 0.9999)" % (err, peak, err / peak, corr))
+    check(err <= 3e-4 * peak and corr > 0.9999,
+          "synthesis (harmonic part, %d Hz, 2 notes, bends, release): max |C - torch| %.3g (peak %.3g, "
+          "ratio %.2g <= 3e-4), correlation %.7f (> 0.9999)" % (sr, err, peak, err / peak, corr))
+    check(err_x <= 1e-2 * peak, "  ... in the %d frames where a harmonic crosses the band limit: %.3g of the peak "
+          "(<= 1e-2)" % (cross.sum(), err_x / peak))
 
 
 def main():
@@ -156,7 +170,8 @@ def main():
         return 1
     with tempfile.TemporaryDirectory() as tmp:
         analysis(tmp)
-        synthesis(tmp)
+        for sr in (48000, 16000):                    # 16 kHz: the band limit is the host's 8 kHz
+            synthesis(tmp, sr)
     if failures:
         print("test_synth_parity: %d FAILED" % len(failures))
         return 1
