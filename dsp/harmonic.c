@@ -1,9 +1,10 @@
 /* harmonic.c — oscillator bank (see harmonic.h for the equations and why phasors are rebuilt
  * from a double phase at every sub-step).
  *
- * Cost: per sample and harmonic one FMA for the amplitude ramp, one multiply-add into the
+ * Cost: per sample and harmonic one multiply-add for the amplitude ramp, one into the
  * per-sample accumulator and the 4-multiply complex rotation, on 8 harmonics per vector
- * (GCC vector extension; AVX2+FMA clone where the CPU has it, SSE2 otherwise). The phasors
+ * (GCC vector extension; an AVX2 clone where the CPU has it, SSE2 otherwise; no FMA contraction
+ * in ISO C mode, so both clones give the same bits). The phasors
  * of a group of 8 harmonics stay in registers across the sub-step's samples; each sample's
  * 8 partial sums are added in lane order at the end (fixed order: deterministic). */
 #include "harmonic.h"
@@ -84,7 +85,7 @@ void sw_osc_substep(sw_osc *o, double w, int len, int kk)
 
 /* The kernel, compiled once per instruction set by target_clones (same source, same order). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(SW_NO_CLONES)
-__attribute__((target_clones("avx2,fma", "default")))
+__attribute__((target_clones("avx2", "default")))
 #endif
 static void render_kernel(float *restrict zr_, float *restrict zi_, const float *restrict rr_,
                           const float *restrict ri_, const float *restrict a0_, const float *restrict da_,
