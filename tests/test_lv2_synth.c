@@ -19,8 +19,8 @@
  *  4. timbre switch while a note is held: loaded by the worker, notified, crossfaded with
  *     no click (largest sample step within 1.25x of the steady sounds on either side), no
  *     drop-out; the old engine is freed by the worker
- *  5. patch:Set of a model copy, corrupt and missing files (log:Error, model kept, audio goes
- *     on); state save/restore: a shipped timbre is the timbre port (no model key), a user's
+ *  5. patch:Set of a model copy, corrupt and missing files, a timbre whose model is not
+ *     shipped (log:Error, model kept, audio goes on); state save/restore: a shipped timbre is the timbre port (no model key), a user's
  *     model is saved as a path and restored with the controls; a missing model in a state
  *     keeps the current model with a log:Error
  * Timbre transfer:
@@ -772,6 +772,23 @@ static void test_models_state(h_host *H, const char *tmp)
           H->log.n_error - errs, H->log.last_error);
     CHECK(same_file(s->notified, g_bundle_model[g_first_timbre]), "the current model is kept (notify '%s')", s->notified);
     CHECK(rms(l + S / 2, S / 2) > 1e-3 && all_finite(l, S), "audio goes on after rejected models");
+
+    /* a timbre whose model is not shipped (when one is missing): error, model kept */
+    for (int t = 0; t < 5; t++) {
+        if (g_bundle_model[t][0])
+            continue;
+        errs = H->log.n_error;
+        ev em[] = {MIDI(0, 0x90, 62, 100), CTL(0, S_TIMBRE, (float)t), PGET(4800)};
+        play(s, NULL, l, r, S / 2, 256, em, 3);
+        CHECK(H->log.n_error > errs && strstr(H->log.last_error, timbres[t]),
+              "selecting timbre %s (not shipped) is reported: '%s'", timbres[t], H->log.last_error);
+        CHECK(same_file(s->notified, g_bundle_model[g_first_timbre]) && rms(l + S / 4, S / 4) > 1e-3,
+              "... the current model is kept and plays ('%s')", s->notified);
+        s->ctl[S_TIMBRE] = (float)g_first_timbre;
+        printf("ok   timbre %s is not shipped: selecting it keeps the current model (%s)\n", timbres[t],
+               H->log.last_error);
+        break;
+    }
 
     /* a user's model file through patch:Set */
     ev e2[] = {PSET(0, copy)};
