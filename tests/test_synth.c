@@ -347,6 +347,30 @@ static void test_nonfinite(void **state)
         sw_synth_note_on(NULL, 60, 100);
         free(y);
         sw_synth_destroy(s);
+
+        /* transfer: NaN/Inf/huge input, extreme shift, odd blocks */
+        sw_transfer *t;
+        char err[256];
+        assert_int_equal(sw_transfer_create(model, rates[r], &t, err, sizeof err), SW_OK);
+        float *x = calloc(n, sizeof(float));
+        for (size_t i = 0; i < n; i++) x[i] = (float)(0.5 * sin(i * 2 * M_PI * 330.0 / rates[r]));
+        x[n / 5] = NAN;
+        x[n / 4] = INFINITY;
+        x[n / 3] = -1e30f;
+        sw_transfer_set_pitch_shift(t, 24.0f);
+        sw_transfer_set_harmonic_gain(t, NAN);
+        sw_transfer_set_reverb_mix(t, 1.0f);
+        for (size_t pos = 0, k = 0; pos < n; k++) {
+            size_t len = 1 + (k * 797) % 3000;
+            if (len > n - pos) len = n - pos;
+            sw_transfer_process(t, x + pos, x + pos, len);
+            pos += len;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(x[i]) || fabsf(x[i]) > 50.0f) fail_msg("transfer at %g: sample %zu = %g", rates[r], i, x[i]);
+        sw_transfer_process(NULL, x, x, 10);
+        sw_transfer_destroy(t);
+        free(x);
     }
 }
 
