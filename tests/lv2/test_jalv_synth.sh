@@ -17,6 +17,8 @@
 #    same time (finite, non-silent)
 #  - jalv's console "set timbre N" switches to another shipped timbre (loaded by jalv's
 #    worker thread): a second note plays, and differs from the first timbre's
+#  - the timbre-transfer effect in jalv: tone bursts in, instrument sound out, and JACK's
+#    latency of swtr:out equals the transfer latency of docs/INSTRUMENT.md (1272 frames)
 #  - jalv stops cleanly on SIGINT and the server survives
 # Skipped (with the reason) when the bundle was built without any trained timbre model: the
 # plugin does not exist then. Run from the repo root after `make`.
@@ -29,7 +31,7 @@ NOTE=build/tests/lv2/jack_note
 fails=0
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-for t in jackd jalv jack_lsp jack_rec jack_wait sox; do
+for t in jackd jalv jack_lsp jack_rec jack_wait jack_metro jack_connect sox sordi sord_validate lv2ls lv2info; do
     command -v $t >/dev/null || { echo "FAIL: $t not installed (make deps)"; exit 1; }
 done
 [ -f build/statewave.lv2/manifest.ttl ] && [ -x "$NOTE" ] || { echo "FAIL: build/statewave.lv2 or $NOTE not built (run make)"; exit 1; }
@@ -79,13 +81,13 @@ elif out=$(sord_validate "${spec[@]}" $B/*.ttl $B/presets/*.ttl $B/instrument-pr
 else fail "sord_validate"; echo "$out" | head -20; fi
 
 tmp=$(mktemp -d)
-JPID=""; JALV=""; RPID=""
+JPID=""; JALV=""; RPID=""; MPID=""
 cleanup() {
     exec 9>&- 2>/dev/null || true
-    for p in $RPID $JALV; do kill -INT "$p" 2>/dev/null || true; done
-    for p in $RPID $JALV; do wait "$p" 2>/dev/null || true; done
+    for p in $RPID $MPID $JALV; do kill -INT "$p" 2>/dev/null || true; done
+    for p in $RPID $MPID $JALV; do wait "$p" 2>/dev/null || true; done
     if [ -n "$JPID" ]; then kill "$JPID" 2>/dev/null || true; wait "$JPID" 2>/dev/null || true; fi
-    rm -rf "$tmp"
+    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'echo "FAIL: $0: command failed at line $LINENO"' ERR
@@ -188,6 +190,40 @@ fi
 kill -INT $JALV
 rc=0; wait $JALV || rc=$?
 JALV=""
+if [ $rc -eq 0 ] || [ $rc -eq 130 ]; then pass "jalv stopped cleanly on SIGINT (exit $rc)"
+else fail "jalv exit status $rc"; tail -20 "$tmp/jalv.out"; fi
+
+# 3. the timbre-transfer effect in jalv: tone bursts (jack_metro, 440 Hz) in, the learned
+#    instrument out; jalv forwards the latency port to JACK's port latency
+mkfifo "$tmp/cmd2"
+LV2_PATH="$tmp/lv2" jalv -x -n swtr https://statewave.dev/plugins/transfer < "$tmp/cmd2" > "$tmp/jalv2.out" 2>&1 & JALV=$!
+exec 9> "$tmp/cmd2"
+for _ in $(seq 50); do jack_lsp 2>/dev/null | grep -qx "swtr:out" && break; sleep 0.2; done
+jack_metro -n swmetro -b 120 -f 440 -A 0.3 -D 250 > "$tmp/metro.log" 2>&1 & MPID=$!
+for _ in $(seq 50); do jack_lsp 2>/dev/null | grep -q "^swmetro:" && break; sleep 0.2; done
+jack_connect "$(jack_lsp | grep '^swmetro:' | head -1)" swtr:in || fail "connect the tone to swtr:in"
+jack_rec -f "$tmp/tr.wav" -d 3 swtr:out > "$tmp/rec_tr.log" 2>&1 || true
+jack_lsp -l swtr:out > "$tmp/tr_lat" 2>&1 || true
+kill -INT $MPID 2>/dev/null || true; wait $MPID 2>/dev/null || true; MPID=""
+kill -INT $JALV
+rc=0; wait $JALV || rc=$?
+JALV=""
+# docs/INSTRUMENT.md: YIN's analysis delay (W + tau_max) / 2 with W = ceil(0.025 sr), tau_max =
+# ceil(sr / 50), plus one control frame sr / 250: 1272 frames at 48 kHz (test_lv2_synth checks
+# the port against sw_transfer_latency() at every rate)
+L=$(( (1200 + 960) / 2 + 192 ))
+if grep -q "\[ *$L *$L *\]" "$tmp/tr_lat"; then
+    pass "transfer in jalv: JACK port latency of swtr:out = $L frames (the plugin's latency port)"
+else fail "transfer latency: expected $L, JACK: $(tr '\n' ' ' < "$tmp/tr_lat")"; tail -5 "$tmp/jalv2.out"; fi
+if $PY - "$tmp/tr.wav" <<'EOF'
+import sys, subprocess, numpy as np
+raw = subprocess.run(["sox", "-V1", sys.argv[1], "-t", "f32", "-"], capture_output=True, check=True).stdout
+y = np.frombuffer(raw, np.float32).astype(np.float64)
+print(f"  transfer output: {len(y)} samples, peak {np.max(np.abs(y)):.4f}, RMS {np.sqrt(np.mean(y*y)):.4f}")
+sys.exit(0 if len(y) >= 48000 * 2 and np.all(np.isfinite(y)) and np.max(np.abs(y)) > 1e-3 else 1)
+EOF
+then pass "transfer in jalv: tone bursts in, finite non-silent instrument sound out"
+else fail "transfer output"; fi
 if [ $rc -eq 0 ] || [ $rc -eq 130 ]; then pass "jalv stopped cleanly on SIGINT (exit $rc)"
 else fail "jalv exit status $rc"; tail -20 "$tmp/jalv.out"; fi
 kill -0 $JPID 2>/dev/null && pass "jackd still running" || fail "jackd died"
