@@ -7,6 +7,8 @@
 For every timbre, on its HELD-OUT segments/phrases only (never trained on, never used to pick a model):
   * multi-resolution STFT distance (ddsp.mr_stft_distance, 24 kHz, lower is better) to the reference
     recording (fluidsynth render, or the real recording for cello_real), mean over 4 s segments;
+  * audio-mode outputs (and the additive baseline, which uses the same lagging analysis) are advanced
+    by the transfer latency the C engine reports, as `statewave transfer` does;
   * f0 error: |cents| between YIN (features.py) on the output and on the reference, median over
     frames voiced in both.
 Systems:
@@ -67,13 +69,34 @@ def f0_error_cents(y, ref):
     return float(np.median(c)), int(both.sum())
 
 
+def transfer_latency(pitch_range, sr=SR):
+    """The delay sw_transfer_latency reports (dsp/synth.c): tau_max + W/2 - T0/2 + one control frame,
+    T0 the period at the centre of the model's pitch range. Audio-mode outputs are advanced by it
+    before comparison, as `statewave transfer` does."""
+    tau_min, tau_max, W, _ = FT.yin_params(sr)
+    f0 = 440.0 * 2 ** ((0.5 * (pitch_range[0] + pitch_range[1]) - 69) / 12)
+    return int(round(tau_max + 0.5 * W - 0.5 * sr / f0 + sr / ddsp.CONTROL_RATE))
+
+
+def advance(y, lat):
+    return torch.cat([y[lat:], torch.zeros(lat, dtype=y.dtype)])
+
+
+def wav_float(a):
+    if a.dtype == np.int16:
+        return a.astype(np.float32) / 32768.0
+    if a.dtype == np.int32:
+        return a.astype(np.float32) / 2147483648.0
+    return a.astype(np.float32)
+
+
 def mrstft(y, ref):
     with torch.no_grad():
         return float(ddsp.mr_stft_distance(torch.as_tensor(y, dtype=torch.float32)[None],
                                            torch.as_tensor(ref, dtype=torch.float32)[None]))
 
 
-def eval_segments(z, nets, seed=7):
+def eval_segments(z, nets, lat, seed=7):
     """Mean MR-STFT and median f0 error per system over the held-out segments of one pack."""
     audio = z["audio"].astype(np.float32) / 32768.0
     res = {}
@@ -85,14 +108,15 @@ def eval_segments(z, nets, seed=7):
         outs = {}
         af = torch.tensor(z["audio_feats"][s].astype(np.float32))
         ap = torch.tensor(z["yin_pitch"][s].astype(np.float32))
-        outs["additive"] = additive(ap, af)
+        outs["additive"] = advance(additive(ap, af), lat)
         with torch.no_grad():
             for name, net in nets.items():
                 for mode, fk, pk in (("audio", "audio_feats", "yin_pitch"), ("midi", "midi_feats", "midi_pitch")):
                     f = torch.tensor(z[fk][s].astype(np.float32))[None]
                     p = torch.tensor(z[pk][s].astype(np.float32))[None]
                     o = net(f)
-                    outs["%s-%s" % (name, mode)] = ddsp.synthesize(o, ddsp.pitch_to_hz(p), gen=gen)[0]
+                    y = ddsp.synthesize(o, ddsp.pitch_to_hz(p), gen=gen)[0]
+                    outs["%s-%s" % (name, mode)] = advance(y, lat) if mode == "audio" else y
         for k, y in outs.items():
             d = res.setdefault(k, {"mrstft": [], "cents": []})
             d["mrstft"].append(mrstft(y, ref))
@@ -115,7 +139,7 @@ def eval_c(statewave, timbre, heldout_dir, models_dir):
         for mid in mids:
             wav = mid[:-4] + ".wav"
             sr, ref = wavfile.read(wav)
-            ref = ref.astype(np.float32) / (32768.0 if ref.dtype == np.int16 else 1.0)
+            ref = wav_float(ref)
             if ref.ndim > 1:
                 ref = ref.mean(1)
             if sr != SR:
@@ -125,7 +149,7 @@ def eval_c(statewave, timbre, heldout_dir, models_dir):
                    "--model", os.path.join(models_dir, timbre + ".safetensors")]
             subprocess.run(cmd, check=True)
             _, y = wavfile.read(out)
-            y = y.astype(np.float32) / (32768.0 if y.dtype == np.int16 else 1.0)
+            y = wav_float(y)
             n = min(len(y), len(ref))
             y, r = y[:n], ref[:n]
             W = 4 * SR
@@ -164,7 +188,7 @@ def main():
             g.load_state_dict(st["state_dict"])
             nets["gru"] = g.eval()
         z = np.load(pack)
-        row = eval_segments(z, nets)
+        row = eval_segments(z, nets, transfer_latency(nets["ssm"].config["task_params"]["pitch_range"]))
         if args.statewave and t != "cello_real":
             c = eval_c(args.statewave, t, os.path.join(args.data, "heldout"), args.models)
             if c:
