@@ -21,11 +21,10 @@
  *
  * Transfer. One voice from create/reset, its frames on the stream clock; at each frame start the
  * analysis (yin.c: YIN, loudness, tracker, exactly features.py) runs on the input before that
- * sample and yields the features and f0. Reported latency: tau_max + W/2 - T0/2 + sr/f_c,
- * because YIN's d(tau) integrates the oldest W samples of its buffer (so its f0 describes the
- * audio about that long ago; T0 is the period at the centre of the model's pitch_range), plus
- * the control frame of the ramp. INSTRUMENT.md's (W + tau_max)/2 is the buffer centre, about
- * 8 ms earlier than the delay a vibrato actually shows (measured in test_synth.c).
+ * sample and yields the features and f0. Reported latency: INSTRUMENT.md's (W + tau_max)/2 (the
+ * analysis buffer's centre) + sr/f_c (the ramp's control frame). The f0 a vibrato shows at the
+ * output lags (tau_max - T0)/2 more (T0 = its period; 8 ms at 220 Hz), because YIN's d(tau)
+ * integrates the oldest W samples of its buffer (measured in test_synth.c).
  *
  * Voices. Note-on takes a free voice, else steals (released voices first, quietest first, else
  * the oldest held note). A stolen voice's oscillators (swapped, not copied) and its current
@@ -905,7 +904,7 @@ struct sw_transfer {
                                samples are always contiguous at ring[w .. w + R) */
     int R;                  /* yin.len (>= W_L) */
     int w;                  /* ring write index, 0..R-1 */
-    int latency;            /* samples: f0 analysis delay + one control frame */
+    int latency;            /* samples: (W + tau_max)/2 + one control frame (the contract) */
 };
 
 /* One audio-mode control frame: YIN + loudness on buf[y->len] (the audio before the frame's
@@ -950,13 +949,12 @@ sw_status sw_transfer_create(const sw_model *model, double sample_rate, sw_trans
         sw_transfer_destroy(x);
         return sw_fail(err, errlen, SW_ERR_NOMEM, "transfer: out of memory");
     }
-    /* YIN's d(tau) integrates the oldest W samples of its buffer against the same shifted by
-     * tau, so the f0 it reports describes the audio around n - tau_max - W/2 + T0/2 (measured:
-     * a vibrato's f0 comes out delayed by that plus one control frame, see test_synth.c). T0,
-     * the period, is taken at the centre of the model's pitch_range. */
-    const double p_mid = 0.5 * (x->e.prm.pitch_lo + x->e.prm.pitch_hi);
-    const double t0 = sample_rate / (440.0 * pow(2.0, (p_mid - 69.0) / 12.0));
-    x->latency = (int)lround(x->yin.tau_max + 0.5 * x->yin.W - 0.5 * t0 + sample_rate / SW_SYNTH_CONTROL_RATE);
+    /* The contract's figure (docs/INSTRUMENT.md): the analysis buffer's centre (W + tau_max)/2
+     * plus the control frame of the ramp. Measured (test_synth.c, a vibrato's f0 in and out), the
+     * f0 path lags (tau_max - T0)/2 more (T0 = the period: 8 ms at 220 Hz / 48 kHz), because
+     * YIN's d(tau) integrates the oldest W samples of its buffer; reported to the lead, the
+     * contract decides. */
+    x->latency = (int)lround(0.5 * x->yin.len + sample_rate / SW_SYNTH_CONTROL_RATE);
     sw_transfer_reset(x);
     *out = x;
     return SW_OK;
