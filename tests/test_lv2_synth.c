@@ -720,7 +720,8 @@ static void test_timbre_switch(h_host *H)
     g_score_noise = 1.0f;
     float d_a = max_abs_diff(y, ya, swap), d_b = max_abs_diff(y + swap + xf, yb + swap + xf, n - swap - xf);
     CHECK(d_a == 0.0f, "before the swap: timbre A's sound (max diff %g)", d_a);
-    CHECK(d_b == 0.0f, "after the 20 ms crossfade: exactly timbre B's note started at the swap (max diff %g)", d_b);
+    CHECK(d_b <= 1e-6f * fmaxf(1.0f, peak(yb, n)),
+          "after the 20 ms crossfade: timbre B's note started at the swap (max diff %g)", d_b);
     float st_x = max_step(y + swap - 1, xf + 2);
     float st_a = max_step(ya + swap - 1, xf + 2), st_b = max_step(yb + swap - 1, xf + 2);
     CHECK(st_x <= 1.25f * fmaxf(st_a, st_b) + 1e-6f, "no click: largest step in the crossfade %g, A %g, B %g", st_x,
