@@ -5,3 +5,11 @@
 #   tests/test_instrument_train_smoke.py  train.py -> export -> C render, tiny and on the CPU
 
 TEST_SCRIPTS += tests/test_instrument_features.py tests/test_instrument_train_smoke.py
+
+# Held-out metrics of the shipped timbres vs the additive and GRU baselines (README table).
+# Needs the data pack (built here if missing: ~3 min, fluidsynth) and build/statewave for the C column.
+.PHONY: eval-instrument
+eval-instrument: all
+	@[ -f .devdata_inst/violin_heldout.npz ] || $(PYTHON) train/instrument/build_data.py --out .devdata_inst
+	$(PYTHON) train/instrument/eval.py --data .devdata_inst --models presets/instruments \
+	  --gru train/instrument/results/gru --statewave $(BUILD)/statewave --json out/eval_instrument.json

@@ -167,7 +167,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=".devdata_inst")
     ap.add_argument("--models", default="presets/instruments")
-    ap.add_argument("--gru", default="", help="folder with <timbre>_gru/<timbre>_gru.pt (baselines)")
+    ap.add_argument("--gru", default="", help="folder with <timbre>_gru.pt or <timbre>_gru/<timbre>_gru.pt (baselines)")
     ap.add_argument("--statewave", default="", help="statewave binary: also evaluate the C path")
     ap.add_argument("--timbres", default="violin,flute,trumpet,cello,cello_real")
     ap.add_argument("--json", default="")
@@ -181,8 +181,9 @@ def main():
             print("skip %s (no held-out pack or model)" % t)
             continue
         nets = {"ssm": load_model(mpath).eval()}
-        gp = os.path.join(args.gru, "%s_gru" % t, "%s_gru.pt" % t) if args.gru else ""
-        if gp and os.path.exists(gp):
+        cands = [os.path.join(args.gru, "%s_gru.pt" % t), os.path.join(args.gru, "%s_gru" % t, "%s_gru.pt" % t)]
+        gp = next((c for c in cands if args.gru and os.path.exists(c)), "")
+        if gp:
             st = torch.load(gp, map_location="cpu")
             g = M.GRUControl(st["hidden"])
             g.load_state_dict(st["state_dict"])
