@@ -178,7 +178,8 @@ typedef struct {
     int64_t sub_end;    /* end of the oscillators' current sub-step */
     float inv_len;      /* 1 / (b_next - b_cur) */
     double w_cur;       /* rad/sample of the current sub-step (fades keep it) */
-    float f0_prev, f0_new;  /* Hz, ramp of frame t */
+    double f0_prev, f0_new; /* Hz, ramp of frame t (double: f0 rounding would drift the phase
+                               of high harmonics by k * ulp per sample) */
     float A;            /* amplitude target of frame t */
     int quiet;          /* consecutive released frames with A < FREE_AMP */
     int kk;             /* harmonics with any amplitude this frame */
@@ -322,7 +323,7 @@ static float alpha_at(const voice *v, int64_t n)
 
 /* Frame t of voice v: step the net on v->feat (already filled), decode its outputs into the
  * targets for f0 (Hz), and move the frame clock on by one frame. [RT] */
-static void voice_frame(engine *e, voice *v, float f0)
+static void voice_frame(engine *e, voice *v, double f0)
 {
     const int K = e->prm.n_harmonics, B = e->prm.n_noise_bands, kp = e->kp;
     v->t++;
@@ -334,7 +335,7 @@ static void voice_frame(engine *e, voice *v, float f0)
 
     sw_net_step(v->net, v->feat, v->o);
     const float *o = v->o;
-    if (!(f0 > 0.0f) || !isfinite(f0)) f0 = v->t > 0 ? v->f0_new : 440.0f;
+    if (!(f0 > 0.0) || !isfinite(f0)) f0 = v->t > 0 ? v->f0_new : 440.0;
     v->f0_prev = v->t == 0 ? f0 : v->f0_new;
     v->f0_new = f0;
 
@@ -349,8 +350,8 @@ static void voice_frame(engine *e, voice *v, float f0)
     const float A = scale_fn(o[0]);
     v->A = A;
     int kept = (int)ceil((double)e->lim_target / (double)f0) - 1;   /* k f0 < lim <=> k <= kept */
-    while (kept > 0 && (float)kept * f0 >= e->lim_target) kept--;
-    while (kept < K && (float)(kept + 1) * f0 < e->lim_target) kept++;
+    while (kept > 0 && (double)kept * f0 >= (double)e->lim_target) kept--;
+    while (kept < K && (double)(kept + 1) * f0 < (double)e->lim_target) kept++;
     if (kept > K) kept = K;
     if (kept < 0) kept = 0;
     float mx = -INFINITY;
@@ -384,7 +385,7 @@ static void voice_frame(engine *e, voice *v, float f0)
     int last = 0;
     for (int k = 0; k < kp; k++) {
         v->da[k] = v->a_new[k] - v->a_prev[k];
-        const float fp = (float)(k + 1) * v->f0_prev, fn = (float)(k + 1) * v->f0_new;
+        const float fp = (float)((k + 1) * v->f0_prev), fn = (float)((k + 1) * v->f0_new);
         if (k < K && fp < lim && fn >= lim) {
             const float ac = (lim - fp) / (fn - fp);               /* (0, 1] */
             v->da[k] = -v->a_prev[k] / ac;
@@ -406,7 +407,7 @@ static void voice_substep(engine *e, voice *v)
     if (end > v->b_next) end = v->b_next;
     const int len = (int)(end - v->n);
     const double am = ((double)(v->n + end - 1) * 0.5 + 1.0 - (double)v->b_cur) * (double)v->inv_len;
-    const double f0 = (double)v->f0_prev + ((double)v->f0_new - (double)v->f0_prev) * am;
+    const double f0 = v->f0_prev + (v->f0_new - v->f0_prev) * am;
     /* harmonics h with h f0 < limit: h <= ok */
     int ok = (int)ceil((double)e->lim_render / f0) - 1;
     while (ok > 0 && (double)ok * f0 >= (double)e->lim_render) ok--;
@@ -661,7 +662,7 @@ static void midi_frame(void *ctx, voice *v)
     f[5] = (float)((t_on < 4.0 ? t_on : 4.0) / 4.0);
     f[6] = 0.0f;
     f[7] = 0.0f;
-    voice_frame(e, v, (float)(440.0 * pow(2.0, (p - 69.0) / 12.0)));
+    voice_frame(e, v, 440.0 * pow(2.0, (p - 69.0) / 12.0));
     if (!v->gate) {
         v->quiet = v->A < FREE_AMP ? v->quiet + 1 : 0;
         if (v->quiet >= s->quiet_frames || now - v->off_s >= FREE_MAX_S) voice_to_fade(s, v);
@@ -923,7 +924,7 @@ static void transfer_frame(void *ctx, voice *v)
     sw_transfer *x = ctx;
     const float *buf = x->ring + x->w;                 /* x[n - R .. n - 1], oldest first */
     const double f0 = audio_frame(&x->yin, &x->trk, buf, x->e.shift, v->feat);
-    voice_frame(&x->e, v, (float)(f0 * pow(2.0, x->e.shift / 12.0)));
+    voice_frame(&x->e, v, f0 * pow(2.0, x->e.shift / 12.0));
 }
 
 sw_status sw_transfer_create(const sw_model *model, double sample_rate, sw_transfer **out,

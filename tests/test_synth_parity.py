@@ -10,12 +10,15 @@
    (tests/data/synth_test.safetensors) rendered by the C synth with noise gain 0 and no reverb,
    vs features.midi_features -> the same net in PyTorch (parallel form) -> ddsp.synthesize
    (harmonic part) at 48 and 16 kHz: max |difference| <= 3e-4 of the peak (float32 phasors,
-   recurrent vs FFT-convolution SSM) and a correlation > 0.9999, except in the control frames
-   where a harmonic crosses the band limit (C fades it out at the crossing, ddsp.py lets it
-   sweep past): there <= 1e-2.
+   recurrent vs FFT-convolution SSM, f0 held 32 samples) + 1e-4 (a released C voice is freed
+   under A = 1e-4) and a correlation > 0.9999, except in the control frames where a harmonic
+   crosses the band limit (C fades it out at the crossing, ddsp.py lets it sweep past): there
+   <= 5e-2 of the peak. The same at 48 kHz for every shipped timbre
+   (presets/instruments/*.safetensors) when present.
 
 Run from the repository root (make test-scripts does): /usr/bin/python3 tests/test_synth_parity.py
 """
+import glob
 import os
 import subprocess
 import sys
@@ -101,7 +104,7 @@ def analysis(tmp):
         check(fp[:, 2].sum() > 0, "%s: the tracker's gate opens (%d frames)" % (name, fp[:, 2].sum()))
 
 
-def synthesis(tmp, sr):
+def synthesis(tmp, sr, model=MODEL):
     T = 400                                       # 1.6 s
     notes = [(0.0, 0.6, 62.0, 100), (0.9, 1.3, 69.0, 80)]   # mono phrase, one voice (free by 0.9 s)
     bends = [(0.2, 0.5), (0.3, -1.0), (1.0, 0.7)]
@@ -118,50 +121,51 @@ def synthesis(tmp, sr):
         for pos, what in ev:
             f.write("%d %s\n" % (pos, what))
     out = os.path.join(tmp, "y.f32")
-    subprocess.run([PROBE, "render", MODEL, str(sr), str(T * H), evf, out, "1", "0", "0"], check=True)
+    subprocess.run([PROBE, "render", model, str(sr), str(T * H), evf, out, "1", "0", "0"], check=True)
     yc = np.fromfile(out, dtype=np.float32).astype(np.float64)
 
-    net = load_model(MODEL)
-    feats = F.midi_features(notes, bends, T)
-    pitch = F.midi_pitch(notes, bends, T)
-    # the C voice of the second note is a fresh voice (the first one is free by then): its clock,
-    # net state and phase start at the note-on, so the Python side runs the two notes apart
-    t2 = int(round(0.9 * F.F_C))
-    yp = np.zeros(T * H)
-    for a, b, sub_notes in ((0, t2, notes[:1]), (t2, T, notes[1:])):
-        shifted = [(on - a / F.F_C, off - a / F.F_C, p, v) for on, off, p, v in sub_notes]
-        sb = [(t - a / F.F_C, v) for t, v in bends if t >= a / F.F_C] or []
-        first_bend = [v for t, v in bends if t < a / F.F_C]
-        if first_bend:
-            sb = [(0.0, first_bend[-1])] + sb
-        fe = F.midi_features(shifted, sb, b - a)
-        pi = F.midi_pitch(shifted, sb, b - a)
-        with torch.no_grad():
-            o = net(torch.tensor(fe, dtype=torch.float32)[None])
-            f0 = ddsp.pitch_to_hz(torch.tensor(pi, dtype=torch.float32))[None]
-            y = ddsp.synthesize(o, f0, sr=sr, hop=H, noise_gain=0.0)[0].numpy().astype(np.float64)
-        yp[a * H:b * H] = y
-    del feats, pitch
-    # The C voice is freed (silent) once its release decays; Python keeps rendering ~1e-7 amplitudes.
+    net = load_model(model)
+    # Each note is its own C voice (16 voices, none stolen): its clock, net state and phase start
+    # at its note-on, and it sounds until freed. The Python side renders each note alone from its
+    # onset to the end (bends are channel-wide) and sums them.
     # Frames where a harmonic crosses the band limit (f0 moving across a bend) differ by design:
     # ddsp.py lets the partial sweep past min(sr, sr_t)/2 while it ramps out (or in), the C side
     # fades it to silence exactly where it crosses; they are compared separately, loosely.
     lim = 0.5 * min(sr, ddsp.SR_TRAIN)
-    k = np.arange(1, ddsp.N_HARMONICS + 1)[None, :]
-    f0t = ddsp.pitch_to_hz(torch.tensor(F.midi_pitch(notes, bends, T))).numpy()[:, None]
-    below = k * f0t < lim
+    kk = np.arange(1, ddsp.N_HARMONICS + 1)[None, :]
+    yp = np.zeros(T * H)
     cross = np.zeros(T, dtype=bool)
-    cross[1:] = np.any(below[1:] != below[:-1], axis=1)
+    for on, off, p, v in notes:
+        a = int(round(on * F.F_C))
+        shifted = [(0.0, off - on, p, v)]
+        sb = [(t - on, b) for t, b in bends if t >= on]
+        before = [b for t, b in bends if t < on]
+        if before:
+            sb = [(0.0, before[-1])] + sb
+        fe = F.midi_features(shifted, sb, T - a)
+        pi = F.midi_pitch(shifted, sb, T - a)
+        with torch.no_grad():
+            o = net(torch.tensor(fe, dtype=torch.float32)[None])
+            # f0 in float64, as the C side keeps it (a float32 f0 is an ulp off, and that drifts
+            # the phase of a 40th harmonic by ~1e-3 rad per second)
+            f0 = ddsp.pitch_to_hz(torch.tensor(pi, dtype=torch.float64))[None]
+            y = ddsp.synthesize(o, f0, sr=sr, hop=H, noise_gain=0.0)[0].numpy().astype(np.float64)
+        yp[a * H:] += y
+        below = kk * f0[0].numpy()[:, None] < lim
+        cross[a + 1:] |= np.any(below[1:] != below[:-1], axis=1)
+    # The C voice is freed once its release stays under A = 1e-4 for 50 ms, Python renders on: a
+    # difference below 1e-4 (|y_voice| <= A) is allowed on top of the relative tolerance.
     mask = np.repeat(~cross, H)
     peak = np.max(np.abs(yp))
     err = np.max(np.abs(yc - yp)[mask])
     err_x = np.max(np.abs(yc - yp)[~mask]) if (~mask).any() else 0.0
     corr = float(np.dot(yc, yp) / np.sqrt(np.dot(yc, yc) * np.dot(yp, yp)))
-    check(err <= 3e-4 * peak and corr > 0.9999,
-          "synthesis (harmonic part, %d Hz, 2 notes, bends, release): max |C - torch| %.3g (peak %.3g, "
-          "ratio %.2g <= 3e-4), correlation %.7f (> 0.9999)" % (sr, err, peak, err / peak, corr))
-    check(err_x <= 1e-2 * peak, "  ... in the %d frames where a harmonic crosses the band limit: %.3g of the peak "
-          "(<= 1e-2)" % (cross.sum(), err_x / peak))
+    check(err <= 3e-4 * peak + 1e-4 and corr > 0.9999,
+          "synthesis %s (harmonic part, %d Hz, 2 notes, bends, release): max |C - torch| %.3g (peak %.3g, "
+          "ratio %.2g <= 3e-4 + 1e-4 / peak), correlation %.7f (> 0.9999)" % (os.path.basename(model), sr, err, peak, err / peak,
+                                                                corr))
+    check(err_x <= 5e-2 * peak, "  ... in the %d frames where a harmonic crosses the band limit: %.3g of the peak "
+          "(<= 5e-2)" % (cross.sum(), err_x / peak))
 
 
 def main():
@@ -172,6 +176,9 @@ def main():
         analysis(tmp)
         for sr in (48000, 16000):                    # 16 kHz: the band limit is the host's 8 kHz
             synthesis(tmp, sr)
+        # the trained timbres, when shipped (presets/instruments/<timbre>.safetensors)
+        for m in sorted(glob.glob(os.path.join(ROOT, "presets", "instruments", "*.safetensors"))):
+            synthesis(tmp, 48000, m)
     if failures:
         print("test_synth_parity: %d FAILED" % len(failures))
         return 1
