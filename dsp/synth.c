@@ -21,10 +21,10 @@
  *
  * Transfer. One voice from create/reset, its frames on the stream clock; at each frame start the
  * analysis (yin.c: YIN, loudness, tracker, exactly features.py) runs on the input before that
- * sample and yields the features and f0. Reported latency: INSTRUMENT.md's (W + tau_max)/2 (the
- * analysis buffer's centre) + sr/f_c (the ramp's control frame). The f0 a vibrato shows at the
- * output lags (tau_max - T0)/2 more (T0 = its period; 8 ms at 220 Hz), because YIN's d(tau)
- * integrates the oldest W samples of its buffer (measured in test_synth.c).
+ * sample and yields the features and f0. Reported latency (INSTRUMENT.md): the analysis buffer's
+ * centre (W + tau_max)/2, plus (tau_max - T0)/2 because YIN's d(tau) integrates the oldest W
+ * samples of its buffer (T0 = the period at the centre of the model's pitch range; measured in
+ * test_synth.c), plus sr/f_c (the ramp's control frame).
  *
  * Voices. Note-on takes a free voice, else steals (released voices first, quietest first, else
  * the oldest held note). A stolen voice's oscillators (swapped, not copied) and its current
@@ -950,12 +950,18 @@ sw_status sw_transfer_create(const sw_model *model, double sample_rate, sw_trans
         sw_transfer_destroy(x);
         return sw_fail(err, errlen, SW_ERR_NOMEM, "transfer: out of memory");
     }
-    /* The contract's figure (docs/INSTRUMENT.md): the analysis buffer's centre (W + tau_max)/2
-     * plus the control frame of the ramp. Measured (test_synth.c, a vibrato's f0 in and out), the
-     * f0 path lags (tau_max - T0)/2 more (T0 = the period: 8 ms at 220 Hz / 48 kHz), because
-     * YIN's d(tau) integrates the oldest W samples of its buffer; reported to the lead, the
-     * contract decides. */
-    x->latency = (int)lround(0.5 * x->yin.len + sample_rate / SW_SYNTH_CONTROL_RATE);
+    /* docs/INSTRUMENT.md: the delay the output's f0 actually shows. The analysis buffer's centre
+     * is (W + tau_max)/2 back, but YIN's d(tau) integrates the oldest W samples of the buffer, so
+     * its f0 describes the audio (tau_max - T0)/2 further back (T0 = the period; measured in
+     * test_synth.c). T0 is taken at the centre of the model's pitch range; plus the control frame
+     * of the ramp. */
+    {
+        const double p_mid = 0.5 * (x->e.prm.pitch_lo + x->e.prm.pitch_hi);
+        const double T0 = sample_rate / (440.0 * pow(2.0, (p_mid - 69.0) / 12.0));
+        double extra = 0.5 * (x->yin.tau_max - T0);
+        if (extra < 0) extra = 0;
+        x->latency = (int)lround(0.5 * x->yin.len + extra + sample_rate / SW_SYNTH_CONTROL_RATE);
+    }
     sw_transfer_reset(x);
     *out = x;
     return SW_OK;

@@ -213,7 +213,9 @@ JALV=""
 L=""
 if [ -x build/statewave ]; then
     sox -V1 -n -r 48000 -c 1 -b 32 -e floating-point "$tmp/sine.wav" synth 0.3 sine 220 vol 0.3
-    m=$(ls $B/instrument_*.safetensors | head -1)
+    # the plugin starts on its default timbre (violin when shipped): the latency depends on the
+    # model (its pitch range sets the YIN delay), so ask for the same one
+    m=$B/instrument_violin.safetensors; [ -f "$m" ] || m=$(ls $B/instrument_*.safetensors | head -1)
     L=$(build/statewave transfer -m "$m" "$tmp/sine.wav" -o "$tmp/sine_tr.wav" 2>&1 \
         | sed -n 's/.*latency \([0-9]*\) samples.*/\1/p' | head -1)
 fi
