@@ -206,13 +206,30 @@ def build_timbre(timbre, out, split, seed, target_s, files, log):
     return info
 
 
-def build_real(out, log):
-    """cello_real: audio-only pack from the sms-tools cello recordings (last 20 % of each file held out)."""
+def read_any(path):
+    """(rate, float64 samples) of any file: WAV directly, other formats through sox (in make deps)."""
+    if path.lower().endswith(".wav"):
+        try:
+            return scipy.io.wavfile.read(path)
+        except ValueError:
+            pass
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        w = os.path.join(tmp, "x.wav")
+        subprocess.run(["sox", "-V1", path, "-b", "32", "-e", "floating-point", w], check=True)
+        return scipy.io.wavfile.read(w)
+
+
+def build_real(out, log, folder=SMS, files=REAL_FILES, name="cello_real",
+               licence="CC BY 4.0, freesound.org user xserra"):
+    """Audio-only ("train your own") pack from monophonic recordings: f0 by YIN, loudness and note events by
+    the tracker, no MIDI; the last 20 % of each file is held out. Default: the sms-tools cello recordings."""
     train, held = Pack(), Pack()
-    hdir = os.path.join(out, "heldout", "cello_real")
+    hdir = os.path.join(out, "heldout", name)
     os.makedirs(hdir, exist_ok=True)
-    for fn in REAL_FILES:
-        sr, x = scipy.io.wavfile.read(os.path.join(SMS, fn))
+    for fn in files:
+        sr, x = read_any(os.path.join(folder, fn))
         x = x.astype(np.float64)
         if x.ndim == 2:
             x = x.mean(axis=1)
@@ -223,16 +240,15 @@ def build_real(out, log):
         base = os.path.splitext(fn)[0]
         for part, pack, seg in (("train", train, y[:cut]), ("heldout", held, y[cut:])):
             x16 = to_int16(pad_to_segments(seg))
-            pack.add("cello_real_%s_%s" % (base, part), x16, analyse(x16))
+            pack.add("%s_%s_%s" % (name, base, part), x16, analyse(x16))
             if part == "heldout":
                 scipy.io.wavfile.write(os.path.join(hdir, base + ".wav"), SR, seg.astype(np.float32))
                 with open(os.path.join(hdir, base + ".json"), "w") as f:
-                    json.dump({"source": "../shared/data/instruments/sms-tools/" + fn,
-                               "licence": "CC BY 4.0, freesound.org user xserra",
+                    json.dump({"source": os.path.join(folder, fn), "licence": licence,
                                "span_s_at_source": [cut / SR, len(y) / SR], "sample_rate": SR,
                                "normalised_peak_dbfs": -1.0}, f, indent=1)
     for split, pack in (("train", train), ("heldout", held)):
-        log("cello_real", split, pack.save(os.path.join(out, "cello_real_%s.npz" % split)))
+        log(name, split, pack.save(os.path.join(out, "%s_%s.npz" % (name, split))))
 
 
 def main():
@@ -243,6 +259,9 @@ def main():
     ap.add_argument("--real-only", action="store_true")
     ap.add_argument("--train-s", type=float, default=TRAIN_S)
     ap.add_argument("--heldout-s", type=float, default=HELDOUT_S)
+    ap.add_argument("--folder", default="", help="train your own: a folder of monophonic recordings (any "
+                    "format sox reads); builds only the pack NAME_{train,heldout}.npz from it")
+    ap.add_argument("--name", default="mine", help="timbre name for --folder")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     t0 = time.time()
@@ -255,6 +274,13 @@ def main():
                                         info["peak_max"], info["peak_median"], info["voiced"], info["gate"],
                                         info["bytes"] / 2**20, time.time() - t0), flush=True)
 
+    if args.folder:
+        exts = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
+        files = sorted(f for f in os.listdir(args.folder) if f.lower().endswith(exts))
+        if not files:
+            sys.exit("build_data: no audio files in %s" % args.folder)
+        build_real(args.out, log, folder=args.folder, files=files, name=args.name, licence="(yours)")
+        return
     tr_files, ho_files = nottingham_lists()
     timbres = [t for t in R.TIMBRES if not args.only or t in args.only.split(",")]
     if not args.real_only:
