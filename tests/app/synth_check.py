@@ -10,6 +10,7 @@ test_transfer.sh). Every check prints one line and exits 0 (pass) or 1 (fail) wi
                             >= 20 dB above the RMS in rests (>= 0.5 s with no key down, from 0.3 s
                             after the previous release), when the file has such rests
   pitch WAV T0 T1 HZ        the median f0 (YIN, voiced frames) between T0 and T1 s is HZ within 30 cents
+  sisdr REF EST T0 T1       SI-SDR (dB) of EST against REF over [T0, T1) s
   rms WAV T0 T1             print the RMS (dBFS) of WAV between T0 and T1 seconds
   f0track IN OUT [CENTS]   f0 of OUT follows f0 of IN shifted by CENTS (default 0; both analysed
                             by the same small YIN, voiced frames of both): median |error| in
@@ -215,6 +216,18 @@ def rms(wav, t0, t1):
     return True
 
 
+def sisdr(ref, est, t0, t1):
+    r1, a = read(ref)
+    r2, b = read(est)
+    a = a[int(float(t0) * r1):int(float(t1) * r1)]
+    b = b[int(float(t0) * r2):int(float(t1) * r2)]
+    n = min(len(a), len(b))
+    a, b = a[:n], b[:n]
+    s = np.dot(b, a) / max(np.dot(a, a), 1e-20) * a
+    print('%.2f' % (10 * np.log10(np.sum(s ** 2) / max(np.sum((b - s) ** 2), 1e-20) + 1e-20)))
+    return n > 0
+
+
 def pitch(wav, t0, t1, hz):
     rate, x = read(wav)
     seg = x[int(float(t0) * rate):int(float(t1) * rate)]
@@ -347,6 +360,8 @@ def main():
         ok = onsets(args[0], args[1], float(args[2]))
     elif cmd == 'notes':
         ok = notes_audible(*args)
+    elif cmd == 'sisdr':
+        ok = sisdr(*args)
     elif cmd == 'pitch':
         ok = pitch(*args)
     elif cmd == 'rms':

@@ -143,6 +143,22 @@ if [ -f "$ROOT/presets/instruments/violin.safetensors" ]; then
 else
   check "--timbre list: exit 0 and a header" grep -q "^Timbres" list.txt
 fi
+# Every shipped timbre (those --timbre list finds) plays note 60 at its pitch, and they differ.
+timbres=$(sed -n 's/^  \([A-Za-z0-9_-]*\) .*\.safetensors (.*/\1/p' list.txt)
+prev=""
+for t in $timbres; do
+  "$SW" synth -q --timbre "$t" --reverb 0 single.mid -o "tim_$t.wav"
+  r=$(pc "tim_$t.wav" 0.4 1.2 261.63) && ok=0 || ok=1
+  i=$("$SFCHECK" info "tim_$t.wav")
+  check "timbre $t: finite, rms $(field rms "$i") > 0.003, note 60 at $r" \
+    bash -c "[ $ok = 0 ] && [ '$(field finite "$i")' = 1 ] && awk -v r='$(field rms "$i")' 'BEGIN { exit !(r > 0.003) }'"
+  if [ -n "$prev" ]; then
+    sd=$($PY "$CHK" sisdr "tim_$prev.wav" "tim_$t.wav" 0.25 1.25)
+    check "timbre $t differs from $prev (SI-SDR of one against the other over the note: $sd dB < 10)" awk -v s="$sd" 'BEGIN { exit !(s < 10) }'
+  fi
+  prev=$t
+done
+[ -n "$timbres" ] || skip "no shipped timbres to try (presets/instruments empty)"
 mkdir -p inst
 for m in "${SW_SYNTH_MODEL:-}" "$ROOT/tests/data/synth_test.safetensors" "$ROOT/presets/instruments/violin.safetensors"; do
   [ -n "$m" ] && [ -f "$m" ] && { cp "$m" inst/mytest.safetensors; break; }
@@ -192,7 +208,13 @@ for i in $(seq 1 40); do
   done
   for f in fz.mid fz2.mid; do
     set +e; "$SW" synth -q "${MARGS[@]}" --rate 8000 --tail 0 --voices 4 $f -o fz.wav 2>/dev/null; r=$?; set -e
-    case $r in 0) n0=$((n0 + 1));; 1) n1=$((n1 + 1));; *) crashes=$((crashes + 1)); cp $f crash$crashes.mid;; esac
+    case $r in
+      0) n0=$((n0 + 1));;
+      1) n1=$((n1 + 1));;
+      *) crashes=$((crashes + 1))  # keep the file for a look (the temp folder goes away)
+         cp $f "${TMPDIR:-/tmp}/sw-synth-crash-$$-$crashes.mid"
+         echo "  exit $r on ${TMPDIR:-/tmp}/sw-synth-crash-$$-$crashes.mid";;
+    esac
   done
 done
 check "80 damaged copies of the piano file: no crash ($n0 played, $n1 refused with a message, $crashes crashed)" [ $crashes = 0 ]
