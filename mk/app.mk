@@ -65,7 +65,9 @@ $(BUILD)/tests/app/synth_rt_alloc_test: tests/app/synth_rt_alloc_test.c $(BUILD)
 # denoiser's training) with the shipped model; print where the result is, the model (the
 # app prints it) and the time, and score it against the clean reference shipped beside the
 # example (SI-SDR, tests/app/sfcheck). (2) Render 20 s of piano with the shipped generator
-# (seed 1, default settings); print where it is and the time.
+# (seed 1, default settings); print where it is and the time. (3) Play the shipped demo tune
+# (an original MIDI file) on the neural instrument's violin and cello timbres, and (4) turn a
+# real saxophone phrase into a violin (timbre transfer).
 DEMO_IN  := presets/demo/noisy_example.flac
 DEMO_REF := presets/demo/clean_reference.flac
 DEMO_OUT := out/demo/noisy_example_clean.flac
@@ -87,6 +89,13 @@ demo: deps all
 	t1=$$(date +%s.%N); \
 	awk -v a=$$t0 -v b=$$t1 'BEGIN { printf "demo: took %.2f s (whole command, model load included; 20 s of audio = %.2fx real time)\n", b - a, 20 / (b - a) }'; \
 	echo "demo: result written to $(DEMO_GEN)"
+	@for t in violin cello; do \
+	  echo "demo: playing presets/demo/instrument_demo.mid on the neural instrument, timbre $$t"; \
+	  $(APP_BIN) synth --timbre $$t -o out/demo/instrument_demo_$$t.flac presets/demo/instrument_demo.mid || exit 1; \
+	done
+	@echo "demo: timbre transfer: presets/demo/sax_phrase_short.flac (a real saxophone) played as a violin"
+	@$(APP_BIN) transfer --timbre violin -o out/demo/sax_as_violin.flac presets/demo/sax_phrase_short.flac || exit 1
+	@echo "demo: results written to out/demo/instrument_demo_violin.flac, out/demo/instrument_demo_cello.flac, out/demo/sax_as_violin.flac"
 
 .PHONY: install-app uninstall-app
 install-app: $(APP_BIN)
