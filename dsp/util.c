@@ -189,6 +189,12 @@ void sw_region_trim(const void *arena)
         r->map_len = keep;
         r->size = keep;
     }
+    /* Every page the model uses must be mapped before any audio thread reads it. A huge page
+     * is whole once touched; with 4 KiB pages, a small block nobody wrote at build time (it is
+     * the kernel's zeroes, sw_calloc_aligned skips its memset) could still be unmapped. */
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+    (void)madvise(r, (r->used + 4095) & ~(size_t)4095, MADV_POPULATE_WRITE);
+#endif
 #else
     (void)arena;
 #endif
