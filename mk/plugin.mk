@@ -75,6 +75,7 @@ TEST_SCRIPTS += tests/lv2/test_lv2_meta.sh tests/lv2/test_lv2apply.sh tests/lv2/
                 tests/lv2/test_jalv_generate.sh tests/lv2/test_ardour.sh
 TEST_SCRIPTS += tests/lv2/test_jalv_synth.sh tests/lv2/test_ardour_synth.sh
 BENCH_CMDS   += $(BUILD)/tests/lv2/bench_lv2
+BENCH_CMDS   += tests/lv2/bench_lv2_first.sh
 # instrument / timbre-transfer figures (instantiate time, CPU with 1 and 16 notes): only when
 # the bundle has the instrument (trained models present)
 ALL_TARGETS  += $(if $(SYNTH_TIMBRES),$(BUILD)/tests/lv2/bench_synth_lv2)
