@@ -2,35 +2,39 @@
 -- Driven by tests/lv2/test_ardour.sh, which prepares the recording, runs the phases below
 -- in separate ardour7-lua processes and checks the rendered audio.
 --
--- env: PHASE     create | process | reload
+-- env: PHASE     create | dry | process | reload
 --      SESS_DIR  session folder (create: must not exist yet)
 --      TAKE      the noisy recording, 48 kHz mono float WAV (create)
 --      NSAMP     its length in samples
---      OUT       folder for the rendered files (dry.wav, wet.wav, wet_reloaded.wav)
+--      OUT       folder for the exports (dry.wav, wet.wav, wet_reloaded.wav)
 --      PLUGIN_URI, PRESET (label; "" = none)
+--      XDG_CONFIG_HOME  private config dir holding ardour7/export/statewave-float.preset
 -- Phases (each prints "STEP ..."; any failure prints "FAIL: ..." and exits 1):
 --  create:  Dummy backend, new 48 kHz session, one mono track "Voice"; record a placeholder
 --           take longer than the recording; save; close; then overwrite the take's file with
 --           the recording (padded with silence to the take's length)
---  process: load; render "dry" (no plugin); insert the plugin by URI, load the preset,
---           render "wet"; save; quit
---  reload:  load; the plugin, its URI and its control values must be back; render
+--  dry:     load; export "dry" (no plugin); quit without saving
+--  process: load; insert the plugin by URI, load the preset, export "wet"; save; quit
+--  reload:  load; the plugin, its URI and its control values must be back; export
 --           "wet_reloaded"; quit
--- Rendering is Ardour's bounce with processing (Track:bounce_range up to the main outs: the
--- track's plugins, with Ardour's latency compensation, no panner). Two Ardour 7.3 faults
--- seen on this system shape the script, neither involves the plugin (both happen with the
--- stock eg-amp example):
---  * Session:simple_export corrupts the heap (double free in PortExportChannel, invalid free
---    in the EBU R128 analysis): 4 of 5 runs of the stock example crashed. Bounce does not.
---  * after a bounce, closing the session can deadlock in Graph::drop_threads. So a phase
---    that has bounced ends with save + AudioEngine:stop() + os.exit instead of
---    close_session(), and the reload happens in a new process.
+-- Rendering is Ardour's export of the session (master bus, stereo; the mono track is panned
+-- to the centre with Ardour's -3 dB pan law) over the region, 32-bit float, no dither.
+-- Ardour 7.3 faults seen on this system shape the script; none involves the plugin:
+--  * the export corrupts the heap now and then (glibc abort or SIGSEGV in the export, its
+--    teardown or the next save), also in the "dry" phase without any plugin and with the
+--    stock eg-amp example. Two exports in one process crashed far more often (3 of 4 runs)
+--    than one, so each process exports once, as tests/lv2/ardour_synth_session.lua does, and
+--    test_ardour.sh reruns a phase that died of a signal (bounded, reported).
+--  * closing a session after rendering can deadlock in Graph::drop_threads. So a phase that
+--    has rendered ends with (save +) AudioEngine:stop() + os.exit instead of close_session(),
+--    and the reload happens in a new process.
 local PHASE  = assert(os.getenv("PHASE"), "PHASE")
 local DIR    = assert(os.getenv("SESS_DIR"), "SESS_DIR")
 local NSAMP  = assert(tonumber(os.getenv("NSAMP")), "NSAMP")
 local OUT    = assert(os.getenv("OUT"), "OUT")
 local URI    = os.getenv("PLUGIN_URI") or "https://statewave.dev/plugins/denoise#mono"
 local PRESET = os.getenv("PRESET") or "Podcast"
+local EXPORT_PRESET = "5d2b8f3e-7c41-4a59-9e0b-3f6a2c1d8e74"
 local NAME   = "swtest"
 local SR     = 48000
 local TRS    = ARDOUR.TransportRequestSource.TRS_UI
@@ -98,13 +102,17 @@ for r in tr:playlist():region_list():iter() do rpos = r:position():samples(); br
 if not rpos then die("no region on the track") end
 
 local function render(name)
-  local itt = ARDOUR.InterThreadInfo()
-  local reg = tr:bounce_range(rpos, rpos + NSAMP, itt, tr:main_outs(), false, name, false)
-  if reg == nil or reg:isnil() then die("bounce " .. name) end
-  local fs = reg:source(0):to_filesource()
-  if fs:isnil() then die("bounce " .. name .. ": no file source") end
-  print("STEP render", name, reg:length():samples(), fs:path())
-  sh(string.format("sox -V1 '%s' -e floating-point -b 32 '%s/%s.wav'", fs:path(), OUT, name))
+  -- the session's export of the master bus over the region (Session:simple_export, freewheel),
+  -- with the "Statewave float WAV" preset that test_ardour.sh writes into the private config
+  -- dir (stock "BWAV 32float Export" format: 32-bit float, no dither, no analysis); no
+  -- fallback (the stock presets are 16-bit, dithered or 44.1 kHz)
+  local e = Session:simple_export()
+  e:set_folder(OUT)
+  e:set_name(name)
+  if not e:set_preset(EXPORT_PRESET) then die("export preset " .. EXPORT_PRESET .. " (float WAV) not found") end
+  e:set_range(rpos, rpos + NSAMP)
+  if not e:run_export() then die("export " .. name) end
+  print("STEP render", name)
 end
 
 local function params(tag, proc)
@@ -116,8 +124,14 @@ local function params(tag, proc)
         proc:to_insert():plugin(0):unique_id(), tostring(proc:active())))
 end
 
-if PHASE == "process" then
+if PHASE == "dry" then
+  sleep(0.3)
   render("dry")
+  print("PHASE dry OK")
+  quit()
+end
+
+if PHASE == "process" then
   local proc = ARDOUR.LuaAPI.new_plugin(Session, URI, ARDOUR.PluginType.LV2, "")
   if proc:isnil() then die("new_plugin " .. URI .. " (is LV2_PATH set?)") end
   if tr:add_processor_by_index(proc, 0, nil, true) ~= 0 then die("add_processor") end

@@ -1,46 +1,54 @@
 #!/bin/bash
 # test_ardour.sh — Statewave Denoise in Ardour 7, headless (ardour7-lua, Dummy backend).
 #
-# tests/lv2/ardour_session.lua runs in three ardour7-lua processes (create / process /
+# tests/lv2/ardour_session.lua runs in four ardour7-lua processes (create / dry / process /
 # reload, see its header for why): a 48 kHz session with a mono track holding a real noisy
-# dev-set recording (placeholder take + overwrite), the plugin inserted by URI with the
-# "Podcast" preset (mix 1, limit 30 dB), rendered with Ardour's bounce-with-processing,
-# saved, and reloaded in a new process. Checks:
+# dev-set recording (placeholder take + overwrite); an export of the session (master bus)
+# over the region without the plugin; the plugin inserted by URI with the "Podcast" preset
+# (mix 1, limit 30 dB), exported, saved; the session reloaded in a new process and exported
+# again. Exports: Session:simple_export with a preset of ours (written below into the private
+# config dir) for Ardour's stock "BWAV 32float Export" format: 32-bit float, session rate,
+# no dither, no analysis, no normalisation. Checks:
 #  1. Ardour reports the plugin's latency; preset values applied; after the reload the
 #     plugin (same URI) is back, active, with the preset's control values
-#  2. the dry render equals the recording (unity gain; the panner is not in the bounce path,
-#     so no -3 dB pan law applies; Ardour's default 64-sample region fades are excluded)
-#  3. the wet render is time-aligned with the input: Ardour compensated the plugin latency
+#  2. every export is stereo with left == right and has the recording's length; the dry export
+#     is the recording at exactly -3 dB (Ardour's centre pan law for a mono track) once the
+#     gain ramp at the start of an export is over (2780 samples here; S0 = 4096 skipped)
+#  3. the wet export is time-aligned with the input: Ardour compensated the plugin latency
 #     (cross-correlation lag 0, not the plugin's L samples)
-#  4. the wet render is denoised: SI-SDR vs the clean reference improves by >= MIN_SISDRI dB
+#  4. the wet export is denoised: SI-SDR vs the clean reference improves by >= MIN_SISDRI dB
 #     and the energy in noise-only frames (clean reference digitally silent) drops by
-#     >= MIN_NOISE_DROP dB — for the first render and for the one after the reload
+#     >= MIN_NOISE_DROP dB — for the first export and for the one after the reload
 #  5. with build/statewave present: the app with the same settings gives nearly the same
 #     audio (>= 15 dB SNR; not bit-equal because Ardour ran the plugin on silence while
-#     idle before the bounce, so its recurrent state differs from the app's fresh start)
-# Run from the repo root after `make`. Takes ~15 s.
+#     idle before the export, so its recurrent state differs from the app's fresh start)
+# Run from the repo root after `make`. Takes ~25 s (~3 s more per rerun, see below).
 #
-# Why bounce and not export (issue #5 says "export"): Ardour 7.3's export is not reliable
-# here. Tried again on 2026-11-24 with ardour7-lua (Debian 7.3.0~ds0, Dummy backend), each
-# variant run 4-5 times:
-#  - Session:simple_export() with the stock "WAV @ session-rate" preset (75969a1c-...,
-#    format "Wav (Tagged)": analyse=1, 16 bit, shaped dither), as in ../shared/notes:
-#    the stock example (record, 3 exports, reload; eg-amp, not our plugin) crashed 3 of 5;
-#  - a preset + format of our own in $XDG_CONFIG_HOME/ardour7/export (WAV 32-bit float,
-#    session rate, analyse=false, normalize/loudness off, no dither, no tags, no
-#    post-processing): 2-3 of 5 crashed; with the engine at 256-sample blocks
-#    (AudioEngine:set_buffer_size) 1 of 5; reusing one SimpleExport object: 2 of 5;
-#  - this test's own flow with that preset, rendering by export instead of bounce: the
-#    phase with two exports crashed (SIGSEGV) in 3 of 4 runs.
-# The crashes are glibc heap-corruption aborts/segfaults ("free(): invalid next size",
-# "double free or corruption (!prev)", "munmap_chunk(): invalid pointer") seen in
-# ~PortExportChannel when Lua collects the SimpleExport/ExportProfileManager, in
-# ExportGraphBuilder::reset() called by ExportHandler::finish_timespan() on the freewheel
-# process thread, and later in unrelated mallocs (Session::save_state, lilv). Under valgrind
-# memcheck (threads serialised) the same script ran all 3 exports with no invalid read or
-# write, so it looks like a thread race in Ardour's export teardown, independent of the
-# plugin. ASan preloaded into luasession hung at start-up. Track:bounce_range (below) runs
-# the same track processing with Ardour's latency compensation and has not crashed.
+# Export and Ardour 7.3's crashes (Debian 7.3.0~ds0, ardour7-lua, Dummy backend, 2 cores).
+# Ardour's export corrupts the heap now and then: glibc aborts ("munmap_chunk(): invalid
+# pointer", "double free or corruption (!prev)", "corrupted size vs. prev_size while
+# consolidating", "malloc assertion failure in _int_malloc") or a bare SIGSEGV, in
+# ~PortExportChannel, in ExportGraphBuilder::reset() on the freewheel thread, or later in an
+# unrelated free (gdb: XMLTree::~XMLTree in the Session::save_state after the export). It is
+# not the plugin: the "dry" phase, with no plugin on the session, crashes as often, and so
+# did Ardour's stock eg-amp example; under valgrind memcheck (threads serialised) the same
+# exports ran with no invalid access. Measured on 2026-11-24:
+#  - earlier attempts, export instead of bounce (each 4-5 runs): stock "WAV @ session-rate"
+#    preset (16 bit, dither, analysis), stock example with 3 exports: 3 of 5 runs crashed;
+#    own float/no-analysis format: 2-3 of 5; with 256-sample engine blocks 1 of 5; one reused
+#    SimpleExport 2 of 5; this test's old flow (dry + wet exports in one process): 3 of 4.
+#  - what tests/lv2/test_ardour_synth.sh does differently, and this test now does too: ONE
+#    export per ardour7-lua process (the dry render got a phase of its own), the preset for
+#    the stock float format in the private XDG config dir, the region as the session range,
+#    save + AudioEngine:stop + os.exit after it, and a bounded rerun of a phase that Ardour
+#    killed with a signal. (Engine settings, time format and freewheel are the same as
+#    before: defaults, samples, run_export's freewheel.)
+#  - one export per process, phases run alone (from a saved session): dry 1 crash in 10 runs,
+#    process 2 in 14, reload 1 in 10. Whole test with the rerun policy: 9 of 9 runs passed;
+#    9 of their 36 export-phase attempts crashed (dry 2, process 2, reload 5, one reload
+#    phase needed all 3 attempts); 6 of the 9 runs needed at least one rerun.
+# With ~1 crash in 4-10 attempts, a phase fails all 3 attempts about once in 60-1000 runs.
+# Track:bounce_range (what this test used before) never crashed, but is not an export.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -53,21 +61,58 @@ PY=/usr/bin/python3
 command -v ardour7-lua >/dev/null || { echo "FAIL: ardour7-lua not installed (make deps)"; exit 1; }
 [ -f build/statewave.lv2/manifest.ttl ] || { echo "FAIL: build/statewave.lv2 not built (run make)"; exit 1; }
 
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d); trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 trap 'echo "FAIL: $0: command failed at line $LINENO"' ERR
-mkdir "$tmp/lv2" "$tmp/out" "$tmp/xdg"
+mkdir -p "$tmp/lv2" "$tmp/out" "$tmp/xdg/ardour7/export"
 ln -s "$PWD/build/statewave.lv2" "$tmp/lv2/statewave.lv2"
 L=$(build/tests/lv2/lv2_latency mono 48000)
 sox -V1 "$DEV/noisy/$CLIP.flac" -e floating-point -b 32 "$tmp/take.wav"
 N=$(soxi -V1 -s "$tmp/take.wav")
 
-for phase in create process reload; do
+cat > "$tmp/xdg/ardour7/export/statewave-float.preset" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<ExportPreset id="5d2b8f3e-7c41-4a59-9e0b-3f6a2c1d8e74" name="Statewave float WAV">
+  <ExportFormat id="20b4ab09-6452-4cb3-bd66-b921cdbd2942"/>
+  <ExportFilename>
+    <Folder relative="1" path="export"/>
+    <Field name="label" enabled="0"/>
+    <Field name="session" enabled="0"/>
+    <Field name="snapshot" enabled="0"/>
+    <Field name="timespan" enabled="1"/>
+    <Field name="revision" enabled="0"/>
+    <Field name="time" enabled="0" value="T_None"/>
+    <Field name="date" enabled="0" value="D_None"/>
+  </ExportFilename>
+</ExportPreset>
+XML
+# Ardour 7.3's export corrupts the heap now and then (see the top of this file): ardour7-lua
+# then dies of SIGABRT (exit 134, glibc "munmap_chunk(): invalid pointer" and the like) or
+# SIGSEGV (exit 139, no message) in the export or in the save/free after it. Such a phase
+# (it printed no "PHASE ... OK" and no FAIL of ours) is run again from a copy of the session
+# taken before it, up to 3 times in all, and each rerun is reported; any other failure (a
+# FAIL, a timeout, a wrong result) fails at once.
+crash_reruns=0
+declare -A EXPORT_NAME=([dry]=dry [process]=wet [reload]=wet_reloaded)
+for phase in create dry process reload; do
     t0=$(date +%s.%N)
-    rc=0
-    # private config dir: no traces in the user's ~/.config/ardour7
-    PHASE=$phase SESS_DIR="$tmp/sess" TAKE="$tmp/take.wav" NSAMP=$N OUT="$tmp/out" PLUGIN_URI="$URI" \
-        PRESET="Podcast" LV2_PATH="$tmp/lv2" XDG_CONFIG_HOME="$tmp/xdg" \
-        timeout 90 ardour7-lua tests/lv2/ardour_session.lua > "$tmp/$phase.log" 2>&1 || rc=$?
+    for attempt in 1 2 3; do
+        rc=0
+        [ $phase = create ] || { rm -rf "$tmp/sess.bak"; cp -a "$tmp/sess" "$tmp/sess.bak"; }
+        rm -f "$tmp/out/${EXPORT_NAME[$phase]:-none}.wav"
+        # private config dir: no traces in the user's ~/.config/ardour7
+        PHASE=$phase SESS_DIR="$tmp/sess" TAKE="$tmp/take.wav" NSAMP=$N OUT="$tmp/out" PLUGIN_URI="$URI" \
+            PRESET="Podcast" LV2_PATH="$tmp/lv2" XDG_CONFIG_HOME="$tmp/xdg" \
+            timeout 90 ardour7-lua tests/lv2/ardour_session.lua > "$tmp/$phase.log" 2>&1 || rc=$?
+        if [ $phase != create ] && [ $attempt -lt 3 ] && { [ $rc -eq 134 ] || [ $rc -eq 139 ]; } \
+           && ! grep -qE "^(PHASE $phase OK|FAIL)" "$tmp/$phase.log"; then
+            msg=$(grep -m1 -E 'munmap_chunk|free\(\)|double free|corrupted|malloc' "$tmp/$phase.log" || true)
+            echo "  phase $phase: ardour7-lua died of $([ $rc -eq 134 ] && echo SIGABRT || echo SIGSEGV) (exit $rc${msg:+: $msg}) after '$(grep -E '^(STEP|PARAMS)' "$tmp/$phase.log" | tail -1 | cut -c1-60)'; rerun $((attempt + 1)) of 3"
+            crash_reruns=$((crash_reruns + 1))
+            rm -rf "$tmp/sess"; mv "$tmp/sess.bak" "$tmp/sess"
+            continue
+        fi
+        break
+    done
     grep -E '^(STEP|PARAMS|PHASE|FAIL)' "$tmp/$phase.log" | sed 's/^/  /'
     if [ $rc -ne 0 ] || ! grep -q "^PHASE $phase OK" "$tmp/$phase.log"; then
         echo "FAIL: ardour phase '$phase' (exit $rc); log tail:"; tail -25 "$tmp/$phase.log" | sed 's/^/    /'
@@ -75,6 +120,7 @@ for phase in create process reload; do
     fi
     printf '  phase %s: %.1f s\n' "$phase" "$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN{print a-b}')"
 done
+echo "  Ardour crash reruns: $crash_reruns"
 
 app=""
 if [ -x build/statewave ]; then
@@ -112,12 +158,24 @@ check(pr.get("uri") == uri and pr.get("active") == "true", f"after save/close/re
 check(all(pr.get(k) == pb.get(k) for k in ("enabled", "mix", "limit_db", "latency")),
       f"after reload the controls are the preset's: {pr}")
 
+def rd_export(p):
+    # the export is the stereo master bus; the mono track is panned to the centre
+    ch = int(subprocess.run(["soxi", "-V1", "-c", p], capture_output=True, text=True, check=True).stdout)
+    v = rd(p).reshape(-1, ch)
+    check(ch == 2 and np.max(np.abs(v[:, 0] - v[:, 1])) == 0, f"{p.rsplit('/', 1)[1]}: {ch} channels, left == right")
+    return v[:, 0]
 x, s = rd(f"{tmp}/take.wav"), rd(clean)
-d, w, wr = rd(f"{tmp}/out/dry.wav"), rd(f"{tmp}/out/wet.wav"), rd(f"{tmp}/out/wet_reloaded.wav")
+d, w, wr = rd_export(f"{tmp}/out/dry.wav"), rd_export(f"{tmp}/out/wet.wav"), rd_export(f"{tmp}/out/wet_reloaded.wav")
 n = len(x)
-check(len(d) == len(w) == len(wr) == n == len(s), f"render lengths {len(d)}, {len(w)}, {len(wr)} == {n}")
-e = np.max(np.abs(d[64:n - 64] - x[64:n - 64]))
-check(e <= 1e-6, f"dry render == the recording (unity gain, no pan law in the bounce path): max err {e:.2g}")
+check(len(d) == len(w) == len(wr) == n == len(s), f"export lengths {len(d)}, {len(w)}, {len(wr)} == {n}")
+# The export starts with Ardour's gain ramp (the master/panner gain glides up from 0 over
+# ~3000 samples, 2780 measured): every comparison starts at S0. After it, the dry export is the
+# recording times the centre pan law, exactly -3 dB (Ardour's default equal-power panner).
+S0 = 4096
+G = 10 ** (-3 / 20)
+e = np.max(np.abs(d[S0:n - 64] - G * x[S0:n - 64]))
+check(e <= 1e-6, f"dry export == the recording at -3 dB (centre pan law) from sample {S0}: max err {e:.2g}")
+d, w, wr = d / G, w / G, wr / G
 
 def xcorr_lag(a, b, maxlag):
     best, arg = -np.inf, None
@@ -131,8 +189,9 @@ check(lag == 0, f"wet render aligned with the input (lag {lag}; uncompensated wo
 def sisdr(est, ref):
     a = np.dot(est, ref) / np.dot(ref, ref); t = a * ref
     return 10 * np.log10(np.sum(t * t) / np.sum((est - t) ** 2))
+x, s, w, wr = x[S0:], s[S0:], w[S0:], wr[S0:]
 F = 960  # 20 ms frames; noise-only = the clean reference is digitally silent
-m = n // F
+m = len(x) // F
 quiet = np.max(np.abs(s[:m * F].reshape(m, F)), axis=1) == 0
 def noise_energy(v): return np.sum(v[:m * F].reshape(m, F)[quiet] ** 2)
 base = sisdr(x, s)
@@ -142,7 +201,7 @@ for name, v in (("wet", w), ("wet_reloaded", wr)):
     check(gain >= min_i, f"{name}: SI-SDR {base:.2f} -> {sisdr(v, s):.2f} dB (SI-SDRi {gain:+.2f} >= {min_i})")
     check(drop >= min_drop, f"{name}: noise-only energy ({quiet.sum()} frames of {m}) down {drop:.1f} dB (>= {min_drop})")
 if app:
-    a = rd(app)
+    a = rd(app)[S0:]
     snr = 10 * np.log10(np.sum(a * a) / np.sum((w - a) ** 2))
     check(snr >= 15, f"Ardour wet vs `statewave denoise --mix 1 --limit-db 30`: {snr:.1f} dB SNR (>= 15)")
 sys.exit(1 if fails else 0)
