@@ -8,7 +8,6 @@
  * each event lands on its exact sample) -> audio up to the last event goes straight to a temp
  * file next to the output (app_outfile); the tail after it (release, reverb) is kept in memory
  * until the song is over, trimmed of trailing silence, written, and the temp file renamed. */
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -60,13 +59,7 @@ static const char help[] =
     "  -r, --rate R           output sample rate in Hz, 8000..192000 (default 48000; with --live:\n"
     "                         the device's rate)\n"
     "  -n, --voices N         polyphony, 1..64 (default 16); more notes at once steal voices\n"
-    "      --harmonic-gain G  gain of the harmonic part, 0..4 (default 1)\n"
-    "      --noise-gain G     gain of the noise part, 0..4 (default 1)\n"
-    "      --pitch-shift S    transpose by S semitones, -24..24 (default 0)\n"
-    "      --reverb MIX       convolution reverb wet/dry mix, 0..1 (default 0.15; 0 = off)\n"
-    "      --reverb-ir FILE   the reverb's impulse response, any format libsndfile reads (mixed\n"
-    "                         to mono, resampled, at most 10 s; default: built-in decaying noise,\n"
-    "                         RT60 1.8 s)\n"
+    APP_SYNTH_CONTROLS_HELP
     "      --tail S           at most S seconds rendered after the last MIDI event for the\n"
     "                         release and reverb, 0..60 (default 5). The output ends when the\n"
     "                         last voice has died away and the output stays below -80 dBFS,\n"
@@ -97,80 +90,58 @@ static void on_signal(int sig)
     g_interrupted = 1;
 }
 
-static int write_block(app_outfile *of, const char *out_path, FILE *prog, const float *x, size_t m)
-{
-    if (!m)
-        return 0;
-    errno = 0;
-    if (sf_writef_float(of->sf, x, (sf_count_t)m) == (sf_count_t)m)
-        return 0;
-    char why[256];
-    app_sf_write_reason(of->sf, errno, why, sizeof why);
-    app_progress_clear(prog);
-    app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of->tmp, why);
-    return -1;
-}
-
 int cmd_synth(int argc, char **argv)
 {
-    enum { O_HG = 1000, O_NG, O_PS, O_REV, O_TAIL, O_LIVE, O_IR };
+    enum { O_TAIL = APP_O_SYNTH_END, O_LIVE };
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },       { "timbre", required_argument, NULL, 't' },
         { "model", required_argument, NULL, 'm' },        { "rate", required_argument, NULL, 'r' },
-        { "voices", required_argument, NULL, 'n' },       { "harmonic-gain", required_argument, NULL, O_HG },
-        { "noise-gain", required_argument, NULL, O_NG },  { "pitch-shift", required_argument, NULL, O_PS },
-        { "reverb", required_argument, NULL, O_REV },     { "tail", required_argument, NULL, O_TAIL },
+        { "voices", required_argument, NULL, 'n' },       { "tail", required_argument, NULL, O_TAIL },
         { "format", required_argument, NULL, 'f' },       { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },               { "live", no_argument, NULL, O_LIVE },
         { "device", required_argument, NULL, 'd' },       { "host-api", required_argument, NULL, 'a' },
         { "frames", required_argument, NULL, 'F' },       { "latency", required_argument, NULL, 'L' },
-        { "reverb-ir", required_argument, NULL, O_IR },
+        APP_SYNTH_CONTROL_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
     const char *out_path = NULL, *model_path = NULL, *timbre = NULL, *fmt_name = NULL, *ir_path = NULL;
     double rate = 48000.0, tail = 5.0;
     long voices = SW_SYNTH_DEFAULT_VOICES;
-    app_synth_controls ctl = { .harmonic_gain = 1.0, .noise_gain = 1.0, .pitch_shift = 0.0, .reverb = 0.15 };
+    app_synth_controls ctl = APP_SYNTH_CONTROLS_DEFAULT;
     app_synth_live_opts lo = { .latency_ms = -1.0 };
     int quiet = 0, live = 0, live_only = 0, rate_given = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:t:m:r:n:f:qhd:a:F:L:", opts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'o': out_path = optarg; break;
-        case 't': timbre = optarg; break;
-        case 'm': model_path = optarg; break;
-        case 'f': fmt_name = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'r': bad = app_parse_double(optarg, 8000.0, 192000.0, &rate); rate_given = 1; break;
-        case 'n': bad = app_parse_long(optarg, 1, SW_SYNTH_MAX_VOICES, &voices); break;
-        case O_HG: bad = app_parse_double(optarg, 0.0, 4.0, &ctl.harmonic_gain); break;
-        case O_NG: bad = app_parse_double(optarg, 0.0, 4.0, &ctl.noise_gain); break;
-        case O_PS: bad = app_parse_double(optarg, -24.0, 24.0, &ctl.pitch_shift); break;
-        case O_REV: bad = app_parse_double(optarg, 0.0, 1.0, &ctl.reverb); break;
-        case O_TAIL: bad = app_parse_double(optarg, 0.0, 60.0, &tail); break;
-        case O_LIVE: live = 1; break;
-        case O_IR: ir_path = optarg; break;
-        case 'd': lo.device = optarg; live_only = 1; break;
-        case 'a': lo.host_api = optarg; live_only = 1; break;
-        case 'F': bad = app_parse_long(optarg, 0, 65536, &lo.frames); live_only = 1; break;
-        case 'L': bad = app_parse_double(optarg, 0.0, 10000.0, &lo.latency_ms); live_only = 1; break;
-        case 'h': fputs(help, stdout); return SW_EXIT_OK;
-        default:
-            fprintf(stderr, "Try 'statewave synth --help'.\n");
-            return SW_EXIT_USAGE;
+        int bad = app_synth_control_option(c, optarg, &ctl, &ir_path);
+        if (bad < 0) {
+            bad = 0;
+            switch (c) {
+            case 'o': out_path = optarg; break;
+            case 't': timbre = optarg; break;
+            case 'm': model_path = optarg; break;
+            case 'f': fmt_name = optarg; break;
+            case 'q': quiet = 1; break;
+            case 'r': bad = app_parse_double(optarg, 8000.0, 192000.0, &rate); rate_given = 1; break;
+            case 'n': bad = app_parse_long(optarg, 1, SW_SYNTH_MAX_VOICES, &voices); break;
+            case O_TAIL: bad = app_parse_double(optarg, 0.0, 60.0, &tail); break;
+            case O_LIVE: live = 1; break;
+            case 'd': lo.device = optarg; live_only = 1; break;
+            case 'a': lo.host_api = optarg; live_only = 1; break;
+            case 'F': bad = app_parse_long(optarg, 0, 65536, &lo.frames); live_only = 1; break;
+            case 'L': bad = app_parse_double(optarg, 0.0, 10000.0, &lo.latency_ms); live_only = 1; break;
+            case 'h': fputs(help, stdout); return SW_EXIT_OK;
+            default:
+                fprintf(stderr, "Try 'statewave synth --help'.\n");
+                return SW_EXIT_USAGE;
+            }
         }
         if (bad) {
             app_err_bad_value(SUB, opts, c, optarg);
             return SW_EXIT_USAGE;
         }
     }
-    if (timbre && !strcmp(timbre, "list")) {
-        printf("Timbres (statewave synth --timbre NAME):\n");
-        if (app_list_timbres(stdout) == 0)
-            printf("  (none found; pass --model FILE)\n");
+    if (app_timbre_list_option(SUB, timbre))
         return SW_EXIT_OK;
-    }
     if (optind >= argc) {
         app_err(SUB, "no MIDI file given (see --help)");
         return SW_EXIT_USAGE;
@@ -196,15 +167,9 @@ int cmd_synth(int argc, char **argv)
         app_err(SUB, "no output file: use -o FILE, or --live to play (see --help)");
         return SW_EXIT_USAGE;
     }
-    app_fmt_alias fmt = { "wav", SF_FORMAT_WAV, 0, "wav" };
-    if (fmt_name) {
-        if (app_lookup_format(fmt_name, &fmt)) {
-            app_err(SUB, "unknown --format '%s'", fmt_name);
-            return SW_EXIT_USAGE;
-        }
-    } else if (out_path && app_lookup_format(app_ext_of(out_path), &fmt) != 0) {
-        fmt = (app_fmt_alias){ "wav", SF_FORMAT_WAV, 0, "wav" }; /* unknown extension: WAV */
-    }
+    app_fmt_alias fmt;
+    if (app_output_format(SUB, fmt_name, out_path, &fmt) != 0)
+        return SW_EXIT_USAGE;
 
     if (out_path && app_check_output_path(SUB, out_path, midi_path) != 0)
         return SW_EXIT_FAIL;
@@ -307,7 +272,7 @@ int cmd_synth(int argc, char **argv)
         /* Up to the last event: straight to the file. After it: held back for the trim. */
         size_t direct = pos0 >= pl.last_event ? 0
                       : pl.last_event - pos0 >= BLOCK ? BLOCK : (size_t)(pl.last_event - pos0);
-        if (write_block(&of, out_path, prog, buf, direct) != 0)
+        if (app_write_mono(&of, SUB, out_path, prog, buf, direct) != 0)
             goto out;
         written += direct;
         size_t rest = BLOCK - direct;
@@ -338,15 +303,13 @@ int cmd_synth(int argc, char **argv)
         keep = n_tail;
     if (keep == 0 && n_tail > 0)
         keep = 1;
-    if (write_block(&of, out_path, prog, tailbuf, keep) != 0)
+    if (app_write_mono(&of, SUB, out_path, prog, tailbuf, keep) != 0)
         goto out;
     written += keep;
     app_progress_clear(prog);
     if (app_outfile_commit(&of, SUB, out_path) != 0)
         goto out;
-    if (n_clip && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_FLOAT && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_DOUBLE)
-        app_warn(SUB, "%zu samples exceeded full scale and were clipped; lower --harmonic-gain/"
-                      "--noise-gain or write a float format", n_clip);
+    app_warn_clipped(SUB, n_clip, format);
     if (!quiet) {
         double el = app_now() - t0;
         char fd[96];

@@ -2,6 +2,7 @@
 #include "timbre.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,4 +297,63 @@ int app_read_reverb_ir(const char *sub, const char *path, float **ir, size_t *n,
     *n = (size_t)got;
     *rate = info.samplerate;
     return 0;
+}
+
+int app_synth_control_option(int c, const char *arg, app_synth_controls *ctl, const char **ir_path)
+{
+    int bad = 0;
+    switch (c) {
+    case APP_O_HG: bad = app_parse_double(arg, 0.0, 4.0, &ctl->harmonic_gain); break;
+    case APP_O_NG: bad = app_parse_double(arg, 0.0, 4.0, &ctl->noise_gain); break;
+    case APP_O_PS: bad = app_parse_double(arg, -24.0, 24.0, &ctl->pitch_shift); break;
+    case APP_O_REV: bad = app_parse_double(arg, 0.0, 1.0, &ctl->reverb); break;
+    case APP_O_IR: *ir_path = arg; break;
+    default: return -1;
+    }
+    return bad ? 1 : 0; /* app_parse_double's -1 would read as "not ours" */
+}
+
+int app_timbre_list_option(const char *sub, const char *timbre)
+{
+    if (!timbre || strcmp(timbre, "list") != 0)
+        return 0;
+    printf("Timbres (statewave %s --timbre NAME):\n", sub);
+    if (app_list_timbres(stdout) == 0)
+        printf("  (none found; pass --model FILE)\n");
+    return 1;
+}
+
+int app_output_format(const char *sub, const char *fmt_name, const char *out_path, app_fmt_alias *fmt)
+{
+    *fmt = (app_fmt_alias){ "wav", SF_FORMAT_WAV, 0, "wav" };
+    if (fmt_name) {
+        if (app_lookup_format(fmt_name, fmt)) {
+            app_err(sub, "unknown --format '%s'", fmt_name);
+            return -1;
+        }
+    } else if (out_path && app_lookup_format(app_ext_of(out_path), fmt) != 0) {
+        *fmt = (app_fmt_alias){ "wav", SF_FORMAT_WAV, 0, "wav" }; /* unknown extension: WAV */
+    }
+    return 0;
+}
+
+int app_write_mono(app_outfile *of, const char *sub, const char *out_path, FILE *prog, const float *x, size_t m)
+{
+    if (!m)
+        return 0;
+    errno = 0;
+    if (sf_writef_float(of->sf, x, (sf_count_t)m) == (sf_count_t)m)
+        return 0;
+    char why[256];
+    app_sf_write_reason(of->sf, errno, why, sizeof why);
+    app_progress_clear(prog);
+    app_err(sub, "cannot write '%s' (temp file '%s'): %s", out_path, of->tmp, why);
+    return -1;
+}
+
+void app_warn_clipped(const char *sub, size_t n_clip, int format)
+{
+    if (n_clip && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_FLOAT && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_DOUBLE)
+        app_warn(sub, "%zu samples exceeded full scale and were clipped; lower --harmonic-gain/"
+                      "--noise-gain or write a float format", n_clip);
 }

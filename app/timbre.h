@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "formats.h"
+#include "outfile.h"
 #include "statewave.h"
 
 #define APP_DEFAULT_TIMBRE "violin"
@@ -27,6 +29,31 @@ typedef struct {
     double reverb;        /* wet/dry mix, 0..1 (0 = bypass) */
 } app_synth_controls;
 
+/* The defaults of those controls (the same in both commands). */
+#define APP_SYNTH_CONTROLS_DEFAULT { .harmonic_gain = 1.0, .noise_gain = 1.0, .pitch_shift = 0.0, .reverb = 0.15 }
+
+/* Their options: getopt_long values (a command numbers its own long-only options from
+ * APP_O_SYNTH_END on), the `struct option` entries to put in its table, and the help lines. */
+enum { APP_O_HG = 1000, APP_O_NG, APP_O_PS, APP_O_REV, APP_O_IR, APP_O_SYNTH_END };
+#define APP_SYNTH_CONTROL_OPTIONS                                                                 \
+    { "harmonic-gain", required_argument, NULL, APP_O_HG },                                       \
+    { "noise-gain", required_argument, NULL, APP_O_NG },                                          \
+    { "pitch-shift", required_argument, NULL, APP_O_PS },                                         \
+    { "reverb", required_argument, NULL, APP_O_REV },                                             \
+    { "reverb-ir", required_argument, NULL, APP_O_IR }
+#define APP_SYNTH_CONTROLS_HELP                                                                   \
+    "      --harmonic-gain G  gain of the harmonic part, 0..4 (default 1)\n"                      \
+    "      --noise-gain G     gain of the noise part, 0..4 (default 1)\n"                         \
+    "      --pitch-shift S    transpose by S semitones, -24..24 (default 0)\n"                    \
+    "      --reverb MIX       convolution reverb wet/dry mix, 0..1 (default 0.15; 0 = off)\n"     \
+    "      --reverb-ir FILE   the reverb's impulse response, any format libsndfile reads (mixed\n" \
+    "                         to mono, resampled, at most 10 s; default: built-in decaying noise,\n" \
+    "                         RT60 1.8 s)\n"
+
+/* One getopt_long result `c` (argument `arg`): -1 if it is not one of the control options
+ * above; else 0 (stored into *ctl, or *ir_path for --reverb-ir) or 1 for a value out of range. */
+int app_synth_control_option(int c, const char *arg, app_synth_controls *ctl, const char **ir_path);
+
 void app_synth_apply_controls(sw_synth *s, const app_synth_controls *c);
 void app_transfer_apply_controls(sw_transfer *t, const app_synth_controls *c);
 
@@ -42,6 +69,22 @@ int app_check_output_path(const char *sub, const char *out, const char *in);
 
 /* The model's timbre name (task_params.timbre) into buf, "?" if it has none. */
 const char *app_model_timbre(const sw_model *m, char *buf, size_t len);
+
+/* `--timbre list` given (`timbre` is the option's value, may be NULL): print the list for
+ * `statewave <sub>` on stdout and return 1; 0 otherwise. */
+int app_timbre_list_option(const char *sub, const char *timbre);
+
+/* The output format: --format `fmt_name` if given (an unknown name: message, -1), else by the
+ * extension of `out_path` (may be NULL), WAV when the extension names no format. */
+int app_output_format(const char *sub, const char *fmt_name, const char *out_path, app_fmt_alias *fmt);
+
+/* Write m mono frames of x to the output's temp file; on failure clear the progress line,
+ * report why (naming out_path and the temp file) and return -1. m = 0 writes nothing. */
+int app_write_mono(app_outfile *of, const char *sub, const char *out_path, FILE *prog, const float *x, size_t m);
+
+/* After the output is written: warn that n_clip samples (if any) were clipped, unless the
+ * output `format` (SF_FORMAT_*) is float or double. */
+void app_warn_clipped(const char *sub, size_t n_clip, int format);
 
 /* `--timbre list`: every NAME.safetensors in those folders (the first folder wins for a name),
  * with its path and whether it loads as a synth model, on f. Returns the number found. */

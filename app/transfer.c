@@ -7,7 +7,6 @@
  * silence and drop as many from the start of the output, so output sample n lines up with
  * input sample n and the output has exactly the input's length -> temp file next to the
  * output (app_outfile), renamed at the end. */
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -47,13 +46,7 @@ static const char help[] =
     "  -t, --timbre NAME      target timbre: presets/instruments/NAME.safetensors (default\n"
     "                         $STATEWAVE_TIMBRE, else violin; see 'statewave synth --timbre list')\n"
     "  -m, --model FILE       instrument model file (task \"synth\"), instead of --timbre\n"
-    "      --harmonic-gain G  gain of the harmonic part, 0..4 (default 1)\n"
-    "      --noise-gain G     gain of the noise part, 0..4 (default 1)\n"
-    "      --pitch-shift S    transpose by S semitones, -24..24 (default 0)\n"
-    "      --reverb MIX       convolution reverb wet/dry mix, 0..1 (default 0.15; 0 = off)\n"
-    "      --reverb-ir FILE   the reverb's impulse response, any format libsndfile reads (mixed\n"
-    "                         to mono, resampled, at most 10 s; default: built-in decaying noise,\n"
-    "                         RT60 1.8 s)\n"
+    APP_SYNTH_CONTROLS_HELP
     "  -f, --format FMT       output format by name, overriding the extension\n"
     "  -q, --quiet            no progress bar, no summary line\n"
     "  -h, --help             this help\n"
@@ -70,49 +63,40 @@ static void on_signal(int sig)
 
 int cmd_transfer(int argc, char **argv)
 {
-    enum { O_HG = 1000, O_NG, O_PS, O_REV, O_IR };
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },       { "timbre", required_argument, NULL, 't' },
-        { "model", required_argument, NULL, 'm' },        { "harmonic-gain", required_argument, NULL, O_HG },
-        { "noise-gain", required_argument, NULL, O_NG },  { "pitch-shift", required_argument, NULL, O_PS },
-        { "reverb", required_argument, NULL, O_REV },     { "format", required_argument, NULL, 'f' },
+        { "model", required_argument, NULL, 'm' },        { "format", required_argument, NULL, 'f' },
         { "quiet", no_argument, NULL, 'q' },              { "help", no_argument, NULL, 'h' },
-        { "reverb-ir", required_argument, NULL, O_IR },
+        APP_SYNTH_CONTROL_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
     const char *out_path = NULL, *model_path = NULL, *timbre = NULL, *fmt_name = NULL, *ir_path = NULL;
-    app_synth_controls ctl = { .harmonic_gain = 1.0, .noise_gain = 1.0, .pitch_shift = 0.0, .reverb = 0.15 };
+    app_synth_controls ctl = APP_SYNTH_CONTROLS_DEFAULT;
     int quiet = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:t:m:f:qh", opts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'o': out_path = optarg; break;
-        case 't': timbre = optarg; break;
-        case 'm': model_path = optarg; break;
-        case 'f': fmt_name = optarg; break;
-        case 'q': quiet = 1; break;
-        case O_HG: bad = app_parse_double(optarg, 0.0, 4.0, &ctl.harmonic_gain); break;
-        case O_NG: bad = app_parse_double(optarg, 0.0, 4.0, &ctl.noise_gain); break;
-        case O_PS: bad = app_parse_double(optarg, -24.0, 24.0, &ctl.pitch_shift); break;
-        case O_REV: bad = app_parse_double(optarg, 0.0, 1.0, &ctl.reverb); break;
-        case O_IR: ir_path = optarg; break;
-        case 'h': fputs(help, stdout); return SW_EXIT_OK;
-        default:
-            fprintf(stderr, "Try 'statewave transfer --help'.\n");
-            return SW_EXIT_USAGE;
+        int bad = app_synth_control_option(c, optarg, &ctl, &ir_path);
+        if (bad < 0) {
+            bad = 0;
+            switch (c) {
+            case 'o': out_path = optarg; break;
+            case 't': timbre = optarg; break;
+            case 'm': model_path = optarg; break;
+            case 'f': fmt_name = optarg; break;
+            case 'q': quiet = 1; break;
+            case 'h': fputs(help, stdout); return SW_EXIT_OK;
+            default:
+                fprintf(stderr, "Try 'statewave transfer --help'.\n");
+                return SW_EXIT_USAGE;
+            }
         }
         if (bad) {
             app_err_bad_value(SUB, opts, c, optarg);
             return SW_EXIT_USAGE;
         }
     }
-    if (timbre && !strcmp(timbre, "list")) {
-        printf("Timbres (statewave transfer --timbre NAME):\n");
-        if (app_list_timbres(stdout) == 0)
-            printf("  (none found; pass --model FILE)\n");
+    if (app_timbre_list_option(SUB, timbre))
         return SW_EXIT_OK;
-    }
     if (optind >= argc) {
         app_err(SUB, "no input file given (see --help)");
         return SW_EXIT_USAGE;
@@ -130,15 +114,9 @@ int cmd_transfer(int argc, char **argv)
         app_err(SUB, "--model and --timbre both choose the instrument; give one");
         return SW_EXIT_USAGE;
     }
-    app_fmt_alias fmt = { "wav", SF_FORMAT_WAV, 0, "wav" };
-    if (fmt_name) {
-        if (app_lookup_format(fmt_name, &fmt)) {
-            app_err(SUB, "unknown --format '%s'", fmt_name);
-            return SW_EXIT_USAGE;
-        }
-    } else if (app_lookup_format(app_ext_of(out_path), &fmt) != 0) {
-        fmt = (app_fmt_alias){ "wav", SF_FORMAT_WAV, 0, "wav" }; /* unknown extension: WAV */
-    }
+    app_fmt_alias fmt;
+    if (app_output_format(SUB, fmt_name, out_path, &fmt) != 0)
+        return SW_EXIT_USAGE;
     if (app_check_output_path(SUB, out_path, in_path) != 0)
         return SW_EXIT_FAIL;
 
@@ -257,14 +235,8 @@ int cmd_transfer(int argc, char **argv)
         if (hi > lo) {
             for (size_t i = lo; i < hi; i++)
                 n_clip += fabsf(mono[i]) > 1.0f;
-            errno = 0;
-            if (sf_writef_float(of.sf, mono + lo, (sf_count_t)(hi - lo)) != (sf_count_t)(hi - lo)) {
-                char why[256];
-                app_sf_write_reason(of.sf, errno, why, sizeof why);
-                app_progress_clear(prog);
-                app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of.tmp, why);
+            if (app_write_mono(&of, SUB, out_path, prog, mono + lo, hi - lo) != 0)
                 goto out;
-            }
             written += hi - lo;
         }
         double now = app_now();
@@ -281,9 +253,7 @@ int cmd_transfer(int argc, char **argv)
     app_progress_clear(prog);
     if (app_outfile_commit(&of, SUB, out_path) != 0)
         goto out;
-    if (n_clip && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_FLOAT && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_DOUBLE)
-        app_warn(SUB, "%zu samples exceeded full scale and were clipped; lower --harmonic-gain/"
-                      "--noise-gain or write a float format", n_clip);
+    app_warn_clipped(SUB, n_clip, format);
     if (!quiet) {
         double el = app_now() - t0;
         char fd[96];
