@@ -11,7 +11,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,45 +81,32 @@ static const char help[] =
     "Exit status: 0 written / played to the end (or stopped by a signal), 1 error (MIDI file,\n"
     "model, output, device), 2 usage error.\n";
 
-static volatile sig_atomic_t g_interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_interrupted = 1;
-}
-
 int cmd_synth(int argc, char **argv)
 {
     enum { O_TAIL = APP_O_SYNTH_END, O_LIVE };
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },       { "timbre", required_argument, NULL, 't' },
         { "model", required_argument, NULL, 'm' },        { "rate", required_argument, NULL, 'r' },
-        { "voices", required_argument, NULL, 'n' },       { "tail", required_argument, NULL, O_TAIL },
+        { "voices", required_argument, NULL, 'n' },       APP_SYNTH_CONTROL_OPTIONS,
+        { "tail", required_argument, NULL, O_TAIL },
         { "format", required_argument, NULL, 'f' },       { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },               { "live", no_argument, NULL, O_LIVE },
         { "device", required_argument, NULL, 'd' },       { "host-api", required_argument, NULL, 'a' },
         { "frames", required_argument, NULL, 'F' },       { "latency", required_argument, NULL, 'L' },
-        APP_SYNTH_CONTROL_OPTIONS,
+        APP_REVERB_IR_OPTION,
         { NULL, 0, NULL, 0 },
     };
-    const char *out_path = NULL, *model_path = NULL, *timbre = NULL, *fmt_name = NULL, *ir_path = NULL;
+    app_instr_opts o = APP_INSTR_OPTS_DEFAULT;
     double rate = 48000.0, tail = 5.0;
     long voices = SW_SYNTH_DEFAULT_VOICES;
-    app_synth_controls ctl = APP_SYNTH_CONTROLS_DEFAULT;
     app_synth_live_opts lo = { .latency_ms = -1.0 };
-    int quiet = 0, live = 0, live_only = 0, rate_given = 0, c;
+    int live = 0, live_only = 0, rate_given = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:t:m:r:n:f:qhd:a:F:L:", opts, NULL)) != -1) {
-        int bad = app_synth_control_option(c, optarg, &ctl, &ir_path);
+    while ((c = getopt_long(argc, argv, APP_INSTR_SHORT_OPTS "r:n:hd:a:F:L:", opts, NULL)) != -1) {
+        int bad = app_instr_option(c, optarg, &o);
         if (bad < 0) {
             bad = 0;
             switch (c) {
-            case 'o': out_path = optarg; break;
-            case 't': timbre = optarg; break;
-            case 'm': model_path = optarg; break;
-            case 'f': fmt_name = optarg; break;
-            case 'q': quiet = 1; break;
             case 'r': bad = app_parse_double(optarg, 8000.0, 192000.0, &rate); rate_given = 1; break;
             case 'n': bad = app_parse_long(optarg, 1, SW_SYNTH_MAX_VOICES, &voices); break;
             case O_TAIL: bad = app_parse_double(optarg, 0.0, 60.0, &tail); break;
@@ -140,17 +126,14 @@ int cmd_synth(int argc, char **argv)
             return SW_EXIT_USAGE;
         }
     }
+    const char *out_path = o.out_path, *model_path = o.model_path, *timbre = o.timbre, *fmt_name = o.fmt_name,
+               *ir_path = o.ir_path;
+    const int quiet = o.quiet;
     if (app_timbre_list_option(SUB, timbre))
         return SW_EXIT_OK;
-    if (optind >= argc) {
-        app_err(SUB, "no MIDI file given (see --help)");
+    const char *midi_path = app_one_input(SUB, argc, argv, optind, "MIDI file");
+    if (!midi_path)
         return SW_EXIT_USAGE;
-    }
-    if (argc - optind > 1) {
-        app_err(SUB, "unexpected argument '%s' (one MIDI file at a time)", argv[optind + 1]);
-        return SW_EXIT_USAGE;
-    }
-    const char *midi_path = argv[optind];
     if (model_path && timbre) {
         app_err(SUB, "--model and --timbre both choose the instrument; give one");
         return SW_EXIT_USAGE;
@@ -189,8 +172,7 @@ int cmd_synth(int argc, char **argv)
     of.fd = -1;
     int rc = SW_EXIT_FAIL;
     char used[PATH_MAX + 256];
-    struct sigaction sa, old_int, old_term;
-    int sig_set = 0;
+    app_sigtrap sig = { .set = 0 };
 
     if (app_load_timbre(SUB, timbre, model_path, &model, used, sizeof used) != 0)
         goto out;
@@ -206,7 +188,7 @@ int cmd_synth(int argc, char **argv)
         lo.quiet = quiet;
         lo.voices = (int)voices;
         lo.tail_s = tail;
-        lo.controls = ctl;
+        lo.controls = o.ctl;
         lo.ir = ir;
         lo.ir_n = ir_n;
         lo.ir_rate = ir_rate;
@@ -229,7 +211,7 @@ int cmd_synth(int argc, char **argv)
         goto out;
     }
     app_synth_warm_up(synth, rate, (int)voices);
-    app_synth_apply_controls(synth, &ctl);
+    app_synth_apply_controls(synth, &o.ctl);
     const int irate = (int)lround(rate);
     int format = app_choose_output_format(fmt.major, fmt.subtype, SF_FORMAT_WAV | SF_FORMAT_PCM_24, 1, irate);
     if (!format) {
@@ -246,12 +228,7 @@ int cmd_synth(int argc, char **argv)
         goto out;
     }
     SF_INFO oi = { .samplerate = irate, .channels = 1, .format = format };
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    sig_set = 1;
+    app_sigtrap_set(&sig);
     if (app_outfile_open(&of, SUB, out_path, out_path, &oi) != 0)
         goto out;
     sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave synth " SW_VERSION_STRING);
@@ -264,7 +241,7 @@ int cmd_synth(int argc, char **argv)
     double t0 = app_now(), tlast = -1.0;
     size_t n_tail = 0, n_clip = 0;
     uint64_t written = 0;
-    while (!pl.done && !g_interrupted) {
+    while (!pl.done && !app_instr_interrupted) {
         uint64_t pos0 = pl.pos;
         app_synth_player_render(&pl, buf, BLOCK);
         for (size_t i = 0; i < BLOCK; i++)
@@ -286,7 +263,7 @@ int cmd_synth(int argc, char **argv)
             tlast = now;
         }
     }
-    if (g_interrupted) {
+    if (app_instr_interrupted) {
         app_progress_clear(prog);
         app_err(SUB, "interrupted; '%s' not written", out_path);
         goto out;
@@ -321,10 +298,7 @@ int cmd_synth(int argc, char **argv)
     }
     rc = SW_EXIT_OK;
 out:
-    if (sig_set) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-    }
+    app_sigtrap_restore(&sig);
     app_outfile_abort(&of);
     free(buf);
     free(tailbuf);

@@ -299,18 +299,64 @@ int app_read_reverb_ir(const char *sub, const char *path, float **ir, size_t *n,
     return 0;
 }
 
-int app_synth_control_option(int c, const char *arg, app_synth_controls *ctl, const char **ir_path)
+int app_instr_option(int c, const char *arg, app_instr_opts *o)
 {
     int bad = 0;
     switch (c) {
-    case APP_O_HG: bad = app_parse_double(arg, 0.0, 4.0, &ctl->harmonic_gain); break;
-    case APP_O_NG: bad = app_parse_double(arg, 0.0, 4.0, &ctl->noise_gain); break;
-    case APP_O_PS: bad = app_parse_double(arg, -24.0, 24.0, &ctl->pitch_shift); break;
-    case APP_O_REV: bad = app_parse_double(arg, 0.0, 1.0, &ctl->reverb); break;
-    case APP_O_IR: *ir_path = arg; break;
+    case 'o': o->out_path = arg; break;
+    case 't': o->timbre = arg; break;
+    case 'm': o->model_path = arg; break;
+    case 'f': o->fmt_name = arg; break;
+    case 'q': o->quiet = 1; break;
+    case APP_O_HG: bad = app_parse_double(arg, 0.0, 4.0, &o->ctl.harmonic_gain); break;
+    case APP_O_NG: bad = app_parse_double(arg, 0.0, 4.0, &o->ctl.noise_gain); break;
+    case APP_O_PS: bad = app_parse_double(arg, -24.0, 24.0, &o->ctl.pitch_shift); break;
+    case APP_O_REV: bad = app_parse_double(arg, 0.0, 1.0, &o->ctl.reverb); break;
+    case APP_O_IR: o->ir_path = arg; break;
     default: return -1;
     }
     return bad ? 1 : 0; /* app_parse_double's -1 would read as "not ours" */
+}
+
+const char *app_one_input(const char *sub, int argc, char **argv, int first, const char *what)
+{
+    if (first >= argc) {
+        app_err(sub, "no %s given (see --help)", what);
+        return NULL;
+    }
+    if (argc - first > 1) {
+        app_err(sub, "unexpected argument '%s' (one %s at a time)", argv[first + 1], what);
+        return NULL;
+    }
+    return argv[first];
+}
+
+volatile sig_atomic_t app_instr_interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    app_instr_interrupted = 1;
+}
+
+void app_sigtrap_set(app_sigtrap *t)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &t->old_int);
+    sigaction(SIGTERM, &sa, &t->old_term);
+    t->set = 1;
+}
+
+void app_sigtrap_restore(app_sigtrap *t)
+{
+    if (!t->set)
+        return;
+    sigaction(SIGINT, &t->old_int, NULL);
+    sigaction(SIGTERM, &t->old_term, NULL);
+    t->set = 0;
 }
 
 int app_timbre_list_option(const char *sub, const char *timbre)

@@ -4,6 +4,7 @@
 #ifndef SW_APP_TIMBRE_H
 #define SW_APP_TIMBRE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -32,15 +33,19 @@ typedef struct {
 /* The defaults of those controls (the same in both commands). */
 #define APP_SYNTH_CONTROLS_DEFAULT { .harmonic_gain = 1.0, .noise_gain = 1.0, .pitch_shift = 0.0, .reverb = 0.15 }
 
-/* Their options: getopt_long values (a command numbers its own long-only options from
- * APP_O_SYNTH_END on), the `struct option` entries to put in its table, and the help lines. */
+/* The options both commands have. Their getopt_long values (a command numbers its own
+ * long-only options from APP_O_SYNTH_END on), their `struct option` entries to put in the
+ * command's table (the sound controls, then --reverb-ir: two macros so that each command keeps
+ * its table order, which getopt's "ambiguous option" message follows), and their help lines. */
 enum { APP_O_HG = 1000, APP_O_NG, APP_O_PS, APP_O_REV, APP_O_IR, APP_O_SYNTH_END };
 #define APP_SYNTH_CONTROL_OPTIONS                                                                 \
     { "harmonic-gain", required_argument, NULL, APP_O_HG },                                       \
     { "noise-gain", required_argument, NULL, APP_O_NG },                                          \
     { "pitch-shift", required_argument, NULL, APP_O_PS },                                         \
-    { "reverb", required_argument, NULL, APP_O_REV },                                             \
-    { "reverb-ir", required_argument, NULL, APP_O_IR }
+    { "reverb", required_argument, NULL, APP_O_REV }
+#define APP_REVERB_IR_OPTION { "reverb-ir", required_argument, NULL, APP_O_IR }
+/* short options: -o FILE -t NAME -m FILE -f FMT -q */
+#define APP_INSTR_SHORT_OPTS "o:t:m:f:q"
 #define APP_SYNTH_CONTROLS_HELP                                                                   \
     "      --harmonic-gain G  gain of the harmonic part, 0..4 (default 1)\n"                      \
     "      --noise-gain G     gain of the noise part, 0..4 (default 1)\n"                         \
@@ -50,9 +55,37 @@ enum { APP_O_HG = 1000, APP_O_NG, APP_O_PS, APP_O_REV, APP_O_IR, APP_O_SYNTH_END
     "                         to mono, resampled, at most 10 s; default: built-in decaying noise,\n" \
     "                         RT60 1.8 s)\n"
 
-/* One getopt_long result `c` (argument `arg`): -1 if it is not one of the control options
- * above; else 0 (stored into *ctl, or *ir_path for --reverb-ir) or 1 for a value out of range. */
-int app_synth_control_option(int c, const char *arg, app_synth_controls *ctl, const char **ir_path);
+/* What those options set. */
+typedef struct {
+    const char *out_path;   /* -o/--output; NULL = not given */
+    const char *timbre;     /* -t/--timbre; NULL = not given */
+    const char *model_path; /* -m/--model; NULL = not given */
+    const char *fmt_name;   /* -f/--format; NULL = not given */
+    const char *ir_path;    /* --reverb-ir; NULL = built-in */
+    int quiet;              /* -q/--quiet */
+    app_synth_controls ctl; /* --harmonic-gain, --noise-gain, --pitch-shift, --reverb */
+} app_instr_opts;
+#define APP_INSTR_OPTS_DEFAULT { .ctl = APP_SYNTH_CONTROLS_DEFAULT }
+
+/* One getopt_long result `c` (argument `arg`): -1 if it is not one of the options above;
+ * else 0 (stored into *o) or 1 for a value out of range. */
+int app_instr_option(int c, const char *arg, app_instr_opts *o);
+
+/* The one positional argument (`what`: "MIDI file", "input file"); NULL with a usage message
+ * when there is none or more than one. */
+const char *app_one_input(const char *sub, int argc, char **argv, int first, const char *what);
+
+/* SIGINT / SIGTERM while writing set app_instr_interrupted (the command then removes its temp
+ * file and fails) instead of killing the process. app_sigtrap_set installs the handler and
+ * keeps the old ones; app_sigtrap_restore puts them back (a no-op if never set). */
+extern volatile sig_atomic_t app_instr_interrupted;
+typedef struct {
+    struct sigaction old_int;  /* SIGINT's previous action */
+    struct sigaction old_term; /* SIGTERM's previous action */
+    int set;                   /* 1 while our handler is installed */
+} app_sigtrap;
+void app_sigtrap_set(app_sigtrap *t);
+void app_sigtrap_restore(app_sigtrap *t);
 
 void app_synth_apply_controls(sw_synth *s, const app_synth_controls *c);
 void app_transfer_apply_controls(sw_transfer *t, const app_synth_controls *c);

@@ -10,7 +10,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,59 +52,41 @@ static const char help[] =
     "\n"
     "Exit status: 0 written, 1 error (input, model, output), 2 usage error.\n";
 
-static volatile sig_atomic_t g_interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_interrupted = 1;
-}
-
 int cmd_transfer(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },       { "timbre", required_argument, NULL, 't' },
-        { "model", required_argument, NULL, 'm' },        { "format", required_argument, NULL, 'f' },
+        { "model", required_argument, NULL, 'm' },        APP_SYNTH_CONTROL_OPTIONS,
+        { "format", required_argument, NULL, 'f' },
         { "quiet", no_argument, NULL, 'q' },              { "help", no_argument, NULL, 'h' },
-        APP_SYNTH_CONTROL_OPTIONS,
+        APP_REVERB_IR_OPTION,
         { NULL, 0, NULL, 0 },
     };
-    const char *out_path = NULL, *model_path = NULL, *timbre = NULL, *fmt_name = NULL, *ir_path = NULL;
-    app_synth_controls ctl = APP_SYNTH_CONTROLS_DEFAULT;
-    int quiet = 0, c;
+    app_instr_opts o = APP_INSTR_OPTS_DEFAULT;
+    int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:t:m:f:qh", opts, NULL)) != -1) {
-        int bad = app_synth_control_option(c, optarg, &ctl, &ir_path);
+    while ((c = getopt_long(argc, argv, APP_INSTR_SHORT_OPTS "h", opts, NULL)) != -1) {
+        int bad = app_instr_option(c, optarg, &o);
         if (bad < 0) {
-            bad = 0;
-            switch (c) {
-            case 'o': out_path = optarg; break;
-            case 't': timbre = optarg; break;
-            case 'm': model_path = optarg; break;
-            case 'f': fmt_name = optarg; break;
-            case 'q': quiet = 1; break;
-            case 'h': fputs(help, stdout); return SW_EXIT_OK;
-            default:
-                fprintf(stderr, "Try 'statewave transfer --help'.\n");
-                return SW_EXIT_USAGE;
+            if (c == 'h') {
+                fputs(help, stdout);
+                return SW_EXIT_OK;
             }
+            fprintf(stderr, "Try 'statewave transfer --help'.\n");
+            return SW_EXIT_USAGE;
         }
         if (bad) {
             app_err_bad_value(SUB, opts, c, optarg);
             return SW_EXIT_USAGE;
         }
     }
+    const char *out_path = o.out_path, *model_path = o.model_path, *timbre = o.timbre, *ir_path = o.ir_path;
+    const int quiet = o.quiet;
     if (app_timbre_list_option(SUB, timbre))
         return SW_EXIT_OK;
-    if (optind >= argc) {
-        app_err(SUB, "no input file given (see --help)");
+    const char *in_path = app_one_input(SUB, argc, argv, optind, "input file");
+    if (!in_path)
         return SW_EXIT_USAGE;
-    }
-    if (argc - optind > 1) {
-        app_err(SUB, "unexpected argument '%s' (one input file at a time)", argv[optind + 1]);
-        return SW_EXIT_USAGE;
-    }
-    const char *in_path = argv[optind];
     if (!out_path || !*out_path) {
         app_err(SUB, "no output file: use -o FILE (see --help)");
         return SW_EXIT_USAGE;
@@ -115,7 +96,7 @@ int cmd_transfer(int argc, char **argv)
         return SW_EXIT_USAGE;
     }
     app_fmt_alias fmt;
-    if (app_output_format(SUB, fmt_name, out_path, &fmt) != 0)
+    if (app_output_format(SUB, o.fmt_name, out_path, &fmt) != 0)
         return SW_EXIT_USAGE;
     if (app_check_output_path(SUB, out_path, in_path) != 0)
         return SW_EXIT_FAIL;
@@ -140,9 +121,9 @@ int cmd_transfer(int argc, char **argv)
     app_outfile of;
     memset(&of, 0, sizeof of);
     of.fd = -1;
-    int rc = SW_EXIT_FAIL, sig_set = 0;
+    int rc = SW_EXIT_FAIL;
     char used[PATH_MAX + 256], err[512];
-    struct sigaction sa, old_int, old_term;
+    app_sigtrap sig = { .set = 0 };
 
     if (app_load_timbre(SUB, timbre, model_path, &model, used, sizeof used) != 0)
         goto out;
@@ -162,7 +143,7 @@ int cmd_transfer(int argc, char **argv)
             goto out;
         }
     }
-    app_transfer_apply_controls(tr, &ctl);
+    app_transfer_apply_controls(tr, &o.ctl);
     const size_t latency = (size_t)sw_transfer_latency(tr);
     int format = app_choose_output_format(fmt.major, fmt.subtype, ii.format, 1, rate);
     if (!format) {
@@ -175,12 +156,7 @@ int cmd_transfer(int argc, char **argv)
         app_err(SUB, "out of memory");
         goto out;
     }
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    sig_set = 1;
+    app_sigtrap_set(&sig);
     SF_INFO oi = { .samplerate = rate, .channels = 1, .format = format };
     if (app_outfile_open(&of, SUB, out_path, out_path, &oi) != 0)
         goto out;
@@ -200,7 +176,7 @@ int cmd_transfer(int argc, char **argv)
     int at_end = 0;
     /* Feed the input, then `latency` zeros; write output samples from index `latency` on,
      * n_in of them. */
-    while (written < n_in && !g_interrupted) {
+    while (written < n_in && !app_instr_interrupted) {
         size_t m = BLOCK;
         if (!at_end) {
             sf_count_t got = sf_readf_float(in, inter, BLOCK);
@@ -245,7 +221,7 @@ int cmd_transfer(int argc, char **argv)
             tlast = now;
         }
     }
-    if (g_interrupted) {
+    if (app_instr_interrupted) {
         app_progress_clear(prog);
         app_err(SUB, "interrupted; '%s' not written", out_path);
         goto out;
@@ -264,10 +240,7 @@ int cmd_transfer(int argc, char **argv)
     }
     rc = SW_EXIT_OK;
 out:
-    if (sig_set) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-    }
+    app_sigtrap_restore(&sig);
     app_outfile_abort(&of);
     free(inter);
     free(mono);
