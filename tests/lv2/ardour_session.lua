@@ -42,6 +42,10 @@ local NOGRP  = PBD.GroupControlDisposition.NoGroup
 -- parameter numbers as Ardour counts them (control ports in index order):
 local P_ENABLED, P_MIX, P_LIMIT, P_LATENCY = 0, 1, 2, 3
 
+-- stdout is a file here, so print is block-buffered: flush every line, so that the log
+-- shows how far a phase got when Ardour crashes
+local lua_print = print
+local function print(...) lua_print(...); io.stdout:flush() end
 local function die(m) print("FAIL: " .. m); os.exit(1) end
 local function sh(cmd)
   if not os.execute(cmd) then die("command failed: " .. cmd) end
