@@ -45,17 +45,17 @@
 #    before: defaults, samples, run_export's freewheel.)
 #  - one export per process, phases run alone (from a saved session): dry 13 crashes in 174
 #    runs, process 2 in 14, reload 1 in 10 (8%).
-#  - whole test, one export per process, rerun policy below, 42 runs in 6 batches
-#    (2026-11-24, 09:20-09:50 UTC; one batch with a busy loop on one of the 2 cores): 41
-#    passed; the one failure was a crash after "PHASE dry OK" (at exit), which an interim
-#    version did not rerun and this one does. 27 of the 152 export-phase attempts crashed
-#    (18%; per batch 0 of 24 to 9 of 33, so the rate drifts with the machine's timing):
+#  - whole test, one export per process, rerun policy below, 51 runs in 7 batches
+#    (2026-11-24, 09:20-09:50 UTC; one batch with a busy loop on one of the 2 cores): 50
+#    passed (this version: 25 of 25); the one failure was a crash after "PHASE dry OK" (at
+#    exit), which an interim version did not rerun and this one does. 27 of the 179
+#    export-phase attempts crashed (15%; per batch 0 of 24 to 9 of 33: the rate drifts):
 #    of the 9 with a line-flushed log, 3 in the export, 4 in the save right after it, 2 at
 #    exit after "PHASE ... OK" (the other 18 were logged before the Lua output was flushed
-#    line by line); 19 of the 42 runs needed a rerun, 3 of the 126 phases needed their third
+#    line by line); 19 of the 51 runs needed a rerun, 3 of the 153 phases needed their third
 #    attempt, none crashed a third time.
-# So with p = 0.18 crashes per attempt a run fails (some phase crashes 3 times) about
-# 3 * p^3 = 2% of the time (0.3% at p = 0.1, 7% at p = 0.28); the reruns are printed, so a
+# So with p = 0.15 crashes per attempt a run fails (some phase crashes 3 times) about
+# 3 * p^3 = 1% of the time (0.3% at p = 0.1, 7% at p = 0.28); the reruns are printed, so a
 # rising rate shows in the test's output. Track:bounce_range (what this test used before)
 # never crashed, but is not an export.
 set -euo pipefail
