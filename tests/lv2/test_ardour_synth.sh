@@ -66,21 +66,29 @@ cat > "$tmp/xdg/ardour7/export/statewave-float.preset" <<'XML'
 </ExportPreset>
 XML
 
-# Ardour 7.3's Session:simple_export sometimes corrupts the heap and aborts inside run_export
-# (glibc "munmap_chunk(): invalid pointer" / "free(): invalid pointer"; the shared notes record
-# the same with the stock eg-amp plugin and an audio track). A phase that died that way saved
-# nothing (the save comes after the export), so it is run again, up to 3 times in all; any
-# other failure fails at once.
+# Ardour 7.3's export sometimes corrupts the heap and Ardour dies of SIGABRT (glibc
+# "munmap_chunk(): invalid pointer" / "free(): invalid pointer") or SIGSEGV (often no message),
+# in the export, in the session save after it or at exit; tests/lv2/test_ardour.sh records the
+# measurements (about 15 % of export attempts, also with no plugin in the session). A phase
+# killed by one of those two signals with no FAIL of ours in its log is run again from a copy
+# of the session taken before it, up to ATTEMPTS times in all, each rerun reported; any other
+# failure fails at once.
+ATTEMPTS=5
+crash_reruns=0
 for phase in create process reload; do
     t0=$(date +%s.%N)
-    for attempt in 1 2 3; do
+    for attempt in $(seq $ATTEMPTS); do
         rc=0
+        [ $phase = create ] || { rm -rf "$tmp/sess.bak"; cp -a "$tmp/sess" "$tmp/sess.bak"; }
         PHASE=$phase SESS_DIR="$tmp/sess" NSAMP=$NSAMP NOTES="$NOTES" OUT="$tmp/out" PLUGIN_URI="$URI" \
             PRESET="$PRESET" LEVEL=-3 LV2_PATH="$tmp/lv2" XDG_CONFIG_HOME="$tmp/xdg" \
             timeout 120 ardour7-lua tests/lv2/ardour_synth_session.lua > "$tmp/$phase.log" 2>&1 || rc=$?
-        if [ $phase != create ] && { [ $rc -eq 134 ] || [ $rc -eq 139 ]; } && ! grep -q "^PHASE $phase OK" "$tmp/$phase.log" \
-           && grep -qE "munmap_chunk|free\(\)|double free|corrupted" "$tmp/$phase.log"; then
-            echo "  phase $phase: ardour7-lua aborted in the export (exit $rc: $(grep -m1 -E 'munmap_chunk|free\(\)|double free|corrupted' "$tmp/$phase.log")); retrying"
+        if [ $phase != create ] && [ $attempt -lt $ATTEMPTS ] && { [ $rc -eq 134 ] || [ $rc -eq 139 ]; } \
+           && ! grep -q "^FAIL" "$tmp/$phase.log"; then
+            msg=$(grep -m1 -E 'munmap_chunk|free\(\)|double free|corrupted|malloc' "$tmp/$phase.log" || true)
+            echo "  phase $phase: ardour7-lua died (exit $rc${msg:+: $msg}); rerun $((attempt + 1)) of $ATTEMPTS"
+            crash_reruns=$((crash_reruns + 1))
+            rm -rf "$tmp/sess"; mv "$tmp/sess.bak" "$tmp/sess"
             continue
         fi
         break
@@ -92,6 +100,8 @@ for phase in create process reload; do
     fi
     printf '  phase %s: %.1f s\n' "$phase" "$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN{print a-b}')"
 done
+
+echo "  Ardour crash reruns: $crash_reruns"
 
 $PY - "$tmp" "$URI" "$NOTES" "$TIMBRE" "$NSAMP" <<'EOF'
 import subprocess, sys
