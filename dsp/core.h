@@ -36,6 +36,17 @@ void *sw_calloc_aligned(size_t n, size_t size);
 /* The same, not zeroed: for blocks the caller overwrites completely. */
 void *sw_alloc_aligned(size_t n, size_t size);
 void sw_free(void *p);
+/* A model's region (util.c, used by model.c): one mapping (transparent huge pages where the
+ * kernel gives them) holding the model's weights arena and every block its layers derive from
+ * the weights while they are built (sw_alloc_aligned between enter and leave lands there and
+ * sw_free of such a block is a no-op); trim pre-faults what was used and returns the rest;
+ * freed as a whole with the model. Why: a fresh 4 KiB page costs 5-14 us on shared VMs, which
+ * dominated the first LV2 instantiate. */
+void *sw_region_new(size_t arena_floats, size_t extra_bytes);
+void *sw_region_enter(const void *arena);
+void sw_region_leave(void *prev);
+void sw_region_trim(const void *arena);
+void sw_region_free(void *arena);
 /* Rounds n floats up to a multiple of 16 (one cache line), so arrays carved out of an
  * arena stay 64-byte aligned. */
 static inline size_t sw_pad16(size_t n) { return (n + 15u) & ~(size_t)15u; }

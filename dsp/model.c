@@ -230,14 +230,6 @@ static sw_status fetch_tensor(const data_src *src, const sw_tensor *t, float *ds
 
 /* ------------------------------------------------------------- the model -- */
 
-/* The model's region (util.c): its weights arena and every block its layers derived from
- * the weights while it was built. Declared here because core.h is the core's shared header. */
-void *sw_region_new(size_t arena_floats, size_t extra_bytes);
-void *sw_region_enter(const void *arena);
-void sw_region_leave(void *prev);
-void sw_region_trim(const void *arena);
-void sw_region_free(void *arena);
-
 void sw_model_free(sw_model *m)
 {
     if (!m) return;

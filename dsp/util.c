@@ -9,13 +9,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* model regions: used by model.c (see below) */
-void *sw_region_new(size_t arena_floats, size_t extra_bytes);
-void *sw_region_enter(const void *arena);
-void sw_region_leave(void *prev);
-void sw_region_trim(const void *arena);
-void sw_region_free(void *arena);
-
 #if defined(__x86_64__) || defined(__i386__)
 #include <xmmintrin.h>
 #define SW_HAVE_MXCSR 1
