@@ -41,6 +41,7 @@
 #include "denoise_lv2.h"
 #include "model_cache.h"
 #include "statewave.h"
+#include "patch_model.h"
 #include "uris.h"
 
 enum {
@@ -434,37 +435,24 @@ static void deactivate(LV2_Handle h)
 /* Real-time: patch:Set <model> / patch:Get from the control port. */
 static void handle_message(denoise *self, const LV2_Atom_Object *obj)
 {
-    const sw_lv2_uris *u = &self->uris;
-    if (obj->body.otype == u->patch_Get) {
-        const LV2_Atom_URID *prop = NULL;
-        lv2_atom_object_get(obj, u->patch_property, (const LV2_Atom **)&prop, 0);
-        if (!prop || (prop->atom.type == u->atom_URID && prop->body == u->sw_model))
-            self->notify_pending = true;
+    const char *s = NULL;
+    size_t n = 0;
+    switch (sw_patch_parse_model(&self->uris, obj, self->uris.sw_model, SW_MSG_PATH_MAX, &s, &n)) {
+    case SW_PATCH_IGNORE:
         return;
-    }
-    if (obj->body.otype != u->patch_Set)
+    case SW_PATCH_GET:
+        self->notify_pending = true;
         return;
-    const LV2_Atom_URID *prop = NULL;
-    const LV2_Atom *value = NULL;
-    lv2_atom_object_get(obj, u->patch_property, (const LV2_Atom **)&prop, u->patch_value, &value, 0);
-    if (!prop || prop->atom.type != u->atom_URID || prop->body != u->sw_model)
-        return; /* not ours */
-    if (!value || (value->type != u->atom_Path && value->type != u->atom_String) || value->size < 2) {
+    case SW_PATCH_BAD_VALUE:
         self->pending_report = REPORT_BAD_VALUE;
         self->notify_pending = true;
         return;
-    }
-    const char *s = (const char *)LV2_ATOM_BODY_CONST(value);
-    size_t n = strnlen(s, value->size); /* the body need not be NUL-terminated */
-    if (n == 0) {
-        self->pending_report = REPORT_BAD_VALUE;
-        self->notify_pending = true;
-        return;
-    }
-    if (n >= SW_MSG_PATH_MAX) {
+    case SW_PATCH_TOO_LONG:
         self->pending_report = REPORT_PATH_TOO_LONG;
         self->notify_pending = true;
         return;
+    case SW_PATCH_SET:
+        break;
     }
     if (!self->schedule) { /* cannot load without a worker: tell the UI what is still loaded */
         self->notify_pending = true;

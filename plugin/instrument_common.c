@@ -11,6 +11,7 @@
 #include <lv2/state/state.h>
 
 #include "model_cache.h"
+#include "patch_model.h"
 #include "synth_lv2.h"
 
 /* Worker messages (copied by the host between threads). */
@@ -231,32 +232,24 @@ static void install_now(sw_inst *c, sw_inst_engine *e)
 /* Real-time: patch:Set <model> / patch:Get. */
 static void handle_patch(sw_inst *c, const LV2_Atom_Object *obj)
 {
-    const sw_lv2_uris *u = &c->uris;
-    if (obj->body.otype == u->patch_Get) {
-        const LV2_Atom_URID *prop = NULL;
-        lv2_atom_object_get(obj, u->patch_property, (const LV2_Atom **)&prop, 0);
-        if (!prop || (prop->atom.type == u->atom_URID && prop->body == c->model_urid))
-            c->notify_pending = true;
+    const char *s = NULL;
+    size_t n = 0;
+    switch (sw_patch_parse_model(&c->uris, obj, c->model_urid, SW_INST_MSG_PATH_MAX, &s, &n)) {
+    case SW_PATCH_IGNORE:
         return;
-    }
-    if (obj->body.otype != u->patch_Set)
+    case SW_PATCH_GET:
+        c->notify_pending = true;
         return;
-    const LV2_Atom_URID *prop = NULL;
-    const LV2_Atom *value = NULL;
-    lv2_atom_object_get(obj, u->patch_property, (const LV2_Atom **)&prop, u->patch_value, &value, 0);
-    if (!prop || prop->atom.type != u->atom_URID || prop->body != c->model_urid)
-        return; /* not ours */
-    if (!value || (value->type != u->atom_Path && value->type != u->atom_String) || value->size < 2) {
+    case SW_PATCH_BAD_VALUE:
         c->pending_report = REPORT_BAD_VALUE;
         c->notify_pending = true;
         return;
-    }
-    const char *s = (const char *)LV2_ATOM_BODY_CONST(value);
-    size_t n = strnlen(s, value->size); /* the body need not be NUL-terminated */
-    if (n == 0 || n >= SW_INST_MSG_PATH_MAX) {
-        c->pending_report = n ? REPORT_PATH_TOO_LONG : REPORT_BAD_VALUE;
+    case SW_PATCH_TOO_LONG:
+        c->pending_report = REPORT_PATH_TOO_LONG;
         c->notify_pending = true;
         return;
+    case SW_PATCH_SET:
+        break;
     }
     if (!c->schedule) {
         c->pending_report = REPORT_NO_WORKER;
