@@ -190,6 +190,12 @@ def main():
             nets["gru"] = g.eval()
         z = np.load(pack)
         row = eval_segments(z, nets, transfer_latency(nets["ssm"].config["task_params"]["pitch_range"]))
+        if t != "cello_real":
+            # how far the reference itself is from the MIDI pitch (vibrato in the sample, tuning, YIN
+            # lag on bends): MIDI-mode oscillators play the MIDI pitch exactly, so this bounds them
+            on = z["voiced"].astype(bool) & (z["midi_feats"][..., 2] > 0.5)
+            dev = 100.0 * np.abs(z["midi_pitch"] - z["yin_pitch"])[on]
+            row["reference-vs-midi-pitch"] = {"f0_cents_median": float(np.median(dev)), "frames": int(on.sum())}
         if args.statewave and t != "cello_real":
             c = eval_c(args.statewave, t, os.path.join(args.data, "heldout"), args.models)
             if c:
