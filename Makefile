@@ -3,7 +3,8 @@
 #   make deps       install missing Debian packages (apt-get; sudo when not root)
 #   make test       deps + build + every test (C/cmocka, ASan+UBSan build, scripts, python)
 #   make bench      benchmarks (figures quoted in README)
-#   make demo       denoise the shipped example with the shipped model
+#   make demo       deps-demo (the demo's packages only) + build the app + run the demos
+#   make fresh-check  README's `make demo` + `make test` in a new Debian 12 root (root, debootstrap)
 # Component fragments live in mk/*.mk (one per front), included below.
 
 PREFIX  ?= /usr/local
@@ -11,23 +12,35 @@ DESTDIR ?=
 BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
 
-DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
+# Debian packages. DEB_PKGS_DEMO: what `make demo` needs to build the library and the app and
+# run them (make deps-demo). DEB_PKGS_TEST: what the rest of the build (LV2 bundle, C tests)
+# and the tests add on top: hosts, Python + torch, test data, clang for the fuzzer (make deps
+# installs both). Fragments may append to DEB_PKGS_TEST.
+DEB_PKGS_DEMO := build-essential pkg-config \
   libcjson-dev libfftw3-dev libsndfile1-dev portaudio19-dev libportaudio2 libsamplerate0-dev \
+  libsmf-dev
+DEB_PKGS_TEST := clang libclang-rt-14-dev \
   lv2-dev liblilv-dev lilv-utils jalv sordi lv2-examples jackd2 libjack-jackd2-dev \
   libcmocka-dev python3 python3-numpy python3-scipy python3-torch \
   sox flac vorbis-tools festvox-ru \
   asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav asterisk-core-sounds-es-wav \
   asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav ardour \
   fluidsynth fluid-soundfont-gm time util-linux \
-  libsmf-dev python3-mido
+  python3-mido
+DEB_PKGS = $(DEB_PKGS_DEMO) $(DEB_PKGS_TEST)
 
+# pkg-config runs when make reads this file (here and in mk/*.mk), so `demo` and `test` install
+# the packages first and then run make again. Each package is asked on its own: after
+# deps-demo, lilv and cmocka are not there yet and must not blank the others' flags.
 PKGS     := libcjson fftw3f sndfile portaudio-2.0 lilv-0 cmocka samplerate
+PKG_CFLAGS := $(foreach p,$(PKGS),$(shell pkg-config --cflags $(p) 2>/dev/null))
+PKG_LIBS   := $(foreach p,$(PKGS),$(shell pkg-config --libs $(p) 2>/dev/null))
 WARN     := -Wall -Wextra -Werror
 OPT      ?= -O2 -g
 SAN      ?=
 CPPFLAGS := -Idsp -D_GNU_SOURCE
-CFLAGS_ALL = -std=c11 $(WARN) $(OPT) -fPIC $(SAN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS_ALL = $(SAN) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread -ldl
+CFLAGS_ALL = -std=c11 $(WARN) $(OPT) -fPIC $(SAN) $(PKG_CFLAGS)
+LDLIBS_ALL = $(SAN) $(PKG_LIBS) -lm -lpthread -ldl
 
 DSP_SRC  := $(wildcard dsp/*.c)
 DSP_OBJ  := $(DSP_SRC:%.c=$(BUILD)/%.o)
@@ -41,23 +54,36 @@ ALL_TARGETS  :=
 TEST_SCRIPTS :=
 BENCH_CMDS   :=
 
-.PHONY: all deps test test-c test-asan test-scripts bench demo install uninstall clean fuzz
+.PHONY: all deps deps-demo test test-c test-asan test-scripts bench demo install uninstall clean fuzz \
+  fresh-check
 .DEFAULT_GOAL := all
 
 -include mk/*.mk
 
 all: $(LIB) $(BUILD)/statewave.pc $(ALL_TARGETS)
 
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# $(call install_debs,PACKAGES): apt-get install those not installed yet.
+define install_debs
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  echo "deps: installing$$missing"; \
+	  echo "$@: installing$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
-	else echo "deps: all Debian packages present"; fi
+	else echo "$@: all Debian packages present"; fi
+endef
+
+deps:
+	$(call install_debs,$(DEB_PKGS))
+
+deps-demo:
+	$(call install_debs,$(DEB_PKGS_DEMO))
+
+# The demo itself is demo-run (mk/app.mk); a new make reads the files after the packages are in.
+demo: deps-demo
+	@$(MAKE) --no-print-directory demo-run
 
 $(BUILD)/%.o: %.c dsp/statewave.h $(wildcard dsp/*.h)
 	@mkdir -p $(dir $@)
@@ -87,6 +113,7 @@ test-scripts: all
 	@failed=""; for t in $(TEST_SCRIPTS); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
 
+# Every step is a new make, so pkg-config runs after deps.
 test: deps
 	$(MAKE) all
 	@rc=0; $(MAKE) test-c || rc=1; $(MAKE) test-asan || rc=1; $(MAKE) test-scripts || rc=1; \
@@ -101,5 +128,15 @@ install: all
 	install -m 644 dsp/statewave.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/statewave.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 
+# README's two commands on a new Debian 12 root (tools/fresh_check.sh; needs root and Debian's
+# mirror; tests the committed HEAD). Log: build/fresh-check/log. Not part of `make test`.
+fresh-check:
+	tools/fresh_check.sh
+
+# Never delete through a live mount (a running or interrupted fresh-check binds /dev and data).
 clean:
+	@if awk -v d="$(CURDIR)/build" 'index($$2, d) == 1 { print "clean: still mounted: " $$2; f = 1 } \
+	    END { exit !f }' /proc/self/mounts 2>/dev/null; then \
+	  echo "clean: not deleting through live mounts (fresh-check running? else tools/fresh_check.sh --umount)"; \
+	  exit 1; fi
 	rm -rf build build-asan build-fuzz
