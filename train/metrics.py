@@ -9,6 +9,9 @@ Definitions follow ../shared/data/devset/BASELINE.md (the reference numbers for 
     align(ref, out, fs)       integer-lag cross-correlation alignment within +-100 ms, pad/cut to ref
     prepare(ref, fs, out, fs_out)   mono mix, resample to the reference rate, align
     read_audio(path)          any file sox can read -> (float64 samples [n] or [n, ch], rate)
+    write_wav16(path, x, fs)  mono float -> 16-bit PCM WAV (rounded, clipped)
+    band_level_diff(ref, out, fs)   output minus clean level (dB) per band over speech-active frames
+                              (../shared/data/devset-wb/README.md, "Band-level measure")
 
 Only numpy, scipy and the `sox` binary are used (no soundfile / pystoi on this machine).
 Written for this project from the papers and the BASELINE.md definitions.
@@ -121,6 +124,28 @@ def read_audio(path, mono=True):
     if mono:
         x = x.mean(axis=1) if x.shape[1] > 1 else x[:, 0].copy()
     return x, rate
+
+
+def write_wav16(path, x, fs):
+    """Write mono float samples as 16-bit PCM WAV: x * 32768 rounded to nearest, clipped to int16.
+
+    Returns the number of samples that were clipped. Written to path + ".tmp", then renamed, so a
+    reader never sees a half-written file.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1 or not np.all(np.isfinite(x)):
+        raise ValueError(f"{path}: write_wav16 needs finite mono samples")
+    q = np.round(x * 32768.0)
+    clipped = int(np.count_nonzero((q > 32767) | (q < -32768)))
+    data = np.clip(q, -32768, 32767).astype("<i2").tobytes()
+    head = struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + len(data), b"WAVE", b"fmt ", 16, 1, 1,
+                       int(fs), int(fs) * 2, 2, 16, b"data", len(data))
+    tmp = str(path) + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(head)
+        f.write(data)
+    os.replace(tmp, path)
+    return clipped
 
 
 # --------------------------------------------------------------------------------------------
@@ -433,6 +458,53 @@ def lsd(ref, out, fs):
 
 
 # --------------------------------------------------------------------------------------------
+# Band levels (../shared/data/devset-wb/README.md, "Band-level measure")
+# --------------------------------------------------------------------------------------------
+
+BANDS = ((0, 1000), (1000, 2000), (2000, 4000), (4000, 6000), (6000, 8000))  # Hz, [lo, hi)
+BAND_NAMES = ("0-1 kHz", "1-2 kHz", "2-4 kHz", "4-6 kHz", "6-8 kHz")
+BAND_NFFT = 1024       # periodic Hann window and FFT length (21.3 ms at 48 kHz)
+BAND_HOP = 512
+BAND_ACTIVE_DB = 40.0  # speech-active frames: clean frame energy within this of the loudest
+BAND_FLOOR = 1e-10     # an output band energy below this fraction of the clean one counts as -100 dB
+
+
+def _band_power(x):
+    """[frames, NFFT/2+1] power spectra: frames from sample 0, hop 512, x zero-padded by NFFT."""
+    w = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(BAND_NFFT) / BAND_NFFT)  # periodic Hann
+    x = np.concatenate([np.asarray(x, dtype=np.float64), np.zeros(BAND_NFFT)])
+    starts = np.arange(0, len(x) - BAND_NFFT, BAND_HOP)
+    spec = sfft.rfft(sliding_window_view(x, BAND_NFFT)[starts] * w, axis=1)
+    return spec.real ** 2 + spec.imag ** 2
+
+
+def band_level_diff(ref, out, fs, bands=BANDS):
+    """Level of out minus level of the clean ref (dB) in each band, over the ref's speech frames.
+
+    ref and out: aligned, same length, rate fs. Per the devset-wb README: power STFT (above), active
+    frames = 10log10(sum_k R) within 40 dB of its maximum, D = 10log10(sum Y / sum R) over active
+    frames and the band's bins (lo <= f < hi), floored at -100 dB. Returns a list of floats.
+    """
+    x = np.asarray(ref, dtype=np.float64)
+    y = np.asarray(out, dtype=np.float64)
+    if x.shape != y.shape:
+        raise ValueError(f"band_level_diff: length mismatch {x.shape} vs {y.shape}")
+    R, Y = _band_power(x), _band_power(y)
+    e = 10.0 * np.log10(R.sum(axis=1) + 1e-30)
+    act = e > e.max() - BAND_ACTIVE_DB
+    f = np.arange(BAND_NFFT // 2 + 1) * (fs / BAND_NFFT)
+    d = []
+    for lo, hi in bands:
+        m = (f >= lo) & (f < hi)
+        er = R[act][:, m].sum()
+        ey = Y[act][:, m].sum()
+        if er <= 0.0:
+            raise ValueError(f"band_level_diff: reference has no energy in {lo}-{hi} Hz")
+        d.append(10.0 * math.log10(max(ey, BAND_FLOOR * er) / er))
+    return d
+
+
+# --------------------------------------------------------------------------------------------
 # All of it for one file pair
 # --------------------------------------------------------------------------------------------
 
@@ -448,11 +520,12 @@ class Reference:
         self._stoi = None     # dict from _stoi_clean, made on first use
         self._lsd = None      # dict from _lsd_clean, made on first use
 
-    def score(self, out, fs_out, max_lag_s=0.1):
+    def score(self, out, fs_out, max_lag_s=0.1, bands=False):
         """Mono, resample to the reference rate, align, score.
 
         Returns a dict: si_sdr, stoi, lsd (floats) and lag (samples at the reference rate,
-        positive = output late).
+        positive = output late); with bands=True also "bands": band_level_diff of the aligned
+        output (dB per BANDS entry).
         """
         out = resample(to_mono(out), fs_out, self.fs)
         if not np.all(np.isfinite(out)):
@@ -461,8 +534,11 @@ class Reference:
         if self._stoi is None:
             self._stoi = _stoi_clean(self.x, self.fs)
             self._lsd = _lsd_clean(self.x, self.fs)
-        return {"si_sdr": si_sdr(self.x, out), "stoi": _stoi_out(self._stoi, out, self.fs),
-                "lsd": _lsd_out(self._lsd, out), "lag": lag}
+        res = {"si_sdr": si_sdr(self.x, out), "stoi": _stoi_out(self._stoi, out, self.fs),
+               "lsd": _lsd_out(self._lsd, out), "lag": lag}
+        if bands:
+            res["bands"] = band_level_diff(self.x, out, self.fs)
+        return res
 
 
 def score(ref, fs_ref, out, fs_out):
