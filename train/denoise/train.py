@@ -33,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.abspath(os.path.join(HERE, "..")))
 import features as FT  # noqa: E402
+import opus_io  # noqa: E402
 from swtorch.net import Net  # noqa: E402
 from swtorch.export import save_model  # noqa: E402
 
@@ -55,7 +56,66 @@ def make_config(d=64, n_blocks=4, n_state=16, G=161, task_params=None):
             "task_params": dict(task_params or FT.DEFAULT_TASK_PARAMS), "layers": layers}
 
 
+class GRUNet(torch.nn.Module):
+    """Baseline of the same interface (features [B,T,G] -> gains [B,T,G]): linear -> stacked GRU
+    -> RMS norm -> linear -> sigmoid. PyTorch only (the C engine runs SSM stacks); it is trained
+    with the same recipe and scored through the same torch pipeline for the SSM-vs-GRU table."""
+
+    def __init__(self, G=161, hidden=140, layers=2):
+        super().__init__()
+        self.inp = torch.nn.Linear(G, hidden)
+        self.gru = torch.nn.GRU(hidden, hidden, num_layers=layers, batch_first=True)
+        self.norm = torch.nn.RMSNorm(hidden, eps=1e-5) if hasattr(torch.nn, "RMSNorm") else torch.nn.LayerNorm(hidden)
+        self.out = torch.nn.Linear(hidden, G)
+        self.config = {"arch": "gru", "G": G, "hidden": hidden, "layers": layers}
+
+    def forward(self, f):
+        h, _ = self.gru(self.inp(f))
+        return torch.sigmoid(self.out(self.norm(h)))
+
+
+def macs_per_frame(cfg_or_net):
+    """Multiply-accumulates per frame of one stream (recurrent mode): linears, S4D recurrences
+    (complex state update, input and output: 8 real MACs per state), GRU gates (3 x (in + hidden)
+    x hidden). Norms and activations are not counted."""
+    if isinstance(cfg_or_net, GRUNet):
+        c = cfg_or_net.config
+        h = c["hidden"]
+        return c["G"] * h + c["layers"] * 3 * (h * h + h * h) + h * c["G"]
+    total = 0
+
+    def walk(layers):
+        nonlocal total
+        for l in layers:
+            if l["type"] == "linear":
+                total += l["d_in"] * l["d_out"]
+            elif l["type"] == "s4d":
+                total += 8 * l["d"] * l["n"]
+            elif l["type"] == "residual":
+                walk(l["layers"])
+    walk(cfg_or_net["layers"])
+    return total
+
+
 # ------------------------------------------------------------------------------ data --
+
+def unpack_blobs(z, key):
+    cat, offs, lens = z[key], z[key + "_offs"], z[key + "_lens"]
+    return [cat[o:o + n].tobytes() for o, n in zip(offs, lens)]
+
+
+def utterance_stream(pcm, rng):
+    """Utterances -> one stream: each mean-removed, peak-normalised to -1..-6 dBFS, separated
+    by 0.1-0.5 s of digital silence (the layout of build_data.build_stream)."""
+    parts = []
+    for x in pcm:
+        x = x - x.mean()
+        pk = np.max(np.abs(x)) if len(x) else 0.0
+        if pk < 1e-4:
+            continue
+        parts += [x / pk * 10 ** (-rng.uniform(1, 6) / 20), np.zeros(int(rng.uniform(0.1, 0.5) * FS))]
+    return np.concatenate(parts).astype(np.float32)
+
 
 def mulaw_decode(q, mu=255.0):
     y = q.float() / 127.5 - 1.0
@@ -71,7 +131,7 @@ def upsample2_filter(taps=127):
 
 
 class Data:
-    def __init__(self, pack, device, gen):
+    def __init__(self, pack, device, gen, seed=0):
         z = np.load(pack)
         self.meta = json.loads(bytes(z["meta_json"]).decode())
         self.dev = device
@@ -79,6 +139,7 @@ class Data:
         h = upsample2_filter().to(device)
         self.streams = {"train": [], "val": []}
         self.weights = []
+        self.narrow = []                     # per corpus: True = 8 kHz recording (band-limited)
         for name, c in self.meta["corpora"].items():
             for split in ("train", "val"):
                 x = mulaw_decode(torch.from_numpy(z["speech_%s_%s" % (name, split)]).to(device))
@@ -87,13 +148,40 @@ class Data:
                     up[0::2] = x
                     x = F.conv1d(up[None, None], h[None, None], padding=len(h) // 2)[0, 0]
                 self.streams[split].append(x)
-            w = 0.25 if name == "fsdd" else (0.35 if name == "festvox" else 0.08)
+            # Wideband speech carries the training; the 8 kHz corpora are input variety only.
+            w = {"fsdd": 0.04, "festvox": 0.12}.get(name, 0.02)
             self.weights.append(w)
-        self.weights = torch.tensor(self.weights, device=device)
+            self.narrow.append(c["rate"] == 8000)
         self.noise_src = {}
+        extra_noise = []
+        opus_pack = pack[:-4] + "_opus.npz"
+        if os.path.exists(opus_pack):
+            zo = np.load(opus_pack)
+            rng = np.random.default_rng(seed)
+            for name in self.meta.get("opus", {}):
+                if name == "moodist":
+                    continue
+                for split in ("train", "val"):
+                    pcm = opus_io.decode_blobs(unpack_blobs(zo, "speech_%s_%s" % (name, split)), FS)
+                    self.streams[split].append(torch.from_numpy(utterance_stream(pcm, rng)).to(device))
+                self.weights.append(0.74)
+                self.narrow.append(False)
+            if "moodist" in self.meta.get("opus", {}):
+                for x in opus_io.decode_blobs(unpack_blobs(zo, "noise_moodist"), FS):
+                    extra_noise.append(torch.from_numpy(x - x.mean()))
+        self.weights = torch.tensor(self.weights, device=device)
+        self.narrow = torch.tensor(self.narrow, device=device)
         for split in ("train", "val"):
-            cat = torch.from_numpy(z["noise_%s" % split].astype(np.float32) / 32768.0).to(device)
-            lens = torch.from_numpy(z["noise_%s_lens" % split]).to(device)
+            raw = z["noise_%s" % split]
+            if raw.dtype == np.uint8:                                # mu-law (current packs)
+                cat = mulaw_decode(torch.from_numpy(raw))
+            else:
+                cat = torch.from_numpy(raw.astype(np.float32) / 32768.0)
+            lens = torch.from_numpy(z["noise_%s_lens" % split])
+            if split == "train" and extra_noise:
+                cat = torch.cat([cat] + [e / (e.abs().max() + 1e-9) * 0.99 for e in extra_noise])
+                lens = torch.cat([lens, torch.tensor([len(e) for e in extra_noise], dtype=lens.dtype)])
+            cat, lens = cat.to(device), lens.to(device)
             offs = torch.cumsum(lens, 0) - lens
             self.noise_src[split] = (cat, offs, lens)
         self.rir_real = torch.from_numpy(z["rir_real"]).to(device)
@@ -105,7 +193,7 @@ class Data:
     def randint(self, hi, shape):
         return torch.randint(0, hi, shape, generator=self.g, device=self.dev)
 
-    def speech(self, B, S, split):
+    def speech(self, B, S, split, with_narrow=False):
         out = torch.empty(B, S, device=self.dev)
         which = torch.multinomial(self.weights, B, replacement=True, generator=self.g)
         ar = torch.arange(S, device=self.dev)
@@ -115,7 +203,7 @@ class Data:
                 continue
             start = (self.rand(len(idx)) * (len(st) - S - 1)).long()
             out[idx] = st[start[:, None] + ar[None, :]]
-        return out
+        return (out, self.narrow[which]) if with_narrow else out
 
     def real_noise(self, B, S, split):
         cat, offs, lens = self.noise_src[split]
@@ -220,7 +308,7 @@ class Data:
 
     def batch(self, B, S, split="train"):
         """-> mixture x [B,S], target s [B,S], band_bins [B] (161 = full band)."""
-        s = self.speech(B, S, split)
+        s, narrow = self.speech(B, S, split, with_narrow=True)
         s = s - s.mean(1, keepdim=True)
         x_s, tgt = s, s
         rv = self.rand(B, 1) < 0.15
@@ -242,10 +330,12 @@ class Data:
         g = lvl / (x.abs().amax(1, keepdim=True) + 1e-9)
         x, tgt = x * g, tgt * g
         # Band limits (8 / 11.025 kHz inputs): brickwall both; bins above read as silence.
+        # 8 kHz recordings are always presented this way (as an 8 kHz stream), so no
+        # full-band input is ever paired with a target that lacks the top octave.
         band = torch.full((B,), 161, device=self.dev, dtype=torch.long)
         r = self.rand(B)
-        band = torch.where(r < 0.08, torch.full_like(band, 81), band)          # 4 kHz
-        band = torch.where((r >= 0.08) & (r < 0.12), torch.full_like(band, 111), band)  # 5.5 kHz
+        band = torch.where((r < 0.05) | narrow, torch.full_like(band, 81), band)          # 4 kHz
+        band = torch.where((r >= 0.05) & (r < 0.08) & ~narrow, torch.full_like(band, 111), band)  # 5.5 kHz
         lim = band < 161
         if lim.any():
             f = torch.fft.rfftfreq(S, 1 / FS).to(self.dev)
@@ -288,6 +378,10 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--arch", choices=("ssm", "gru"), default="ssm",
+                    help="ssm: the shipped S4D stack; gru: the PyTorch-only GRU baseline")
+    ap.add_argument("--gru-hidden", type=int, default=140)
+    ap.add_argument("--gru-layers", type=int, default=2)
     ap.add_argument("--d", type=int, default=96)
     ap.add_argument("--blocks", type=int, default=4)
     ap.add_argument("--n-state", type=int, default=16)
@@ -309,22 +403,30 @@ def main():
         torch.backends.cudnn.allow_tf32 = True
     gen = torch.Generator(device=dev)
     gen.manual_seed(args.seed)
-    data = Data(args.pack, dev, gen)
+    data = Data(args.pack, dev, gen, args.seed)
     data.snr_lo, data.snr_hi = args.snr
-    cfg = make_config(args.d, args.blocks, args.n_state)
-    net = Net(cfg).to(dev)
+    if args.arch == "gru":
+        net = GRUNet(161, args.gru_hidden, args.gru_layers).to(dev)
+        cfg = net.config
+    else:
+        cfg = make_config(args.d, args.blocks, args.n_state)
+        net = Net(cfg).to(dev)
     pipe = FT.Pipeline(FS).to(dev)
     nparams = sum(p.numel() for p in net.parameters())
+    print("arch %s: %d MACs per frame" % (args.arch, macs_per_frame(net if args.arch == "gru" else cfg)), flush=True)
     ssm = [p for n, p in net.named_parameters() if "_ssm." in n and not n.endswith(("C_re", "C_im", "D"))]
     other = [p for n, p in net.named_parameters() if not ("_ssm." in n and not n.endswith(("C_re", "C_im", "D")))]
-    opt = torch.optim.AdamW([{"params": other, "weight_decay": 0.01},
-                             {"params": ssm, "weight_decay": 0.0, "lr": min(args.lr, 1e-3)}], lr=args.lr)
+    groups = [{"params": other, "weight_decay": 0.01}]
+    if ssm:
+        groups.append({"params": ssm, "weight_decay": 0.0, "lr": min(args.lr, 1e-3)})
+    opt = torch.optim.AdamW(groups, lr=args.lr)
     base_lrs = [g["lr"] for g in opt.param_groups]
     step = 0
     elapsed_prev = 0.0
     if args.init_from:
         ck0 = torch.load(args.init_from, map_location=dev, weights_only=False)
-        assert ck0["config"]["layers"] == cfg["layers"], "--init-from: different network config"
+        assert ck0["config"] == cfg or ck0["config"].get("layers") == cfg.get("layers"), \
+            "--init-from: different network config"
         net.load_state_dict(ck0["net"])
         elapsed_prev = ck0.get("elapsed", 0.0)
         print("stage start from %s (step %d, %.0f s trained)" % (args.init_from, ck0["step"], elapsed_prev), flush=True)
@@ -364,6 +466,9 @@ def main():
         ck = {"net": net.state_dict(), "opt": opt.state_dict(), "step": step, "config": cfg,
               "elapsed": elapsed_prev + time.time() - t0, "gen": gen.get_state(), "torch_rng": torch.get_rng_state()}
         torch.save(ck, os.path.join(args.out, "ckpt.pt"))
+        if args.arch == "gru":
+            print("[%s] saved step %d" % (tag, step), flush=True)
+            return
         net_cpu = Net(cfg)
         net_cpu.load_state_dict({k: v.detach().cpu() for k, v in net.state_dict().items()})
         # Golden vectors for the C parity test (tests/test_denoise.c): a 2 s validation mixture
