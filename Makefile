@@ -17,8 +17,7 @@ PYTHON  ?= /usr/bin/python3
 # and the tests add on top: hosts, Python + torch, test data, clang for the fuzzer (make deps
 # installs both). Fragments may append to DEB_PKGS_TEST.
 DEB_PKGS_DEMO := build-essential pkg-config \
-  libcjson-dev libfftw3-dev libsndfile1-dev portaudio19-dev libportaudio2 libsamplerate0-dev \
-  libsmf-dev
+  libcjson-dev libfftw3-dev libsndfile1-dev portaudio19-dev libportaudio2 libsamplerate0-dev
 DEB_PKGS_TEST := clang libclang-rt-14-dev \
   lv2-dev liblilv-dev lilv-utils jalv sordi lv2-examples jackd2 libjack-jackd2-dev \
   libcmocka-dev python3 python3-numpy python3-scipy python3-torch \

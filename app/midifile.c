@@ -1,6 +1,8 @@
-/* midifile.c — see midifile.h. libsmf (libsmf-dev) parses the file and merges the tracks
- * (smf_get_next_event walks every track in time order and gives each event's time in seconds
- * through the file's tempo map); this file keeps what the instrument plays. */
+/* midifile.c — see midifile.h. Two passes over the file's bytes:
+ *   1. the chunk and event grammar: every channel message and tempo change of every track is
+ *      collected with its absolute tick (raw_event), anything malformed refused with one sentence;
+ *   2. a stable sort by tick merges the tracks; ticks become seconds through the tempo map, and
+ *      the channel messages become the instrument's events (what the instrument plays). */
 #include "midifile.h"
 
 #include <errno.h>
@@ -8,38 +10,54 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <smf.h>
+#define DRUM_CHANNEL 9           /* MIDI channel 10, General MIDI percussion */
+#define DEFAULT_TEMPO 500000u    /* us per quarter note until the first tempo event (120 bpm) */
+#define STATUS_TEMPO 0xFF        /* raw_event.status of a tempo change */
 
-#define DRUM_CHANNEL 9          /* MIDI channel 10, General MIDI percussion */
-#define MAX_SONG_SECONDS 14400.0 /* 4 h: anything longer is a broken tempo map, not a song */
-#define MAX_FILE_BYTES (64 << 20) /* a MIDI song is kilobytes; this only bounds the read */
+/* ------------------------------------------------------------ pass 1: bytes -- */
 
-/* libsmf reports parse errors through GLib's log (domain "libsmf") and returns NULL. While a
- * file loads, that log goes here instead of stderr so the error message can say why. */
 typedef struct {
-    char msg[256]; /* first critical/warning message, "" if none */
-} smf_log_capture;
+    uint64_t tick;       /* absolute tick in its track (deltas summed) */
+    uint32_t seq;        /* order in the file, tracks in file order: keeps ties at one tick stable */
+    uint32_t tempo;      /* us per quarter note (tempo changes only) */
+    uint8_t status;      /* channel message status byte, or STATUS_TEMPO */
+    uint8_t d1, d2;      /* its data bytes (d2 = 0 for 1-byte messages) */
+} raw_event;
 
-static void capture_log(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer user)
+typedef struct {
+    raw_event *ev;       /* [cap], malloc'ed */
+    size_t n, cap;
+} raw_vec;
+
+static int raw_push(raw_vec *v, const raw_event *e, char *err, size_t errlen)
 {
-    (void)domain;
-    smf_log_capture *c = user;
-    if ((level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)) && !c->msg[0] && message)
-        snprintf(c->msg, sizeof c->msg, "%s", message);
+    if (v->n >= APP_MIDI_MAX_EVENTS) {
+        snprintf(err, errlen, "more than %u events: larger than this reader accepts", APP_MIDI_MAX_EVENTS);
+        return -1;
+    }
+    if (v->n == v->cap) {
+        size_t nc = v->cap ? 2 * v->cap : 1024;
+        if (nc > APP_MIDI_MAX_EVENTS)
+            nc = APP_MIDI_MAX_EVENTS;
+        raw_event *p = realloc(v->ev, nc * sizeof *p);
+        if (!p) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        v->ev = p;
+        v->cap = nc;
+    }
+    v->ev[v->n++] = *e;
+    return 0;
 }
-
-/* ------------------------------------------------------- structure check -- */
-/* libsmf 1.3 asserts (abort()) on some truncated files instead of failing, e.g. a track
- * chunk that claims more bytes than the file has, or a track whose last event is cut off.
- * So every file is walked here first, byte by byte, with the SMF grammar; only a file that
- * passes goes to smf_load_from_memory. */
 
 static uint32_t be32(const unsigned char *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Variable-length quantity at *pos (at most 4 bytes) within [.., end). -1 if cut off. */
+/* Variable-length quantity at *pos within b[.., end): 0, -1 if the end comes first, -2 if it
+ * runs over the 4 bytes the standard allows. */
 static int vlq(const unsigned char *b, size_t end, size_t *pos, uint32_t *out)
 {
     uint32_t v = 0;
@@ -53,47 +71,64 @@ static int vlq(const unsigned char *b, size_t end, size_t *pos, uint32_t *out)
             return 0;
         }
     }
-    return -1; /* more than 4 bytes: not a valid quantity */
+    return -2;
 }
 
-/* Walk one MTrk chunk's events in b[start, end). 0, or -1 with a reason. */
-static int check_track(const unsigned char *b, size_t start, size_t end, int track, char *err, size_t errlen)
+/* Walk one MTrk chunk's events in b[start, end) (byte offsets are the file's, for messages).
+ * Channel messages and tempo changes go to v. 0, or -1 with a reason in err. */
+static int parse_track(const unsigned char *b, size_t start, size_t end, int track, uint32_t *seq,
+                       raw_vec *v, char *err, size_t errlen)
 {
-    size_t pos = start;
-    int running = 0;
+    size_t pos = start, at = start;
+    uint64_t tick = 0;
+    int running = 0; /* running status: the last channel status byte (kept across meta/sysex) */
+    uint32_t delta, len;
+    int r;
     while (pos < end) {
-        uint32_t delta, len;
-        if (vlq(b, end, &pos, &delta) != 0)
-            goto cut;
+        at = pos;
+        if ((r = vlq(b, end, &pos, &delta)) != 0)
+            goto bad_vlq;
+        tick += delta;
         if (pos >= end)
-            goto cut;
+            return 0; /* a last delta time with no event after it: nothing is lost */
+        at = pos;
         int st = b[pos];
         if (st & 0x80) {
             pos++;
         } else {
             if (!running) {
-                snprintf(err, errlen, "track %d: data byte without a status at byte %zu", track, pos);
+                snprintf(err, errlen, "track %d: data byte 0x%02X at byte %zu has no status byte before it",
+                         track, st, pos);
                 return -1;
             }
             st = running;
         }
-        if (st == 0xFF) {
+        if (st == 0xFF) { /* meta event: type, length, data */
             if (pos >= end)
                 goto cut;
             int type = b[pos++];
-            if (vlq(b, end, &pos, &len) != 0 || len > end - pos)
+            if ((r = vlq(b, end, &pos, &len)) != 0)
+                goto bad_vlq;
+            if (len > end - pos)
                 goto cut;
-            pos += len;
-            running = 0;
             if (type == 0x2F)
                 return 0; /* End of Track: anything after it in the chunk is ignored */
-        } else if (st == 0xF0 || st == 0xF7) {
-            if (vlq(b, end, &pos, &len) != 0 || len > end - pos)
+            if (type == 0x51 && len >= 3) {
+                uint32_t tempo = (uint32_t)b[pos] << 16 | (uint32_t)b[pos + 1] << 8 | b[pos + 2];
+                raw_event e = { .tick = tick, .seq = (*seq)++, .tempo = tempo, .status = STATUS_TEMPO };
+                if (tempo > 0 && raw_push(v, &e, err, errlen) != 0) /* tempo 0: ignored */
+                    return -1;
+            }
+            pos += len;
+        } else if (st == 0xF0 || st == 0xF7) { /* sysex / escaped bytes: length, data; skipped */
+            if ((r = vlq(b, end, &pos, &len)) != 0)
+                goto bad_vlq;
+            if (len > end - pos)
                 goto cut;
             pos += len;
-            running = 0;
-        } else if (st >= 0xF1) {
-            snprintf(err, errlen, "track %d: status 0x%02X is not allowed in a MIDI file", track, st);
+        } else if (st > 0xF0) {
+            snprintf(err, errlen, "track %d: status byte 0x%02X at byte %zu is not allowed in a MIDI file",
+                     track, st, at);
             return -1;
         } else {
             size_t nd = (st & 0xF0) == 0xC0 || (st & 0xF0) == 0xD0 ? 1 : 2;
@@ -101,21 +136,33 @@ static int check_track(const unsigned char *b, size_t start, size_t end, int tra
                 goto cut;
             for (size_t i = 0; i < nd; i++)
                 if (b[pos + i] & 0x80) {
-                    snprintf(err, errlen, "track %d: bad data byte 0x%02X at byte %zu", track, b[pos + i], pos + i);
+                    snprintf(err, errlen, "track %d: byte %zu (0x%02X) should be a data byte, below 0x80",
+                             track, pos + i, b[pos + i]);
                     return -1;
                 }
+            raw_event e = { .tick = tick, .seq = (*seq)++, .status = (uint8_t)st, .d1 = b[pos],
+                            .d2 = nd > 1 ? b[pos + 1] : 0 };
+            if (raw_push(v, &e, err, errlen) != 0)
+                return -1;
             pos += nd;
             running = st;
         }
     }
-    snprintf(err, errlen, "track %d has no End of Track event (truncated file?)", track);
-    return -1;
+    return 0; /* no End of Track: the track ends with its chunk */
+bad_vlq:
+    if (r == -2) {
+        snprintf(err, errlen, "track %d: the number at byte %zu is longer than the 4 bytes MIDI allows", track, at);
+        return -1;
+    }
 cut:
-    snprintf(err, errlen, "track %d is cut off inside an event (truncated file?)", track);
+    snprintf(err, errlen, "track %d is cut off inside the event at byte %zu (truncated file?)", track, at);
     return -1;
 }
 
-static int check_smf(const unsigned char *b, size_t n, char *err, size_t errlen)
+/* The header and every MTrk chunk. On success *spt is the seconds per tick for SMPTE timing
+ * (0 for ticks per quarter note, then *division is that). 0 or -1 with a reason. */
+static int parse_chunks(const unsigned char *b, size_t n, raw_vec *v, int *n_tracks, int *division,
+                        double *spt, char *err, size_t errlen)
 {
     if (n < 14 || memcmp(b, "MThd", 4) != 0) {
         snprintf(err, errlen, "not a Standard MIDI File (no MThd header)");
@@ -123,16 +170,37 @@ static int check_smf(const unsigned char *b, size_t n, char *err, size_t errlen)
     }
     uint32_t hl = be32(b + 4);
     if (hl < 6 || hl > n - 8) {
-        snprintf(err, errlen, "bad MThd header length %u", hl);
+        snprintf(err, errlen, "not a Standard MIDI File (bad MThd header length %u)", hl);
         return -1;
     }
-    int ntracks = b[10] << 8 | b[11];
+    int format = b[8] << 8 | b[9], ntracks = b[10] << 8 | b[11], div = b[12] << 8 | b[13];
+    if (format > 1) {
+        snprintf(err, errlen, "MIDI file format %d is not supported (only formats 0 and 1%s)", format,
+                 format == 2 ? "; format 2 holds independent sequences" : "");
+        return -1;
+    }
     if (ntracks == 0) {
-        snprintf(err, errlen, "the header declares no tracks");
+        snprintf(err, errlen, "the MIDI header declares no tracks");
         return -1;
     }
-    size_t pos = 8 + hl;
+    *spt = 0.0;
+    *division = 0;
+    if (div & 0x8000) { /* SMPTE: -frames per second in the high byte, ticks per frame in the low */
+        int fps = 256 - (div >> 8), tpf = div & 0xFF;
+        if ((fps != 24 && fps != 25 && fps != 29 && fps != 30) || tpf == 0) {
+            snprintf(err, errlen, "bad SMPTE timing in the MIDI header (%d frames/s, %d ticks/frame)", fps, tpf);
+            return -1;
+        }
+        *spt = 1.0 / ((fps == 29 ? 30000.0 / 1001.0 : fps) * tpf);
+    } else if (div == 0) {
+        snprintf(err, errlen, "the MIDI header gives 0 ticks per quarter note");
+        return -1;
+    } else {
+        *division = div;
+    }
+    size_t pos = 8 + (size_t)hl;
     int found = 0;
+    uint32_t seq = 0;
     while (found < ntracks) {
         if (n - pos < 8) {
             snprintf(err, errlen, "%d of the %d tracks the header declares are missing (truncated file?)",
@@ -141,19 +209,31 @@ static int check_smf(const unsigned char *b, size_t n, char *err, size_t errlen)
         }
         uint32_t cl = be32(b + pos + 4);
         if (cl > n - pos - 8) {
-            snprintf(err, errlen, "chunk at byte %zu claims %u bytes, only %zu left (truncated file?)", pos,
-                     cl, n - pos - 8);
+            snprintf(err, errlen, "the chunk at byte %zu claims %u bytes, only %zu are left (truncated file?)",
+                     pos, cl, n - pos - 8);
             return -1;
         }
         if (memcmp(b + pos, "MTrk", 4) == 0) {
             found++;
-            if (check_track(b, pos + 8, pos + 8 + cl, found, err, errlen) != 0)
+            if (parse_track(b, pos + 8, pos + 8 + cl, found, &seq, v, err, errlen) != 0)
                 return -1;
         } /* other chunk types are skipped, as the standard says */
         pos += 8 + (size_t)cl;
     }
+    *n_tracks = found;
     return 0;
 }
+
+static int cmp_raw(const void *pa, const void *pb)
+{
+    const raw_event *a = pa, *b = pb;
+    if (a->tick != b->tick)
+        return a->tick < b->tick ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq ? 1 : 0;
+}
+
+/* ------------------------------------------------- pass 2: the instrument -- */
+
 
 /* Per-channel controller state needed to interpret the stream. */
 typedef struct {
@@ -207,59 +287,22 @@ static double bend_semitones(const chan_state *c)
     return (double)c->bend_raw / 8192.0 * (c->range_semi + c->range_cents / 100.0);
 }
 
-int app_midi_load(const char *path, app_midi_song *song, char *err, size_t errlen)
+int app_midi_parse(const unsigned char *b, size_t n, app_midi_song *song, char *err, size_t errlen)
 {
     memset(song, 0, sizeof *song);
-    err[0] = '\0';
-    /* The whole file in memory: checked here, then parsed by libsmf from the same bytes. */
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s", strerror(errno));
-        return -1;
-    }
-    unsigned char *bytes = NULL;
-    size_t nb = 0, cap_b = 0;
-    for (;;) {
-        if (nb == cap_b) {
-            if (cap_b >= MAX_FILE_BYTES) {
-                snprintf(err, errlen, "larger than %d MB: not a MIDI song", MAX_FILE_BYTES >> 20);
-                break;
-            }
-            cap_b = cap_b ? 2 * cap_b : 65536;
-            unsigned char *p = realloc(bytes, cap_b);
-            if (!p) {
-                snprintf(err, errlen, "out of memory");
-                break;
-            }
-            bytes = p;
-        }
-        size_t got = fread(bytes + nb, 1, cap_b - nb, f);
-        nb += got;
-        if (got == 0) {
-            if (ferror(f))
-                snprintf(err, errlen, "read error: %s", strerror(errno));
-            break;
-        }
-    }
-    fclose(f);
-    if (err[0] || check_smf(bytes, nb, err, errlen) != 0) {
-        free(bytes);
-        return -1;
-    }
-
-    smf_log_capture cap = { "" };
-    guint h = g_log_set_handler("libsmf", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION,
-                                capture_log, &cap);
-    smf_t *smf = smf_load_from_memory(bytes, (int)nb);
-    free(bytes);
-    if (!smf || cap.msg[0]) {
-        if (smf)
-            smf_delete(smf);
-        g_log_remove_handler("libsmf", h);
-        snprintf(err, errlen, "not a readable Standard MIDI File%s%s", cap.msg[0] ? ": libsmf: " : "",
-                 cap.msg);
-        return -1;
-    }
+    if (errlen)
+        err[0] = '\0';
+    raw_vec raw = { 0 };
+    ev_vec v = { 0 };
+    int rc = -1, n_tracks = 0, division = 0;
+    double spt = 0.0;
+    if (!b)
+        n = 0;
+    if (parse_chunks(b, n, &raw, &n_tracks, &division, &spt, err, errlen) != 0)
+        goto out;
+    /* Merge: every track's events by tick, file order within a tick. */
+    if (raw.n)
+        qsort(raw.ev, raw.n, sizeof *raw.ev, cmp_raw);
 
     chan_state ch[16];
     for (int c = 0; c < 16; c++)
@@ -267,22 +310,26 @@ int app_midi_load(const char *path, app_midi_song *song, char *err, size_t errle
     unsigned char held[16][128];
     memset(held, 0, sizeof held);
     int n_held = 0, sustain_or = 0;
-    ev_vec v = { 0 };
-    int rc = -1;
-    smf_event_t *se;
-    while ((se = smf_get_next_event(smf)) != NULL) {
-        if (smf_event_is_metadata(se) || smf_event_is_sysex(se) || se->midi_buffer_length < 1)
+    /* Tempo map: seconds at the last tempo change + ticks since then at its tempo. */
+    double t_base = 0.0;
+    uint64_t tick_base = 0;
+    uint32_t tempo = DEFAULT_TEMPO;
+    for (size_t r = 0; r < raw.n; r++) {
+        const raw_event *re = &raw.ev[r];
+        double seconds = spt > 0.0 ? (double)re->tick * spt
+                                   : t_base + (double)(re->tick - tick_base) * tempo / (1e6 * division);
+        if (re->status == STATUS_TEMPO) {
+            t_base = seconds;
+            tick_base = re->tick;
+            tempo = re->tempo;
             continue;
-        const unsigned char *b = se->midi_buffer;
-        int status = b[0] & 0xF0, c = b[0] & 0x0F;
-        if (status < 0x80 || status == 0xF0)
-            continue; /* system messages: nothing for an instrument */
-        int d1 = se->midi_buffer_length > 1 ? b[1] & 0x7F : 0;
-        int d2 = se->midi_buffer_length > 2 ? b[2] & 0x7F : 0;
-        app_midi_event e = { .seconds = se->time_seconds, .channel = (uint8_t)c };
-        if (!(e.seconds >= 0.0) || e.seconds > MAX_SONG_SECONDS) {
-            snprintf(err, errlen, "event at %.1f s: longer than %.0f h (broken tempo map?)", e.seconds,
-                     MAX_SONG_SECONDS / 3600.0);
+        }
+        int status = re->status & 0xF0, c = re->status & 0x0F;
+        int d1 = re->d1, d2 = re->d2;
+        app_midi_event e = { .seconds = seconds, .channel = (uint8_t)c };
+        if (!(e.seconds >= 0.0) || e.seconds > APP_MIDI_MAX_SECONDS) {
+            snprintf(err, errlen, "an event at %.1f s makes the song longer than %.0f h (broken tempo map?)",
+                     e.seconds, APP_MIDI_MAX_SECONDS / 3600.0);
             goto out;
         }
         int keep = 0;
@@ -408,7 +455,7 @@ int app_midi_load(const char *path, app_midi_song *song, char *err, size_t errle
     free(k);
     song->ev = v.ev;
     song->n = v.n;
-    song->n_tracks = smf->number_of_tracks;
+    song->n_tracks = n_tracks;
     song->last_event_s = v.ev[v.n - 1].seconds;
     v.ev = NULL;
     rc = 0;
@@ -417,10 +464,51 @@ oom:
     snprintf(err, errlen, "out of memory");
 out:
     free(v.ev);
-    smf_delete(smf);
-    g_log_remove_handler("libsmf", h);
-    if (rc != 0 && cap.msg[0] && !err[0])
-        snprintf(err, errlen, "libsmf: %s", cap.msg);
+    free(raw.ev);
+    if (rc != 0)
+        memset(song, 0, sizeof *song);
+    return rc;
+}
+
+int app_midi_load(const char *path, app_midi_song *song, char *err, size_t errlen)
+{
+    memset(song, 0, sizeof *song);
+    err[0] = '\0';
+    /* The whole file in memory, at most APP_MIDI_MAX_FILE_BYTES (+1 to notice a larger one). */
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        return -1;
+    }
+    unsigned char *bytes = NULL;
+    size_t nb = 0, cap_b = 0;
+    for (;;) {
+        if (nb == cap_b) {
+            if (cap_b > APP_MIDI_MAX_FILE_BYTES) {
+                snprintf(err, errlen, "larger than %u MiB: not a MIDI song", APP_MIDI_MAX_FILE_BYTES >> 20);
+                break;
+            }
+            cap_b = cap_b ? 2 * cap_b : 65536;
+            if (cap_b > APP_MIDI_MAX_FILE_BYTES)
+                cap_b = APP_MIDI_MAX_FILE_BYTES + 1;
+            unsigned char *p = realloc(bytes, cap_b);
+            if (!p) {
+                snprintf(err, errlen, "out of memory");
+                break;
+            }
+            bytes = p;
+        }
+        size_t got = fread(bytes + nb, 1, cap_b - nb, f);
+        nb += got;
+        if (got == 0) {
+            if (ferror(f))
+                snprintf(err, errlen, "read error: %s", strerror(errno));
+            break;
+        }
+    }
+    fclose(f);
+    int rc = err[0] ? -1 : app_midi_parse(bytes, nb, song, err, errlen);
+    free(bytes);
     return rc;
 }
 

@@ -11,9 +11,6 @@ APP_MODEL := presets/denoise.safetensors
 APP_GEN_MODEL := presets/generate.safetensors
 # The instrument's timbre models (synth, transfer), installed under share/statewave/instruments.
 APP_INSTR_MODELS = $(wildcard presets/instruments/*.safetensors)
-# libsmf reads the MIDI files of `synth` (app/midifile.c only; it brings GLib's headers along).
-APP_SMF_CFLAGS := $(shell pkg-config --cflags smf 2>/dev/null)
-APP_SMF_LIBS   := $(shell pkg-config --libs smf 2>/dev/null)
 
 # Test helpers (tests/app/*.c): a libsndfile inspector/metric tool and the real-time
 # allocation test, which links the live and generate callbacks themselves
@@ -39,10 +36,8 @@ $(BUILD)/app/%.o: app/%.c $(APP_HDR) dsp/statewave.h $(BUILD)/app/datadir.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iapp -DSW_DATADIR='"$(APP_DATADIR)"' $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/app/midifile.o: CPPFLAGS += $(APP_SMF_CFLAGS)
-
 $(APP_BIN): $(APP_OBJ) $(LIB)
-	$(CC) $(CFLAGS_ALL) $(APP_OBJ) -o $@ $(LIB) $(LDLIBS_ALL) $(APP_SMF_LIBS)
+	$(CC) $(CFLAGS_ALL) $(APP_OBJ) -o $@ $(LIB) $(LDLIBS_ALL)
 
 $(BUILD)/tests/app/sfcheck: tests/app/sfcheck.c
 	@mkdir -p $(dir $@)
@@ -59,7 +54,7 @@ $(BUILD)/tests/app/synth_rt_alloc_test: tests/app/synth_rt_alloc_test.c $(BUILD)
     $(BUILD)/app/midifile.o $(LIB) app/synth_rt.h app/midifile.h tests/rt_interpose.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iapp $(CFLAGS_ALL) $< $(BUILD)/app/synth_rt.o $(BUILD)/app/midifile.o -o $@ $(LIB) \
-	  $(LDLIBS_ALL) $(APP_SMF_LIBS)
+	  $(LDLIBS_ALL)
 
 # make demo: (1) denoise the shipped noisy example (dev-set clip 052, held out from the
 # denoiser's training) with the shipped model; print where the result is, the model (the
