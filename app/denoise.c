@@ -30,6 +30,7 @@
 #include <samplerate.h>
 #include <sndfile.h>
 
+#include "audioin.h"
 #include "commands.h"
 #include "common.h"
 #include "formats.h"
@@ -55,9 +56,12 @@ static const char help[] =
     "  -o, --output DIR/      write every output into the existing folder DIR, named\n"
     "                         as by default (name + suffix + extension)\n"
     "  -s, --suffix STR       suffix for derived names (default \"_clean\")\n"
-    "An output that is the same file as any input is refused. Existing outputs are\n"
-    "replaced atomically: audio goes to a temp file in the output folder that is\n"
-    "renamed at the end, and removed on any error (full disk, I/O error, ...).\n"
+    "Outputs never destroy anything: an output that is (a link to) any input or the\n"
+    "model, a symbolic link, a directory, a device or a FIFO is refused. Existing\n"
+    "regular outputs are replaced atomically: audio goes to a temp file in the output\n"
+    "folder that is renamed at the end, and removed on any error (full disk, I/O error).\n"
+    "Inputs are read to the real end of their audio, whatever their header claims;\n"
+    "an input longer than 24 h is refused.\n"
     "\n"
     "Processing:\n"
     "  -m, --model FILE       denoise model (default: $STATEWAVE_MODEL, then\n"
@@ -92,12 +96,7 @@ typedef struct {
     float mix, limit_db;     /* engine parameters */
     int quiet;               /* -q */
     FILE *prog;              /* progress stream or NULL */
-    struct stat *in_st;      /* [n_in] stat of every input (0 ino if it could not be stat'ed) */
-    char **in_names;         /* [n_in] the input paths as given */
-    struct stat *out_st;     /* [n_in] outputs written so far in this run (n_out of them) */
-    const char **out_from;   /* [n_in] the input each of those outputs came from */
-    int n_out;
-    int n_in;
+    app_protect_set prot;    /* every input, the model and the outputs written so far (outfile.h) */
 } run_cfg;
 
 /* Per-file pipeline state; all buffers allocated in file_open_pipeline, freed in file_free. */
@@ -314,18 +313,15 @@ static void progress_clear(const run_cfg *cfg)
 static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
                         const app_fmt_alias *force_fmt)
 {
-    SF_INFO ii;
-    memset(&ii, 0, sizeof ii);
-    struct stat ist;
-    if (stat(in_path, &ist) == 0 && S_ISDIR(ist.st_mode)) {
-        app_err(SUB, "cannot read '%s': it is a directory", in_path);
+    /* The header is only believed for the layout: the audio is read to its real end, and a
+     * file longer than APP_MAX_INPUT_SECONDS is refused (audioin.h). */
+    app_audio_in ain;
+    if (app_audio_open(&ain, in_path, APP_MAX_INPUT_SECONDS, APP_AUDIO_STREAMED) != 0) {
+        app_err(SUB, "cannot read '%s': %s", in_path, ain.err);
         return -1;
     }
-    SNDFILE *in = sf_open(in_path, SFM_READ, &ii);
-    if (!in) {
-        app_err(SUB, "cannot read '%s': %s", in_path, sf_strerror(NULL));
-        return -1;
-    }
+    const SF_INFO ii = ain.info;
+    SNDFILE *in = ain.sf;
     int rc = -1;
     pipe_t p;
     memset(&p, 0, sizeof p);
@@ -334,15 +330,6 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     of.fd = -1;
     float *rbuf = NULL;
 
-    if (ii.frames <= 0) {
-        app_err(SUB, "'%s': empty file (no audio frames)", in_path);
-        goto done;
-    }
-    if (ii.channels < 1 || ii.samplerate < 1) {
-        app_err(SUB, "'%s': unsupported layout (%d channels, %d Hz)", in_path, ii.channels,
-                ii.samplerate);
-        goto done;
-    }
 
     /* Output format. */
     int out_format;
@@ -367,34 +354,10 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
         }
     }
 
-    /* Never overwrite an input: the output must not be (a link to) any input file. */
-    struct stat ost;
-    if (stat(out_path, &ost) == 0) {
-        if (S_ISDIR(ost.st_mode)) {
-            app_err(SUB, "'%s': output '%s' is a directory", in_path, out_path);
-            goto done;
-        }
-        /* The temp file is renamed over the output: never replace a device, FIFO or socket. */
-        if (!S_ISREG(ost.st_mode)) {
-            app_err(SUB, "'%s': output '%s' exists and is not a regular file; refusing to replace it",
-                    in_path, out_path);
-            goto done;
-        }
-        for (int i = 0; i < cfg->n_in; i++)
-            if (cfg->in_st[i].st_ino && cfg->in_st[i].st_dev == ost.st_dev &&
-                cfg->in_st[i].st_ino == ost.st_ino) {
-                app_err(SUB, "'%s': refusing to write '%s': it is the input file '%s' (inputs are "
-                        "never overwritten)", in_path, out_path, cfg->in_names[i]);
-                goto done;
-            }
-        /* Two inputs with the same name into one -o DIR/: do not replace the first result. */
-        for (int i = 0; i < cfg->n_out; i++)
-            if (cfg->out_st[i].st_dev == ost.st_dev && cfg->out_st[i].st_ino == ost.st_ino) {
-                app_err(SUB, "'%s': refusing to write '%s': this run already wrote it from '%s'",
-                        in_path, out_path, cfg->out_from[i]);
-                goto done;
-            }
-    }
+    /* The output rule (outfile.h), before any work: never an input, the model, an output of
+     * this run, a link, a device, a FIFO or a directory. */
+    if (app_output_check(SUB, in_path, out_path, &cfg->prot) != 0)
+        goto done;
 
     p.channels = ii.channels;
     p.rate = ii.samplerate;
@@ -408,7 +371,7 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     oi.samplerate = ii.samplerate;
     oi.channels = ii.channels;
     oi.format = out_format;
-    if (app_outfile_open(&of, SUB, in_path, out_path, &oi) != 0)
+    if (app_outfile_open(&of, SUB, in_path, out_path, &oi, &cfg->prot) != 0)
         goto done;
     p.out = of.sf;
     p.tmp_path = of.tmp;
@@ -429,9 +392,14 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     double t0 = app_now(), tlast = -1.0;
     const char *shown = app_base_name(in_path);
     sf_count_t nread = 0;
-    progress(cfg, shown, 0, ii.frames, ii.samplerate, t0);
+    /* The header's length is an estimate for the progress bar only. */
+    const sf_count_t est = ii.frames > 0 && ii.frames < ain.max_frames ? ii.frames : 0;
+    progress(cfg, shown, 0, est, ii.samplerate, t0);
+    int read_failed = 0;
     while (!p.failed && !g_interrupted) {
-        sf_count_t got = sf_readf_float(in, rbuf, READ_BLOCK);
+        sf_count_t got = app_audio_read(&ain, rbuf, READ_BLOCK);
+        if (got < 0)
+            read_failed = 1;
         if (got <= 0)
             break;
         nread += got;
@@ -439,7 +407,7 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
         pipe_in(&p, rbuf, (long)got);
         double now = app_now();
         if (now - tlast >= 0.1) {
-            progress(cfg, shown, nread, ii.frames, ii.samplerate, t0);
+            progress(cfg, shown, nread, est > nread ? est : nread, ii.samplerate, t0);
             tlast = now;
         }
     }
@@ -450,18 +418,17 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     }
     if (p.failed)
         goto done;
-    if (sf_error(in) != SF_ERR_NO_ERROR) {
+    if (read_failed) {
         progress_clear(cfg);
-        app_err(SUB, "'%s': read error after %lld frames: %s", in_path, (long long)nread,
-                sf_strerror(in));
+        app_err(SUB, "'%s': %s", in_path, ain.err);
         goto done;
     }
     if (nread == 0) {
         progress_clear(cfg);
-        app_err(SUB, "'%s': no audio frames could be read", in_path);
+        app_err(SUB, "'%s': empty file (no audio frames)", in_path);
         goto done;
     }
-    if (nread != ii.frames) {
+    if (nread != ii.frames && ii.frames != SF_COUNT_MAX) {
         progress_clear(cfg);
         app_warn(SUB, "'%s': header says %lld frames but %lld could be read; output has %lld",
                  in_path, (long long)ii.frames, (long long)nread, (long long)nread);
@@ -493,8 +460,8 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     p.out = NULL;
     if (app_outfile_commit(&of, SUB, in_path) != 0)
         goto done;
-    if (stat(out_path, &cfg->out_st[cfg->n_out]) == 0)
-        cfg->out_from[cfg->n_out++] = in_path;
+    if (app_protect_add_output(&cfg->prot, SUB, out_path, in_path) != 0)
+        goto done;
     if (!cfg->quiet) {
         double el = app_now() - t0;
         double dur = (double)nread / ii.samplerate;
@@ -514,7 +481,7 @@ done:
     app_outfile_abort(&of); /* no-op after a successful commit */
     pipe_free(&p);
     free(rbuf);
-    sf_close(in);
+    app_audio_close(&ain);
     return rc;
 }
 
@@ -611,29 +578,17 @@ int cmd_denoise(int argc, char **argv)
     if (!quiet)
         fprintf(stderr, "model: %s\n", used);
 
-    struct stat *in_st = calloc((size_t)n_in, sizeof *in_st);
-    if (!in_st) {
-        sw_model_free(model);
-        app_err(SUB, "out of memory");
-        return SW_EXIT_FAIL;
-    }
-    for (int i = 0; i < n_in; i++)
-        if (stat(inputs[i], &in_st[i]) != 0)
-            memset(&in_st[i], 0, sizeof in_st[i]);
-
-    struct stat *out_st = calloc((size_t)n_in, sizeof *out_st);
-    const char **out_from = calloc((size_t)n_in, sizeof *out_from);
-    if (!out_st || !out_from) {
-        free(in_st);
-        free(out_st);
-        free(out_from);
-        sw_model_free(model);
-        app_err(SUB, "out of memory");
-        return SW_EXIT_FAIL;
-    }
     run_cfg cfg = { .model = model, .mix = (float)mix, .limit_db = (float)limit, .quiet = quiet,
-                    .prog = quiet ? NULL : app_progress_stream(), .in_st = in_st, .in_names = inputs,
-                    .out_st = out_st, .out_from = out_from, .n_out = 0, .n_in = n_in };
+                    .prog = quiet ? NULL : app_progress_stream(), .prot = { 0 } };
+    /* What no output may be: every input and the model (outfile.h). */
+    int prot_failed = app_protect_add(&cfg.prot, SUB, used, "model") != 0;
+    for (int i = 0; i < n_in && !prot_failed; i++)
+        prot_failed = app_protect_add(&cfg.prot, SUB, inputs[i], "input file") != 0;
+    if (prot_failed) {
+        app_protect_free(&cfg.prot);
+        sw_model_free(model);
+        return SW_EXIT_FAIL;
+    }
 
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
@@ -690,9 +645,7 @@ int cmd_denoise(int argc, char **argv)
     int interrupted = g_interrupted;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
-    free(in_st);
-    free(out_st);
-    free(out_from);
+    app_protect_free(&cfg.prot);
     sw_model_free(model);
     if (interrupted)
         return SW_EXIT_FAIL;

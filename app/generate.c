@@ -20,6 +20,7 @@
 #include <samplerate.h>
 #include <sndfile.h>
 
+#include "audioin.h"
 #include "commands.h"
 #include "common.h"
 #include "formats.h"
@@ -52,8 +53,9 @@ static const char help[] =
     "                         Lower values may drift into digital silence: with the shipped\n"
     "                         model, top-p 0.95 or 0.98 often goes silent within seconds\n"
     "      --prompt FILE      continue this recording (any format libsndfile reads; mixed\n"
-    "                         to mono and resampled to the model's rate)\n"
-    "      --prompt-seconds S use only the first S seconds of the prompt (default: all)\n"
+    "                         to mono and resampled to the model's rate; at most 600 s)\n"
+    "      --prompt-seconds S use only the first S seconds of the prompt, (0, 600] (default:\n"
+    "                         all of it)\n"
     "      --no-prompt        write only the new audio, not the prompt before it\n"
     "  -f, --format FMT       output format by name, overriding the extension\n"
     "  -q, --quiet            no progress bar, no summary line (--live: no status line)\n"
@@ -94,78 +96,58 @@ static void on_signal(int sig)
     g_interrupted = 1;
 }
 
-/* The prompt as mono float at `rate` Hz: read, mix down (mean of channels), resample.
- * Returns a malloc'ed buffer and its length, or NULL (message printed). */
+/* The prompt as mono float at `rate` Hz: read (to the real end of its data, or its first
+ * max_seconds), mix down (mean of channels), resample. Without max_seconds a prompt longer than
+ * APP_MAX_PROMPT_SECONDS is refused. Returns a malloc'ed buffer and its length, or NULL
+ * (message printed). */
 static float *load_prompt(const char *path, double max_seconds, int rate, size_t *n_out)
 {
-    SF_INFO info;
-    memset(&info, 0, sizeof info);
-    SNDFILE *f = sf_open(path, SFM_READ, &info);
-    if (!f) {
-        app_err(SUB, "cannot read prompt '%s': %s", path, sf_strerror(NULL));
+    app_audio_in ain;
+    /* With --prompt-seconds only the start is read, so any length of file will do. */
+    if (app_audio_open(&ain, path, max_seconds > 0 ? APP_MAX_INPUT_SECONDS : APP_MAX_PROMPT_SECONDS,
+                       APP_AUDIO_READ_WHOLE) != 0) {
+        app_err(SUB, "cannot read prompt '%s': %s", path, ain.err);
         return NULL;
     }
-    sf_count_t want = info.frames;
-    if (max_seconds > 0 && (double)want > max_seconds * info.samplerate)
-        want = (sf_count_t)(max_seconds * info.samplerate);
-    if (want <= 0) {
-        app_err(SUB, "prompt '%s': empty file (no audio frames)", path);
-        sf_close(f);
+    const int in_rate = ain.info.samplerate;
+    sf_count_t limit = max_seconds > 0 ? (sf_count_t)ceil(max_seconds * in_rate) : 0;
+    float *mono = NULL;
+    size_t got = 0;
+    int r = app_audio_read_mono(&ain, limit, &mono, &got);
+    app_audio_close(&ain);
+    if (r != 0) {
+        app_err(SUB, "prompt '%s': %s%s", path, ain.err,
+                strstr(ain.err, "longer than") ? " (use --prompt-seconds)" : "");
         return NULL;
     }
-    float *inter = malloc(sizeof(float) * (size_t)want * (size_t)info.channels);
-    float *mono = malloc(sizeof(float) * (size_t)want);
-    if (!inter || !mono) {
-        app_err(SUB, "prompt '%s': out of memory", path);
-        goto fail;
-    }
-    sf_count_t got = sf_readf_float(f, inter, want);
-    if (got <= 0 || sf_error(f) != SF_ERR_NO_ERROR) {
-        app_err(SUB, "prompt '%s': read error: %s", path, sf_strerror(f));
-        goto fail;
-    }
-    for (sf_count_t i = 0; i < got; i++) {
-        float s = 0.0f;
-        for (int c = 0; c < info.channels; c++)
-            s += inter[i * info.channels + c];
-        mono[i] = s / (float)info.channels;
-    }
-    free(inter);
-    inter = NULL;
-    sf_close(f);
-    f = NULL;
-    if (info.samplerate == rate) {
-        *n_out = (size_t)got;
+    if (in_rate == rate) {
+        *n_out = got;
         return mono;
     }
-    double ratio = (double)rate / info.samplerate;
+    double ratio = (double)rate / in_rate;
     if (!src_is_valid_ratio(ratio)) {
-        app_err(SUB, "prompt '%s': cannot resample %d Hz to %d Hz", path, info.samplerate, rate);
-        goto fail;
+        app_err(SUB, "prompt '%s': cannot resample %d Hz to %d Hz", path, in_rate, rate);
+        free(mono);
+        return NULL;
     }
     size_t cap = (size_t)ceil((double)got * ratio) + 16;
     float *res = malloc(sizeof(float) * cap);
     if (!res) {
         app_err(SUB, "prompt '%s': out of memory", path);
-        goto fail;
+        free(mono);
+        return NULL;
     }
-    SRC_DATA d = { .data_in = mono, .input_frames = got, .data_out = res,
+    SRC_DATA d = { .data_in = mono, .input_frames = (long)got, .data_out = res,
                    .output_frames = (long)cap, .src_ratio = ratio };
     int e = src_simple(&d, SRC_SINC_BEST_QUALITY, 1);
+    free(mono);
     if (e) {
         app_err(SUB, "prompt '%s': resampler: %s", path, src_strerror(e));
         free(res);
-        goto fail;
+        return NULL;
     }
-    free(mono);
     *n_out = (size_t)d.output_frames_gen;
     return res;
-fail:
-    free(inter);
-    free(mono);
-    if (f)
-        sf_close(f);
-    return NULL;
 }
 
 /* Append m mono samples to the output's temp file. On a short write (full disk, I/O error)
@@ -223,7 +205,7 @@ int cmd_generate(int argc, char **argv)
         case 'L': bad = app_parse_double(optarg, 0.0, 10000.0, &lo.latency_ms); live_only = 1; break;
         case 't': bad = app_parse_double(optarg, 0.0, 10.0, &temperature); break;
         case 'p': bad = app_parse_double(optarg, 1e-6, 1.0, &top_p); break;
-        case 1000: bad = app_parse_double(optarg, 1e-3, 3600.0, &prompt_seconds); break;
+        case 1000: bad = app_parse_double(optarg, 1e-3, APP_MAX_PROMPT_SECONDS, &prompt_seconds); break;
         case 'S': {
             char *end;
             errno = 0;
@@ -276,9 +258,22 @@ int cmd_generate(int argc, char **argv)
     of.fd = -1;
     int rc = SW_EXIT_FAIL;
     char used[PATH_MAX + 64], err[512];
-
-    if (app_load_model(SUB, &app_model_generate, model_path, &model, used, sizeof used) != 0)
+    /* The output rule (outfile.h): never the prompt or the model, checked before any work and
+     * again, with the model actually found, when the output is opened. */
+    app_protect_set prot = { 0 };
+    if (!live && (app_protect_add(&prot, SUB, prompt_path, "prompt") != 0 ||
+                  app_protect_add(&prot, SUB, model_path, "model") != 0 ||
+                  app_output_check(SUB, NULL, out_path, &prot) != 0)) {
+        app_protect_free(&prot);
         return SW_EXIT_FAIL;
+    }
+
+    if (app_load_model(SUB, &app_model_generate, model_path, &model, used, sizeof used) != 0) {
+        app_protect_free(&prot);
+        return SW_EXIT_FAIL;
+    }
+    if (!live && app_protect_add(&prot, SUB, used, "model") != 0)
+        goto out;
     sw_status st = sw_generator_create(model, (uint64_t)seed, &gen, err, sizeof err);
     if (st != SW_OK) {
         app_err(SUB, "cannot create the generator from '%s': %s: %s", used, sw_status_str(st), err);
@@ -305,8 +300,10 @@ int cmd_generate(int argc, char **argv)
         lo.quiet = quiet;
         int in_use = 0;
         rc = app_generate_live(gen, &lo, used, settings, &in_use);
-        if (in_use) /* the device was lost with a host thread that may still call back */
+        if (in_use) { /* the device was lost with a host thread that may still call back */
+            app_protect_free(&prot);
             return rc;
+        }
         goto out;
     }
 
@@ -323,7 +320,7 @@ int cmd_generate(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    if (app_outfile_open(&of, SUB, out_path, out_path, &oi) != 0)
+    if (app_outfile_open(&of, SUB, out_path, out_path, &oi, &prot) != 0)
         goto out_sig;
     sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave generate " SW_VERSION_STRING);
 
@@ -393,6 +390,7 @@ out_sig:
     sigaction(SIGTERM, &old_term, NULL);
 out:
     app_outfile_abort(&of);
+    app_protect_free(&prot);
     free(buf);
     free(prompt);
     sw_generator_destroy(gen);

@@ -11,12 +11,103 @@
 
 #include "common.h"
 
+static int protect(app_protect_set *s, const char *sub, const char *stat_path, const char *path,
+                   const char *what, int output)
+{
+    struct stat st;
+    if (!stat_path || stat(stat_path, &st) != 0)
+        return 0;
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? 2 * s->cap : 8;
+        app_protected *p = realloc(s->f, nc * sizeof *p);
+        if (!p) {
+            app_err(sub, "out of memory");
+            return -1;
+        }
+        s->f = p;
+        s->cap = nc;
+    }
+    s->f[s->n++] = (app_protected){ .dev = st.st_dev, .ino = st.st_ino, .path = path, .what = what,
+                                    .output = output };
+    return 0;
+}
+
+int app_protect_add(app_protect_set *s, const char *sub, const char *path, const char *what)
+{
+    return protect(s, sub, path, path, what, 0);
+}
+
+int app_protect_add_output(app_protect_set *s, const char *sub, const char *out, const char *from)
+{
+    return protect(s, sub, out, from, "output this run already wrote from", 1);
+}
+
+void app_protect_free(app_protect_set *s)
+{
+    free(s->f);
+    memset(s, 0, sizeof *s);
+}
+
+static const app_protected *find_protected(const app_protect_set *s, const struct stat *st)
+{
+    for (size_t i = 0; s && i < s->n; i++)
+        if (s->f[i].dev == st->st_dev && s->f[i].ino == st->st_ino)
+            return &s->f[i];
+    return NULL;
+}
+
+int app_output_check(const char *sub, const char *label, const char *out, const app_protect_set *s)
+{
+    char pre[PATH_MAX + 8] = "";
+    if (label && strcmp(label, out) != 0)
+        snprintf(pre, sizeof pre, "'%s': ", label);
+    struct stat lst, st;
+    /* lstat: the last component itself, so a link is seen as a link. Links in the folders
+     * above it are followed, so a path reaching an input through them still matches it. */
+    if (lstat(out, &lst) != 0) {
+        if (errno == ENOENT)
+            return 0; /* a new file: the temp file's folder is checked when it is made */
+        app_err(sub, "%scannot use output '%s': %s", pre, out, strerror(errno));
+        return -1;
+    }
+    if (S_ISLNK(lst.st_mode)) {
+        const app_protected *p = stat(out, &st) == 0 ? find_protected(s, &st) : NULL;
+        if (p)
+            app_err(sub, "%srefusing to write '%s': it is a symbolic link to the %s '%s'%s", pre, out, p->what,
+                    p->path, p->output ? "" : " (inputs are never overwritten)");
+        else
+            app_err(sub, "%soutput '%s' is a symbolic link; refusing to replace it or write through it",
+                    pre, out);
+        return -1;
+    }
+    if (S_ISDIR(lst.st_mode)) {
+        app_err(sub, "%soutput '%s' is a directory", pre, out);
+        return -1;
+    }
+    /* The temp file is renamed over the output: never replace a device, FIFO or socket. */
+    if (!S_ISREG(lst.st_mode)) {
+        app_err(sub, "%soutput '%s' exists and is not a regular file (a device, FIFO or socket); refusing "
+                "to replace it", pre, out);
+        return -1;
+    }
+    const app_protected *p = find_protected(s, &lst);
+    if (p) {
+        app_err(sub, "%srefusing to write '%s': it is the %s '%s'%s", pre, out, p->what, p->path,
+                p->output ? "" : " (inputs are never overwritten)");
+        return -1;
+    }
+    return 0;
+}
+
 int app_outfile_open(app_outfile *o, const char *sub, const char *label, const char *out_path,
-                     SF_INFO *info)
+                     SF_INFO *info, const app_protect_set *prot)
 {
     memset(o, 0, sizeof *o);
     o->fd = -1;
     o->out = out_path;
+    o->prot = prot;
+    if (app_output_check(sub, label, out_path, prot) != 0)
+        return -1;
     const char *slash = strrchr(out_path, '/');
     const char *name = slash ? slash + 1 : out_path;
     if (!slash)
@@ -73,6 +164,9 @@ int app_outfile_commit(app_outfile *o, const char *sub, const char *label)
         app_err(sub, "'%s': cannot close '%s': %s", label, o->tmp, strerror(errno));
         goto fail;
     }
+    /* The rule once more: the output may have been replaced while the audio was written. */
+    if (app_output_check(sub, label, o->out, o->prot) != 0)
+        goto fail;
     if (rename(o->tmp, o->out) != 0) {
         app_err(sub, "'%s': cannot rename '%s' to '%s': %s", label, o->tmp, o->out, strerror(errno));
         goto fail;

@@ -1,12 +1,51 @@
-/* outfile.h — crash- and disk-full-safe audio output: the audio goes to a temp file in the
- * output's folder (mkstemp), which replaces the output by rename() only after every write,
- * sf_close, fsync and close succeeded. On any failure the temp file is removed, so a
- * failed run leaves neither a partial output nor a temp file behind. */
+/* outfile.h — the one output rule of every command that writes a file (denoise, generate,
+ * synth, transfer):
+ *   - nothing a user owns is destroyed: an output path is refused when it is a directory, a
+ *     device, a FIFO or a socket, a symbolic link (never written through, never replaced: this
+ *     also keeps `-o DIR/` from following a link out of DIR), or when it resolves (through
+ *     links in its folders, or as a hard link: same st_dev/st_ino) to any file the command
+ *     reads: its audio inputs, prompt, impulse response, MIDI file or model
+ *     (app_protect_set), or an output this run already wrote;
+ *   - crash- and disk-full-safe: the audio goes to a temp file in the output's folder (mkstemp,
+ *     O_EXCL: it never follows a link), which replaces the output by rename() only after every
+ *     write, sf_close, fsync and close succeeded, and after the rule was checked once more. On
+ *     any failure the temp file is removed, so a failed run leaves neither a partial output nor
+ *     a temp file behind.
+ * The rule is checked before anything is created or written (app_outfile_open), and commands
+ * check it early too (app_output_check), before any long work. */
 #ifndef SW_APP_OUTFILE_H
 #define SW_APP_OUTFILE_H
 
 #include <limits.h>
 #include <sndfile.h>
+#include <sys/types.h>
+
+/* A file the command reads, which no output may be. */
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    const char *path;  /* as given; the caller's string, which must outlive the set */
+    const char *what;  /* "input file", "prompt", "model", ... for messages */
+    int output;        /* 1: an output this run wrote (path: the input it came from) */
+} app_protected;
+
+typedef struct {
+    app_protected *f;  /* [cap], malloc'ed */
+    size_t n, cap;
+} app_protect_set;
+
+/* Add `path` (followed through links, as it will be read) as `what`. A path that cannot be
+ * stat'ed (missing) is skipped: it cannot be overwritten by a new file either, and reading it
+ * fails with its own message. 0, or -1 on out of memory (message printed). */
+int app_protect_add(app_protect_set *s, const char *sub, const char *path, const char *what);
+/* Add the output `out` this run just wrote from input `from`: a later output of the same run
+ * that resolves to it is refused too (two inputs of one name into one -o DIR/). */
+int app_protect_add_output(app_protect_set *s, const char *sub, const char *out, const char *from);
+void app_protect_free(app_protect_set *s);
+
+/* The rule for `out` against `s` (may be NULL): 0 if it may be written, else -1 with a message
+ * ("statewave <sub>: error: ['<label>': ]..."; label may be NULL). */
+int app_output_check(const char *sub, const char *label, const char *out, const app_protect_set *s);
 
 typedef struct {
     SNDFILE *sf;               /* open for writing while active; NULL otherwise */
@@ -15,14 +54,16 @@ typedef struct {
     char tmp[PATH_MAX + 32];   /* temp file path: <dir>/.<name>.tmp-XXXXXX */
     char dir[PATH_MAX];        /* folder of the output */
     const char *out;           /* final path (caller's string) */
+    const app_protect_set *prot; /* checked again before the rename; the caller's, may be NULL */
 } app_outfile;
 
-/* Create the temp file for `out_path` and open it with libsndfile as `info` describes.
+/* Check the rule (app_output_check) for `out_path` against `prot` (may be NULL; kept for the
+ * commit), then create the temp file and open it with libsndfile as `info` describes.
  * `sub`/`label` prefix error messages ("statewave <sub>: error: '<label>': ..."). 0 or -1. */
 int app_outfile_open(app_outfile *o, const char *sub, const char *label, const char *out_path,
-                     SF_INFO *info);
-/* Finish: sf_close, fsync, close, rename over the output, sync the folder. 0 or -1 (then
- * the temp file is already removed). */
+                     SF_INFO *info, const app_protect_set *prot);
+/* Finish: sf_close, fsync, close, the rule once more, rename over the output, sync the
+ * folder. 0 or -1 (then the temp file is already removed). */
 int app_outfile_commit(app_outfile *o, const char *sub, const char *label);
 /* Why a write to `sf` failed: libsndfile's message plus the system's reason from
  * `saved_errno` (errno right after the failed call) when libsndfile's is generic. */

@@ -2,7 +2,7 @@
  * (sw_synth, dsp/synth.c; contract in docs/INSTRUMENT.md) into an audio file, or live through
  * PortAudio (synth_live.c).
  *
- * Flow: parse the MIDI file (midifile.c: every track merged, times in seconds from libsmf's
+ * Flow: parse the MIDI file (midifile.c: every track merged, times in seconds from the file's
  * tempo map) -> find and load the timbre model (timbre.c) -> sw_synth_create at --rate ->
  * render block by block through the song player (synth_rt.c: blocks split at every event, so
  * each event lands on its exact sample) -> audio up to the last event goes straight to a temp
@@ -154,12 +154,21 @@ int cmd_synth(int argc, char **argv)
     if (app_output_format(SUB, fmt_name, out_path, &fmt) != 0)
         return SW_EXIT_USAGE;
 
-    if (out_path && app_check_output_path(SUB, out_path, midi_path) != 0)
+    /* The output rule (outfile.h): never the MIDI file, the impulse response or the model,
+     * checked before any work and again, with the model actually found, at the output's open. */
+    app_protect_set prot = { 0 };
+    if (out_path && (app_protect_add(&prot, SUB, midi_path, "input file") != 0 ||
+                     app_protect_add(&prot, SUB, ir_path, "reverb impulse response") != 0 ||
+                     app_protect_add(&prot, SUB, model_path, "model") != 0 ||
+                     app_output_check(SUB, NULL, out_path, &prot) != 0)) {
+        app_protect_free(&prot);
         return SW_EXIT_FAIL;
+    }
     app_midi_song song;
     char err[512] = "";
     if (app_midi_load(midi_path, &song, err, sizeof err) != 0) {
         app_err(SUB, "cannot play MIDI file '%s': %s", midi_path, err);
+        app_protect_free(&prot);
         return SW_EXIT_FAIL;
     }
     sw_model *model = NULL;
@@ -175,6 +184,8 @@ int cmd_synth(int argc, char **argv)
     app_sigtrap sig = { .set = 0 };
 
     if (app_load_timbre(SUB, timbre, model_path, &model, used, sizeof used) != 0)
+        goto out;
+    if (out_path && app_protect_add(&prot, SUB, used, "model") != 0)
         goto out;
     if (ir_path && app_read_reverb_ir(SUB, ir_path, &ir, &ir_n, &ir_rate) != 0)
         goto out;
@@ -195,8 +206,10 @@ int cmd_synth(int argc, char **argv)
         lo.ir_path = ir_path;
         int in_use = 0;
         rc = app_synth_live(model, &song, &lo, used, &in_use);
-        if (in_use) /* device lost with a host thread that may still call back: leave it all */
+        if (in_use) { /* device lost with a host thread that may still call back: leave it all */
+            app_protect_free(&prot);
             return rc;
+        }
         goto out;
     }
 
@@ -229,7 +242,7 @@ int cmd_synth(int argc, char **argv)
     }
     SF_INFO oi = { .samplerate = irate, .channels = 1, .format = format };
     app_sigtrap_set(&sig);
-    if (app_outfile_open(&of, SUB, out_path, out_path, &oi) != 0)
+    if (app_outfile_open(&of, SUB, out_path, out_path, &oi, &prot) != 0)
         goto out;
     sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave synth " SW_VERSION_STRING);
 
@@ -300,6 +313,7 @@ int cmd_synth(int argc, char **argv)
 out:
     app_sigtrap_restore(&sig);
     app_outfile_abort(&of);
+    app_protect_free(&prot);
     free(buf);
     free(tailbuf);
     free(ir);

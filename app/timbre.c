@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <sndfile.h>
 
+#include "audioin.h"
 #include "common.h"
 
 #ifndef SW_DATADIR
@@ -226,27 +227,6 @@ void app_transfer_apply_controls(sw_transfer *t, const app_synth_controls *c)
     sw_transfer_set_reverb_mix(t, (float)c->reverb);
 }
 
-int app_check_output_path(const char *sub, const char *out, const char *in)
-{
-    struct stat ost, ist;
-    if (stat(out, &ost) != 0)
-        return 0; /* does not exist yet: the temp file's folder is checked when it is made */
-    if (S_ISDIR(ost.st_mode)) {
-        app_err(sub, "output '%s' is a directory", out);
-        return -1;
-    }
-    if (!S_ISREG(ost.st_mode)) {
-        app_err(sub, "output '%s' exists and is not a regular file; refusing to replace it", out);
-        return -1;
-    }
-    if (in && stat(in, &ist) == 0 && ist.st_dev == ost.st_dev && ist.st_ino == ost.st_ino) {
-        app_err(sub, "refusing to write '%s': it is the input file '%s' (inputs are never overwritten)",
-                out, in);
-        return -1;
-    }
-    return 0;
-}
-
 const char *app_model_timbre(const sw_model *m, char *buf, size_t len)
 {
     snprintf(buf, len, "?");
@@ -261,41 +241,19 @@ const char *app_model_timbre(const sw_model *m, char *buf, size_t len)
 
 int app_read_reverb_ir(const char *sub, const char *path, float **ir, size_t *n, double *rate)
 {
-    SF_INFO info;
-    memset(&info, 0, sizeof info);
-    SNDFILE *f = sf_open(path, SFM_READ, &info);
-    if (!f) {
-        app_err(sub, "cannot read reverb impulse response '%s': %s", path, sf_strerror(NULL));
+    /* The instrument takes at most 10 s; APP_MAX_IR_SECONDS bounds the read of a wrong file. */
+    app_audio_in ain;
+    if (app_audio_open(&ain, path, APP_MAX_IR_SECONDS, APP_AUDIO_READ_WHOLE) != 0) {
+        app_err(sub, "cannot read reverb impulse response '%s': %s", path, ain.err);
         return -1;
     }
-    /* The instrument takes at most 10 s; a minute bounds the read of a wrong file. */
-    if (info.frames <= 0 || info.frames > (sf_count_t)info.samplerate * 60) {
-        app_err(sub, "reverb impulse response '%s': %s", path,
-                info.frames <= 0 ? "empty file" : "longer than 60 s");
-        sf_close(f);
+    int r = app_audio_read_mono(&ain, 0, ir, n);
+    app_audio_close(&ain);
+    if (r != 0) {
+        app_err(sub, "reverb impulse response '%s': %s", path, ain.err);
         return -1;
     }
-    size_t frames = (size_t)info.frames, ch = (size_t)info.channels;
-    float *inter = malloc(sizeof(float) * frames * ch), *mono = malloc(sizeof(float) * frames);
-    sf_count_t got = inter && mono ? sf_readf_float(f, inter, info.frames) : -1;
-    if (got <= 0) {
-        app_err(sub, "reverb impulse response '%s': %s", path, inter && mono ? sf_strerror(f) : "out of memory");
-        free(inter);
-        free(mono);
-        sf_close(f);
-        return -1;
-    }
-    for (sf_count_t i = 0; i < got; i++) {
-        float acc = 0.0f;
-        for (size_t c = 0; c < ch; c++)
-            acc += inter[(size_t)i * ch + c];
-        mono[i] = acc / (float)ch;
-    }
-    free(inter);
-    sf_close(f);
-    *ir = mono;
-    *n = (size_t)got;
-    *rate = info.samplerate;
+    *rate = ain.info.samplerate;
     return 0;
 }
 

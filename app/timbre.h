@@ -95,11 +95,6 @@ void app_transfer_apply_controls(sw_transfer *t, const app_synth_controls *c);
  * frees), *n and *rate are set; -1 with a message otherwise. */
 int app_read_reverb_ir(const char *sub, const char *path, float **ir, size_t *n, double *rate);
 
-/* Before writing `out` (renamed over at the end): refuse a directory, anything that is not a
- * regular file (device, FIFO: /dev/null must never be replaced) and the input file itself
- * (`in`, may be NULL; links count). 0 if fine, -1 with a message. */
-int app_check_output_path(const char *sub, const char *out, const char *in);
-
 /* The model's timbre name (task_params.timbre) into buf, "?" if it has none. */
 const char *app_model_timbre(const sw_model *m, char *buf, size_t len);
 

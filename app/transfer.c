@@ -16,6 +16,7 @@
 
 #include <sndfile.h>
 
+#include "audioin.h"
 #include "commands.h"
 #include "common.h"
 #include "formats.h"
@@ -98,21 +99,25 @@ int cmd_transfer(int argc, char **argv)
     app_fmt_alias fmt;
     if (app_output_format(SUB, o.fmt_name, out_path, &fmt) != 0)
         return SW_EXIT_USAGE;
-    if (app_check_output_path(SUB, out_path, in_path) != 0)
+    /* The output rule (outfile.h): never the input, the impulse response or the model, checked
+     * before any work and again, with the model actually found, when the output is opened. */
+    app_protect_set prot = { 0 };
+    if (app_protect_add(&prot, SUB, in_path, "input file") != 0 ||
+        app_protect_add(&prot, SUB, ir_path, "reverb impulse response") != 0 ||
+        app_protect_add(&prot, SUB, model_path, "model") != 0 || app_output_check(SUB, NULL, out_path, &prot) != 0) {
+        app_protect_free(&prot);
         return SW_EXIT_FAIL;
+    }
 
-    SF_INFO ii;
-    memset(&ii, 0, sizeof ii);
-    SNDFILE *in = sf_open(in_path, SFM_READ, &ii);
-    if (!in) {
-        app_err(SUB, "cannot read '%s': %s", in_path, sf_strerror(NULL));
+    /* The header is only believed for the layout: the audio is read to its real end (the
+     * output is exactly as long as the audio that is there), at most APP_MAX_INPUT_SECONDS. */
+    app_audio_in ain;
+    if (app_audio_open(&ain, in_path, APP_MAX_INPUT_SECONDS, APP_AUDIO_STREAMED) != 0) {
+        app_err(SUB, "cannot read '%s': %s", in_path, ain.err);
+        app_protect_free(&prot);
         return SW_EXIT_FAIL;
     }
-    if (ii.frames <= 0) {
-        app_err(SUB, "'%s': empty file (no audio frames)", in_path);
-        sf_close(in);
-        return SW_EXIT_FAIL;
-    }
+    const SF_INFO ii = ain.info;
     sw_model *model = NULL;
     sw_transfer *tr = NULL;
     float *inter = NULL, *mono = NULL, *ir = NULL;
@@ -126,6 +131,8 @@ int cmd_transfer(int argc, char **argv)
     app_sigtrap sig = { .set = 0 };
 
     if (app_load_timbre(SUB, timbre, model_path, &model, used, sizeof used) != 0)
+        goto out;
+    if (app_protect_add(&prot, SUB, used, "model") != 0)
         goto out;
     const int rate = ii.samplerate;
     sw_status st = sw_transfer_create(model, rate, &tr, err, sizeof err);
@@ -158,7 +165,7 @@ int cmd_transfer(int argc, char **argv)
     }
     app_sigtrap_set(&sig);
     SF_INFO oi = { .samplerate = rate, .channels = 1, .format = format };
-    if (app_outfile_open(&of, SUB, out_path, out_path, &oi) != 0)
+    if (app_outfile_open(&of, SUB, out_path, out_path, &oi, &prot) != 0)
         goto out;
     sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave transfer " SW_VERSION_STRING);
     if (!quiet) {
@@ -168,21 +175,21 @@ int cmd_transfer(int argc, char **argv)
     }
 
     FILE *prog = quiet ? NULL : app_progress_stream();
-    const size_t n_in = (size_t)ii.frames;
-    const double total = (double)(n_in + latency);
+    /* The header's length is an estimate for the progress bar only. */
+    const double est = ii.frames > 0 && ii.frames < ain.max_frames ? (double)ii.frames : 0.0;
     const char *shown = app_base_name(in_path);
     double t0 = app_now(), tlast = -1.0;
-    size_t fed = 0, written = 0, n_clip = 0;
+    size_t n_in = 0, fed = 0, written = 0, n_clip = 0;
     int at_end = 0;
-    /* Feed the input, then `latency` zeros; write output samples from index `latency` on,
-     * n_in of them. */
-    while (written < n_in && !app_instr_interrupted) {
-        size_t m = BLOCK;
+    /* Feed the input (n_in frames: known once the data ends), then zeros for the latency; write
+     * output samples from index `latency` on, n_in of them. */
+    while (!app_instr_interrupted) {
+        size_t m = 0;
         if (!at_end) {
-            sf_count_t got = sf_readf_float(in, inter, BLOCK);
-            if (got < 0 || sf_error(in) != SF_ERR_NO_ERROR) {
+            sf_count_t got = app_audio_read(&ain, inter, BLOCK);
+            if (got < 0) {
                 app_progress_clear(prog);
-                app_err(SUB, "'%s': read error after %zu frames: %s", in_path, fed, sf_strerror(in));
+                app_err(SUB, "'%s': %s", in_path, ain.err);
                 goto out;
             }
             m = (size_t)got;
@@ -192,14 +199,21 @@ int cmd_transfer(int argc, char **argv)
                     s += inter[i * (size_t)ii.channels + (size_t)ch];
                 mono[i] = s / (float)ii.channels;
             }
-            if (m < BLOCK) {
+            n_in += m;
+            if (got == 0) {
                 at_end = 1;
-                /* the rest of this block: silence (flushes the latency) */
-                memset(mono + m, 0, (BLOCK - m) * sizeof(float));
-                m = BLOCK;
+                if (n_in == 0) {
+                    app_progress_clear(prog);
+                    app_err(SUB, "'%s': empty file (no audio frames)", in_path);
+                    goto out;
+                }
             }
-        } else {
-            memset(mono, 0, BLOCK * sizeof(float));
+        }
+        if (at_end) {
+            if (written >= n_in)
+                break;
+            memset(mono, 0, BLOCK * sizeof(float)); /* silence flushes the latency */
+            m = BLOCK;
         }
         sw_transfer_process(tr, mono, mono, m);
         /* output index range [fed, fed + m) -> keep [latency, latency + n_in) */
@@ -217,7 +231,8 @@ int cmd_transfer(int argc, char **argv)
         }
         double now = app_now();
         if (now - tlast >= 0.1) {
-            app_progress(prog, shown, (double)fed, total, rate, t0);
+            double total = (at_end ? (double)n_in : est > n_in ? est : (double)n_in) + (double)latency;
+            app_progress(prog, shown, (double)fed, total > fed ? total : fed + 1.0, rate, t0);
             tlast = now;
         }
     }
@@ -227,6 +242,9 @@ int cmd_transfer(int argc, char **argv)
         goto out;
     }
     app_progress_clear(prog);
+    if ((sf_count_t)n_in != ii.frames && ii.frames != SF_COUNT_MAX)
+        app_warn(SUB, "'%s': header says %lld frames but %zu could be read; output has %zu", in_path,
+                 (long long)ii.frames, n_in, n_in);
     if (app_outfile_commit(&of, SUB, out_path) != 0)
         goto out;
     app_warn_clipped(SUB, n_clip, format);
@@ -242,11 +260,12 @@ int cmd_transfer(int argc, char **argv)
 out:
     app_sigtrap_restore(&sig);
     app_outfile_abort(&of);
+    app_protect_free(&prot);
     free(inter);
     free(mono);
     free(ir);
     sw_transfer_destroy(tr);
     sw_model_free(model);
-    sf_close(in);
+    app_audio_close(&ain);
     return rc;
 }

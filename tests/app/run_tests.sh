@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 failed=()
-for t in tests/app/test_cli.sh tests/app/test_offline.sh tests/app/test_failures.sh \
+for t in tests/app/test_cli.sh tests/app/test_offline.sh tests/app/test_failures.sh tests/app/test_outputs.sh \
+         tests/app/test_inputs.sh \
          tests/app/test_rt_alloc.sh tests/app/test_live_jack.sh tests/app/test_generate_live_jack.sh; do
   echo "=== $t"
   if ! bash "$t"; then failed+=("$t"); fi
