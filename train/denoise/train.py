@@ -390,6 +390,13 @@ def main():
     ap.add_argument("--probe", type=int, default=0, help="time this many steps, print steps/s, exit")
     ap.add_argument("--time-limit", type=float, default=1e9, help="seconds; checkpoint and stop")
     ap.add_argument("--resume", default=None)
+    ap.add_argument("--fit-seconds", type=float, default=0.0,
+                    help="set --steps from the speed measured over steps 100-300 so that the run takes "
+                         "about this many seconds; the value is printed, written to OUT/steps.txt and "
+                         "checkpointed (the recipe then fixes it with --steps)")
+    ap.add_argument("--steps-from", default=None,
+                    help="take --steps from another run's OUT/steps.txt (waits for it after step 300): "
+                         "the GRU baseline runs exactly as many steps as the SSM beside it")
     ap.add_argument("--init-from", default=None,
                     help="start a new stage from this checkpoint's weights (fresh optimizer and schedule)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -435,6 +442,8 @@ def main():
         net.load_state_dict(ck["net"])
         opt.load_state_dict(ck["opt"])
         step = ck["step"]
+        args.steps = ck.get("steps", args.steps)
+        args.fit_seconds, args.steps_from = 0.0, None
         elapsed_prev = ck.get("elapsed", 0.0)
         gen.set_state(ck["gen"].cpu())
         torch.set_rng_state(ck["torch_rng"].cpu())
@@ -463,7 +472,7 @@ def main():
         return torch.cat(out).mean().item()
 
     def save(tag):
-        ck = {"net": net.state_dict(), "opt": opt.state_dict(), "step": step, "config": cfg,
+        ck = {"net": net.state_dict(), "opt": opt.state_dict(), "step": step, "steps": args.steps, "config": cfg,
               "elapsed": elapsed_prev + time.time() - t0, "gen": gen.get_state(), "torch_rng": torch.get_rng_state()}
         torch.save(ck, os.path.join(args.out, "ckpt.pt"))
         if args.arch == "gru":
@@ -521,6 +530,21 @@ def main():
         torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
         opt.step()
         step += 1
+        if step == 100:
+            t100 = time.time()
+        if step == 300 and args.fit_seconds > 0:
+            rate = 200 / (time.time() - t100)
+            args.steps = max(400, int(rate * (args.fit_seconds - (time.time() - t0))) + 300)
+            with open(os.path.join(args.out, "steps.txt"), "w") as f:
+                f.write("%d\n" % args.steps)
+            print("fit: %.2f steps/s -> --steps %d" % (rate, args.steps), flush=True)
+        if step == 300 and args.steps_from:
+            path = os.path.join(args.steps_from, "steps.txt")
+            while not os.path.exists(path):
+                time.sleep(0.5)
+            time.sleep(0.5)
+            args.steps = int(open(path).read())
+            print("steps from %s: %d" % (path, args.steps), flush=True)
         run_loss += loss.item() if step % 10 == 0 else 0.0
         run_sdr += sdr.mean().item() if step % 10 == 0 else 0.0
         nlog += 1 if step % 10 == 0 else 0
