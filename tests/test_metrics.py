@@ -217,7 +217,8 @@ def eval_devset_cmd_and_errors():
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
             # A lossless "denoiser" (sox copies FLAC to 16-bit WAV): must score exactly as the input.
-            sc = E.main(["--cmd", "sox {in} {out}", "--clips", "001,031", "--workdir", d, "--by", "snr"])
+            sc = E.main(["--cmd", "sox {in} {out}", "--clips", "001,031", "--workdir", d, "--by", "snr",
+                         "--devset", DEVSET, "--anchors", "", "--name", "ours"])["devset"]
         text = buf.getvalue()
         assert "train/eval_devset.py --cmd 'sox {in} {out}'" in text, text
         assert "| ours | 2 |" in text and "not comparable" in text, text
@@ -227,7 +228,9 @@ def eval_devset_cmd_and_errors():
         for argv in (["--cmd", "false", "--clips", "001", "--workdir", d],          # denoiser fails
                      ["--cmd", "true", "--clips", "001", "--workdir", d],           # writes nothing
                      ["--outdir", d, "--clips", "001,002"],                           # 002 missing
-                     ["--cmd", "build/no-such-binary {in} -o {out}", "--workdir", d]):
+                     ["--cmd", "build/no-such-binary {in} -o {out}", "--workdir", d],
+                     ["--model", os.path.join(d, "no-such-model.safetensors")]):
+            argv = argv + ["--devset", DEVSET, "--anchors", ""]
             try:
                 with contextlib.redirect_stdout(io.StringIO()):
                     E.main(argv)
