@@ -3,9 +3,9 @@
 $(BUILD)/dsp/kernels.o: CFLAGS_ALL += -O3 -ffp-contract=fast
 
 # ---------------------------------------------------------------- fuzzing --
-# `make fuzz` builds build-fuzz/fuzz_loader (libFuzzer + ASan + UBSan, clang; the core
-# sources are compiled straight in) and runs it for FUZZ_TIME seconds on a seed corpus of
-# valid small models written by build-fuzz/fuzz_seeds. Crashes land in build-fuzz/.
+# build-fuzz/fuzz_loader (libFuzzer + ASan + UBSan, clang; the core sources are compiled
+# straight in) and build-fuzz/fuzz_seeds, which writes valid small models as its seed corpus.
+# `make fuzz` (mk/fuzz.mk) runs it with the other targets.
 FUZZ_DIR  := build-fuzz
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
@@ -23,15 +23,6 @@ $(FUZZ_DIR)/fuzz_loader: tests/fuzz_loader.c $(CORE_SRC) $(CORE_HDR)
 $(FUZZ_DIR)/fuzz_seeds: tests/fuzz_loader.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -DSW_FUZZ_SEEDS_MAIN $(CORE_SRC) tests/fuzz_loader.c -o $@ $(FUZZ_LIBS)
-
-fuzz: $(FUZZ_DIR)/fuzz_loader $(FUZZ_DIR)/fuzz_seeds
-	@mkdir -p $(FUZZ_DIR)/seeds $(FUZZ_DIR)/corpus
-	$(FUZZ_DIR)/fuzz_seeds $(FUZZ_DIR)/seeds
-	$(FUZZ_DIR)/fuzz_loader -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-	  -artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 $(FUZZ_DIR)/corpus $(FUZZ_DIR)/seeds
-
-# a short bounded fuzz run as part of `make test`
-TEST_SCRIPTS += tests/run_core_fuzz.sh
 
 # ------------------------------------------------------------------ bench --
 $(BUILD)/bench/bench_core: bench/bench_core.c $(LIB) tests/core_util.h
