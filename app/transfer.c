@@ -3,8 +3,9 @@
  * tracker drive the instrument net, which plays the same melody in a learned timbre.
  *
  * Flow: open the input (any format libsndfile reads) -> mix to mono -> sw_transfer_create at
- * the file's own rate -> process in blocks, then feed sw_transfer_latency() samples of
- * silence and drop as many from the start of the output, so output sample n lines up with
+ * the file's own rate -> process in blocks, then feed sw_transfer_latency() samples more (the
+ * input continued by point reflection about its last sample, so that its end is no click)
+ * and drop as many from the start of the output, so output sample n lines up with
  * input sample n and the output has exactly the input's length -> temp file next to the
  * output (app_outfile), renamed at the end. */
 #include <getopt.h>
@@ -120,7 +121,7 @@ int cmd_transfer(int argc, char **argv)
     const SF_INFO ii = ain.info;
     sw_model *model = NULL;
     sw_transfer *tr = NULL;
-    float *inter = NULL, *mono = NULL, *ir = NULL;
+    float *inter = NULL, *mono = NULL, *ir = NULL, *hist = NULL;
     size_t ir_n = 0;
     double ir_rate = 0.0;
     app_outfile of;
@@ -159,7 +160,9 @@ int cmd_transfer(int argc, char **argv)
     }
     inter = malloc(sizeof(float) * BLOCK * (size_t)ii.channels);
     mono = malloc(sizeof(float) * BLOCK);
-    if (!inter || !mono) {
+    const size_t H = latency + 1; /* the last H input samples, for the flush (below) */
+    hist = calloc(H, sizeof(float));
+    if (!inter || !mono || !hist) {
         app_err(SUB, "out of memory");
         goto out;
     }
@@ -180,9 +183,11 @@ int cmd_transfer(int argc, char **argv)
     const char *shown = app_base_name(in_path);
     double t0 = app_now(), tlast = -1.0;
     size_t n_in = 0, fed = 0, written = 0, n_clip = 0;
+    size_t hw = 0;           /* hist write index: hist[(hw - 1 - k) mod H] is the input k samples back */
+    size_t flushed = 0;      /* flush samples fed so far */
     int at_end = 0;
-    /* Feed the input (n_in frames: known once the data ends), then zeros for the latency; write
-     * output samples from index `latency` on, n_in of them. */
+    /* Feed the input (n_in frames: known once the data ends), then its last value held for the
+     * latency; write output samples from index `latency` on, n_in of them. */
     while (!app_instr_interrupted) {
         size_t m = 0;
         if (!at_end) {
@@ -212,8 +217,21 @@ int cmd_transfer(int argc, char **argv)
         if (at_end) {
             if (written >= n_in)
                 break;
-            memset(mono, 0, BLOCK * sizeof(float)); /* silence flushes the latency */
+            /* The latency is flushed with the input continued by point reflection about its
+             * last sample (x[end + k] = 2 x[end] - x[end - k]), which keeps its value and slope:
+             * a step to zero here would be a click the analysis hears (a DC offset or a slow
+             * rumble would end in a tone). Past the history, the last value is held. */
+            const float last = hist[(hw + H - 1) % H];
+            for (size_t i = 0; i < BLOCK; i++, flushed++) {
+                const size_t back = flushed + 1; /* x[end - back] */
+                mono[i] = back < H && back < n_in ? 2.0f * last - hist[(hw + H - 1 - back) % H] : last;
+            }
             m = BLOCK;
+        } else {
+            for (size_t i = 0; i < m; i++) {
+                hist[hw] = mono[i];
+                hw = hw + 1 == H ? 0 : hw + 1;
+            }
         }
         sw_transfer_process(tr, mono, mono, m);
         /* output index range [fed, fed + m) -> keep [latency, latency + n_in) */
@@ -263,6 +281,7 @@ out:
     app_protect_free(&prot);
     free(inter);
     free(mono);
+    free(hist);
     free(ir);
     sw_transfer_destroy(tr);
     sw_model_free(model);

@@ -24,7 +24,13 @@
  * sample and yields the features and f0. Reported latency (INSTRUMENT.md): the analysis buffer's
  * centre (W + tau_max)/2, plus (tau_max - T0)/2 because YIN's d(tau) integrates the oldest W
  * samples of its buffer (T0 = the period at the centre of the model's pitch range; measured in
- * test_synth.c), plus sr/f_c (the ramp's control frame).
+ * test_synth.c), plus sr/f_c (the ramp's control frame). The input reaches the analysis through a
+ * 6th-order Butterworth high-pass at 30 Hz (below the lowest f0 YIN looks for, 50 Hz: -0.01 dB
+ * there; -94 dB at 5 Hz), its state started as if the first sample had always been there, so a
+ * DC offset gives exactly zero; and a loudness gate: a frame whose high-passed loudness is below
+ * -70 dBFS is analysed as digital silence (the very features silence gives). DC, rumble and hum
+ * far below hearing therefore play as silence instead of driving the net (sw_audio_features,
+ * the training features' mirror, has neither).
  *
  * Voices. Note-on takes a free voice, else steals (released voices first, quietest first, else
  * the oldest held note). A stolen voice's oscillators (swapped, not copied) and its current
@@ -906,15 +912,29 @@ struct sw_transfer {
     int R;                  /* yin.len (>= W_L) */
     int w;                  /* ring write index, 0..R-1 */
     int latency;            /* samples: (W + tau_max)/2 + one control frame (the contract) */
+    double hp_b[3][3];      /* analysis high-pass: 3 biquads, numerators b0 b1 b2 (a0 = 1) */
+    double hp_a[3][2];      /* ... denominators a1 a2 */
+    double hp_z[3][2];      /* ... states (transposed direct form II) */
+    int hp_primed;          /* 0 until the first sample after create/reset sets the states */
 };
 
+#define TRANSFER_HP_HZ 30.0       /* analysis high-pass corner */
+#define TRANSFER_GATE_DB (-70.0)  /* analysis loudness gate */
+
 /* One audio-mode control frame: YIN + loudness on buf[y->len] (the audio before the frame's
- * start), tracker step, features into feat[8]. Returns the held f0 (Hz, unshifted). [RT] */
-static double audio_frame(sw_yin *y, sw_tracker *trk, const float *buf, double shift, float *feat)
+ * start), tracker step, features into feat[8]. A frame quieter than gate_db (-INFINITY: no
+ * gate) is taken as digital silence: the loudness zeros give, unvoiced, no YIN.
+ * Returns the held f0 (Hz, unshifted). [RT] */
+static double audio_frame(sw_yin *y, sw_tracker *trk, const float *buf, double shift, double gate_db,
+                          float *feat)
 {
+    double L = sw_loudness_db(buf + (y->len - y->W_L), y->W_L);
+    if (L < gate_db) {
+        L = sw_loudness_db(buf, 0); /* what an all-zero window measures */
+        return sw_tracker_step(trk, y->sr, 0.0, 0, L, shift, feat);
+    }
     double dmin = 1.0;
     const double tau_hat = sw_yin_run(y, buf, &dmin);
-    const double L = sw_loudness_db(buf + (y->len - y->W_L), y->W_L);
     const int voiced = dmin < SW_YIN_VOICED_DPRIME && L > SW_YIN_VOICED_DB;
     return sw_tracker_step(trk, y->sr, tau_hat, voiced, L, shift, feat);
 }
@@ -923,7 +943,7 @@ static void transfer_frame(void *ctx, voice *v)
 {
     sw_transfer *x = ctx;
     const float *buf = x->ring + x->w;                 /* x[n - R .. n - 1], oldest first */
-    const double f0 = audio_frame(&x->yin, &x->trk, buf, x->e.shift, v->feat);
+    const double f0 = audio_frame(&x->yin, &x->trk, buf, x->e.shift, TRANSFER_GATE_DB, v->feat);
     voice_frame(&x->e, v, f0 * pow(2.0, x->e.shift / 12.0));
 }
 
@@ -962,9 +982,46 @@ sw_status sw_transfer_create(const sw_model *model, double sample_rate, sw_trans
         if (extra < 0) extra = 0;
         x->latency = (int)lround(0.5 * x->yin.len + extra + sample_rate / SW_SYNTH_CONTROL_RATE);
     }
+    /* Analysis high-pass: Butterworth of order 6 as 3 biquads, each the bilinear transform
+     * (prewarped at the corner) of a 2nd-order high-pass with that section's pole-pair Q. */
+    {
+        const double w0 = 2.0 * M_PI * TRANSFER_HP_HZ / sample_rate, cw = cos(w0), sw = sin(w0);
+        for (int k = 0; k < 3; k++) {
+            const double q = 1.0 / (2.0 * cos(M_PI * (2 * k + 1) / 12.0)), al = sw / (2.0 * q), a0 = 1.0 + al;
+            x->hp_b[k][0] = x->hp_b[k][2] = 0.5 * (1.0 + cw) / a0;
+            x->hp_b[k][1] = -(1.0 + cw) / a0;
+            x->hp_a[k][0] = -2.0 * cw / a0;
+            x->hp_a[k][1] = (1.0 - al) / a0;
+        }
+    }
     sw_transfer_reset(x);
     *out = x;
     return SW_OK;
+}
+
+/* The analysis high-pass, one sample. The first sample after reset sets every state to the
+ * steady state of a constant input at its value (output 0), so a DC offset never rings. [RT] */
+static float transfer_highpass(sw_transfer *x, float in)
+{
+    double v = in;
+    if (!x->hp_primed) {
+        /* steady state of a constant input: output 0, z1 = -b1 v - a1 0 ... solved per section:
+         * TDF-II with y = 0: z0 = -b0 v, z1 = b2 v (the section's input is v, its output 0) */
+        for (int k = 0; k < 3; k++) {
+            x->hp_z[k][0] = -x->hp_b[k][0] * v;
+            x->hp_z[k][1] = x->hp_b[k][2] * v;
+            v = 0.0; /* later sections see the previous section's output: 0 */
+        }
+        x->hp_primed = 1;
+        v = in;
+    }
+    for (int k = 0; k < 3; k++) {
+        const double y = x->hp_b[k][0] * v + x->hp_z[k][0];
+        x->hp_z[k][0] = x->hp_b[k][1] * v - x->hp_a[k][0] * y + x->hp_z[k][1];
+        x->hp_z[k][1] = x->hp_b[k][2] * v - x->hp_a[k][1] * y;
+        v = y;
+    }
+    return (float)v;
 }
 
 void sw_transfer_destroy(sw_transfer *x)
@@ -988,6 +1045,8 @@ void sw_transfer_reset(sw_transfer *x)
     sw_tracker_reset(&x->trk);
     memset(x->ring, 0, sizeof(float) * 2 * (size_t)x->R);
     x->w = 0;
+    memset(x->hp_z, 0, sizeof x->hp_z);
+    x->hp_primed = 0;
 }
 
 void sw_transfer_set_harmonic_gain(sw_transfer *x, float gain) { if (x) set_gain(&x->e.gh_t, gain); }
@@ -1042,7 +1101,7 @@ void sw_transfer_process(sw_transfer *x, const float *in, float *out, size_t fra
         for (int i = 0; i < n; i++) {
             float s = in[done + (size_t)i];
             if (!isfinite(s)) s = 0.0f;
-            s = clampf(s, -SW_INPUT_CLAMP, SW_INPUT_CLAMP);
+            s = transfer_highpass(x, clampf(s, -SW_INPUT_CLAMP, SW_INPUT_CLAMP));
             x->ring[x->w] = x->ring[x->w + x->R] = s;
             if (++x->w == x->R) x->w = 0;
         }
@@ -1079,7 +1138,7 @@ sw_status sw_audio_features(const float *x, size_t n, double sample_rate, float 
             const float s = i >= 0 ? x[i] : 0.0f;
             buf[j] = isfinite(s) ? s : 0.0f;
         }
-        (void)audio_frame(&y, &trk, buf, 0.0, feats + t * SW_SYNTH_D_INPUT);
+        (void)audio_frame(&y, &trk, buf, 0.0, -INFINITY, feats + t * SW_SYNTH_D_INPUT);
     }
     free(buf);
     sw_yin_free(&y);

@@ -97,6 +97,37 @@ lag=$("$SFCHECK" lag sax.wav sax_wet.wav 14000)
 check "--reverb-ir click at 0.3 s, wet only: the output is the dry one $lag samples later (0.3 s = 13230 +- 2)" \
   awk -v l="$lag" 'BEGIN { exit !(l >= 13228 && l <= 13232) }'
 
+# ------------------------------------------- DC, rumble and hum stay silent --
+# The analysis high-passes its input (6th order, 30 Hz) and gates frames under -70 dBFS to the
+# features of digital silence; the command flushes its latency with the input continued by
+# point reflection (no step at the end). So an offset, a slow 5 Hz rumble at -40 dBFS peak and
+# a -90 dBFS mains hum must come out below -90 dBFS (RMS and peak), with every shipped timbre.
+$PY -c "
+import numpy as np
+from scipy.io import wavfile
+fs = 44100; t = np.arange(3 * fs) / fs
+sig = {'dc05': np.full(t.size, 0.05), 'dc01': np.full(t.size, 0.01), 'dcneg': np.full(t.size, -0.3),
+       'rumble5': 0.01 * np.sin(2 * np.pi * 5 * t), 'rumble5c': 0.01 * np.cos(2 * np.pi * 5 * t + 0.3),
+       'hum50': 10 ** (-90 / 20) * np.sin(2 * np.pi * 50 * t), 'hum60': 10 ** (-90 / 20) * np.sin(2 * np.pi * 60 * t)}
+for k, v in sig.items(): wavfile.write(k + '.wav', fs, v.astype(np.float32))"
+models=()
+for m in "$ROOT"/presets/instruments/*.safetensors; do [ -f "$m" ] && models+=("$m"); done
+[ ${#models[@]} -gt 0 ] || models=("$ROOT/tests/data/synth_test.safetensors")
+for m in "${models[@]}"; do
+  worst=-1000; what=""
+  for f in dc05 dc01 dcneg rumble5 rumble5c hum50 hum60; do
+    "$SW" transfer -q --model "$m" "$f.wav" -o "q_$f.wav"
+    i=$("$SFCHECK" info "q_$f.wav")
+    db=$(awk -v p="$(field peak "$i")" -v r="$(field rms "$i")" \
+      'BEGIN { m = (p + 0 > r + 0) ? p + 0 : r + 0; if (m > 0) printf("%.1f", 20 * log(m) / log(10)); else printf("<-120") }')
+    [ -n "$db" ] || db=0  # no measure: fail
+    what="$what $f:$db"
+    worst=$(awk -v a="$worst" -v b="${db#<}" 'BEGIN { print ((b + 0 > a + 0) ? b : a) }')
+  done
+  check "$(basename "$m" .safetensors): DC 0.05/0.01/-0.3, 5 Hz at -40 dBFS (2 phases), 50/60 Hz hum at -90 dBFS -> peak/RMS dBFS:$what (all < -90)" \
+    awk -v w="$worst" 'BEGIN { exit !(w < -90) }'
+done
+
 # --------------------------------------------------------------- bad inputs --
 $PY -c "open('corrupt.wav', 'w').write('not audio at all\\n' * 1250)"  # fixed garbage: random bytes may pass as MPEG frames
 sox -n -r 44100 -c 1 -b 16 empty.wav trim 0 0
