@@ -12,7 +12,8 @@ DESTDIR ?=
 BUILD   ?= build
 PYTHON  ?= /usr/bin/python3
 
-# Debian packages. DEB_PKGS_DEMO: what `make demo` needs to build the library and the app and
+# Debian packages (Node.js counts as present when `node` and `npm` are on PATH, from any
+# source: Debian's npm conflicts with other builds of nodejs). DEB_PKGS_DEMO: what `make demo` needs to build the library and the app and
 # run them (make deps-demo). DEB_PKGS_TEST: what the rest of the build (LV2 bundle, C tests)
 # and the tests add on top: hosts, Python + torch, test data, clang for the fuzzer (make deps
 # installs both). Fragments may append to DEB_PKGS_TEST.
@@ -25,7 +26,7 @@ DEB_PKGS_TEST := clang libclang-rt-14-dev \
   asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav asterisk-core-sounds-es-wav \
   asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav ardour \
   fluidsynth fluid-soundfont-gm time util-linux \
-  python3-mido
+  python3-mido python3-matplotlib nodejs npm libopusfile-dev
 DEB_PKGS = $(DEB_PKGS_DEMO) $(DEB_PKGS_TEST)
 
 # pkg-config runs when make reads this file (here and in mk/*.mk), so `demo` and `test` install
@@ -64,6 +65,8 @@ all: $(LIB) $(BUILD)/statewave.pc $(ALL_TARGETS)
 # $(call install_debs,PACKAGES): apt-get install those not installed yet.
 define install_debs
 	@missing=""; for p in $(1); do \
+	  case $$p in nodejs) c=node;; npm) c=npm;; *) c="";; esac; \
+	  if [ -n "$$c" ] && command -v $$c >/dev/null; then continue; fi; \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

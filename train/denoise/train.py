@@ -431,8 +431,15 @@ def main():
     step = 0
     elapsed_prev = 0.0
     if args.init_from:
-        ck0 = torch.load(args.init_from, map_location=dev, weights_only=False)
-        assert ck0["config"] == cfg or ck0["config"].get("layers") == cfg.get("layers"), \
+        if args.init_from.endswith(".safetensors"):
+            # a shipped model file: its weights, no training history
+            from swtorch.export import load_model
+            m0 = load_model(args.init_from)
+            ck0 = {"config": m0.config, "net": m0.state_dict(), "step": 0, "elapsed": 0.0}
+        else:
+            ck0 = torch.load(args.init_from, map_location=dev, weights_only=False)
+        from swtorch.net import normalize_config
+        assert normalize_config(ck0["config"])["layers"] == normalize_config(cfg)["layers"], \
             "--init-from: different network config"
         net.load_state_dict(ck0["net"])
         elapsed_prev = ck0.get("elapsed", 0.0)
@@ -557,6 +564,7 @@ def main():
             tl = time.time()
         if step % args.val_every == 0:
             print("step %d val SI-SDRi %.2f dB" % (step, validate()), flush=True)
+            save("val")  # a run cut short loses at most --val-every steps
     print("final step %d val SI-SDRi %.2f dB; trained %.0f s" %
           (step, validate(), elapsed_prev + time.time() - t0), flush=True)
     save("end")
