@@ -52,6 +52,22 @@ fail:
     return 0;
 }
 
+/* Offset of the first JSON escape \u0000 in s, or -1. cJSON decodes it into a NUL byte and
+ * hands the string on as a C string, so "lin.bias\u0000evil" would silently become "lin.bias":
+ * a name, dtype or config would mean something other than what the file says. The scan skips
+ * every escaped character, so an escaped backslash followed by "u0000" is not matched; outside
+ * strings a backslash is invalid JSON anyway. */
+static long json_nul_escape(const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if (*p != '\\') continue;
+        if (p[1] == 'u' && strncmp(p + 2, "0000", 4) == 0) return (long)(p - s);
+        if (!p[1]) break;
+        p++;
+    }
+    return -1;
+}
+
 /* --------------------------------------------------------------- helpers -- */
 
 /* JSON number that is an integer in [0, max]; -1 otherwise. */
@@ -317,6 +333,8 @@ static sw_status load_tensors(sw_model *m, const cJSON *root, const data_src *sr
 static sw_status load_config(sw_model *m, const char *text, char *err, size_t errlen)
 {
     sw_status st = SW_OK;
+    long nul = json_nul_escape(text);
+    if (nul >= 0) return FAIL(SW_ERR_CONFIG, "config has an escaped NUL (\\u0000) in a string (config byte %ld)", nul);
     cJSON *cfg = cJSON_Parse(text);
     if (!cfg) return FAIL(SW_ERR_CONFIG, "config is not valid JSON");
     sw_build b = {.m = m, .err = err, .errlen = errlen, .where = "config"};
@@ -374,6 +392,10 @@ static sw_status load_parsed(const char *hdr, const data_src *src, size_t data_l
     sw_status st = SW_OK;
     sw_model *m = NULL;
     const char *end = NULL;
+    long nul = json_nul_escape(hdr);
+    if (nul >= 0)                               /* nothing allocated yet */
+        return FAIL(SW_ERR_FORMAT, "header has an escaped NUL (\\u0000) in a string (byte %ld): a tensor name "
+                    "or value would be cut short there", nul);
     cJSON *root = cJSON_ParseWithOpts(hdr, &end, 0);
     if (!root) {
         const char *ep = cJSON_GetErrorPtr();

@@ -84,6 +84,11 @@ static const corrupt_case cases[] = {
     {"file cut in the header", SW_ERR_FORMAT, "", .bytes = b_cut_header},
     {"file cut in the data", SW_ERR_FORMAT, "past the data section", .bytes = b_cut_data},
     {"NUL byte in header", SW_ERR_FORMAT, "UTF-8", .bytes = b_nul_in_header},
+    /* JSON's \u0000 escape: cJSON would cut the string there ("lin.bias\u0000evil" read as lin.bias) */
+    {"escaped NUL in a tensor name", SW_ERR_FORMAT, "escaped NUL", H("\"lin.bias\":", "\"lin.bias\\u0000evil\":")},
+    {"escaped NUL in a dtype", SW_ERR_FORMAT, "escaped NUL", H("\"lin.weight\":{\"dtype\":\"F32\"", "\"lin.weight\":{\"dtype\":\"F32\\u0000x\"")},
+    {"escaped NUL in __metadata__", SW_ERR_FORMAT, "escaped NUL", H("\"format\":\"statewave\"", "\"format\":\"statewave\\u0000x\"")},
+    {"escaped NUL in a config layer name", SW_ERR_CONFIG, "escaped NUL", C("\"name\":\"lin\"", "\"name\":\"lin\\u0000x\"")},
     {"invalid UTF-8", SW_ERR_FORMAT, "UTF-8", H("\"extra.note\"", "\"extra.\xff\xfenote\"")},
     {"overlong UTF-8", SW_ERR_FORMAT, "UTF-8", H("\"extra.note\"", "\"extra.\xc0\xafnote\"")},
     {"header not JSON", SW_ERR_FORMAT, "not valid JSON", H("\"__metadata__\":", "\"__metadata__\"::")},
@@ -249,6 +254,29 @@ static void test_corrupt_files(void **state)
     for (size_t i = 0; i < n; i++) run_case(&cases[i]);
 }
 
+/* An escaped backslash followed by the letters u0000 is a plain name, not a NUL: it loads and
+ * keeps its backslash (the escaped-NUL check must not reject it). */
+static void test_escaped_backslash_name(void **state)
+{
+    (void)state;
+    tw_file *f = malloc(sizeof *f);
+    base_tensors(f);
+    char *hdr = tw_header(f, base_cfg);
+    char *e = tw_replace(hdr, "\"extra.note\"", "\"extra.n\\\\u0000te\"");
+    assert_non_null(e);
+    size_t dl, len;
+    unsigned char *data = tw_data(f, &dl);
+    unsigned char *bytes = tw_assemble(e, data, dl, &len);
+    sw_model *m;
+    TW_LOAD(bytes, len, m);
+    assert_non_null(sw_model_tensor(m, "extra.n\\u0000te", NULL, NULL));
+    assert_null(sw_model_tensor(m, "extra.n", NULL, NULL));
+    sw_model_free(m);
+    free(bytes); free(data); free(e); free(hdr);
+    tw_free(f);
+    free(f);
+}
+
 /* Limits are inclusive: depth 8 and 256 layers load; 257 layers do not. */
 static void test_limits(void **state)
 {
@@ -309,6 +337,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_base_is_valid),
         cmocka_unit_test(test_corrupt_files),
+        cmocka_unit_test(test_escaped_backslash_name),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_load_file),
     };
