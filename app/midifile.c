@@ -332,6 +332,11 @@ int app_midi_parse(const unsigned char *b, size_t n, app_midi_song *song, char *
                      e.seconds, APP_MIDI_MAX_SECONDS / 3600.0);
             goto out;
         }
+        /* The song lasts to its last channel message, kept or not (a pedal lift that changes
+         * nothing, a controller the instrument ignores, a drum note): the summary and the render
+         * length follow the file's timeline, not only the events that make sound. */
+        if (seconds > song->last_event_s)
+            song->last_event_s = seconds;
         int keep = 0;
         if (status == 0x90 || status == 0x80) {
             int on = status == 0x90 && d2 > 0;
@@ -456,7 +461,6 @@ int app_midi_parse(const unsigned char *b, size_t n, app_midi_song *song, char *
     song->ev = v.ev;
     song->n = v.n;
     song->n_tracks = n_tracks;
-    song->last_event_s = v.ev[v.n - 1].seconds;
     v.ev = NULL;
     rc = 0;
     goto out;

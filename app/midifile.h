@@ -55,7 +55,7 @@ typedef struct {
     int channels_used;      /* bit c set: melodic channel c had a note-on */
     int n_tracks;           /* MTrk chunks read */
     int max_polyphony;      /* most notes held at once (by key state, pedal ignored) */
-    double last_event_s;    /* time of the last kept event, s */
+    double last_event_s;    /* time of the file's last channel message, kept or ignored, s (>= ev[n-1]) */
     double last_note_off_s; /* time of the last note-off, s (0 if none) */
 } app_midi_song;
 

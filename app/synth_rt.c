@@ -24,7 +24,7 @@ void app_synth_player_init(app_synth_player *p, sw_synth *synth, const app_midi_
     p->ev = song->ev;
     p->n = song->n;
     p->rate = rate;
-    p->last_event = song->n ? sample_of(song->ev[song->n - 1].seconds, rate) : 0;
+    p->last_event = song->n ? sample_of(song->last_event_s, rate) : 0; /* >= the last kept event */
     p->tail_max = (uint64_t)llround(tail_s * rate);
     p->quiet_need = (uint64_t)llround(quiet_s * rate);
 }

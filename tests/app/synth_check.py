@@ -86,6 +86,10 @@ def mkmidi(kind, out):
         note(0.5, 4.0, 69, 100)
         ev.append((2.5, mido.Message('pitchwheel', pitch=4096)))
         return write_beats(mid, tr, ev, None, out)
+    if kind in ('cc64_down', 'cc64_up'):  # a note 0 .. 0.25 s, then only a pedal message at 1 s
+        note(0.0, 0.5, 60, 100)        # (a lift that changes nothing, or a press after the note)
+        ev.append((2.0, mido.Message('control_change', control=64, value=127 if kind == 'cc64_down' else 0)))
+        return write_beats(mid, tr, ev, None, out)
     if kind == 'drums':  # only channel 10
         for b in range(4):
             note(b, 0.25, 36, 100, ch=9)

@@ -38,7 +38,7 @@ fi
 for f in "$MELODY" "$PIANO"; do [ -f "$f" ] || { echo "FAIL: $f missing (../shared/data)"; exit 1; }; done
 cd "$TMP"
 no_temps() { ! find "$TMP" -name '.*.tmp-*' 2>/dev/null | grep -q .; }
-for k in timing sustain nosustain chord single drums short bend bendrange; do $PY "$CHK" mkmidi $k $k.mid >/dev/null; done
+for k in timing sustain nosustain chord single drums short bend bendrange cc64_down cc64_up; do $PY "$CHK" mkmidi $k $k.mid >/dev/null; done
 
 # ------------------------------------------------ a real melody, WAV and FLAC --
 "$SW" synth "${MARGS[@]}" "$MELODY" -o mel.wav 2>mel.err
@@ -233,6 +233,15 @@ check "regression: escaped (0xF7) event, on which libsmf aborted: plays (exit $r
   bash -c "[ $r1 = 0 ] && [ -f f7.wav ]"
 check "tracks without End-of-Track: play (exit $r2), all 4 notes, last event at 1.75 s" \
   bash -c "[ $r2 = 0 ] && grep -q '4 notes.*last event at 1.75 s' noeot.err"
+# the song lasts to its last message, even one the instrument drops (a pedal lift with the pedal
+# up): the summary says 1.00 s and the render is at least that long
+for k in cc64_down cc64_up; do
+  set +e; "$SW" synth "${MARGS[@]}" --rate 8000 $k.mid -o $k.wav 2>$k.err; r=$?; set -e
+  sed 's/^/  | /' $k.err
+  kf=$(field frames "$("$SFCHECK" info $k.wav 2>/dev/null)")
+  check "note 0-0.25 s + CC64 ${k#cc64_} at 1 s: exit $r, 'last event at 1.00 s', render ${kf:-0} >= 8000 samples" \
+    bash -c "[ $r = 0 ] && grep -q 'last event at 1.00 s' $k.err && [ '${kf:-0}' -ge 8000 ]"
+done
 check "drums only (channel 10): exit 1, 'no notes to play'" bash -c "[ $r5 = 1 ] && grep -q 'no notes to play (4 on channel 10' e5.txt"
 check "no output for any bad input" bash -c "! ls m.wav c.wav tr.wav bt.wav dr.wav 2>/dev/null | grep -q ."
 check "no temp file left" no_temps
