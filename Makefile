@@ -54,7 +54,7 @@ ALL_TARGETS  :=
 TEST_SCRIPTS :=
 BENCH_CMDS   :=
 
-.PHONY: all deps deps-demo test test-c test-asan test-scripts bench demo install uninstall clean fuzz \
+.PHONY: all deps deps-demo test test-c test-asan test-scripts bench demo install install-check uninstall clean fuzz \
   fresh-check
 .DEFAULT_GOAL := all
 
@@ -124,7 +124,20 @@ test: deps
 bench: all
 	@set -e; for c in $(BENCH_CMDS); do echo "== $$c"; $$c; done
 
-install: all
+# A plain `make install` writes to $(PREFIX) (default /usr/local). Without the right to write
+# there (a normal user), it stops before it installs anything and says what to run instead.
+# install-check comes first: install-app and, under `make install`, install-lv2 wait for it.
+install-check:
+	@t="$(DESTDIR)$(PREFIX)"; while [ ! -e "$$t" ]; do t=$$(dirname "$$t"); done; \
+	if [ ! -w "$$t" ]; then \
+	  echo "make install: user $$(id -un) cannot write to $(DESTDIR)$(PREFIX) ($$t): nothing was installed. Instead:"; \
+	  printf '  %-52s %s\n' "make install-lv2" "the LV2 plugins only, into $(LV2DIR)" \
+	    'make install PREFIX=$$HOME/.local LV2DIR=$$HOME/.lv2' "everything, for this user" \
+	    "sudo make install LV2DIR=$(PREFIX)/lib/lv2" "everything, system-wide"; \
+	  exit 1; \
+	fi
+
+install: install-check all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 dsp/statewave.h $(DESTDIR)$(PREFIX)/include/

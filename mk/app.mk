@@ -96,7 +96,7 @@ demo-run: $(APP_BIN) $(BUILD)/tests/app/sfcheck
 	@echo "demo: results written to out/demo/instrument_demo_violin.flac, out/demo/instrument_demo_cello.flac, out/demo/sax_as_violin.flac"
 
 .PHONY: install-app uninstall-app
-install-app: $(APP_BIN)
+install-app: install-check $(APP_BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(APP_DATADIR)
 	install -m 755 $(APP_BIN) $(DESTDIR)$(PREFIX)/bin/statewave
 	install -m 644 $(APP_MODEL) $(DESTDIR)$(APP_DATADIR)/denoise.safetensors

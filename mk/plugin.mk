@@ -149,7 +149,8 @@ $(BUILD)/tests/lv2/jack_note: tests/lv2/jack_note.c
 $(BUILD)/tests/test_lv2_harness $(BUILD)/tests/test_lv2_rt $(BUILD)/tests/test_lv2_generate \
     $(BUILD)/tests/test_lv2_synth: $(wildcard tests/lv2/*.h)
 
-install-lv2: $(LV2_FILES)
+# (under `make install`, after install-check: nothing is installed when PREFIX cannot be written)
+install-lv2: $(LV2_FILES) $(if $(filter install,$(MAKECMDGOALS)),install-check)
 	install -d $(LV2DIR)/statewave.lv2/presets
 	install -m 755 $(LV2_SO) $(LV2DIR)/statewave.lv2/
 	install -m 644 $(LV2_BUNDLE)/manifest.ttl $(LV2_BUNDLE)/denoise.ttl $(LV2_BUNDLE)/generate.ttl \

@@ -125,4 +125,27 @@ PREFIX_DIR=$(dirname "$PREFIX_DIR")
 check "make install-app DESTDIR=...: binary in bin/, models in share/statewave/" \
   bash -c "[ $RC = 0 ] && [ -x '$TMP/dest$PREFIX_DIR/bin/statewave' ] && cmp -s '$MODEL' '$TMP/dest$PREFIX_DIR/share/statewave/denoise.safetensors' && { [ ! -f '$ROOT/presets/generate.safetensors' ] || cmp -s '$ROOT/presets/generate.safetensors' '$TMP/dest$PREFIX_DIR/share/statewave/generate.safetensors'; }"
 
+# ------------------------------------------- make install as a non-root user --
+# A plain `make install` needs PREFIX (/usr/local) writable: as a normal user it stops before it
+# installs anything and points to `make install-lv2`, which installs the plugins into that
+# user's ~/.lv2 without root.
+NB_OK=0
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1 &&
+   setpriv --reuid=nobody --regid=nogroup --clear-groups test -r "$ROOT/Makefile" -a -x "$ROOT/build"; then
+  NB_OK=1
+fi
+if [ $NB_OK = 1 ]; then
+  chmod 711 "$TMP"; mkdir "$TMP/nbhome"; chown nobody "$TMP/nbhome"
+  asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$TMP/nbhome" "$@"; }
+  set +e; asnobody make -s -C "$ROOT" install >"$TMP/nb1.log" 2>&1; RC=$?; set -e
+  sed 's/^/  | /' "$TMP/nb1.log"
+  check "make install as user nobody: fails (exit $RC) before installing anything, names make install-lv2" \
+    bash -c "[ $RC != 0 ] && grep -q 'nothing was installed' '$TMP/nb1.log' && grep -q 'make install-lv2 .*$TMP/nbhome/.lv2' '$TMP/nb1.log' && [ -z \"\$(ls -A '$TMP/nbhome')\" ]"
+  set +e; asnobody make -s -C "$ROOT" install-lv2 >"$TMP/nb2.log" 2>&1; RC=$?; set -e
+  check "make install-lv2 as user nobody: exit $RC, the bundle in its ~/.lv2" \
+    bash -c "[ $RC = 0 ] && [ -f '$TMP/nbhome/.lv2/statewave.lv2/manifest.ttl' ] && cmp -s '$ROOT/build/statewave.lv2/statewave.so' '$TMP/nbhome/.lv2/statewave.lv2/statewave.so'"
+else
+  skip "make install as a non-root user: needs root, setpriv and a user nobody that can read the tree"
+fi
+
 finish
