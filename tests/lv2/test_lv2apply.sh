@@ -36,6 +36,12 @@ raw() { sox -V1 "$1" -t f32 -e floating-point "$2"; }   # exact float32 samples 
 
 L=$(build/tests/lv2/lv2_latency mono 48000)
 echo "latency port at 48 kHz: $L samples"
+# the latency is 2*hop - 1 with hop = floor(rate / 200) (5 ms), and README quotes it
+L441=$(build/tests/lv2/lv2_latency mono 44100); L96=$(build/tests/lv2/lv2_latency stereo 96000)
+if [ "$L" = 479 ] && [ "$L441" = 439 ] && [ "$L96" = 959 ] &&
+   grep -q '479 samples (9.98 ms) at 48 kHz, 439 (9.95 ms) at 44.1 kHz' README.md
+then pass "latency port: 479 at 48 kHz, $L441 at 44.1 kHz, $L96 at 96 kHz (2*floor(rate/200) - 1), as README says"
+else fail "latency port: $L at 48 kHz, $L441 at 44.1 kHz, $L96 at 96 kHz, expected 479/439/959 and README to quote 479 and 439"; fi
 
 # 1. mix 0 = the input delayed by exactly L
 sox "$DEV/noisy/001.flac" -e floating-point -b 32 "$tmp/in.wav"
