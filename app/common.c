@@ -22,15 +22,100 @@ const app_model_kind app_model_denoise = { "denoise", "denoise.safetensors", "ST
 const app_model_kind app_model_generate = { "generate", "generate.safetensors",
                                             "STATEWAVE_GENERATE_MODEL" };
 
+/* Length of the well-formed UTF-8 sequence at s (1-4) with its code point in *cp, or 0. */
+static int utf8_seq(const unsigned char *s, unsigned *cp)
+{
+    unsigned c = s[0];
+    int len;
+    if (c < 0x80) { *cp = c; return 1; }
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; *cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; *cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; *cp = c & 0x07; }
+    else return 0;
+    for (int k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80) /* also stops at the terminating NUL */
+            return 0;
+        *cp = (*cp << 6) | (s[k] & 0x3F);
+    }
+    if ((len == 3 && (*cp < 0x800 || (*cp >= 0xD800 && *cp <= 0xDFFF))) ||
+        (len == 4 && (*cp < 0x10000 || *cp > 0x10FFFF)))
+        return 0;
+    return len;
+}
+
+/* out (cap >= 1) = s with what a terminal would act on escaped: C0 controls and DEL as \xNN,
+ * C1 controls (U+0080-U+009F) and the bidirectional overrides/isolates (U+202A-U+202E,
+ * U+2066-U+2069) as \uNNNN, bytes that are not UTF-8 as \xNN, the backslash as \\ (so the
+ * escapes are unambiguous). With keep_layout (a whole message), newline and tab pass and the
+ * backslash stays single: the message's own layout and text.
+ * Cut short at an escape boundary when out is full. */
+static void printable_into(char *out, size_t cap, const char *s, int keep_layout)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        char esc[16];
+        const char *piece = esc;
+        size_t n;
+        unsigned cp;
+        int len = utf8_seq(p, &cp);
+        if (len == 0) {
+            snprintf(esc, sizeof esc, "\\x%02X", *p);
+            len = 1;
+        } else if (cp == '\\' && !keep_layout) {
+            snprintf(esc, sizeof esc, "\\\\");
+        } else if ((cp < 0x20 && !(keep_layout && (cp == '\n' || cp == '\t'))) || cp == 0x7F) {
+            snprintf(esc, sizeof esc, "\\x%02X", cp);
+        } else if ((cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) {
+            snprintf(esc, sizeof esc, "\\u%04X", cp);
+        } else {
+            piece = (const char *)p;
+        }
+        n = piece == esc ? strlen(esc) : (size_t)len;
+        if (o + n >= cap)
+            break;
+        memcpy(out + o, piece, n);
+        o += n;
+        p += len;
+    }
+    out[o] = '\0';
+}
+
+const char *app_printable(const char *s, char *buf, size_t len)
+{
+    if (!len)
+        return "";
+    printable_into(buf, len, s ? s : "", 0);
+    return buf;
+}
+
+/* Messages can carry names from files (tensor and timbre names, paths): everything but their
+ * own newlines goes through printable_into. */
 static void vmsg(const char *kind, const char *sub, const char *fmt, va_list ap)
 {
     fflush(stdout);
+    char small[1024], *text = small, *safe = NULL;
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n >= (int)sizeof small && (text = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(text, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    if (!text)
+        text = small; /* out of memory: the message cut short */
+    size_t cap = 4 * strlen(text) + 1;
+    safe = malloc(cap);
+    if (safe)
+        printable_into(safe, cap, text, 1);
     if (sub)
         fprintf(stderr, "%s %s: %s", sw_app_name, sub, kind);
     else
         fprintf(stderr, "%s: %s", sw_app_name, kind);
-    vfprintf(stderr, fmt, ap);
+    fputs(safe ? safe : "(message not shown: out of memory)", stderr);
     fputc('\n', stderr);
+    free(safe);
+    if (text != small)
+        free(text);
 }
 
 void app_err(const char *sub, const char *fmt, ...)

@@ -20,6 +20,14 @@ extern const char *sw_app_name;
 void app_err(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void app_warn(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* s made safe to show on a terminal, in buf[len] (returned): control characters (C0, DEL, C1,
+ * newline and tab included), bidirectional overrides and bytes that are not UTF-8 come out as
+ * \xNN / \uNNNN escapes and the backslash as \\, so a name taken from a file or a model (a
+ * timbre, a tensor, a path) cannot move the cursor, recolour or hide text. Cut short to fit.
+ * app_err and app_warn apply the same to their whole message (its own newlines, tabs and
+ * backslashes kept). */
+const char *app_printable(const char *s, char *buf, size_t len);
+
 /* Parse a whole string as a finite double in [lo, hi]. 0 on success, -1 otherwise. */
 int app_parse_double(const char *s, double lo, double hi, double *out);
 /* Parse a whole string as a long in [lo, hi]. 0 on success, -1 otherwise. */

@@ -246,8 +246,11 @@ int cmd_synth(int argc, char **argv)
         goto out;
     sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave synth " SW_VERSION_STRING);
 
-    if (!quiet)
-        fprintf(stderr, "model: %s (timbre \"%s\")\n", used, sw_synth_timbre(synth));
+    if (!quiet) { /* the path and the model's timbre name may hold anything: shown escaped */
+        char pu[3 * PATH_MAX], pt[256];
+        fprintf(stderr, "model: %s (timbre \"%s\")\n", app_printable(used, pu, sizeof pu),
+                app_printable(sw_synth_timbre(synth), pt, sizeof pt));
+    }
     FILE *prog = quiet ? NULL : app_progress_stream();
     const char *shown = app_base_name(midi_path);
     const double total = (double)pl.last_event + 0.5 * rate; /* progress estimate only */

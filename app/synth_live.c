@@ -133,7 +133,9 @@ int app_synth_live(const sw_model *model, const app_midi_song *song, const app_s
     app_pa_frames_str(o->frames, fpc, sizeof fpc);
     printf("synth: %s: -> '%s' (%d ch), %.0f Hz, %s frames per callback\n",
            Pa_GetHostApiInfo(dO->hostApi)->name, dO->name, out_channels, srate, fpc);
-    printf("model: %s (timbre \"%s\"), %d voices\n", model_used, sw_synth_timbre(synth), o->voices);
+    char pu[3 * PATH_MAX], pt[256]; /* the path and the model's timbre name: shown escaped */
+    printf("model: %s (timbre \"%s\"), %d voices\n", app_printable(model_used, pu, sizeof pu),
+           app_printable(sw_synth_timbre(synth), pt, sizeof pt), o->voices);
     printf("song: %zu notes, %zu events, last event at %.2f s\n", song->n_notes, song->n,
            song->last_event_s);
     printf("latency: output %.2f ms\n", out_lat * 1e3);

@@ -197,13 +197,15 @@ int app_list_timbres(FILE *f)
         sw_model *m = NULL;
         char why[600];
         int ok = load_synth_model(NULL, paths[i], whats[i], &m, why, sizeof why) == 0;
-        char tn[64] = "";
+        char tn[64] = "", pn[256], pp[3 * PATH_MAX], pw[3 * sizeof why];
         if (ok && strcmp(app_model_timbre(m, tn, sizeof tn), names[i]) != 0)
             snprintf(why, sizeof why, "model's own timbre name: \"%s\"", tn);
-        else
+        else if (ok)
             why[0] = '\0';
-        fprintf(f, "  %-12s %s%s (%s)%s%s\n", names[i], !strcmp(names[i], APP_DEFAULT_TIMBRE) ? "[default] " : "",
-                paths[i], whats[i], ok ? (why[0] ? "  " : "") : "  UNUSABLE: ", why);
+        /* file names and the models' names and messages may hold anything: shown escaped */
+        fprintf(f, "  %-12s %s%s (%s)%s%s\n", app_printable(names[i], pn, sizeof pn),
+                !strcmp(names[i], APP_DEFAULT_TIMBRE) ? "[default] " : "", app_printable(paths[i], pp, sizeof pp),
+                whats[i], ok ? (why[0] ? "  " : "") : "  UNUSABLE: ", app_printable(why, pw, sizeof pw));
         sw_model_free(m);
         free(names[i]);
         free(paths[i]);

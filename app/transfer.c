@@ -172,9 +172,10 @@ int cmd_transfer(int argc, char **argv)
         goto out;
     sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave transfer " SW_VERSION_STRING);
     if (!quiet) {
-        char tn[64];
-        fprintf(stderr, "model: %s (timbre \"%s\"), latency %zu samples (%.2f ms) compensated\n", used,
-                app_model_timbre(model, tn, sizeof tn), latency, 1e3 * (double)latency / rate);
+        char tn[64], pu[3 * PATH_MAX], pt[256]; /* path and timbre name shown escaped */
+        fprintf(stderr, "model: %s (timbre \"%s\"), latency %zu samples (%.2f ms) compensated\n",
+                app_printable(used, pu, sizeof pu), app_printable(app_model_timbre(model, tn, sizeof tn), pt, sizeof pt),
+                latency, 1e3 * (double)latency / rate);
     }
 
     FILE *prog = quiet ? NULL : app_progress_stream();

@@ -179,6 +179,40 @@ check "unknown timbre: exit 1, says what was tried and lists the timbres" \
 check "broken timbre model: exit 1 with the loader's reason, no fallback" bash -c "[ $r3 = 1 ] && grep -q 'cannot load model' t3.err && [ ! -e t3.wav ]"
 check "a denoise model as --model: exit 1, 'not an instrument model'" bash -c "[ $r4 = 1 ] && grep -q 'not an instrument model' t4.err"
 
+# Names with terminal controls (a model's own timbre name, a model file's name, --timbre) are
+# printed escaped: no raw ESC/BEL reaches the terminal, whatever the file says.
+$PY - inst/mytest.safetensors evil.safetensors <<'PYEOF'
+import json, struct, sys
+b = open(sys.argv[1], 'rb').read()
+n = struct.unpack('<Q', b[:8])[0]
+h = json.loads(b[8:8 + n])
+cfg = json.loads(h['__metadata__']['config'])
+cfg.setdefault('task_params', {})['timbre'] = 'red\x1b[31m\x07\u202e'
+h['__metadata__']['config'] = json.dumps(cfg)
+t = json.dumps(h).encode()
+t += b' ' * (-len(t) % 8)
+open(sys.argv[2], 'wb').write(struct.pack('<Q', len(t)) + t + b[8 + n:])
+PYEOF
+mkdir -p inst_esc; cp evil.safetensors "inst_esc/esc$(printf '\033')[2Jname.safetensors"
+sox -n -r 16000 -c 1 -b 16 sine16k.wav synth 0.5 sine 440 vol 0.3 2>/dev/null
+set +e
+"$SW" synth --model evil.safetensors short.mid -o e1.wav 2>e1.err; re1=$?
+"$SW" transfer --model evil.safetensors sine16k.wav -o e2.wav 2>e2.err; re2=$?
+STATEWAVE_INSTRUMENTS="$TMP/inst_esc" "$SW" synth --timbre list >e3.txt 2>&1; re3=$?
+"$SW" synth --timbre "no$(printf '\033')]0;title$(printf '\007')such" short.mid -o e4.wav 2>e4.err; re4=$?
+set -e
+# "clean" when a file holds no raw ESC, BEL or RIGHT-TO-LEFT OVERRIDE (U+202E)
+clean() { if LC_ALL=C grep -q "$(printf '[\033\007]')" "$1" || LC_ALL=C grep -q "$(printf '\342\200\256')" "$1"; then echo raw; else echo clean; fi; }
+c1=$(clean e1.err); c2=$(clean e2.err); c3=$(clean e3.txt); c4=$(clean e4.err)
+check "synth: the model's timbre name with ESC/BEL/RLO shown escaped (exit $re1, $c1)" \
+  bash -c "[ $re1 = 0 ] && [ $c1 = clean ] && grep -qF 'timbre \"red\\x1B[31m\\x07\\u202E\"' e1.err"
+check "transfer: the same name shown escaped (exit $re2, $c2)" \
+  bash -c "[ $re2 = 0 ] && [ $c2 = clean ] && grep -qF 'timbre \"red\\x1B[31m\\x07\\u202E\"' e2.err"
+check "--timbre list: a model file named with ESC listed escaped, and its timbre name too (exit $re3, $c3)" \
+  bash -c "[ $re3 = 0 ] && [ $c3 = clean ] && grep -qF 'esc\\x1B[2Jname' e3.txt && grep -qF 'red\\x1B[31m' e3.txt"
+check "--timbre with ESC and BEL: exit 1, the name escaped in the error ($c4)" \
+  bash -c "[ $re4 = 1 ] && [ $c4 = clean ] && grep -qF \"no model for timbre 'no\\x1B]0;title\\x07such'\" e4.err"
+
 # -------------------------------------------------------------- bad inputs --
 head -c 4000 /dev/urandom >corrupt.mid
 head -c 40 "$MELODY" >truncated.mid
