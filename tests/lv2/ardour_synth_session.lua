@@ -45,6 +45,21 @@ local function quit()
   AudioEngine:stop(false)
   os.exit(0)
 end
+-- Wait until cond() holds, polling every 50 ms; die after `limit` s of wall-clock time. The
+-- recording is timed by the engine, not the clock: on a loaded machine the Dummy backend's
+-- cycles and the transport requests run late, so a fixed sleep could stop a take short.
+local function wait_for(what, limit, cond)
+  local t0 = os.time()
+  local polls = 0
+  while not cond() do
+    if os.time() - t0 > limit then die(string.format("timed out after %d s waiting for %s", limit, what)) end
+    sleep(0.05)
+    polls = polls + 1
+  end
+  print(string.format("STEP %s (after %d polls of 50 ms)", what, polls))
+end
+-- generous bounds for the waits (the take is seconds long; the test's timeout is 90 s a phase)
+local WAIT_SHORT, WAIT_TAKE = 20, 60
 
 if not AudioEngine:set_backend("None (Dummy)", "", "") then die("set_backend") end
 AudioEngine:set_device_name("Silence")
@@ -83,19 +98,24 @@ if PHASE == "create" then
   tr:rec_enable_control():set_value(1, NOGRP)
   Session:maybe_enable_record(false)
   Session:request_locate(0, false, ARDOUR.LocateTransportDisposition.MustStop, TRS)
-  sleep(0.3)
+  wait_for("located at 0", WAIT_SHORT, function()
+    return Session:transport_stopped() and Session:transport_sample() == 0 end)
   Session:request_roll(TRS)
-  sleep(0.5)
+  wait_for("recording", WAIT_SHORT, function() return Session:actively_recording() end)
+  -- a note from the virtual keyboard 0.5-0.7 s in, then the take runs to the score's length
+  -- + 0.7 s (positions in engine samples, whatever the clock says)
+  wait_for("transport at 0.5 s", WAIT_TAKE, function() return Session:transport_sample() >= 0.5 * SR end)
   send({0x90, 72, 64})
-  sleep(0.2)
+  wait_for("transport at 0.7 s", WAIT_TAKE, function() return Session:transport_sample() >= 0.7 * SR end)
   send({0x80, 72, 0})
-  sleep(NSAMP / SR)
+  wait_for("transport past the score's length", WAIT_TAKE, function()
+    return Session:transport_sample() >= NSAMP + 0.7 * SR end)
   Session:request_stop(false, false, TRS)
-  sleep(1.0)
+  wait_for("transport stopped", WAIT_SHORT, function() return Session:transport_stopped() end)
   Session:disable_record(false, false)
   tr:rec_enable_control():set_value(0, NOGRP)
-  local reg = the_region(tr)
-  if not reg then die("no MIDI region recorded") end
+  local reg = nil
+  wait_for("MIDI region on the playlist", WAIT_SHORT, function() reg = the_region(tr); return reg ~= nil end)
   local mr = reg:to_midiregion()
   if mr:isnil() then die("the recorded region is not MIDI") end
   print("STEP recorded region", reg:name(), "position", reg:position():samples(), "length", reg:length():samples())
