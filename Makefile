@@ -2,6 +2,7 @@
 #   make            build library, app and LV2 bundle
 #   make deps       install missing Debian packages (apt-get; sudo when not root)
 #   make test       deps + build + every test (C/cmocka, ASan+UBSan build, scripts, python)
+#   make test-stress  make test with the other CPU cores busy (tools/test_stress.sh)
 #   make bench      benchmarks (figures quoted in README)
 #   make demo       deps-demo (the demo's packages only) + build the app + run the demos
 #   make fresh-check  README's `make demo` + `make test` in a new Debian 12 root (root, debootstrap)
@@ -54,7 +55,7 @@ ALL_TARGETS  :=
 TEST_SCRIPTS :=
 BENCH_CMDS   :=
 
-.PHONY: all deps deps-demo test test-c test-asan test-scripts bench demo install install-check uninstall clean fuzz \
+.PHONY: all deps deps-demo test test-c test-asan test-scripts test-stress bench demo install install-check uninstall clean fuzz \
   fresh-check
 .DEFAULT_GOAL := all
 
@@ -142,6 +143,11 @@ install: install-check all
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 dsp/statewave.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(BUILD)/statewave.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+# make test with the other CPU cores kept busy (stress-ng when installed, else busy loops),
+# stopped afterwards whatever make test did (tools/test_stress.sh). Not part of `make test`.
+test-stress:
+	@MAKE="$(MAKE)" tools/test_stress.sh
 
 # README's two commands on a new Debian 12 root (tools/fresh_check.sh; needs root and Debian's
 # mirror; tests the committed HEAD). Log: build/fresh-check/log. Not part of `make test`.
