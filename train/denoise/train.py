@@ -56,6 +56,19 @@ def make_config(d=64, n_blocks=4, n_state=16, G=161, task_params=None):
             "task_params": dict(task_params or FT.DEFAULT_TASK_PARAMS), "layers": layers}
 
 
+class RMSNorm(torch.nn.Module):
+    """y = x / sqrt(mean(x^2) + eps) * weight, as torch.nn.RMSNorm (which older torch lacks);
+    the same parameter name, so checkpoints load under any torch version."""
+
+    def __init__(self, d, eps=1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = torch.nn.Parameter(torch.ones(d))
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
 class GRUNet(torch.nn.Module):
     """Baseline of the same interface (features [B,T,G] -> gains [B,T,G]): linear -> stacked GRU
     -> RMS norm -> linear -> sigmoid. PyTorch only (the C engine runs SSM stacks); it is trained
@@ -65,7 +78,7 @@ class GRUNet(torch.nn.Module):
         super().__init__()
         self.inp = torch.nn.Linear(G, hidden)
         self.gru = torch.nn.GRU(hidden, hidden, num_layers=layers, batch_first=True)
-        self.norm = torch.nn.RMSNorm(hidden, eps=1e-5) if hasattr(torch.nn, "RMSNorm") else torch.nn.LayerNorm(hidden)
+        self.norm = RMSNorm(hidden, eps=1e-5)
         self.out = torch.nn.Linear(hidden, G)
         self.config = {"arch": "gru", "G": G, "hidden": hidden, "layers": layers}
 
@@ -186,6 +199,8 @@ class Data:
             self.noise_src[split] = (cat, offs, lens)
         self.rir_real = torch.from_numpy(z["rir_real"]).to(device)
         self.snr_lo, self.snr_hi = -5.0, 17.0
+        self.clean_frac = 0.0
+        self.narrow_wide_frac = 0.0
 
     def rand(self, *shape):
         return torch.rand(*shape, generator=self.g, device=self.dev)
@@ -318,6 +333,9 @@ class Data:
             tgt = torch.where(rv, dry, s)
         n = self.noise(B, S, split)
         snr = self.snr_lo + (self.snr_hi - self.snr_lo) * self.rand(B, 1)
+        if self.clean_frac > 0:
+            # nearly clean items (40-60 dB SNR): clean speech must pass through unchanged
+            snr = torch.where(self.rand(B, 1) < self.clean_frac, 40.0 + 20.0 * self.rand(B, 1), snr)
         ps = (x_s ** 2).mean(1, keepdim=True) + 1e-10
         pn = (n ** 2).mean(1, keepdim=True) + 1e-10
         n = n * torch.sqrt(ps / (pn * 10 ** (snr / 10)))
@@ -334,6 +352,10 @@ class Data:
         # full-band input is ever paired with a target that lacks the top octave.
         band = torch.full((B,), 161, device=self.dev, dtype=torch.long)
         r = self.rand(B)
+        if self.narrow_wide_frac > 0:
+            # some 8 kHz recordings arrive upsampled, in a wideband room: the noise keeps its top
+            # octave and the target (the recording itself) has none, which is what is really there
+            narrow = narrow & (self.rand(B) >= self.narrow_wide_frac)
         band = torch.where((r < 0.05) | narrow, torch.full_like(band, 81), band)          # 4 kHz
         band = torch.where((r >= 0.05) & (r < 0.08) & ~narrow, torch.full_like(band, 111), band)  # 5.5 kHz
         lim = band < 161
@@ -387,6 +409,14 @@ def main():
     ap.add_argument("--n-state", type=int, default=16)
     ap.add_argument("--w-spec", type=float, default=1.0)
     ap.add_argument("--snr", type=float, nargs=2, default=[-5.0, 17.0], help="training SNR range (dB)")
+    ap.add_argument("--clean-frac", type=float, default=0.0,
+                    help="fraction of items mixed at 40-60 dB SNR (speech that must pass unchanged)")
+    ap.add_argument("--narrow-wide-frac", type=float, default=0.0,
+                    help="fraction of 8 kHz recordings mixed as upsampled 16 kHz audio with full-band noise "
+                         "(otherwise they are presented as an 8 kHz stream)")
+    ap.add_argument("--stop-at", type=int, default=0,
+                    help="stop at this step (the schedule still runs over --steps): repeats a run that "
+                         "its --time-limit stopped early")
     ap.add_argument("--probe", type=int, default=0, help="time this many steps, print steps/s, exit")
     ap.add_argument("--time-limit", type=float, default=1e9, help="seconds; checkpoint and stop")
     ap.add_argument("--resume", default=None)
@@ -412,6 +442,8 @@ def main():
     gen.manual_seed(args.seed)
     data = Data(args.pack, dev, gen, args.seed)
     data.snr_lo, data.snr_hi = args.snr
+    data.clean_frac = args.clean_frac
+    data.narrow_wide_frac = args.narrow_wide_frac
     if args.arch == "gru":
         net = GRUNet(161, args.gru_hidden, args.gru_layers).to(dev)
         cfg = net.config
@@ -521,7 +553,7 @@ def main():
     nlog = 0
     tl = time.time()
     while step < args.steps:
-        if time.time() - t0 > args.time_limit:
+        if time.time() - t0 > args.time_limit or (args.stop_at and step >= args.stop_at):
             break
         frac = step / max(1, args.steps)
         sched = min(1.0, (step + 1) / warm) * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
