@@ -4,6 +4,8 @@
 #   make fuzz            every target for FUZZ_TIME seconds (default 60) each; fails if any found a
 #                        crash, leak or timeout (the input that did it: build-fuzz/TARGET-crash-*, ...)
 #   make fuzz-TARGET     one target: fuzz-loader fuzz-midi fuzz-audio fuzz-task_params
+#   FUZZ_RUNS=N          stop each target after N executions instead (with FUZZ_TIME=0: no time
+#                        limit), as for the long runs README reports
 #   make fuzz-build      build them all (tests/fuzz/run_fuzz_pass.sh, in `make test`, runs every
 #                        corpus file and a fixed number of seeded mutations per target: seconds)
 # Targets:
@@ -18,6 +20,7 @@
 FUZZ_TARGETS := loader midi audio task_params
 FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_OPTS    := -timeout=10 -rss_limit_mb=2048
+FUZZ_RUNS    ?=
 # leaks inside the system's codec libraries only (see the file): ours are still reported
 FUZZ_ENV     := LSAN_OPTIONS=suppressions=$(CURDIR)/tests/fuzz/lsan.supp:print_suppressions=0
 FUZZ_LEN_loader      := 65536
@@ -49,7 +52,7 @@ define FUZZ_RULE
 fuzz-$(1): $(FUZZ_DIR)/fuzz_$(1) $(FUZZ_DIR)/fuzz_seeds
 	@mkdir -p $(FUZZ_DIR)/corpus/$(1) $(FUZZ_DIR)/seeds/$(1)
 	@if [ $(1) = loader ]; then $(FUZZ_DIR)/fuzz_seeds $(FUZZ_DIR)/seeds/$(1); fi
-	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(FUZZ_LEN_$(1)) $(FUZZ_OPTS) $(FUZZ_EXTRA_$(1)) \
+	$(FUZZ_ENV) $(FUZZ_DIR)/fuzz_$(1) -max_total_time=$(FUZZ_TIME) $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS)) -max_len=$(FUZZ_LEN_$(1)) $(FUZZ_OPTS) $(FUZZ_EXTRA_$(1)) \
 	  -artifact_prefix=$(FUZZ_DIR)/$(1)- -print_final_stats=1 \
 	  $(FUZZ_DIR)/corpus/$(1) $(wildcard tests/fuzz/corpus/$(1)) $(FUZZ_DIR)/seeds/$(1)
 endef
@@ -57,7 +60,7 @@ $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULE,$(t))))
 
 # Every target, even after one fails; the status says whether any did.
 fuzz: fuzz-build
-	@failed=""; for t in $(FUZZ_TARGETS); do echo "== fuzz $$t ($(FUZZ_TIME) s)"; \
+	@failed=""; for t in $(FUZZ_TARGETS); do echo "== fuzz $$t (FUZZ_TIME=$(FUZZ_TIME) s, FUZZ_RUNS=$(FUZZ_RUNS))"; \
 	  $(MAKE) --no-print-directory fuzz-$$t || failed="$$failed $$t"; done; \
 	if [ -n "$$failed" ]; then echo "make fuzz: FAILED:$$failed (inputs in $(FUZZ_DIR)/)"; exit 1; fi; \
 	echo "make fuzz: no crash, leak or timeout in any target"
