@@ -480,6 +480,9 @@ def hippo_n_diag(P):
     S = A + np.outer(p, p)
     S_skew = (S - S.T) / 2.0
     lam_im, V = np.linalg.eigh(S_skew * -1j)
+    # Each eigenvector is defined up to a phase, which differs between LAPACK builds (OpenBLAS,
+    # reference): fix it so that its first component is real and positive (never 0 here).
+    V = V * (np.abs(V[0]) / V[0])[None, :]
     lam = -0.5 + 1j * lam_im
     return lam, V
 
