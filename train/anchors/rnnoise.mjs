@@ -13,7 +13,9 @@
 // first 960 output samples dropped, so the output is aligned with the input and of its length.
 // Exit status 1 with a message on any error (missing file, odd byte count, unknown option).
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 
 const FRAME = 480;   // RNNoise frame (10 ms at 48 kHz)
 const DELAY = 960;   // both WASM builds: the output lags the input by two frames
@@ -24,10 +26,21 @@ function die(msg) {
   process.exit(1);
 }
 
+// Import an ES module that a package ships as plain .js without "type": "module". Node >= 20.19
+// detects the syntax; Node 18 (Debian 12) does not, so a .mjs copy beside it (in node_modules) is
+// imported instead.
+async function importEsm(spec) {
+  const path = createRequire(import.meta.url).resolve(spec);
+  if (path.endsWith(".mjs")) return import(pathToFileURL(path).href);
+  const copy = path.replace(/\.js$/, "") + ".esm.mjs";
+  if (!existsSync(copy)) copyFileSync(path, copy);
+  return import(pathToFileURL(copy).href);
+}
+
 // A denoiser factory per engine: () => { processFrame(Float32Array[480]) in place, destroy() }.
 async function loadEngine(name) {
   if (name === "v0.2") {
-    const { default: create } = await import("@jitsi/rnnoise-wasm/dist/rnnoise-sync.js");
+    const { default: create } = await importEsm("@jitsi/rnnoise-wasm/dist/rnnoise-sync.js");
     const m = await create();
     return () => {
       const st = m._rnnoise_create(0); // NULL model: the built-in (0.2) weights

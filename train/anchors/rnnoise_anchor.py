@@ -44,7 +44,7 @@ ENGINES = {"v0.2": "@jitsi/rnnoise-wasm", "master": "@shiguredo/rnnoise-wasm"}
 
 def _need(tool):
     if shutil.which(tool) is None:
-        raise SystemExit(f"rnnoise_anchor: `{tool}` not found; the RNNoise anchors need Node.js (>= 20) "
+        raise SystemExit(f"rnnoise_anchor: `{tool}` not found; the RNNoise anchors need Node.js (>= 18) "
                          f"and npm (Debian packages nodejs and npm, or the machine's own install)")
 
 
