@@ -34,3 +34,17 @@ BENCH_CMDS  += $(BUILD)/bench/bench_core
 
 # the numeric tests again on the AVX2 and baseline kernel variants
 TEST_SCRIPTS += tests/run_core_isa.sh
+
+# ---------------------------------------------------------- shared library --
+# build/libstatewave.so: the same objects as libstatewave.a (already -fPIC), for callers that
+# load the library at run time (the Python package, python/). Only sw_* is exported
+# (dsp/libstatewave.map); its own dependencies (cJSON, FFTW) are linked in as needed.
+SOLIB      := $(BUILD)/libstatewave.so
+SOLIB_LIBS  = $(shell pkg-config --libs libcjson fftw3f 2>/dev/null) -lm -lpthread
+
+$(SOLIB): $(DSP_OBJ) dsp/libstatewave.map
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -shared -Wl,-soname,libstatewave.so -Wl,--version-script=dsp/libstatewave.map \
+	  -Wl,--no-undefined -Wl,--as-needed -o $@.tmp $(DSP_OBJ) $(SOLIB_LIBS) && mv -f $@.tmp $@
+
+ALL_TARGETS += $(SOLIB)
