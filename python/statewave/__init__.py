@@ -1,0 +1,420 @@
+"""statewave — Python bindings to libstatewave (ctypes; NumPy in and out).
+
+    import numpy as np, statewave
+    d = statewave.Denoiser(48000, channels=1)        # the default denoise model
+    y = d.process(x)                                  # float32, state kept across calls
+    y = statewave.denoise(x, 48000)                   # whole signal, latency compensated
+
+Objects:
+  load_model(path) -> Model       any Statewave model file (errors carry the loader's message)
+  Denoiser(rate, channels)        the real-time speech denoiser (mono or linked stereo)
+  Generator(model, seed)          the autoregressive audio generator
+  Synth(model, rate, voices)      the neural instrument (MIDI-style events)
+  Transfer(model, rate)           timbre transfer
+The C API has no composer: a `Composer` is not offered.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+
+from . import _lib
+from ._lib import StatewaveError, check, err_buf, lib
+
+__all__ = ["StatewaveError", "Model", "load_model", "default_model_path", "Denoiser", "denoise",
+           "Generator", "Synth", "Transfer", "mulaw_encode", "mulaw_decode", "library_path",
+           "__version__"]
+__version__ = "0.1.0"
+library_path = _lib.lib_path
+
+_P = _lib.c_void_p
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _ptr(a):
+    return a.ctypes.data_as(_P)
+
+
+class Model:
+    """A loaded model file (immutable weights + config). Engines keep a reference to the
+    model they were made from, so it lives as long as they do."""
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        self._h = None
+        h = _P()
+        err = err_buf()
+        st = lib.sw_model_load_file(os.fsencode(self.path), _lib.ctypes.byref(h), err, len(err))
+        check(st, err, f"cannot load model '{self.path}'")
+        self._h = h
+
+    @property
+    def task(self):
+        return lib.sw_model_task(self._h).decode()
+
+    @property
+    def task_params(self):
+        return json.loads(lib.sw_model_task_params_json(self._h).decode())
+
+    @property
+    def d_input(self):
+        return lib.sw_model_d_input(self._h)
+
+    @property
+    def d_output(self):
+        return lib.sw_model_d_output(self._h)
+
+    @property
+    def param_count(self):
+        return lib.sw_model_param_count(self._h)
+
+    def _need(self, task):
+        if self.task != task:
+            raise StatewaveError("not supported",
+                                 f"model '{self.path}' has task '{self.task}', not '{task}'")
+
+    def __del__(self):
+        if getattr(self, "_h", None):
+            lib.sw_model_free(self._h)
+            self._h = None
+
+    def __repr__(self):
+        return f"<statewave.Model {self.path!r} task={self.task!r}>"
+
+
+def load_model(path):
+    """Load a Statewave model file; raises StatewaveError with the loader's message."""
+    return Model(path)
+
+
+def default_model_path(kind="denoise"):
+    """The model used when none is given: $STATEWAVE_MODEL (denoise) or $STATEWAVE_GENERATE_MODEL
+    (generate), then the copy bundled in the package, then the source tree next to the library
+    (build/../presets), then the install prefix next to the library (lib/../share/statewave), then
+    share/statewave under Python's prefix, /usr/local and /usr (`make install`)."""
+    env = {"denoise": "STATEWAVE_MODEL", "generate": "STATEWAVE_GENERATE_MODEL"}.get(kind)
+    if env and os.environ.get(env):
+        return os.environ[env]
+    name = f"{kind}.safetensors"
+    libdir = os.path.dirname(os.path.abspath(_lib.lib_path))
+    tried = [os.path.join(_HERE, name), os.path.join(libdir, "..", "presets", name),
+             os.path.join(libdir, "..", "share", "statewave", name)]
+    tried += [os.path.join(pre, "share", "statewave", name) for pre in (sys.prefix, "/usr/local", "/usr")]
+    for p in tried:
+        if os.path.isfile(p):
+            return os.path.normpath(p)
+    raise StatewaveError("file could not be opened or read",
+                         f"no {kind} model found (tried {', '.join(tried)}); pass a model or set "
+                         f"{env or 'a path'}")
+
+
+def _model_arg(model, kind):
+    if model is None:
+        model = default_model_path(kind)
+    if not isinstance(model, Model):
+        model = Model(model)
+    model._need(kind)
+    return model
+
+
+class Denoiser:
+    """Real-time speech denoiser over one stream of `channels` (1, or 2 with linked gains).
+
+    process(x): x is (frames,) for mono or (frames, channels); any length, any split into
+    blocks gives the same result (state is kept across calls). Returns float32 of x's shape.
+    The output lags the input by `latency` samples (see denoise() for aligned whole files)."""
+
+    def __init__(self, sample_rate, channels=1, model=None, mix=1.0, limit_db=100.0):
+        self._h = None
+        self.model = _model_arg(model, "denoise")
+        if channels not in (1, 2):
+            raise StatewaveError("bad argument", f"channels must be 1 or 2, got {channels!r}")
+        self.sample_rate = float(sample_rate)
+        self.channels = int(channels)
+        h = _P()
+        err = err_buf()
+        st = lib.sw_denoiser_create(self.model._h, self.sample_rate, self.channels,
+                                    _lib.ctypes.byref(h), err, len(err))
+        check(st, err, "cannot create the denoiser")
+        self._h = h
+        self._ptrs = (_P * self.channels)()
+        self._mix, self._limit = float(mix), float(limit_db)
+        lib.sw_denoiser_set_mix(h, self._mix)
+        lib.sw_denoiser_set_limit_db(h, self._limit)
+        lib.sw_denoiser_reset(h)  # parameters start at their values, no ramp
+
+    @property
+    def latency(self):
+        """Samples between an input sample and its output."""
+        return lib.sw_denoiser_latency(self._h)
+
+    @property
+    def mix(self):
+        return self._mix
+
+    @mix.setter
+    def mix(self, v):
+        self._mix = float(v)
+        lib.sw_denoiser_set_mix(self._h, self._mix)
+
+    @property
+    def limit_db(self):
+        return self._limit
+
+    @limit_db.setter
+    def limit_db(self, v):
+        self._limit = float(v)
+        lib.sw_denoiser_set_limit_db(self._h, self._limit)
+
+    def reset(self):
+        """Clear every state (FIFOs, STFT history, network state)."""
+        lib.sw_denoiser_reset(self._h)
+
+    def process(self, x):
+        x = np.asarray(x)
+        C = self.channels
+        if x.ndim == 1 and C == 1:
+            planar = np.array(x, dtype=np.float32, order="C")[None, :]
+        elif x.ndim == 2 and x.shape[1] == C:
+            planar = np.ascontiguousarray(x.T, dtype=np.float32)
+        else:
+            raise StatewaveError("bad argument",
+                                 f"input shape {x.shape} does not fit {C} channel(s): "
+                                 "want (frames,) for mono or (frames, channels)")
+        n = planar.shape[1]
+        for c in range(C):
+            self._ptrs[c] = planar.ctypes.data + c * n * 4
+        if n:
+            lib.sw_denoiser_process(self._h, self._ptrs, self._ptrs, n)  # in place
+        return planar[0] if x.ndim == 1 else planar.T.copy()
+
+    def close(self):
+        if getattr(self, "_h", None):
+            lib.sw_denoiser_destroy(self._h)
+            self._h = None
+
+    __del__ = close
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+def denoise(x, sample_rate, model=None, mix=1.0, limit_db=100.0, block=1024):
+    """Denoise a whole signal the way `statewave denoise` does a file: output time-aligned with
+    the input and of the same length (the latency is trimmed, zeros are fed at the end), any
+    channel count as linked pairs (1+2, 3+4, ...; an odd last one alone). x: (frames,) or
+    (frames, channels), rate in [8000, 192000] Hz. Returns float32 of x's shape."""
+    x = np.asarray(x, dtype=np.float32)
+    mono = x.ndim == 1
+    x2 = x[:, None] if mono else x
+    if x2.ndim != 2:
+        raise StatewaveError("bad argument", f"want (frames,) or (frames, channels), got {x.shape}")
+    model = _model_arg(model, "denoise")
+    n, C = x2.shape
+    out = np.empty((n, C), dtype=np.float32)
+    for k in range(0, C, 2):
+        ch = min(2, C - k)
+        d = Denoiser(sample_rate, ch, model, mix, limit_db)
+        L = d.latency
+        src = np.concatenate([x2[:, k:k + ch], np.zeros((L, ch), np.float32)])
+        parts = [d.process(src[i:i + block]) for i in range(0, len(src), block)]
+        y = np.concatenate(parts) if parts else np.zeros((0, ch), np.float32)
+        out[:, k:k + ch] = y[L:L + n]
+        d.close()
+    return out[:, 0] if mono else out
+
+
+class Generator:
+    """Autoregressive audio generator (a "generate" model): mono float audio in [-1, 1] at
+    `sample_rate`. Same model + seed + settings + calls give bit-identical audio."""
+
+    def __init__(self, model=None, seed=0):
+        self._h = None
+        self.model = _model_arg(model, "generate")
+        h = _P()
+        err = err_buf()
+        st = lib.sw_generator_create(self.model._h, int(seed), _lib.ctypes.byref(h), err, len(err))
+        check(st, err, "cannot create the generator")
+        self._h = h
+
+    @property
+    def sample_rate(self):
+        return lib.sw_generator_sample_rate(self._h)
+
+    @property
+    def position(self):
+        return lib.sw_generator_position(self._h)
+
+    def reset(self):
+        lib.sw_generator_reset(self._h)
+
+    def set_seed(self, seed):
+        lib.sw_generator_set_seed(self._h, int(seed))
+
+    def set_temperature(self, t):
+        lib.sw_generator_set_temperature(self._h, float(t))
+
+    def set_top_p(self, p):
+        lib.sw_generator_set_top_p(self._h, float(p))
+
+    def prime(self, samples):
+        a = np.ascontiguousarray(samples, dtype=np.float32).ravel()
+        lib.sw_generator_prime(self._h, _ptr(a), a.size)
+
+    def prime_codes(self, codes):
+        a = np.ascontiguousarray(codes, dtype=np.uint8).ravel()
+        lib.sw_generator_prime_codes(self._h, _ptr(a), a.size)
+
+    def render(self, n, return_codes=False):
+        out = np.empty(int(n), dtype=np.float32)
+        codes = np.empty(int(n), dtype=np.uint8)
+        lib.sw_generator_render_codes(self._h, _ptr(out), _ptr(codes), out.size)
+        return (out, codes) if return_codes else out
+
+    def distribution(self):
+        p = np.empty(256, dtype=np.float32)
+        lib.sw_generator_distribution(self._h, _ptr(p))
+        return p
+
+    def close(self):
+        if getattr(self, "_h", None):
+            lib.sw_generator_destroy(self._h)
+            self._h = None
+
+    __del__ = close
+
+
+def _set_ir(fn, h, ir, ir_rate):
+    a = np.ascontiguousarray(ir, dtype=np.float32).ravel()
+    err = err_buf()
+    check(fn(h, _ptr(a), a.size, float(ir_rate), err, len(err)), err, "cannot set the reverb response")
+
+
+class Synth:
+    """Polyphonic neural instrument (a "synth" model). Events apply at the current stream
+    position: process(k), note_on(...), process(rest) places a note k samples in."""
+
+    def __init__(self, model, sample_rate, voices=16):
+        self._h = None
+        self.model = _model_arg(model, "synth")
+        h = _P()
+        err = err_buf()
+        st = lib.sw_synth_create(self.model._h, float(sample_rate), int(voices), _lib.ctypes.byref(h),
+                                 err, len(err))
+        check(st, err, "cannot create the instrument")
+        self._h = h
+        self.sample_rate = float(sample_rate)
+
+    @property
+    def timbre(self):
+        return lib.sw_synth_timbre(self._h).decode()
+
+    @property
+    def active_voices(self):
+        return lib.sw_synth_active_voices(self._h)
+
+    def note_on(self, note, velocity=100):
+        lib.sw_synth_note_on(self._h, int(note), int(velocity))
+
+    def note_off(self, note):
+        lib.sw_synth_note_off(self._h, int(note))
+
+    def sustain(self, on):
+        lib.sw_synth_sustain(self._h, 1 if on else 0)
+
+    def pitch_bend(self, semitones):
+        lib.sw_synth_pitch_bend(self._h, float(semitones))
+
+    def all_notes_off(self):
+        lib.sw_synth_all_notes_off(self._h)
+
+    def reset(self):
+        lib.sw_synth_reset(self._h)
+
+    def set_harmonic_gain(self, g):
+        lib.sw_synth_set_harmonic_gain(self._h, float(g))
+
+    def set_noise_gain(self, g):
+        lib.sw_synth_set_noise_gain(self._h, float(g))
+
+    def set_pitch_shift(self, semitones):
+        lib.sw_synth_set_pitch_shift(self._h, float(semitones))
+
+    def set_reverb_mix(self, mix):
+        lib.sw_synth_set_reverb_mix(self._h, float(mix))
+
+    def set_reverb_ir(self, ir, ir_rate):
+        _set_ir(lib.sw_synth_set_reverb_ir, self._h, ir, ir_rate)
+
+    def process(self, frames):
+        out = np.empty(int(frames), dtype=np.float32)
+        lib.sw_synth_process(self._h, _ptr(out), out.size)
+        return out
+
+    def close(self):
+        if getattr(self, "_h", None):
+            lib.sw_synth_destroy(self._h)
+            self._h = None
+
+    __del__ = close
+
+
+class Transfer:
+    """Timbre transfer: monophonic audio in, the model's timbre out (same rate, `latency`
+    samples later)."""
+
+    def __init__(self, model, sample_rate):
+        self._h = None
+        self.model = _model_arg(model, "synth")
+        h = _P()
+        err = err_buf()
+        st = lib.sw_transfer_create(self.model._h, float(sample_rate), _lib.ctypes.byref(h), err, len(err))
+        check(st, err, "cannot create the timbre transfer")
+        self._h = h
+        self.sample_rate = float(sample_rate)
+
+    @property
+    def latency(self):
+        return lib.sw_transfer_latency(self._h)
+
+    def set_harmonic_gain(self, g):
+        lib.sw_transfer_set_harmonic_gain(self._h, float(g))
+
+    def set_noise_gain(self, g):
+        lib.sw_transfer_set_noise_gain(self._h, float(g))
+
+    def set_pitch_shift(self, semitones):
+        lib.sw_transfer_set_pitch_shift(self._h, float(semitones))
+
+    def set_reverb_mix(self, mix):
+        lib.sw_transfer_set_reverb_mix(self._h, float(mix))
+
+    def set_reverb_ir(self, ir, ir_rate):
+        _set_ir(lib.sw_transfer_set_reverb_ir, self._h, ir, ir_rate)
+
+    def reset(self):
+        lib.sw_transfer_reset(self._h)
+
+    def process(self, x):
+        a = np.array(x, dtype=np.float32, order="C").ravel()
+        lib.sw_transfer_process(self._h, _ptr(a), _ptr(a), a.size)  # in place
+        return a
+
+    def close(self):
+        if getattr(self, "_h", None):
+            lib.sw_transfer_destroy(self._h)
+            self._h = None
+
+    __del__ = close
+
+
+def mulaw_encode(x):
+    return int(lib.sw_mulaw_encode(float(x)))
+
+
+def mulaw_decode(code):
+    return float(lib.sw_mulaw_decode(int(code)))
