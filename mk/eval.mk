@@ -37,5 +37,9 @@ eval-anchors:
 	$(PYTHON) train/anchors/rnnoise_anchor.py --devset ../shared/data/devset-wb --engine master
 	$(PYTHON) train/anchors/rnnoise_anchor.py --check ../shared/data/devset-wb
 
+# "before" = the v1 denoiser (presets/denoise.safetensors at da8a7a1, from git history)
+DENOISE_V1 := da8a7a1
 figures: all
-	$(PYTHON) train/figures/denoise_spectrograms.py --out build/figures
+	@mkdir -p build/figures
+	git show $(DENOISE_V1):presets/denoise.safetensors > build/figures/denoise_v1.safetensors
+	$(PYTHON) train/figures/denoise_spectrograms.py --out build/figures --before build/figures/denoise_v1.safetensors

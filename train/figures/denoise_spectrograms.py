@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """README figures of the denoiser on real wideband speech (../shared/data/devset-wb).
 
-    /usr/bin/python3 train/figures/denoise_spectrograms.py [--out DIR] [--clip 006] [--model M]
+    /usr/bin/python3 train/figures/denoise_spectrograms.py [--out DIR] [--clip 006] [--model M] [--before B]
 
 Writes into DIR (default build/figures; copy to docs/img/ to publish):
   denoise_spectrograms.png  one noisy devset-wb clip: spectrograms of clean / noisy / RNNoise v0.1.1 /
@@ -11,6 +11,8 @@ Writes into DIR (default build/figures; copy to docs/img/ to publish):
                             RNNoise v0.1.1, RNNoise 0.2 and statewave, over all 48 clips and over the
                             32 clips at SNR >= 5 dB, with the +-1.5 dB band of the issue-11 check
 statewave is run here (build/statewave denoise --model M) on the clip and on all 48 noisy files;
+with --before B (an earlier model file, e.g. the v1 model from git history) a "statewave, before" row
+is added to both figures;
 the RNNoise rows are the set's shipped files (RNNoise 0.2: bit-identical to ours, train/anchors/).
 Needs matplotlib (Debian python3-matplotlib).
 """
@@ -61,14 +63,14 @@ def spectrogram_db(x):
     return 10 * np.log10(p + 1e-20)
 
 
-def figure_spectrograms(plt, clip, sig, meta, path):
+def figure_spectrograms(plt, clip, sig, meta, path, rows):
     specs = {k: spectrogram_db(v) for k, v in sig.items()}
     ref = specs["clean"].max()
     f = np.fft.rfftfreq(NFFT, 1 / FS)
     keep = f <= FMAX
     t_end = len(sig["clean"]) / FS
-    fig, axes = plt.subplots(len(ROWS), 1, figsize=(9, 11), sharex=True, constrained_layout=True)
-    for ax, (key, label) in zip(axes, ROWS):
+    fig, axes = plt.subplots(len(rows), 1, figsize=(9, 2.2 * len(rows)), sharex=True, constrained_layout=True)
+    for ax, (key, label) in zip(axes, rows):
         im = ax.imshow((specs[key][:, keep] - ref).T, origin="lower", aspect="auto", cmap="magma",
                        vmin=-RANGE_DB, vmax=0, extent=(0, t_end, 0, f[keep][-1] / 1000), interpolation="nearest")
         ax.set_ylabel("kHz")
@@ -82,14 +84,14 @@ def figure_spectrograms(plt, clip, sig, meta, path):
     plt.close(fig)
 
 
-def band_medians(sw_paths):
-    """{system: {"all": [5], "snr>=5": [5]}} over the 48 devset-wb clips."""
+def band_medians(ours):
+    """{system: {"all": [5], "snr>=5": [5]}} over the 48 devset-wb clips; ours = {row: {clip: path}}."""
     meta = manifest()
     per = {}
     for cid in sorted(meta):
         x, _ = M.read_audio(os.path.join(DEVSET_WB, "clean", cid + ".flac"))
-        for name in ("noisy", "rnnoise", "rnnoise_v0.2", "statewave"):
-            p = sw_paths[cid] if name == "statewave" else os.path.join(DEVSET_WB, name, cid + ".flac")
+        for name in ("noisy", "rnnoise", "rnnoise_v0.2") + tuple(ours):
+            p = ours[name][cid] if name in ours else os.path.join(DEVSET_WB, name, cid + ".flac")
             y, fy = M.read_audio(p)
             _, y, _ = M.prepare(x, FS, y, fy)
             per.setdefault(name, {})[cid] = M.band_level_diff(x, y, FS)
@@ -100,17 +102,20 @@ def band_medians(sw_paths):
 
 def figure_bands(plt, med, n_all, n_hi, path):
     names = [("noisy", "noisy input", "#9e9e9e"), ("rnnoise", "RNNoise v0.1.1", "#6baed6"),
-             ("rnnoise_v0.2", "RNNoise 0.2", "#2171b5"), ("statewave", "statewave", "#e6550d")]
+             ("rnnoise_v0.2", "RNNoise 0.2", "#2171b5")]
+    if "statewave_before" in med:
+        names.append(("statewave_before", "statewave, before", "#fdae6b"))
+    names.append(("statewave", "statewave", "#e6550d"))
     ylo, yhi = -12.0, 4.0
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True, constrained_layout=True)
     xb = np.arange(len(M.BAND_NAMES))
-    width = 0.2
+    width = 0.8 / len(names)
     for ax, (key, title) in zip(axes, (("all", f"all {n_all} clips"), ("snr>=5", f"SNR >= 5 dB ({n_hi} clips)"))):
         ax.axhspan(-1.5, 1.5, color="#e5f5e0", zorder=0, label="within 1.5 dB")
         ax.axhline(0, color="black", lw=0.8)
         for k, (n, label, col) in enumerate(names):
             v = med[n][key]
-            xs = xb + (k - 1.5) * width
+            xs = xb + (k - (len(names) - 1) / 2) * width
             ax.bar(xs, np.clip(v, ylo, yhi), width, color=col, label=label, zorder=2)
             for xi, vi in zip(xs, v):
                 if vi < ylo:  # off the scale: print the value at the bottom
@@ -133,6 +138,7 @@ def main(argv=None):
     ap.add_argument("--clip", default="006", help="devset-wb clip id for the spectrograms (default 006)")
     ap.add_argument("--model", default=os.path.join(REPO, "presets", "denoise.safetensors"))
     ap.add_argument("--app", default=os.path.join(REPO, "build", "statewave"))
+    ap.add_argument("--before", default=None, help="an earlier model file, shown as 'statewave, before'")
     a = ap.parse_args(argv)
     try:
         import matplotlib
@@ -140,7 +146,7 @@ def main(argv=None):
         import matplotlib.pyplot as plt
     except ImportError:
         raise SystemExit("denoise_spectrograms: matplotlib missing (Debian package python3-matplotlib)")
-    for p in (a.app, a.model):
+    for p in (a.app, a.model) + ((a.before,) if a.before else ()):
         if not os.path.isfile(p):
             raise SystemExit(f"denoise_spectrograms: {p} missing (run `make` first)")
     meta = manifest()
@@ -148,22 +154,29 @@ def main(argv=None):
         raise SystemExit(f"denoise_spectrograms: no clip {a.clip} in devset-wb")
     os.makedirs(a.out, exist_ok=True)
     with tempfile.TemporaryDirectory() as d:
-        sw = run_statewave(a.app, a.model, [os.path.join(DEVSET_WB, "noisy", c + ".flac") for c in sorted(meta)], d)
+        noisy = [os.path.join(DEVSET_WB, "noisy", c + ".flac") for c in sorted(meta)]
+        ours = {"statewave": run_statewave(a.app, a.model, noisy, d)}
+        rows = list(ROWS)
+        if a.before:
+            os.makedirs(os.path.join(d, "before"))
+            ours["statewave_before"] = run_statewave(a.app, a.before, noisy, os.path.join(d, "before"))
+            rows.insert(len(rows) - 1, ("statewave_before", "statewave, before (v1 model)"))
+            rows[-1] = ("statewave", "statewave (this model)")
         x, _ = M.read_audio(os.path.join(DEVSET_WB, "clean", a.clip + ".flac"))
         sig = {"clean": x}
-        for key, _ in ROWS[1:]:
-            p = sw[a.clip] if key == "statewave" else os.path.join(DEVSET_WB, key, a.clip + ".flac")
+        for key, _ in rows[1:]:
+            p = ours[key][a.clip] if key in ours else os.path.join(DEVSET_WB, key, a.clip + ".flac")
             y, fy = M.read_audio(p)
             sig[key] = M.prepare(x, FS, y, fy)[1]
         spath = os.path.join(a.out, "denoise_spectrograms.png")
-        figure_spectrograms(plt, a.clip, sig, meta[a.clip], spath)
-        med, n_all, n_hi = band_medians(sw)
+        figure_spectrograms(plt, a.clip, sig, meta[a.clip], spath, rows)
+        med, n_all, n_hi = band_medians(ours)
     bpath = os.path.join(a.out, "denoise_band_levels.png")
     figure_bands(plt, med, n_all, n_hi, bpath)
     print(f"wrote {spath}\nwrote {bpath}")
     print("band-level medians (dB, 0-1 ... 6-8 kHz):")
     for n, v in med.items():
-        print(f"  {n:<13} all " + " ".join(f"{x:+.1f}" for x in v["all"])
+        print(f"  {n:<16} all " + " ".join(f"{x:+.1f}" for x in v["all"])
               + "   SNR>=5 " + " ".join(f"{x:+.1f}" for x in v["snr>=5"]))
     return 0
 
