@@ -89,6 +89,8 @@ const char *app_printable(const char *s, char *buf, size_t len)
     return buf;
 }
 
+char app_last_error[512];
+
 /* Messages can carry names from files (tensor and timbre names, paths): everything but their
  * own newlines goes through printable_into. */
 static void vmsg(const char *kind, const char *sub, const char *fmt, va_list ap)
@@ -107,6 +109,8 @@ static void vmsg(const char *kind, const char *sub, const char *fmt, va_list ap)
     safe = malloc(cap);
     if (safe)
         printable_into(safe, cap, text, 1);
+    if (kind[0] == 'e') /* "error: ": kept for --json summaries */
+        snprintf(app_last_error, sizeof app_last_error, "%s", text);
     if (sub)
         fprintf(stderr, "%s %s: %s", sw_app_name, sub, kind);
     else

@@ -19,6 +19,8 @@ extern const char *sw_app_name;
 /* Message helpers: "statewave: <sub>: ..." on stderr. */
 void app_err(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void app_warn(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The text of the last app_err message (without the prefix), for --json summaries. */
+extern char app_last_error[512];
 
 /* s made safe to show on a terminal, in buf[len] (returned): control characters (C0, DEL, C1,
  * newline and tab included), bidirectional overrides and bytes that are not UTF-8 come out as

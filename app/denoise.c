@@ -25,7 +25,9 @@
 #include <strings.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <samplerate.h>
 #include <sndfile.h>
@@ -34,7 +36,9 @@
 #include "commands.h"
 #include "common.h"
 #include "formats.h"
+#include "jsonout.h"
 #include "outfile.h"
+#include "stdio_audio.h"
 
 #define SUB "denoise"
 #define READ_BLOCK 4096   /* frames read from the input per sf_readf_float */
@@ -56,6 +60,15 @@ static const char help[] =
     "  -o, --output DIR/      write every output into the existing folder DIR, named\n"
     "                         as by default (name + suffix + extension)\n"
     "  -s, --suffix STR       suffix for derived names (default \"_clean\")\n"
+    "Pipelines: IN '-' reads standard input (WAV or any format libsndfile reads from a\n"
+    "pipe), -o - writes standard output (a WAV stream); with --raw-format both are raw:\n"
+    "      --raw-format ENC:RATE:CH  raw samples, ENC s16le|s24le|s32le|f32le|f64le,\n"
+    "                         e.g. ffmpeg -i in.mp4 -f s16le -ar 48000 -ac 1 - |\n"
+    "                         statewave denoise --raw-format s16le:48000:1 - -o - | ...\n"
+    "Several files:\n"
+    "  -j, --jobs N           denoise N files at a time (processes; default 1)\n"
+    "      --json             a JSON summary when done: per file input, output, duration,\n"
+    "                         seconds taken, error (on stdout; on stderr with -o -)\n"
     "Outputs never destroy anything: an output that is (a link to) any input or the\n"
     "model, a symbolic link, a directory, a device or a FIFO is refused. Existing\n"
     "regular outputs are replaced atomically: audio goes to a temp file in the output\n"
@@ -97,6 +110,8 @@ typedef struct {
     int quiet;               /* -q */
     FILE *prog;              /* progress stream or NULL */
     app_protect_set prot;    /* every input, the model and the outputs written so far (outfile.h) */
+    const app_raw_format *raw; /* --raw-format: standard input/output are raw samples; or NULL */
+    double last_dur, last_secs; /* the last file's audio seconds (-1: unknown) and wall time */
 } run_cfg;
 
 /* Per-file pipeline state; all buffers allocated in file_open_pipeline, freed in file_free. */
@@ -316,7 +331,12 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     /* The header is only believed for the layout: the audio is read to its real end, and a
      * file longer than APP_MAX_INPUT_SECONDS is refused (audioin.h). */
     app_audio_in ain;
-    if (app_audio_open(&ain, in_path, APP_MAX_INPUT_SECONDS, APP_AUDIO_STREAMED) != 0) {
+    const int from_stdin = !strcmp(in_path, "-"), to_stdout = !strcmp(out_path, "-");
+    cfg->last_dur = -1.0;
+    cfg->last_secs = 0.0;
+    const double t_file = app_now();
+    if ((from_stdin ? app_stdin_audio_open(&ain, cfg->raw, APP_MAX_INPUT_SECONDS)
+                    : app_audio_open(&ain, in_path, APP_MAX_INPUT_SECONDS, APP_AUDIO_STREAMED)) != 0) {
         app_err(SUB, "cannot read '%s': %s", in_path, ain.err);
         return -1;
     }
@@ -356,7 +376,7 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
 
     /* The output rule (outfile.h), before any work: never an input, the model, an output of
      * this run, a link, a device, a FIFO or a directory. */
-    if (app_output_check(SUB, in_path, out_path, &cfg->prot) != 0)
+    if (!to_stdout && app_output_check(SUB, in_path, out_path, &cfg->prot) != 0)
         goto done;
 
     p.channels = ii.channels;
@@ -371,16 +391,28 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     oi.samplerate = ii.samplerate;
     oi.channels = ii.channels;
     oi.format = out_format;
-    if (app_outfile_open(&of, SUB, in_path, out_path, &oi, &cfg->prot) != 0)
-        goto done;
-    p.out = of.sf;
-    p.tmp_path = of.tmp;
-    p.out_path = out_path;
-    /* Carry text metadata (title, artist, ...) over; best effort. */
-    for (int s = SF_STR_FIRST; s <= SF_STR_LAST; s++) {
-        const char *v = sf_get_string(in, s);
-        if (v && *v)
-            sf_set_string(p.out, s, v);
+    if (to_stdout) {
+        /* standard output: a WAV stream, or raw samples as --raw-format says */
+        char why[256];
+        int st = cfg->raw ? cfg->raw->subtype : app_stream_subtype(ii.format);
+        if (!(p.out = app_stdout_open(ii.samplerate, ii.channels, st, !cfg->raw, why, sizeof why))) {
+            app_err(SUB, "'%s': %s", in_path, why);
+            goto done;
+        }
+        p.tmp_path = "standard output";
+        p.out_path = "standard output";
+    } else {
+        if (app_outfile_open(&of, SUB, in_path, out_path, &oi, &cfg->prot) != 0)
+            goto done;
+        p.out = of.sf;
+        p.tmp_path = of.tmp;
+        p.out_path = out_path;
+        /* Carry text metadata (title, artist, ...) over; best effort. */
+        for (int s = SF_STR_FIRST; s <= SF_STR_LAST; s++) {
+            const char *v = sf_get_string(in, s);
+            if (v && *v)
+                sf_set_string(p.out, s, v);
+        }
     }
 
     rbuf = malloc(sizeof(float) * READ_BLOCK * (size_t)ii.channels);
@@ -457,11 +489,21 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     progress(cfg, shown, nread, nread, ii.samplerate, t0); /* show the finished bar (100%) */
     progress_clear(cfg);
 
-    p.out = NULL;
-    if (app_outfile_commit(&of, SUB, in_path) != 0)
-        goto done;
-    if (app_protect_add_output(&cfg->prot, SUB, out_path, in_path) != 0)
-        goto done;
+    if (to_stdout) {
+        int e = sf_close(p.out);
+        p.out = NULL;
+        if (e != 0 || fflush(stdout) != 0) {
+            app_err(SUB, "'%s': cannot write standard output: %s", in_path, sf_error_number(e));
+            goto done;
+        }
+    } else {
+        p.out = NULL;
+        if (app_outfile_commit(&of, SUB, in_path) != 0)
+            goto done;
+        if (app_protect_add_output(&cfg->prot, SUB, out_path, in_path) != 0)
+            goto done;
+    }
+    cfg->last_dur = (double)nread / ii.samplerate;
     if (!cfg->quiet) {
         double el = app_now() - t0;
         double dur = (double)nread / ii.samplerate;
@@ -478,11 +520,179 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
 done:
     if (rc != 0)
         progress_clear(cfg);
+    if (to_stdout && p.out)
+        sf_close(p.out); /* failed midway: what was written stays written (a pipe) */
+    p.out = NULL;
+    cfg->last_secs = app_now() - t_file;
     app_outfile_abort(&of); /* no-op after a successful commit */
     pipe_free(&p);
     free(rbuf);
     app_audio_close(&ain);
     return rc;
+}
+
+/* ------------------------------------------------------------ files and jobs -- */
+
+/* One input of the run: its planned output and format. */
+typedef struct {
+    const char *in;
+    char out[PATH_MAX + 64];
+    app_fmt_alias fmt;       /* used when has_fmt */
+    int has_fmt;
+} dn_task;
+
+enum { DN_PENDING = 0, DN_DONE, DN_FAILED };
+
+/* What became of it (in shared memory under --jobs: plain data only). */
+typedef struct {
+    int state;               /* DN_* */
+    double dur, secs;        /* audio seconds (-1: unknown), wall seconds */
+    char err[512];           /* the error message when failed */
+} dn_result;
+
+static void run_task(run_cfg *cfg, const dn_task *t, dn_result *r)
+{
+    app_last_error[0] = '\0';
+    int rc = denoise_file(cfg, t->in, t->out, t->has_fmt ? &t->fmt : NULL);
+    r->dur = cfg->last_dur;
+    r->secs = cfg->last_secs;
+    if (rc == 0) {
+        r->state = DN_DONE;
+    } else {
+        snprintf(r->err, sizeof r->err, "%s", app_last_error[0] ? app_last_error : "failed");
+        r->state = DN_FAILED;
+    }
+}
+
+/* "DIR/NAME" with DIR resolved (links, ..), for telling two outputs apart; "" if DIR cannot be. */
+static void out_key(const char *out, char *key, size_t len)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    if (strchr(out, '/'))
+        app_dir_name(out, dir, sizeof dir);
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (!realpath(dir, real)) {
+        key[0] = '\0';
+        return;
+    }
+    snprintf(key, len, "%s/%s", real, app_base_name(out));
+}
+
+/* --jobs N: N worker processes (fork: the model is shared copy-on-write) take the files in
+ * turn from a counter in shared memory and write their results there; a file whose worker
+ * died is reported as such. Two inputs that would write one output are refused up front (the
+ * sequential run refuses the second when it comes to it). */
+static void run_jobs(run_cfg *cfg, const dn_task *tasks, dn_result *res_out, int n, int jobs)
+{
+    for (int i = 0; i < n; i++) {
+        char ki[PATH_MAX + 80], kj[PATH_MAX + 80];
+        if (res_out[i].state != DN_PENDING)
+            continue;
+        out_key(tasks[i].out, ki, sizeof ki);
+        for (int j = 0; j < i && ki[0]; j++) {
+            if (res_out[j].state == DN_FAILED)
+                continue;
+            out_key(tasks[j].out, kj, sizeof kj);
+            if (!strcmp(ki, kj)) {
+                app_err(SUB, "'%s': output '%s' is also the output of '%s'", tasks[i].in, tasks[i].out,
+                        tasks[j].in);
+                res_out[i].state = DN_FAILED;
+                snprintf(res_out[i].err, sizeof res_out[i].err, "%s", app_last_error);
+                break;
+            }
+        }
+    }
+    size_t head = 64, size = head + sizeof(dn_result) * (size_t)n;
+    void *shm = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shm == MAP_FAILED) {
+        app_warn(SUB, "--jobs: no shared memory (%s); one file at a time", strerror(errno));
+        for (int i = 0; i < n && !g_interrupted; i++)
+            if (res_out[i].state == DN_PENDING)
+                run_task(cfg, &tasks[i], &res_out[i]);
+        return;
+    }
+    int *next = shm;
+    dn_result *res = (dn_result *)((char *)shm + head);
+    memcpy(res, res_out, sizeof(dn_result) * (size_t)n);
+    *next = 0;
+    if (jobs > n)
+        jobs = n;
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pids[256];
+    int started = 0;
+    for (int k = 0; k < jobs; k++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            app_warn(SUB, "--jobs: cannot start worker %d: %s", k + 1, strerror(errno));
+            break;
+        }
+        if (pid == 0) {
+            cfg->prog = NULL; /* one progress bar per file would mix: per-file lines only */
+            for (;;) {
+                int i = __atomic_fetch_add(next, 1, __ATOMIC_SEQ_CST);
+                if (i >= n || g_interrupted)
+                    break;
+                if (res[i].state == DN_PENDING)
+                    run_task(cfg, &tasks[i], &res[i]);
+            }
+            fflush(stdout);
+            fflush(stderr);
+            _exit(0);
+        }
+        pids[started++] = pid;
+    }
+    if (!started) /* no worker at all: this process does the work */
+        for (int i = 0; i < n && !g_interrupted; i++)
+            if (res[i].state == DN_PENDING)
+                run_task(cfg, &tasks[i], &res[i]);
+    int forwarded = 0;
+    for (int k = 0; k < started; k++) {
+        while (waitpid(pids[k], NULL, 0) < 0 && errno == EINTR) {
+            if (g_interrupted && !forwarded) { /* pass an interruption on to the workers */
+                for (int m = 0; m < started; m++)
+                    kill(pids[m], SIGTERM);
+                forwarded = 1;
+            }
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (res[i].state == DN_PENDING && *next > i && !g_interrupted)
+            snprintf(res[i].err, sizeof res[i].err, "not processed: its worker process died");
+    memcpy(res_out, res, sizeof(dn_result) * (size_t)n);
+    munmap(shm, size);
+}
+
+/* Standard input and output: "-" as IN (once) and -o -. 0, or -1 after a usage message. */
+static int usage_stdio(char **inputs, int n_in, const char *out_opt, const char *fmt_name,
+                       const app_raw_format *raw)
+{
+    int dash = 0;
+    for (int i = 0; i < n_in; i++)
+        dash += !strcmp(inputs[i], "-");
+    int to_stdout = out_opt && !strcmp(out_opt, "-");
+    if (dash > 1) {
+        app_err(SUB, "standard input ('-') can be read once");
+        return -1;
+    }
+    if (dash && !out_opt) {
+        app_err(SUB, "reading standard input needs -o FILE or -o - (standard output)");
+        return -1;
+    }
+    if (to_stdout && n_in > 1) {
+        app_err(SUB, "-o - (standard output) takes a single input (got %d)", n_in);
+        return -1;
+    }
+    if (to_stdout && fmt_name) {
+        app_err(SUB, "-o - writes a WAV stream, or raw samples with --raw-format: no --format");
+        return -1;
+    }
+    if (raw && !dash && !to_stdout) {
+        app_err(SUB, "--raw-format is for standard input ('-') and output (-o -)");
+        return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------ command -- */
@@ -494,14 +704,34 @@ int cmd_denoise(int argc, char **argv)
         { "model", required_argument, NULL, 'm' },   { "mix", required_argument, NULL, 'x' },
         { "limit-db", required_argument, NULL, 'l' }, { "format", required_argument, NULL, 'f' },
         { "quiet", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
+        { "raw-format", required_argument, NULL, 'R' }, { "jobs", required_argument, NULL, 'j' },
+        { "json", no_argument, NULL, 'J' },
         { NULL, 0, NULL, 0 },
     };
     const char *out_opt = NULL, *suffix = "_clean", *model_path = NULL, *fmt_name = NULL;
     double mix = 1.0, limit = 100.0;
-    int quiet = 0, c;
+    int quiet = 0, c, json = 0;
+    long jobs = 1;
+    app_raw_format rawf, *raw = NULL;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:s:m:f:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:s:m:f:qhj:", opts, NULL)) != -1) {
         switch (c) {
+        case 'R': {
+            char why[160];
+            if (app_raw_parse(optarg, &rawf, why, sizeof why) != 0) {
+                app_err(SUB, "%s", why);
+                return SW_EXIT_USAGE;
+            }
+            raw = &rawf;
+            break;
+        }
+        case 'j':
+            if (app_parse_long(optarg, 1, 256, &jobs)) {
+                app_err(SUB, "--jobs wants a number in [1,256], got '%s'", optarg);
+                return SW_EXIT_USAGE;
+            }
+            break;
+        case 'J': json = 1; break;
         case 'o': out_opt = optarg; break;
         case 's': suffix = optarg; break;
         case 'm': model_path = optarg; break;
@@ -569,6 +799,8 @@ int cmd_denoise(int argc, char **argv)
         app_err(SUB, "--suffix must not contain '/'");
         return SW_EXIT_USAGE;
     }
+    if (usage_stdio(inputs, n_in, out_opt, fmt_name, raw) != 0)
+        return SW_EXIT_USAGE;
 
     /* The model is loaded once for the whole run. */
     sw_model *model = NULL;
@@ -597,24 +829,40 @@ int cmd_denoise(int argc, char **argv)
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
 
-    int failures = 0;
-    for (int i = 0; i < n_in && !g_interrupted; i++) {
+    /* Plan every file (its output and format), then run them: one after the other, or
+     * --jobs at a time in worker processes. */
+    dn_task *tasks = calloc((size_t)n_in, sizeof *tasks);
+    dn_result *res = calloc((size_t)n_in, sizeof *res);
+    if (!tasks || !res) {
+        app_err(SUB, "out of memory");
+        free(tasks);
+        free(res);
+        app_protect_free(&cfg.prot);
+        sw_model_free(model);
+        return SW_EXIT_FAIL;
+    }
+    cfg.raw = raw;
+    const double t_run = app_now();
+    for (int i = 0; i < n_in; i++) {
         const char *in = inputs[i];
-        char out_path[PATH_MAX + 64];
+        dn_task *t = &tasks[i];
+        char *out_path = t->out;
+        const size_t out_size = sizeof t->out;
+        t->in = in;
         if (out_opt && !out_is_dir) {
-            snprintf(out_path, sizeof out_path, "%s", out_opt);
+            snprintf(out_path, out_size, "%s", out_opt);
             /* -o FILE with a known extension picks the format unless --format did. */
             app_fmt_alias ext_fmt;
-            if (!force_fmt && app_lookup_format(app_ext_of(out_opt), &ext_fmt) == 0) {
+            if (!force_fmt && strcmp(out_opt, "-") && app_lookup_format(app_ext_of(out_opt), &ext_fmt) == 0) {
                 SF_INFO probe;
                 memset(&probe, 0, sizeof probe);
-                SNDFILE *s = sf_open(in, SFM_READ, &probe);
+                SNDFILE *s = strcmp(in, "-") ? sf_open(in, SFM_READ, &probe) : NULL;
                 int same = s && (probe.format & SF_FORMAT_TYPEMASK) == ext_fmt.major &&
                            (!ext_fmt.subtype || (probe.format & SF_FORMAT_SUBMASK) == ext_fmt.subtype);
                 if (s)
                     sf_close(s);
-                if (denoise_file(&cfg, in, out_path, same ? NULL : &ext_fmt) != 0)
-                    failures++;
+                t->has_fmt = !same;
+                t->fmt = ext_fmt;
                 continue;
             }
         } else {
@@ -631,17 +879,49 @@ int cmd_denoise(int argc, char **argv)
             size_t dl = strlen(dir);
             const char *sep = (!dl || dir[dl - 1] == '/') ? "" : "/";
             const char *oe = force_fmt ? force_fmt->ext : e;
-            int n = snprintf(out_path, sizeof out_path, "%s%s%.*s%s%s%s", dir, sep, (int)stem, b,
+            int n = snprintf(out_path, out_size, "%s%s%.*s%s%s%s", dir, sep, (int)stem, b,
                              suffix, *oe ? "." : "", oe);
-            if (n < 0 || (size_t)n >= sizeof out_path) {
+            if (n < 0 || (size_t)n >= out_size) {
                 app_err(SUB, "'%s': output path too long", in);
-                failures++;
+                res[i].state = DN_FAILED;
+                snprintf(res[i].err, sizeof res[i].err, "%s", app_last_error);
                 continue;
             }
         }
-        if (denoise_file(&cfg, in, out_path, force_fmt) != 0)
-            failures++;
+        if (force_fmt) {
+            t->has_fmt = 1;
+            t->fmt = *force_fmt;
+        }
     }
+    if (jobs > 1 && n_in > 1)
+        run_jobs(&cfg, tasks, res, n_in, (int)jobs);
+    else
+        for (int i = 0; i < n_in && !g_interrupted; i++)
+            if (res[i].state == DN_PENDING)
+                run_task(&cfg, &tasks[i], &res[i]);
+    int failures = 0;
+    for (int i = 0; i < n_in; i++) {
+        if (res[i].state == DN_PENDING) {
+            res[i].state = DN_FAILED;
+            snprintf(res[i].err, sizeof res[i].err, "not processed (interrupted)");
+        }
+        failures += res[i].state == DN_FAILED;
+    }
+    if (json) {
+        app_json_file *jf = calloc((size_t)n_in, sizeof *jf);
+        if (jf) {
+            for (int i = 0; i < n_in; i++)
+                jf[i] = (app_json_file){ .input = tasks[i].in, .output = tasks[i].out,
+                                         .duration = res[i].dur, .seconds = res[i].secs,
+                                         .error = res[i].state == DN_FAILED ? res[i].err : NULL };
+            /* with -o - the audio owns standard output */
+            app_json_summary(out_opt && !strcmp(out_opt, "-") ? stderr : stdout, "denoise", jf, n_in,
+                             app_now() - t_run);
+            free(jf);
+        }
+    }
+    free(tasks);
+    free(res);
     int interrupted = g_interrupted;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
