@@ -374,8 +374,8 @@ static double max_jump(const float *v, size_t a, size_t b)
     return m;
 }
 
-/* A steady 200 Hz hum (which the model removes, so wet and dry differ by almost the whole
- * signal). Mix and limit jump between extremes mid-stream; the output's largest
+/* Steady mains hum, 60 Hz and its harmonics up to 420 Hz (which the model removes, so wet and dry
+ * differ by almost the whole signal). Mix and limit jump between extremes mid-stream; the output's largest
  * sample-to-sample step must stay within 1.5x the input's (an unramped switch would step by
  * up to the full amplitude, ~40x the input's step). */
 static void test_parameter_changes_click_free(void **state)
@@ -384,7 +384,11 @@ static void test_parameter_changes_click_free(void **state)
     const double fs = 48000, A = 0.3;
     const size_t n = (size_t)(4 * fs), blk = 256;
     float *x = malloc(4 * n), *y = malloc(4 * n);
-    for (size_t t = 0; t < n; t++) x[t] = (float)(A * sin(2 * M_PI * 200.0 * t / fs));
+    for (size_t t = 0; t < n; t++) {
+        double v = 0;
+        for (int k = 1; k <= 7; k++) v += A / k * sin(2 * M_PI * 60.0 * k * t / fs); /* starts at 0 */
+        x[t] = (float)v;
+    }
     const double in_jump = max_jump(x, 0, n);
     sw_denoiser *d = make(fs, 1);
     /* first make sure the model attenuates this signal, or the test would prove nothing */
