@@ -100,8 +100,20 @@ def denoise(dn_log, pt_log, xr):
     growth('jalv with eg-amp', pt, sp, ppm)
     check(sd.get('nonfinite', 1) == 0, f'denoiser: no non-finite output sample ({sd.get("nonfinite", -1):.0f})')
     check(all(m['rms_dbfs'] > -60 for m in dn), 'denoiser: output not silent in any minute (> -60 dBFS)')
-    check(sd.get('xruns', 1e9) <= sp.get('xruns', 0) + 3,
-          f'denoiser xruns {sd.get("xruns", -1):.0f} <= pass-through xruns {sp.get("xruns", -1):.0f} + 3')
+    # Both servers share the machine: its hiccups give both xruns in the same minutes. The
+    # denoiser may not add xruns beyond chance: counts as Poisson, the difference within 3 sigma.
+    d = np.array([m['xruns'] for m in dn])
+    p = np.array([m['xruns'] for m in pt[:len(dn)]])
+    if len(d) == len(p) and len(d) > 2 and d.std() > 0 and p.std() > 0:
+        corr = f'{np.corrcoef(d, p)[0, 1]:.2f}'
+    else:
+        corr = 'n/a'
+    print(f'xruns per minute: minutes with xruns: denoiser {int(np.sum(d > 0))}, pass-through '
+          f'{int(np.sum(p > 0))}, both {int(np.sum((d > 0) & (p > 0)))}; correlation of the per-minute counts {corr}')
+    xd, xp = sd.get('xruns', 1e9), sp.get('xruns', 0)
+    lim = xp + 3 * np.sqrt(xd + xp) + 3
+    check(xd <= lim, f'denoiser xruns {xd:.0f} within chance of the pass-through\'s {xp:.0f} '
+          f'(<= {lim:.0f}: + 3 sigma of the difference of two Poisson counts + 3)')
     return g
 
 
