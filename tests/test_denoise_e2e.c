@@ -14,8 +14,9 @@
 
 #include "denoise_util.h"
 
-/* Measured with the shipped model: see the note in presets/README.md. */
-#define E2E_MIN_MEAN_SISDRI 7.2
+/* The shipped (v2) model measures 6.67 dB on these 12 clips (v1: 7.69; v2 trades narrowband
+ * low-SNR gain for wideband speech kept whole): see presets/README.md. */
+#define E2E_MIN_MEAN_SISDRI 6.4
 #define E2E_MAX_LOSS 0.5
 
 static const int k_ids[] = {1, 7, 13, 19, 24, 27, 33, 38, 44, 48, 53, 59};
