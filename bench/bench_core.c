@@ -7,7 +7,16 @@
  *
  * Flops are counted for the arithmetic the recurrent step really does (kernels.c):
  * real multiply-add = 2, complex multiply-add = 8; transcendental functions (exp in the
- * Mamba scan, SiLU, softplus) are counted as 0, so the Mamba figure is a lower bound. */
+ * Mamba scan, SiLU, softplus) are counted as 0, so the Mamba figure is a lower bound.
+ *
+ * Roofline: a batch-1 step reads every weight once and reads and writes its state, so its
+ * bytes read per step are counted like its flops (the packed layouts of kernels.h). The step's
+ * working set (those bytes) decides which level of the memory hierarchy feeds it. The read
+ * bandwidth of L1, L2, L3 and DRAM is measured with buffers of half each cache (and 8 x L3
+ * for DRAM), and for each kernel with a buffer of its own working set. A kernel's bound is
+ * min(FMA peak, flop/byte x that bandwidth); the table gives which one it is and the
+ * fraction of it achieved. Bytes are the bytes read (the bandwidth measured is read
+ * bandwidth); the state written back goes to lines the step has just read. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -119,6 +128,126 @@ static double measure_peak(const char **isa)
     return best;
 }
 
+/* ------------------------------------------------------- memory bandwidth -- */
+/* Read bandwidth of a buffer of `bytes`: the widest loads the CPU has, into 8 independent
+ * accumulators held in registers (more than add latency x add ports), passes repeated for
+ * at least 50 ms; the best of 5 (bytes per second). */
+#define READ_PASS(V, W, ZERO, LOAD, ADD)                                                    \
+    V a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO, a4 = ZERO, a5 = ZERO, a6 = ZERO, a7 = ZERO; \
+    for (long r = 0; r < passes; r++)                                                         \
+        for (size_t i = 0; i + 8 * (W) <= n; i += 8 * (W)) {                                  \
+            a0 = ADD(a0, LOAD(p + i));             a1 = ADD(a1, LOAD(p + i + (W)));           \
+            a2 = ADD(a2, LOAD(p + i + 2 * (W)));   a3 = ADD(a3, LOAD(p + i + 3 * (W)));       \
+            a4 = ADD(a4, LOAD(p + i + 4 * (W)));   a5 = ADD(a5, LOAD(p + i + 5 * (W)));       \
+            a6 = ADD(a6, LOAD(p + i + 6 * (W)));   a7 = ADD(a7, LOAD(p + i + 7 * (W)));       \
+        }                                                                                     \
+    V sum = ADD(ADD(ADD(a0, a1), ADD(a2, a3)), ADD(ADD(a4, a5), ADD(a6, a7)));                \
+    float lanes[W];                                                                           \
+    memcpy(lanes, &sum, sizeof lanes);                                                        \
+    return (double)lanes[0] + lanes[(W) - 1];
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f"))) static double read_pass_avx512(const float *p, size_t n, long passes)
+{
+    READ_PASS(__m512, 16, _mm512_setzero_ps(), _mm512_loadu_ps, _mm512_add_ps)
+}
+
+__attribute__((target("avx2"))) static double read_pass_avx2(const float *p, size_t n, long passes)
+{
+    READ_PASS(__m256, 8, _mm256_setzero_ps(), _mm256_loadu_ps, _mm256_add_ps)
+}
+#endif
+
+static double read_pass_sse(const float *p, size_t n, long passes)
+{
+    READ_PASS(__m128, 4, _mm_setzero_ps(), _mm_loadu_ps, _mm_add_ps)
+}
+
+static double measure_read_bw(size_t bytes)
+{
+    double (*pass)(const float *, size_t, long) = read_pass_sse;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f")) pass = read_pass_avx512;
+    else if (__builtin_cpu_supports("avx2")) pass = read_pass_avx2;
+#endif
+    size_t n = bytes / sizeof(float);
+    float *p = aligned_alloc(64, n * sizeof *p);
+    if (!p) { fprintf(stderr, "bench: out of memory\n"); exit(1); }
+    for (size_t i = 0; i < n; i++) p[i] = (float)(i & 1023) * 1e-3f;
+    volatile double sink = pass(p, n, 1);   /* warm: pages touched, caches filled */
+    long passes = 1;
+    for (;;) {
+        double t0 = now_s();
+        sink += pass(p, n, passes);
+        if (now_s() - t0 > 0.05 || passes > (1L << 30)) break;
+        passes *= 2;
+    }
+    double best = 0;
+    for (int r = 0; r < 5; r++) {
+        double t0 = now_s();
+        sink += pass(p, n, passes);
+        double bw = (double)passes * (double)n * sizeof(float) / (now_s() - t0);
+        if (bw > best) best = bw;
+    }
+    (void)sink;
+    free(p);
+    return best;
+}
+
+/* Size in bytes of this CPU's data or unified cache of `level` (Linux sysfs), 0 if unknown. */
+static size_t cache_size(int level)
+{
+    for (int i = 0; i < 8; i++) {
+        char path[96], buf[32] = "", type[32] = "";
+        int lv = 0;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+        FILE *f = fopen(path, "r");
+        if (!f) break;
+        if (fscanf(f, "%d", &lv) != 1) lv = 0;
+        fclose(f);
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+        if ((f = fopen(path, "r"))) { if (!fgets(type, sizeof type, f)) type[0] = 0; fclose(f); }
+        if (lv != level || !strncmp(type, "Instruction", 11)) continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+        if (!(f = fopen(path, "r"))) continue;
+        if (!fgets(buf, sizeof buf, f)) buf[0] = 0;
+        fclose(f);
+        char *end;
+        size_t v = strtoul(buf, &end, 10);
+        if (*end == 'K') v <<= 10;
+        else if (*end == 'M') v <<= 20;
+        return v;
+    }
+    return 0;
+}
+
+/* "model name" of /proc/cpuinfo and the SIMD flags that matter to the kernels. */
+static void print_cpu(void)
+{
+    char line[8192], model[256] = "unknown", flags[512] = "";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "model name", 10) && !strcmp(model, "unknown")) {
+            char *c = strchr(line, ':');
+            if (c) { snprintf(model, sizeof model, "%s", c + 2); model[strcspn(model, "\n")] = 0; }
+        } else if (!strncmp(line, "flags", 5) && !flags[0]) {
+            static const char *const want[] = {"sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw",
+                                               "avx512vl", "avx512_bf16", "avx512_vnni"};
+            for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+                char pat[32];
+                snprintf(pat, sizeof pat, " %s", want[i]);
+                const char *h = strstr(line, pat);
+                if (h && (h[strlen(pat)] == ' ' || h[strlen(pat)] == '\n')) {
+                    strncat(flags, want[i], sizeof flags - strlen(flags) - 2);
+                    strcat(flags, " ");
+                }
+            }
+        }
+    }
+    if (f) fclose(f);
+    printf("CPU: %s; flags: %s\n", model, flags);
+}
+
 /* --------------------------------------------------------------- layers -- */
 
 typedef struct {
@@ -143,7 +272,9 @@ static sw_model *load_or_die(tw_file *f, const char *cfg)
     return m;
 }
 
-static sw_model *make_layer(const char *type, int d, int n, double *flops)
+/* flops and bytes read by one batch-1 step (every weight once, the state once; the state is
+ * also written back, to the lines just read, which costs no further read bandwidth) */
+static sw_model *make_layer(const char *type, int d, int n, double *flops, double *bytes)
 {
     tw_file *f = malloc(sizeof *f);
     char cfg[1024];
@@ -154,12 +285,15 @@ static sw_model *make_layer(const char *type, int d, int n, double *flops)
         snprintf(cfg, sizeof cfg, "{\"version\":1,\"d_input\":%d,\"d_output\":%d,\"layers\":["
                  "{\"type\":\"linear\",\"name\":\"l\",\"d_in\":%d,\"d_out\":%d,\"bias\":true}]}", d, d, d, d);
         *flops = 2 * D * D;
+        *bytes = 4 * (D * D + 2 * D);                        /* W, bias, x */
     } else if (!strcmp(type, "s4d")) {
         tw_s4d(f, "s", d, n);
         snprintf(cfg, sizeof cfg, "{\"version\":1,\"d_input\":%d,\"d_output\":%d,\"layers\":["
                  "{\"type\":\"s4d\",\"name\":\"s\",\"d\":%d,\"n\":%d,\"disc\":\"zoh\"}]}", d, d, d, n);
         /* per mode: Ā·s complex multiply (6) + u (1) + Re(C's) two real MACs (4); per channel 2y + Du (3) */
         *flops = 11 * D * N + 3 * D;
+        /* per mode [Ā | C'] (4 floats) and the state (2); per channel D and u */
+        *bytes = 4 * (D * N * (4 + 2) + 2 * D);
     } else if (!strcmp(type, "lru") || !strcmp(type, "s5")) {
         int s5 = !strcmp(type, "s5");
         if (s5) tw_s5(f, "s", d, n);
@@ -169,6 +303,8 @@ static sw_model *make_layer(const char *type, int d, int n, double *flops)
                  s5 ? ",\"disc\":\"zoh\",\"conj\":true" : "");
         /* B̄u: 2N×H real MACs; λ⊙h + t: N complex MACs; Re(C̄h): H×2N real MACs; Du: H MACs */
         *flops = 4 * N * D + 8 * N + 4 * N * D + 2 * D;
+        /* B̄ [2N][H] and C̄ [H][2N]; λ, B̄u and h (2N each); D and u */
+        *bytes = 4 * (2 * N * D + 2 * N * D + 3 * 2 * N + 2 * D);
     } else {                   /* mamba: E = 2d, d_conv 4, dt_rank ceil(d/16) */
         int e = 2 * d, r = (d + 15) / 16;
         tw_mamba(f, "m", d, e, n, 4, r);
@@ -183,6 +319,14 @@ static sw_model *make_layer(const char *type, int d, int n, double *flops)
                + 6 * E * N + E          /* scan: ΔA, Ā h + (Δx) B, y += C h; Δx */
                + 2 * E + E              /* D x, y ⊙ silu(z) */
                + 2 * D * E;             /* out_proj */
+        *bytes = 4 * (2 * E * D                /* in_proj */
+                      + 5 * E + 3 * E          /* conv weights and bias; its ring */
+                      + (R + 2 * N) * E        /* x_proj */
+                      + E * R + E              /* dt_proj and its bias */
+                      + N * E + N * E          /* A; h */
+                      + E                      /* D */
+                      + D * E                  /* out_proj */
+                      + D);                    /* u */
     }
     sw_model *m = load_or_die(f, cfg);
     free(f);
@@ -220,11 +364,31 @@ static double time_steps(sw_model *m)
 int main(void)
 {
     const char *isa;
+    print_cpu();
     double peak = measure_peak(&isa);
-    printf("Single-core FP32 peak (%s, 12 independent chains): %.1f GFLOP/s; kernels: %s\n\n", isa, peak / 1e9,
+    printf("Single-core FP32 peak (%s, 12 independent chains): %.1f GFLOP/s; kernels: %s\n", isa, peak / 1e9,
            sw_kernels_name());
-    printf("| layer | d_model | state | ns/step | GFLOP/s | %% of peak |\n");
-    printf("|---|---:|---:|---:|---:|---:|\n");
+    /* levels: L1, L2, L3 measured with half the cache, DRAM with 8 x L3 (or 256 MiB) */
+    static const char *const level_name[] = {"L1", "L2", "L3", "DRAM"};
+    size_t level_size[4], level_buf[4];
+    double level_bw[4];
+    for (int l = 0; l < 3; l++) level_size[l] = cache_size(l + 1);
+    if (!level_size[0]) level_size[0] = 32 << 10;
+    if (!level_size[1]) level_size[1] = 512 << 10;
+    if (!level_size[2]) level_size[2] = 8 << 20;
+    level_size[3] = (size_t)-1;
+    for (int l = 0; l < 3; l++) level_buf[l] = level_size[l] / 2;
+    level_buf[3] = level_size[2] * 8 > (256u << 20) ? level_size[2] * 8 : (256u << 20);
+    printf("Read bandwidth, one core:");
+    for (int l = 0; l < 4; l++) {
+        level_bw[l] = measure_read_bw(level_buf[l]);
+        if (l < 3) printf(" %s (%zu KiB, buffer %zu KiB) %.1f GB/s;", level_name[l], level_size[l] >> 10,
+                          level_buf[l] >> 10, level_bw[l] / 1e9);
+        else printf(" DRAM (buffer %zu MiB) %.1f GB/s\n\n", level_buf[l] >> 20, level_bw[l] / 1e9);
+    }
+    printf("| layer | d_model | state | ns/step | GFLOP/s | %% of peak | bytes read/step | flop/byte | fed from | "
+           "its bandwidth GB/s | bound | bound GFLOP/s | %% of bound |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|\n");
     static const int dims[] = {64, 128, 256}, states[] = {16, 32, 64};
     static const char *const types[] = {"linear", "s4d", "lru", "s5", "mamba"};
     for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
@@ -232,14 +396,25 @@ int main(void)
             for (size_t j = 0; j < 3; j++) {
                 int lin = !strcmp(types[t], "linear");
                 if (lin && j > 0) continue;
-                double flops;
-                sw_model *m = make_layer(types[t], dims[i], lin ? 0 : states[j], &flops);
+                double flops, bytes;
+                sw_model *m = make_layer(types[t], dims[i], lin ? 0 : states[j], &flops, &bytes);
                 double ns = time_steps(m);
                 double gf = flops / ns;
-                char label[32];
+                /* the smallest level that holds the step's working set, and the read bandwidth
+                 * of a buffer of exactly that size (a set a little over a cache is still
+                 * partly served by it) */
+                int lv = 0;
+                while (lv < 3 && bytes > (double)level_size[lv]) lv++;
+                double bw = measure_read_bw(((size_t)bytes + 2047) & ~(size_t)2047);
+                double mem_bound = flops / bytes * bw / 1e9, bound = mem_bound;
+                const char *by = "memory";
+                if (peak / 1e9 < bound) { bound = peak / 1e9; by = "FMA"; }
+                char label[32], state[16];
                 snprintf(label, sizeof label, "%s%s", types[t], !strcmp(types[t], "s4d") || !strcmp(types[t], "s5") ? " (zoh)" : "");
-                if (lin) printf("| %s | %d | – | %.0f | %.2f | %.1f%% |\n", label, dims[i], ns, gf, 100 * gf * 1e9 / peak);
-                else printf("| %s | %d | %d | %.0f | %.2f | %.1f%% |\n", label, dims[i], states[j], ns, gf, 100 * gf * 1e9 / peak);
+                snprintf(state, sizeof state, lin ? "–" : "%d", states[j]);
+                printf("| %s | %d | %s | %.0f | %.2f | %.1f%% | %.0f | %.2f | %s | %.1f | %s | %.1f | %.0f%% |\n", label,
+                       dims[i], state, ns, gf, 100 * gf * 1e9 / peak, bytes, flops / bytes, level_name[lv], bw / 1e9,
+                       by, bound, 100 * gf / bound);
                 fflush(stdout);
                 sw_model_free(m);
             }
