@@ -221,13 +221,20 @@ static size_t cache_size(int level)
     return 0;
 }
 
-/* "model name" of /proc/cpuinfo and the SIMD flags that matter to the kernels. */
+/* "model name", family and model of /proc/cpuinfo and the SIMD flags that matter to the kernels. */
 static void print_cpu(void)
 {
     char line[8192], model[256] = "unknown", flags[512] = "";
+    int family = -1, number = -1;
     FILE *f = fopen("/proc/cpuinfo", "r");
     while (f && fgets(line, sizeof line, f)) {
-        if (!strncmp(line, "model name", 10) && !strcmp(model, "unknown")) {
+        if (!strncmp(line, "cpu family", 10) && family < 0) {
+            char *c = strchr(line, ':');
+            if (c) family = atoi(c + 1);
+        } else if (!strncmp(line, "model\t", 6) && number < 0) {
+            char *c = strchr(line, ':');
+            if (c) number = atoi(c + 1);
+        } else if (!strncmp(line, "model name", 10) && !strcmp(model, "unknown")) {
             char *c = strchr(line, ':');
             if (c) { snprintf(model, sizeof model, "%s", c + 2); model[strcspn(model, "\n")] = 0; }
         } else if (!strncmp(line, "flags", 5) && !flags[0]) {
@@ -245,7 +252,8 @@ static void print_cpu(void)
         }
     }
     if (f) fclose(f);
-    printf("CPU: %s; flags: %s\n", model, flags);
+    /* a virtual machine may hide the model name; family and model number still tell the core */
+    printf("CPU: %s (family %d, model %d); flags: %s\n", model, family, number, flags);
 }
 
 /* --------------------------------------------------------------- layers -- */
