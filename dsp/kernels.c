@@ -106,7 +106,8 @@ static const kernel_table *pick_table(void)
 }
 
 
-/* Every thread computes the same pointer, so a relaxed atomic is all the sync needed. */
+/* Every thread computes the same pointer, so a relaxed atomic is all the sync needed. Set by
+ * sw_kernels_select at create time; K() on the audio thread then only loads it. */
 static _Atomic(const kernel_table *) kernels;
 
 static inline const kernel_table *K(void)
@@ -117,6 +118,11 @@ static inline const kernel_table *K(void)
         atomic_store_explicit(&kernels, k, memory_order_relaxed);
     }
     return k;
+}
+
+void sw_kernels_select(void)
+{
+    (void)K();
 }
 
 const char *sw_kernels_name(void)
@@ -132,6 +138,7 @@ const char *sw_kernels_name(void)
 
 int sw_mat_pack(sw_mat *m, const float *w, size_t rows, size_t cols)
 {
+    sw_kernels_select();
     const size_t rows16 = (rows + 15) & ~(size_t)15;
     m->rows = rows;
     m->cols = cols;

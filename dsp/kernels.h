@@ -70,6 +70,11 @@ void sw_vsanitize(float *y, const float *x, size_t n, float limit);
 /* 1 if every x[i] is finite. */
 int sw_all_finite(const float *x, size_t n);
 
+/* Chooses the hand-tiled kernel set (the widest the CPU has, or STATEWAVE_KERNELS=avx2|base)
+ * once per process: reads the environment, so it is called at create time (sw_net_create,
+ * sw_mat_pack), never first on the audio thread. Later calls only return. */
+void sw_kernels_select(void);
+
 /* "avx512", "avx2" or "base": the hand-tiled kernel set in use (for benchmarks and tests). */
 const char *sw_kernels_name(void);
 

@@ -274,6 +274,8 @@ sw_status sw_net_create(const sw_model *m, sw_net **out, char *err, size_t errle
     if (!out) return sw_fail(err, errlen, SW_ERR_ARG, "out is NULL");
     *out = NULL;
     if (!m) return sw_fail(err, errlen, SW_ERR_ARG, "model is NULL");
+    /* the kernel set is chosen here, off the audio thread (it reads STATEWAVE_KERNELS) */
+    sw_kernels_select();
     sw_net *n = calloc(1, sizeof *n);
     if (!n) return sw_fail(err, errlen, SW_ERR_NOMEM, "out of memory");
     n->m = m;

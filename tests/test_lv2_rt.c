@@ -5,7 +5,7 @@
  * generator instrument's run() (rendering, resampling, MIDI, pedal, latch, transport).
  *
  * The binary defines the malloc family and pthread_mutex_lock/trylock (tests/rt_interpose.h)
- * and open/fopen/read/write themselves (forwarding to glibc), so calls made by the dlopen'ed
+ * and open/fopen/read/write and getenv themselves (forwarding to glibc), so calls made by the dlopen'ed
  * plugin resolve here and are counted while the host is inside an audio-thread callback (the H_RT_ENTER/LEAVE
  * hooks of tests/lv2/lv2host.h). ASan owns the allocator, so under ASan the test skips.
  * Skipped with a message if build/statewave.lv2 is not built. */
@@ -22,6 +22,7 @@
 #include "rt_interpose.h" /* malloc family + mutex lock/trylock, counted while rt_counting */
 
 static volatile long g_io;       /* open/fopen/read/write while rt_counting */
+static volatile long g_getenv;   /* getenv while rt_counting */
 
 #define H_RT_ENTER() (rt_counting = 1)
 #define H_RT_LEAVE() (rt_counting = 0)
@@ -40,6 +41,16 @@ static volatile long g_io;       /* open/fopen/read/write while rt_counting */
 FORWARD(ssize_t, read, (int fd, void *b, size_t n), (fd, b, n), g_io)
 FORWARD(ssize_t, write, (int fd, const void *b, size_t n), (fd, b, n), g_io)
 FORWARD(FILE *, fopen, (const char *p, const char *m), (p, m), g_io)
+/* getenv: counted, then answered from environ directly (dlsym could itself call getenv) */
+extern char **environ;
+char *getenv(const char *name)
+{
+    if (rt_counting) g_getenv++;
+    size_t len = strlen(name);
+    for (char **e = environ; e && *e; e++)
+        if (!strncmp(*e, name, len) && (*e)[len] == '=') return *e + len + 1;
+    return NULL;
+}
 int open(const char *path, int flags, ...)
 {
     static int (*real)(const char *, int, ...);
@@ -57,11 +68,11 @@ static int fails;
 static void report(const char *what)
 {
     const long allocs = rt_allocs + rt_frees; /* a free on the audio thread counts too */
-    bool ok = allocs == 0 && rt_locks == 0 && g_io == 0;
-    printf("%s %-58s allocations %ld, mutex locks %ld, file I/O %ld\n", ok ? "ok  " : "FAIL", what, allocs, rt_locks,
-           g_io);
+    bool ok = allocs == 0 && rt_locks == 0 && g_io == 0 && g_getenv == 0;
+    printf("%s %-58s allocations %ld, mutex locks %ld, file I/O %ld, getenv %ld\n", ok ? "ok  " : "FAIL", what,
+           allocs, rt_locks, g_io, g_getenv);
     fails += !ok;
-    rt_allocs = rt_frees = rt_locks = g_io = 0;
+    rt_allocs = rt_frees = rt_locks = g_io = g_getenv = 0;
 }
 
 #endif
@@ -94,7 +105,7 @@ int main(void)
         printf("FAIL: malloc interposition is not active\n");
         return 1;
     }
-    rt_allocs = rt_frees = rt_locks = 0;
+    rt_allocs = rt_frees = rt_locks = g_getenv = 0;
 
     const size_t n = 96000;
     float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float)), *y2 = malloc(n * sizeof(float));
