@@ -11,8 +11,10 @@
 #      README's reader types `make`; the package lists are then removed, so `make deps` must fetch
 #      them. Cached as build/fresh-check/base.tar (delete it to rebuild the base).
 #   2. root: base.tar unpacked afresh into build/fresh-check/root; a `git clone` of this repository
-#      (the committed HEAD, not the working tree) at /srv/statewave; ../shared/data bind-mounted
-#      read-only at /srv/shared/data (the tests read ../shared relative to the repository root);
+#      (the committed HEAD, not the working tree) at /srv/statewave; the host's resolv.conf and
+#      local CA certificates (/usr/local/share/ca-certificates: the network's, not the project's);
+#      ../shared/data bind-mounted read-only at /srv/shared/data (the tests read ../shared
+#      relative to the repository root);
 #      proc, sys, dev, a private devpts and a private /dev/shm mounted.
 #   3. In the root, with a clean environment as root: `make demo`, then `make test`, each once.
 #      Their output goes to build/fresh-check/log with each command's wall time and exit status.
@@ -133,6 +135,15 @@ fi
 remove_tree "$root"
 mkdir -p "$root" && tar -C "$root" -xf "$base_tar" || die "unpacking $base_tar"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The network's trust, like its resolver: where TLS goes through a local CA (an inspecting proxy),
+# every machine on that network has its certificate in /usr/local/share/ca-certificates. Copied in
+# here, it joins /etc/ssl/certs when make deps installs Debian's ca-certificates (npm needs it
+# for the registry). Nothing of the project's is added.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  [ -x "$root/usr/sbin/update-ca-certificates" ] && chroot "$root" update-ca-certificates >/dev/null 2>&1
+fi
 git clone -q --no-hardlinks "$here" "$root$repo_in" || die "git clone"
 head=$(git -C "$root$repo_in" log -1 --format='%h %s')
 mkdir -p "$root/srv/shared/data"
