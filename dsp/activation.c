@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-sw_status build_act(sw_act *l, const cJSON *cfg, sw_build *b)
+sw_status swi_build_act(sw_act *l, const cJSON *cfg, sw_build *b)
 {
     static const struct { const char *name; sw_act_fn fn; } fns[] = {
         {"gelu", SW_ACT_GELU}, {"silu", SW_ACT_SILU}, {"tanh", SW_ACT_TANH},
@@ -24,7 +24,7 @@ sw_status build_act(sw_act *l, const cJSON *cfg, sw_build *b)
                    "%s: unknown activation \"%.40s\" (gelu, silu, tanh, sigmoid, relu)", b->where, fn);
 }
 
-sw_status build_glu(sw_glu *l, const cJSON *cfg, sw_build *b)
+sw_status swi_build_glu(sw_glu *l, const cJSON *cfg, sw_build *b)
 {
     sw_status st = sw_cfg_int(b, cfg, "d_in", 2, SW_MAX_WIDTH, &l->d_in);
     if (st != SW_OK) return st;
@@ -33,7 +33,7 @@ sw_status build_glu(sw_glu *l, const cJSON *cfg, sw_build *b)
     return SW_OK;
 }
 
-void act_forward(const sw_act *l, const float *in, float *out, size_t frames)
+void swi_act_forward(const sw_act *l, const float *in, float *out, size_t frames)
 {
     size_t n = frames * (size_t)l->d;
     switch (l->fn) {
@@ -45,7 +45,7 @@ void act_forward(const sw_act *l, const float *in, float *out, size_t frames)
     }
 }
 
-void glu_forward(const sw_glu *l, const float *in, float *out, size_t frames)
+void swi_glu_forward(const sw_glu *l, const float *in, float *out, size_t frames)
 {
     const size_t h = (size_t)l->d_in / 2;
     for (size_t f = 0; f < frames; f++)

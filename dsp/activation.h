@@ -14,10 +14,10 @@ typedef struct {
     int d_in;            /* even; output is d_in/2 */
 } sw_glu;
 
-sw_status build_act(sw_act *l, const cJSON *cfg, sw_build *b);
-sw_status build_glu(sw_glu *l, const cJSON *cfg, sw_build *b);
-void act_forward(const sw_act *l, const float *in, float *out, size_t frames);
+sw_status swi_build_act(sw_act *l, const cJSON *cfg, sw_build *b);
+sw_status swi_build_glu(sw_glu *l, const cJSON *cfg, sw_build *b);
+void swi_act_forward(const sw_act *l, const float *in, float *out, size_t frames);
 /* y = a ⊙ σ(b), [a, b] = halves of u */
-void glu_forward(const sw_glu *l, const float *in, float *out, size_t frames);
+void swi_glu_forward(const sw_glu *l, const float *in, float *out, size_t frames);
 
 #endif

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-sw_status init_conv1d(sw_conv1d *l, const float *w, const float *bias, int d, int k, sw_build *b)
+sw_status swi_init_conv1d(sw_conv1d *l, const float *w, const float *bias, int d, int k, sw_build *b)
 {
     l->d = d;
     l->k = k;
@@ -16,7 +16,7 @@ sw_status init_conv1d(sw_conv1d *l, const float *w, const float *bias, int d, in
     return SW_OK;
 }
 
-sw_status build_conv1d(sw_conv1d *l, const cJSON *cfg, sw_build *b)
+sw_status swi_build_conv1d(sw_conv1d *l, const cJSON *cfg, sw_build *b)
 {
     const char *name;
     const float *w, *bias;
@@ -27,16 +27,16 @@ sw_status build_conv1d(sw_conv1d *l, const cJSON *cfg, sw_build *b)
     if ((st = sw_cfg_int(b, cfg, "kernel", 1, SW_MAX_KERNEL, &k)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "weight", 2, d, k, &w)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "bias", 1, d, 0, &bias)) != SW_OK) return st;
-    return init_conv1d(l, w, bias, d, k, b);
+    return swi_init_conv1d(l, w, bias, d, k, b);
 }
 
-void free_conv1d(sw_conv1d *l)
+void swi_free_conv1d(sw_conv1d *l)
 {
     sw_free(l->wt);
     l->wt = NULL;
 }
 
-void conv1d_frame(const sw_conv1d *l, float *hist, const float *u, float *y, uint64_t t)
+void swi_conv1d_frame(const sw_conv1d *l, float *hist, const float *u, float *y, uint64_t t)
 {
     const size_t d = (size_t)l->d;
     const size_t r = (size_t)l->k - 1;      /* ring length */
@@ -48,9 +48,9 @@ void conv1d_frame(const sw_conv1d *l, float *hist, const float *u, float *y, uin
     if (r > 0) memcpy(hist + (t % r) * d, u, d * sizeof *u);
 }
 
-void conv1d_forward(const sw_conv1d *l, float *state, const float *in, float *out, size_t frames, uint64_t t0)
+void swi_conv1d_forward(const sw_conv1d *l, float *state, const float *in, float *out, size_t frames, uint64_t t0)
 {
     float *hist = state + l->state_off;
     for (size_t f = 0; f < frames; f++)
-        conv1d_frame(l, hist, in + f * l->d, out + f * l->d, t0 + f);
+        swi_conv1d_frame(l, hist, in + f * l->d, out + f * l->d, t0 + f);
 }

@@ -10,13 +10,13 @@ typedef struct {
     size_t state_off;    /* offset of the history ring [K-1][d] in the net state */
 } sw_conv1d;
 
-sw_status build_conv1d(sw_conv1d *l, const cJSON *cfg, sw_build *b);
-void free_conv1d(sw_conv1d *l);
+sw_status swi_build_conv1d(sw_conv1d *l, const cJSON *cfg, sw_build *b);
+void swi_free_conv1d(sw_conv1d *l);
 /* The shared core: takes the weights [d,K] (file layout) and reserves the state. */
-sw_status init_conv1d(sw_conv1d *l, const float *w, const float *bias, int d, int k, sw_build *b);
+sw_status swi_init_conv1d(sw_conv1d *l, const float *w, const float *bias, int d, int k, sw_build *b);
 /* One frame at absolute time t: y = Σ_k w[k] u_{t-K+1+k} + b; hist [K-1][d] is a ring
  * indexed by time mod (K-1), so nothing is shifted. */
-void conv1d_frame(const sw_conv1d *l, float *hist, const float *u, float *y, uint64_t t);
-void conv1d_forward(const sw_conv1d *l, float *state, const float *in, float *out, size_t frames, uint64_t t0);
+void swi_conv1d_frame(const sw_conv1d *l, float *hist, const float *u, float *y, uint64_t t);
+void swi_conv1d_forward(const sw_conv1d *l, float *state, const float *in, float *out, size_t frames, uint64_t t0);
 
 #endif

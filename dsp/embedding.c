@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-sw_status build_embedding(sw_embedding *l, const cJSON *cfg, sw_build *b)
+sw_status swi_build_embedding(sw_embedding *l, const cJSON *cfg, sw_build *b)
 {
     const char *name;
     sw_status st;
@@ -15,7 +15,7 @@ sw_status build_embedding(sw_embedding *l, const cJSON *cfg, sw_build *b)
     return sw_get_tensor(b, name, "weight", 2, l->n, l->d, &l->weight);
 }
 
-void embedding_forward(const sw_embedding *l, const float *in, float *out, size_t frames)
+void swi_embedding_forward(const sw_embedding *l, const float *in, float *out, size_t frames)
 {
     for (size_t f = 0; f < frames; f++) {
         float u = in[f];

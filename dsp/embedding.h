@@ -8,8 +8,8 @@ typedef struct {
     const float *weight; /* [n][d] (model-owned) */
 } sw_embedding;
 
-sw_status build_embedding(sw_embedding *l, const cJSON *cfg, sw_build *b);
+sw_status swi_build_embedding(sw_embedding *l, const cJSON *cfg, sw_build *b);
 /* index = clamp(lrint(u0), 0, n-1); y = weight[index] */
-void embedding_forward(const sw_embedding *l, const float *in, float *out, size_t frames);
+void swi_embedding_forward(const sw_embedding *l, const float *in, float *out, size_t frames);
 
 #endif

@@ -67,20 +67,20 @@ struct sw_layer {
 
 /* Builds the stack from a JSON array of layer objects; `d_in` is the width coming in,
  * `depth` the number of enclosing residual/pool layers. */
-sw_status build_stack(sw_stack *s, const cJSON *arr, int d_in, int depth, sw_build *b);
-void free_stack(sw_stack *s);
-/* Scratch floats that stack_forward needs for a call of `frames` frames. */
-size_t stack_scratch_floats(const sw_stack *s, size_t frames);
+sw_status swi_build_stack(sw_stack *s, const cJSON *arr, int d_in, int depth, sw_build *b);
+void swi_free_stack(sw_stack *s);
+/* Scratch floats that swi_stack_forward needs for a call of `frames` frames. */
+size_t swi_stack_scratch_floats(const sw_stack *s, size_t frames);
 /* in[frames][d_in] -> out[frames][d_out]; t0 = index of the first frame at this stack's
  * rate (drives ring buffers and pool phases). in and out must not alias. */
-void stack_forward(const sw_stack *s, float *state, float *scratch, const float *in, float *out,
+void swi_stack_forward(const sw_stack *s, float *state, float *scratch, const float *in, float *out,
                    size_t frames, uint64_t t0);
 
 /* pool.c */
-sw_status build_pool(sw_pool *l, const cJSON *cfg, int depth, sw_build *b);
-void free_pool(sw_pool *l);
-size_t pool_scratch_floats(const sw_pool *l);
-void pool_forward(const sw_pool *l, float *state, float *scratch, const float *in, float *out,
+sw_status swi_build_pool(sw_pool *l, const cJSON *cfg, int depth, sw_build *b);
+void swi_free_pool(sw_pool *l);
+size_t swi_pool_scratch_floats(const sw_pool *l);
+void swi_pool_forward(const sw_pool *l, float *state, float *scratch, const float *in, float *out,
                   size_t frames, uint64_t t0);
 
 #endif

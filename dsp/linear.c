@@ -2,7 +2,7 @@
 #include "linear.h"
 #include "kernels.h"
 
-sw_status build_linear(sw_linear *l, const cJSON *cfg, sw_build *b)
+sw_status swi_build_linear(sw_linear *l, const cJSON *cfg, sw_build *b)
 {
     const char *name;
     int has_bias;
@@ -19,12 +19,12 @@ sw_status build_linear(sw_linear *l, const cJSON *cfg, sw_build *b)
     return SW_OK;
 }
 
-void free_linear(sw_linear *l)
+void swi_free_linear(sw_linear *l)
 {
     sw_mat_free(&l->w);
 }
 
-void linear_forward(const sw_linear *l, const float *in, float *out, size_t frames)
+void swi_linear_forward(const sw_linear *l, const float *in, float *out, size_t frames)
 {
     for (size_t f = 0; f < frames; f++)
         sw_matvec(out + f * l->d_out, &l->w, in + f * l->d_in, l->bias);

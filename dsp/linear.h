@@ -10,9 +10,9 @@ typedef struct {
     const float *bias;   /* [d_out], or NULL without bias (model-owned) */
 } sw_linear;
 
-sw_status build_linear(sw_linear *l, const cJSON *cfg, sw_build *b);
-void free_linear(sw_linear *l);
+sw_status swi_build_linear(sw_linear *l, const cJSON *cfg, sw_build *b);
+void swi_free_linear(sw_linear *l);
 /* in[frames][d_in] -> out[frames][d_out] */
-void linear_forward(const sw_linear *l, const float *in, float *out, size_t frames);
+void swi_linear_forward(const sw_linear *l, const float *in, float *out, size_t frames);
 
 #endif

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-sw_status finish_lru(sw_lru *l, int h, int n, const double *lam_re, const double *lam_im,
+sw_status swi_finish_lru(sw_lru *l, int h, int n, const double *lam_re, const double *lam_im,
                      const float *bm, const float *cm, sw_build *b)
 {
     const size_t H = (size_t)h, N = (size_t)n;
@@ -34,7 +34,7 @@ sw_status finish_lru(sw_lru *l, int h, int n, const double *lam_re, const double
     return SW_OK;
 }
 
-void free_lru(sw_lru *l)
+void swi_free_lru(sw_lru *l)
 {
     sw_free(l->lam_re);
     l->lam_re = l->lam_im = NULL;
@@ -42,7 +42,7 @@ void free_lru(sw_lru *l)
     sw_mat_free(&l->c);
 }
 
-sw_status build_lru(sw_lru *l, const cJSON *cfg, sw_build *b)
+sw_status swi_build_lru(sw_lru *l, const cJSON *cfg, sw_build *b)
 {
     const char *name;
     const float *nu_log, *theta_log, *gamma_log, *b_re, *b_im, *c_re, *c_im;
@@ -79,14 +79,14 @@ sw_status build_lru(sw_lru *l, const cJSON *cfg, sw_build *b)
             cm[(size_t)h * 2 * N + N + n] = -c_im[(size_t)h * N + n];
         }
     }
-    st = finish_lru(l, H, N, lam, lam + N, bm, cm, b);
+    st = swi_finish_lru(l, H, N, lam, lam + N, bm, cm, b);
     free(lam); free(bm); free(cm);
     return st;
 }
 
-size_t lru_scratch_floats(const sw_lru *l) { return sw_pad16(2 * (size_t)l->n); }
+size_t swi_lru_scratch_floats(const sw_lru *l) { return sw_pad16(2 * (size_t)l->n); }
 
-void lru_forward(const sw_lru *l, float *state, float *scratch, const float *in, float *out, size_t frames)
+void swi_lru_forward(const sw_lru *l, float *state, float *scratch, const float *in, float *out, size_t frames)
 {
     const size_t H = (size_t)l->h, N = (size_t)l->n;
     float *hs = state + l->state_off;     /* [h_re | h_im] */

@@ -16,15 +16,15 @@ typedef struct {
     size_t state_off;    /* state: h_re [N], h_im [N], contiguous */
 } sw_lru;
 
-sw_status build_lru(sw_lru *l, const cJSON *cfg, sw_build *b);
+sw_status swi_build_lru(sw_lru *l, const cJSON *cfg, sw_build *b);
 /* Finishes a diagonal SSM of size (h, n): takes λ [n] (re, im) and the row-major matrices
  * bm [2n][h] = [B̄_re; B̄_im] and cm [h][2n] = [C̄_re, −C̄_im] (copied and packed), checks
  * that all are finite, and reserves the state. */
-sw_status finish_lru(sw_lru *l, int h, int n, const double *lam_re, const double *lam_im,
+sw_status swi_finish_lru(sw_lru *l, int h, int n, const double *lam_re, const double *lam_im,
                      const float *bm, const float *cm, sw_build *b);
-void free_lru(sw_lru *l);
-/* scratch: lru_scratch_floats() floats */
-size_t lru_scratch_floats(const sw_lru *l);
-void lru_forward(const sw_lru *l, float *state, float *scratch, const float *in, float *out, size_t frames);
+void swi_free_lru(sw_lru *l);
+/* scratch: swi_lru_scratch_floats() floats */
+size_t swi_lru_scratch_floats(const sw_lru *l);
+void swi_lru_forward(const sw_lru *l, float *state, float *scratch, const float *in, float *out, size_t frames);
 
 #endif

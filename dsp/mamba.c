@@ -13,7 +13,7 @@
 
 static sw_status nomem(sw_build *b) { return sw_fail(b->err, b->errlen, SW_ERR_NOMEM, "%s: out of memory", b->where); }
 
-sw_status build_mamba(sw_mamba *l, const cJSON *cfg, sw_build *b)
+sw_status swi_build_mamba(sw_mamba *l, const cJSON *cfg, sw_build *b)
 {
     const char *name;
     const float *in_w, *conv_w, *conv_b, *xproj_w, *dtproj_w, *a_log, *out_w;
@@ -47,12 +47,12 @@ sw_status build_mamba(sw_mamba *l, const cJSON *cfg, sw_build *b)
                 return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: A = -exp(A_log[%d][%d]) overflows float", b->where, e, n);
             l->a[(size_t)n * E + e] = a;
         }
-    if ((st = init_conv1d(&l->conv, conv_w, conv_b, E, K, b)) != SW_OK) return st;
+    if ((st = swi_init_conv1d(&l->conv, conv_w, conv_b, E, K, b)) != SW_OK) return st;
     l->state_off = sw_take_state(b, (size_t)N * E);
     return SW_OK;
 }
 
-void free_mamba(sw_mamba *l)
+void swi_free_mamba(sw_mamba *l)
 {
     sw_mat_free(&l->in_proj);
     sw_mat_free(&l->x_proj);
@@ -60,17 +60,17 @@ void free_mamba(sw_mamba *l)
     sw_mat_free(&l->out_proj);
     sw_free(l->a);
     l->a = NULL;
-    free_conv1d(&l->conv);
+    swi_free_conv1d(&l->conv);
 }
 
 /* xz [2E] | xc [E] | dbc [R+2N] | dt [E] | y [E] */
-size_t mamba_scratch_floats(const sw_mamba *l)
+size_t swi_mamba_scratch_floats(const sw_mamba *l)
 {
     const size_t E = (size_t)l->e;
     return sw_pad16(2 * E) + 3 * sw_pad16(E) + sw_pad16((size_t)l->r + 2 * (size_t)l->n);
 }
 
-void mamba_forward(const sw_mamba *l, float *state, float *scratch, const float *in, float *out,
+void swi_mamba_forward(const sw_mamba *l, float *state, float *scratch, const float *in, float *out,
                    size_t frames, uint64_t t0)
 {
     const size_t H = (size_t)l->h, E = (size_t)l->e, N = (size_t)l->n, R = (size_t)l->r;
@@ -83,7 +83,7 @@ void mamba_forward(const sw_mamba *l, float *state, float *scratch, const float 
     float *y = dt + sw_pad16(E);
     for (size_t f = 0; f < frames; f++) {
         sw_matvec(xz, &l->in_proj, in + f * H, NULL);               /* [x, z] = in_proj(u) */
-        conv1d_frame(&l->conv, ring, xz, xc, t0 + f);               /* causal conv over x */
+        swi_conv1d_frame(&l->conv, ring, xz, xc, t0 + f);               /* causal conv over x */
         sw_vsilu(xc, xc, E);
         sw_matvec(dbc, &l->x_proj, xc, NULL);                       /* [δ, B, C] = x_proj(x) */
         sw_matvec(dt, &l->dt_proj, dbc, l->dt_bias);                /* dt_proj(δ) + bias */

@@ -18,10 +18,10 @@ typedef struct {
     size_t state_off;    /* state: h [N][E]  (the conv ring has its own offset in `conv`) */
 } sw_mamba;
 
-sw_status build_mamba(sw_mamba *l, const cJSON *cfg, sw_build *b);
-void free_mamba(sw_mamba *l);
-size_t mamba_scratch_floats(const sw_mamba *l);
-void mamba_forward(const sw_mamba *l, float *state, float *scratch, const float *in, float *out,
+sw_status swi_build_mamba(sw_mamba *l, const cJSON *cfg, sw_build *b);
+void swi_free_mamba(sw_mamba *l);
+size_t swi_mamba_scratch_floats(const sw_mamba *l);
+void swi_mamba_forward(const sw_mamba *l, float *state, float *scratch, const float *in, float *out,
                    size_t frames, uint64_t t0);
 
 #endif

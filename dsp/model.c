@@ -4,7 +4,7 @@
  *
  * Every file is untrusted. Order of work: bounds of the file, the header as UTF-8 JSON, each
  * tensor entry (dtype, rank, dims, offsets, size), overlaps, duplicate names, finiteness of
- * every value, then the config (layer tree built by build_stack, which fetches each tensor
+ * every value, then the config (layer tree built by swi_build_stack, which fetches each tensor
  * with an exact shape), then "no tensor left unused". Any failure frees everything and
  * returns a status with a message naming the problem. Size math is overflow-checked. */
 #include "model.h"
@@ -250,7 +250,7 @@ void sw_model_free(sw_model *m)
 {
     if (!m) return;
     void *prev = sw_region_enter(m->weights);   /* the layers' sw_free of region blocks are no-ops */
-    free_stack(&m->top);
+    swi_free_stack(&m->top);
     sw_region_leave(prev);
     free(m->tensors);
     free(m->names);
@@ -356,14 +356,14 @@ static sw_status load_config(sw_model *m, const char *text, char *err, size_t er
     m->task_params = tp ? cJSON_PrintUnformatted(tp) : strdup("{}");
     if (!m->task || !m->task_params) { st = FAIL(SW_ERR_NOMEM, "out of memory"); goto out; }
     layers = cJSON_GetObjectItemCaseSensitive(cfg, "layers");
-    if ((st = build_stack(&m->top, layers, m->d_input, 0, &b)) != SW_OK) goto out;
+    if ((st = swi_build_stack(&m->top, layers, m->d_input, 0, &b)) != SW_OK) goto out;
     if (m->top.d_out != m->d_output) {
         st = FAIL(SW_ERR_CONFIG, "config: the last layer outputs width %d but d_output is %d", m->top.d_out, m->d_output);
         goto out;
     }
     m->param_count = b.params;
     m->state_floats = b.state;
-    m->scratch_floats = stack_scratch_floats(&m->top, SW_CHUNK);
+    m->scratch_floats = swi_stack_scratch_floats(&m->top, SW_CHUNK);
 out:
     cJSON_Delete(cfg);
     return st;

@@ -1,4 +1,4 @@
-/* net.c — the layer tree (build_stack) and the per-stream runtime (sw_net).
+/* net.c — the layer tree (swi_build_stack) and the per-stream runtime (sw_net).
  *
  * A stack runs layer by layer over a chunk of frames, ping-ponging between two scratch
  * buffers; every layer's chunk path loops over frames with the same per-frame kernels as a
@@ -44,34 +44,34 @@ static sw_status build_layer(sw_layer *l, const cJSON *cfg, int width, int depth
     sw_status st = SW_OK;
     switch (l->type) {
     case SW_L_LINEAR:
-        st = build_linear(&l->u.linear, cfg, b);
+        st = swi_build_linear(&l->u.linear, cfg, b);
         l->d_in = l->u.linear.d_in; l->d_out = l->u.linear.d_out;
         break;
     case SW_L_CONV1D:
-        st = build_conv1d(&l->u.conv, cfg, b);
+        st = swi_build_conv1d(&l->u.conv, cfg, b);
         l->d_in = l->d_out = l->u.conv.d;
         break;
     case SW_L_NORM:
-        st = build_norm(&l->u.norm, cfg, b);
+        st = swi_build_norm(&l->u.norm, cfg, b);
         l->d_in = l->d_out = l->u.norm.d;
         break;
     case SW_L_ACT:
-        st = build_act(&l->u.act, cfg, b);
+        st = swi_build_act(&l->u.act, cfg, b);
         l->d_in = l->d_out = l->u.act.d;
         break;
     case SW_L_GLU:
-        st = build_glu(&l->u.glu, cfg, b);
+        st = swi_build_glu(&l->u.glu, cfg, b);
         l->d_in = l->u.glu.d_in; l->d_out = l->u.glu.d_in / 2;
         break;
     case SW_L_EMBEDDING:
-        st = build_embedding(&l->u.emb, cfg, b);
+        st = swi_build_embedding(&l->u.emb, cfg, b);
         l->d_in = 1; l->d_out = l->u.emb.d;
         break;
     case SW_L_RESIDUAL: {
         /* y = u + f(u): the inner stack must map the current width to itself */
         char where[256];
         snprintf(where, sizeof where, "%s", b->where);
-        st = build_stack(&l->u.res.inner, cJSON_GetObjectItemCaseSensitive(cfg, "layers"), width, depth + 1, b);
+        st = swi_build_stack(&l->u.res.inner, cJSON_GetObjectItemCaseSensitive(cfg, "layers"), width, depth + 1, b);
         l->d_in = l->d_out = width;
         if (st == SW_OK && l->u.res.inner.d_out != width)
             st = sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: inner layers map width %d to %d (must keep it)",
@@ -79,23 +79,23 @@ static sw_status build_layer(sw_layer *l, const cJSON *cfg, int width, int depth
         break;
     }
     case SW_L_POOL:
-        st = build_pool(&l->u.pool, cfg, depth, b);
+        st = swi_build_pool(&l->u.pool, cfg, depth, b);
         l->d_in = l->d_out = l->u.pool.d;
         break;
     case SW_L_S4D:
-        st = build_s4d(&l->u.s4d, cfg, b);
+        st = swi_build_s4d(&l->u.s4d, cfg, b);
         l->d_in = l->d_out = l->u.s4d.h;
         break;
     case SW_L_LRU:
-        st = build_lru(&l->u.lru, cfg, b);
+        st = swi_build_lru(&l->u.lru, cfg, b);
         l->d_in = l->d_out = l->u.lru.h;
         break;
     case SW_L_S5:
-        st = build_s5(&l->u.lru, cfg, b);
+        st = swi_build_s5(&l->u.lru, cfg, b);
         l->d_in = l->d_out = l->u.lru.h;
         break;
     case SW_L_MAMBA:
-        st = build_mamba(&l->u.mamba, cfg, b);
+        st = swi_build_mamba(&l->u.mamba, cfg, b);
         l->d_in = l->d_out = l->u.mamba.h;
         break;
     }
@@ -105,22 +105,22 @@ static sw_status build_layer(sw_layer *l, const cJSON *cfg, int width, int depth
 static void free_layer(sw_layer *l)
 {
     switch (l->type) {
-    case SW_L_LINEAR: free_linear(&l->u.linear); break;
-    case SW_L_CONV1D: free_conv1d(&l->u.conv); break;
-    case SW_L_NORM: free_norm(&l->u.norm); break;
-    case SW_L_RESIDUAL: free_stack(&l->u.res.inner); break;
-    case SW_L_POOL: free_pool(&l->u.pool); break;
-    case SW_L_S4D: free_s4d(&l->u.s4d); break;
+    case SW_L_LINEAR: swi_free_linear(&l->u.linear); break;
+    case SW_L_CONV1D: swi_free_conv1d(&l->u.conv); break;
+    case SW_L_NORM: swi_free_norm(&l->u.norm); break;
+    case SW_L_RESIDUAL: swi_free_stack(&l->u.res.inner); break;
+    case SW_L_POOL: swi_free_pool(&l->u.pool); break;
+    case SW_L_S4D: swi_free_s4d(&l->u.s4d); break;
     case SW_L_LRU:
-    case SW_L_S5: free_lru(&l->u.lru); break;
-    case SW_L_MAMBA: free_mamba(&l->u.mamba); break;
+    case SW_L_S5: swi_free_lru(&l->u.lru); break;
+    case SW_L_MAMBA: swi_free_mamba(&l->u.mamba); break;
     case SW_L_ACT:
     case SW_L_GLU:
     case SW_L_EMBEDDING: break;
     }
 }
 
-sw_status build_stack(sw_stack *s, const cJSON *arr, int d_in, int depth, sw_build *b)
+sw_status swi_build_stack(sw_stack *s, const cJSON *arr, int d_in, int depth, sw_build *b)
 {
     const char *outer = b->where;
     if (depth > SW_MAX_DEPTH)
@@ -188,7 +188,7 @@ sw_status build_stack(sw_stack *s, const cJSON *arr, int d_in, int depth, sw_bui
     return st;
 }
 
-void free_stack(sw_stack *s)
+void swi_free_stack(sw_stack *s)
 {
     if (!s->layers) return;
     for (int i = 0; i < s->n; i++) free_layer(&s->layers[i]);
@@ -203,16 +203,16 @@ static size_t layer_scratch_floats(const sw_layer *l, size_t frames)
 {
     switch (l->type) {
     case SW_L_LRU:
-    case SW_L_S5: return lru_scratch_floats(&l->u.lru);
-    case SW_L_MAMBA: return mamba_scratch_floats(&l->u.mamba);
-    case SW_L_RESIDUAL: return stack_scratch_floats(&l->u.res.inner, frames);
-    case SW_L_POOL: return pool_scratch_floats(&l->u.pool);
+    case SW_L_S5: return swi_lru_scratch_floats(&l->u.lru);
+    case SW_L_MAMBA: return swi_mamba_scratch_floats(&l->u.mamba);
+    case SW_L_RESIDUAL: return swi_stack_scratch_floats(&l->u.res.inner, frames);
+    case SW_L_POOL: return swi_pool_scratch_floats(&l->u.pool);
     default: return 0;
     }
 }
 
 /* two ping-pong buffers [frames][max_width] + the largest layer scratch */
-size_t stack_scratch_floats(const sw_stack *s, size_t frames)
+size_t swi_stack_scratch_floats(const sw_stack *s, size_t frames)
 {
     size_t most = 0;
     for (int i = 0; i < s->n; i++) {
@@ -226,25 +226,25 @@ static void layer_forward(const sw_layer *l, float *state, float *scratch, const
                           size_t frames, uint64_t t0)
 {
     switch (l->type) {
-    case SW_L_LINEAR: linear_forward(&l->u.linear, in, out, frames); break;
-    case SW_L_CONV1D: conv1d_forward(&l->u.conv, state, in, out, frames, t0); break;
-    case SW_L_NORM: norm_forward(&l->u.norm, in, out, frames); break;
-    case SW_L_ACT: act_forward(&l->u.act, in, out, frames); break;
-    case SW_L_GLU: glu_forward(&l->u.glu, in, out, frames); break;
-    case SW_L_EMBEDDING: embedding_forward(&l->u.emb, in, out, frames); break;
+    case SW_L_LINEAR: swi_linear_forward(&l->u.linear, in, out, frames); break;
+    case SW_L_CONV1D: swi_conv1d_forward(&l->u.conv, state, in, out, frames, t0); break;
+    case SW_L_NORM: swi_norm_forward(&l->u.norm, in, out, frames); break;
+    case SW_L_ACT: swi_act_forward(&l->u.act, in, out, frames); break;
+    case SW_L_GLU: swi_glu_forward(&l->u.glu, in, out, frames); break;
+    case SW_L_EMBEDDING: swi_embedding_forward(&l->u.emb, in, out, frames); break;
     case SW_L_RESIDUAL:
-        stack_forward(&l->u.res.inner, state, scratch, in, out, frames, t0);
+        swi_stack_forward(&l->u.res.inner, state, scratch, in, out, frames, t0);
         sw_vadd(out, in, frames * (size_t)l->d_out);           /* y = u + f(u) */
         break;
-    case SW_L_POOL: pool_forward(&l->u.pool, state, scratch, in, out, frames, t0); break;
-    case SW_L_S4D: s4d_forward(&l->u.s4d, state, in, out, frames); break;
+    case SW_L_POOL: swi_pool_forward(&l->u.pool, state, scratch, in, out, frames, t0); break;
+    case SW_L_S4D: swi_s4d_forward(&l->u.s4d, state, in, out, frames); break;
     case SW_L_LRU:
-    case SW_L_S5: lru_forward(&l->u.lru, state, scratch, in, out, frames); break;
-    case SW_L_MAMBA: mamba_forward(&l->u.mamba, state, scratch, in, out, frames, t0); break;
+    case SW_L_S5: swi_lru_forward(&l->u.lru, state, scratch, in, out, frames); break;
+    case SW_L_MAMBA: swi_mamba_forward(&l->u.mamba, state, scratch, in, out, frames, t0); break;
     }
 }
 
-void stack_forward(const sw_stack *s, float *state, float *scratch, const float *in, float *out,
+void swi_stack_forward(const sw_stack *s, float *state, float *scratch, const float *in, float *out,
                    size_t frames, uint64_t t0)
 {
     float *buf[2] = {scratch, scratch + sw_pad16(frames * (size_t)s->max_width)};
@@ -321,7 +321,7 @@ void sw_net_process(sw_net *n, const float *in, float *out, size_t frames)
         /* Input sanitation: non-finite -> 0 (a dropout must not poison the state), then
          * clamp so that absurd but finite input cannot overflow it either. */
         sw_vsanitize(n->in, in, len * di, SW_INPUT_CLAMP);
-        stack_forward(&n->m->top, n->state, n->scratch, n->in, out, len, n->t);
+        swi_stack_forward(&n->m->top, n->state, n->scratch, n->in, out, len, n->t);
         /* With finite weights and clamped input the output is finite unless something
          * overflowed. Then: emit 0 for the bad values now, reset at the chunk boundary. */
         if (!sw_all_finite(out, len * dout)) {

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-sw_status build_norm(sw_norm *l, const cJSON *cfg, sw_build *b)
+sw_status swi_build_norm(sw_norm *l, const cJSON *cfg, sw_build *b)
 {
     const char *name, *kind;
     double eps;
@@ -25,9 +25,9 @@ sw_status build_norm(sw_norm *l, const cJSON *cfg, sw_build *b)
     return SW_OK;
 }
 
-void free_norm(sw_norm *l) { (void)l; }
+void swi_free_norm(sw_norm *l) { (void)l; }
 
-void norm_forward(const sw_norm *l, const float *in, float *out, size_t frames)
+void swi_norm_forward(const sw_norm *l, const float *in, float *out, size_t frames)
 {
     const int d = l->d;
     for (size_t f = 0; f < frames; f++) {

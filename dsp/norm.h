@@ -11,8 +11,8 @@ typedef struct {
     const float *bias;   /* [d] LayerNorm only, else NULL (model-owned) */
 } sw_norm;
 
-sw_status build_norm(sw_norm *l, const cJSON *cfg, sw_build *b);
-void free_norm(sw_norm *l);
-void norm_forward(const sw_norm *l, const float *in, float *out, size_t frames);
+sw_status swi_build_norm(sw_norm *l, const cJSON *cfg, sw_build *b);
+void swi_free_norm(sw_norm *l);
+void swi_norm_forward(const sw_norm *l, const float *in, float *out, size_t frames);
 
 #endif

@@ -13,7 +13,7 @@
 
 static sw_status nomem(sw_build *b) { return sw_fail(b->err, b->errlen, SW_ERR_NOMEM, "%s: out of memory", b->where); }
 
-sw_status build_pool(sw_pool *l, const cJSON *cfg, int depth, sw_build *b)
+sw_status swi_build_pool(sw_pool *l, const cJSON *cfg, int depth, sw_build *b)
 {
     const char *name;
     const float *down_w, *up_w;
@@ -37,28 +37,28 @@ sw_status build_pool(sw_pool *l, const cJSON *cfg, int depth, sw_build *b)
     const cJSON *inner = cJSON_GetObjectItemCaseSensitive(cfg, "layers");
     char where[256];
     snprintf(where, sizeof where, "%s", b->where);
-    if ((st = build_stack(&l->inner, inner, (int)de, depth + 1, b)) != SW_OK) return st;
+    if ((st = swi_build_stack(&l->inner, inner, (int)de, depth + 1, b)) != SW_OK) return st;
     if (l->inner.d_out != (int)de)
         return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: inner layers end at width %d, expected d*expand = %zu",
                        where, l->inner.d_out, de);
     return SW_OK;
 }
 
-void free_pool(sw_pool *l)
+void swi_free_pool(sw_pool *l)
 {
     sw_mat_free(&l->down);
     sw_mat_free(&l->up);
-    free_stack(&l->inner);
+    swi_free_stack(&l->inner);
 }
 
 /* z [d·e] | z2 [d·e] | inner scratch for one frame */
-size_t pool_scratch_floats(const sw_pool *l)
+size_t swi_pool_scratch_floats(const sw_pool *l)
 {
     const size_t de = (size_t)l->d * l->e;
-    return 2 * sw_pad16(de) + stack_scratch_floats(&l->inner, 1);
+    return 2 * sw_pad16(de) + swi_stack_scratch_floats(&l->inner, 1);
 }
 
-void pool_forward(const sw_pool *l, float *state, float *scratch, const float *in, float *out,
+void swi_pool_forward(const sw_pool *l, float *state, float *scratch, const float *in, float *out,
                   size_t frames, uint64_t t0)
 {
     const size_t d = (size_t)l->d, p = (size_t)l->p, de = d * (size_t)l->e;
@@ -71,7 +71,7 @@ void pool_forward(const sw_pool *l, float *state, float *scratch, const float *i
         memcpy(block + j * d, in + f * d, d * sizeof(float));
         if (j == p - 1) {                                            /* block k complete */
             sw_matvec(z, &l->down, block, l->down_b);                /* down */
-            stack_forward(&l->inner, state, inner_scratch, z, z2, 1, t / p);
+            swi_stack_forward(&l->inner, state, inner_scratch, z, z2, 1, t / p);
             sw_matvec(pending, &l->up, z2, l->up_b);                 /* v_k = up(z) */
         }
     }

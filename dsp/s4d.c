@@ -29,7 +29,7 @@ static double complex cmk(double re, double im)
     return z;
 }
 
-sw_status build_s4d(sw_s4d *l, const cJSON *cfg, sw_build *b)
+sw_status swi_build_s4d(sw_s4d *l, const cJSON *cfg, sw_build *b)
 {
     const char *name, *disc;
     const float *log_dt, *log_a_re, *a_im, *b_re, *b_im, *c_re, *c_im;
@@ -100,13 +100,13 @@ sw_status build_s4d(sw_s4d *l, const cJSON *cfg, sw_build *b)
     return SW_OK;
 }
 
-void free_s4d(sw_s4d *l)
+void swi_free_s4d(sw_s4d *l)
 {
     sw_free(l->w);
     l->w = NULL;
 }
 
-void s4d_forward(const sw_s4d *l, float *state, const float *in, float *out, size_t frames)
+void swi_s4d_forward(const sw_s4d *l, float *state, const float *in, float *out, size_t frames)
 {
     float *s = state + l->state_off;
     for (size_t f = 0; f < frames; f++)

@@ -12,8 +12,8 @@ typedef struct {
     size_t state_off;    /* state: [ceil(H/16)][N][2][16] {s_re, s_im} */
 } sw_s4d;
 
-sw_status build_s4d(sw_s4d *l, const cJSON *cfg, sw_build *b);
-void free_s4d(sw_s4d *l);
-void s4d_forward(const sw_s4d *l, float *state, const float *in, float *out, size_t frames);
+sw_status swi_build_s4d(sw_s4d *l, const cJSON *cfg, sw_build *b);
+void swi_free_s4d(sw_s4d *l);
+void swi_s4d_forward(const sw_s4d *l, float *state, const float *in, float *out, size_t frames);
 
 #endif

@@ -4,7 +4,7 @@
  *   ZOH:      Λ̄ = exp(ΛΔ),                    B̄ = (Λ̄ − 1)/Λ · B̃
  *   bilinear: BL = 1/(1 − Δ/2·Λ), Λ̄ = BL(1 + Δ/2·Λ),  B̄ = BL·Δ·B̃
  *   x_t = Λ̄ ⊙ x_{t−1} + B̄ u_t ;   y_t = c·Re(C̃ x_t) + D ⊙ u_t,  c = 2 if conj else 1
- * Discretized in double here; the step itself is lru_forward (same recurrence). */
+ * Discretized in double here; the step itself is swi_lru_forward (same recurrence). */
 #include "s5.h"
 #include "kernels.h"
 
@@ -19,7 +19,7 @@ static double complex cexpm1(double complex z)
     return (expm1(a) * cos(bb) - 2.0 * s * s) + I * (exp(a) * sin(bb));
 }
 
-sw_status build_s5(sw_lru *l, const cJSON *cfg, sw_build *b)
+sw_status swi_build_s5(sw_lru *l, const cJSON *cfg, sw_build *b)
 {
     const char *name, *disc;
     const float *lam_log_re, *lam_im, *log_step, *b_re, *b_im, *c_re, *c_im;
@@ -72,7 +72,7 @@ sw_status build_s5(sw_lru *l, const cJSON *cfg, sw_build *b)
             cm[(size_t)h * 2 * P + P + p] = (float)(-c * c_im[(size_t)h * P + p]);
         }
     }
-    st = finish_lru(l, H, P, lam, lam + P, bm, cm, b);
+    st = swi_finish_lru(l, H, P, lam, lam + P, bm, cm, b);
     free(lam); free(bm); free(cm);
     return st;
 }

@@ -3,6 +3,6 @@
 #define SW_S5_H
 #include "lru.h"
 
-sw_status build_s5(sw_lru *l, const cJSON *cfg, sw_build *b);
+sw_status swi_build_s5(sw_lru *l, const cJSON *cfg, sw_build *b);
 
 #endif
