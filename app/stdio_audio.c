@@ -100,6 +100,17 @@ static int write_all(int fd, const unsigned char *p, size_t n)
     return 0;
 }
 
+/* libsndfile on standard output in format oi->format, clipping like file outputs (outfile.c). */
+static SNDFILE *open_stdout(SF_INFO *oi, char *err, size_t errlen)
+{
+    SNDFILE *sf = sf_open_fd(STDOUT_FILENO, SFM_WRITE, oi, 0);
+    if (!sf)
+        snprintf(err, errlen, "cannot write audio to standard output: %s", sf_strerror(NULL));
+    else
+        sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    return sf;
+}
+
 SNDFILE *app_stdout_open(int rate, int channels, int subtype, int wav, char *err, size_t errlen)
 {
     int bytes = bytes_of(subtype);
@@ -120,12 +131,7 @@ SNDFILE *app_stdout_open(int rate, int channels, int subtype, int wav, char *err
         lseek(STDOUT_FILENO, 0, SEEK_CUR) == 0) {
         /* redirected into a file: a complete WAV, its sizes filled in at the end */
         oi.format = SF_FORMAT_WAV | subtype;
-        SNDFILE *sf = sf_open_fd(STDOUT_FILENO, SFM_WRITE, &oi, 0);
-        if (!sf)
-            snprintf(err, errlen, "cannot write audio to standard output: %s", sf_strerror(NULL));
-        else
-            sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE); /* as file outputs (outfile.c) */
-        return sf;
+        return open_stdout(&oi, err, errlen);
     }
     if (wav) {
         /* a pipe: 44-byte canonical header: PCM (1) or IEEE float (3); sizes unknown (0xFFFFFFFF). */
@@ -149,12 +155,7 @@ SNDFILE *app_stdout_open(int rate, int channels, int subtype, int wav, char *err
         }
     }
     oi.format = SF_FORMAT_RAW | subtype | SF_ENDIAN_LITTLE;
-    SNDFILE *sf = sf_open_fd(STDOUT_FILENO, SFM_WRITE, &oi, 0);
-    if (!sf)
-        snprintf(err, errlen, "cannot write audio to standard output: %s", sf_strerror(NULL));
-    else
-        sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE); /* as file outputs (outfile.c) */
-    return sf;
+    return open_stdout(&oi, err, errlen);
 }
 
 int app_stream_subtype(int format)
