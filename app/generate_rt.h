@@ -1,21 +1,29 @@
-/* generate_rt.h — the real-time half of `statewave generate --live`: the PortAudio
- * output callback and the state it shares with the main thread. Internal to app/ (and
- * tests/app/rt_alloc_test.c, which drives the callback directly under a malloc-counting
- * interposer).
+/* generate_rt.h — the real-time half of `statewave generate --live`: a render-ahead ring
+ * between a rendering thread and the PortAudio output callback, and the counters the main
+ * thread reads. Internal to app/ (and tests/app/rt_alloc_test.c, which drives the callback
+ * directly under a malloc-counting interposer).
  *
- * The callback renders the model-rate audio (16 kHz for the shipped model) with
- * sw_generator_render into a preallocated buffer and converts it to the device rate with
- * libsamplerate's src_process (converter state made by src_new before the stream starts).
- * At the model rate no converter is used: the rendered samples are the output.
+ * Why a ring: a generator has no input to keep in step with, so nothing forces it to run
+ * inside the callback. Rendering there made every period's deadline depend on the
+ * generator's worst-case time (at 48 kHz the model plus resampler takes 35-60 % of a
+ * core, and on a loaded 2-core machine single periods ran to twice their length: xruns).
+ * sw_gen_rt_fill renders the model-rate audio (16 kHz for the shipped model) with
+ * sw_generator_render, converts it to the device rate with libsamplerate (converter made
+ * before the stream starts) and writes it into the ring, up to SW_GEN_RT_AHEAD_S seconds
+ * ahead of what was played; the callback only copies from the ring. A late render now
+ * costs nothing as long as the ring has audio left; when it runs dry the callback plays
+ * silence and counts the frames (`starved`), it never waits.
  *
- * Threading contract: the main thread fills every field with sw_gen_rt_init before the
- * stream starts and only reads the atomic counters while it runs; the callback owns the
- * generator, the converter and the buffers from then on. The callback never allocates,
- * locks, prints or does I/O. */
+ * Threading contract: one producer (sw_gen_rt_fill: the main thread before the stream
+ * starts, then one rendering thread) and one consumer (sw_gen_callback). The two share
+ * the ring through the acquire/release counters ring_written/ring_read only; every other
+ * field is owned by one side, and the main thread reads only the atomic counters while
+ * the stream runs. The callback never allocates, locks, prints or does I/O. */
 #ifndef SW_APP_GENERATE_RT_H
 #define SW_APP_GENERATE_RT_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <portaudio.h>
@@ -23,35 +31,49 @@
 
 #include "statewave.h"
 
-/* Model-rate samples rendered per sw_generator_render call at most: the callback loops
- * for larger requests, so this bounds the buffer, not the host block size. */
+/* Model-rate samples rendered per sw_generator_render call at most. */
 #define SW_GEN_RT_CHUNK 512
+/* How far the rendering runs ahead of the output, in seconds of audio. A generator has no
+ * input, so this delays only the start (the ring is filled first) and nothing a listener
+ * can hear while it plays; it is what a stall of the rendering thread can last before the
+ * output runs dry. */
+#define SW_GEN_RT_AHEAD_S 0.5
 /* libsamplerate converter for model rate -> device rate (src_new with this, 1 channel).
  * The model's audio is 8-bit mu-law, so the medium-quality sinc (97 dB SNR, 90% band) is
  * already far below its own quantisation noise, at a small fraction of the generator's
- * cost (the callback's time barely moves between FASTEST, MEDIUM and BEST). */
+ * cost. */
 #define SW_GEN_RT_SRC_TYPE SRC_SINC_MEDIUM_QUALITY
 
 typedef struct {
-    /* set by sw_gen_rt_init, owned by the callback while the stream runs */
-    sw_generator *gen;            /* generator; owned by the caller (main thread) */
+    /* producer side (sw_gen_rt_fill) */
+    sw_generator *gen;            /* generator; owned by the caller */
     SRC_STATE *src;               /* model rate -> device rate; NULL when the rates match; owned by the caller */
     double ratio;                 /* device rate / model rate (src_ratio) */
-    int out_channels;             /* output channels; every channel carries the mono signal */
     float buf[SW_GEN_RT_CHUNK];   /* [SW_GEN_RT_CHUNK] rendered model-rate samples */
-    int buf_pos;                  /* next unconsumed sample in buf */
+    int buf_pos;                  /* next unconverted sample in buf */
     int buf_len;                  /* samples in buf */
+
+    /* the ring, shared: device-rate mono frames */
+    float *ring;                  /* [ring_cap] frames; owned by the caller (sw_gen_rt_ring_frames) */
+    size_t ring_cap;              /* a power of two */
+    atomic_size_t ring_written;   /* frames ever written (producer stores, release) */
+    atomic_size_t ring_read;      /* frames ever read (callback stores, release) */
+
+    /* consumer side (sw_gen_callback) */
+    int out_channels;             /* output channels; every channel carries the mono signal */
     double sumsq;                 /* sum of squares of every output sample (channel 0) */
     float peak;                   /* largest |output sample| */
 
-    /* counters written by the callback, read by the main thread */
-    atomic_ullong frames;         /* device-rate frames written */
-    atomic_ullong rendered;       /* model-rate samples rendered */
+    /* counters for the main thread */
+    atomic_ullong frames;         /* device-rate frames written to the device (callback) */
+    atomic_ullong starved;        /* of those, frames of silence because the ring was empty (callback) */
+    atomic_ullong rendered;       /* model-rate samples rendered (producer) */
+    atomic_ullong render_ns;      /* time spent rendering and converting, ns (producer) */
     atomic_ullong callbacks;      /* callback invocations */
     atomic_ullong xrun_callbacks; /* callbacks with paOutputUnderflow/paOutputOverflow */
     atomic_ullong out_underflow;  /* paOutputUnderflow seen */
     atomic_ullong out_overflow;   /* paOutputOverflow seen */
-    atomic_ullong src_errors;     /* src_process failures (the rest of that block is silence) */
+    atomic_ullong src_errors;     /* src_process failures (producer; that fill stops early) */
     atomic_ullong sumsq_bits;     /* sumsq as double bits, published after every callback */
     _Atomic uint32_t peak_bits;   /* peak as float bits, likewise */
     atomic_ullong busy_ns;        /* total time spent inside the callback, ns */
@@ -59,18 +81,32 @@ typedef struct {
     _Atomic int finished;         /* set by the stream-finished callback */
 } sw_gen_rt;
 
+/* Ring size for a device rate: the power of two >= SW_GEN_RT_AHEAD_S seconds of frames,
+ * and >= 16384 so that at low rates it still holds several of the largest host periods
+ * (4096 frames). The caller allocates that many floats. */
+size_t sw_gen_rt_ring_frames(double device_rate);
+
 /* Initialise `rt` (not real-time; before the stream starts). `src` converts
  * sw_generator_sample_rate(gen) to `device_rate` (made with src_new(..., 1, ...)), or is
- * NULL when the two rates are equal. */
+ * NULL when the two rates are equal. `ring` holds `ring_cap` floats
+ * (sw_gen_rt_ring_frames(device_rate)); both stay owned by the caller. */
 void sw_gen_rt_init(sw_gen_rt *rt, sw_generator *gen, SRC_STATE *src, double device_rate,
-                    int out_channels);
+                    int out_channels, float *ring, size_t ring_cap);
 
 /* Run the generator once through every layer (0.1 s of audio) and reset it (not
  * real-time; call before priming and before the stream starts). The first render after
  * create touches weights and freshly allocated state for the first time, which made the
- * first callbacks 5-8x slower than the rest (an xrun at every start at 256 frames);
- * after sw_generator_reset the generator renders exactly what a fresh one would. */
+ * first renders 5-8x slower than the rest; after sw_generator_reset the generator renders
+ * exactly what a fresh one would. */
 void sw_gen_rt_warm_up(sw_generator *gen);
+
+/* The producer: render and convert until the ring is full; returns the frames written.
+ * Never blocks; allocates nothing. Called by one thread at a time (the main thread to fill
+ * the ring before the stream starts, then the rendering thread). */
+size_t sw_gen_rt_fill(sw_gen_rt *rt);
+
+/* Frames in the ring not yet played. */
+size_t sw_gen_rt_buffered(sw_gen_rt *rt);
 
 /* The PortAudio stream callback: output only, paFloat32 | paNonInterleaved,
  * rt->out_channels channels. [RT] */

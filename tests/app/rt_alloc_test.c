@@ -15,10 +15,14 @@
  *
  * The generate callback is driven the same way at device rates from 8 to 96 kHz (the model
  * rate itself included, where no converter is used), mono and stereo, in blocks of 1 to
- * 4096 frames, after the same warm-up the app does. Besides counting allocations it checks
- * what came out: at the model rate, bit-identical to a fresh generator's render for the
- * seed; elsewhere, the same as one src_process call over that whole render (so no block
- * was dropped, repeated or misplaced by the block-wise loop); plus counters and RMS.
+ * 4096 frames, after the same warm-up the app does, with the render-ahead ring topped up
+ * by sw_gen_rt_fill (the rendering thread's work: the generator and libsamplerate's
+ * src_process, also counted) before every other callback. Besides counting allocations it
+ * checks what came out: at the model rate, bit-identical to a fresh generator's render for
+ * the seed; elsewhere, the same as one src_process call over that whole render (so no
+ * block was dropped, repeated or misplaced by the ring); plus counters and RMS. Then the
+ * ring is left to run dry: the callback must play what was left, then silence, count the
+ * starved frames and return at once.
  *
  * A self-check first verifies that the interposer really sees allocations (so the test
  * cannot pass just because interposition silently failed). Skipped under ASan, whose own
@@ -209,11 +213,14 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
     }
     sw_gen_rt_warm_up(gen); /* as the app does: render 0.1 s, reset */
     sw_gen_rt *rt = malloc(sizeof *rt);
-    sw_gen_rt_init(rt, gen, src, rate, out_channels);
+    const size_t ring_cap = sw_gen_rt_ring_frames(rate);
+    float *ring = calloc(ring_cap, sizeof *ring);
+    sw_gen_rt_init(rt, gen, src, rate, out_channels, ring, ring_cap);
+    sw_gen_rt_fill(rt); /* as the app does before the stream starts */
 
     /* Reference: a fresh generator's render (more than the callback can consume), then
      * the whole of it through a fresh converter of the same type in one call. */
-    size_t nref = (size_t)((double)total / ratio) + 2 * SW_GEN_RT_CHUNK + 4096;
+    size_t nref = (size_t)((double)(total + ring_cap) / ratio) + 2 * SW_GEN_RT_CHUNK + 4096;
     float *model_audio = malloc(sizeof(float) * nref);
     float *want = malloc(sizeof(float) * (total + 1));
     sw_generator_render(ref, model_audio, nref);
@@ -247,6 +254,8 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
         PaStreamCallbackFlags flags = calls == 5 ? paOutputUnderflow : calls == 9 ? paPrimingOutput : 0;
         PaStreamCallbackTimeInfo ti = { 0, 0, 0 };
         rt_counting = 1;
+        if (calls % 2 == 0)
+            sw_gen_rt_fill(rt);
         int r = sw_gen_callback(NULL, (void *)outb, fr, &ti, flags, rt);
         rt_counting = 0;
         CHECK(r == paContinue, "gen callback returned %d", r);
@@ -288,13 +297,48 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
     unsigned long long rendered = atomic_load(&rt->rendered);
     CHECK(atomic_load(&rt->frames) == total && atomic_load(&rt->callbacks) == calls &&
               atomic_load(&rt->xrun_callbacks) == 1 && atomic_load(&rt->out_underflow) == 1 &&
-              atomic_load(&rt->src_errors) == 0,
-          "generate %.0f Hz: counters frames %llu/%zu callbacks %llu/%zu xruns %llu src_errors %llu", rate,
-          (unsigned long long)atomic_load(&rt->frames), total, (unsigned long long)atomic_load(&rt->callbacks),
-          calls, (unsigned long long)atomic_load(&rt->xrun_callbacks),
-          (unsigned long long)atomic_load(&rt->src_errors));
-    CHECK(fabs((double)rendered * ratio - (double)total) <= (SW_GEN_RT_CHUNK + 64) * ratio,
-          "generate %.0f Hz: rendered %llu model samples for %zu frames", rate, rendered, total);
+              atomic_load(&rt->src_errors) == 0 && atomic_load(&rt->starved) == 0,
+          "generate %.0f Hz: counters frames %llu/%zu callbacks %llu/%zu xruns %llu src_errors %llu "
+          "starved %llu", rate, (unsigned long long)atomic_load(&rt->frames), total,
+          (unsigned long long)atomic_load(&rt->callbacks), calls,
+          (unsigned long long)atomic_load(&rt->xrun_callbacks),
+          (unsigned long long)atomic_load(&rt->src_errors), (unsigned long long)atomic_load(&rt->starved));
+    const size_t ahead = sw_gen_rt_buffered(rt);
+    /* In flight besides the ring: at most one unconverted chunk, and what the converter
+     * holds (its input buffer, up to a few thousand samples). */
+    const double in_flight = (double)rendered * ratio - (double)(total + ahead);
+    CHECK(ahead <= ring_cap && in_flight >= 0 && in_flight <= (SW_GEN_RT_CHUNK + 4096) * ratio,
+          "generate %.0f Hz: rendered %llu model samples for %zu frames played + %zu in the ring "
+          "(%.0f frames' worth in flight)", rate, rendered, total, ahead, in_flight);
+
+    /* Run the ring dry: what it held comes out (continuing the reference), then silence,
+     * counted as starved; every callback returns without waiting for the producer. */
+    {
+        size_t left = ahead, drained = 0, extra = ahead + 3000;
+        float *tail = malloc(sizeof(float) * extra);
+        int ok = 1;
+        long a0 = rt_allocs, l0 = rt_locks;
+        while (drained < extra) {
+            unsigned long fr = extra - drained < 1000 ? (unsigned long)(extra - drained) : 1000;
+            PaStreamCallbackTimeInfo ti = { 0, 0, 0 };
+            rt_counting = 1;
+            sw_gen_callback(NULL, (void *)outb, fr, &ti, 0, rt);
+            rt_counting = 0;
+            memcpy(tail + drained, outb[0], fr * sizeof(float));
+            drained += fr;
+        }
+        double tss = 0;
+        for (size_t i = 0; i < left; i++)
+            tss += (double)tail[i] * tail[i];
+        for (size_t i = left; i < extra; i++)
+            ok &= tail[i] == 0.0f;
+        unsigned long long starved = atomic_load(&rt->starved);
+        CHECK(ok && starved == extra - left && (left == 0 || tss > 0) && rt_allocs == a0 && rt_locks == l0,
+              "generate %.0f Hz: dry ring: %zu frames left then %zu of silence; starved %llu, "
+              "silence %s, allocations %ld", rate, left, extra - left, starved, ok ? "yes" : "no",
+              rt_allocs - a0);
+        free(tail);
+    }
     printf("%s: generate %.0f Hz -> %d ch: %zu callbacks, %zu frames, %llu rendered, output vs reference "
            "%s%.1f dB, %ld allocations, %ld locks\n",
            (allocs || frees || locks) ? "FAIL" : "ok", rate, out_channels, calls, total, rendered,
@@ -305,6 +349,7 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
     free(want);
     free(model_audio);
     free(rt);
+    free(ring);
     if (src)
         src_delete(src);
     sw_generator_destroy(ref);

@@ -6,17 +6,18 @@
 #   - the recording holds the same piano that `statewave generate -o` renders offline for
 #     that seed (found by its onset, SI-SDR against the offline file resampled to 48 kHz
 #     by sox), both channels identical; any dropped, repeated or garbled block fails this
-#   - the app's summary: frames ~ rate x seconds, model-rate samples ~ frames / 3, RMS,
-#     no resampler error, end=seconds, and no xrun (app count and jackd's log; same
-#     3-attempt + server-alone skip policy as test_live_jack.sh)
+#   - the app's summary: frames ~ rate x seconds, model-rate samples ~ (frames played +
+#     frames waiting in the render-ahead ring) / 3, RMS, no resampler error, end=seconds,
+#     the rendering thread's load, and no xrun and no starved frame (app counts and
+#     jackd's log; same 3-attempt + server-alone skip policy as test_live_jack.sh)
 #   - at a 16 kHz server the rendered samples are played as they are (no resampler)
 #   - SIGINT/SIGTERM stop it cleanly, a killed server ends it with exit 1, a status line
 #     on a terminal, a prompt is primed, a rate the server does not run at is refused.
 #
-# Period: 1024 frames (21.3 ms). The generator costs about a third of a core in real time
-# (dsp_load ~0.35); at 256-frame periods on the 2-core test machine the callback's time
-# jitter, not its mean, causes occasional xruns. A generator has no input to keep in step
-# with, so a longer period costs nothing but start/stop latency.
+# Period: 1024 frames (21.3 ms). The generator renders on a thread of its own, 0.5 s ahead
+# of the output (about a third to a half of a core in real time: render_load), so the
+# callback only copies; a generator has no input to keep in step with, so neither the
+# ring nor the period costs anything but start latency.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 require_built
@@ -72,20 +73,24 @@ for attempt in 1 2 3; do
     want=$((RATE * SECONDS_RUN))
     check "audio flowed: $frames frames in ${SECONDS_RUN} s, ~ $want (0.9x..1.05x)" \
       awk -v f="$frames" -v w="$want" 'BEGIN { exit !(f >= 0.9 * w && f <= 1.05 * w) }'
-    # rendered x 3 = frames, up to what waits in the render buffer (<= 512) and the converter
-    check "model-rate samples rendered: $gen x 3 = $((gen * 3)) ~ $frames frames (within 3 x 600)" \
-      awk -v g="$gen" -v f="$frames" 'BEGIN { d = 3 * g - f; if (d < 0) d = -d; exit !(d <= 1800) }'
+    # rendered x 3 = frames played + frames in the ring, up to one unconverted chunk (512)
+    # and what the converter holds
+    buffered=$(summary_field buffered "$o"); buffered=${buffered:-0}
+    check "model-rate samples rendered: $gen x 3 = $((gen * 3)) ~ $frames played + $buffered in the ring (0 .. 3 x 4608 more)" \
+      awk -v g="$gen" -v f="$frames" -v b="$buffered" 'BEGIN { d = 3 * g - f - b; exit !(b > 0 && d >= 0 && d <= 3 * 4608) }'
+    check "setup names the render-ahead ring: $(sed -n 's/^rendering: //p' "$o")" \
+      grep -qE '^rendering: [0-9]+ ms ahead of the output \([0-9]+ frames\), thread at (SCHED_FIFO|normal priority)$' "$o"
     rms=$(summary_field rms_dbfs "$o"); peak=$(summary_field peak "$o")
     check "what was played is not silent: rms ${rms:-?} dBFS in (-40, -3), peak ${peak:-?} in (0.05, 1]" \
       awk -v r="${rms:--999}" -v p="${peak:-0}" 'BEGIN { exit !(r > -40 && r < -3 && p > 0.05 && p <= 1) }'
-    load=$(summary_field dsp_load "$o")
-    check "the callback keeps up: DSP load ${load:-?} < 0.8 (mean $(summary_field cb_mean_ms "$o") ms, max $(summary_field cb_max_ms "$o") ms per $PERIOD-frame period of 21.3 ms)" \
-      awk -v l="${load:-9}" 'BEGIN { exit !(l < 0.8) }'
+    load=$(summary_field render_load "$o"); dsp=$(summary_field dsp_load "$o")
+    check "the rendering keeps up: render load ${load:-?} < 0.8 of a core; the callback only copies: DSP load ${dsp:-?} < 0.05 (max $(summary_field cb_max_ms "$o") ms per 21.3 ms period)" \
+      awk -v l="${load:-9}" -v d="${dsp:-9}" 'BEGIN { exit !(l < 0.8 && d < 0.05) }'
     check "no host noise on stderr" bash -c "! grep -qiE 'cannot|alsa' '$TMP/$TAG.err'"
   fi
-  xr=$(summary_field xruns "$o"); jx=$(xrun_lines "$TMP/jackd.$attempt.log")
-  echo "  attempt $attempt: app xruns=${xr:-?}, jackd XRun lines=$jx"
-  if [ "$RC" = 0 ] && [ "${xr:-1}" = 0 ] && [ "$jx" = 0 ]; then clean=1; break; fi
+  xr=$(summary_field xruns "$o"); jx=$(xrun_lines "$TMP/jackd.$attempt.log"); sv=$(summary_field starved "$o")
+  echo "  attempt $attempt: app xruns=${xr:-?}, starved frames=${sv:-?}, jackd XRun lines=$jx"
+  if [ "$RC" = 0 ] && [ "${xr:-1}" = 0 ] && [ "${sv:-1}" = 0 ] && [ "$jx" = 0 ]; then clean=1; break; fi
 done
 # What the server got. Only a run without xruns can match sample for sample.
 rec="$TMP/$TAG.wav"
@@ -94,7 +99,7 @@ m=$("$SFCHECK" match "$TMP/ref48.wav" "$rec" $((SECONDS_RUN - 1)) 2>"$TMP/match.
 s=$(field sisdr "$m")
 d=$(sox "$rec" -n remix 1v1,2v-1 stat 2>&1 | sed -n 's/^Maximum amplitude: *//p')
 if [ "$clean" = 1 ]; then
-  pass "no xruns: app count 0 and no XRun in jackd's log (attempt $attempt)"
+  pass "no xruns, nothing starved: app counts 0 and no XRun in jackd's log (attempt $attempt)"
   check "recorded from system:monitor_1/2: 2 channels at 48000 Hz, rms $(field rms "$i") > 0.01" \
     bash -c "[ '$(field channels "$i")' = 2 ] && [ '$(field rate "$i")' = 48000 ] && awk -v r='$(field rms "$i")' 'BEGIN { exit !(r > 0.01) }'"
   check "the server played seed $SEED's piano: recording vs offline 'generate -o' (sox-resampled), $((SECONDS_RUN - 1)) s from the onset at $(field offset "$m"): SI-SDR ${s:-?} dB >= 30" \
@@ -129,14 +134,17 @@ start_jackd "$TMP/jackd.sig.log"
 for sig in INT TERM; do
   "$SW" generate --live --host-api JACK --frames $PERIOD </dev/null >"$TMP/sig.$sig.out" 2>&1 &
   pid=$!
-  sleep 2
+  # Playing starts once the model is loaded and the ring filled (longer on a loaded
+  # machine): wait for the setup lines, then play for 1 s.
+  for _ in $(seq 200); do grep -q '^latency:' "$TMP/sig.$sig.out" && break; sleep 0.1; done
+  sleep 1
   kill -$sig $pid
   t0=$(date +%s.%N)
   set +e; wait $pid; rc=$?; set -e
   dt=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
   fr=$(summary_field frames "$TMP/sig.$sig.out")
   check "SIG$sig (no --seconds: runs until a signal): exit 0 in ${dt} s, end=signal, ${fr:-0} frames" \
-    bash -c "[ $rc = 0 ] && [ \"$(summary_field end "$TMP/sig.$sig.out")\" = signal ] && [ ${fr:-0} -gt $RATE ] && awk -v d=$dt 'BEGIN { exit !(d < 3) }'"
+    bash -c "[ $rc = 0 ] && [ \"$(summary_field end "$TMP/sig.$sig.out")\" = signal ] && [ ${fr:-0} -gt $((RATE / 2)) ] && awk -v d=$dt 'BEGIN { exit !(d < 3) }'"
 done
 script -qec "'$SW' generate --live --host-api JACK --frames $PERIOD --seconds 2" /dev/null </dev/null >"$TMP/tty.out" 2>&1 || true
 check "on a terminal: status line with frames, seconds generated, xruns and RMS" \

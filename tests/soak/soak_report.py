@@ -169,7 +169,8 @@ def generate(log, wav, app_out, xr):
           f'centroid {ce.min():.0f} .. {ce.max():.0f} Hz (median {np.median(ce):.0f}); flatness '
           f'{fl.min():.4f} .. {fl.max():.4f}; longest digital silence {sl.max():.3f} s')
     print(f'app summary: xruns={summ.get("xruns")} out_underflow={summ.get("out_underflow")} '
-          f'cb_mean_ms={summ.get("cb_mean_ms")} cb_max_ms={summ.get("cb_max_ms")} dsp_load={summ.get("dsp_load")} '
+          f'starved={summ.get("starved")} cb_mean_ms={summ.get("cb_mean_ms")} cb_max_ms={summ.get("cb_max_ms")} '
+          f'dsp_load={summ.get("dsp_load")} render_load={summ.get("render_load")} '
           f'generated_s={summ.get("generated_s")}; recorder: xruns {s.get("xruns", -1):.0f}, dropped '
           f'{s.get("dropped", -1):.0f} frames; {xrun_lines(xr)}')
     growth('statewave generate --live', ms, s, ms[0]['periods'] if ms else 1)
