@@ -9,6 +9,7 @@
  * 8 partial sums are added in lane order at the end (fixed order: deterministic). */
 #include "harmonic.h"
 #include "core.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -26,6 +27,7 @@ int sw_osc_build(sw_osc *o, int n_harmonics)
     o->zi = sw_calloc_aligned((size_t)o->kp, sizeof(float));
     o->rr = sw_calloc_aligned((size_t)o->kp, sizeof(float));
     o->ri = sw_calloc_aligned((size_t)o->kp, sizeof(float));
+    sw_kernels_select(); /* here, not on the first render on the audio thread */
     if (!o->zr || !o->zi || !o->rr || !o->ri) {
         sw_osc_free(o);
         return -1;
@@ -83,11 +85,9 @@ void sw_osc_substep(sw_osc *o, double w, int len, int kk)
     o->phase = p;
 }
 
-/* The kernel, compiled once per instruction set by target_clones (same source, same order). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(SW_NO_CLONES)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void render_kernel(float *restrict zr_, float *restrict zi_, const float *restrict rr_,
+/* The kernel's body, compiled into one copy per instruction set below (same source, same
+ * order of operations). */
+static inline __attribute__((always_inline)) void render_body(float *restrict zr_, float *restrict zi_, const float *restrict rr_,
                           const float *restrict ri_, const float *restrict a0_, const float *restrict da_,
                           const float *restrict al, int n, int kk, float *restrict out)
 {
@@ -111,6 +111,30 @@ static void render_kernel(float *restrict zr_, float *restrict zi_, const float 
         const v8f v = acc[i];
         out[i] += ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
     }
+}
+
+#define RENDER_ARGS                                                                           \
+    float *restrict zr_, float *restrict zi_, const float *restrict rr_, const float *restrict ri_, \
+        const float *restrict a0_, const float *restrict da_, const float *restrict al, int n, int kk, \
+        float *restrict out
+static void render_base(RENDER_ARGS) { render_body(zr_, zi_, rr_, ri_, a0_, da_, al, n, kk, out); }
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(SW_NO_CLONES)
+__attribute__((target("avx2"))) static void render_avx2(RENDER_ARGS)
+{
+    render_body(zr_, zi_, rr_, ri_, a0_, da_, al, n, kk, out);
+}
+#else
+#define render_avx2 render_base
+#endif
+
+/* The copy that matches the kernel set of dsp/kernels.c (chosen at create time, so
+ * STATEWAVE_KERNELS=base runs the baseline copy here too). */
+static void render_kernel(RENDER_ARGS)
+{
+    if (sw_kernels_wide())
+        render_avx2(zr_, zi_, rr_, ri_, a0_, da_, al, n, kk, out);
+    else
+        render_base(zr_, zi_, rr_, ri_, a0_, da_, al, n, kk, out);
 }
 
 void sw_osc_render(sw_osc *o, const float *a0, const float *da, const float *al, int n, int kvalid,

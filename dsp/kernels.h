@@ -1,11 +1,11 @@
 /* kernels.h — the hot inner loops of the core (internal).
  *
- * Every kernel is compiled for AVX-512, AVX2+FMA and baseline x86-64 (GCC target_clones;
- * the CPU picks one at load time, so a process always runs the same code and a step of
- * one frame does exactly the same float operations as that frame inside a block).
- * The matrix-vector product and the S4D step are register-tiled by hand (kernels_simd.h,
- * one copy per instruction set); the elementwise loops are plain loops that the compiler
- * vectorizes. No reduction is left to the compiler (that would need reassociation), so
+ * Every kernel is compiled for AVX-512, AVX2+FMA and baseline x86-64, and one table picks
+ * the copy once per process (sw_kernels_select), so a process always runs the same code and
+ * a step of one frame does exactly the same float operations as that frame inside a block.
+ * The matrix-vector product and the S4D step are register-tiled by hand (kernels_simd.h);
+ * the elementwise loops and scans are plain loops that the compiler vectorizes
+ * (kernels_elem.h). No reduction is left to the compiler (that would need reassociation), so
  * results do not depend on alignment or on how a vector loop is split into body and tail.
  * All pointers are non-aliasing unless stated. */
 #ifndef SW_KERNELS_H
@@ -70,13 +70,15 @@ void sw_vsanitize(float *y, const float *x, size_t n, float limit);
 /* 1 if every x[i] is finite. */
 int sw_all_finite(const float *x, size_t n);
 
-/* Chooses the hand-tiled kernel set (the widest the CPU has, or STATEWAVE_KERNELS=avx2|base)
+/* Chooses the kernel set (the widest the CPU has, or STATEWAVE_KERNELS=avx2|base)
  * once per process: reads the environment, so it is called at create time (sw_net_create,
  * sw_mat_pack), never first on the audio thread. Later calls only return. */
 void sw_kernels_select(void);
 
-/* "avx512", "avx2" or "base": the hand-tiled kernel set in use (for benchmarks and tests). */
+/* "avx512", "avx2" or "base": the kernel set in use (for benchmarks and tests). */
 const char *sw_kernels_name(void);
+/* 1 if the set in use has AVX2 (avx2 or avx512): other files' per-ISA code follows it. */
+int sw_kernels_wide(void);
 
 /* Scalar versions of the fast exp used above (for tests and scalar code). */
 float sw_expf(float x);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "statewave.h"
+#include "kernels.h"
 
 static const char *const cases[] = {"s4d_zoh", "s4d_bilinear", "lru", "s5_zoh", "s5_bilinear", "mamba", "net"};
 
@@ -122,9 +123,24 @@ static int set_case(void **state, const char *name) { *state = (void *)name; ret
 #define CASE(i) static int setup_##i(void **s) { return set_case(s, cases[i]); }
 CASE(0) CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
 
+/* STATEWAVE_KERNELS=avx2|base (tests/run_core_isa.sh) must really select that set, for every
+ * dispatched kernel: otherwise the runs under it would test the widest set again. */
+static void test_kernel_set(void **state)
+{
+    (void)state;
+    const char *want = getenv("STATEWAVE_KERNELS");
+    sw_kernels_select();
+    printf("kernel set: %s%s%s\n", sw_kernels_name(), want ? ", STATEWAVE_KERNELS=" : "", want ? want : "");
+    if (want && (!strcmp(want, "base") || !strcmp(want, "avx2")))
+        assert_string_equal(sw_kernels_name(), want);
+    if (want && !strcmp(want, "base"))
+        assert_int_equal(sw_kernels_wide(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kernel_set),
         cmocka_unit_test_setup(test_case, setup_0), cmocka_unit_test_setup(test_case, setup_1),
         cmocka_unit_test_setup(test_case, setup_2), cmocka_unit_test_setup(test_case, setup_3),
         cmocka_unit_test_setup(test_case, setup_4), cmocka_unit_test_setup(test_case, setup_5),

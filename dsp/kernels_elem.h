@@ -1,0 +1,177 @@
+/* kernels_elem.h — the elementwise and scan kernels, included once per instruction set by
+ * kernels.c (like kernels_simd.h) with SW_SFX naming the copy. Plain loops that the
+ * compiler vectorizes for that copy's target; no reduction is left to the compiler, so every
+ * copy computes the same function, element by element, and a narrower set differs from a
+ * wider one only by FMA contraction. Not a public header: no include guard on purpose. */
+
+/* exp(x) in float: x = k ln2 + r, |r| <= ln2/2, exp(r) by its degree-6 Taylor polynomial
+ * (error ~1e-7 relative), 2^k put straight into the exponent bits. Branch-free so that
+ * loops calling it vectorize. The clamp keeps 2^k a normal number and maps NaN to the
+ * lower bound (comparisons with NaN are false). */
+static inline float SW_SFX(exp_inline)(float x)
+{
+    x = x > -87.0f ? x : -87.0f;
+    x = x < 88.0f ? x : 88.0f;
+    const float shifter = 12582912.0f;             /* 1.5 * 2^23: adding it rounds to an integer */
+    float k = x * 1.44269504088896341f + shifter;
+    k -= shifter;
+    float r = x - k * 0.693145751953125f;           /* ln2 split in a high part exact in float */
+    r = r - k * 1.428606765330187e-06f;             /* ... and the rest */
+    float p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t ki = (int32_t)k;
+    uint32_t bits = (uint32_t)(ki + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+static inline float SW_SFX(sigmoid_inline)(float x) { return 1.0f / (1.0f + SW_SFX(exp_inline)(-x)); }
+
+/* log1p(z) for z in [0, 1]: log(1+z) = 2 atanh(s), s = z/(2+z) in [0, 1/3]; the odd series
+ * to s^15 is accurate to ~1e-9 and keeps full relative accuracy for tiny z. */
+static inline float SW_SFX(log1p_unit)(float z)
+{
+    float s = z / (2.0f + z);
+    float s2 = s * s;
+    float p = 1.0f / 15.0f;
+    p = p * s2 + 1.0f / 13.0f;
+    p = p * s2 + 1.0f / 11.0f;
+    p = p * s2 + 1.0f / 9.0f;
+    p = p * s2 + 1.0f / 7.0f;
+    p = p * s2 + 1.0f / 5.0f;
+    p = p * s2 + 1.0f / 3.0f;
+    p = p * s2 + 1.0f;
+    return 2.0f * s * p;
+}
+
+/* erf(x), Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7), odd extension. */
+static inline float SW_SFX(erf_inline)(float x)
+{
+    float a = x < 0.0f ? -x : x;
+    float t = 1.0f / (1.0f + 0.3275911f * a);
+    float p = 1.061405429f;
+    p = p * t - 1.453152027f;
+    p = p * t + 1.421413741f;
+    p = p * t - 0.284496736f;
+    p = p * t + 0.254829592f;
+    float e = 1.0f - p * t * SW_SFX(exp_inline)(-a * a);
+    return x < 0.0f ? -e : e;
+}
+
+static void SW_SFX(cdiag)(float *restrict h_re, float *restrict h_im, const float *restrict lam_re,
+              const float *restrict lam_im, const float *restrict t_re, const float *restrict t_im,
+              size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float hr = h_re[i], hi = h_im[i], lr = lam_re[i], li = lam_im[i];
+        h_re[i] = lr * hr - li * hi + t_re[i];
+        h_im[i] = lr * hi + li * hr + t_im[i];
+    }
+}
+
+static void SW_SFX(mamba_scan)(float *restrict y, float *restrict hs, const float *restrict a,
+                   const float *restrict dt, const float *restrict x, const float *restrict b,
+                   const float *restrict c, const float *restrict d, size_t e, size_t n)
+{
+    memset(y, 0, e * sizeof *y);
+    for (size_t m = 0; m < n; m++) {
+        float *h = hs + m * e;
+        const float *am = a + m * e;
+        const float bm = b[m], cm = c[m];
+        for (size_t k = 0; k < e; k++) {
+            float da = SW_SFX(exp_inline)(dt[k] * am[k]);        /* Ā = exp(ΔA) */
+            float hk = da * h[k] + (dt[k] * x[k]) * bm;  /* h = Ā h + Δ B x */
+            h[k] = hk;
+            y[k] += cm * hk;                             /* y = C h */
+        }
+    }
+    for (size_t k = 0; k < e; k++) y[k] += d[k] * x[k];
+}
+
+static void SW_SFX(vsilu)(float *y, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = x[i] * SW_SFX(sigmoid_inline)(x[i]);
+}
+
+static void SW_SFX(vsigmoid)(float *y, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = SW_SFX(sigmoid_inline)(x[i]);
+}
+
+static void SW_SFX(vtanh)(float *y, const float *x, size_t n)
+{
+    /* tanh(x) = 2σ(2x) - 1; absolute error ~1e-7 */
+    for (size_t i = 0; i < n; i++) y[i] = 2.0f * SW_SFX(sigmoid_inline)(2.0f * x[i]) - 1.0f;
+}
+
+static void SW_SFX(vgelu)(float *y, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + SW_SFX(erf_inline)(x[i] * 0.70710678118654752f));
+}
+
+static void SW_SFX(vrelu)(float *y, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+static void SW_SFX(vsoftplus)(float *y, const float *x, size_t n)
+{
+    /* log1p(exp(v)) = max(v,0) + log1p(exp(-|v|)); the second term's argument is in (0,1]. */
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        float a = v < 0.0f ? -v : v;
+        float s = (v > 0.0f ? v : 0.0f) + SW_SFX(log1p_unit)(SW_SFX(exp_inline)(-a));
+        y[i] = v > 20.0f ? v : s;
+    }
+}
+
+static void SW_SFX(vglu)(float *y, const float *a, const float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = a[i] * SW_SFX(sigmoid_inline)(b[i]);
+}
+
+static void SW_SFX(vmul_silu)(float *restrict y, const float *restrict z, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = y[i] * (z[i] * SW_SFX(sigmoid_inline)(z[i]));
+}
+
+static void SW_SFX(vfma)(float *restrict y, const float *restrict a, const float *restrict b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] += a[i] * b[i];
+}
+
+static void SW_SFX(vadd)(float *restrict y, const float *restrict x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] += x[i];
+}
+
+static void SW_SFX(vsanitize)(float *restrict y, const float *restrict x, size_t n, float limit)
+{
+    /* branch-free so that it vectorizes: Inf/NaN have all exponent bits set */
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        float c = x[i] > limit ? limit : x[i];
+        c = c < -limit ? -limit : c;
+        y[i] = (u & 0x7f800000u) == 0x7f800000u ? 0.0f : c;
+    }
+}
+
+static int SW_SFX(all_finite)(const float *x, size_t n)
+{
+    /* A float is Inf/NaN iff its exponent bits are all ones; OR-ing a flag is associative,
+     * so this vectorizes without changing the answer. */
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        bad |= (u & 0x7f800000u) == 0x7f800000u;
+    }
+    return bad == 0;
+}
