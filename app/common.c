@@ -307,3 +307,37 @@ void app_progress_clear(FILE *f)
     fputs("\r\033[K", f);
     fflush(f);
 }
+
+volatile sig_atomic_t app_stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    app_stop_requested = 1;
+}
+
+void app_sigtrap_set(app_sigtrap *t, int with_hup)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    app_stop_requested = 0;
+    sigaction(SIGINT, &sa, &t->old_int);
+    sigaction(SIGTERM, &sa, &t->old_term);
+    t->with_hup = with_hup;
+    if (with_hup)
+        sigaction(SIGHUP, &sa, &t->old_hup);
+    t->set = 1;
+}
+
+void app_sigtrap_restore(app_sigtrap *t)
+{
+    if (!t->set)
+        return;
+    sigaction(SIGINT, &t->old_int, NULL);
+    sigaction(SIGTERM, &t->old_term, NULL);
+    if (t->with_hup)
+        sigaction(SIGHUP, &t->old_hup, NULL);
+    t->set = 0;
+}

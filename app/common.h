@@ -3,6 +3,7 @@
 #ifndef SW_APP_COMMON_H
 #define SW_APP_COMMON_H
 
+#include <signal.h>
 #include <stdio.h>
 #include "statewave.h"
 
@@ -78,5 +79,21 @@ void app_progress_clear(FILE *f);
 
 /* "1:05" / "1:02:03" for a duration in seconds (negative or huge -> "--:--"). */
 void app_fmt_duration(double s, char *buf, size_t len);
+
+/* The app's one signal handler. SIGINT and SIGTERM (and SIGHUP for the live runs, which
+ * a closed terminal should stop too) set app_stop_requested instead of killing the process,
+ * so that a command finishes or removes its file, or stops its stream, and exits cleanly.
+ * app_sigtrap_set clears the flag, installs the handler and keeps the old actions;
+ * app_sigtrap_restore puts them back (a no-op if never set). */
+extern volatile sig_atomic_t app_stop_requested;
+typedef struct {
+    struct sigaction old_int;  /* SIGINT's previous action */
+    struct sigaction old_term; /* SIGTERM's previous action */
+    struct sigaction old_hup;  /* SIGHUP's previous action (when with_hup) */
+    int with_hup;              /* SIGHUP is trapped too */
+    int set;                   /* 1 while our handler is installed */
+} app_sigtrap;
+void app_sigtrap_set(app_sigtrap *t, int with_hup);
+void app_sigtrap_restore(app_sigtrap *t);
 
 #endif

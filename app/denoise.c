@@ -136,14 +136,6 @@ typedef struct {
     const char *in_path, *tmp_path, *out_path;  /* for messages */
 } pipe_t;
 
-static volatile sig_atomic_t g_interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_interrupted = 1;
-}
-
 static void pipe_write(pipe_t *p, const float *x, long n)
 {
     if (p->failed || n <= 0)
@@ -428,7 +420,7 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     const sf_count_t est = ii.frames > 0 && ii.frames < ain.max_frames ? ii.frames : 0;
     progress(cfg, shown, 0, est, ii.samplerate, t0);
     int read_failed = 0;
-    while (!p.failed && !g_interrupted) {
+    while (!p.failed && !app_stop_requested) {
         sf_count_t got = app_audio_read(&ain, rbuf, READ_BLOCK);
         if (got < 0)
             read_failed = 1;
@@ -443,7 +435,7 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
             tlast = now;
         }
     }
-    if (g_interrupted) {
+    if (app_stop_requested) {
         progress_clear(cfg);
         app_err(SUB, "'%s': interrupted; '%s' not written", in_path, out_path);
         goto done;
@@ -607,7 +599,7 @@ static void run_jobs(run_cfg *cfg, const dn_task *tasks, dn_result *res_out, int
     void *shm = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shm == MAP_FAILED) {
         app_warn(SUB, "--jobs: no shared memory (%s); one file at a time", strerror(errno));
-        for (int i = 0; i < n && !g_interrupted; i++)
+        for (int i = 0; i < n && !app_stop_requested; i++)
             if (res_out[i].state == DN_PENDING)
                 run_task(cfg, &tasks[i], &res_out[i]);
         return;
@@ -632,7 +624,7 @@ static void run_jobs(run_cfg *cfg, const dn_task *tasks, dn_result *res_out, int
             cfg->prog = NULL; /* one progress bar per file would mix: per-file lines only */
             for (;;) {
                 int i = __atomic_fetch_add(next, 1, __ATOMIC_SEQ_CST);
-                if (i >= n || g_interrupted)
+                if (i >= n || app_stop_requested)
                     break;
                 if (res[i].state == DN_PENDING)
                     run_task(cfg, &tasks[i], &res[i]);
@@ -644,13 +636,13 @@ static void run_jobs(run_cfg *cfg, const dn_task *tasks, dn_result *res_out, int
         pids[started++] = pid;
     }
     if (!started) /* no worker at all: this process does the work */
-        for (int i = 0; i < n && !g_interrupted; i++)
+        for (int i = 0; i < n && !app_stop_requested; i++)
             if (res[i].state == DN_PENDING)
                 run_task(cfg, &tasks[i], &res[i]);
     int forwarded = 0;
     for (int k = 0; k < started; k++) {
         while (waitpid(pids[k], NULL, 0) < 0 && errno == EINTR) {
-            if (g_interrupted && !forwarded) { /* pass an interruption on to the workers */
+            if (app_stop_requested && !forwarded) { /* pass an interruption on to the workers */
                 for (int m = 0; m < started; m++)
                     kill(pids[m], SIGTERM);
                 forwarded = 1;
@@ -658,7 +650,7 @@ static void run_jobs(run_cfg *cfg, const dn_task *tasks, dn_result *res_out, int
         }
     }
     for (int i = 0; i < n; i++)
-        if (res[i].state == DN_PENDING && *next > i && !g_interrupted)
+        if (res[i].state == DN_PENDING && *next > i && !app_stop_requested)
             snprintf(res[i].err, sizeof res[i].err, "not processed: its worker process died");
     memcpy(res_out, res, sizeof(dn_result) * (size_t)n);
     munmap(shm, size);
@@ -822,12 +814,8 @@ int cmd_denoise(int argc, char **argv)
         return SW_EXIT_FAIL;
     }
 
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    app_sigtrap sig = { .set = 0 };
+    app_sigtrap_set(&sig, 0);
 
     /* Plan every file (its output and format), then run them: one after the other, or
      * --jobs at a time in worker processes. */
@@ -896,7 +884,7 @@ int cmd_denoise(int argc, char **argv)
     if (jobs > 1 && n_in > 1)
         run_jobs(&cfg, tasks, res, n_in, (int)jobs);
     else
-        for (int i = 0; i < n_in && !g_interrupted; i++)
+        for (int i = 0; i < n_in && !app_stop_requested; i++)
             if (res[i].state == DN_PENDING)
                 run_task(&cfg, &tasks[i], &res[i]);
     int failures = 0;
@@ -922,9 +910,8 @@ int cmd_denoise(int argc, char **argv)
     }
     free(tasks);
     free(res);
-    int interrupted = g_interrupted;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    int interrupted = app_stop_requested;
+    app_sigtrap_restore(&sig);
     app_protect_free(&cfg.prot);
     sw_model_free(model);
     if (interrupted)

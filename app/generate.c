@@ -88,14 +88,6 @@ static const char help[] =
     "Exit status: 0 written (--live: stopped by --seconds or a signal), 1 error (model,\n"
     "prompt, output, device; --live: device lost), 2 usage error.\n";
 
-static volatile sig_atomic_t g_interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_interrupted = 1;
-}
-
 /* The prompt as mono float at `rate` Hz: read (to the real end of its data, or its first
  * max_seconds), mix down (mean of channels), resample. Without max_seconds a prompt longer than
  * APP_MAX_PROMPT_SECONDS is refused. Returns a malloc'ed buffer and its length, or NULL
@@ -314,12 +306,8 @@ int cmd_generate(int argc, char **argv)
         goto out;
     }
     SF_INFO oi = { .samplerate = rate, .channels = 1, .format = format };
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    app_sigtrap sig = { .set = 0 };
+    app_sigtrap_set(&sig, 0);
     if (app_outfile_open(&of, SUB, out_path, out_path, &oi, &prot) != 0)
         goto out_sig;
     sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave generate " SW_VERSION_STRING);
@@ -334,7 +322,7 @@ int cmd_generate(int argc, char **argv)
 
     /* Prompt: fed through the net in blocks (so Ctrl-C and the progress bar work), and
      * written to the output unless --no-prompt. */
-    for (size_t pos = 0; pos < n_prompt && !g_interrupted; pos += BLOCK) {
+    for (size_t pos = 0; pos < n_prompt && !app_stop_requested; pos += BLOCK) {
         size_t m = n_prompt - pos < BLOCK ? n_prompt - pos : BLOCK;
         sw_generator_prime(gen, prompt + pos, m);
         if (!no_prompt && write_block(&of, out_path, prog, prompt + pos, m) != 0)
@@ -350,7 +338,7 @@ int cmd_generate(int argc, char **argv)
         app_err(SUB, "out of memory");
         goto out_sig;
     }
-    for (size_t pos = 0; pos < n_new && !g_interrupted; pos += BLOCK) {
+    for (size_t pos = 0; pos < n_new && !app_stop_requested; pos += BLOCK) {
         size_t m = n_new - pos < BLOCK ? n_new - pos : BLOCK;
         sw_generator_render(gen, buf, m);
         if (write_block(&of, out_path, prog, buf, m) != 0)
@@ -361,7 +349,7 @@ int cmd_generate(int argc, char **argv)
             tlast = now;
         }
     }
-    if (g_interrupted) {
+    if (app_stop_requested) {
         app_progress_clear(prog);
         app_err(SUB, "interrupted; '%s' not written", out_path);
         goto out_sig;
@@ -386,8 +374,7 @@ int cmd_generate(int argc, char **argv)
     }
     rc = SW_EXIT_OK;
 out_sig:
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    app_sigtrap_restore(&sig);
 out:
     app_outfile_abort(&of);
     app_protect_free(&prot);

@@ -21,14 +21,6 @@
 
 #define SUB "generate"
 
-static volatile sig_atomic_t g_stop; /* set by SIGINT/SIGTERM/SIGHUP */
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
 static unsigned long long ld(atomic_ullong *a)
 {
     return atomic_load_explicit(a, memory_order_relaxed);
@@ -86,6 +78,7 @@ int app_generate_live(sw_generator *gen, const app_gen_live_opts *o, const char 
     int render_started = 0;
     const char *render_prio = "";
     const char *end_reason = "error";
+    app_sigtrap sig = { .set = 0 };
     const int model_rate = sw_generator_sample_rate(gen);
     PaError pe;
 
@@ -151,13 +144,7 @@ int app_generate_live(sw_generator *gen, const app_gen_live_opts *o, const char 
     }
     Pa_SetStreamFinishedCallback(stream, sw_gen_finished);
 
-    struct sigaction sa, old_int, old_term, old_hup;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    sigaction(SIGHUP, &sa, &old_hup);
+    app_sigtrap_set(&sig, 1);
 
     rth.rt = rt;
     atomic_init(&rth.stop, 0);
@@ -204,7 +191,7 @@ int app_generate_live(sw_generator *gen, const app_gen_live_opts *o, const char 
         struct timespec nap = { 0, 20 * 1000 * 1000 };
         nanosleep(&nap, NULL);
         double now = app_now();
-        if (g_stop)
+        if (app_stop_requested)
             break;
         if (o->seconds > 0.0 && now - t0 >= o->seconds) {
             end_reason = "seconds";
@@ -266,9 +253,7 @@ out_sig:
         atomic_store(&rth.stop, 1);
         pthread_join(render_tid, NULL);
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGHUP, &old_hup, NULL);
+    app_sigtrap_restore(&sig);
 out:
     if (stream)
         Pa_CloseStream(stream);

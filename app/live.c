@@ -55,13 +55,7 @@ static const char help[] =
     "Exit status: 0 stopped by --seconds or a signal, 1 device/engine error or device lost,\n"
     "2 usage error.\n";
 
-static volatile sig_atomic_t g_stop;      /* 1: SIGINT/SIGTERM/SIGHUP, 2: 'quit' on stdin */
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
+static int g_quit; /* 'quit' read on stdin (main thread only) */
 
 /* Non-blocking line reader for the stdin commands. */
 typedef struct {
@@ -98,7 +92,7 @@ static void handle_command(sw_live_rt *rt, char *line, int tty)
         atomic_store(&rt->bypass, 0);
         msg = "denoiser on";
     } else if (!strcmp(s, "quit") || !strcmp(s, "q")) {
-        g_stop = 2;
+        g_quit = 1;
         msg = "quit";
     } else {
         msg = "commands: mix X | limit X | bypass | on | quit";
@@ -274,13 +268,8 @@ int cmd_live(int argc, char **argv)
     }
     Pa_SetStreamFinishedCallback(stream, sw_live_finished);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    app_sigtrap sig = { .set = 0 };
+    app_sigtrap_set(&sig, 1);
 
     pe = Pa_StartStream(stream);
     if (pe != paNoError) {
@@ -320,8 +309,8 @@ int cmd_live(int argc, char **argv)
         struct timespec nap = { 0, 20 * 1000 * 1000 };
         nanosleep(&nap, NULL);
         double now = app_now();
-        if (g_stop) {
-            end_reason = g_stop == 2 ? "quit" : "signal";
+        if (app_stop_requested || g_quit) {
+            end_reason = g_quit ? "quit" : "signal";
             break;
         }
         if (seconds > 0.0 && now - t0 >= seconds) {

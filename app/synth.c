@@ -241,7 +241,7 @@ int cmd_synth(int argc, char **argv)
         goto out;
     }
     SF_INFO oi = { .samplerate = irate, .channels = 1, .format = format };
-    app_sigtrap_set(&sig);
+    app_sigtrap_set(&sig, 0);
     if (app_outfile_open(&of, SUB, out_path, out_path, &oi, &prot) != 0)
         goto out;
     sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave synth " SW_VERSION_STRING);
@@ -257,7 +257,7 @@ int cmd_synth(int argc, char **argv)
     double t0 = app_now(), tlast = -1.0;
     size_t n_tail = 0, n_clip = 0;
     uint64_t written = 0;
-    while (!pl.done && !app_instr_interrupted) {
+    while (!pl.done && !app_stop_requested) {
         uint64_t pos0 = pl.pos;
         app_synth_player_render(&pl, buf, BLOCK);
         for (size_t i = 0; i < BLOCK; i++)
@@ -279,7 +279,7 @@ int cmd_synth(int argc, char **argv)
             tlast = now;
         }
     }
-    if (app_instr_interrupted) {
+    if (app_stop_requested) {
         app_progress_clear(prog);
         app_err(SUB, "interrupted; '%s' not written", out_path);
         goto out;

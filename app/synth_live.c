@@ -18,14 +18,6 @@
 
 #define SUB "synth"
 
-static volatile sig_atomic_t g_stop; /* set by SIGINT/SIGTERM/SIGHUP */
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
 static unsigned long long ld(atomic_ullong *a)
 {
     return atomic_load_explicit(a, memory_order_relaxed);
@@ -47,6 +39,7 @@ int app_synth_live(const sw_model *model, const app_midi_song *song, const app_s
     sw_synth *synth = NULL;
     app_synth_rt *rt = NULL;
     const char *end_reason = "error";
+    app_sigtrap sig = { .set = 0 };
     char err[512];
     PaError pe;
 
@@ -113,13 +106,7 @@ int app_synth_live(const sw_model *model, const app_midi_song *song, const app_s
     }
     Pa_SetStreamFinishedCallback(stream, app_synth_finished);
 
-    struct sigaction sa, old_int, old_term, old_hup;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    sigaction(SIGHUP, &sa, &old_hup);
+    app_sigtrap_set(&sig, 1);
 
     pe = Pa_StartStream(stream);
     if (pe != paNoError) {
@@ -156,7 +143,7 @@ int app_synth_live(const sw_model *model, const app_midi_song *song, const app_s
         struct timespec nap = { 0, 20 * 1000 * 1000 };
         nanosleep(&nap, NULL);
         double now = app_now();
-        if (g_stop)
+        if (app_stop_requested)
             break;
         unsigned long long done_at = ld(&rt->done_at), fr = ld(&rt->frames);
         if (done_at && fr >= done_at + drain) {
@@ -199,9 +186,7 @@ int app_synth_live(const sw_model *model, const app_midi_song *song, const app_s
     }
     app_pa_arm_shutdown_watchdog(SUB, rc, 5);
 out_sig:
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGHUP, &old_hup, NULL);
+    app_sigtrap_restore(&sig);
 out:
     if (stream)
         Pa_CloseStream(stream);

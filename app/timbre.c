@@ -291,34 +291,6 @@ const char *app_one_input(const char *sub, int argc, char **argv, int first, con
     return argv[first];
 }
 
-volatile sig_atomic_t app_instr_interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    app_instr_interrupted = 1;
-}
-
-void app_sigtrap_set(app_sigtrap *t)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &t->old_int);
-    sigaction(SIGTERM, &sa, &t->old_term);
-    t->set = 1;
-}
-
-void app_sigtrap_restore(app_sigtrap *t)
-{
-    if (!t->set)
-        return;
-    sigaction(SIGINT, &t->old_int, NULL);
-    sigaction(SIGTERM, &t->old_term, NULL);
-    t->set = 0;
-}
-
 int app_timbre_list_option(const char *sub, const char *timbre)
 {
     if (!timbre || strcmp(timbre, "list") != 0)

@@ -75,17 +75,6 @@ int app_instr_option(int c, const char *arg, app_instr_opts *o);
  * when there is none or more than one. */
 const char *app_one_input(const char *sub, int argc, char **argv, int first, const char *what);
 
-/* SIGINT / SIGTERM while writing set app_instr_interrupted (the command then removes its temp
- * file and fails) instead of killing the process. app_sigtrap_set installs the handler and
- * keeps the old ones; app_sigtrap_restore puts them back (a no-op if never set). */
-extern volatile sig_atomic_t app_instr_interrupted;
-typedef struct {
-    struct sigaction old_int;  /* SIGINT's previous action */
-    struct sigaction old_term; /* SIGTERM's previous action */
-    int set;                   /* 1 while our handler is installed */
-} app_sigtrap;
-void app_sigtrap_set(app_sigtrap *t);
-void app_sigtrap_restore(app_sigtrap *t);
 
 void app_synth_apply_controls(sw_synth *s, const app_synth_controls *c);
 void app_transfer_apply_controls(sw_transfer *t, const app_synth_controls *c);

@@ -166,7 +166,7 @@ int cmd_transfer(int argc, char **argv)
         app_err(SUB, "out of memory");
         goto out;
     }
-    app_sigtrap_set(&sig);
+    app_sigtrap_set(&sig, 0);
     SF_INFO oi = { .samplerate = rate, .channels = 1, .format = format };
     if (app_outfile_open(&of, SUB, out_path, out_path, &oi, &prot) != 0)
         goto out;
@@ -189,7 +189,7 @@ int cmd_transfer(int argc, char **argv)
     int at_end = 0;
     /* Feed the input (n_in frames: known once the data ends), then its last value held for the
      * latency; write output samples from index `latency` on, n_in of them. */
-    while (!app_instr_interrupted) {
+    while (!app_stop_requested) {
         size_t m = 0;
         if (!at_end) {
             sf_count_t got = app_audio_read(&ain, inter, BLOCK);
@@ -255,7 +255,7 @@ int cmd_transfer(int argc, char **argv)
             tlast = now;
         }
     }
-    if (app_instr_interrupted) {
+    if (app_stop_requested) {
         app_progress_clear(prog);
         app_err(SUB, "interrupted; '%s' not written", out_path);
         goto out;
