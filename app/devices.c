@@ -241,3 +241,66 @@ int cmd_devices(int argc, char **argv)
     Pa_Terminate();
     return SW_EXIT_OK;
 }
+
+int app_pa_pick_output(const char *sub, const char *spec, const char *host_api, double rate,
+                       app_pa_output *out)
+{
+    PaHostApiIndex api = -1;
+    if (host_api && (api = app_pa_find_host_api(sub, host_api)) < 0)
+        return -1;
+    const PaHostApiInfo *api_info = api >= 0 ? Pa_GetHostApiInfo(api) : NULL;
+    PaDeviceIndex dout;
+    if (spec)
+        dout = app_pa_find_device(sub, spec, api, 0, 1);
+    else
+        dout = api_info ? api_info->defaultOutputDevice : Pa_GetDefaultOutputDevice();
+    if (dout < 0) {
+        if (!spec)
+            app_err(sub, "no default output device%s%s (see 'statewave devices')",
+                    api_info ? " for " : "", api_info ? api_info->name : "");
+        return -1;
+    }
+    out->device = dout;
+    out->info = Pa_GetDeviceInfo(dout);
+    out->channels = out->info->maxOutputChannels >= 2 ? 2 : 1;
+    out->rate = rate > 0 ? rate : out->info->defaultSampleRate;
+    if (!(out->rate >= 8000 && out->rate <= 192000)) {
+        app_err(sub, "device rate %.0f Hz is outside 8000..192000 Hz; pass --rate", out->rate);
+        return -1;
+    }
+    return 0;
+}
+
+int app_pa_open_output(const char *sub, const app_pa_output *o, double latency_ms, long frames,
+                       PaStreamCallback *callback, PaStreamFinishedCallback *finished, void *user,
+                       PaStream **stream)
+{
+    PaStreamParameters op = {
+        .device = o->device, .channelCount = o->channels, .sampleFormat = paFloat32 | paNonInterleaved,
+        .suggestedLatency = latency_ms >= 0 ? latency_ms / 1000.0 : o->info->defaultLowOutputLatency,
+    };
+    PaError pe = Pa_OpenStream(stream, NULL, &op, o->rate,
+                               frames > 0 ? (unsigned long)frames : paFramesPerBufferUnspecified,
+                               paNoFlag, callback, user);
+    if (pe != paNoError) {
+        app_err(sub, "cannot open output stream on '%s' at %.0f Hz, %d ch: %s", o->info->name, o->rate,
+                o->channels, Pa_GetErrorText(pe));
+        app_pa_print_host_error(sub, pe);
+        *stream = NULL;
+        return -1;
+    }
+    Pa_SetStreamFinishedCallback(*stream, finished);
+    return 0;
+}
+
+void app_pa_print_output_setup(const char *sub, PaStream *stream, const app_pa_output *o, long frames,
+                               double *rate, double *latency_s)
+{
+    const PaStreamInfo *si = Pa_GetStreamInfo(stream);
+    *rate = si && si->sampleRate > 0 ? si->sampleRate : o->rate;
+    *latency_s = si ? si->outputLatency : 0.0;
+    char fpc[32];
+    app_pa_frames_str(frames, fpc, sizeof fpc);
+    printf("%s: %s: -> '%s' (%d ch), %.0f Hz, %s frames per callback\n", sub,
+           Pa_GetHostApiInfo(o->info->hostApi)->name, o->info->name, o->channels, *rate, fpc);
+}

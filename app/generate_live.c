@@ -82,27 +82,12 @@ int app_generate_live(sw_generator *gen, const app_gen_live_opts *o, const char 
     const int model_rate = sw_generator_sample_rate(gen);
     PaError pe;
 
-    PaHostApiIndex api = -1;
-    if (o->host_api && (api = app_pa_find_host_api(SUB, o->host_api)) < 0)
+    app_pa_output po;
+    if (app_pa_pick_output(SUB, o->device, o->host_api, o->rate, &po) != 0)
         goto out;
-    const PaHostApiInfo *api_info = api >= 0 ? Pa_GetHostApiInfo(api) : NULL;
-    PaDeviceIndex dout;
-    if (o->device)
-        dout = app_pa_find_device(SUB, o->device, api, 0, 1);
-    else
-        dout = api_info ? api_info->defaultOutputDevice : Pa_GetDefaultOutputDevice();
-    if (dout < 0) {
-        if (!o->device)
-            app_err(SUB, "no default output device%s%s (see 'statewave devices')",
-                    api_info ? " for " : "", api_info ? api_info->name : "");
-        goto out;
-    }
-    const PaDeviceInfo *dO = Pa_GetDeviceInfo(dout);
-    int out_channels = dO->maxOutputChannels >= 2 ? 2 : 1; /* mono on both sides of a pair */
-    double rate = o->rate > 0 ? o->rate : dO->defaultSampleRate;
-    double ratio = rate / model_rate;
-    if (!(rate >= 8000 && rate <= 192000) || !src_is_valid_ratio(ratio)) {
-        app_err(SUB, "device rate %.0f Hz is outside 8000..192000 Hz; pass --rate", rate);
+    const double rate = po.rate;
+    if (!src_is_valid_ratio(rate / model_rate)) {
+        app_err(SUB, "cannot resample %d Hz to %.0f Hz; pass --rate", model_rate, rate);
         goto out;
     }
     if (rate != model_rate) {
@@ -121,28 +106,16 @@ int app_generate_live(sw_generator *gen, const app_gen_live_opts *o, const char 
         app_err(SUB, "out of memory");
         goto out;
     }
-    sw_gen_rt_init(rt, gen, src, rate, out_channels, ring, ring_cap);
+    sw_gen_rt_init(rt, gen, src, rate, po.channels, ring, ring_cap);
     if (!sw_gen_rt_lock_free(rt)) {
         app_err(SUB, "C11 atomics are not lock-free on this platform; refusing to run real-time");
         goto out;
     }
     sw_gen_rt_fill(rt); /* the stream starts with a full ring */
 
-    PaStreamParameters op = {
-        .device = dout, .channelCount = out_channels, .sampleFormat = paFloat32 | paNonInterleaved,
-        .suggestedLatency = o->latency_ms >= 0 ? o->latency_ms / 1000.0 : dO->defaultLowOutputLatency,
-    };
-    pe = Pa_OpenStream(&stream, NULL, &op, rate,
-                       o->frames > 0 ? (unsigned long)o->frames : paFramesPerBufferUnspecified,
-                       paNoFlag, sw_gen_callback, rt);
-    if (pe != paNoError) {
-        app_err(SUB, "cannot open output stream on '%s' at %.0f Hz, %d ch: %s", dO->name, rate,
-                out_channels, Pa_GetErrorText(pe));
-        app_pa_print_host_error(SUB, pe);
-        stream = NULL;
+    if (app_pa_open_output(SUB, &po, o->latency_ms, o->frames, sw_gen_callback, sw_gen_finished, rt,
+                           &stream) != 0)
         goto out;
-    }
-    Pa_SetStreamFinishedCallback(stream, sw_gen_finished);
 
     app_sigtrap_set(&sig, 1);
 
@@ -161,13 +134,8 @@ int app_generate_live(sw_generator *gen, const app_gen_live_opts *o, const char 
         app_err(SUB, "cannot start stream: %s", Pa_GetErrorText(pe));
         goto out_sig;
     }
-    const PaStreamInfo *si = Pa_GetStreamInfo(stream);
-    double srate = si && si->sampleRate > 0 ? si->sampleRate : rate;
-    double out_lat = si ? si->outputLatency : 0.0;
-    char fpc[32];
-    app_pa_frames_str(o->frames, fpc, sizeof fpc);
-    printf("generate: %s: -> '%s' (%d ch), %.0f Hz, %s frames per callback\n",
-           Pa_GetHostApiInfo(dO->hostApi)->name, dO->name, out_channels, srate, fpc);
+    double srate, out_lat;
+    app_pa_print_output_setup(SUB, stream, &po, o->frames, &srate, &out_lat);
     printf("model: %s (%d Hz", model_used, model_rate);
     if (src)
         printf(", resampled to %.0f Hz by libsamplerate '%s')\n", srate, src_get_name(SW_GEN_RT_SRC_TYPE));

@@ -1,4 +1,4 @@
-/* pa_util.h — PortAudio helpers shared by `live`, `generate --live` and `devices` (main
+/* pa_util.h — PortAudio helpers shared by `live`, `generate --live`, `synth --live` and `devices` (main
  * thread only). */
 #ifndef SW_APP_PA_UTIL_H
 #define SW_APP_PA_UTIL_H
@@ -21,6 +21,32 @@ PaHostApiIndex app_pa_find_host_api(const char *sub, const char *name);
  * if none. */
 PaDeviceIndex app_pa_find_device(const char *sub, const char *spec, PaHostApiIndex api,
                                  int min_in, int min_out);
+
+/* An output-only stream for `generate --live` and `synth --live`: the device and its rate. */
+typedef struct {
+    PaDeviceIndex device;       /* chosen output device */
+    const PaDeviceInfo *info;   /* its PortAudio description (owned by PortAudio) */
+    int channels;               /* 2 where the device has a pair (mono on both), else 1 */
+    double rate;                /* --rate, or the device's default rate */
+} app_pa_output;
+
+/* Pick the output device for --device `spec` (NULL: the default one of `host_api`, or
+ * PortAudio's default) and its rate (`rate` > 0, else the device's default), which must be
+ * 8000..192000 Hz. 0, or -1 with a message printed. */
+int app_pa_pick_output(const char *sub, const char *spec, const char *host_api, double rate,
+                       app_pa_output *out);
+
+/* Open `o` as a non-interleaved float32 output stream (`latency_ms` < 0: the device's low
+ * latency; `frames` 0: the host's choice) with `callback` and `finished`. 0, or -1 with a
+ * message printed (and *stream NULL). */
+int app_pa_open_output(const char *sub, const app_pa_output *o, double latency_ms, long frames,
+                       PaStreamCallback *callback, PaStreamFinishedCallback *finished, void *user,
+                       PaStream **stream);
+
+/* After Pa_StartStream: the rate the stream really runs at and its output latency, and the
+ * first setup line, "SUB: HOST API: -> 'DEVICE' (N ch), RATE Hz, FRAMES frames per callback". */
+void app_pa_print_output_setup(const char *sub, PaStream *stream, const app_pa_output *o, long frames,
+                               double *rate, double *latency_s);
 
 /* Shutdown watchdog: a host API talking to a dead server (JACK killed, USB device pulled)
  * can block forever in stop/close/terminate. Arms alarm(seconds); if it fires, prints

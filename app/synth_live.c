@@ -43,28 +43,10 @@ int app_synth_live(const sw_model *model, const app_midi_song *song, const app_s
     char err[512];
     PaError pe;
 
-    PaHostApiIndex api = -1;
-    if (o->host_api && (api = app_pa_find_host_api(SUB, o->host_api)) < 0)
+    app_pa_output po;
+    if (app_pa_pick_output(SUB, o->device, o->host_api, o->rate, &po) != 0)
         goto out;
-    const PaHostApiInfo *api_info = api >= 0 ? Pa_GetHostApiInfo(api) : NULL;
-    PaDeviceIndex dout;
-    if (o->device)
-        dout = app_pa_find_device(SUB, o->device, api, 0, 1);
-    else
-        dout = api_info ? api_info->defaultOutputDevice : Pa_GetDefaultOutputDevice();
-    if (dout < 0) {
-        if (!o->device)
-            app_err(SUB, "no default output device%s%s (see 'statewave devices')",
-                    api_info ? " for " : "", api_info ? api_info->name : "");
-        goto out;
-    }
-    const PaDeviceInfo *dO = Pa_GetDeviceInfo(dout);
-    int out_channels = dO->maxOutputChannels >= 2 ? 2 : 1;
-    double rate = o->rate > 0 ? o->rate : dO->defaultSampleRate;
-    if (!(rate >= 8000 && rate <= 192000)) {
-        app_err(SUB, "device rate %.0f Hz is outside 8000..192000 Hz; pass --rate", rate);
-        goto out;
-    }
+    const double rate = po.rate;
     /* Everything the callback will touch is made here, before the stream exists. */
     sw_status st = sw_synth_create(model, rate, o->voices, &synth, err, sizeof err);
     if (st != SW_OK) {
@@ -84,27 +66,15 @@ int app_synth_live(const sw_model *model, const app_midi_song *song, const app_s
         goto out;
     }
     app_synth_rt_init(rt, synth, song, rate, o->tail_s, app_synth_quiet_s(o->ir ? (double)o->ir_n / o->ir_rate : 0.0),
-                      out_channels);
+                      po.channels);
     if (!app_synth_rt_lock_free(rt)) {
         app_err(SUB, "C11 atomics are not lock-free on this platform; refusing to run real-time");
         goto out;
     }
 
-    PaStreamParameters op = {
-        .device = dout, .channelCount = out_channels, .sampleFormat = paFloat32 | paNonInterleaved,
-        .suggestedLatency = o->latency_ms >= 0 ? o->latency_ms / 1000.0 : dO->defaultLowOutputLatency,
-    };
-    pe = Pa_OpenStream(&stream, NULL, &op, rate,
-                       o->frames > 0 ? (unsigned long)o->frames : paFramesPerBufferUnspecified,
-                       paNoFlag, app_synth_callback, rt);
-    if (pe != paNoError) {
-        app_err(SUB, "cannot open output stream on '%s' at %.0f Hz, %d ch: %s", dO->name, rate,
-                out_channels, Pa_GetErrorText(pe));
-        app_pa_print_host_error(SUB, pe);
-        stream = NULL;
+    if (app_pa_open_output(SUB, &po, o->latency_ms, o->frames, app_synth_callback, app_synth_finished, rt,
+                           &stream) != 0)
         goto out;
-    }
-    Pa_SetStreamFinishedCallback(stream, app_synth_finished);
 
     app_sigtrap_set(&sig, 1);
 
@@ -113,13 +83,8 @@ int app_synth_live(const sw_model *model, const app_midi_song *song, const app_s
         app_err(SUB, "cannot start stream: %s", Pa_GetErrorText(pe));
         goto out_sig;
     }
-    const PaStreamInfo *si = Pa_GetStreamInfo(stream);
-    double srate = si && si->sampleRate > 0 ? si->sampleRate : rate;
-    double out_lat = si ? si->outputLatency : 0.0;
-    char fpc[32];
-    app_pa_frames_str(o->frames, fpc, sizeof fpc);
-    printf("synth: %s: -> '%s' (%d ch), %.0f Hz, %s frames per callback\n",
-           Pa_GetHostApiInfo(dO->hostApi)->name, dO->name, out_channels, srate, fpc);
+    double srate, out_lat;
+    app_pa_print_output_setup(SUB, stream, &po, o->frames, &srate, &out_lat);
     char pu[3 * PATH_MAX], pt[256]; /* the path and the model's timbre name: shown escaped */
     printf("model: %s (timbre \"%s\"), %d voices\n", app_printable(model_used, pu, sizeof pu),
            app_printable(sw_synth_timbre(synth), pt, sizeof pt), o->voices);
