@@ -9,9 +9,6 @@
 #include <math.h>
 #include <string.h>
 
-_Static_assert(sizeof(double) == sizeof(unsigned long long), "sumsq_bits holds a double");
-_Static_assert(sizeof(float) == sizeof(uint32_t), "peak_bits holds a float");
-
 size_t sw_gen_rt_ring_frames(double device_rate)
 {
     size_t want = (size_t)ceil(device_rate * SW_GEN_RT_AHEAD_S), cap = 16384;
@@ -41,8 +38,7 @@ void sw_gen_rt_init(sw_gen_rt *rt, sw_generator *gen, SRC_STATE *src, double dev
     atomic_init(&rt->out_underflow, 0);
     atomic_init(&rt->out_overflow, 0);
     atomic_init(&rt->src_errors, 0);
-    atomic_init(&rt->sumsq_bits, 0);
-    atomic_init(&rt->peak_bits, 0);
+    app_rt_meter_init(&rt->meter);
     atomic_init(&rt->busy_ns, 0);
     atomic_init(&rt->max_ns, 0);
     atomic_init(&rt->finished, 0);
@@ -59,25 +55,18 @@ void sw_gen_rt_warm_up(sw_generator *gen)
 
 int sw_gen_rt_lock_free(const sw_gen_rt *rt)
 {
-    return atomic_is_lock_free(&rt->frames) && atomic_is_lock_free(&rt->peak_bits) &&
+    return atomic_is_lock_free(&rt->frames) && atomic_is_lock_free(&rt->meter.peak_bits) &&
            atomic_is_lock_free(&rt->finished) && atomic_is_lock_free(&rt->ring_written);
 }
 
 double sw_gen_rt_rms(sw_gen_rt *rt)
 {
-    unsigned long long n = atomic_load_explicit(&rt->frames, memory_order_relaxed);
-    unsigned long long b = atomic_load_explicit(&rt->sumsq_bits, memory_order_relaxed);
-    double s;
-    memcpy(&s, &b, sizeof s);
-    return n ? sqrt(s / (double)n) : 0.0;
+    return app_rt_meter_rms(&rt->meter, atomic_load_explicit(&rt->frames, memory_order_relaxed));
 }
 
 double sw_gen_rt_peak(sw_gen_rt *rt)
 {
-    uint32_t b = atomic_load_explicit(&rt->peak_bits, memory_order_relaxed);
-    float p;
-    memcpy(&p, &b, sizeof p);
-    return p;
+    return app_rt_meter_peak(&rt->meter);
 }
 
 size_t sw_gen_rt_buffered(sw_gen_rt *rt)
@@ -178,22 +167,7 @@ int sw_gen_callback(const void *input, void *output, unsigned long frames,
         atomic_fetch_add_explicit(&rt->starved, frames - n, memory_order_relaxed);
     }
 
-    double s = rt->sumsq;
-    float pk = rt->peak;
-    for (unsigned long i = 0; i < frames; i++) {
-        s += (double)o[i] * o[i];
-        float a = fabsf(o[i]);
-        if (a > pk)
-            pk = a;
-    }
-    rt->sumsq = s;
-    rt->peak = pk;
-    unsigned long long sb; /* same size as double (checked above) */
-    uint32_t pb;
-    memcpy(&sb, &s, sizeof sb);
-    memcpy(&pb, &pk, sizeof pb);
-    atomic_store_explicit(&rt->sumsq_bits, sb, memory_order_relaxed);
-    atomic_store_explicit(&rt->peak_bits, pb, memory_order_relaxed);
+    app_rt_meter_add(&rt->meter, o, frames);
 
     for (int c = 1; c < rt->out_channels; c++)
         memcpy(out[c], o, frames * sizeof(float));

@@ -29,6 +29,7 @@
 #include <portaudio.h>
 #include <samplerate.h>
 
+#include "rt_util.h"
 #include "statewave.h"
 
 /* Model-rate samples rendered per sw_generator_render call at most. */
@@ -61,8 +62,7 @@ typedef struct {
 
     /* consumer side (sw_gen_callback) */
     int out_channels;             /* output channels; every channel carries the mono signal */
-    double sumsq;                 /* sum of squares of every output sample (channel 0) */
-    float peak;                   /* largest |output sample| */
+    app_rt_meter meter;           /* level of every output sample (channel 0) */
 
     /* counters for the main thread */
     atomic_ullong frames;         /* device-rate frames written to the device (callback) */
@@ -74,8 +74,6 @@ typedef struct {
     atomic_ullong out_underflow;  /* paOutputUnderflow seen */
     atomic_ullong out_overflow;   /* paOutputOverflow seen */
     atomic_ullong src_errors;     /* src_process failures (producer; that fill stops early) */
-    atomic_ullong sumsq_bits;     /* sumsq as double bits, published after every callback */
-    _Atomic uint32_t peak_bits;   /* peak as float bits, likewise */
     atomic_ullong busy_ns;        /* total time spent inside the callback, ns */
     atomic_ullong max_ns;         /* longest single callback, ns (written by the callback only) */
     _Atomic int finished;         /* set by the stream-finished callback */

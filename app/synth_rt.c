@@ -7,8 +7,6 @@
 #include <math.h>
 #include <string.h>
 
-_Static_assert(sizeof(double) == sizeof(unsigned long long), "sumsq_bits holds a double");
-_Static_assert(sizeof(float) == sizeof(uint32_t), "peak_bits holds a float");
 
 static uint64_t sample_of(double seconds, double rate)
 {
@@ -99,8 +97,7 @@ void app_synth_rt_init(app_synth_rt *rt, sw_synth *synth, const app_midi_song *s
     atomic_init(&rt->frames, 0);
     atomic_init(&rt->callbacks, 0);
     atomic_init(&rt->xrun_callbacks, 0);
-    atomic_init(&rt->sumsq_bits, 0);
-    atomic_init(&rt->peak_bits, 0);
+    app_rt_meter_init(&rt->meter);
     atomic_init(&rt->busy_ns, 0);
     atomic_init(&rt->max_ns, 0);
     atomic_init(&rt->events_done, 0);
@@ -111,7 +108,7 @@ void app_synth_rt_init(app_synth_rt *rt, sw_synth *synth, const app_midi_song *s
 
 int app_synth_rt_lock_free(const app_synth_rt *rt)
 {
-    return atomic_is_lock_free(&rt->frames) && atomic_is_lock_free(&rt->peak_bits) &&
+    return atomic_is_lock_free(&rt->frames) && atomic_is_lock_free(&rt->meter.peak_bits) &&
            atomic_is_lock_free(&rt->voices) && atomic_is_lock_free(&rt->finished);
 }
 
@@ -132,22 +129,7 @@ int app_synth_callback(const void *input, void *output, unsigned long frames,
     float *o = out[0];
     app_synth_player_render(&rt->player, o, frames);
 
-    double s = rt->sumsq;
-    float pk = rt->peak;
-    for (unsigned long i = 0; i < frames; i++) {
-        s += (double)o[i] * o[i];
-        float a = fabsf(o[i]);
-        if (a > pk)
-            pk = a;
-    }
-    rt->sumsq = s;
-    rt->peak = pk;
-    unsigned long long sb;
-    uint32_t pb;
-    memcpy(&sb, &s, sizeof sb);
-    memcpy(&pb, &pk, sizeof pb);
-    atomic_store_explicit(&rt->sumsq_bits, sb, memory_order_relaxed);
-    atomic_store_explicit(&rt->peak_bits, pb, memory_order_relaxed);
+    app_rt_meter_add(&rt->meter, o, frames);
     for (int c = 1; c < rt->out_channels; c++)
         memcpy(out[c], o, frames * sizeof(float));
     unsigned long long total =
@@ -168,17 +150,10 @@ void app_synth_finished(void *user)
 
 double app_synth_rt_rms(app_synth_rt *rt)
 {
-    unsigned long long n = atomic_load_explicit(&rt->frames, memory_order_relaxed);
-    unsigned long long b = atomic_load_explicit(&rt->sumsq_bits, memory_order_relaxed);
-    double s;
-    memcpy(&s, &b, sizeof s);
-    return n ? sqrt(s / (double)n) : 0.0;
+    return app_rt_meter_rms(&rt->meter, atomic_load_explicit(&rt->frames, memory_order_relaxed));
 }
 
 double app_synth_rt_peak(app_synth_rt *rt)
 {
-    uint32_t b = atomic_load_explicit(&rt->peak_bits, memory_order_relaxed);
-    float p;
-    memcpy(&p, &b, sizeof p);
-    return p;
+    return app_rt_meter_peak(&rt->meter);
 }

@@ -16,6 +16,7 @@
 #include <portaudio.h>
 
 #include "midifile.h"
+#include "rt_util.h"
 #include "statewave.h"
 
 /* Output below this magnitude counts as silence for the end-of-song test (-80 dBFS). */
@@ -66,14 +67,11 @@ void app_synth_apply_event(sw_synth *s, const app_midi_event *e);
 typedef struct {
     app_synth_player player;      /* owned by the callback while the stream runs */
     int out_channels;             /* device channels; each carries the mono signal */
-    double sumsq;                 /* sum of squares of everything played (channel 0) */
-    float peak;                   /* largest |sample| played */
+    app_rt_meter meter;           /* level of everything played (channel 0) */
 
     atomic_ullong frames;         /* frames written */
     atomic_ullong callbacks;      /* callback invocations */
     atomic_ullong xrun_callbacks; /* callbacks flagged paOutputUnderflow/paOutputOverflow */
-    atomic_ullong sumsq_bits;     /* sumsq as double bits, published after every callback */
-    _Atomic uint32_t peak_bits;   /* peak as float bits */
     atomic_ullong busy_ns;        /* total time in the callback, ns */
     atomic_ullong max_ns;         /* longest callback, ns */
     atomic_ullong events_done;    /* events applied so far */
