@@ -13,3 +13,5 @@ eval-instrument: all
 	@[ -f .devdata_inst/violin_heldout.npz ] || $(PYTHON) train/instrument/build_data.py --out .devdata_inst
 	$(PYTHON) train/instrument/eval.py --data .devdata_inst --models presets/instruments \
 	  --gru train/instrument/results/gru --statewave $(BUILD)/statewave --json out/eval_instrument.json
+	$(PYTHON) train/instrument/sustain.py --statewave $(BUILD)/statewave --models presets/instruments \
+	  --json out/sustain.json --png out/instrument_sustain.png
