@@ -3,8 +3,10 @@
 #
 #   tests/test_instrument_features.py     features.py (YIN, loudness, tracker, MIDI features) on known signals
 #   tests/test_instrument_train_smoke.py  train.py -> export -> C render, tiny and on the CPU
+#   tests/test_instrument_sustain.py      every shipped timbre holds a 60 s note (C engine)
 
-TEST_SCRIPTS += tests/test_instrument_features.py tests/test_instrument_train_smoke.py
+TEST_SCRIPTS += tests/test_instrument_features.py tests/test_instrument_train_smoke.py \
+  tests/test_instrument_sustain.py
 
 # Held-out metrics of the shipped timbres vs the additive and GRU baselines (README table).
 # Needs the data pack (built here if missing: ~3 min, fluidsynth) and build/statewave for the C column.

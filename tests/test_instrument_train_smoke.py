@@ -3,9 +3,11 @@
 
 A tiny data pack is made from a synthetic monophonic phrase (a 1/k-spectrum tone with an attack/decay
 envelope per note, 24 kHz) and its MIDI-mode and audio-mode features (features.py). train.py runs
-for a few hundred steps on it (the real recipe, smaller batch); checks:
+for a few hundred steps on it (the real recipe, smaller batch), then finetune_long.py (stage 2) for a
+few steps; checks:
   - the MR-STFT loss falls by at least LOSS_DROP (start vs end of the log);
   - the exported file is a valid Statewave model (swtorch load_model round trip, same outputs);
+  - stage 2 runs from that file, moves the weights and keeps its task_params;
   - when build/statewave exists, `statewave synth --model` renders a MIDI file with it (C loads the
     exported config and weights) and the output is finite and not silent.
 Exits non-zero with a message on failure.
@@ -65,7 +67,10 @@ def make_pack(path, n_seg=3):
         af, yp = FT.audio_features(x, SR, T)[:2]
         cols["audio_feats"].append(af)
         cols["yin_pitch"].append(yp)
-    np.savez(path, **{k: np.stack(v).astype(np.float32 if k != "audio" else np.int16) for k, v in cols.items()})
+    arrs = {k: np.stack(v).astype(np.float32 if k != "audio" else np.int16) for k, v in cols.items()}
+    arrs["phrase_id"] = np.arange(n_seg, dtype=np.int32)       # one segment per phrase
+    arrs["seg_index"] = np.zeros(n_seg, dtype=np.int32)
+    np.savez(path, **arrs)
 
 
 def main():
@@ -94,6 +99,21 @@ def main():
         if not torch.isfinite(y).all():
             fail("reloaded model gives non-finite outputs")
         print("export/reload OK (%d params)" % sum(p.numel() for p in net.parameters()))
+        # Stage 2 (held notes) on the same pack: whole phrases from their start, a few steps.
+        out2 = os.path.join(tmp, "run2")
+        r = subprocess.run([sys.executable, os.path.join(REPO, "train/instrument/finetune_long.py"), "--data",
+                            tmp, "--timbre", "smoke", "--init", path, "--steps", "3", "--batch", "2",
+                            "--seconds", "4", "--window", "1", "--out", out2, "--device", "cpu"],
+                           capture_output=True, text=True)
+        if r.returncode:
+            fail("finetune_long.py failed:\n" + r.stdout + r.stderr)
+        net2 = load_model(os.path.join(out2, "smoke.safetensors"))
+        if net2.config["task_params"] != net.config["task_params"]:
+            fail("stage 2 changed task_params: %s vs %s" % (net2.config["task_params"], net.config["task_params"]))
+        moved = max(float((a - b).abs().max()) for a, b in zip(net2.state_dict().values(), net.state_dict().values()))
+        if not moved > 0:
+            fail("stage 2 did not change any weight")
+        print("stage 2 OK (weights moved by up to %.2g, task_params kept)" % moved)
         sw = os.path.join(REPO, "build", "statewave")
         if os.path.exists(sw):
             import mido
