@@ -106,6 +106,18 @@ static void run_case(const sw_model *model, const app_midi_song *song, const cha
         pos += fr;
         k++;
     }
+    /* The end of the song is found on whole blocks (no voice sounding after a block, then quiet
+     * samples), so with other block sizes than the file render's 1024 it may come up to a block
+     * later: play on, past the compared part, until it is found or a largest block has passed. */
+    const unsigned long k_compared = k; /* callbacks over the compared part (xrun flags set there) */
+    while (atomic_load(&rt->done_at) == 0 && pos < n_ref + MAX_BLOCK) {
+        unsigned long fr = sizes[k % (sizeof sizes / sizeof sizes[0])];
+        rt_counting = 1;
+        app_synth_callback(NULL, bufs, fr, NULL, 0, rt);
+        rt_counting = 0;
+        pos += fr;
+        k++;
+    }
     long allocs = rt_allocs - allocs0, frees = rt_frees - frees0, locks = rt_locks - locks0;
     double maxd = 0.0, peak = 0.0;
     for (size_t i = 0; i < n_ref; i++) {
@@ -128,7 +140,7 @@ static void run_case(const sw_model *model, const app_midi_song *song, const cha
     CHECK(peak > 1e-3, "%s @ %.0f Hz: the file render is silent", name, rate);
     CHECK(maxd <= 1e-5 * (peak > 1.0 ? peak : 1.0), "%s @ %.0f Hz: the callback's output differs from the file "
           "render by %.3g", name, rate, maxd);
-    CHECK(atomic_load(&rt->xrun_callbacks) == (k + 91) / 97, "%s: xrun flags counted %llu", name,
+    CHECK(atomic_load(&rt->xrun_callbacks) == (k_compared + 91) / 97, "%s: xrun flags counted %llu", name,
           (unsigned long long)atomic_load(&rt->xrun_callbacks));
     free(got);
     free(out0);
