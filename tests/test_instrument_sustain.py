@@ -23,9 +23,9 @@ SECONDS = 60.0
 LIMIT = S.LIMIT_DB
 # (timbre, note): (lowest allowed drift, highest allowed drift) in dB, for measured failures: the
 # drift measured at the stage-2 models (README table) widened by 2 dB. The cello's top note settles
-# 7 dB below its attack and the flute's dips by 8 dB for a few seconds; the violin's and cello's low notes rise by 4-6 dB, as the FluidR3_GM reference
-# itself does on those notes (+4.1 and +6.4 dB). cello_real has no stage 2: its 24 s of real
-# recordings hold no long notes.
+# 7 dB below its attack and the flute's dips by 8 dB for a few seconds; the violin's and cello's low
+# notes rise by 4-6 dB, as the FluidR3_GM reference itself does on those notes (+4.1 and +6.4 dB).
+# cello_real has no stage 2: its 24 s of real recordings hold no long notes.
 KNOWN = {
     ("violin", 55): (-3.0, 8.2),
     ("flute", 76): (-5.7, 3.0),
