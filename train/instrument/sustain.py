@@ -57,6 +57,13 @@ def drift(env, seconds):
             float(ref), float(env[sel][-1] - ref))
 
 
+def measure(timbre, note, system, env, seconds):
+    """One row of the report: drift() of a note's envelope, named."""
+    lo, hi, first, ref, end = drift(env, seconds)
+    return {"timbre": timbre, "note": note, "system": system, "min_db": lo, "max_db": hi,
+            "first_below_s": first, "level_at_0_5_s_db": ref, "end_db": end}
+
+
 def render_ours(statewave, model, mid, out):
     subprocess.run([statewave, "synth", "-q", "-m", model, "-r", str(SR), "-o", out, mid], check=True,
                    stdout=subprocess.DEVNULL)
@@ -86,20 +93,12 @@ def main():
                 x = render_ours(args.statewave, os.path.join(args.models, t + ".safetensors"), mid,
                                 os.path.join(td, "o.wav"))
                 env = envelope_db(x, SR)
-                row = {"timbre": t, "note": note, "system": "statewave"}
-                row["min_db"], row["max_db"], row["first_below_s"], row["level_at_0_5_s_db"], \
-                    row["end_db"] = drift(env, args.seconds)
+                row = measure(t, note, "statewave", env, args.seconds)
                 rows.append(row)
                 curves[(t, note, "statewave")] = env
-                if t in R.TIMBRES:
-                    program, _, _ = R.TIMBRES[t]
-                    gain = 0.5
-                    y = R.render_midi(mid, SR, gain)
-                    env_r = envelope_db(y, SR)
-                    ref = {"timbre": t, "note": note, "system": "fluidsynth FluidR3_GM"}
-                    ref["min_db"], ref["max_db"], ref["first_below_s"], ref["level_at_0_5_s_db"], \
-                        ref["end_db"] = drift(env_r, args.seconds)
-                    rows.append(ref)
+                if t in R.TIMBRES:   # the General MIDI timbres: the training reference beside ours
+                    env_r = envelope_db(R.render_midi(mid, SR, 0.5), SR)
+                    rows.append(measure(t, note, "fluidsynth FluidR3_GM", env_r, args.seconds))
                     curves[(t, note, "reference")] = env_r
                 print("%-11s note %3d  ours: %+7.1f .. %+5.1f dB (end %+7.1f)%s" % (
                     t, note, row["min_db"], row["max_db"], row["end_db"],
