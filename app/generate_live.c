@@ -3,7 +3,6 @@
  * thread that keeps it full and the PortAudio stream that plays from it, and watches the
  * run: --seconds, signals, a stream that stops or stalls (device lost). The threads share
  * sw_gen_rt through C11 atomics only. */
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
