@@ -387,6 +387,12 @@ int app_midi_parse(const unsigned char *b, size_t n, app_midi_song *song, char *
                 }
                 break;
             }
+            case 1:  /* mod wheel, expression: like the bend, the last channel to move them wins */
+            case 11:
+                e.type = d1 == 1 ? APP_MIDI_MOD_WHEEL : APP_MIDI_EXPRESSION;
+                e.value = (float)d2 / 127.0f;
+                keep = 1;
+                break;
             case 101: ch[c].rpn = (ch[c].rpn & 0x7F) | (d2 << 7); break;
             case 100: ch[c].rpn = (ch[c].rpn & (0x7F << 7)) | d2; break;
             case 99: case 98: ch[c].rpn = 0x3FFF; break; /* an NRPN: data entry is not ours */
@@ -398,13 +404,17 @@ int app_midi_parse(const unsigned char *b, size_t n, app_midi_song *song, char *
                 if (ch[c].rpn == 0)
                     ch[c].range_cents = d2;
                 break;
-            case 121: /* reset all controllers: bend and pedal of this channel */
+            case 121: /* reset all controllers: bend, mod wheel, expression, pressure, pedal */
                 ch[c].bend_raw = 0;
                 ch[c].rpn = 0x3FFF;
-                e.type = APP_MIDI_BEND;
-                e.value = 0.0f;
-                if (push(&v, &e) != 0)
-                    goto oom;
+                for (int r = 0; r < 4; r++) {
+                    static const uint8_t types[4] = { APP_MIDI_BEND, APP_MIDI_MOD_WHEEL, APP_MIDI_EXPRESSION,
+                                                      APP_MIDI_PRESSURE };
+                    e.type = types[r];
+                    e.value = types[r] == APP_MIDI_EXPRESSION ? 1.0f : 0.0f;
+                    if (push(&v, &e) != 0)
+                        goto oom;
+                }
                 if (ch[c].pedal) {
                     ch[c].pedal = 0;
                     int any = 0;
@@ -437,8 +447,16 @@ int app_midi_parse(const unsigned char *b, size_t n, app_midi_song *song, char *
                     for (int nn = 0; nn < 128; nn++)
                         n_held += held[k][nn] != 0;
             }
+        } else if (status == 0xD0) {
+            if (c == DRUM_CHANNEL) {
+                song->n_other++;
+                continue;
+            }
+            e.type = APP_MIDI_PRESSURE;
+            e.value = (float)d1 / 127.0f;
+            keep = 1;
         } else {
-            song->n_other++; /* program change, aftertouch */
+            song->n_other++; /* program change, polyphonic aftertouch */
         }
         if (keep && push(&v, &e) != 0)
             goto oom;

@@ -34,7 +34,10 @@ typedef enum {
     APP_MIDI_SUSTAIN,       /* value 1 = pedal down, 0 = up (OR of every melodic channel's CC64) */
     APP_MIDI_BEND,          /* value = bend in semitones, already scaled by that channel's range */
     APP_MIDI_ALL_NOTES_OFF, /* CC123 (and CC120's release half, see app_midi_event) */
-    APP_MIDI_SOUND_OFF      /* CC120 all sound off: silence now */
+    APP_MIDI_SOUND_OFF,     /* CC120 all sound off: silence now */
+    APP_MIDI_MOD_WHEEL,     /* CC1 (MSB), value 0..1: vibrato depth */
+    APP_MIDI_EXPRESSION,    /* CC11 (MSB), value 0..1: dynamics (1 = as played) */
+    APP_MIDI_PRESSURE       /* channel aftertouch, value 0..1 */
 } app_midi_type;
 
 typedef struct {
@@ -43,7 +46,7 @@ typedef struct {
     uint8_t channel;  /* 0..15, the MIDI channel it came from (for messages only) */
     uint8_t note;     /* 0..127 (note events) */
     uint8_t velocity; /* 1..127 (note-on) */
-    float value;      /* sustain 0/1, bend in semitones */
+    float value;      /* sustain 0/1, bend in semitones, controllers 0..1 (MIDI value / 127) */
 } app_midi_event;
 
 typedef struct {
@@ -51,7 +54,7 @@ typedef struct {
     size_t n;               /* number of events */
     size_t n_notes;         /* note-ons kept */
     size_t n_drum_notes;    /* note-ons on channel 10 that were ignored */
-    size_t n_other;         /* channel messages ignored (program change, other CCs, aftertouch, ...) */
+    size_t n_other;         /* channel messages ignored (program change, other CCs, poly aftertouch, ...) */
     int channels_used;      /* bit c set: melodic channel c had a note-on */
     int n_tracks;           /* MTrk chunks read */
     int max_polyphony;      /* most notes held at once (by key state, pedal ignored) */

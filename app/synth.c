@@ -42,7 +42,9 @@ static const char help[] =
     "\n"
     "What is played: every track merged; note on/off (velocity 0 = off), sustain pedal (CC64;\n"
     "down while any channel holds it), pitch bend (channel-wide, +-2 semitones or the range set\n"
-    "by RPN 0), all notes off (CC123-127), all sound off (CC120), reset controllers (CC121).\n"
+    "by RPN 0), mod wheel (CC1: vibrato depth, from the timbre's own to 40 cents), expression\n"
+    "(CC11) and channel aftertouch (dynamics: level and brightness), all notes off (CC123-127),\n"
+    "all sound off (CC120), reset controllers (CC121).\n"
     "Channel 10 (General MIDI drums) is ignored, with a note. All channels share one instrument.\n"
     "Tempo changes follow the file's tempo map. Each event is applied on its exact sample.\n"
     "\n"
@@ -59,6 +61,8 @@ static const char help[] =
     "                         the device's rate)\n"
     "  -n, --voices N         polyphony, 1..64 (default 16); more notes at once steal voices\n"
     APP_SYNTH_CONTROLS_HELP
+    "      --vibrato V        the timbre's vibrato, 0..2: 0 a straight tone, 1 its own (default;\n"
+    "                         measured from the recordings it learned), the mod wheel adds more\n"
     "      --tail S           at most S seconds rendered after the last MIDI event for the\n"
     "                         release and reverb, 0..60 (default 5). The output ends when the\n"
     "                         last voice has died away and the output stays below -80 dBFS,\n"
@@ -83,12 +87,12 @@ static const char help[] =
 
 int cmd_synth(int argc, char **argv)
 {
-    enum { O_TAIL = APP_O_SYNTH_END, O_LIVE };
+    enum { O_TAIL = APP_O_SYNTH_END, O_LIVE, O_VIBRATO };
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },       { "timbre", required_argument, NULL, 't' },
         { "model", required_argument, NULL, 'm' },        { "rate", required_argument, NULL, 'r' },
         { "voices", required_argument, NULL, 'n' },       APP_SYNTH_CONTROL_OPTIONS,
-        { "tail", required_argument, NULL, O_TAIL },
+        { "vibrato", required_argument, NULL, O_VIBRATO }, { "tail", required_argument, NULL, O_TAIL },
         { "format", required_argument, NULL, 'f' },       { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },               { "live", no_argument, NULL, O_LIVE },
         { "device", required_argument, NULL, 'd' },       { "host-api", required_argument, NULL, 'a' },
@@ -110,6 +114,7 @@ int cmd_synth(int argc, char **argv)
             case 'r': bad = app_parse_double(optarg, 8000.0, 192000.0, &rate); rate_given = 1; break;
             case 'n': bad = app_parse_long(optarg, 1, SW_SYNTH_MAX_VOICES, &voices); break;
             case O_TAIL: bad = app_parse_double(optarg, 0.0, 60.0, &tail); break;
+            case O_VIBRATO: bad = app_parse_double(optarg, 0.0, 2.0, &o.ctl.vibrato); break;
             case O_LIVE: live = 1; break;
             case 'd': lo.device = optarg; live_only = 1; break;
             case 'a': lo.host_api = optarg; live_only = 1; break;

@@ -47,6 +47,9 @@ void app_synth_apply_event(sw_synth *s, const app_midi_event *e)
     case APP_MIDI_BEND: sw_synth_pitch_bend(s, e->value); break;
     case APP_MIDI_ALL_NOTES_OFF: sw_synth_all_notes_off(s); break;
     case APP_MIDI_SOUND_OFF: sw_synth_reset(s); break;
+    case APP_MIDI_MOD_WHEEL: sw_synth_mod_wheel(s, e->value); break;
+    case APP_MIDI_EXPRESSION: sw_synth_expression(s, e->value); break;
+    case APP_MIDI_PRESSURE: sw_synth_pressure(s, e->value); break;
     default: break;
     }
 }

@@ -219,6 +219,7 @@ void app_synth_apply_controls(sw_synth *s, const app_synth_controls *c)
     sw_synth_set_noise_gain(s, (float)c->noise_gain);
     sw_synth_set_pitch_shift(s, (float)c->pitch_shift);
     sw_synth_set_reverb_mix(s, (float)c->reverb);
+    sw_synth_set_vibrato(s, (float)c->vibrato);
 }
 
 void app_transfer_apply_controls(sw_transfer *t, const app_synth_controls *c)

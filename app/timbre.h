@@ -28,10 +28,12 @@ typedef struct {
     double noise_gain;    /* linear, 0..4 */
     double pitch_shift;   /* semitones, -24..24 */
     double reverb;        /* wet/dry mix, 0..1 (0 = bypass) */
+    double vibrato;       /* synth only: the timbre's vibrato, 0 (none) .. 2; 1 = its own */
 } app_synth_controls;
 
 /* The defaults of those controls (the same in both commands). */
-#define APP_SYNTH_CONTROLS_DEFAULT { .harmonic_gain = 1.0, .noise_gain = 1.0, .pitch_shift = 0.0, .reverb = 0.15 }
+#define APP_SYNTH_CONTROLS_DEFAULT                                                                \
+    { .harmonic_gain = 1.0, .noise_gain = 1.0, .pitch_shift = 0.0, .reverb = 0.15, .vibrato = 1.0 }
 
 /* The options both commands have. Their getopt_long values (a command numbers its own
  * long-only options from APP_O_SYNTH_END on), their `struct option` entries to put in the

@@ -34,4 +34,11 @@ struct sw_model {
     size_t scratch_floats; /* scratch of one net for a chunk of SW_CHUNK frames */
 };
 
+/* A net's recurrent state as a plain array of state_floats(model) floats plus its frame clock,
+ * for engines that start a stream from a saved state (dsp/synth.c: a voice starts at its note's
+ * rest state). dst/src must hold swi_net_state_floats(n) floats. [RT] */
+size_t swi_net_state_floats(const sw_net *n);
+void swi_net_save_state(const sw_net *n, float *dst, uint64_t *t);
+void swi_net_load_state(sw_net *n, const float *src, uint64_t t);
+
 #endif

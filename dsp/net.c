@@ -308,6 +308,21 @@ void sw_net_reset(sw_net *n)
     n->poisoned = 0;
 }
 
+size_t swi_net_state_floats(const sw_net *n) { return n ? n->m->state_floats : 0; }
+
+void swi_net_save_state(const sw_net *n, float *dst, uint64_t *t)
+{
+    memcpy(dst, n->state, n->m->state_floats * sizeof(float));
+    *t = n->t;
+}
+
+void swi_net_load_state(sw_net *n, const float *src, uint64_t t)
+{
+    memcpy(n->state, src, n->m->state_floats * sizeof(float));
+    n->t = t;
+    n->poisoned = 0;
+}
+
 void sw_net_process(sw_net *n, const float *in, float *out, size_t frames)
 {
     if (!n || !in || !out) return;

@@ -179,6 +179,15 @@ void sw_synth_note_off(sw_synth *s, int note);
 void sw_synth_sustain(sw_synth *s, int on);
 /* Pitch bend in semitones (already scaled by the bend range), channel-wide. */
 void sw_synth_pitch_bend(sw_synth *s, float semitones);
+/* Channel-wide continuous controllers [RT], amount = MIDI value / 127, clamped to [0, 1]:
+ * mod wheel (CC1, default 0): vibrato depth, from the timbre's natural depth at 0 to its
+ *   max_depth_cents at 1 (docs/INSTRUMENT.md, "Expression");
+ * expression (CC11, default 1): dynamics of every sounding note, in the velocity the net sees
+ *   (brightness and level, as it learned them) and in the output gain (0 = silent);
+ * channel pressure (aftertouch, default 0): dynamics above the played velocity. */
+void sw_synth_mod_wheel(sw_synth *s, float amount);
+void sw_synth_expression(sw_synth *s, float amount);
+void sw_synth_pressure(sw_synth *s, float amount);
 /* Release every note (gate off, pedal off); voices still decay naturally. */
 void sw_synth_all_notes_off(sw_synth *s);
 /* Silence and clear every voice and the reverb at once. */
@@ -190,6 +199,8 @@ void sw_synth_set_harmonic_gain(sw_synth *s, float gain);
 void sw_synth_set_noise_gain(sw_synth *s, float gain);
 void sw_synth_set_pitch_shift(sw_synth *s, float semitones);
 void sw_synth_set_reverb_mix(sw_synth *s, float mix);
+/* Vibrato amount [RT]: 0 = a straight tone, 1 = the timbre's own (default), up to 2. */
+void sw_synth_set_vibrato(sw_synth *s, float amount);
 /* Replace the reverb's impulse response (the built-in one: decaying noise, RT60 1.8 s, 12 ms
  * pre-delay): ir[n] mono at ir_rate Hz (linearly resampled to the synth's rate), at most 10 s,
  * normalised to unit energy; leading silence up to one partition makes up for the wet path's

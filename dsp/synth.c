@@ -59,6 +59,7 @@
 #include "statewave.h"
 #include "synth.h"
 #include "core.h"
+#include "model.h"
 #include "harmonic.h"
 #include "filtnoise.h"
 #include "reverb.h"
@@ -80,6 +81,13 @@
 #define N_FADES 8               /* fade slots */
 #define BEND_MAX 48.0f
 #define NOISE_SEED 0x51A7E5EEDull
+#define VIB_RATE_DEF 5.5        /* Hz: vibrato defaults of a model without "vibrato" */
+#define VIB_MAX_DEF 40.0        /* cents (peak) at CC1 = 127 */
+#define VIB_DELAY_DEF 0.2       /* s */
+#define VIB_RAMP_DEF 0.3        /* s */
+#define VIB_SPREAD 0.04         /* voices' rates spread by up to +-4 %, so a chord does not beat in lockstep */
+#define REST_FRAMES 25          /* a voice starts from the state after 100 ms of silence (below) */
+#define EXPR_FLOOR 0.4f         /* velocity feature at CC11 = 0, as a share of the note's */
 
 /* ------------------------------------------------------------ task_params -- */
 
@@ -140,6 +148,17 @@ sw_status sw_synth_params_parse(const sw_model *model, sw_synth_params *p, char 
         goto out;
     }
     snprintf(p->timbre, sizeof p->timbre, "%s", tb ? tb->valuestring : "");
+    /* vibrato (optional; without it the natural depth is 0 and the mod wheel still brings one in) */
+    const cJSON *vb = cJSON_GetObjectItemCaseSensitive(o, "vibrato");
+    if (vb && !cJSON_IsObject(vb)) {
+        st = sw_fail(err, errlen, SW_ERR_CONFIG, "synth task_params: \"vibrato\" must be an object");
+        goto out;
+    }
+    if ((st = tp_num(vb, "rate_hz", 0, VIB_RATE_DEF, 1, 12, 0, &p->vib_rate, err, errlen))) goto out;
+    if ((st = tp_num(vb, "depth_cents", 0, 0, 0, 100, 0, &p->vib_depth, err, errlen))) goto out;
+    if ((st = tp_num(vb, "max_depth_cents", 0, VIB_MAX_DEF, 0, 100, 0, &p->vib_max, err, errlen))) goto out;
+    if ((st = tp_num(vb, "delay_s", 0, VIB_DELAY_DEF, 0, 4, 0, &p->vib_delay, err, errlen))) goto out;
+    if ((st = tp_num(vb, "ramp_s", 0, VIB_RAMP_DEF, 0, 4, 0, &p->vib_ramp, err, errlen))) goto out;
     p->pitch_lo = 0;
     p->pitch_hi = 127;
     const cJSON *pr = cJSON_GetObjectItemCaseSensitive(o, "pitch_range");
@@ -195,6 +214,7 @@ typedef struct {
     float *da;          /* [kp] a_new - a_prev */
     float *m_prev;      /* [B] noise magnitudes at the start of frame t */
     float *m_new;       /* [B] ... at its end */
+    double vib_w;       /* rad/s of this voice's vibrato (the timbre's rate, spread per note-on) */
     float feat[SW_SYNTH_D_INPUT]; /* net input of frame t */
     float *o;           /* [1 + K + B] net output of frame t */
     sw_net *net;        /* owned: this voice's recurrent state */
@@ -231,6 +251,7 @@ typedef struct {
     float step;             /* control ramp per sample */
     float gh, gh_t;         /* harmonic gain: current, target */
     float gn, gn_t;         /* noise gain */
+    float gx, gx_t;         /* expression gain (CC11), on both parts; 1 in transfer */
     float mix, mix_t;       /* reverb mix */
     int rev_clean;          /* reverb state is all zero (bypassed since the last reset) */
     float shift;            /* pitch shift (semitones) */
@@ -549,6 +570,7 @@ static sw_status engine_build(engine *e, const sw_model *model, double sr, char 
     e->step = (float)(1.0 / (RAMP_S * sr));
     e->gh = e->gh_t = 1.0f;
     e->gn = e->gn_t = 1.0f;
+    e->gx = e->gx_t = 1.0f;
     e->mix = e->mix_t = 0.0f;
     e->rev_clean = 1;
     const int hop = (int)lround(sr / SW_SYNTH_CONTROL_RATE);
@@ -585,6 +607,7 @@ static void engine_reset(engine *e)
     e->rev_clean = 1;
     e->gh = e->gh_t;
     e->gn = e->gn_t;
+    e->gx = e->gx_t;
     e->mix = e->mix_t;
 }
 
@@ -604,7 +627,8 @@ static void engine_mix(engine *e, float *out, int n)
     for (int i = 0; i < n; i++) {
         ramp_to(&e->gh, e->gh_t, e->step);
         ramp_to(&e->gn, e->gn_t, e->step);
-        out[i] = e->gh * e->hbuf[i] + e->gn * nz[i];
+        ramp_to(&e->gx, e->gx_t, e->step);
+        out[i] = e->gx * (e->gh * e->hbuf[i] + e->gn * nz[i]);
     }
     e->noise_pos += n;
     if (e->mix == 0.0f && e->mix_t == 0.0f) {
@@ -634,8 +658,15 @@ struct sw_synth {
     fade fades[N_FADES];    /* steal / free fades */
     int sustain;            /* pedal down */
     float bend;             /* pitch bend (semitones) */
+    float mod;              /* mod wheel (CC1), 0..1: vibrato depth from natural to max */
+    float expr;             /* expression (CC11), 0..1: dynamics (velocity feature and gain) */
+    float pressure;         /* channel aftertouch, 0..1: dynamics above the played velocity */
+    float vib_amount;       /* vibrato scale, 0 (straight tone) .. 2; 1 = the timbre's own */
     uint64_t serial;        /* note-on counter */
     int quiet_frames;       /* released frames under FREE_AMP before a voice is freed */
+    float *rest;            /* [128][state_floats] each note's rest state (owned) */
+    float *rest_mix;        /* [state_floats] a rest state between two notes (owned) */
+    uint64_t rest_t;        /* frame clock that goes with a rest state */
 };
 
 static void voice_to_fade(sw_synth *s, voice *v)
@@ -645,18 +676,41 @@ static void voice_to_fade(sw_synth *s, voice *v)
     v->active = 0;
 }
 
+/* Vibrato of voice v at t_on s after its note-on (semitones): a sine of the voice's rate whose
+ * depth (peak) goes from 0 at delay_s to full over ramp_s. Full depth = amount * (natural depth,
+ * moved towards max_depth by the mod wheel). Like a bend, it moves the pitch feature and the
+ * oscillators together, as the training phrases' vibrato did. */
+static double vibrato_semitones(const sw_synth *s, const voice *v, double t_on)
+{
+    const sw_synth_params *p = &s->e.prm;
+    const double depth = (double)s->vib_amount * (p->vib_depth + (double)s->mod * (p->vib_max - p->vib_depth));
+    const double t = t_on - p->vib_delay;
+    if (depth <= 0.0 || t <= 0.0) return 0.0;
+    const double g = p->vib_ramp > 0.0 && t < p->vib_ramp ? t / p->vib_ramp : 1.0;
+    return 0.01 * depth * g * sin(v->vib_w * t);
+}
+
+/* Velocity feature of voice v: the note's velocity, scaled down by expression (CC11) towards
+ * EXPR_FLOOR of itself, then raised by channel pressure halfway to 1 at full pressure. The net
+ * learned velocity as both level and brightness, so dynamics change both. */
+static float dynamics(const sw_synth *s, const voice *v)
+{
+    float x = v->vel * (EXPR_FLOOR + (1.0f - EXPR_FLOOR) * s->expr);
+    return x + (1.0f - x) * 0.5f * s->pressure;
+}
+
 static void midi_frame(void *ctx, voice *v)
 {
     sw_synth *s = ctx;
     engine *e = &s->e;
     const int64_t t = v->t + 1;
     const double now = (double)t / SW_SYNTH_CONTROL_RATE;
-    const double p = (double)v->note + (double)s->bend + (double)e->shift;
     double t_on = now - v->on_s;
     if (t_on < 0.0) t_on = 0.0;
+    const double p = (double)v->note + (double)s->bend + (double)e->shift + vibrato_semitones(s, v, t_on);
     float *f = v->feat;
     f[0] = (float)((p - 60.0) / 24.0);
-    f[1] = v->vel;
+    f[1] = s->expr == 1.0f && s->pressure == 0.0f ? v->vel : dynamics(s, v);
     f[2] = (float)v->gate;
     f[3] = (float)exp(-t_on / 0.05);
     f[4] = 0.0f;
@@ -673,6 +727,45 @@ static void midi_frame(void *ctx, voice *v)
         v->quiet = v->A < FREE_AMP ? v->quiet + 1 : 0;
         if (v->quiet >= s->quiet_frames || now - v->off_s >= FREE_MAX_S) voice_to_fade(s, v);
     }
+}
+
+/* The state a voice starts a note from: the net run from zero for REST_FRAMES frames of the
+ * features before a note (all 0 but the pitch, the note's), as a note that follows a rest sees it
+ * in training. Training crops start anywhere in a phrase, often inside a sounding note, so from
+ * the all-zero state the net plays at full level at once; after a rest it shapes the attack.
+ * Uses voice 0's net, then resets it. Not RT. */
+static int build_rest_states(sw_synth *s)
+{
+    sw_net *net = s->v[0].net;
+    const size_t sf = swi_net_state_floats(net);
+    s->rest = sw_alloc_aligned(128 * (sf ? sf : 1), sizeof(float));
+    s->rest_mix = sw_alloc_aligned(sf ? sf : 1, sizeof(float));
+    if (!s->rest || !s->rest_mix) return -1;
+    float feat[SW_SYNTH_D_INPUT] = {0}, *o = s->v[0].o;
+    for (int note = 0; note < 128; note++) {
+        sw_net_reset(net);
+        feat[0] = (float)((note - 60.0) / 24.0);
+        for (int k = 0; k < REST_FRAMES; k++) sw_net_step(net, feat, o);
+        swi_net_save_state(net, s->rest + (size_t)note * sf, &s->rest_t);
+    }
+    sw_net_reset(net);
+    return 0;
+}
+
+/* Voice v's net at the rest state of pitch p (semitones, bend and shift included, as the pitch
+ * feature has it): linear between the rest states of the two MIDI notes around p, so a bent
+ * note starts exactly as the note it is bent to. [RT] */
+static void load_rest_state(sw_synth *s, voice *v, double p)
+{
+    const size_t sf = swi_net_state_floats(v->net);
+    p = p < 0.0 ? 0.0 : p > 127.0 ? 127.0 : p;
+    const int i = p >= 127.0 ? 126 : (int)p;
+    const float f = (float)(p - (double)i);
+    const float *a = s->rest + (size_t)i * sf, *b = a + sf;
+    float *st = s->rest_mix;
+    if (f == 0.0f) memcpy(st, a, sf * sizeof(float));
+    else for (size_t k = 0; k < sf; k++) st[k] = a[k] + f * (b[k] - a[k]);
+    swi_net_load_state(v->net, st, s->rest_t);
 }
 
 sw_status sw_synth_create(const sw_model *model, double sample_rate, int voices,
@@ -700,6 +793,12 @@ sw_status sw_synth_create(const sw_model *model, double sample_rate, int voices,
         return sw_fail(err, errlen, SW_ERR_NOMEM, "synth: out of memory (voices)");
     }
     s->quiet_frames = (int)ceil(FREE_QUIET_S * SW_SYNTH_CONTROL_RATE - 1e-9);
+    if (build_rest_states(s) != 0) {
+        sw_synth_destroy(s);
+        return sw_fail(err, errlen, SW_ERR_NOMEM, "synth: out of memory (rest states)");
+    }
+    s->expr = 1.0f;
+    s->vib_amount = 1.0f;
     *out = s;
     return SW_OK;
 }
@@ -711,6 +810,8 @@ void sw_synth_destroy(sw_synth *s)
         for (int i = 0; i < s->n_voices; i++) voice_free(&s->v[i]);
     free(s->v);
     for (int i = 0; i < N_FADES; i++) fade_free(&s->fades[i]);
+    sw_free(s->rest);
+    sw_free(s->rest_mix);
     engine_free(&s->e);
     free(s);
 }
@@ -763,7 +864,12 @@ void sw_synth_note_on(sw_synth *s, int note, int velocity)
             voice_to_fade(s, v);
         }
         voice_start(&s->e, v);
+        load_rest_state(s, v, (double)note + (double)s->bend + (double)s->e.shift);
         v->on_s = 0.0;
+        /* the rate's spread: a fixed hash of the note-on count, so a render is reproducible */
+        const uint32_t h = (uint32_t)((s->serial + 1) * 2654435761u);
+        const double u = (double)(h >> 8) / (double)(1u << 24) * 2.0 - 1.0;
+        v->vib_w = 2.0 * M_PI * s->e.prm.vib_rate * (1.0 + VIB_SPREAD * u);
     }
     v->note = note;
     v->vel = (float)velocity / 127.0f;
@@ -801,6 +907,31 @@ void sw_synth_pitch_bend(sw_synth *s, float semitones)
     s->bend = clampf(semitones, -BEND_MAX, BEND_MAX);
 }
 
+void sw_synth_mod_wheel(sw_synth *s, float amount)
+{
+    if (!s || isnan(amount)) return;
+    s->mod = clampf(amount, 0.0f, 1.0f);
+}
+
+void sw_synth_expression(sw_synth *s, float amount)
+{
+    if (!s || isnan(amount)) return;
+    s->expr = clampf(amount, 0.0f, 1.0f);
+    s->e.gx_t = s->expr;
+}
+
+void sw_synth_pressure(sw_synth *s, float amount)
+{
+    if (!s || isnan(amount)) return;
+    s->pressure = clampf(amount, 0.0f, 1.0f);
+}
+
+void sw_synth_set_vibrato(sw_synth *s, float amount)
+{
+    if (!s || isnan(amount)) return;
+    s->vib_amount = clampf(amount, 0.0f, 2.0f);
+}
+
 void sw_synth_all_notes_off(sw_synth *s)
 {
     if (!s) return;
@@ -821,6 +952,7 @@ void sw_synth_reset(sw_synth *s)
     }
     for (int i = 0; i < N_FADES; i++) s->fades[i].active = 0;
     s->sustain = 0;
+    s->serial = 0;          /* so a reset synth plays exactly as a new one (vibrato spread) */
     engine_reset(&s->e);
 }
 

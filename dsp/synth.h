@@ -21,6 +21,11 @@ typedef struct {
     int features;           /* feature-set version: 1 */
     int pitch_lo, pitch_hi; /* pitch_range (MIDI notes the model was trained on; informative) */
     char timbre[64];        /* task_params.timbre */
+    double vib_rate;        /* vibrato.rate_hz: the timbre's vibrato rate (Hz) */
+    double vib_depth;       /* vibrato.depth_cents: its natural depth (peak, cents) with CC1 at 0 */
+    double vib_max;         /* vibrato.max_depth_cents: the depth with CC1 at 127 */
+    double vib_delay;       /* vibrato.delay_s: from note-on to the vibrato's start */
+    double vib_ramp;        /* vibrato.ramp_s: it grows to full depth over this long */
 } sw_synth_params;
 
 /* Parses and validates a "synth" model's task and task_params against its network shape

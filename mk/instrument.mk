@@ -4,9 +4,10 @@
 #   tests/test_instrument_features.py     features.py (YIN, loudness, tracker, MIDI features) on known signals
 #   tests/test_instrument_train_smoke.py  train.py -> export -> C render, tiny and on the CPU
 #   tests/test_instrument_sustain.py      every shipped timbre holds a 60 s note (C engine)
+#   tests/test_instrument_expression.py  vibrato, mod wheel, attack and release times against FluidR3_GM
 
 TEST_SCRIPTS += tests/test_instrument_features.py tests/test_instrument_train_smoke.py \
-  tests/test_instrument_sustain.py
+  tests/test_instrument_sustain.py tests/test_instrument_expression.py
 
 # Held-out metrics of the shipped timbres vs the additive and GRU baselines (README table).
 # Needs the data pack (built here if missing: ~3 min, fluidsynth) and build/statewave for the C column.
@@ -17,3 +18,7 @@ eval-instrument: all
 	  --gru train/instrument/results/gru --statewave $(BUILD)/statewave --json out/eval_instrument.json
 	$(PYTHON) train/instrument/sustain.py --statewave $(BUILD)/statewave --models presets/instruments \
 	  --json out/sustain.json --png out/instrument_sustain.png
+	$(PYTHON) train/instrument/sustain.py --statewave $(BUILD)/statewave --models presets/instruments \
+	  --vibrato 0 --json out/sustain_straight.json
+	$(PYTHON) train/instrument/expression.py --statewave $(BUILD)/statewave --models presets/instruments \
+	  --json out/expression.json

@@ -224,7 +224,10 @@ static int g_second_timbre = -1;              /* another shipped timbre, or -1 *
 
 /* --------------------------------------------------------------- tests -- */
 
-/* 1. rates x block sizes: finite, silent before the note, sounding within H + block */
+/* 1. rates x block sizes: finite, silent before the note, sounding within 2 H + block. The engine
+ * renders from the note-on's sample; a trained voice starts from its rest state and, as its
+ * reference (FluidR3_GM, whose samples open with 4-6 ms below -40 dB) taught it, keeps the first
+ * control frame near silence (README, "Attacks and releases"). */
 static void test_rates_blocks(h_host *H)
 {
     const double rates[] = {22050, 44100, 48000, 96000, 192000};
@@ -253,9 +256,9 @@ static void test_rates_blocks(h_host *H)
             CHECK(all_finite(l, n), "%.0f Hz block %d: output finite", sr, blocks[b]);
             CHECK(peak(l, on) == 0.0f, "%.0f Hz block %d: exact silence before the note-on (peak %g)", sr, blocks[b],
                   peak(l, on));
-            CHECK(first >= on && first <= on + H_c + bmax,
-                  "%.0f Hz block %d: note-on at %zu sounds at %zu (limit one control frame %zu + one block %zu)", sr,
-                  blocks[b], on, first, H_c, bmax);
+            CHECK(first >= on && first <= on + 2 * H_c + bmax,
+                  "%.0f Hz block %d: note-on at %zu sounds at %zu (limit two control frames %zu + one block %zu)", sr,
+                  blocks[b], on, first, 2 * H_c, bmax);
             CHECK(max_abs_diff(l, rr, n) == 0.0f, "%.0f Hz block %d: left == right", sr, blocks[b]);
             CHECK(rms(l + on, off - on) > 1e-3, "%.0f Hz block %d: the held note plays (RMS %g)", sr, blocks[b],
                   rms(l + on, off - on));

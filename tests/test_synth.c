@@ -83,7 +83,8 @@ static sw_synth *mk(double rate, int voices)
 
 /* ------------------------------------------------------------ event streams -- */
 
-typedef enum { EV_ON, EV_OFF, EV_BEND, EV_SUS, EV_HGAIN, EV_NGAIN, EV_SHIFT, EV_MIX, EV_ALLOFF } ev_type;
+typedef enum { EV_ON, EV_OFF, EV_BEND, EV_SUS, EV_HGAIN, EV_NGAIN, EV_SHIFT, EV_MIX, EV_ALLOFF, EV_MOD, EV_EXPR,
+               EV_PRESS } ev_type;
 typedef struct { size_t pos; ev_type type; float a, b; } ev;
 
 static void apply(sw_synth *s, const ev *e)
@@ -98,6 +99,9 @@ static void apply(sw_synth *s, const ev *e)
     case EV_SHIFT: sw_synth_set_pitch_shift(s, e->a); break;
     case EV_MIX: sw_synth_set_reverb_mix(s, e->a); break;
     case EV_ALLOFF: sw_synth_all_notes_off(s); break;
+    case EV_MOD: sw_synth_mod_wheel(s, e->a); break;
+    case EV_EXPR: sw_synth_expression(s, e->a); break;
+    case EV_PRESS: sw_synth_pressure(s, e->a); break;
     }
 }
 
@@ -222,6 +226,18 @@ static void test_params(void **state)
     assert_int_equal(load_patched("\\\"timbre\\\":\\\"test\\\"", "\\\"timbre\\\":12345678", err, sizeof err),
                      SW_ERR_CONFIG);
     assert_int_equal(load_patched("\\\"timbre\\\":\\\"test\\\"", "\\\"timbre\\\":\\\"TEST\\\"", err, sizeof err), SW_OK);
+    /* vibrato: absent, or an object of numbers in range (same-length patches of the header) */
+    assert_int_equal(load_patched("\\\"features\\\":1,\\\"pitch_range\\\":[28,100]",
+                                  "\\\"vibrato\\\":3                          ", err, sizeof err), SW_ERR_CONFIG);
+    assert_non_null(strstr(err, "vibrato"));
+    assert_int_equal(load_patched("\\\"features\\\":1,\\\"pitch_range\\\":[28,100]",
+                                  "\\\"vibrato\\\":{\\\"rate_hz\\\":50}           ", err, sizeof err), SW_ERR_CONFIG);
+    assert_non_null(strstr(err, "rate_hz"));
+    assert_int_equal(load_patched("\\\"features\\\":1,\\\"pitch_range\\\":[28,100]",
+                                  "\\\"vibrato\\\":{\\\"depth_cents\\\":-1}       ", err, sizeof err), SW_ERR_CONFIG);
+    assert_non_null(strstr(err, "depth_cents"));
+    assert_int_equal(load_patched("\\\"features\\\":1,\\\"pitch_range\\\":[28,100]",
+                                  "\\\"vibrato\\\":{\\\"rate_hz\\\":5}            ", err, sizeof err), SW_OK);
 }
 
 /* ------------------------------------------------------------ note-on latency -- */
@@ -908,11 +924,13 @@ static void real_model(const char *path)
     sw_synth *s;
     if (sw_synth_create(m, rate, 16, &s, err, sizeof err) != SW_OK) fail_msg("%s: %s", path, err);
     assert_true(strlen(sw_synth_timbre(s)) > 0);
-    /* A4 for 1.2 s: f0 of the output */
+    /* A4 for 1.2 s: f0 of the output, vibrato off (below: with it, centred on the note) */
     const size_t n = (size_t)(1.5 * rate);
     float *y = calloc(n, sizeof(float));
     ev a4[] = {{0, EV_ON, 69, 100}, {(size_t)(1.2 * rate), EV_OFF, 69, 0}};
+    sw_synth_set_vibrato(s, 0.0f);
     render(s, a4, 2, y, n, 256);
+    sw_synth_set_vibrato(s, 1.0f);
     for (size_t i = 0; i < n; i++)
         if (!isfinite(y[i]) || fabsf(y[i]) > 8.0f) fail_msg("%s: sample %zu = %g", path, i, y[i]);
     const size_t T = 250;
@@ -927,6 +945,60 @@ static void real_model(const char *path)
     }
     if (voiced < 100 || off > voiced / 20)
         fail_msg("%s: A4: %d voiced frames in 0.2-1.0 s, %d of them off 440 Hz by > 5 cents", path, voiced, off);
+    /* the timbre's own vibrato, then the mod wheel's: A4 alone, f0 over 0.52-1.48 s in cents. The
+     * rate is the model's (zero crossings of the deviation), the depth the mod wheel's maximum. */
+    const sw_synth_params *vp = NULL;
+    sw_synth_params prm;
+    if (sw_synth_params_parse(m, &prm, err, sizeof err) == SW_OK) vp = &prm;
+    assert_non_null(vp);
+    for (int wheel = 0; wheel < 2; wheel++) {
+        sw_synth_reset(s);
+        ev vib[] = {{0, EV_MOD, (float)wheel, 0}, {0, EV_ON, 69, 100}};
+        render(s, vib, 2, y, n, 256);
+        float vf0[375], vL[375];
+        uint8_t vv[375];
+        assert_int_equal(sw_analyze_f0_loudness(y, n, rate, vf0, vv, vL, 375, err, sizeof err), SW_OK);
+        double c[240], mean = 0.0;
+        int nc = 0, cross = 0;
+        for (size_t t = 130; t < 370; t++) {
+            if (!vv[t]) continue;
+            c[nc] = 1200 * log2(vf0[t] / 440.0);
+            mean += c[nc++];
+        }
+        if (nc < 200) fail_msg("%s: vibrato: only %d voiced frames in 0.52-1.48 s", path, nc);
+        mean /= nc;
+        double var = 0.0;
+        for (int i = 0; i < nc; i++) {
+            var += (c[i] - mean) * (c[i] - mean);
+            if (i && (c[i] - mean) * (c[i - 1] - mean) < 0) cross++;
+        }
+        const double sd = sqrt(var / nc), peak_want = wheel ? vp->vib_max : vp->vib_depth;
+        const double rate_meas = cross / 2.0 / (nc / 250.0);
+        /* a sine of peak P has a deviation of P / sqrt 2 */
+        if (!(fabs(sd - peak_want / sqrt(2.0)) <= 0.25 * peak_want / sqrt(2.0) + 1.5) || fabs(mean) > 5.0)
+            fail_msg("%s: mod wheel %d: vibrato deviation %.1f cents (want %.1f), mean %.1f cents", path, wheel, sd,
+                     peak_want / sqrt(2.0), mean);
+        if (peak_want >= 10.0 && !(fabs(rate_meas - vp->vib_rate) <= 0.25 * vp->vib_rate))
+            fail_msg("%s: mod wheel %d: vibrato rate %.2f Hz (want %.2f)", path, wheel, rate_meas, vp->vib_rate);
+        print_message("%s: mod wheel %d: vibrato %.2f Hz, deviation %.1f cents (timbre: %.2f Hz, peak %.1f)\n", path,
+                      wheel, rate_meas, sd, vp->vib_rate, peak_want);
+    }
+    /* dynamics: expression down lowers the level (silence at 0), pressure raises it */
+    double lv[4];
+    const float expr[4] = {1.0f, 0.5f, 0.0f, 1.0f}, press[4] = {0.0f, 0.0f, 0.0f, 1.0f};
+    for (int k = 0; k < 4; k++) {
+        sw_synth_reset(s);
+        ev dyn[] = {{0, EV_ON, 69, 64}, {(size_t)(0.5 * rate), EV_EXPR, expr[k], 0},
+                    {(size_t)(0.5 * rate), EV_PRESS, press[k], 0}};
+        render(s, dyn, 3, y, n, 256);
+        lv[k] = rms(y + (size_t)(0.7 * rate), (size_t)(0.4 * rate));
+    }
+    if (!(lv[1] < 0.5 * lv[0] && lv[2] == 0.0 && lv[3] > 1.2 * lv[0]))
+        fail_msg("%s: dynamics: rms %.4g (as played), %.4g (expression 0.5), %g (expression 0), %.4g (pressure 1)",
+                 path, lv[0], lv[1], lv[2], lv[3]);
+    sw_synth_expression(s, 1.0f);
+    sw_synth_pressure(s, 0.0f);
+    sw_synth_mod_wheel(s, 0.0f);
     /* a chord: loud enough, band-limited; voices free after release */
     sw_synth_reset(s);
     ev chord[] = {{0, EV_ON, 48, 90}, {0, EV_ON, 55, 90}, {0, EV_ON, 64, 90}, {0, EV_ON, 72, 90},

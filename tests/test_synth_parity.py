@@ -8,7 +8,8 @@
    loudness + tracker, sw_audio_features) vs features.audio_features within 1e-4.
 2. Synthesis: a MIDI phrase (notes, a release, pitch bends) on the test model
    (tests/data/synth_test.safetensors) rendered by the C synth with noise gain 0 and no reverb,
-   vs features.midi_features -> the same net in PyTorch (parallel form) -> ddsp.synthesize
+   vs features.midi_features (after the rest prefix a C voice starts from) -> the same net in
+   PyTorch (parallel form) -> ddsp.synthesize
    (harmonic part) at 48 and 16 kHz: max |difference| <= 3e-4 of the peak (float32 phasors,
    recurrent vs FFT-convolution SSM, f0 held 32 samples) + 1e-4 (a released C voice is freed
    under A = 1e-4) and a correlation > 0.9999, except in the control frames where a harmonic
@@ -121,7 +122,9 @@ def synthesis(tmp, sr, model=MODEL):
         for pos, what in ev:
             f.write("%d %s\n" % (pos, what))
     out = os.path.join(tmp, "y.f32")
-    subprocess.run([PROBE, "render", model, str(sr), str(T * H), evf, out, "1", "0", "0"], check=True)
+    # vibrato 0: the C-only vibrato (docs/INSTRUMENT.md, "Expression") has no PyTorch mirror;
+    # tests/test_synth.c measures it
+    subprocess.run([PROBE, "render", model, str(sr), str(T * H), evf, out, "1", "0", "0", "0"], check=True)
     yc = np.fromfile(out, dtype=np.float32).astype(np.float64)
 
     net = load_model(model)
@@ -144,8 +147,10 @@ def synthesis(tmp, sr, model=MODEL):
             sb = [(0.0, before[-1])] + sb
         fe = F.midi_features(shifted, sb, T - a)
         pi = F.midi_pitch(shifted, sb, T - a)
+        # the C voice starts from the rest state of the note's pitch at its onset
+        fe = np.concatenate([F.rest_prefix(pi[0]), fe])
         with torch.no_grad():
-            o = net(torch.tensor(fe, dtype=torch.float32)[None])
+            o = net(torch.tensor(fe, dtype=torch.float32)[None])[:, F.REST_FRAMES:]
             # f0 in float64, as the C side keeps it (a float32 f0 is an ulp off, and that drifts
             # the phase of a 40th harmonic by ~1e-3 rad per second)
             f0 = ddsp.pitch_to_hz(torch.tensor(pi, dtype=torch.float64))[None]

@@ -128,3 +128,15 @@ def mr_stft_distance(x, y, ffts=(2048, 1024, 512, 256, 128, 64), eps=1e-7):
         Y = torch.stft(y, n, n // 4, window=w, return_complex=True, center=True).abs()
         total = total + (X - Y).abs().mean() + (torch.log(X + eps) - torch.log(Y + eps)).abs().mean()
     return total
+
+
+def envelope_distance(x, y, frame=96, floor_db=-100.0):
+    """Level-envelope distance: mean |L_x - L_y| / 20 over frames of `frame` samples (4 ms at
+    24 kHz), hop frame/2, L = 10 log10(mean square) in dB, floored at floor_db. The STFT distance
+    barely sees how fast a note starts and dies (a 10 ms attack, a 200 ms release); this does,
+    in the same units (20 dB off everywhere costs 1)."""
+    def level(z):
+        f = z.unfold(-1, frame, frame // 2)
+        return (10.0 * torch.log10(f.pow(2).mean(-1) + 1e-12)).clamp(min=floor_db)
+    return (level(x) - level(y)).abs().mean() / 20.0
+

@@ -169,7 +169,7 @@ def main():
     ap.add_argument("--models", default="presets/instruments")
     ap.add_argument("--gru", default="", help="folder with <timbre>_gru.pt or <timbre>_gru/<timbre>_gru.pt (baselines)")
     ap.add_argument("--statewave", default="", help="statewave binary: also evaluate the C path")
-    ap.add_argument("--timbres", default="violin,flute,trumpet,cello,cello_real")
+    ap.add_argument("--timbres", default="violin,flute,trumpet,cello")
     ap.add_argument("--json", default="")
     args = ap.parse_args()
     torch.set_num_threads(2)

@@ -281,6 +281,18 @@ def midi_features(notes, bends, n_frames):
     return feats
 
 
+REST_FRAMES = 25   # a C voice starts a note from the net's state after this many rest frames
+
+
+def rest_prefix(pitch, n=REST_FRAMES):
+    """Features [n, 8] of the rest before a note of `pitch` (semitones, bend included): all 0 but
+    the pitch column. The C synth starts every voice from the state the net reaches on these
+    (docs/INSTRUMENT.md, "Voices"), as a note after a rest starts in training."""
+    f = np.zeros((n, N_FEATS), dtype=np.float64)
+    f[:, 0] = (pitch - 60.0) / 24.0
+    return f
+
+
 def midi_pitch(notes, bends, n_frames):
     """Semitone pitch the oscillator must play in MIDI mode per frame (current note + bend; first note before it)."""
     f = midi_features(notes, bends, n_frames)

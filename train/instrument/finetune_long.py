@@ -133,6 +133,8 @@ def main():
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--long-phrases", type=int, default=12)
     ap.add_argument("--seed", type=int, default=21)
+    ap.add_argument("--env-weight", type=float, default=0.0,
+                    help="weight of the level-envelope distance (attacks and releases) added to the loss")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
@@ -188,7 +190,10 @@ def main():
         o = net(feats)
         w0 = int(torch.randint(0, T - W + 1, (1,), generator=gen))
         y = ddsp.synthesize(o[:, w0:w0 + W], ddsp.pitch_to_hz(pitch[:, w0:w0 + W]), gen=ngen)
-        loss = ddsp.mr_stft_distance(y, audio[:, w0 * data.hop:(w0 + W) * data.hop])
+        ref = audio[:, w0 * data.hop:(w0 + W) * data.hop]
+        loss = ddsp.mr_stft_distance(y, ref)
+        if args.env_weight > 0:
+            loss = loss + args.env_weight * ddsp.envelope_distance(y, ref)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)

@@ -34,7 +34,9 @@ def q(t):
 
 
 def write_midi(phrase, program, path):
-    """Write a phrase as a type-0 SMF on channel 0 with program, bend range RPN and end after TAIL_S."""
+    """Write a phrase as a type-0 SMF on channel 0 with program, bend range RPN and end after TAIL_S.
+    phrase: {"notes": [(on_s, off_s, pitch, velocity)], "bends": [(t_s, semitones)], optional
+    "controls": [(t_s, cc, value)]}."""
     ev = []  # (tick, order, message); order puts setup first, note-offs before note-ons at a tick
     ms = lambda t: int(round(t * 1000))
     ev.append((0, 0, mido.Message("program_change", program=program, channel=0)))
@@ -46,6 +48,8 @@ def write_midi(phrase, program, path):
         ev.append((ms(on), 3, mido.Message("note_on", note=int(pitch), velocity=int(vel), channel=0)))
         ev.append((ms(off), 2, mido.Message("note_off", note=int(pitch), velocity=0, channel=0)))
         last = max(last, off)
+    for (t, cc, val) in phrase.get("controls", []):
+        ev.append((ms(t), 1, mido.Message("control_change", control=int(cc), value=int(val), channel=0)))
     for (t, semi) in phrase["bends"]:
         val = int(round(semi / BEND_RANGE * 8192))
         ev.append((ms(t), 1, mido.Message("pitchwheel", pitch=max(-8192, min(8191, val)), channel=0)))

@@ -64,8 +64,8 @@ def measure(timbre, note, system, env, seconds):
             "first_below_s": first, "level_at_0_5_s_db": ref, "end_db": end}
 
 
-def render_ours(statewave, model, mid, out):
-    subprocess.run([statewave, "synth", "-q", "-m", model, "-r", str(SR), "-o", out, mid], check=True,
+def render_ours(statewave, model, mid, out, extra=()):
+    subprocess.run([statewave, "synth", "-q", "-m", model, "-r", str(SR), "-o", out, mid, *extra], check=True,
                    stdout=subprocess.DEVNULL)
     x, sr = sf.read(out, dtype="float32")
     assert sr == SR
@@ -79,7 +79,10 @@ def main():
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--json", default=os.path.join(REPO, "out", "sustain.json"))
     ap.add_argument("--png", default="")
+    ap.add_argument("--vibrato", type=float, default=1.0,
+                    help="the timbre's own vibrato (statewave synth --vibrato): 1 as a user hears it, 0 a straight tone")
     args = ap.parse_args()
+    extra = () if args.vibrato == 1.0 else ("--vibrato", str(args.vibrato))
 
     timbres = sorted(f[:-12] for f in os.listdir(args.models) if f.endswith(".safetensors"))
     rows, curves = [], {}
@@ -91,7 +94,7 @@ def main():
                 mid = os.path.join(td, "%s_%d.mid" % (t, note))
                 R.write_midi(phrase, R.TIMBRES.get(t, (0,))[0], mid)
                 x = render_ours(args.statewave, os.path.join(args.models, t + ".safetensors"), mid,
-                                os.path.join(td, "o.wav"))
+                                os.path.join(td, "o.wav"), extra)
                 env = envelope_db(x, SR)
                 row = measure(t, note, "statewave", env, args.seconds)
                 rows.append(row)
