@@ -220,6 +220,7 @@ void app_synth_apply_controls(sw_synth *s, const app_synth_controls *c)
     sw_synth_set_pitch_shift(s, (float)c->pitch_shift);
     sw_synth_set_reverb_mix(s, (float)c->reverb);
     sw_synth_set_vibrato(s, (float)c->vibrato);
+    sw_synth_set_limiter(s, c->limiter);
 }
 
 void app_transfer_apply_controls(sw_transfer *t, const app_synth_controls *c)
@@ -228,6 +229,7 @@ void app_transfer_apply_controls(sw_transfer *t, const app_synth_controls *c)
     sw_transfer_set_noise_gain(t, (float)c->noise_gain);
     sw_transfer_set_pitch_shift(t, (float)c->pitch_shift);
     sw_transfer_set_reverb_mix(t, (float)c->reverb);
+    sw_transfer_set_limiter(t, c->limiter);
 }
 
 const char *app_model_timbre(const sw_model *m, char *buf, size_t len)
@@ -274,6 +276,7 @@ int app_instr_option(int c, const char *arg, app_instr_opts *o)
     case APP_O_PS: bad = app_parse_double(arg, -24.0, 24.0, &o->ctl.pitch_shift); break;
     case APP_O_REV: bad = app_parse_double(arg, 0.0, 1.0, &o->ctl.reverb); break;
     case APP_O_IR: o->ir_path = arg; break;
+    case APP_O_NOLIM: o->ctl.limiter = 0; break;
     default: return -1;
     }
     return bad ? 1 : 0; /* app_parse_double's -1 would read as "not ours" */

@@ -29,22 +29,24 @@ typedef struct {
     double pitch_shift;   /* semitones, -24..24 */
     double reverb;        /* wet/dry mix, 0..1 (0 = bypass) */
     double vibrato;       /* synth only: the timbre's vibrato, 0 (none) .. 2; 1 = its own */
+    int limiter;          /* output safety limiter on (default) */
 } app_synth_controls;
 
 /* The defaults of those controls (the same in both commands). */
 #define APP_SYNTH_CONTROLS_DEFAULT                                                                \
-    { .harmonic_gain = 1.0, .noise_gain = 1.0, .pitch_shift = 0.0, .reverb = 0.15, .vibrato = 1.0 }
+    { .harmonic_gain = 1.0, .noise_gain = 1.0, .pitch_shift = 0.0, .reverb = 0.15, .vibrato = 1.0, .limiter = 1 }
 
 /* The options both commands have. Their getopt_long values (a command numbers its own
  * long-only options from APP_O_SYNTH_END on), their `struct option` entries to put in the
  * command's table (the sound controls, then --reverb-ir: two macros so that each command keeps
  * its table order, which getopt's "ambiguous option" message follows), and their help lines. */
-enum { APP_O_HG = 1000, APP_O_NG, APP_O_PS, APP_O_REV, APP_O_IR, APP_O_SYNTH_END };
+enum { APP_O_HG = 1000, APP_O_NG, APP_O_PS, APP_O_REV, APP_O_IR, APP_O_NOLIM, APP_O_SYNTH_END };
 #define APP_SYNTH_CONTROL_OPTIONS                                                                 \
     { "harmonic-gain", required_argument, NULL, APP_O_HG },                                       \
     { "noise-gain", required_argument, NULL, APP_O_NG },                                          \
     { "pitch-shift", required_argument, NULL, APP_O_PS },                                         \
-    { "reverb", required_argument, NULL, APP_O_REV }
+    { "reverb", required_argument, NULL, APP_O_REV },                                              \
+    { "no-limiter", no_argument, NULL, APP_O_NOLIM }
 #define APP_REVERB_IR_OPTION { "reverb-ir", required_argument, NULL, APP_O_IR }
 /* short options: -o FILE -t NAME -m FILE -f FMT -q */
 #define APP_INSTR_SHORT_OPTS "o:t:m:f:q"
@@ -53,6 +55,7 @@ enum { APP_O_HG = 1000, APP_O_NG, APP_O_PS, APP_O_REV, APP_O_IR, APP_O_SYNTH_END
     "      --noise-gain G     gain of the noise part, 0..4 (default 1)\n"                         \
     "      --pitch-shift S    transpose by S semitones, -24..24 (default 0)\n"                    \
     "      --reverb MIX       convolution reverb wet/dry mix, 0..1 (default 0.15; 0 = off)\n"     \
+    "      --no-limiter       no output safety limiter (default: on; peaks held at -0.5 dBFS)\n"  \
     "      --reverb-ir FILE   the reverb's impulse response, any format libsndfile reads (mixed\n" \
     "                         to mono, resampled, at most 10 s; default: built-in decaying noise,\n" \
     "                         RT60 1.8 s)\n"

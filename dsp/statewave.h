@@ -201,6 +201,10 @@ void sw_synth_set_pitch_shift(sw_synth *s, float semitones);
 void sw_synth_set_reverb_mix(sw_synth *s, float mix);
 /* Vibrato amount [RT]: 0 = a straight tone, 1 = the timbre's own (default), up to 2. */
 void sw_synth_set_vibrato(sw_synth *s, float amount);
+/* The output's safety limiter [RT], on by default: no sample above -0.5 dBFS (instant gain
+ * reduction on a peak, 150 ms recovery, no latency; exactly transparent below the ceiling).
+ * Off: the output is unbounded (for float renders that are mixed later). */
+void sw_synth_set_limiter(sw_synth *s, int on);
 /* Replace the reverb's impulse response (the built-in one: decaying noise, RT60 1.8 s, 12 ms
  * pre-delay): ir[n] mono at ir_rate Hz (linearly resampled to the synth's rate), at most 10 s,
  * normalised to unit energy; leading silence up to one partition makes up for the wet path's
@@ -227,6 +231,8 @@ void sw_transfer_set_harmonic_gain(sw_transfer *t, float gain);
 void sw_transfer_set_noise_gain(sw_transfer *t, float gain);
 void sw_transfer_set_pitch_shift(sw_transfer *t, float semitones);
 void sw_transfer_set_reverb_mix(sw_transfer *t, float mix);
+/* The output safety limiter [RT], as sw_synth_set_limiter (on by default). */
+void sw_transfer_set_limiter(sw_transfer *t, int on);
 void sw_transfer_reset(sw_transfer *t);
 /* As sw_synth_set_reverb_ir (not real-time). */
 sw_status sw_transfer_set_reverb_ir(sw_transfer *t, const float *ir, size_t n, double ir_rate,

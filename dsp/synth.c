@@ -86,6 +86,8 @@
 #define VIB_DELAY_DEF 0.2       /* s */
 #define VIB_RAMP_DEF 0.3        /* s */
 #define VIB_SPREAD 0.04         /* voices' rates spread by up to +-4 %, so a chord does not beat in lockstep */
+#define LIMIT_PEAK 0.944f        /* -0.5 dBFS: the safety limiter's ceiling */
+#define LIMIT_RELEASE_S 0.150   /* its gain recovers with this time constant */
 #define REST_FRAMES 25          /* a voice starts from the state after 100 ms of silence (below) */
 #define EXPR_FLOOR 0.4f         /* velocity feature at CC11 = 0, as a share of the note's */
 
@@ -159,6 +161,7 @@ sw_status sw_synth_params_parse(const sw_model *model, sw_synth_params *p, char 
     if ((st = tp_num(vb, "max_depth_cents", 0, VIB_MAX_DEF, 0, 100, 0, &p->vib_max, err, errlen))) goto out;
     if ((st = tp_num(vb, "delay_s", 0, VIB_DELAY_DEF, 0, 4, 0, &p->vib_delay, err, errlen))) goto out;
     if ((st = tp_num(vb, "ramp_s", 0, VIB_RAMP_DEF, 0, 4, 0, &p->vib_ramp, err, errlen))) goto out;
+    if ((st = tp_num(o, "gain_db", 0, 0, -40, 40, 0, &p->gain_db, err, errlen))) goto out;
     p->pitch_lo = 0;
     p->pitch_hi = 127;
     const cJSON *pr = cJSON_GetObjectItemCaseSensitive(o, "pitch_range");
@@ -252,6 +255,10 @@ typedef struct {
     float gh, gh_t;         /* harmonic gain: current, target */
     float gn, gn_t;         /* noise gain */
     float gx, gx_t;         /* expression gain (CC11), on both parts; 1 in transfer */
+    float g_out;            /* the timbre's output gain (task_params gain_db), linear */
+    int lim_on;             /* safety limiter in use (default) */
+    float lim_g;            /* safety limiter gain: 1 while idle */
+    float lim_rel;          /* per-sample factor of the limiter's release, exp(-1 / (tau sr)) */
     float mix, mix_t;       /* reverb mix */
     int rev_clean;          /* reverb state is all zero (bypassed since the last reset) */
     float shift;            /* pitch shift (semitones) */
@@ -571,6 +578,10 @@ static sw_status engine_build(engine *e, const sw_model *model, double sr, char 
     e->gh = e->gh_t = 1.0f;
     e->gn = e->gn_t = 1.0f;
     e->gx = e->gx_t = 1.0f;
+    e->g_out = (float)pow(10.0, e->prm.gain_db / 20.0);
+    e->lim_on = 1;
+    e->lim_g = 1.0f;
+    e->lim_rel = (float)exp(-1.0 / (LIMIT_RELEASE_S * sr));
     e->mix = e->mix_t = 0.0f;
     e->rev_clean = 1;
     const int hop = (int)lround(sr / SW_SYNTH_CONTROL_RATE);
@@ -608,6 +619,7 @@ static void engine_reset(engine *e)
     e->gh = e->gh_t;
     e->gn = e->gn_t;
     e->gx = e->gx_t;
+    e->lim_g = 1.0f;
     e->mix = e->mix_t;
 }
 
@@ -617,6 +629,22 @@ static void set_gain(float *target, float g)
 {
     if (isnan(g)) return;
     *target = clampf(g, 0.0f, 4.0f);
+}
+
+/* Safety limiter on the output: no sample leaves above LIMIT_PEAK. The gain drops at once to
+ * what a peak needs (no look-ahead, so no latency) and recovers over LIMIT_RELEASE_S. While
+ * nothing reaches the ceiling the gain stays exactly 1 and the signal passes untouched; with
+ * 16 voices of fortissimo chords it is what keeps the sum from clipping. [RT] */
+static void limit(engine *e, float *out, int n)
+{
+    float g = e->lim_g;
+    for (int i = 0; i < n; i++) {
+        g = 1.0f - (1.0f - g) * e->lim_rel;
+        const float a = fabsf(out[i]);
+        if (a * g > LIMIT_PEAK) g = LIMIT_PEAK / a;
+        out[i] *= g;
+    }
+    e->lim_g = g;
 }
 
 /* out[n] = g_h * hbuf + g_n * noise (from noise.out at noise_pos), then the reverb; advances
@@ -647,6 +675,9 @@ static void engine_mix(engine *e, float *out, int n)
     }
     for (int i = 0; i < n; i++)
         if (!isfinite(out[i])) out[i] = 0.0f;
+    if (e->g_out != 1.0f)
+        for (int i = 0; i < n; i++) out[i] *= e->g_out;
+    if (e->lim_on) limit(e, out, n);
 }
 
 /* ------------------------------------------------------------------ synth -- */
@@ -926,6 +957,13 @@ void sw_synth_pressure(sw_synth *s, float amount)
     s->pressure = clampf(amount, 0.0f, 1.0f);
 }
 
+void sw_synth_set_limiter(sw_synth *s, int on)
+{
+    if (!s) return;
+    s->e.lim_on = on != 0;
+    s->e.lim_g = 1.0f;
+}
+
 void sw_synth_set_vibrato(sw_synth *s, float amount)
 {
     if (!s || isnan(amount)) return;
@@ -1194,6 +1232,13 @@ void sw_transfer_set_reverb_mix(sw_transfer *x, float mix)
 {
     if (!x || isnan(mix)) return;
     x->e.mix_t = clampf(mix, 0.0f, 1.0f);
+}
+
+void sw_transfer_set_limiter(sw_transfer *x, int on)
+{
+    if (!x) return;
+    x->e.lim_on = on != 0;
+    x->e.lim_g = 1.0f;
 }
 
 sw_status sw_transfer_set_reverb_ir(sw_transfer *x, const float *ir, size_t n, double ir_rate,

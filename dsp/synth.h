@@ -26,6 +26,7 @@ typedef struct {
     double vib_max;         /* vibrato.max_depth_cents: the depth with CC1 at 127 */
     double vib_delay;       /* vibrato.delay_s: from note-on to the vibrato's start */
     double vib_ramp;        /* vibrato.ramp_s: it grows to full depth over this long */
+    double gain_db;         /* gain_db: output level of the timbre (loudness matching), dB */
 } sw_synth_params;
 
 /* Parses and validates a "synth" model's task and task_params against its network shape

@@ -5,7 +5,7 @@
  *       sw_analyze_f0_loudness on IN -> OUT_PREFIX.f0.f32, .voiced.u8, .loud.f32 (N_FRAMES each)
  *   synth_probe features RATE IN.f32 N_FRAMES OUT.f32
  *       audio-mode features [N_FRAMES][8] (the transfer's YIN + loudness + tracker), frame 0 first
- *   synth_probe render MODEL RATE N_SAMPLES EVENTS OUT.f32 [HGAIN NGAIN REVMIX [VIBRATO]]
+ *   synth_probe render MODEL RATE N_SAMPLES EVENTS OUT.f32 [HGAIN NGAIN REVMIX [VIBRATO [LIMITER]]]
  *       sw_synth (16 voices) driven by EVENTS, a text file of lines "POS on NOTE VEL",
  *       "POS off NOTE", "POS bend SEMITONES", "POS sustain 0|1" (POS = sample, ascending);
  *       writes N_SAMPLES of output
@@ -88,6 +88,7 @@ int main(int argc, char **argv)
             sw_synth_set_noise_gain(s, (float)atof(argv[8]));
             sw_synth_set_reverb_mix(s, (float)atof(argv[9]));
             if (argc >= 11) sw_synth_set_vibrato(s, (float)atof(argv[10]));
+            if (argc >= 12) sw_synth_set_limiter(s, atoi(argv[11]));
             sw_synth_reset(s);                         /* controls jump to their targets */
         }
         FILE *ev = fopen(argv[5], "r");

@@ -464,16 +464,19 @@ static void test_steal_click(void **state)
     float *a = calloc(n, sizeof(float)), *b = calloc(n, sizeof(float)), *c = calloc(n, sizeof(float));
     sw_synth *s = mk(rate, 16);
     sw_synth_set_noise_gain(s, 0.0f);
+    sw_synth_set_limiter(s, 0);             /* the voices' sum is compared linearly */
     sw_synth_reset(s);
     render(s, evs, 17, a, n, 100);
     sw_synth_destroy(s);
     s = mk(rate, 17);
     sw_synth_set_noise_gain(s, 0.0f);
+    sw_synth_set_limiter(s, 0);             /* the voices' sum is compared linearly */
     sw_synth_reset(s);
     render(s, evs, 17, b, n, 100);
     sw_synth_destroy(s);
     s = mk(rate, 1);
     sw_synth_set_noise_gain(s, 0.0f);
+    sw_synth_set_limiter(s, 0);             /* the voices' sum is compared linearly */
     sw_synth_reset(s);
     render(s, evs, 1, c, n, 100);
     sw_synth_destroy(s);
@@ -999,6 +1002,28 @@ static void real_model(const char *path)
     sw_synth_expression(s, 1.0f);
     sw_synth_pressure(s, 0.0f);
     sw_synth_mod_wheel(s, 0.0f);
+    /* level safety: 16 voices of fortissimo across the range stay under the limiter's ceiling
+     * (-0.5 dBFS); without the limiter the same sum goes above it */
+    {
+        float *y2 = calloc(n, sizeof(float));
+        ev ff[16];
+        for (int k = 0; k < 16; k++) ff[k] = (ev){0, EV_ON, (float)(vp->pitch_lo + k * (vp->pitch_hi - vp->pitch_lo) / 15), 127};
+        sw_synth_reset(s);
+        render(s, ff, 16, y, n, 256);
+        sw_synth_reset(s);
+        sw_synth_set_limiter(s, 0);
+        render(s, ff, 16, y2, n, 256);
+        sw_synth_set_limiter(s, 1);
+        float pk = 0.0f, pk2 = 0.0f;
+        for (size_t i = 0; i < n; i++) {
+            pk = fmaxf(pk, fabsf(y[i]));
+            pk2 = fmaxf(pk2, fabsf(y2[i]));
+        }
+        if (!(pk <= 0.9441f && pk2 > 0.9441f))
+            fail_msg("%s: 16 voices ff: peak %.3f with the limiter (<= 0.944), %.3f without", path, pk, pk2);
+        print_message("%s: 16 voices fortissimo: peak %.3f limited, %.3f unlimited\n", path, pk, pk2);
+        free(y2);
+    }
     /* a chord: loud enough, band-limited; voices free after release */
     sw_synth_reset(s);
     ev chord[] = {{0, EV_ON, 48, 90}, {0, EV_ON, 55, 90}, {0, EV_ON, 64, 90}, {0, EV_ON, 72, 90},
@@ -1042,6 +1067,31 @@ static void real_model(const char *path)
                   voiced, r);
 }
 
+/* The limiter is exactly transparent below its ceiling: a quiet note renders bit-identically
+ * with it on and off. */
+static void test_limiter_transparent(void **state)
+{
+    (void)state;
+    const size_t n = 24000;
+    float *a = calloc(n, sizeof(float)), *b = calloc(n, sizeof(float));
+    ev note[] = {{100, EV_ON, 60, 20}, {12000, EV_OFF, 60, 0}};
+    sw_synth *s = mk(48000, 4);
+    sw_synth_set_harmonic_gain(s, 0.05f);
+    sw_synth_set_noise_gain(s, 0.05f);
+    sw_synth_reset(s);
+    render(s, note, 2, a, n, 256);
+    float pk = 0.0f;
+    for (size_t i = 0; i < n; i++) pk = fmaxf(pk, fabsf(a[i]));
+    assert_true(pk > 1e-3f && pk < 0.9f);
+    sw_synth_reset(s);
+    sw_synth_set_limiter(s, 0);
+    render(s, note, 2, b, n, 256);
+    assert_memory_equal(a, b, n * sizeof(float));
+    sw_synth_destroy(s);
+    free(a);
+    free(b);
+}
+
 static void test_real_models(void **state)
 {
     (void)state;
@@ -1072,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_osc),
         cmocka_unit_test(test_analyze),
         cmocka_unit_test(test_transfer),
+        cmocka_unit_test(test_limiter_transparent),
         cmocka_unit_test(test_real_models),
     };
     return cmocka_run_group_tests_name("instrument (synth, transfer, analysis)", tests, setup, teardown);

@@ -4,6 +4,7 @@
     /usr/bin/python3 train/instrument/expression.py [--statewave build/statewave] \
         [--models presets/instruments] [--json out/expression.json] [--timbres violin,flute]
     /usr/bin/python3 train/instrument/expression.py --set-vibrato [--models presets/instruments]
+    /usr/bin/python3 train/instrument/expression.py --set-gain -24 [--models presets/instruments]
 
 For every timbre in --models and three notes across its range (train/instrument/sustain.py's low,
 middle, high), one MIDI file plays the note alone at velocity 100 for 4 s, then releases it; once
@@ -131,18 +132,54 @@ def set_vibrato(models, timbres):
                    "depth_cents": round(float(np.sqrt(2.0) * np.median(depths)) if depths else 0.0, 1),
                    "max_depth_cents": VIB_MAX_CENTS, "delay_s": VIB_DELAY_S, "ramp_s": VIB_RAMP_S}
             path = os.path.join(models, t + ".safetensors")
-            with open(path, "rb") as f:
-                b = f.read()
-            n = int.from_bytes(b[:8], "little")
-            head = json.loads(b[8:8 + n])
-            cfg = json.loads(head["__metadata__"]["config"])
-            cfg["task_params"]["vibrato"] = vib
-            head["__metadata__"]["config"] = json.dumps(cfg)
-            hb = json.dumps(head, separators=(",", ":")).encode()
-            hb += b" " * ((8 - len(hb) % 8) % 8)      # keep the data 8-byte aligned
-            with open(path, "wb") as f:
-                f.write(len(hb).to_bytes(8, "little") + hb + b[8 + n:])
+            set_task_params(path, {"vibrato": vib})
             print("%s: vibrato %s" % (path, json.dumps(vib)))
+
+
+def task_params(path):
+    with open(path, "rb") as f:
+        b = f.read()
+    n = int.from_bytes(b[:8], "little")
+    return json.loads(json.loads(b[8:8 + n])["__metadata__"]["config"])["task_params"]
+
+
+def set_task_params(path, updates):
+    """Rewrite the keys `updates` of a model file's task_params; the weights stay byte for byte."""
+    with open(path, "rb") as f:
+        b = f.read()
+    n = int.from_bytes(b[:8], "little")
+    head = json.loads(b[8:8 + n])
+    cfg = json.loads(head["__metadata__"]["config"])
+    cfg["task_params"].update(updates)
+    head["__metadata__"]["config"] = json.dumps(cfg)
+    hb = json.dumps(head, separators=(",", ":")).encode()
+    hb += b" " * ((8 - len(hb) % 8) % 8)      # keep the data 8-byte aligned
+    with open(path, "wb") as f:
+        f.write(len(hb).to_bytes(8, "little") + hb + b[8 + n:])
+
+
+def loudness_db(statewave, model, timbre, td):
+    """The level a player gets from a timbre: mean power (dBFS) of three held notes across its
+    range (low, middle, high; velocity 100; 0.3-1.8 s of each), rendered dry."""
+    lo, hi = S.RANGES.get(timbre, (48, 72))
+    pw = []
+    for note in (lo, (lo + hi) // 2, hi):
+        mid = os.path.join(td, "l.mid")
+        R.write_midi({"notes": [(0.0, 2.0, note, 100)], "bends": []}, R.TIMBRES.get(timbre, (0,))[0], mid)
+        x = S.render_ours(statewave, model, mid, os.path.join(td, "l.wav"), DRY)
+        pw.append(np.mean(x[int(0.3 * SR):int(1.8 * SR)].astype(np.float64) ** 2))
+    return float(10.0 * np.log10(np.mean(pw)))
+
+
+def set_gain(statewave, models, timbres, target_db):
+    """Loudness matching: write each timbre's gain_db so that loudness_db() is target_db."""
+    with tempfile.TemporaryDirectory() as td:
+        for t in timbres:
+            path = os.path.join(models, t + ".safetensors")
+            L = loudness_db(statewave, path, t, td)
+            g = round(task_params(path).get("gain_db", 0.0) + target_db - L, 2)
+            set_task_params(path, {"gain_db": g})
+            print("%s: loudness %.2f dBFS -> gain_db %+.2f" % (path, L, g))
 
 
 def main():
@@ -153,6 +190,9 @@ def main():
     ap.add_argument("--json", default=os.path.join(REPO, "out", "expression.json"))
     ap.add_argument("--set-vibrato", action="store_true",
                     help="measure each timbre's natural vibrato in the reference and write it into its model file")
+    ap.add_argument("--set-gain", type=float, default=None, metavar="DBFS",
+                    help="loudness matching: write each timbre's gain_db so that its loudness is DBFS")
+    ap.add_argument("--loudness", action="store_true", help="print each timbre's loudness and exit")
     args = ap.parse_args()
 
     timbres = sorted(f[:-12] for f in os.listdir(args.models) if f.endswith(".safetensors"))
@@ -160,6 +200,14 @@ def main():
         timbres = [t for t in timbres if t in args.timbres.split(",")]
     if args.set_vibrato:
         set_vibrato(args.models, timbres)
+        return
+    if args.set_gain is not None:
+        set_gain(args.statewave, args.models, timbres, args.set_gain)
+        return
+    if args.loudness:
+        with tempfile.TemporaryDirectory() as td:
+            for t in timbres:
+                print("%-8s %.2f dBFS" % (t, loudness_db(args.statewave, os.path.join(args.models, t + ".safetensors"), t, td)))
         return
     rows = []
     with tempfile.TemporaryDirectory() as td:
