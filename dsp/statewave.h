@@ -232,6 +232,46 @@ sw_status sw_analyze_f0_loudness(const float *x, size_t n, double sample_rate, f
                                  char *err, size_t errlen);
 /* ----------------------------------------------------- end of instrument -- */
 
+/* ====================================================== resampling, warm-up ==
+ * Support for the fronts (the `statewave` command, the plugins): sample-rate conversion
+ * (dsp/resample.c) and the first-render warm-up of the engines (dsp/warmup.c). */
+
+/* Converter quality: band-limited sinc, 97 dB SNR; BEST keeps 97 % of the band, MEDIUM 90 %
+ * at about a third of the cost. */
+typedef enum { SW_RESAMPLE_BEST = 0, SW_RESAMPLE_MEDIUM = 1 } sw_resample_quality;
+/* A streaming converter of interleaved float frames, ratio = output rate / input rate. */
+typedef struct sw_resampler sw_resampler;
+
+/* 1 if the converters support `ratio` (1/256 .. 256), else 0. */
+int sw_resample_ratio_ok(double ratio);
+/* The converter's name for quality q, e.g. "Medium Sinc Interpolator". */
+const char *sw_resample_name(sw_resample_quality q);
+/* The version of the converter library. */
+const char *sw_resample_version(void);
+sw_status sw_resampler_create(double ratio, int channels, sw_resample_quality q, sw_resampler **out,
+                              char *err, size_t errlen);
+void sw_resampler_destroy(sw_resampler *r);
+/* Convert up to n_in frames of in into at most out_cap frames of out; *used and *made get the
+ * frames consumed and written (both may be 0 while the converter fills). SW_OK, or SW_ERR_ARG
+ * with sw_resampler_error saying why. [RT] */
+sw_status sw_resampler_process(sw_resampler *r, const float *in, size_t n_in, float *out, size_t out_cap,
+                               size_t *used, size_t *made);
+/* The message of the last failed sw_resampler_process. [RT] */
+const char *sw_resampler_error(const sw_resampler *r);
+/* A whole mono signal x[n] in one call, its end included: *out (malloc'ed, the caller frees it)
+ * gets *n_out frames. */
+sw_status sw_resample(const float *x, size_t n, double ratio, sw_resample_quality q, float **out,
+                      size_t *n_out, char *err, size_t errlen);
+
+/* Warm-up before real time: the first render after create touches weights, state and buffers
+ * for the first time (page faults, cold caches), which made the first renders 5-8x slower than
+ * the rest and would land in the first audio callbacks. These render a little (the generator:
+ * 0.1 s; the instrument: a chord on every voice for 0.1 s at `rate`, the rate it was created
+ * at) and reset, so the engine then renders exactly what a fresh one would. Not real-time. */
+void sw_generator_warm_up(sw_generator *g);
+void sw_synth_warm_up(sw_synth *s, double rate, int voices);
+/* ================================================= end of resampling, warm-up == */
+
 #ifdef __cplusplus
 }
 #endif
