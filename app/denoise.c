@@ -29,7 +29,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <samplerate.h>
 #include <sndfile.h>
 
 #include "audioin.h"
@@ -123,7 +122,7 @@ typedef struct {
     sw_denoiser **dn;        /* [n_dn]; denoiser k covers channels 2k..min(2k+1, C-1) */
     float **plane;           /* [C][DN_BLOCK] planar work buffers */
     float *ibuf;             /* [DN_BLOCK*C] interleaved denoiser output */
-    SRC_STATE *up, *down;    /* resamplers, NULL when work_rate == rate */
+    sw_resampler *up, *down; /* resamplers, NULL when work_rate == rate */
     float *upbuf;            /* [RS_BLOCK*C] up-resampler output */
     float *downbuf;          /* [RS_BLOCK*C] down-resampler output */
     double ratio;            /* work_rate / rate */
@@ -160,24 +159,20 @@ static void pipe_write(pipe_t *p, const float *x, long n)
 /* One pipeline stage through resampler `src` (ratio out/in): converts the interleaved
  * frames x[0..n) in RS_BLOCK pieces into `outbuf` and hands each piece to `next`. Used
  * both ways (file rate -> work rate and back), so both directions stop and report alike. */
-static void pipe_resample(pipe_t *p, SRC_STATE *src, double ratio, float *outbuf, const float *x,
-                          long n, void (*next)(pipe_t *, const float *, long))
+static void pipe_resample(pipe_t *p, sw_resampler *rs, float *outbuf, const float *x, long n,
+                          void (*next)(pipe_t *, const float *, long))
 {
     while (!p->failed) {
-        SRC_DATA d = { .data_in = x, .input_frames = n, .data_out = outbuf,
-                       .output_frames = RS_BLOCK, .end_of_input = 0, .src_ratio = ratio };
-        int e = src_process(src, &d);
-        if (e) {
-            app_err(SUB, "'%s': resampler error: %s", p->in_path, src_strerror(e));
+        size_t used, made;
+        if (sw_resampler_process(rs, x, (size_t)n, outbuf, RS_BLOCK, &used, &made) != SW_OK) {
+            app_err(SUB, "'%s': resampler error: %s", p->in_path, sw_resampler_error(rs));
             p->failed = 1;
             return;
         }
-        x += d.input_frames_used * p->channels;
-        n -= d.input_frames_used;
-        next(p, outbuf, d.output_frames_gen);
-        if (n <= 0 && d.output_frames_gen == 0)
-            break;
-        if (d.input_frames_used == 0 && d.output_frames_gen == 0)
+        x += used * (size_t)p->channels;
+        n -= (long)used;
+        next(p, outbuf, (long)made);
+        if ((n <= 0 && made == 0) || (used == 0 && made == 0))
             break;
     }
 }
@@ -188,7 +183,7 @@ static void pipe_down(pipe_t *p, const float *x, long n)
     if (!p->down)
         pipe_write(p, x, n);
     else
-        pipe_resample(p, p->down, 1.0 / p->ratio, p->downbuf, x, n, pipe_write);
+        pipe_resample(p, p->down, p->downbuf, x, n, pipe_write);
 }
 
 /* Interleaved work-rate audio -> denoisers -> trim -> pipe_down. */
@@ -222,7 +217,7 @@ static void pipe_in(pipe_t *p, const float *x, long n)
     if (!p->up)
         pipe_work(p, x, n);
     else
-        pipe_resample(p, p->up, p->ratio, p->upbuf, x, n, pipe_work);
+        pipe_resample(p, p->up, p->upbuf, x, n, pipe_work);
 }
 
 static void pipe_free(pipe_t *p)
@@ -238,10 +233,8 @@ static void pipe_free(pipe_t *p)
     free(p->ibuf);
     free(p->upbuf);
     free(p->downbuf);
-    if (p->up)
-        src_delete(p->up);
-    if (p->down)
-        src_delete(p->down);
+    sw_resampler_destroy(p->up);
+    sw_resampler_destroy(p->down);
 }
 
 /* Everything except the files: denoisers, buffers, resamplers. 0 or -1 (message printed). */
@@ -254,7 +247,7 @@ static int pipe_setup(pipe_t *p, const run_cfg *cfg)
     else if (p->rate > SW_DENOISE_MAX_RATE)
         p->work_rate = (int)SW_DENOISE_MAX_RATE;
     p->ratio = (double)p->work_rate / (double)p->rate;
-    if (p->work_rate != p->rate && !src_is_valid_ratio(p->ratio)) {
+    if (p->work_rate != p->rate && !sw_resample_ratio_ok(p->ratio)) {
         app_err(SUB, "'%s': sample rate %d Hz is too far outside %g..%g Hz to resample", p->in_path,
                 p->rate, SW_DENOISE_MIN_RATE, SW_DENOISE_MAX_RATE);
         return -1;
@@ -284,18 +277,19 @@ static int pipe_setup(pipe_t *p, const run_cfg *cfg)
     p->latency = sw_denoiser_latency(p->dn[0]);
     p->to_trim = p->latency;
     if (p->work_rate != p->rate) {
-        int e1 = 0, e2 = 0;
         /* Below 8 kHz the whole band matters: best sinc (97% bandwidth). Above 192 kHz only
          * content far above hearing is near the band edge: medium sinc is 3x faster. */
-        int type = p->rate < p->work_rate ? SRC_SINC_BEST_QUALITY : SRC_SINC_MEDIUM_QUALITY;
-        p->up = src_new(type, C, &e1);
-        p->down = src_new(type, C, &e2);
-        p->upbuf = malloc(sizeof(float) * RS_BLOCK * (size_t)C);
-        p->downbuf = malloc(sizeof(float) * RS_BLOCK * (size_t)C);
-        if (!p->up || !p->down) {
-            app_err(SUB, "'%s': cannot create resampler: %s", p->in_path, src_strerror(e1 ? e1 : e2));
+        sw_resample_quality q = p->rate < p->work_rate ? SW_RESAMPLE_BEST : SW_RESAMPLE_MEDIUM;
+        char err[256];
+        sw_status st = sw_resampler_create(p->ratio, C, q, &p->up, err, sizeof err);
+        if (st == SW_OK)
+            st = sw_resampler_create(1.0 / p->ratio, C, q, &p->down, err, sizeof err);
+        if (st != SW_OK) {
+            app_err(SUB, "'%s': cannot create resampler: %s", p->in_path, err);
             return -1;
         }
+        p->upbuf = malloc(sizeof(float) * RS_BLOCK * (size_t)C);
+        p->downbuf = malloc(sizeof(float) * RS_BLOCK * (size_t)C);
         if (!p->upbuf || !p->downbuf)
             goto nomem;
     }
