@@ -1,7 +1,7 @@
 /* generate_rt.c — the render-ahead ring of `statewave generate --live`: the producer that
- * renders and resamples into it (sw_gen_rt_fill, on the rendering thread) and the
- * PortAudio callback that plays from it (sw_gen_callback, on the audio thread). The
- * callback does plain loads/stores, acquire/release atomics and memcpy/memset only; no
+ * renders and resamples into it (sw_gen_rt_fill, on the rendering thread) and the block
+ * that plays from it (sw_gen_block, in the stream runner's callback on the audio thread). The
+ * block does plain loads/stores, acquire/release atomics and memcpy/memset only; no
  * allocation, locks, printing or I/O. See generate_rt.h for the contract. */
 #include "generate_rt.h"
 #include "stream_rt.h"
