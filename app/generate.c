@@ -129,21 +129,6 @@ static float *load_prompt(const char *path, double max_seconds, int rate, size_t
     return res;
 }
 
-/* Append m mono samples to the output's temp file. On a short write (full disk, I/O error)
- * prints why, after clearing the progress line so the message stands alone, and returns
- * -1; the caller then aborts the output. */
-static int write_block(app_outfile *of, const char *out_path, FILE *prog, const float *x, size_t m)
-{
-    errno = 0;
-    if (sf_writef_float(of->sf, x, (sf_count_t)m) == (sf_count_t)m)
-        return 0;
-    char why[256];
-    app_sf_write_reason(of->sf, errno, why, sizeof why);
-    app_progress_clear(prog);
-    app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of->tmp, why);
-    return -1;
-}
-
 /* ------------------------------------------------------------------ --live -- */
 /* The mode for the stream runner: the converter and the render-ahead ring (generate_rt.c),
  * filled before the stream starts and kept full by a rendering thread that naps for an eighth
@@ -331,11 +316,8 @@ int cmd_generate(int argc, char **argv)
         case 'N': no_prompt = 1; break;
         case 's': bad = app_parse_double(optarg, 1e-3, 3600.0, &seconds); seconds_given = 1; break;
         case 'V': live = 1; break;
-        case 'd': lo.output = optarg; live_only = 1; break;
-        case 'a': lo.host_api = optarg; live_only = 1; break;
+        case 'd': case 'a': case 'F': case 'L': bad = app_stream_option(c, optarg, &lo); live_only = 1; break;
         case 'r': bad = app_parse_double(optarg, 8000.0, 192000.0, &lo.rate); live_only = 1; break;
-        case 'F': bad = app_parse_long(optarg, 0, 65536, &lo.frames); live_only = 1; break;
-        case 'L': bad = app_parse_double(optarg, 0.0, 10000.0, &lo.latency_ms); live_only = 1; break;
         case 't': bad = app_parse_double(optarg, 0.0, 10.0, &temperature); break;
         case 'p': bad = app_parse_double(optarg, 1e-6, 1.0, &top_p); break;
         case 1000: bad = app_parse_double(optarg, 1e-3, APP_MAX_PROMPT_SECONDS, &prompt_seconds); break;
@@ -360,27 +342,13 @@ int cmd_generate(int argc, char **argv)
         app_err(SUB, "unexpected argument '%s'", argv[optind]);
         return SW_EXIT_USAGE;
     }
-    if (live && (out_path || fmt_name || no_prompt)) {
-        app_err(SUB, "--live plays the audio: -o/--output, --format and --no-prompt do not apply");
+    if (app_stream_check_usage(SUB, live, out_path || fmt_name || no_prompt, "audio",
+                               "-o/--output, --format and --no-prompt", live_only,
+                               "--device, --host-api, --rate, --frames and --latency", out_path) != 0)
         return SW_EXIT_USAGE;
-    }
-    if (!live && live_only) {
-        app_err(SUB, "--device, --host-api, --rate, --frames and --latency need --live");
+    app_fmt_alias fmt;
+    if (app_output_format(SUB, fmt_name, out_path, &fmt) != 0)
         return SW_EXIT_USAGE;
-    }
-    if (!live && (!out_path || !*out_path)) {
-        app_err(SUB, "no output file: use -o FILE, or --live to play (see --help)");
-        return SW_EXIT_USAGE;
-    }
-    app_fmt_alias fmt = { "wav", SF_FORMAT_WAV, 0, "wav" };
-    if (fmt_name) {
-        if (app_lookup_format(fmt_name, &fmt)) {
-            app_err(SUB, "unknown --format '%s'", fmt_name);
-            return SW_EXIT_USAGE;
-        }
-    } else if (out_path && app_lookup_format(app_ext_of(out_path), &fmt) != 0) {
-        fmt = (app_fmt_alias){ "wav", SF_FORMAT_WAV, 0, "wav" }; /* unknown extension: WAV */
-    }
 
     sw_model *model = NULL;
     sw_generator *gen = NULL;
@@ -466,7 +434,7 @@ int cmd_generate(int argc, char **argv)
     for (size_t pos = 0; pos < n_prompt && !app_stop_requested; pos += BLOCK) {
         size_t m = n_prompt - pos < BLOCK ? n_prompt - pos : BLOCK;
         sw_generator_prime(gen, prompt + pos, m);
-        if (!no_prompt && write_block(&of, out_path, prog, prompt + pos, m) != 0)
+        if (!no_prompt && app_write_mono(&of, SUB, out_path, prog, prompt + pos, m) != 0)
             goto out_sig;
         double now = app_now();
         if (now - tlast >= 0.1) {
@@ -482,7 +450,7 @@ int cmd_generate(int argc, char **argv)
     for (size_t pos = 0; pos < n_new && !app_stop_requested; pos += BLOCK) {
         size_t m = n_new - pos < BLOCK ? n_new - pos : BLOCK;
         sw_generator_render(gen, buf, m);
-        if (write_block(&of, out_path, prog, buf, m) != 0)
+        if (app_write_mono(&of, SUB, out_path, prog, buf, m) != 0)
             goto out_sig;
         double now = app_now();
         if (now - tlast >= 0.1) {
@@ -497,12 +465,11 @@ int cmd_generate(int argc, char **argv)
     }
     app_progress(prog, shown, total, total, rate, t0);
     app_progress_clear(prog);
-    if (app_outfile_commit(&of, SUB, out_path) != 0)
+    char fd[96];
+    if (app_outfile_finish(&of, SUB, out_path, 0, format, fd, sizeof fd) != 0)
         goto out_sig;
     if (!quiet) {
         double el = app_now() - t0;
-        char fd[96];
-        app_describe_format(format, fd, sizeof fd);
         char what[96];
         if (n_prompt && !no_prompt)
             snprintf(what, sizeof what, "%.2f s prompt + %.2f s new", (double)n_prompt / rate,

@@ -214,13 +214,11 @@ int cmd_live(int argc, char **argv)
         switch (c) {
         case 'i': so.input = optarg; break;
         case 'o': so.output = optarg; break;
-        case 'a': so.host_api = optarg; break;
         case 'm': model_path = optarg; break;
         case 'q': so.quiet = 1; break;
         case 'c': bad = app_parse_long(optarg, 1, 2, &channels); break;
-        case 'F': bad = app_parse_long(optarg, 0, 65536, &so.frames); break;
+        case 'a': case 'F': case 'L': bad = app_stream_option(c, optarg, &so); break;
         case 'r': bad = app_parse_double(optarg, SW_DENOISE_MIN_RATE, SW_DENOISE_MAX_RATE, &so.rate); break;
-        case 'L': bad = app_parse_double(optarg, 0.0, 10000.0, &so.latency_ms); break;
         case 'x': bad = app_parse_double(optarg, 0.0, 1.0, &L->mix); break;
         case 'l': bad = app_parse_double(optarg, 0.0, 100.0, &L->limit); break;
         case 's': bad = app_parse_double(optarg, 0.0, 1e7, &so.seconds); break;

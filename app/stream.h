@@ -29,6 +29,17 @@ typedef struct {
     int quiet;             /* no status line */
 } app_stream_opts;
 
+/* The device options the live modes share: -a/--host-api, -d/--device (the output), -F/--frames,
+ * -L/--latency. For getopt's `c`: -1 if it is none of them, else 0, or 1 for a bad value. */
+int app_stream_option(int c, const char *arg, app_stream_opts *o);
+
+/* The usage rules of a command that writes a file or, with --live, plays: `conflict` (file
+ * options given with --live; `file_opts` names them, `what` is what is played), `live_only`
+ * (device options without --live; `live_opts` names them) and a missing -o. 0, or -1 with
+ * the message printed (exit status 2). */
+int app_stream_check_usage(const char *sub, int live, int conflict, const char *what, const char *file_opts,
+                           int live_only, const char *live_opts, const char *out_path);
+
 typedef struct app_stream_mode app_stream_mode;
 struct app_stream_mode {
     const char *sub;     /* command name for messages and the setup line (a string literal) */

@@ -223,10 +223,7 @@ int cmd_synth(int argc, char **argv)
             case 'n': bad = app_parse_long(optarg, 1, SW_SYNTH_MAX_VOICES, &voices); break;
             case O_TAIL: bad = app_parse_double(optarg, 0.0, 60.0, &tail); break;
             case O_LIVE: live = 1; break;
-            case 'd': lo.output = optarg; live_only = 1; break;
-            case 'a': lo.host_api = optarg; live_only = 1; break;
-            case 'F': bad = app_parse_long(optarg, 0, 65536, &lo.frames); live_only = 1; break;
-            case 'L': bad = app_parse_double(optarg, 0.0, 10000.0, &lo.latency_ms); live_only = 1; break;
+            case 'd': case 'a': case 'F': case 'L': bad = app_stream_option(c, optarg, &lo); live_only = 1; break;
             case 'h': fputs(help, stdout); return SW_EXIT_OK;
             default:
                 fprintf(stderr, "Try 'statewave synth --help'.\n");
@@ -250,18 +247,9 @@ int cmd_synth(int argc, char **argv)
         app_err(SUB, "--model and --timbre both choose the instrument; give one");
         return SW_EXIT_USAGE;
     }
-    if (live && (out_path || fmt_name)) {
-        app_err(SUB, "--live plays the song: -o/--output and --format do not apply");
+    if (app_stream_check_usage(SUB, live, out_path || fmt_name, "song", "-o/--output and --format", live_only,
+                               "--device, --host-api, --frames and --latency", out_path) != 0)
         return SW_EXIT_USAGE;
-    }
-    if (!live && live_only) {
-        app_err(SUB, "--device, --host-api, --frames and --latency need --live");
-        return SW_EXIT_USAGE;
-    }
-    if (!live && (!out_path || !*out_path)) {
-        app_err(SUB, "no output file: use -o FILE, or --live to play (see --help)");
-        return SW_EXIT_USAGE;
-    }
     app_fmt_alias fmt;
     if (app_output_format(SUB, fmt_name, out_path, &fmt) != 0)
         return SW_EXIT_USAGE;
@@ -407,13 +395,11 @@ int cmd_synth(int argc, char **argv)
         goto out;
     written += keep;
     app_progress_clear(prog);
-    if (app_outfile_commit(&of, SUB, out_path) != 0)
+    char fd[96];
+    if (app_outfile_finish(&of, SUB, out_path, n_clip, format, fd, sizeof fd) != 0)
         goto out;
-    app_warn_clipped(SUB, n_clip, format);
     if (!quiet) {
         double el = app_now() - t0;
-        char fd[96];
-        app_describe_format(format, fd, sizeof fd);
         fprintf(stderr, "%s  [%.2f s, %d Hz, mono, %s] %zu notes, %ld voices (up to %d notes at once), "
                         "last event at %.2f s; %.2f s, %.1fx real time\n",
                 out_path, (double)written / rate, irate, fd, song.n_notes, voices, song.max_polyphony,

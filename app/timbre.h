@@ -91,18 +91,6 @@ const char *app_model_timbre(const sw_model *m, char *buf, size_t len);
  * `statewave <sub>` on stdout and return 1; 0 otherwise. */
 int app_timbre_list_option(const char *sub, const char *timbre);
 
-/* The output format: --format `fmt_name` if given (an unknown name: message, -1), else by the
- * extension of `out_path` (may be NULL), WAV when the extension names no format. */
-int app_output_format(const char *sub, const char *fmt_name, const char *out_path, app_fmt_alias *fmt);
-
-/* Write m mono frames of x to the output's temp file; on failure clear the progress line,
- * report why (naming out_path and the temp file) and return -1. m = 0 writes nothing. */
-int app_write_mono(app_outfile *of, const char *sub, const char *out_path, FILE *prog, const float *x, size_t m);
-
-/* After the output is written: warn that n_clip samples (if any) were clipped, unless the
- * output `format` (SF_FORMAT_*) is float or double. */
-void app_warn_clipped(const char *sub, size_t n_clip, int format);
-
 /* `--timbre list`: every NAME.safetensors in those folders (the first folder wins for a name),
  * with its path and whether it loads as a synth model, on f. Returns the number found. */
 int app_list_timbres(FILE *f);

@@ -264,13 +264,11 @@ int cmd_transfer(int argc, char **argv)
     if ((sf_count_t)n_in != ii.frames && ii.frames != SF_COUNT_MAX)
         app_warn(SUB, "'%s': header says %lld frames but %zu could be read; output has %zu", in_path,
                  (long long)ii.frames, n_in, n_in);
-    if (app_outfile_commit(&of, SUB, out_path) != 0)
+    char fd[96];
+    if (app_outfile_finish(&of, SUB, out_path, n_clip, format, fd, sizeof fd) != 0)
         goto out;
-    app_warn_clipped(SUB, n_clip, format);
     if (!quiet) {
         double el = app_now() - t0;
-        char fd[96];
-        app_describe_format(format, fd, sizeof fd);
         fprintf(stderr, "%s  [%.2f s, %d Hz, mono, %s] from '%s' (%d ch); %.2f s, %.1fx real time\n",
                 out_path, (double)written / rate, rate, fd, in_path, ii.channels, el,
                 el > 0 ? (double)n_in / rate / el : 0.0);
