@@ -232,9 +232,10 @@ sw_status sw_analyze_f0_loudness(const float *x, size_t n, double sample_rate, f
                                  char *err, size_t errlen);
 /* ----------------------------------------------------- end of instrument -- */
 
-/* ====================================================== resampling, warm-up ==
+/* ======================================== resampling, warm-up, offline denoising ==
  * Support for the fronts (the `statewave` command, the plugins): sample-rate conversion
- * (dsp/resample.c) and the first-render warm-up of the engines (dsp/warmup.c). */
+ * (dsp/resample.c), the first-render warm-up of the engines (dsp/warmup.c) and whole-signal
+ * denoising at any rate and channel count (dsp/offline.c). */
 
 /* Converter quality: band-limited sinc, 97 dB SNR; BEST keeps 97 % of the band, MEDIUM 90 %
  * at about a third of the cost. */
@@ -270,7 +271,29 @@ sw_status sw_resample(const float *x, size_t n, double ratio, sw_resample_qualit
  * at) and reset, so the engine then renders exactly what a fresh one would. Not real-time. */
 void sw_generator_warm_up(sw_generator *g);
 void sw_synth_warm_up(sw_synth *s, double rate, int voices);
-/* ================================================= end of resampling, warm-up == */
+/* Whole-signal, time-aligned denoising for any channel count and any rate: one sw_denoiser per
+ * channel pair (an odd last channel gets a mono one), the engine's latency trimmed, and a rate
+ * outside SW_DENOISE_MIN_RATE..SW_DENOISE_MAX_RATE converted to the nearest one and back.
+ * Interleaved float frames in; the output goes to a write function, frame t of it being input
+ * frame t denoised, and after sw_offline_denoiser_finish exactly as many frames as went in.
+ * Not real-time. */
+typedef struct sw_offline_denoiser sw_offline_denoiser;
+/* Receives x[frames * channels] (interleaved); 0 to go on, non-zero to stop (the call then
+ * returns SW_ERR_IO). */
+typedef int (*sw_offline_write_fn)(void *user, const float *x, size_t frames);
+/* `model` must be a denoise model and outlive the object. */
+sw_status sw_offline_denoiser_create(const sw_model *model, int sample_rate, int channels, float mix,
+                                     float limit_db, sw_offline_denoiser **out, char *err, size_t errlen);
+void sw_offline_denoiser_destroy(sw_offline_denoiser *o);
+/* The rate the denoisers run at (== sample_rate unless it is converted). */
+int sw_offline_denoiser_work_rate(const sw_offline_denoiser *o);
+/* Feed n frames; what is ready is written (never more frames than were fed). */
+sw_status sw_offline_denoiser_process(sw_offline_denoiser *o, const float *x, size_t n,
+                                      sw_offline_write_fn write, void *user, char *err, size_t errlen);
+/* After the last frame: write the rest, up to the number of frames fed. */
+sw_status sw_offline_denoiser_finish(sw_offline_denoiser *o, sw_offline_write_fn write, void *user,
+                                     char *err, size_t errlen);
+/* =========================================== end of resampling, warm-up, offline denoising == */
 
 #ifdef __cplusplus
 }
