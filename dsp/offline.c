@@ -224,3 +224,102 @@ sw_status sw_offline_denoiser_finish(sw_offline_denoiser *o, sw_offline_write_fn
     }
     return o->failed;
 }
+
+/* ------------------------------------------------------------ offline transfer -- */
+
+sw_status sw_offline_transfer_create(sw_transfer *t, int channels, sw_offline_transfer **out, char *err,
+                                     size_t errlen)
+{
+    *out = NULL;
+    if (!t || channels < 1)
+        return sw_fail(err, errlen, SW_ERR_ARG, "no engine or %d channel(s)", channels);
+    sw_offline_transfer *o = calloc(1, sizeof *o);
+    if (!o)
+        return sw_fail(err, errlen, SW_ERR_NOMEM, "out of memory");
+    o->tr = t;
+    o->channels = channels;
+    o->latency = (size_t)sw_transfer_latency(t);
+    o->H = o->latency + 1;
+    o->hist = calloc(o->H, sizeof(float));
+    o->mono = malloc(sizeof(float) * SW_OFFLINE_TR_BLOCK);
+    if (!o->hist || !o->mono) {
+        sw_offline_transfer_destroy(o);
+        return sw_fail(err, errlen, SW_ERR_NOMEM, "out of memory");
+    }
+    *out = o;
+    return SW_OK;
+}
+
+void sw_offline_transfer_destroy(sw_offline_transfer *o)
+{
+    if (!o)
+        return;
+    free(o->hist);
+    free(o->mono);
+    free(o);
+}
+
+/* o->mono[0..m) through the engine; output index range [fed, fed + m) -> keep
+ * [latency, latency + n_in). */
+static sw_status transfer_run(sw_offline_transfer *o, size_t m, sw_offline_write_fn write, void *user,
+                              char *err, size_t errlen)
+{
+    sw_transfer_process(o->tr, o->mono, o->mono, m);
+    const uint64_t end = o->latency + o->n_in;
+    size_t lo = o->fed < o->latency ? (size_t)(o->latency - o->fed) : 0, hi = m;
+    if (o->fed + hi > end)
+        hi = end > o->fed ? (size_t)(end - o->fed) : 0;
+    o->fed += m;
+    if (hi > lo) {
+        if (write(user, o->mono + lo, hi - lo) != 0)
+            return sw_fail(err, errlen, SW_ERR_IO, "the output stopped");
+        o->written += hi - lo;
+    }
+    return SW_OK;
+}
+
+sw_status sw_offline_transfer_process(sw_offline_transfer *o, const float *x, size_t n, sw_offline_write_fn write,
+                                      void *user, char *err, size_t errlen)
+{
+    const int C = o->channels;
+    while (n > 0) {
+        size_t m = n < SW_OFFLINE_TR_BLOCK ? n : SW_OFFLINE_TR_BLOCK;
+        for (size_t i = 0; i < m; i++) {
+            float s = 0.0f;
+            for (int ch = 0; ch < C; ch++)
+                s += x[i * (size_t)C + (size_t)ch];
+            o->mono[i] = s / (float)C;
+            o->hist[o->hw] = o->mono[i];
+            o->hw = o->hw + 1 == o->H ? 0 : o->hw + 1;
+        }
+        o->n_in += m;
+        sw_status st = transfer_run(o, m, write, user, err, errlen);
+        if (st != SW_OK)
+            return st;
+        x += m * (size_t)C;
+        n -= m;
+    }
+    return SW_OK;
+}
+
+sw_status sw_offline_transfer_finish(sw_offline_transfer *o, sw_offline_write_fn write, void *user, char *err,
+                                     size_t errlen)
+{
+    const size_t H = o->H;
+    while (o->written < o->n_in) {
+        const float last = o->hist[(o->hw + H - 1) % H];
+        for (size_t i = 0; i < SW_OFFLINE_TR_BLOCK; i++, o->flushed++) {
+            const uint64_t back = o->flushed + 1; /* x[end - back] */
+            o->mono[i] = back < H && back < o->n_in ? 2.0f * last - o->hist[(o->hw + H - 1 - back) % H] : last;
+        }
+        sw_status st = transfer_run(o, SW_OFFLINE_TR_BLOCK, write, user, err, errlen);
+        if (st != SW_OK)
+            return st;
+    }
+    return SW_OK;
+}
+
+uint64_t sw_offline_transfer_fed(const sw_offline_transfer *o)
+{
+    return o->fed;
+}

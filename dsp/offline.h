@@ -1,5 +1,8 @@
-/* offline.h — whole-signal denoising for any channel count and any sample rate, time-aligned
- * (public part: dsp/statewave.h, sw_offline_denoiser). Built on the real-time pieces:
+/* offline.h — whole signals through the real-time engines, time-aligned (public part:
+ * dsp/statewave.h, sw_offline_denoiser and sw_offline_transfer).
+ *
+ * sw_offline_denoiser: denoising for any channel count and any sample rate. Built on the
+ * real-time pieces:
  *
  *   interleaved input frames (file rate, C channels)
  *   -> [sw_resampler to the nearest rate the engine runs at, only when the rate is outside
@@ -23,6 +26,7 @@
 #define SW_OFFLINE_DN_BLOCK 1024   /* frames per sw_denoiser_process call */
 #define SW_OFFLINE_RS_BLOCK 8192   /* frames of converter output per call */
 #define SW_OFFLINE_FLUSH 4096      /* frames of zeros per flush step */
+#define SW_OFFLINE_TR_BLOCK 4096   /* samples per sw_transfer_process call */
 
 struct sw_offline_denoiser {
     int channels;               /* C */
@@ -45,6 +49,28 @@ struct sw_offline_denoiser {
     sw_status failed;           /* SW_OK until a stage fails */
     char *err;                  /* during process/finish: the caller's message buffer [errlen] */
     size_t errlen;
+};
+
+/* sw_offline_transfer: timbre transfer of a whole recording, latency-compensated. The input's
+ * channels are averaged to mono and run through the caller's sw_transfer; the first L output
+ * samples (L = sw_transfer_latency) are dropped and exactly as many samples as went in are
+ * written. To push the last L input samples through, the input is continued by point
+ * reflection about its last sample, x[end + k] = 2 x[end] - x[end - k] (k <= L, within what
+ * was read), which keeps its value and slope: a step to zero there would be a click the
+ * analysis hears (a DC offset or a slow rumble would end in a tone). Past that, the last
+ * value is held. */
+struct sw_offline_transfer {
+    sw_transfer *tr;            /* the engine (the caller's) */
+    int channels;               /* input channels, averaged */
+    size_t latency;             /* L */
+    size_t H;                   /* L + 1: the history's length */
+    float *hist;                /* [H] the last H input samples, a ring (owned) */
+    size_t hw;                  /* hist write index: hist[(hw - 1 - k) mod H] is the input k samples back */
+    float *mono;                /* [SW_OFFLINE_TR_BLOCK] work buffer (owned) */
+    uint64_t n_in;              /* samples fed */
+    uint64_t fed;               /* samples run through the engine (input and continuation) */
+    uint64_t flushed;           /* continuation samples made so far */
+    uint64_t written;           /* samples handed to the write function */
 };
 
 #endif

@@ -232,10 +232,11 @@ sw_status sw_analyze_f0_loudness(const float *x, size_t n, double sample_rate, f
                                  char *err, size_t errlen);
 /* ----------------------------------------------------- end of instrument -- */
 
-/* ======================================== resampling, warm-up, offline denoising ==
+/* ====================================== resampling, warm-up, offline denoising and transfer ==
  * Support for the fronts (the `statewave` command, the plugins): sample-rate conversion
- * (dsp/resample.c), the first-render warm-up of the engines (dsp/warmup.c) and whole-signal
- * denoising at any rate and channel count (dsp/offline.c). */
+ * (dsp/resample.c), the first-render warm-up of the engines (dsp/warmup.c), and whole-signal
+ * denoising at any rate and channel count and timbre transfer of a whole recording
+ * (dsp/offline.c). */
 
 /* Converter quality: band-limited sinc, 97 dB SNR; BEST keeps 97 % of the band, MEDIUM 90 %
  * at about a third of the cost. */
@@ -293,7 +294,23 @@ sw_status sw_offline_denoiser_process(sw_offline_denoiser *o, const float *x, si
 /* After the last frame: write the rest, up to the number of frames fed. */
 sw_status sw_offline_denoiser_finish(sw_offline_denoiser *o, sw_offline_write_fn write, void *user,
                                      char *err, size_t errlen);
-/* =========================================== end of resampling, warm-up, offline denoising == */
+/* Timbre transfer of a whole recording through the caller's sw_transfer, latency-compensated:
+ * interleaved frames of `channels` channels are averaged to mono; the output (mono) goes to a
+ * write function, sample t of it being input sample t transferred, and after
+ * sw_offline_transfer_finish exactly as many samples as went in (the end of the input is
+ * continued smoothly to push its last samples through). Not real-time. */
+typedef struct sw_offline_transfer sw_offline_transfer;
+/* `t` (freshly created or reset) stays the caller's and must outlive the object. */
+sw_status sw_offline_transfer_create(sw_transfer *t, int channels, sw_offline_transfer **out, char *err,
+                                     size_t errlen);
+void sw_offline_transfer_destroy(sw_offline_transfer *o);
+sw_status sw_offline_transfer_process(sw_offline_transfer *o, const float *x, size_t n,
+                                      sw_offline_write_fn write, void *user, char *err, size_t errlen);
+sw_status sw_offline_transfer_finish(sw_offline_transfer *o, sw_offline_write_fn write, void *user,
+                                     char *err, size_t errlen);
+/* Samples run through the engine so far (the input and its continuation), for progress. */
+uint64_t sw_offline_transfer_fed(const sw_offline_transfer *o);
+/* ================================= end of resampling, warm-up, offline denoising and transfer == */
 
 #ifdef __cplusplus
 }
