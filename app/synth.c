@@ -103,22 +103,33 @@ typedef struct {
     unsigned long long drain;    /* frames played after the song's end before stopping */
 } synth_mode;
 
-static int synth_prepare(app_stream_mode *m, app_stream_rt *rt, double rate, int out_channels)
+/* The instrument at `rate` as S describes it (the --live hooks are not used), warmed up, or
+ * NULL with a message printed. Everything the callback will touch is made here. */
+static sw_synth *make_synth(const synth_mode *S, double rate)
 {
-    synth_mode *S = (synth_mode *)m;
     char err[512];
-    sw_status st = sw_synth_create(S->model, rate, S->voices, &S->synth, err, sizeof err);
+    sw_synth *synth = NULL;
+    sw_status st = sw_synth_create(S->model, rate, S->voices, &synth, err, sizeof err);
     if (st != SW_OK) {
         app_err(SUB, "cannot create the instrument from '%s' at %.0f Hz: %s: %s", S->used, rate,
                 sw_status_str(st), err);
-        return -1;
+        return NULL;
     }
-    if (S->ir && (st = sw_synth_set_reverb_ir(S->synth, S->ir, S->ir_n, S->ir_rate, err, sizeof err)) != SW_OK) {
+    if (S->ir && (st = sw_synth_set_reverb_ir(synth, S->ir, S->ir_n, S->ir_rate, err, sizeof err)) != SW_OK) {
         app_err(SUB, "reverb impulse response '%s': %s: %s", S->ir_path, sw_status_str(st), err);
-        return -1;
+        sw_synth_destroy(synth);
+        return NULL;
     }
-    sw_synth_warm_up(S->synth, rate, S->voices);
-    app_synth_apply_controls(S->synth, &S->ctl);
+    sw_synth_warm_up(synth, rate, S->voices);
+    app_synth_apply_controls(synth, &S->ctl);
+    return synth;
+}
+
+static int synth_prepare(app_stream_mode *m, app_stream_rt *rt, double rate, int out_channels)
+{
+    synth_mode *S = (synth_mode *)m;
+    if (!(S->synth = make_synth(S, rate)))
+        return -1;
     app_synth_rt_init(&S->rt, S->synth, S->song, rate, S->tail_s,
                       app_synth_quiet_s(S->ir ? (double)S->ir_n / S->ir_rate : 0.0));
     app_stream_rt_init(rt, app_synth_block, &S->rt, 1, out_channels);
@@ -294,11 +305,11 @@ int cmd_synth(int argc, char **argv)
     if (!quiet && song.max_polyphony > voices)
         fprintf(stderr, "note: up to %d notes sound at once, %ld voices: the oldest/quietest are "
                         "stolen (--voices)\n", song.max_polyphony, voices);
+    const synth_mode S = { .model = model, .song = &song, .used = used, .voices = (int)voices, .tail_s = tail,
+                           .ctl = o.ctl, .ir = ir, .ir_n = ir_n, .ir_rate = ir_rate, .ir_path = ir_path };
     if (live) {
         lo.rate = rate_given ? rate : 0.0;
         lo.quiet = quiet;
-        const synth_mode S = { .model = model, .song = &song, .used = used, .voices = (int)voices, .tail_s = tail,
-                         .ctl = o.ctl, .ir = ir, .ir_n = ir_n, .ir_rate = ir_rate, .ir_path = ir_path };
         int in_use = 0;
         rc = synth_live(&S, &lo, &in_use);
         if (in_use) { /* device lost with a host thread that may still call back: leave it all */
@@ -308,18 +319,8 @@ int cmd_synth(int argc, char **argv)
         goto out;
     }
 
-    sw_status st = sw_synth_create(model, rate, (int)voices, &synth, err, sizeof err);
-    if (st != SW_OK) {
-        app_err(SUB, "cannot create the instrument from '%s' at %.0f Hz: %s: %s", used, rate,
-                sw_status_str(st), err);
+    if (!(synth = make_synth(&S, rate)))
         goto out;
-    }
-    if (ir && (st = sw_synth_set_reverb_ir(synth, ir, ir_n, ir_rate, err, sizeof err)) != SW_OK) {
-        app_err(SUB, "reverb impulse response '%s': %s: %s", ir_path, sw_status_str(st), err);
-        goto out;
-    }
-    sw_synth_warm_up(synth, rate, (int)voices);
-    app_synth_apply_controls(synth, &o.ctl);
     const int irate = (int)lround(rate);
     int format = app_choose_output_format(fmt.major, fmt.subtype, SF_FORMAT_WAV | SF_FORMAT_PCM_24, 1, irate);
     if (!format) {
