@@ -165,9 +165,7 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     sw_offline_denoiser *dn = NULL;
     char err[512];
     sw_status st = SW_OK;
-    app_outfile of;
-    memset(&of, 0, sizeof of);
-    of.fd = -1;
+    app_outfile of = APP_OUTFILE_INIT;
     float *rbuf = NULL;
 
 

@@ -354,9 +354,7 @@ int cmd_generate(int argc, char **argv)
     sw_generator *gen = NULL;
     float *prompt = NULL, *buf = NULL;
     size_t n_prompt = 0;
-    app_outfile of;
-    memset(&of, 0, sizeof of);
-    of.fd = -1;
+    app_outfile of = APP_OUTFILE_INIT;
     int rc = SW_EXIT_FAIL;
     char used[PATH_MAX + 64], err[512];
     /* The output rule (outfile.h): never the prompt or the model, checked before any work and

@@ -59,6 +59,8 @@ typedef struct {
     const char *out;           /* final path (caller's string) */
     const app_protect_set *prot; /* checked again before the rename; the caller's, may be NULL */
 } app_outfile;
+/* Nothing open yet: app_outfile of = APP_OUTFILE_INIT; */
+#define APP_OUTFILE_INIT { .fd = -1 }
 
 /* Check the rule (app_output_check) for `out_path` against `prot` (may be NULL; kept for the
  * commit), then create the temp file and open it with libsndfile as `info` describes.

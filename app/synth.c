@@ -249,15 +249,10 @@ int cmd_synth(int argc, char **argv)
     const char *out_path = o.out_path, *model_path = o.model_path, *timbre = o.timbre, *fmt_name = o.fmt_name,
                *ir_path = o.ir_path;
     const int quiet = o.quiet;
-    if (app_timbre_list_option(SUB, timbre))
-        return SW_EXIT_OK;
-    const char *midi_path = app_one_input(SUB, argc, argv, optind, "MIDI file");
-    if (!midi_path)
-        return SW_EXIT_USAGE;
-    if (model_path && timbre) {
-        app_err(SUB, "--model and --timbre both choose the instrument; give one");
-        return SW_EXIT_USAGE;
-    }
+    const char *midi_path = NULL;
+    int a = app_instr_args(SUB, &o, argc, argv, optind, "MIDI file", &midi_path);
+    if (a != 0)
+        return a > 0 ? SW_EXIT_OK : SW_EXIT_USAGE;
     if (app_stream_check_usage(SUB, live, out_path || fmt_name, "song", "-o/--output and --format", live_only,
                                "--device, --host-api, --frames and --latency", out_path) != 0)
         return SW_EXIT_USAGE;
@@ -287,9 +282,7 @@ int cmd_synth(int argc, char **argv)
     float *buf = NULL, *tailbuf = NULL, *ir = NULL;
     size_t ir_n = 0;
     double ir_rate = 0.0;
-    app_outfile of;
-    memset(&of, 0, sizeof of);
-    of.fd = -1;
+    app_outfile of = APP_OUTFILE_INIT;
     int rc = SW_EXIT_FAIL;
     char used[PATH_MAX + 256];
     app_sigtrap sig = { .set = 0 };

@@ -272,26 +272,25 @@ int app_instr_option(int c, const char *arg, app_instr_opts *o)
     return bad ? 1 : 0; /* app_parse_double's -1 would read as "not ours" */
 }
 
-const char *app_one_input(const char *sub, int argc, char **argv, int first, const char *what)
+int app_instr_args(const char *sub, const app_instr_opts *o, int argc, char **argv, int first, const char *what,
+                   const char **input)
 {
-    if (first >= argc) {
+    if (o->timbre && !strcmp(o->timbre, "list")) {
+        printf("Timbres (statewave %s --timbre NAME):\n", sub);
+        if (app_list_timbres(stdout) == 0)
+            printf("  (none found; pass --model FILE)\n");
+        return 1;
+    }
+    if (first >= argc)
         app_err(sub, "no %s given (see --help)", what);
-        return NULL;
-    }
-    if (argc - first > 1) {
+    else if (argc - first > 1)
         app_err(sub, "unexpected argument '%s' (one %s at a time)", argv[first + 1], what);
-        return NULL;
-    }
-    return argv[first];
-}
-
-int app_timbre_list_option(const char *sub, const char *timbre)
-{
-    if (!timbre || strcmp(timbre, "list") != 0)
+    else if (o->model_path && o->timbre)
+        app_err(sub, "--model and --timbre both choose the instrument; give one");
+    else {
+        *input = argv[first];
         return 0;
-    printf("Timbres (statewave %s --timbre NAME):\n", sub);
-    if (app_list_timbres(stdout) == 0)
-        printf("  (none found; pass --model FILE)\n");
-    return 1;
+    }
+    return -1;
 }
 

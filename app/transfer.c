@@ -105,17 +105,12 @@ int cmd_transfer(int argc, char **argv)
     }
     const char *out_path = o.out_path, *model_path = o.model_path, *timbre = o.timbre, *ir_path = o.ir_path;
     const int quiet = o.quiet;
-    if (app_timbre_list_option(SUB, timbre))
-        return SW_EXIT_OK;
-    const char *in_path = app_one_input(SUB, argc, argv, optind, "input file");
-    if (!in_path)
-        return SW_EXIT_USAGE;
+    const char *in_path = NULL;
+    int a = app_instr_args(SUB, &o, argc, argv, optind, "input file", &in_path);
+    if (a != 0)
+        return a > 0 ? SW_EXIT_OK : SW_EXIT_USAGE;
     if (!out_path || !*out_path) {
         app_err(SUB, "no output file: use -o FILE (see --help)");
-        return SW_EXIT_USAGE;
-    }
-    if (model_path && timbre) {
-        app_err(SUB, "--model and --timbre both choose the instrument; give one");
         return SW_EXIT_USAGE;
     }
     app_fmt_alias fmt;
@@ -146,9 +141,7 @@ int cmd_transfer(int argc, char **argv)
     float *inter = NULL, *ir = NULL;
     size_t ir_n = 0;
     double ir_rate = 0.0;
-    app_outfile of;
-    memset(&of, 0, sizeof of);
-    of.fd = -1;
+    app_outfile of = APP_OUTFILE_INIT;
     int rc = SW_EXIT_FAIL;
     char used[PATH_MAX + 256], err[512];
     app_sigtrap sig = { .set = 0 };
