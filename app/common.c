@@ -171,6 +171,19 @@ void app_err_bad_value(const char *sub, const struct option *opts, int c, const 
             app_err(sub, "bad value '%s' for --%s (see --help for the range)", arg, o->name);
 }
 
+int app_exe_dir(char *buf, size_t len)
+{
+    ssize_t n = len ? readlink("/proc/self/exe", buf, len - 1) : -1;
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        return -1;
+    *slash = '\0';
+    return 0;
+}
+
 static int file_exists(const char *p)
 {
     struct stat st;
@@ -184,15 +197,8 @@ int app_load_model(const char *sub, const app_model_kind *kind, const char *expl
      * user sees why their choice failed instead of silently getting another model. */
     char exe_cand[PATH_MAX + 64] = "";
     char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            snprintf(exe_cand, sizeof exe_cand, "%s/../presets/%s", exe, kind->file);
-        }
-    }
+    if (app_exe_dir(exe, sizeof exe) == 0)
+        snprintf(exe_cand, sizeof exe_cand, "%s/../presets/%s", exe, kind->file);
     const char *envp = getenv(kind->env);
     char env_what[64], inst[PATH_MAX];
     snprintf(env_what, sizeof env_what, "$%s", kind->env);

@@ -61,6 +61,9 @@ extern const app_model_kind app_model_generate;  /* generate.safetensors, $STATE
 int app_load_model(const char *sub, const app_model_kind *kind, const char *explicit_path,
                    sw_model **model, char *used, size_t usedlen);
 
+/* The folder of the running executable into buf[len]. 0, or -1 if unknown. */
+int app_exe_dir(char *buf, size_t len);
+
 /* The compiled-in fallback <PREFIX>/share/statewave/<file> into buf. */
 const char *app_installed_model_path(const app_model_kind *kind, char *buf, size_t len);
 

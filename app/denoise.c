@@ -1,17 +1,11 @@
 /* denoise.c — `statewave denoise IN...`: offline denoising of audio files.
  *
- * Per file the data flows, in blocks, through
- *   libsndfile read (interleaved, input rate)
- *   -> [libsamplerate up/down to the nearest rate the engine supports, only when the file's
- *       rate is outside 8..192 kHz]
- *   -> one sw_denoiser per channel pair (stereo gains linked inside a pair; an odd last
- *      channel gets a mono denoiser)
- *   -> latency trim: the first L output frames are dropped (L = sw_denoiser_latency)
- *   -> [libsamplerate back to the file's rate]
- *   -> libsndfile write into a temp file next to the output, capped at the input length.
- * After the input ends, zeros are fed until exactly as many frames as were read have been
- * written, so the output is time-aligned with the input and of the same length.
- * The temp file is fsync'ed, closed and renamed over the output only when every step
+ * Per file the data flows, in blocks, from a libsndfile read (interleaved, the file's rate)
+ * through the library's sw_offline_denoiser (any channel count and rate: one denoiser per
+ * channel pair, the latency trimmed, a rate outside 8..192 kHz converted and back; see
+ * dsp/offline.h) into a libsndfile write into a temp file next to the output. After the input
+ * ends the library flushes, so the output is time-aligned with the input and of the same
+ * length. The temp file is fsync'ed, closed and renamed over the output only when every step
  * succeeded; on any error it is removed. Inputs are never overwritten. */
 #include <errno.h>
 #include <getopt.h>
@@ -29,7 +23,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <samplerate.h>
 #include <sndfile.h>
 
 #include "audioin.h"
@@ -42,8 +35,6 @@
 
 #define SUB "denoise"
 #define READ_BLOCK 4096   /* frames read from the input per sf_readf_float */
-#define DN_BLOCK 1024     /* frames per sw_denoiser_process call */
-#define RS_BLOCK 8192     /* frames of resampler output buffers */
 
 static const char help[] =
     "Usage: statewave denoise [OPTIONS] IN...\n"
@@ -114,195 +105,30 @@ typedef struct {
     double last_dur, last_secs; /* the last file's audio seconds (-1: unknown) and wall time */
 } run_cfg;
 
-/* Per-file pipeline state; all buffers allocated in file_open_pipeline, freed in file_free. */
+/* Where the denoised frames of one file go. */
 typedef struct {
-    int channels;            /* file channels C */
-    int rate;                /* file rate */
-    int work_rate;           /* engine rate (== rate unless resampling) */
-    int n_dn;                /* number of denoisers: ceil(C/2) */
-    sw_denoiser **dn;        /* [n_dn]; denoiser k covers channels 2k..min(2k+1, C-1) */
-    float **plane;           /* [C][DN_BLOCK] planar work buffers */
-    float *ibuf;             /* [DN_BLOCK*C] interleaved denoiser output */
-    SRC_STATE *up, *down;    /* resamplers, NULL when work_rate == rate */
-    float *upbuf;            /* [RS_BLOCK*C] up-resampler output */
-    float *downbuf;          /* [RS_BLOCK*C] down-resampler output */
-    double ratio;            /* work_rate / rate */
-    long latency;            /* L in work-rate frames */
-    long to_trim;            /* work-rate frames still to drop from the denoiser output */
-    SNDFILE *out;            /* the temp output file's SNDFILE (owned by the app_outfile) */
-    sf_count_t target;       /* frames to write = frames read so far (final once input ends) */
+    SNDFILE *out;            /* the temp output file's SNDFILE (owned by the app_outfile) or stdout */
+    int failed;              /* a write failed (message printed) */
     sf_count_t written;      /* frames written */
-    int failed;              /* a write or resampler error happened (message printed) */
     const char *in_path, *tmp_path, *out_path;  /* for messages */
-} pipe_t;
+} sink_t;
 
-static void pipe_write(pipe_t *p, const float *x, long n)
+/* sw_offline_write_fn: append to the output; on a short write print why and stop. */
+static int sink_write(void *user, const float *x, size_t n)
 {
-    if (p->failed || n <= 0)
-        return;
-    sf_count_t room = p->target - p->written;
-    if (room <= 0)
-        return;
-    sf_count_t want = n < room ? n : room;
+    sink_t *k = user;
     errno = 0;
-    sf_count_t got = sf_writef_float(p->out, x, want);
-    if (got != want) {
+    sf_count_t got = sf_writef_float(k->out, x, (sf_count_t)n);
+    if (got != (sf_count_t)n) {
         char why[256];
-        app_sf_write_reason(p->out, errno, why, sizeof why);
-        app_err(SUB, "'%s': cannot write '%s' (temp file '%s', after %lld frames): %s", p->in_path,
-                p->out_path, p->tmp_path, (long long)p->written, why);
-        p->failed = 1;
-        return;
-    }
-    p->written += got;
-}
-
-/* One pipeline stage through resampler `src` (ratio out/in): converts the interleaved
- * frames x[0..n) in RS_BLOCK pieces into `outbuf` and hands each piece to `next`. Used
- * both ways (file rate -> work rate and back), so both directions stop and report alike. */
-static void pipe_resample(pipe_t *p, SRC_STATE *src, double ratio, float *outbuf, const float *x,
-                          long n, void (*next)(pipe_t *, const float *, long))
-{
-    while (!p->failed) {
-        SRC_DATA d = { .data_in = x, .input_frames = n, .data_out = outbuf,
-                       .output_frames = RS_BLOCK, .end_of_input = 0, .src_ratio = ratio };
-        int e = src_process(src, &d);
-        if (e) {
-            app_err(SUB, "'%s': resampler error: %s", p->in_path, src_strerror(e));
-            p->failed = 1;
-            return;
-        }
-        x += d.input_frames_used * p->channels;
-        n -= d.input_frames_used;
-        next(p, outbuf, d.output_frames_gen);
-        if (n <= 0 && d.output_frames_gen == 0)
-            break;
-        if (d.input_frames_used == 0 && d.output_frames_gen == 0)
-            break;
-    }
-}
-
-/* Denoiser output (interleaved, work rate) after the latency trim -> back to file rate. */
-static void pipe_down(pipe_t *p, const float *x, long n)
-{
-    if (!p->down)
-        pipe_write(p, x, n);
-    else
-        pipe_resample(p, p->down, 1.0 / p->ratio, p->downbuf, x, n, pipe_write);
-}
-
-/* Interleaved work-rate audio -> denoisers -> trim -> pipe_down. */
-static void pipe_work(pipe_t *p, const float *x, long n)
-{
-    const int C = p->channels;
-    while (n > 0 && !p->failed) {
-        long m = n < DN_BLOCK ? n : DN_BLOCK;
-        for (long i = 0; i < m; i++)
-            for (int c = 0; c < C; c++)
-                p->plane[c][i] = x[i * C + c];
-        for (int k = 0; k < p->n_dn; k++) {
-            float *const *pl = p->plane + 2 * k;
-            sw_denoiser_process(p->dn[k], (const float *const *)pl, pl, (size_t)m);
-        }
-        long skip = p->to_trim < m ? p->to_trim : m;
-        p->to_trim -= skip;
-        long keep = m - skip;
-        for (long i = 0; i < keep; i++)
-            for (int c = 0; c < C; c++)
-                p->ibuf[i * C + c] = p->plane[c][skip + i];
-        pipe_down(p, p->ibuf, keep);
-        x += m * C;
-        n -= m;
-    }
-}
-
-/* Interleaved file-rate audio -> [up-resampler] -> pipe_work. */
-static void pipe_in(pipe_t *p, const float *x, long n)
-{
-    if (!p->up)
-        pipe_work(p, x, n);
-    else
-        pipe_resample(p, p->up, p->ratio, p->upbuf, x, n, pipe_work);
-}
-
-static void pipe_free(pipe_t *p)
-{
-    if (p->dn)
-        for (int k = 0; k < p->n_dn; k++)
-            sw_denoiser_destroy(p->dn[k]);
-    free(p->dn);
-    if (p->plane)
-        for (int c = 0; c < p->channels; c++)
-            free(p->plane[c]);
-    free(p->plane);
-    free(p->ibuf);
-    free(p->upbuf);
-    free(p->downbuf);
-    if (p->up)
-        src_delete(p->up);
-    if (p->down)
-        src_delete(p->down);
-}
-
-/* Everything except the files: denoisers, buffers, resamplers. 0 or -1 (message printed). */
-static int pipe_setup(pipe_t *p, const run_cfg *cfg)
-{
-    const int C = p->channels;
-    p->work_rate = p->rate;
-    if (p->rate < SW_DENOISE_MIN_RATE)
-        p->work_rate = (int)SW_DENOISE_MIN_RATE;
-    else if (p->rate > SW_DENOISE_MAX_RATE)
-        p->work_rate = (int)SW_DENOISE_MAX_RATE;
-    p->ratio = (double)p->work_rate / (double)p->rate;
-    if (p->work_rate != p->rate && !src_is_valid_ratio(p->ratio)) {
-        app_err(SUB, "'%s': sample rate %d Hz is too far outside %g..%g Hz to resample", p->in_path,
-                p->rate, SW_DENOISE_MIN_RATE, SW_DENOISE_MAX_RATE);
+        app_sf_write_reason(k->out, errno, why, sizeof why);
+        app_err(SUB, "'%s': cannot write '%s' (temp file '%s', after %lld frames): %s", k->in_path,
+                k->out_path, k->tmp_path, (long long)k->written, why);
+        k->failed = 1;
         return -1;
     }
-    p->n_dn = (C + 1) / 2;
-    p->dn = calloc((size_t)p->n_dn, sizeof *p->dn);
-    p->plane = calloc((size_t)C, sizeof *p->plane);
-    p->ibuf = malloc(sizeof(float) * DN_BLOCK * (size_t)C);
-    if (!p->dn || !p->plane || !p->ibuf)
-        goto nomem;
-    for (int c = 0; c < C; c++)
-        if (!(p->plane[c] = malloc(sizeof(float) * DN_BLOCK)))
-            goto nomem;
-    for (int k = 0; k < p->n_dn; k++) {
-        int ch = (C - 2 * k) >= 2 ? 2 : 1;
-        char err[256];
-        sw_status st = sw_denoiser_create(cfg->model, p->work_rate, ch, &p->dn[k], err, sizeof err);
-        if (st != SW_OK) {
-            app_err(SUB, "'%s': cannot create the denoiser (%d Hz, %d ch): %s: %s", p->in_path,
-                    p->work_rate, ch, sw_status_str(st), err);
-            return -1;
-        }
-        sw_denoiser_set_mix(p->dn[k], cfg->mix);
-        sw_denoiser_set_limit_db(p->dn[k], cfg->limit_db);
-        sw_denoiser_reset(p->dn[k]); /* parameters jump to their targets: no ramp at t=0 */
-    }
-    p->latency = sw_denoiser_latency(p->dn[0]);
-    p->to_trim = p->latency;
-    if (p->work_rate != p->rate) {
-        int e1 = 0, e2 = 0;
-        /* Below 8 kHz the whole band matters: best sinc (97% bandwidth). Above 192 kHz only
-         * content far above hearing is near the band edge: medium sinc is 3x faster. */
-        int type = p->rate < p->work_rate ? SRC_SINC_BEST_QUALITY : SRC_SINC_MEDIUM_QUALITY;
-        p->up = src_new(type, C, &e1);
-        p->down = src_new(type, C, &e2);
-        p->upbuf = malloc(sizeof(float) * RS_BLOCK * (size_t)C);
-        p->downbuf = malloc(sizeof(float) * RS_BLOCK * (size_t)C);
-        if (!p->up || !p->down) {
-            app_err(SUB, "'%s': cannot create resampler: %s", p->in_path, src_strerror(e1 ? e1 : e2));
-            return -1;
-        }
-        if (!p->upbuf || !p->downbuf)
-            goto nomem;
-    }
+    k->written += got;
     return 0;
-nomem:
-    app_err(SUB, "'%s': out of memory", p->in_path);
-    return -1;
 }
 
 static void progress(const run_cfg *cfg, const char *name, sf_count_t done, sf_count_t total,
@@ -335,11 +161,11 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     const SF_INFO ii = ain.info;
     SNDFILE *in = ain.sf;
     int rc = -1;
-    pipe_t p;
-    memset(&p, 0, sizeof p);
-    app_outfile of;
-    memset(&of, 0, sizeof of);
-    of.fd = -1;
+    sink_t p = { .in_path = in_path };
+    sw_offline_denoiser *dn = NULL;
+    char err[512];
+    sw_status st = SW_OK;
+    app_outfile of = APP_OUTFILE_INIT;
     float *rbuf = NULL;
 
 
@@ -371,11 +197,12 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     if (!to_stdout && app_output_check(SUB, in_path, out_path, &cfg->prot) != 0)
         goto done;
 
-    p.channels = ii.channels;
-    p.rate = ii.samplerate;
-    p.in_path = in_path;
-    if (pipe_setup(&p, cfg) != 0)
+    st = sw_offline_denoiser_create(cfg->model, ii.samplerate, ii.channels, cfg->mix, cfg->limit_db, &dn, err,
+                                    sizeof err);
+    if (st != SW_OK) {
+        app_err(SUB, "'%s': %s", in_path, err);
         goto done;
+    }
 
     /* Temp file in the output's folder, so the final rename is atomic. */
     SF_INFO oi;
@@ -420,15 +247,14 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     const sf_count_t est = ii.frames > 0 && ii.frames < ain.max_frames ? ii.frames : 0;
     progress(cfg, shown, 0, est, ii.samplerate, t0);
     int read_failed = 0;
-    while (!p.failed && !app_stop_requested) {
+    while (st == SW_OK && !app_stop_requested) {
         sf_count_t got = app_audio_read(&ain, rbuf, READ_BLOCK);
         if (got < 0)
             read_failed = 1;
         if (got <= 0)
             break;
         nread += got;
-        p.target = nread;
-        pipe_in(&p, rbuf, (long)got);
+        st = sw_offline_denoiser_process(dn, rbuf, (size_t)got, sink_write, &p, err, sizeof err);
         double now = app_now();
         if (now - tlast >= 0.1) {
             progress(cfg, shown, nread, est > nread ? est : nread, ii.samplerate, t0);
@@ -440,8 +266,8 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
         app_err(SUB, "'%s': interrupted; '%s' not written", in_path, out_path);
         goto done;
     }
-    if (p.failed)
-        goto done;
+    if (st != SW_OK)
+        goto failed;
     if (read_failed) {
         progress_clear(cfg);
         app_err(SUB, "'%s': %s", in_path, ain.err);
@@ -458,26 +284,9 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
                  in_path, (long long)ii.frames, (long long)nread, (long long)nread);
     }
 
-    /* Flush: zeros through the whole chain until the output is as long as the input.
-     * Without resampling this is exactly L frames; with it, also the resamplers' delay.
-     * The bound only guards against a broken stage looping forever. */
-    memset(rbuf, 0, sizeof(float) * READ_BLOCK * (size_t)ii.channels);
-    long fed = 0;
-    long bound = (long)((p.latency + 4 * RS_BLOCK) / p.ratio) + 4 * READ_BLOCK;
-    while (p.written < p.target && !p.failed) {
-        if (fed > bound) {
-            app_err(SUB, "'%s': internal error: pipeline did not drain", in_path);
-            goto done;
-        }
-        long need = (long)(p.target - p.written);
-        long m = p.up ? READ_BLOCK : (need < READ_BLOCK ? need : READ_BLOCK);
-        if (!p.up && p.to_trim > 0) /* exactly L zeros when there is no resampler */
-            m = (long)((p.to_trim + need) < READ_BLOCK ? (p.to_trim + need) : READ_BLOCK);
-        pipe_in(&p, rbuf, m);
-        fed += m;
-    }
-    if (p.failed)
-        goto done;
+    /* Flush: the output gets as long as the input. */
+    if ((st = sw_offline_denoiser_finish(dn, sink_write, &p, err, sizeof err)) != SW_OK)
+        goto failed;
     progress(cfg, shown, nread, nread, ii.samplerate, t0); /* show the finished bar (100%) */
     progress_clear(cfg);
 
@@ -505,10 +314,14 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
         fprintf(stderr, "%s -> %s  [%.2f s, %d Hz, %d ch, %s%s%s%s] %.2f s, %.1fx real time\n",
                 in_path, out_path, dur, ii.samplerate, ii.channels, fin,
                 strcmp(fin, fout) ? " -> " : "", strcmp(fin, fout) ? fout : "",
-                p.work_rate != ii.samplerate ? ", resampled" : "", el, el > 0 ? dur / el : 0.0);
+                sw_offline_denoiser_work_rate(dn) != ii.samplerate ? ", resampled" : "", el,
+                el > 0 ? dur / el : 0.0);
     }
     rc = 0;
-
+    goto done;
+failed: /* a write failure has been reported by sink_write; anything else is reported here */
+    if (!p.failed)
+        app_err(SUB, "'%s': %s", in_path, err);
 done:
     if (rc != 0)
         progress_clear(cfg);
@@ -517,7 +330,7 @@ done:
     p.out = NULL;
     cfg->last_secs = app_now() - t_file;
     app_outfile_abort(&of); /* no-op after a successful commit */
-    pipe_free(&p);
+    sw_offline_denoiser_destroy(dn);
     free(rbuf);
     app_audio_close(&ain);
     return rc;

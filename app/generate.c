@@ -5,10 +5,13 @@
  * Flow: load model (once) -> sw_generator_create(seed) -> set temperature / top-p ->
  * [read prompt, mix to mono, resample to the model rate, prime] -> render in blocks into a
  * temp file next to the output (app_outfile) -> rename. Ctrl-C removes the temp file.
- * With --live the primed generator is handed to generate_live.c instead, which plays it
- * through a PortAudio output stream (rendering happens in the audio callback). */
+ * With --live the primed generator is played through the app's stream runner (stream.h):
+ * a rendering thread keeps the render-ahead ring of generate_rt.c full, and the audio
+ * callback only copies from it. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -17,16 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <samplerate.h>
 #include <sndfile.h>
 
 #include "audioin.h"
 #include "commands.h"
 #include "common.h"
 #include "formats.h"
-#include "generate_live.h"
 #include "generate_rt.h"
 #include "outfile.h"
+#include "stream.h"
 
 #define SUB "generate"
 #define BLOCK 1600   /* samples rendered and written per step (0.1 s at 16 kHz) */
@@ -116,45 +118,169 @@ static float *load_prompt(const char *path, double max_seconds, int rate, size_t
         *n_out = got;
         return mono;
     }
-    double ratio = (double)rate / in_rate;
-    if (!src_is_valid_ratio(ratio)) {
-        app_err(SUB, "prompt '%s': cannot resample %d Hz to %d Hz", path, in_rate, rate);
-        free(mono);
-        return NULL;
-    }
-    size_t cap = (size_t)ceil((double)got * ratio) + 16;
-    float *res = malloc(sizeof(float) * cap);
-    if (!res) {
-        app_err(SUB, "prompt '%s': out of memory", path);
-        free(mono);
-        return NULL;
-    }
-    SRC_DATA d = { .data_in = mono, .input_frames = (long)got, .data_out = res,
-                   .output_frames = (long)cap, .src_ratio = ratio };
-    int e = src_simple(&d, SRC_SINC_BEST_QUALITY, 1);
+    float *res = NULL;
+    char err[256];
+    sw_status st = sw_resample(mono, got, (double)rate / in_rate, SW_RESAMPLE_BEST, &res, n_out, err, sizeof err);
     free(mono);
-    if (e) {
-        app_err(SUB, "prompt '%s': resampler: %s", path, src_strerror(e));
-        free(res);
+    if (st != SW_OK) {
+        app_err(SUB, "prompt '%s': cannot resample %d Hz to %d Hz: %s", path, in_rate, rate, err);
         return NULL;
     }
-    *n_out = (size_t)d.output_frames_gen;
     return res;
 }
 
-/* Append m mono samples to the output's temp file. On a short write (full disk, I/O error)
- * prints why, after clearing the progress line so the message stands alone, and returns
- * -1; the caller then aborts the output. */
-static int write_block(app_outfile *of, const char *out_path, FILE *prog, const float *x, size_t m)
+/* ------------------------------------------------------------------ --live -- */
+/* The mode for the stream runner: the converter and the render-ahead ring (generate_rt.c),
+ * filled before the stream starts and kept full by a rendering thread that naps for an eighth
+ * of the ring between top-ups (62 ms at the 0.5 s ring), so a stall shorter than 7/8 of the
+ * ring is inaudible. The threads share sw_gen_rt through C11 atomics only. */
+typedef struct {
+    app_stream_mode m;        /* first: the runner's hooks get &this->m */
+    sw_generator *gen;        /* seeded, configured and primed; owned by cmd_generate */
+    const char *used;         /* the model's path, printed */
+    const char *settings;     /* seed, temperature, top-p (and prompt), printed */
+    int model_rate;           /* the generator's rate, Hz */
+    double rate;              /* the device rate, Hz */
+    sw_resampler *src;        /* model rate -> device rate, NULL when equal */
+    float *ring;              /* [sw_gen_rt_ring_frames(rate)] */
+    size_t ring_cap;          /* its frames */
+    sw_gen_rt rt;             /* shared with the callback and the rendering thread */
+    pthread_t tid;            /* the rendering thread */
+    const char *prio;         /* its scheduling, for the setup line */
+    _Atomic int stop;         /* set by the main thread: the rendering thread returns */
+} gen_mode;
+
+static void *render_main(void *arg)
 {
-    errno = 0;
-    if (sf_writef_float(of->sf, x, (sf_count_t)m) == (sf_count_t)m)
-        return 0;
-    char why[256];
-    app_sf_write_reason(of->sf, errno, why, sizeof why);
-    app_progress_clear(prog);
-    app_err(SUB, "cannot write '%s' (temp file '%s'): %s", out_path, of->tmp, why);
-    return -1;
+    gen_mode *G = arg;
+    while (!atomic_load_explicit(&G->stop, memory_order_relaxed)) {
+        sw_gen_rt_fill(&G->rt);
+        struct timespec nap = { 0, (long)(1e9 * SW_GEN_RT_AHEAD_S / 8) };
+        nanosleep(&nap, NULL);
+    }
+    return NULL;
+}
+
+static int gen_prepare(app_stream_mode *m, app_stream_rt *rt, double rate, int out_channels)
+{
+    gen_mode *G = (gen_mode *)m;
+    G->rate = rate;
+    if (rate != G->model_rate) {
+        char err[256];
+        if (sw_resampler_create(rate / G->model_rate, 1, SW_GEN_RT_SRC_TYPE, &G->src, err, sizeof err) != SW_OK) {
+            app_err(SUB, "cannot resample %d Hz to %.0f Hz (pass --rate): %s", G->model_rate, rate, err);
+            return -1;
+        }
+    }
+    G->ring_cap = sw_gen_rt_ring_frames(rate);
+    if (!(G->ring = calloc(G->ring_cap, sizeof *G->ring))) {
+        app_err(SUB, "out of memory");
+        return -1;
+    }
+    sw_gen_rt_init(&G->rt, G->gen, G->src, rate, G->ring, G->ring_cap);
+    sw_gen_rt_fill(&G->rt); /* the stream starts with a full ring */
+    app_stream_rt_init(rt, sw_gen_block, &G->rt, 1, out_channels);
+    return 0;
+}
+
+/* The rendering thread asks for SCHED_FIFO at the lowest real-time priority, below any audio
+ * server's threads, so that ordinary load cannot starve it; where the system does not allow
+ * it, it runs at normal priority and the ring alone absorbs the delays. */
+static int gen_start(app_stream_mode *m)
+{
+    gen_mode *G = (gen_mode *)m;
+    atomic_init(&G->stop, 0);
+    int e = pthread_create(&G->tid, NULL, render_main, G);
+    if (e != 0) {
+        app_err(SUB, "cannot start the rendering thread: %s", strerror(e));
+        return -1;
+    }
+    struct sched_param sp = { .sched_priority = sched_get_priority_min(SCHED_FIFO) };
+    if (sp.sched_priority < 1)
+        sp.sched_priority = 1;
+    G->prio = pthread_setschedparam(G->tid, SCHED_FIFO, &sp) == 0 ? "SCHED_FIFO" : "normal priority";
+    return 0;
+}
+
+static void gen_stop(app_stream_mode *m)
+{
+    gen_mode *G = (gen_mode *)m;
+    atomic_store(&G->stop, 1);
+    pthread_join(G->tid, NULL);
+}
+
+static double gen_print_setup(app_stream_mode *m, double srate, double in_lat, double out_lat)
+{
+    (void)in_lat;
+    gen_mode *G = (gen_mode *)m;
+    printf("model: %s (%d Hz", G->used, G->model_rate);
+    if (G->src)
+        printf(", resampled to %.0f Hz by libsamplerate '%s')\n", srate, sw_resample_name(SW_GEN_RT_SRC_TYPE));
+    else
+        printf(", played as is)\n");
+    printf("settings: %s\n", G->settings);
+    printf("rendering: %.0f ms ahead of the output (%zu frames), thread at %s\n",
+           1e3 * (double)G->ring_cap / G->rate, G->ring_cap, G->prio);
+    printf("latency: output %.2f ms\n", out_lat * 1e3);
+    return out_lat;
+}
+
+static void gen_status(app_stream_mode *m, app_stream_rt *rt, FILE *f, double t, double srate, PaStream *s)
+{
+    (void)s;
+    gen_mode *G = (gen_mode *)m;
+    fprintf(f, "[%7.1f s] %llu frames  %.1f s generated  xruns %llu  rms %.1f dBFS  ahead %3.0f ms  starved %llu",
+            t, app_rt_ld(&rt->frames), app_rt_ld(&G->rt.rendered) / (double)G->model_rate,
+            app_rt_ld(&rt->xrun_callbacks), app_dbfs(app_stream_rt_rms(rt)),
+            1e3 * (double)sw_gen_rt_buffered(&G->rt) / srate, app_rt_ld(&G->rt.starved));
+}
+
+/* render_load: the rendering thread's time relative to the audio it rendered. */
+static void gen_summary(app_stream_mode *m, app_stream_rt *rt, int part, double srate)
+{
+    (void)srate;
+    gen_mode *G = (gen_mode *)m;
+    unsigned long long ngen = app_rt_ld(&G->rt.rendered);
+    if (part == 0)
+        printf("out_underflow=%llu out_overflow=%llu starved=%llu generated=%llu generated_s=%.2f buffered=%zu "
+               "rms_dbfs=%.1f peak=%.3f src_errors=%llu ",
+               app_rt_ld(&rt->out_underflow), app_rt_ld(&rt->out_overflow), app_rt_ld(&G->rt.starved), ngen,
+               ngen / (double)G->model_rate, sw_gen_rt_buffered(&G->rt), app_dbfs(app_stream_rt_rms(rt)),
+               app_stream_rt_peak(rt), app_rt_ld(&G->rt.src_errors));
+    else
+        printf("render_load=%.3f ",
+               ngen ? (app_rt_ld(&G->rt.render_ns) * 1e-9) / ((double)ngen / G->model_rate) : 0.0);
+}
+
+/* Play `gen` until o->seconds pass, a signal, or the device is lost; returns an exit status.
+ * *still_in_use as app_stream_run's. */
+static int generate_live(sw_generator *gen, const app_stream_opts *o, const char *used, const char *settings,
+                         int *still_in_use)
+{
+    gen_mode *G = calloc(1, sizeof *G);
+    app_stream_rt *rt = calloc(1, sizeof *rt);
+    *still_in_use = 0;
+    if (!G || !rt) {
+        free(G);
+        free(rt);
+        app_err(SUB, "out of memory");
+        return SW_EXIT_FAIL;
+    }
+    G->m = (app_stream_mode){ .sub = SUB, .prepare = gen_prepare, .start = gen_start,
+                              .print_setup = gen_print_setup, .status = gen_status, .stop = gen_stop,
+                              .summary = gen_summary };
+    G->gen = gen;
+    G->used = used;
+    G->settings = settings;
+    G->model_rate = sw_generator_sample_rate(gen);
+    int rc = app_stream_run(o, &G->m, rt, still_in_use);
+    if (*still_in_use)
+        return rc;
+    sw_resampler_destroy(G->src);
+    free(G->ring);
+    free(G);
+    free(rt);
+    return rc;
 }
 
 int cmd_generate(int argc, char **argv)
@@ -176,7 +302,7 @@ int cmd_generate(int argc, char **argv)
     double seconds = 4.0, temperature = 1.0, top_p = 1.0, prompt_seconds = 0.0;
     unsigned long long seed = 1;
     int quiet = 0, no_prompt = 0, live = 0, seconds_given = 0, c;
-    app_gen_live_opts lo = { .latency_ms = -1.0 };
+    app_stream_opts lo = { .latency_ms = -1.0 };
     int live_only = 0; /* a device option was given (needs --live) */
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:m:s:t:p:f:qhd:a:r:F:L:", opts, NULL)) != -1) {
@@ -190,11 +316,8 @@ int cmd_generate(int argc, char **argv)
         case 'N': no_prompt = 1; break;
         case 's': bad = app_parse_double(optarg, 1e-3, 3600.0, &seconds); seconds_given = 1; break;
         case 'V': live = 1; break;
-        case 'd': lo.device = optarg; live_only = 1; break;
-        case 'a': lo.host_api = optarg; live_only = 1; break;
+        case 'd': case 'a': case 'F': case 'L': bad = app_stream_option(c, optarg, &lo); live_only = 1; break;
         case 'r': bad = app_parse_double(optarg, 8000.0, 192000.0, &lo.rate); live_only = 1; break;
-        case 'F': bad = app_parse_long(optarg, 0, 65536, &lo.frames); live_only = 1; break;
-        case 'L': bad = app_parse_double(optarg, 0.0, 10000.0, &lo.latency_ms); live_only = 1; break;
         case 't': bad = app_parse_double(optarg, 0.0, 10.0, &temperature); break;
         case 'p': bad = app_parse_double(optarg, 1e-6, 1.0, &top_p); break;
         case 1000: bad = app_parse_double(optarg, 1e-3, APP_MAX_PROMPT_SECONDS, &prompt_seconds); break;
@@ -219,35 +342,19 @@ int cmd_generate(int argc, char **argv)
         app_err(SUB, "unexpected argument '%s'", argv[optind]);
         return SW_EXIT_USAGE;
     }
-    if (live && (out_path || fmt_name || no_prompt)) {
-        app_err(SUB, "--live plays the audio: -o/--output, --format and --no-prompt do not apply");
+    if (app_stream_check_usage(SUB, live, out_path || fmt_name || no_prompt, "audio",
+                               "-o/--output, --format and --no-prompt", live_only,
+                               "--device, --host-api, --rate, --frames and --latency", out_path) != 0)
         return SW_EXIT_USAGE;
-    }
-    if (!live && live_only) {
-        app_err(SUB, "--device, --host-api, --rate, --frames and --latency need --live");
+    app_fmt_alias fmt;
+    if (app_output_format(SUB, fmt_name, out_path, &fmt) != 0)
         return SW_EXIT_USAGE;
-    }
-    if (!live && (!out_path || !*out_path)) {
-        app_err(SUB, "no output file: use -o FILE, or --live to play (see --help)");
-        return SW_EXIT_USAGE;
-    }
-    app_fmt_alias fmt = { "wav", SF_FORMAT_WAV, 0, "wav" };
-    if (fmt_name) {
-        if (app_lookup_format(fmt_name, &fmt)) {
-            app_err(SUB, "unknown --format '%s'", fmt_name);
-            return SW_EXIT_USAGE;
-        }
-    } else if (out_path && app_lookup_format(app_ext_of(out_path), &fmt) != 0) {
-        fmt = (app_fmt_alias){ "wav", SF_FORMAT_WAV, 0, "wav" }; /* unknown extension: WAV */
-    }
 
     sw_model *model = NULL;
     sw_generator *gen = NULL;
     float *prompt = NULL, *buf = NULL;
     size_t n_prompt = 0;
-    app_outfile of;
-    memset(&of, 0, sizeof of);
-    of.fd = -1;
+    app_outfile of = APP_OUTFILE_INIT;
     int rc = SW_EXIT_FAIL;
     char used[PATH_MAX + 64], err[512];
     /* The output rule (outfile.h): never the prompt or the model, checked before any work and
@@ -279,7 +386,7 @@ int cmd_generate(int argc, char **argv)
     if (live) {
         /* Warm up (then reset), prime on this thread (may take a while for a long prompt),
          * then play. */
-        sw_gen_rt_warm_up(gen);
+        sw_generator_warm_up(gen);
         for (size_t pos = 0; pos < n_prompt; pos += BLOCK)
             sw_generator_prime(gen, prompt + pos, n_prompt - pos < BLOCK ? n_prompt - pos : BLOCK);
         char settings[160];
@@ -291,7 +398,7 @@ int cmd_generate(int argc, char **argv)
         lo.seconds = seconds_given ? seconds : 0.0;
         lo.quiet = quiet;
         int in_use = 0;
-        rc = app_generate_live(gen, &lo, used, settings, &in_use);
+        rc = generate_live(gen, &lo, used, settings, &in_use);
         if (in_use) { /* the device was lost with a host thread that may still call back */
             app_protect_free(&prot);
             return rc;
@@ -325,7 +432,7 @@ int cmd_generate(int argc, char **argv)
     for (size_t pos = 0; pos < n_prompt && !app_stop_requested; pos += BLOCK) {
         size_t m = n_prompt - pos < BLOCK ? n_prompt - pos : BLOCK;
         sw_generator_prime(gen, prompt + pos, m);
-        if (!no_prompt && write_block(&of, out_path, prog, prompt + pos, m) != 0)
+        if (!no_prompt && app_write_mono(&of, SUB, out_path, prog, prompt + pos, m) != 0)
             goto out_sig;
         double now = app_now();
         if (now - tlast >= 0.1) {
@@ -341,7 +448,7 @@ int cmd_generate(int argc, char **argv)
     for (size_t pos = 0; pos < n_new && !app_stop_requested; pos += BLOCK) {
         size_t m = n_new - pos < BLOCK ? n_new - pos : BLOCK;
         sw_generator_render(gen, buf, m);
-        if (write_block(&of, out_path, prog, buf, m) != 0)
+        if (app_write_mono(&of, SUB, out_path, prog, buf, m) != 0)
             goto out_sig;
         double now = app_now();
         if (now - tlast >= 0.1) {
@@ -356,12 +463,11 @@ int cmd_generate(int argc, char **argv)
     }
     app_progress(prog, shown, total, total, rate, t0);
     app_progress_clear(prog);
-    if (app_outfile_commit(&of, SUB, out_path) != 0)
+    char fd[96];
+    if (app_outfile_finish(&of, SUB, out_path, 0, format, fd, sizeof fd) != 0)
         goto out_sig;
     if (!quiet) {
         double el = app_now() - t0;
-        char fd[96];
-        app_describe_format(format, fd, sizeof fd);
         char what[96];
         if (n_prompt && !no_prompt)
             snprintf(what, sizeof what, "%.2f s prompt + %.2f s new", (double)n_prompt / rate,

@@ -1,10 +1,10 @@
 /* generate_rt.c — the render-ahead ring of `statewave generate --live`: the producer that
- * renders and resamples into it (sw_gen_rt_fill, on the rendering thread) and the
- * PortAudio callback that plays from it (sw_gen_callback, on the audio thread). The
- * callback does plain loads/stores, acquire/release atomics and memcpy/memset only; no
+ * renders and resamples into it (sw_gen_rt_fill, on the rendering thread) and the block
+ * that plays from it (sw_gen_block, in the stream runner's callback on the audio thread). The
+ * block does plain loads/stores, acquire/release atomics and memcpy/memset only; no
  * allocation, locks, printing or I/O. See generate_rt.h for the contract. */
 #include "generate_rt.h"
-#include "rt_util.h"
+#include "stream_rt.h"
 
 #include <math.h>
 #include <string.h>
@@ -17,8 +17,8 @@ size_t sw_gen_rt_ring_frames(double device_rate)
     return cap;
 }
 
-void sw_gen_rt_init(sw_gen_rt *rt, sw_generator *gen, SRC_STATE *src, double device_rate,
-                    int out_channels, float *ring, size_t ring_cap)
+void sw_gen_rt_init(sw_gen_rt *rt, sw_generator *gen, sw_resampler *src, double device_rate,
+                    float *ring, size_t ring_cap)
 {
     memset(rt, 0, sizeof *rt);
     rt->gen = gen;
@@ -26,47 +26,12 @@ void sw_gen_rt_init(sw_gen_rt *rt, sw_generator *gen, SRC_STATE *src, double dev
     rt->ratio = device_rate / sw_generator_sample_rate(gen);
     rt->ring = ring;
     rt->ring_cap = ring_cap;
-    rt->out_channels = out_channels;
     atomic_init(&rt->ring_written, 0);
     atomic_init(&rt->ring_read, 0);
-    atomic_init(&rt->frames, 0);
     atomic_init(&rt->starved, 0);
     atomic_init(&rt->rendered, 0);
     atomic_init(&rt->render_ns, 0);
-    atomic_init(&rt->callbacks, 0);
-    atomic_init(&rt->xrun_callbacks, 0);
-    atomic_init(&rt->out_underflow, 0);
-    atomic_init(&rt->out_overflow, 0);
     atomic_init(&rt->src_errors, 0);
-    app_rt_meter_init(&rt->meter);
-    atomic_init(&rt->busy_ns, 0);
-    atomic_init(&rt->max_ns, 0);
-    atomic_init(&rt->finished, 0);
-}
-
-void sw_gen_rt_warm_up(sw_generator *gen)
-{
-    float scratch[1600];
-    size_t n = (size_t)sw_generator_sample_rate(gen) / 10;
-    for (size_t pos = 0; pos < n; pos += 1600)
-        sw_generator_render(gen, scratch, n - pos < 1600 ? n - pos : 1600);
-    sw_generator_reset(gen);
-}
-
-int sw_gen_rt_lock_free(const sw_gen_rt *rt)
-{
-    return atomic_is_lock_free(&rt->frames) && atomic_is_lock_free(&rt->meter.peak_bits) &&
-           atomic_is_lock_free(&rt->finished) && atomic_is_lock_free(&rt->ring_written);
-}
-
-double sw_gen_rt_rms(sw_gen_rt *rt)
-{
-    return app_rt_meter_rms(&rt->meter, atomic_load_explicit(&rt->frames, memory_order_relaxed));
-}
-
-double sw_gen_rt_peak(sw_gen_rt *rt)
-{
-    return app_rt_meter_peak(&rt->meter);
 }
 
 size_t sw_gen_rt_buffered(sw_gen_rt *rt)
@@ -106,19 +71,14 @@ size_t sw_gen_rt_fill(sw_gen_rt *rt)
             memcpy(rt->ring + at, rt->buf + rt->buf_pos, made * sizeof(float));
             rt->buf_pos += (int)made;
         } else {
-            SRC_DATA d = {
-                .data_in = rt->buf + rt->buf_pos, .input_frames = avail,
-                .data_out = rt->ring + at, .output_frames = (long)room,
-                .end_of_input = 0, .src_ratio = rt->ratio,
-            };
-            int e = src_process(rt->src, &d);
-            if (e || (d.input_frames_used == 0 && d.output_frames_gen == 0)) {
+            size_t used;
+            if (sw_resampler_process(rt->src, rt->buf + rt->buf_pos, (size_t)avail, rt->ring + at, room, &used,
+                                     &made) != SW_OK || (used == 0 && made == 0)) {
                 /* Cannot happen with a valid ratio and non-empty buffers; never spin. */
-                app_rt_bump(&rt->src_errors);
+                app_rt_add(&rt->src_errors, 1);
                 break;
             }
-            rt->buf_pos += (int)d.input_frames_used;
-            made = (size_t)d.output_frames_gen;
+            rt->buf_pos += (int)used;
         }
         w += made;
         space -= made;
@@ -129,27 +89,10 @@ size_t sw_gen_rt_fill(sw_gen_rt *rt)
     return w - w0;
 }
 
-int sw_gen_callback(const void *input, void *output, unsigned long frames,
-                    const PaStreamCallbackTimeInfo *time_info, PaStreamCallbackFlags status,
-                    void *user)
+void sw_gen_block(void *mode, const float *const *in, float *const *out, unsigned long frames)
 {
-    (void)input;
-    (void)time_info;
-    sw_gen_rt *rt = user;
-    const unsigned long long t_start = app_rt_now_ns();
-    float *const *out = output; /* [out_channels][frames] (paNonInterleaved) */
-
-    app_rt_bump(&rt->callbacks);
-    if (status & (paOutputUnderflow | paOutputOverflow)) {
-        app_rt_bump(&rt->xrun_callbacks);
-        if (status & paOutputUnderflow)
-            app_rt_bump(&rt->out_underflow);
-        if (status & paOutputOverflow)
-            app_rt_bump(&rt->out_overflow);
-    }
-    if (!out)
-        return paContinue;
-
+    (void)in;
+    sw_gen_rt *rt = mode;
     /* Take what the ring has, up to `frames`; the acquire pairs with the producer's
      * release, so those frames are fully written. */
     float *o = out[0];
@@ -164,20 +107,6 @@ int sw_gen_callback(const void *input, void *output, unsigned long frames,
     atomic_store_explicit(&rt->ring_read, r + n, memory_order_release);
     if (n < frames) { /* the rendering fell behind: silence, counted, never a wait */
         memset(o + n, 0, (frames - n) * sizeof(float));
-        atomic_fetch_add_explicit(&rt->starved, frames - n, memory_order_relaxed);
+        app_rt_add(&rt->starved, frames - n);
     }
-
-    app_rt_meter_add(&rt->meter, o, frames);
-
-    for (int c = 1; c < rt->out_channels; c++)
-        memcpy(out[c], o, frames * sizeof(float));
-    atomic_fetch_add_explicit(&rt->frames, frames, memory_order_relaxed);
-    app_rt_account_time(&rt->busy_ns, &rt->max_ns, t_start);
-    return paContinue;
-}
-
-void sw_gen_finished(void *user)
-{
-    sw_gen_rt *rt = user;
-    atomic_store_explicit(&rt->finished, 1, memory_order_relaxed);
 }

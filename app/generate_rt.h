@@ -8,14 +8,14 @@
  * generator's worst-case time (at 48 kHz the model plus resampler takes 35-60 % of a
  * core, and on a loaded 2-core machine single periods ran to twice their length: xruns).
  * sw_gen_rt_fill renders the model-rate audio (16 kHz for the shipped model) with
- * sw_generator_render, converts it to the device rate with libsamplerate (converter made
- * before the stream starts) and writes it into the ring, up to SW_GEN_RT_AHEAD_S seconds
+ * sw_generator_render, converts it to the device rate with an sw_resampler (made before the
+ * stream starts) and writes it into the ring, up to SW_GEN_RT_AHEAD_S seconds
  * ahead of what was played; the callback only copies from the ring. A late render now
  * costs nothing as long as the ring has audio left; when it runs dry the callback plays
  * silence and counts the frames (`starved`), it never waits.
  *
  * Threading contract: one producer (sw_gen_rt_fill: the main thread before the stream
- * starts, then one rendering thread) and one consumer (sw_gen_callback). The two share
+ * starts, then one rendering thread) and one consumer (sw_gen_block, in the callback). The two share
  * the ring through the acquire/release counters ring_written/ring_read only; every other
  * field is owned by one side, and the main thread reads only the atomic counters while
  * the stream runs. The callback never allocates, locks, prints or does I/O. */
@@ -26,10 +26,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <portaudio.h>
-#include <samplerate.h>
-
-#include "rt_util.h"
 #include "statewave.h"
 
 /* Model-rate samples rendered per sw_generator_render call at most. */
@@ -39,16 +35,15 @@
  * can hear while it plays; it is what a stall of the rendering thread can last before the
  * output runs dry. */
 #define SW_GEN_RT_AHEAD_S 0.5
-/* libsamplerate converter for model rate -> device rate (src_new with this, 1 channel).
- * The model's audio is 8-bit mu-law, so the medium-quality sinc (97 dB SNR, 90% band) is
- * already far below its own quantisation noise, at a small fraction of the generator's
- * cost. */
-#define SW_GEN_RT_SRC_TYPE SRC_SINC_MEDIUM_QUALITY
+/* Converter quality for model rate -> device rate (1 channel). The model's audio is 8-bit
+ * mu-law, so the medium-quality sinc (97 dB SNR, 90% band) is already far below its own
+ * quantisation noise, at a small fraction of the generator's cost. */
+#define SW_GEN_RT_SRC_TYPE SW_RESAMPLE_MEDIUM
 
 typedef struct {
     /* producer side (sw_gen_rt_fill) */
     sw_generator *gen;            /* generator; owned by the caller */
-    SRC_STATE *src;               /* model rate -> device rate; NULL when the rates match; owned by the caller */
+    sw_resampler *src;            /* model rate -> device rate; NULL when the rates match; owned by the caller */
     double ratio;                 /* device rate / model rate (src_ratio) */
     float buf[SW_GEN_RT_CHUNK];   /* [SW_GEN_RT_CHUNK] rendered model-rate samples */
     int buf_pos;                  /* next unconverted sample in buf */
@@ -60,23 +55,11 @@ typedef struct {
     atomic_size_t ring_written;   /* frames ever written (producer stores, release) */
     atomic_size_t ring_read;      /* frames ever read (callback stores, release) */
 
-    /* consumer side (sw_gen_callback) */
-    int out_channels;             /* output channels; every channel carries the mono signal */
-    app_rt_meter meter;           /* level of every output sample (channel 0) */
-
     /* counters for the main thread */
-    atomic_ullong frames;         /* device-rate frames written to the device (callback) */
-    atomic_ullong starved;        /* of those, frames of silence because the ring was empty (callback) */
+    atomic_ullong starved;        /* frames of silence played because the ring was empty (callback) */
     atomic_ullong rendered;       /* model-rate samples rendered (producer) */
     atomic_ullong render_ns;      /* time spent rendering and converting, ns (producer) */
-    atomic_ullong callbacks;      /* callback invocations */
-    atomic_ullong xrun_callbacks; /* callbacks with paOutputUnderflow/paOutputOverflow */
-    atomic_ullong out_underflow;  /* paOutputUnderflow seen */
-    atomic_ullong out_overflow;   /* paOutputOverflow seen */
-    atomic_ullong src_errors;     /* src_process failures (producer; that fill stops early) */
-    atomic_ullong busy_ns;        /* total time spent inside the callback, ns */
-    atomic_ullong max_ns;         /* longest single callback, ns (written by the callback only) */
-    _Atomic int finished;         /* set by the stream-finished callback */
+    atomic_ullong src_errors;     /* converter failures (producer; that fill stops early) */
 } sw_gen_rt;
 
 /* Ring size for a device rate: the power of two >= SW_GEN_RT_AHEAD_S seconds of frames,
@@ -85,18 +68,11 @@ typedef struct {
 size_t sw_gen_rt_ring_frames(double device_rate);
 
 /* Initialise `rt` (not real-time; before the stream starts). `src` converts
- * sw_generator_sample_rate(gen) to `device_rate` (made with src_new(..., 1, ...)), or is
- * NULL when the two rates are equal. `ring` holds `ring_cap` floats
+ * sw_generator_sample_rate(gen) to `device_rate` (1 channel), or is NULL when the two rates
+ * are equal. `ring` holds `ring_cap` floats
  * (sw_gen_rt_ring_frames(device_rate)); both stay owned by the caller. */
-void sw_gen_rt_init(sw_gen_rt *rt, sw_generator *gen, SRC_STATE *src, double device_rate,
-                    int out_channels, float *ring, size_t ring_cap);
-
-/* Run the generator once through every layer (0.1 s of audio) and reset it (not
- * real-time; call before priming and before the stream starts). The first render after
- * create touches weights and freshly allocated state for the first time, which made the
- * first renders 5-8x slower than the rest; after sw_generator_reset the generator renders
- * exactly what a fresh one would. */
-void sw_gen_rt_warm_up(sw_generator *gen);
+void sw_gen_rt_init(sw_gen_rt *rt, sw_generator *gen, sw_resampler *src, double device_rate,
+                    float *ring, size_t ring_cap);
 
 /* The producer: render and convert until the ring is full; returns the frames written.
  * Never blocks; allocates nothing. Called by one thread at a time (the main thread to fill
@@ -106,19 +82,8 @@ size_t sw_gen_rt_fill(sw_gen_rt *rt);
 /* Frames in the ring not yet played. */
 size_t sw_gen_rt_buffered(sw_gen_rt *rt);
 
-/* The PortAudio stream callback: output only, paFloat32 | paNonInterleaved,
- * rt->out_channels channels. [RT] */
-int sw_gen_callback(const void *input, void *output, unsigned long frames,
-                    const PaStreamCallbackTimeInfo *time_info, PaStreamCallbackFlags status,
-                    void *user);
-/* PaStreamFinishedCallback: marks rt->finished. [RT] */
-void sw_gen_finished(void *user);
-
-/* RMS and peak of everything output so far (channel 0), from the published atomics. */
-double sw_gen_rt_rms(sw_gen_rt *rt);
-double sw_gen_rt_peak(sw_gen_rt *rt);
-
-/* 1 if every atomic used above is lock-free on this platform (checked at startup). */
-int sw_gen_rt_lock_free(const sw_gen_rt *rt);
+/* app_stream_block_fn (mode = the sw_gen_rt): out[0] from the ring, silence where it ran
+ * dry. [RT] */
+void sw_gen_block(void *mode, const float *const *in, float *const *out, unsigned long frames);
 
 #endif

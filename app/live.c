@@ -1,23 +1,20 @@
-/* live.c — `statewave live`: microphone -> denoiser -> speakers through a PortAudio
- * duplex stream. This file is the main-thread half (setup, status, shutdown); the audio
- * thread runs only sw_live_callback in live_rt.c. The two share sw_live_rt through
- * C11 atomics: parameters go in, counters come out. */
-#include <errno.h>
+/* live.c — `statewave live`: microphone -> denoiser -> speakers through a PortAudio duplex
+ * stream run by the app's stream runner (stream.h). This file is the mode's main-thread half
+ * (options, the engine, stdin commands, its setup and summary lines); the audio thread runs
+ * only sw_live_block in live_rt.c. The two share sw_live_rt through C11 atomics. */
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
 #include "common.h"
 #include "live_rt.h"
-#include "pa_util.h"
+#include "stream.h"
 
 #define SUB "live"
 
@@ -55,16 +52,23 @@ static const char help[] =
     "Exit status: 0 stopped by --seconds or a signal, 1 device/engine error or device lost,\n"
     "2 usage error.\n";
 
-static int g_quit; /* 'quit' read on stdin (main thread only) */
-
-/* Non-blocking line reader for the stdin commands. */
+/* The mode: the denoiser, its parameters and the stdin command reader. */
 typedef struct {
-    int active;       /* still reading stdin */
-    char buf[256];    /* partial line */
-    size_t len;       /* bytes in buf */
-} cmd_reader;
+    app_stream_mode m;   /* first: the runner's hooks get &this->m */
+    const sw_model *model;
+    const char *used;    /* the model's path, printed */
+    double mix, limit;   /* initial parameters */
+    double rate;         /* the denoiser's rate, Hz */
+    sw_denoiser *dn;     /* made in prepare at the device rate */
+    sw_live_rt rt;       /* shared with the callback */
+    int quit;            /* 'quit' read on stdin */
+    int tty;             /* stderr is a terminal */
+    int reading;         /* still reading stdin */
+    char buf[256];       /* partial command line */
+    size_t len;          /* bytes in buf */
+} live_mode;
 
-static void handle_command(sw_live_rt *rt, char *line, int tty)
+static void handle_command(live_mode *L, char *line)
 {
     char *s = line;
     while (*s == ' ' || *s == '\t')
@@ -78,55 +82,108 @@ static void handle_command(sw_live_rt *rt, char *line, int tty)
     const char *msg = NULL;
     char reply[96];
     if (!strncmp(s, "mix ", 4) && !app_parse_double(s + 4, 0.0, 1.0, &v)) {
-        sw_live_rt_set_mix(rt, (float)v);
+        sw_live_rt_set_mix(&L->rt, (float)v);
         snprintf(reply, sizeof reply, "mix %.3f", v);
         msg = reply;
     } else if (!strncmp(s, "limit ", 6) && !app_parse_double(s + 6, 0.0, 100.0, &v)) {
-        sw_live_rt_set_limit_db(rt, (float)v);
+        sw_live_rt_set_limit_db(&L->rt, (float)v);
         snprintf(reply, sizeof reply, "limit %.1f dB", v);
         msg = reply;
     } else if (!strcmp(s, "bypass")) {
-        atomic_store(&rt->bypass, 1);
+        atomic_store(&L->rt.bypass, 1);
         msg = "bypass (input copied to output)";
     } else if (!strcmp(s, "on")) {
-        atomic_store(&rt->bypass, 0);
+        atomic_store(&L->rt.bypass, 0);
         msg = "denoiser on";
     } else if (!strcmp(s, "quit") || !strcmp(s, "q")) {
-        g_quit = 1;
+        L->quit = 1;
         msg = "quit";
     } else {
         msg = "commands: mix X | limit X | bypass | on | quit";
     }
-    fprintf(stderr, "%s%s\n", tty ? "\r\033[K" : "", msg);
+    fprintf(stderr, "%s%s\n", L->tty ? "\r\033[K" : "", msg);
 }
 
-static void poll_commands(cmd_reader *r, sw_live_rt *rt, int tty)
+/* Non-blocking read of the stdin commands; ends the run on 'quit'. */
+static const char *live_poll(app_stream_mode *m, app_stream_rt *rt, double srate)
 {
-    while (r->active) {
+    (void)rt, (void)srate;
+    live_mode *L = (live_mode *)m;
+    while (L->reading && !L->quit) {
         struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
         if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & (POLLIN | POLLHUP)))
-            return;
+            break;
         char tmp[128];
         ssize_t got = read(STDIN_FILENO, tmp, sizeof tmp);
         if (got <= 0) {
-            r->active = 0; /* EOF or error: stop listening, keep running */
-            return;
+            L->reading = 0; /* EOF or error: stop listening, keep running */
+            break;
         }
         for (ssize_t i = 0; i < got; i++) {
             if (tmp[i] == '\n') {
-                r->buf[r->len] = '\0';
-                handle_command(rt, r->buf, tty);
-                r->len = 0;
-            } else if (r->len + 1 < sizeof r->buf) {
-                r->buf[r->len++] = tmp[i];
+                L->buf[L->len] = '\0';
+                handle_command(L, L->buf);
+                L->len = 0;
+            } else if (L->len + 1 < sizeof L->buf) {
+                L->buf[L->len++] = tmp[i];
             }
         }
     }
+    return L->quit ? "quit" : NULL;
 }
 
-static unsigned long long ld(atomic_ullong *a)
+static int live_prepare(app_stream_mode *m, app_stream_rt *rt, double rate, int out_channels)
 {
-    return atomic_load_explicit(a, memory_order_relaxed);
+    live_mode *L = (live_mode *)m;
+    char err[256];
+    sw_status st = sw_denoiser_create(L->model, rate, m->in_channels, &L->dn, err, sizeof err);
+    if (st != SW_OK) {
+        app_err(m->sub, "cannot create the denoiser (%.0f Hz, %d ch): %s: %s", rate, m->in_channels,
+                sw_status_str(st), err);
+        return -1;
+    }
+    L->rate = rate;
+    sw_live_rt_init(&L->rt, L->dn, m->in_channels, (float)L->mix, (float)L->limit);
+    app_stream_rt_init(rt, sw_live_block, &L->rt, m->in_channels, out_channels);
+    return 0;
+}
+
+static double live_print_setup(app_stream_mode *m, double srate, double in_lat, double out_lat)
+{
+    live_mode *L = (live_mode *)m;
+    int alg = sw_denoiser_latency(L->dn);
+    double alg_s = alg / L->rate, total = in_lat + out_lat + alg_s;
+    printf("model: %s\n", L->used);
+    printf("latency: input %.2f ms + output %.2f ms + algorithmic %.2f ms (%d samples) "
+           "= %.2f ms (%ld samples at %.0f Hz)\n",
+           in_lat * 1e3, out_lat * 1e3, alg_s * 1e3, alg, total * 1e3, lround(total * srate), srate);
+    L->tty = isatty(STDERR_FILENO);
+    L->reading = 1;
+    if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) != getpgrp())
+        L->reading = 0; /* background job: reading the terminal would stop us (SIGTTIN) */
+    m->hint = L->reading && isatty(STDIN_FILENO)
+                  ? "type 'mix 0.5', 'limit 12', 'bypass', 'on' or 'quit' + Enter; Ctrl-C stops" : "";
+    return total;
+}
+
+static void live_status(app_stream_mode *m, app_stream_rt *rt, FILE *f, double t, double srate, PaStream *s)
+{
+    (void)srate;
+    live_mode *L = (live_mode *)m;
+    fprintf(f, "[%7.1f s] %llu frames  %llu callbacks  xruns %llu (in overflow %llu, out underflow %llu)  "
+               "cpu %3.0f%%%s",
+            t, app_rt_ld(&rt->frames), app_rt_ld(&rt->callbacks), app_rt_ld(&rt->xrun_callbacks),
+            app_rt_ld(&rt->in_overflow), app_rt_ld(&rt->out_underflow), 100.0 * Pa_GetStreamCpuLoad(s),
+            atomic_load(&L->rt.bypass) ? "  BYPASS" : "");
+}
+
+static void live_summary(app_stream_mode *m, app_stream_rt *rt, int part, double srate)
+{
+    (void)m, (void)srate;
+    if (part == 0)
+        printf("in_overflow=%llu in_underflow=%llu out_underflow=%llu out_overflow=%llu ",
+               app_rt_ld(&rt->in_overflow), app_rt_ld(&rt->in_underflow), app_rt_ld(&rt->out_underflow),
+               app_rt_ld(&rt->out_overflow));
 }
 
 int cmd_live(int argc, char **argv)
@@ -140,232 +197,71 @@ int cmd_live(int argc, char **argv)
         { "seconds", required_argument, NULL, 's' }, { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
     };
-    const char *in_spec = NULL, *out_spec = NULL, *api_name = NULL, *model_path = NULL;
-    long channels = 1, frames = 0;
-    double rate = 0.0, latency_ms = -1.0, mix = 1.0, limit = 100.0, seconds = 0.0;
-    int quiet = 0, c;
+    app_stream_opts so = { .latency_ms = -1.0 };
+    const char *model_path = NULL;
+    long channels = 1;
+    live_mode *L = calloc(1, sizeof *L);
+    if (!L) {
+        app_err(SUB, "out of memory");
+        return SW_EXIT_FAIL;
+    }
+    L->mix = 1.0;
+    L->limit = 100.0;
+    int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:o:a:c:r:F:L:m:s:qh", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
-        case 'i': in_spec = optarg; break;
-        case 'o': out_spec = optarg; break;
-        case 'a': api_name = optarg; break;
+        case 'i': so.input = optarg; break;
+        case 'o': so.output = optarg; break;
         case 'm': model_path = optarg; break;
-        case 'q': quiet = 1; break;
+        case 'q': so.quiet = 1; break;
         case 'c': bad = app_parse_long(optarg, 1, 2, &channels); break;
-        case 'F': bad = app_parse_long(optarg, 0, 65536, &frames); break;
-        case 'r': bad = app_parse_double(optarg, SW_DENOISE_MIN_RATE, SW_DENOISE_MAX_RATE, &rate); break;
-        case 'L': bad = app_parse_double(optarg, 0.0, 10000.0, &latency_ms); break;
-        case 'x': bad = app_parse_double(optarg, 0.0, 1.0, &mix); break;
-        case 'l': bad = app_parse_double(optarg, 0.0, 100.0, &limit); break;
-        case 's': bad = app_parse_double(optarg, 0.0, 1e7, &seconds); break;
-        case 'h': fputs(help, stdout); return SW_EXIT_OK;
+        case 'a': case 'F': case 'L': bad = app_stream_option(c, optarg, &so); break;
+        case 'r': bad = app_parse_double(optarg, SW_DENOISE_MIN_RATE, SW_DENOISE_MAX_RATE, &so.rate); break;
+        case 'x': bad = app_parse_double(optarg, 0.0, 1.0, &L->mix); break;
+        case 'l': bad = app_parse_double(optarg, 0.0, 100.0, &L->limit); break;
+        case 's': bad = app_parse_double(optarg, 0.0, 1e7, &so.seconds); break;
+        case 'h': fputs(help, stdout); free(L); return SW_EXIT_OK;
         default:
             fprintf(stderr, "Try 'statewave live --help'.\n");
+            free(L);
             return SW_EXIT_USAGE;
         }
         if (bad) {
             app_err_bad_value(SUB, opts, c, optarg);
+            free(L);
             return SW_EXIT_USAGE;
         }
     }
     if (optind < argc) {
         app_err(SUB, "unexpected argument '%s'", argv[optind]);
+        free(L);
         return SW_EXIT_USAGE;
     }
 
     sw_model *model = NULL;
     char used[PATH_MAX + 64];
-    if (app_load_model(SUB, &app_model_denoise, model_path, &model, used, sizeof used) != 0)
-        return SW_EXIT_FAIL;
-    if (app_pa_init(SUB) != 0) {
-        sw_model_free(model);
+    if (app_load_model(SUB, &app_model_denoise, model_path, &model, used, sizeof used) != 0) {
+        free(L);
         return SW_EXIT_FAIL;
     }
-
-    int rc = SW_EXIT_FAIL;
-    PaStream *stream = NULL;
-    sw_denoiser *dn = NULL;
-    sw_live_rt *rt = NULL;
-    const char *end_reason = "error";
-    PaError pe;
-
-    PaHostApiIndex api = -1;
-    if (api_name && (api = app_pa_find_host_api(SUB, api_name)) < 0)
-        goto out;
-    const PaHostApiInfo *api_info = api >= 0 ? Pa_GetHostApiInfo(api) : NULL;
-    PaDeviceIndex din, dout;
-    if (in_spec)
-        din = app_pa_find_device(SUB, in_spec, api, (int)channels, 0);
-    else
-        din = api_info ? api_info->defaultInputDevice : Pa_GetDefaultInputDevice();
-    if (out_spec)
-        dout = app_pa_find_device(SUB, out_spec, api, 0, (int)channels);
-    else
-        dout = api_info ? api_info->defaultOutputDevice : Pa_GetDefaultOutputDevice();
-    if (din < 0 || dout < 0) {
-        if ((!in_spec && din < 0) || (!out_spec && dout < 0))
-            app_err(SUB, "no default %s device%s%s (see 'statewave devices')",
-                    din < 0 ? "input" : "output", api_info ? " for " : "", api_info ? api_info->name : "");
-        goto out;
-    }
-    const PaDeviceInfo *di = Pa_GetDeviceInfo(din), *dO = Pa_GetDeviceInfo(dout);
-    if (di->maxInputChannels < channels) {
-        app_err(SUB, "input device '%s' has %d input channel(s); --channels %ld asked", di->name,
-                di->maxInputChannels, channels);
-        goto out;
-    }
-    if (dO->maxOutputChannels < channels) {
-        app_err(SUB, "output device '%s' has %d output channel(s); --channels %ld asked", dO->name,
-                dO->maxOutputChannels, channels);
-        goto out;
-    }
-    int out_channels = (channels == 1 && dO->maxOutputChannels >= 2) ? 2 : (int)channels;
-    if (rate <= 0.0)
-        rate = dO->defaultSampleRate;
-    if (rate < SW_DENOISE_MIN_RATE || rate > SW_DENOISE_MAX_RATE) {
-        app_err(SUB, "device rate %.0f Hz is outside %g..%g Hz; pass --rate", rate,
-                SW_DENOISE_MIN_RATE, SW_DENOISE_MAX_RATE);
-        goto out;
-    }
-
-    char err[256];
-    sw_status st = sw_denoiser_create(model, rate, (int)channels, &dn, err, sizeof err);
-    if (st != SW_OK) {
-        app_err(SUB, "cannot create the denoiser (%.0f Hz, %ld ch): %s: %s", rate, channels,
-                sw_status_str(st), err);
-        goto out;
-    }
-    rt = calloc(1, sizeof *rt);
-    if (!rt) {
+    L->m = (app_stream_mode){ .sub = SUB, .in_channels = (int)channels, .prepare = live_prepare,
+                              .print_setup = live_print_setup, .poll = live_poll, .status = live_status,
+                              .summary = live_summary };
+    L->model = model;
+    L->used = used;
+    app_stream_rt *rt = calloc(1, sizeof *rt);
+    int rc = SW_EXIT_FAIL, in_use = 0;
+    if (!rt)
         app_err(SUB, "out of memory");
-        goto out;
-    }
-    sw_live_rt_init(rt, dn, (int)channels, out_channels, (float)mix, (float)limit);
-    if (!sw_live_rt_lock_free(rt)) {
-        app_err(SUB, "C11 atomics are not lock-free on this platform; refusing to run real-time");
-        goto out;
-    }
-
-    PaStreamParameters ip = {
-        .device = din, .channelCount = (int)channels, .sampleFormat = paFloat32 | paNonInterleaved,
-        .suggestedLatency = latency_ms >= 0 ? latency_ms / 1000.0 : di->defaultLowInputLatency,
-    };
-    PaStreamParameters op = {
-        .device = dout, .channelCount = out_channels, .sampleFormat = paFloat32 | paNonInterleaved,
-        .suggestedLatency = latency_ms >= 0 ? latency_ms / 1000.0 : dO->defaultLowOutputLatency,
-    };
-    pe = Pa_OpenStream(&stream, &ip, &op, rate,
-                       frames > 0 ? (unsigned long)frames : paFramesPerBufferUnspecified, paNoFlag,
-                       sw_live_callback, rt);
-    if (pe != paNoError) {
-        app_err(SUB, "cannot open stream '%s' -> '%s' at %.0f Hz, %ld ch: %s", di->name, dO->name,
-                rate, channels, Pa_GetErrorText(pe));
-        app_pa_print_host_error(SUB, pe);
-        stream = NULL;
-        goto out;
-    }
-    Pa_SetStreamFinishedCallback(stream, sw_live_finished);
-
-    app_sigtrap sig = { .set = 0 };
-    app_sigtrap_set(&sig, 1);
-
-    pe = Pa_StartStream(stream);
-    if (pe != paNoError) {
-        app_err(SUB, "cannot start stream: %s", Pa_GetErrorText(pe));
-        goto out;
-    }
-    const PaStreamInfo *si = Pa_GetStreamInfo(stream);
-    double srate = si && si->sampleRate > 0 ? si->sampleRate : rate;
-    double in_lat = si ? si->inputLatency : 0.0, out_lat = si ? si->outputLatency : 0.0;
-    int alg = sw_denoiser_latency(dn);
-    double alg_s = alg / rate;
-    double total = in_lat + out_lat + alg_s;
-    char fpc[32];
-    app_pa_frames_str(frames, fpc, sizeof fpc);
-    printf("live: %s: '%s' (%ld ch) -> '%s' (%d ch), %.0f Hz, %s frames per callback\n",
-           Pa_GetHostApiInfo(di->hostApi)->name, di->name, channels, dO->name, out_channels, srate, fpc);
-    printf("model: %s\n", used);
-    printf("latency: input %.2f ms + output %.2f ms + algorithmic %.2f ms (%d samples) "
-           "= %.2f ms (%ld samples at %.0f Hz)\n",
-           in_lat * 1e3, out_lat * 1e3, alg_s * 1e3, alg, total * 1e3, lround(total * srate), srate);
-    fflush(stdout);
-
-    int tty = isatty(STDERR_FILENO);
-    int show_status = tty && !quiet;
-    cmd_reader cr = { .active = 1 };
-    if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) != getpgrp())
-        cr.active = 0; /* background job: reading the terminal would stop us (SIGTTIN) */
-    if (show_status && cr.active && isatty(STDIN_FILENO))
-        fprintf(stderr, "type 'mix 0.5', 'limit 12', 'bypass', 'on' or 'quit' + Enter; Ctrl-C stops\n");
-
-    double t0 = app_now(), last_status = 0.0;
-    app_pa_watch watch;
-    app_pa_watch_start(&watch, t0, total);
-    end_reason = "signal";
-    rc = SW_EXIT_OK;
-    for (;;) {
-        struct timespec nap = { 0, 20 * 1000 * 1000 };
-        nanosleep(&nap, NULL);
-        double now = app_now();
-        if (app_stop_requested || g_quit) {
-            end_reason = g_quit ? "quit" : "signal";
-            break;
-        }
-        if (seconds > 0.0 && now - t0 >= seconds) {
-            end_reason = "seconds";
-            break;
-        }
-        unsigned long long cb = ld(&rt->callbacks);
-        if (app_pa_watch_check(SUB, &watch, stream, atomic_load(&rt->finished), cb, now) != 0) {
-            end_reason = "device-lost";
-            rc = SW_EXIT_FAIL;
-            break;
-        }
-        poll_commands(&cr, rt, tty);
-        if (show_status && now - last_status >= 0.25) {
-            last_status = now;
-            fprintf(stderr, "\r\033[K[%7.1f s] %llu frames  %llu callbacks  xruns %llu (in overflow %llu, "
-                            "out underflow %llu)  cpu %3.0f%%%s",
-                    now - t0, ld(&rt->frames), cb, ld(&rt->xrun_callbacks), ld(&rt->in_overflow),
-                    ld(&rt->out_underflow), 100.0 * Pa_GetStreamCpuLoad(stream),
-                    atomic_load(&rt->bypass) ? "  BYPASS" : "");
-            fflush(stderr);
-        }
-    }
-    double ran = app_now() - t0;
-    if (show_status)
-        fputs("\r\033[K", stderr);
-    if (rc == SW_EXIT_OK && app_pa_stop_stream(SUB, stream) != 0)
-        rc = SW_EXIT_FAIL;
-    /* A lost device is not stopped: the stream already is inactive, and PortAudio's JACK
-     * host API can wait forever for a callback that will never come. */
-    unsigned long long ncb = ld(&rt->callbacks), nfr = ld(&rt->frames);
-    /* DSP load: time inside the callback relative to the audio it produced. */
-    double dsp = nfr ? (ld(&rt->busy_ns) * 1e-9) / (nfr / srate) : 0.0;
-    printf("summary: frames=%llu callbacks=%llu xruns=%llu in_overflow=%llu in_underflow=%llu "
-           "out_underflow=%llu out_overflow=%llu cb_mean_ms=%.3f cb_max_ms=%.3f dsp_load=%.3f "
-           "seconds=%.2f rate=%.0f end=%s\n",
-           nfr, ncb, ld(&rt->xrun_callbacks), ld(&rt->in_overflow), ld(&rt->in_underflow),
-           ld(&rt->out_underflow), ld(&rt->out_overflow), ncb ? ld(&rt->busy_ns) * 1e-6 / ncb : 0.0,
-           ld(&rt->max_ns) * 1e-6, dsp, ran, srate, end_reason);
-    fflush(stdout);
-    if (!strcmp(end_reason, "device-lost")) {
-        /* Closing a stream or terminating PortAudio against a dead server blocks (JACK host
-         * API). The process is about to exit, so skip that cleanup; rt and the engine stay
-         * allocated because a host thread might still hold the callback's pointer. */
+    else
+        rc = app_stream_run(&so, &L->m, rt, &in_use);
+    if (in_use) /* the device was lost with a host thread that may still call back */
         return rc;
-    }
-    app_pa_arm_shutdown_watchdog(SUB, rc, 5);
-
-out:
-    if (stream)
-        Pa_CloseStream(stream);
-    Pa_Terminate();
-    alarm(0);
     free(rt);
-    sw_denoiser_destroy(dn);
+    sw_denoiser_destroy(L->dn);
+    free(L);
     sw_model_free(model);
     return rc;
 }

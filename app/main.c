@@ -2,8 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <samplerate.h>
-
 #include "commands.h"
 #include "common.h"
 
@@ -49,7 +47,7 @@ static void version(void)
     char sf[128];
     app_sndfile_version(sf, sizeof sf);
     printf("%s %s (libstatewave %s; %s; %s; %s)\n", sw_app_name, SW_VERSION_STRING,
-           SW_VERSION_STRING, sf, app_portaudio_version(), src_get_version());
+           SW_VERSION_STRING, sf, app_portaudio_version(), sw_resample_version());
 }
 
 int main(int argc, char **argv)

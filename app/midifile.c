@@ -287,6 +287,22 @@ static double bend_semitones(const chan_state *c)
     return (double)c->bend_raw / 8192.0 * (c->range_semi + c->range_cents / 100.0);
 }
 
+/* Channel c's sustain pedal goes `down` (1) or up (0). The instrument has one pedal, down
+ * while any channel's is: when that changes, *e becomes the sustain event and 1 is returned. */
+static int set_pedal(chan_state *ch, int c, int down, int *sustain_or, app_midi_event *e)
+{
+    ch[c].pedal = down;
+    int any = 0;
+    for (int k = 0; k < 16; k++)
+        any |= ch[k].pedal;
+    if (any == *sustain_or)
+        return 0;
+    *sustain_or = any;
+    e->type = APP_MIDI_SUSTAIN;
+    e->value = (float)any;
+    return 1;
+}
+
 int app_midi_parse(const unsigned char *b, size_t n, app_midi_song *song, char *err, size_t errlen)
 {
     memset(song, 0, sizeof *song);
@@ -374,19 +390,9 @@ int app_midi_parse(const unsigned char *b, size_t n, app_midi_song *song, char *
                 continue;
             }
             switch (d1) {
-            case 64: { /* sustain: the instrument has one pedal, down while any channel's is */
-                ch[c].pedal = d2 >= 64;
-                int any = 0;
-                for (int k = 0; k < 16; k++)
-                    any |= ch[k].pedal;
-                if (any != sustain_or) {
-                    sustain_or = any;
-                    e.type = APP_MIDI_SUSTAIN;
-                    e.value = (float)any;
-                    keep = 1;
-                }
+            case 64: /* sustain */
+                keep = set_pedal(ch, c, d2 >= 64, &sustain_or, &e);
                 break;
-            }
             case 1:  /* mod wheel, expression: like the bend, the last channel to move them wins */
             case 11:
                 e.type = d1 == 1 ? APP_MIDI_MOD_WHEEL : APP_MIDI_EXPRESSION;
@@ -415,18 +421,8 @@ int app_midi_parse(const unsigned char *b, size_t n, app_midi_song *song, char *
                     if (push(&v, &e) != 0)
                         goto oom;
                 }
-                if (ch[c].pedal) {
-                    ch[c].pedal = 0;
-                    int any = 0;
-                    for (int k = 0; k < 16; k++)
-                        any |= ch[k].pedal;
-                    if (any != sustain_or) {
-                        sustain_or = any;
-                        e.type = APP_MIDI_SUSTAIN;
-                        e.value = (float)any;
-                        keep = 1;
-                    }
-                }
+                if (ch[c].pedal)
+                    keep = set_pedal(ch, c, 0, &sustain_or, &e);
                 break;
             case 120: /* all sound off */
                 e.type = APP_MIDI_SOUND_OFF;

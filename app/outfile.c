@@ -207,3 +207,43 @@ void app_sf_write_reason(SNDFILE *sf, int saved_errno, char *buf, size_t len)
     else
         snprintf(buf, len, "%s", sfm);
 }
+
+int app_output_format(const char *sub, const char *fmt_name, const char *out_path, app_fmt_alias *fmt)
+{
+    *fmt = (app_fmt_alias){ "wav", SF_FORMAT_WAV, 0, "wav" };
+    if (fmt_name) {
+        if (app_lookup_format(fmt_name, fmt)) {
+            app_err(sub, "unknown --format '%s'", fmt_name);
+            return -1;
+        }
+    } else if (out_path && app_lookup_format(app_ext_of(out_path), fmt) != 0) {
+        *fmt = (app_fmt_alias){ "wav", SF_FORMAT_WAV, 0, "wav" }; /* unknown extension: WAV */
+    }
+    return 0;
+}
+
+int app_write_mono(app_outfile *of, const char *sub, const char *out_path, FILE *prog, const float *x, size_t m)
+{
+    if (!m)
+        return 0;
+    errno = 0;
+    if (sf_writef_float(of->sf, x, (sf_count_t)m) == (sf_count_t)m)
+        return 0;
+    char why[256];
+    app_sf_write_reason(of->sf, errno, why, sizeof why);
+    app_progress_clear(prog);
+    app_err(sub, "cannot write '%s' (temp file '%s'): %s", out_path, of->tmp, why);
+    return -1;
+}
+
+int app_outfile_finish(app_outfile *of, const char *sub, const char *out_path, size_t n_clip, int format,
+                       char *fd, size_t fdlen)
+{
+    if (app_outfile_commit(of, sub, out_path) != 0)
+        return -1;
+    if (n_clip && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_FLOAT && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_DOUBLE)
+        app_warn(sub, "%zu samples exceeded full scale and were clipped; lower --harmonic-gain/"
+                      "--noise-gain or write a float format", n_clip);
+    app_describe_format(format, fd, fdlen);
+    return 0;
+}

@@ -18,7 +18,10 @@
 
 #include <limits.h>
 #include <sndfile.h>
+#include <stdio.h>
 #include <sys/types.h>
+
+#include "formats.h"
 
 /* A file the command reads, which no output may be. */
 typedef struct {
@@ -56,6 +59,8 @@ typedef struct {
     const char *out;           /* final path (caller's string) */
     const app_protect_set *prot; /* checked again before the rename; the caller's, may be NULL */
 } app_outfile;
+/* Nothing open yet: app_outfile of = APP_OUTFILE_INIT; */
+#define APP_OUTFILE_INIT { .fd = -1 }
 
 /* Check the rule (app_output_check) for `out_path` against `prot` (may be NULL; kept for the
  * commit), then create the temp file and open it with libsndfile as `info` describes.
@@ -71,5 +76,19 @@ void app_sf_write_reason(SNDFILE *sf, int saved_errno, char *buf, size_t len);
 
 /* Give up: close and remove the temp file (no-op if nothing is open). */
 void app_outfile_abort(app_outfile *o);
+
+/* The output format: --format `fmt_name` if given (an unknown name: message, -1), else by the
+ * extension of `out_path` (may be NULL), WAV when the extension names no format. */
+int app_output_format(const char *sub, const char *fmt_name, const char *out_path, app_fmt_alias *fmt);
+
+/* Write m mono frames of x to the output's temp file; on failure clear the progress line,
+ * report why (naming out_path and the temp file) and return -1. m = 0 writes nothing. */
+int app_write_mono(app_outfile *of, const char *sub, const char *out_path, FILE *prog, const float *x, size_t m);
+
+/* The end of a mono render: commit the output (app_outfile_commit; -1 on failure), then warn
+ * that n_clip samples (if any) were clipped, unless the output `format` (SF_FORMAT_*) is float
+ * or double, and describe `format` into fd[fdlen] for the summary line. */
+int app_outfile_finish(app_outfile *of, const char *sub, const char *out_path, size_t n_clip, int format,
+                       char *fd, size_t fdlen);
 
 #endif

@@ -1,6 +1,6 @@
 /* synth.c — `statewave synth`: play a MIDI file with the polyphonic neural instrument
  * (sw_synth, dsp/synth.c; contract in docs/INSTRUMENT.md) into an audio file, or live through
- * PortAudio (synth_live.c).
+ * PortAudio (--live: the app's stream runner, stream.h, with the song player as its block).
  *
  * Flow: parse the MIDI file (midifile.c: every track merged, times in seconds from the file's
  * tempo map) -> find and load the timbre model (timbre.c) -> sw_synth_create at --rate ->
@@ -22,7 +22,7 @@
 #include "formats.h"
 #include "midifile.h"
 #include "outfile.h"
-#include "synth_live.h"
+#include "stream.h"
 #include "synth_rt.h"
 #include "timbre.h"
 
@@ -85,6 +85,129 @@ static const char help[] =
     "Exit status: 0 written / played to the end (or stopped by a signal), 1 error (MIDI file,\n"
     "model, output, device), 2 usage error.\n";
 
+/* ------------------------------------------------------------------ --live -- */
+/* The mode for the stream runner: the synth is made at the device's rate, warmed up, and its
+ * song player handed to the callback (synth_rt.c); the song's events were all parsed before
+ * the stream starts and are read-only from then on. The run ends by itself once the song is
+ * over in the callback and the output latency has drained. */
+typedef struct {
+    app_stream_mode m;           /* first: the runner's hooks get &this->m */
+    const sw_model *model;       /* owned by cmd_synth */
+    const app_midi_song *song;   /* likewise */
+    const char *used;            /* the model's path, printed */
+    int voices;                  /* polyphony */
+    double tail_s;               /* release/reverb tail allowed after the last event, s */
+    app_synth_controls ctl;      /* gains, pitch shift, reverb */
+    const float *ir;             /* [ir_n] reverb impulse response at ir_rate Hz, NULL = built-in */
+    size_t ir_n;                 /* its length */
+    double ir_rate;              /* its rate, Hz */
+    const char *ir_path;         /* its file, for messages */
+    sw_synth *synth;             /* made in prepare */
+    app_synth_rt rt;             /* shared with the callback */
+    unsigned long long drain;    /* frames played after the song's end before stopping */
+} synth_mode;
+
+/* The instrument at `rate` as S describes it (the --live hooks are not used), warmed up, or
+ * NULL with a message printed. Everything the callback will touch is made here. */
+static sw_synth *make_synth(const synth_mode *S, double rate)
+{
+    char err[512];
+    sw_synth *synth = NULL;
+    sw_status st = sw_synth_create(S->model, rate, S->voices, &synth, err, sizeof err);
+    if (st != SW_OK) {
+        app_err(SUB, "cannot create the instrument from '%s' at %.0f Hz: %s: %s", S->used, rate,
+                sw_status_str(st), err);
+        return NULL;
+    }
+    if (S->ir && (st = sw_synth_set_reverb_ir(synth, S->ir, S->ir_n, S->ir_rate, err, sizeof err)) != SW_OK) {
+        app_err(SUB, "reverb impulse response '%s': %s: %s", S->ir_path, sw_status_str(st), err);
+        sw_synth_destroy(synth);
+        return NULL;
+    }
+    sw_synth_warm_up(synth, rate, S->voices);
+    app_synth_apply_controls(synth, &S->ctl);
+    return synth;
+}
+
+static int synth_prepare(app_stream_mode *m, app_stream_rt *rt, double rate, int out_channels)
+{
+    synth_mode *S = (synth_mode *)m;
+    if (!(S->synth = make_synth(S, rate)))
+        return -1;
+    app_synth_rt_init(&S->rt, S->synth, S->song, rate, S->tail_s,
+                      app_synth_quiet_s(S->ir ? (double)S->ir_n / S->ir_rate : 0.0));
+    app_stream_rt_init(rt, app_synth_block, &S->rt, 1, out_channels);
+    return 0;
+}
+
+static double synth_print_setup(app_stream_mode *m, double srate, double in_lat, double out_lat)
+{
+    (void)in_lat;
+    synth_mode *S = (synth_mode *)m;
+    char pu[3 * PATH_MAX], pt[256]; /* the path and the model's timbre name: shown escaped */
+    printf("model: %s (timbre \"%s\"), %d voices\n", app_printable(S->used, pu, sizeof pu),
+           app_printable(sw_synth_timbre(S->synth), pt, sizeof pt), S->voices);
+    printf("song: %zu notes, %zu events, last event at %.2f s\n", S->song->n_notes, S->song->n,
+           S->song->last_event_s);
+    printf("latency: output %.2f ms\n", out_lat * 1e3);
+    /* After the song ends in the callback, what it wrote still has to come out of the
+     * device: wait the output latency plus a margin before stopping. */
+    S->drain = (unsigned long long)llround((out_lat + 0.05) * srate);
+    return out_lat;
+}
+
+static const char *synth_poll(app_stream_mode *m, app_stream_rt *rt, double srate)
+{
+    (void)srate;
+    synth_mode *S = (synth_mode *)m;
+    unsigned long long done_at = app_rt_ld(&S->rt.done_at);
+    return done_at && app_rt_ld(&rt->frames) >= done_at + S->drain ? "song" : NULL;
+}
+
+static void synth_status(app_stream_mode *m, app_stream_rt *rt, FILE *f, double t, double srate, PaStream *s)
+{
+    (void)t;
+    synth_mode *S = (synth_mode *)m;
+    fprintf(f, "[%7.1f / %.1f s] events %llu/%zu  voices %2d  xruns %llu  rms %.1f dBFS  cpu %3.0f%%",
+            app_rt_ld(&rt->frames) / srate, S->song->last_event_s, app_rt_ld(&S->rt.events_done), S->song->n,
+            atomic_load_explicit(&S->rt.voices, memory_order_relaxed), app_rt_ld(&rt->xrun_callbacks),
+            app_dbfs(app_stream_rt_rms(rt)), 100.0 * Pa_GetStreamCpuLoad(s));
+}
+
+static void synth_summary(app_stream_mode *m, app_stream_rt *rt, int part, double srate)
+{
+    (void)srate;
+    synth_mode *S = (synth_mode *)m;
+    if (part == 0)
+        printf("events=%llu/%zu rms_dbfs=%.1f peak=%.3f ", app_rt_ld(&S->rt.events_done), S->song->n,
+               app_dbfs(app_stream_rt_rms(rt)), app_stream_rt_peak(rt));
+}
+
+/* Play the song (`init`: the settings) on the devices of `o`; an exit status.
+ * *still_in_use as app_stream_run's: then the model and the song must stay. */
+static int synth_live(const synth_mode *init, const app_stream_opts *o, int *still_in_use)
+{
+    synth_mode *S = malloc(sizeof *S);
+    app_stream_rt *rt = calloc(1, sizeof *rt);
+    *still_in_use = 0;
+    if (!S || !rt) {
+        free(S);
+        free(rt);
+        app_err(SUB, "out of memory");
+        return SW_EXIT_FAIL;
+    }
+    *S = *init;
+    S->m = (app_stream_mode){ .sub = SUB, .prepare = synth_prepare, .print_setup = synth_print_setup,
+                              .poll = synth_poll, .status = synth_status, .summary = synth_summary };
+    int rc = app_stream_run(o, &S->m, rt, still_in_use);
+    if (!*still_in_use) {
+        sw_synth_destroy(S->synth);
+        free(S);
+        free(rt);
+    }
+    return rc;
+}
+
 int cmd_synth(int argc, char **argv)
 {
     enum { O_TAIL = APP_O_SYNTH_END, O_LIVE, O_VIBRATO };
@@ -103,7 +226,7 @@ int cmd_synth(int argc, char **argv)
     app_instr_opts o = APP_INSTR_OPTS_DEFAULT;
     double rate = 48000.0, tail = 5.0;
     long voices = SW_SYNTH_DEFAULT_VOICES;
-    app_synth_live_opts lo = { .latency_ms = -1.0 };
+    app_stream_opts lo = { .latency_ms = -1.0 };
     int live = 0, live_only = 0, rate_given = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, APP_INSTR_SHORT_OPTS "r:n:hd:a:F:L:", opts, NULL)) != -1) {
@@ -116,10 +239,7 @@ int cmd_synth(int argc, char **argv)
             case O_TAIL: bad = app_parse_double(optarg, 0.0, 60.0, &tail); break;
             case O_VIBRATO: bad = app_parse_double(optarg, 0.0, 2.0, &o.ctl.vibrato); break;
             case O_LIVE: live = 1; break;
-            case 'd': lo.device = optarg; live_only = 1; break;
-            case 'a': lo.host_api = optarg; live_only = 1; break;
-            case 'F': bad = app_parse_long(optarg, 0, 65536, &lo.frames); live_only = 1; break;
-            case 'L': bad = app_parse_double(optarg, 0.0, 10000.0, &lo.latency_ms); live_only = 1; break;
+            case 'd': case 'a': case 'F': case 'L': bad = app_stream_option(c, optarg, &lo); live_only = 1; break;
             case 'h': fputs(help, stdout); return SW_EXIT_OK;
             default:
                 fprintf(stderr, "Try 'statewave synth --help'.\n");
@@ -134,27 +254,13 @@ int cmd_synth(int argc, char **argv)
     const char *out_path = o.out_path, *model_path = o.model_path, *timbre = o.timbre, *fmt_name = o.fmt_name,
                *ir_path = o.ir_path;
     const int quiet = o.quiet;
-    if (app_timbre_list_option(SUB, timbre))
-        return SW_EXIT_OK;
-    const char *midi_path = app_one_input(SUB, argc, argv, optind, "MIDI file");
-    if (!midi_path)
+    const char *midi_path = NULL;
+    int a = app_instr_args(SUB, &o, argc, argv, optind, "MIDI file", &midi_path);
+    if (a != 0)
+        return a > 0 ? SW_EXIT_OK : SW_EXIT_USAGE;
+    if (app_stream_check_usage(SUB, live, out_path || fmt_name, "song", "-o/--output and --format", live_only,
+                               "--device, --host-api, --frames and --latency", out_path) != 0)
         return SW_EXIT_USAGE;
-    if (model_path && timbre) {
-        app_err(SUB, "--model and --timbre both choose the instrument; give one");
-        return SW_EXIT_USAGE;
-    }
-    if (live && (out_path || fmt_name)) {
-        app_err(SUB, "--live plays the song: -o/--output and --format do not apply");
-        return SW_EXIT_USAGE;
-    }
-    if (!live && live_only) {
-        app_err(SUB, "--device, --host-api, --frames and --latency need --live");
-        return SW_EXIT_USAGE;
-    }
-    if (!live && (!out_path || !*out_path)) {
-        app_err(SUB, "no output file: use -o FILE, or --live to play (see --help)");
-        return SW_EXIT_USAGE;
-    }
     app_fmt_alias fmt;
     if (app_output_format(SUB, fmt_name, out_path, &fmt) != 0)
         return SW_EXIT_USAGE;
@@ -181,9 +287,7 @@ int cmd_synth(int argc, char **argv)
     float *buf = NULL, *tailbuf = NULL, *ir = NULL;
     size_t ir_n = 0;
     double ir_rate = 0.0;
-    app_outfile of;
-    memset(&of, 0, sizeof of);
-    of.fd = -1;
+    app_outfile of = APP_OUTFILE_INIT;
     int rc = SW_EXIT_FAIL;
     char used[PATH_MAX + 256];
     app_sigtrap sig = { .set = 0 };
@@ -199,18 +303,13 @@ int cmd_synth(int argc, char **argv)
     if (!quiet && song.max_polyphony > voices)
         fprintf(stderr, "note: up to %d notes sound at once, %ld voices: the oldest/quietest are "
                         "stolen (--voices)\n", song.max_polyphony, voices);
+    const synth_mode S = { .model = model, .song = &song, .used = used, .voices = (int)voices, .tail_s = tail,
+                           .ctl = o.ctl, .ir = ir, .ir_n = ir_n, .ir_rate = ir_rate, .ir_path = ir_path };
     if (live) {
         lo.rate = rate_given ? rate : 0.0;
         lo.quiet = quiet;
-        lo.voices = (int)voices;
-        lo.tail_s = tail;
-        lo.controls = o.ctl;
-        lo.ir = ir;
-        lo.ir_n = ir_n;
-        lo.ir_rate = ir_rate;
-        lo.ir_path = ir_path;
         int in_use = 0;
-        rc = app_synth_live(model, &song, &lo, used, &in_use);
+        rc = synth_live(&S, &lo, &in_use);
         if (in_use) { /* device lost with a host thread that may still call back: leave it all */
             app_protect_free(&prot);
             return rc;
@@ -218,18 +317,8 @@ int cmd_synth(int argc, char **argv)
         goto out;
     }
 
-    sw_status st = sw_synth_create(model, rate, (int)voices, &synth, err, sizeof err);
-    if (st != SW_OK) {
-        app_err(SUB, "cannot create the instrument from '%s' at %.0f Hz: %s: %s", used, rate,
-                sw_status_str(st), err);
+    if (!(synth = make_synth(&S, rate)))
         goto out;
-    }
-    if (ir && (st = sw_synth_set_reverb_ir(synth, ir, ir_n, ir_rate, err, sizeof err)) != SW_OK) {
-        app_err(SUB, "reverb impulse response '%s': %s: %s", ir_path, sw_status_str(st), err);
-        goto out;
-    }
-    app_synth_warm_up(synth, rate, (int)voices);
-    app_synth_apply_controls(synth, &o.ctl);
     const int irate = (int)lround(rate);
     int format = app_choose_output_format(fmt.major, fmt.subtype, SF_FORMAT_WAV | SF_FORMAT_PCM_24, 1, irate);
     if (!format) {
@@ -305,13 +394,11 @@ int cmd_synth(int argc, char **argv)
         goto out;
     written += keep;
     app_progress_clear(prog);
-    if (app_outfile_commit(&of, SUB, out_path) != 0)
+    char fd[96];
+    if (app_outfile_finish(&of, SUB, out_path, n_clip, format, fd, sizeof fd) != 0)
         goto out;
-    app_warn_clipped(SUB, n_clip, format);
     if (!quiet) {
         double el = app_now() - t0;
-        char fd[96];
-        app_describe_format(format, fd, sizeof fd);
         fprintf(stderr, "%s  [%.2f s, %d Hz, mono, %s] %zu notes, %ld voices (up to %d notes at once), "
                         "last event at %.2f s; %.2f s, %.1fx real time\n",
                 out_path, (double)written / rate, irate, fd, song.n_notes, voices, song.max_polyphony,

@@ -1,12 +1,11 @@
 /* synth_rt.c — the song player and the PortAudio callback of `statewave synth --live`. Runs on
- * the audio thread in --live: plain loads/stores, relaxed atomics, memcpy and the [RT] sw_synth
- * calls; no allocation, locks, printing or I/O. See synth_rt.h. */
+ * the audio thread in --live (app_synth_block, called by the stream runner's callback): plain
+ * loads/stores, relaxed atomics and the [RT] sw_synth calls; no allocation, locks, printing or
+ * I/O. See synth_rt.h. */
 #include "synth_rt.h"
-#include "rt_util.h"
 
 #include <math.h>
 #include <string.h>
-
 
 static uint64_t sample_of(double seconds, double rate)
 {
@@ -25,17 +24,6 @@ void app_synth_player_init(app_synth_player *p, sw_synth *synth, const app_midi_
     p->last_event = song->n ? sample_of(song->last_event_s, rate) : 0; /* >= the last kept event */
     p->tail_max = (uint64_t)llround(tail_s * rate);
     p->quiet_need = (uint64_t)llround(quiet_s * rate);
-}
-
-void app_synth_warm_up(sw_synth *s, double rate, int voices)
-{
-    float scratch[512];
-    for (int v = 0; v < voices; v++)
-        sw_synth_note_on(s, 48 + v % 36, 100);
-    size_t n = (size_t)(0.1 * rate);
-    for (size_t pos = 0; pos < n; pos += 512)
-        sw_synth_process(s, scratch, n - pos < 512 ? n - pos : 512);
-    sw_synth_reset(s);
 }
 
 void app_synth_apply_event(sw_synth *s, const app_midi_event *e)
@@ -92,71 +80,23 @@ void app_synth_player_render(app_synth_player *p, float *out, size_t frames)
 /* ---------------------------------------------------------------- live -- */
 
 void app_synth_rt_init(app_synth_rt *rt, sw_synth *synth, const app_midi_song *song, double rate,
-                       double tail_s, double quiet_s, int out_channels)
+                       double tail_s, double quiet_s)
 {
     memset(rt, 0, sizeof *rt);
     app_synth_player_init(&rt->player, synth, song, rate, tail_s, quiet_s);
-    rt->out_channels = out_channels;
-    atomic_init(&rt->frames, 0);
-    atomic_init(&rt->callbacks, 0);
-    atomic_init(&rt->xrun_callbacks, 0);
-    app_rt_meter_init(&rt->meter);
-    atomic_init(&rt->busy_ns, 0);
-    atomic_init(&rt->max_ns, 0);
     atomic_init(&rt->events_done, 0);
     atomic_init(&rt->voices, 0);
     atomic_init(&rt->done_at, 0);
-    atomic_init(&rt->finished, 0);
 }
 
-int app_synth_rt_lock_free(const app_synth_rt *rt)
+void app_synth_block(void *mode, const float *const *in, float *const *out, unsigned long frames)
 {
-    return atomic_is_lock_free(&rt->frames) && atomic_is_lock_free(&rt->meter.peak_bits) &&
-           atomic_is_lock_free(&rt->voices) && atomic_is_lock_free(&rt->finished);
-}
-
-int app_synth_callback(const void *input, void *output, unsigned long frames,
-                       const PaStreamCallbackTimeInfo *time_info, PaStreamCallbackFlags status,
-                       void *user)
-{
-    (void)input;
-    (void)time_info;
-    app_synth_rt *rt = user;
-    const unsigned long long t_start = app_rt_now_ns();
-    float *const *out = output; /* [out_channels][frames] (paNonInterleaved) */
-    app_rt_bump(&rt->callbacks);
-    if (status & (paOutputUnderflow | paOutputOverflow))
-        app_rt_bump(&rt->xrun_callbacks);
-    if (!out)
-        return paContinue;
-    float *o = out[0];
-    app_synth_player_render(&rt->player, o, frames);
-
-    app_rt_meter_add(&rt->meter, o, frames);
-    for (int c = 1; c < rt->out_channels; c++)
-        memcpy(out[c], o, frames * sizeof(float));
-    unsigned long long total =
-        atomic_fetch_add_explicit(&rt->frames, frames, memory_order_relaxed) + frames;
+    (void)in;
+    app_synth_rt *rt = mode;
+    app_synth_player_render(&rt->player, out[0], frames);
     atomic_store_explicit(&rt->events_done, rt->player.next, memory_order_relaxed);
     atomic_store_explicit(&rt->voices, sw_synth_active_voices(rt->player.synth), memory_order_relaxed);
+    /* The player renders every frame the stream plays: its position is the frame count. */
     if (rt->player.done && atomic_load_explicit(&rt->done_at, memory_order_relaxed) == 0)
-        atomic_store_explicit(&rt->done_at, total, memory_order_relaxed);
-    app_rt_account_time(&rt->busy_ns, &rt->max_ns, t_start);
-    return paContinue;
-}
-
-void app_synth_finished(void *user)
-{
-    app_synth_rt *rt = user;
-    atomic_store_explicit(&rt->finished, 1, memory_order_relaxed);
-}
-
-double app_synth_rt_rms(app_synth_rt *rt)
-{
-    return app_rt_meter_rms(&rt->meter, atomic_load_explicit(&rt->frames, memory_order_relaxed));
-}
-
-double app_synth_rt_peak(app_synth_rt *rt)
-{
-    return app_rt_meter_peak(&rt->meter);
+        atomic_store_explicit(&rt->done_at, rt->player.pos, memory_order_relaxed);
 }

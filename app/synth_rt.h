@@ -13,10 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include <portaudio.h>
-
 #include "midifile.h"
-#include "rt_util.h"
 #include "statewave.h"
 
 /* Output below this magnitude counts as silence for the end-of-song test (-80 dBFS). */
@@ -52,43 +49,23 @@ void app_synth_player_init(app_synth_player *p, sw_synth *synth, const app_midi_
 /* Render `frames` samples into out, applying every event at its exact sample: the block is
  * split at each event (process k samples, apply the event, continue). Updates done. [RT] */
 void app_synth_player_render(app_synth_player *p, float *out, size_t frames);
-/* Not real-time, before playback: play a chord on every voice for 0.1 s, then sw_synth_reset.
- * The first render after create touches the voices' state and buffers for the first time
- * (page faults, cold caches), which would land in the first audio callbacks. The offline
- * render does the same, so a file and a live run of one song start from the same state. */
-void app_synth_warm_up(sw_synth *s, double rate, int voices);
 /* Apply one event to the synth now. [RT] */
 void app_synth_apply_event(sw_synth *s, const app_midi_event *e);
 
 /* ---------------------------------------------------------------- live -- */
-/* State shared by `synth --live`'s PortAudio callback and the main thread: the main thread
- * fills it (app_synth_rt_init) before the stream starts and afterwards only reads the atomics;
- * the callback owns the player (and so the synth) while the stream runs. */
+/* `synth --live`'s mode state: the main thread fills it (app_synth_rt_init) before the stream
+ * starts and afterwards only reads the atomics; the callback owns the player (and so the
+ * synth) while the stream runs. */
 typedef struct {
     app_synth_player player;      /* owned by the callback while the stream runs */
-    int out_channels;             /* device channels; each carries the mono signal */
-    app_rt_meter meter;           /* level of everything played (channel 0) */
-
-    atomic_ullong frames;         /* frames written */
-    atomic_ullong callbacks;      /* callback invocations */
-    atomic_ullong xrun_callbacks; /* callbacks flagged paOutputUnderflow/paOutputOverflow */
-    atomic_ullong busy_ns;        /* total time in the callback, ns */
-    atomic_ullong max_ns;         /* longest callback, ns */
     atomic_ullong events_done;    /* events applied so far */
     atomic_int voices;            /* voices sounding after the last callback */
     atomic_ullong done_at;        /* frames when the song ended (0 = not yet) */
-    _Atomic int finished;         /* set by the stream-finished callback */
 } app_synth_rt;
 
 void app_synth_rt_init(app_synth_rt *rt, sw_synth *synth, const app_midi_song *song, double rate,
-                       double tail_s, double quiet_s, int out_channels);
-int app_synth_rt_lock_free(const app_synth_rt *rt);
-/* Output-only PortAudio callback (paFloat32 | paNonInterleaved, rt->out_channels). [RT] */
-int app_synth_callback(const void *input, void *output, unsigned long frames,
-                       const PaStreamCallbackTimeInfo *time_info, PaStreamCallbackFlags status,
-                       void *user);
-void app_synth_finished(void *user); /* PaStreamFinishedCallback [RT] */
-double app_synth_rt_rms(app_synth_rt *rt);
-double app_synth_rt_peak(app_synth_rt *rt);
+                       double tail_s, double quiet_s);
+/* app_stream_block_fn (mode = the app_synth_rt): the song into out[0]. [RT] */
+void app_synth_block(void *mode, const float *const *in, float *const *out, unsigned long frames);
 
 #endif

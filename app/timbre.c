@@ -43,17 +43,11 @@ static void search_dirs(timbre_dir d[N_DIRS])
         snprintf(d[0].path, sizeof d[0].path, "%s", env);
     d[0].what = "$STATEWAVE_INSTRUMENTS";
     char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            char p[PATH_MAX + 32], rp[PATH_MAX];
-            snprintf(p, sizeof p, "%s/../presets/instruments", exe);
-            if (join(d[1].path, sizeof d[1].path, realpath(p, rp) ? rp : p, "", "") == 0)
-                d[1].path[strlen(d[1].path) - 1] = '\0'; /* drop the joined "/" */
-        }
+    if (app_exe_dir(exe, sizeof exe) == 0) {
+        char p[PATH_MAX + 32], rp[PATH_MAX];
+        snprintf(p, sizeof p, "%s/../presets/instruments", exe);
+        if (join(d[1].path, sizeof d[1].path, realpath(p, rp) ? rp : p, "", "") == 0)
+            d[1].path[strlen(d[1].path) - 1] = '\0'; /* drop the joined "/" */
     }
     d[1].what = "next to the executable";
     snprintf(d[2].path, sizeof d[2].path, "%s/instruments", SW_DATADIR);
@@ -282,60 +276,25 @@ int app_instr_option(int c, const char *arg, app_instr_opts *o)
     return bad ? 1 : 0; /* app_parse_double's -1 would read as "not ours" */
 }
 
-const char *app_one_input(const char *sub, int argc, char **argv, int first, const char *what)
+int app_instr_args(const char *sub, const app_instr_opts *o, int argc, char **argv, int first, const char *what,
+                   const char **input)
 {
-    if (first >= argc) {
+    if (o->timbre && !strcmp(o->timbre, "list")) {
+        printf("Timbres (statewave %s --timbre NAME):\n", sub);
+        if (app_list_timbres(stdout) == 0)
+            printf("  (none found; pass --model FILE)\n");
+        return 1;
+    }
+    if (first >= argc)
         app_err(sub, "no %s given (see --help)", what);
-        return NULL;
-    }
-    if (argc - first > 1) {
+    else if (argc - first > 1)
         app_err(sub, "unexpected argument '%s' (one %s at a time)", argv[first + 1], what);
-        return NULL;
+    else if (o->model_path && o->timbre)
+        app_err(sub, "--model and --timbre both choose the instrument; give one");
+    else {
+        *input = argv[first];
+        return 0;
     }
-    return argv[first];
-}
-
-int app_timbre_list_option(const char *sub, const char *timbre)
-{
-    if (!timbre || strcmp(timbre, "list") != 0)
-        return 0;
-    printf("Timbres (statewave %s --timbre NAME):\n", sub);
-    if (app_list_timbres(stdout) == 0)
-        printf("  (none found; pass --model FILE)\n");
-    return 1;
-}
-
-int app_output_format(const char *sub, const char *fmt_name, const char *out_path, app_fmt_alias *fmt)
-{
-    *fmt = (app_fmt_alias){ "wav", SF_FORMAT_WAV, 0, "wav" };
-    if (fmt_name) {
-        if (app_lookup_format(fmt_name, fmt)) {
-            app_err(sub, "unknown --format '%s'", fmt_name);
-            return -1;
-        }
-    } else if (out_path && app_lookup_format(app_ext_of(out_path), fmt) != 0) {
-        *fmt = (app_fmt_alias){ "wav", SF_FORMAT_WAV, 0, "wav" }; /* unknown extension: WAV */
-    }
-    return 0;
-}
-
-int app_write_mono(app_outfile *of, const char *sub, const char *out_path, FILE *prog, const float *x, size_t m)
-{
-    if (!m)
-        return 0;
-    errno = 0;
-    if (sf_writef_float(of->sf, x, (sf_count_t)m) == (sf_count_t)m)
-        return 0;
-    char why[256];
-    app_sf_write_reason(of->sf, errno, why, sizeof why);
-    app_progress_clear(prog);
-    app_err(sub, "cannot write '%s' (temp file '%s'): %s", out_path, of->tmp, why);
     return -1;
 }
 
-void app_warn_clipped(const char *sub, size_t n_clip, int format)
-{
-    if (n_clip && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_FLOAT && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_DOUBLE)
-        app_warn(sub, "%zu samples exceeded full scale and were clipped; lower --harmonic-gain/"
-                      "--noise-gain or write a float format", n_clip);
-}

@@ -76,9 +76,12 @@ typedef struct {
  * else 0 (stored into *o) or 1 for a value out of range. */
 int app_instr_option(int c, const char *arg, app_instr_opts *o);
 
-/* The one positional argument (`what`: "MIDI file", "input file"); NULL with a usage message
- * when there is none or more than one. */
-const char *app_one_input(const char *sub, int argc, char **argv, int first, const char *what);
+/* After the options (argv[first..] left): `--timbre list` prints the timbres for
+ * `statewave <sub>` on stdout and returns 1 (exit 0); else *input = the one positional argument
+ * (`what`: "MIDI file", "input file") and 0, or -1 with a usage message when there is none or
+ * more than one, or when --model and --timbre are both given. */
+int app_instr_args(const char *sub, const app_instr_opts *o, int argc, char **argv, int first, const char *what,
+                   const char **input);
 
 
 void app_synth_apply_controls(sw_synth *s, const app_synth_controls *c);
@@ -92,21 +95,6 @@ int app_read_reverb_ir(const char *sub, const char *path, float **ir, size_t *n,
 /* The model's timbre name (task_params.timbre) into buf, "?" if it has none. */
 const char *app_model_timbre(const sw_model *m, char *buf, size_t len);
 
-/* `--timbre list` given (`timbre` is the option's value, may be NULL): print the list for
- * `statewave <sub>` on stdout and return 1; 0 otherwise. */
-int app_timbre_list_option(const char *sub, const char *timbre);
-
-/* The output format: --format `fmt_name` if given (an unknown name: message, -1), else by the
- * extension of `out_path` (may be NULL), WAV when the extension names no format. */
-int app_output_format(const char *sub, const char *fmt_name, const char *out_path, app_fmt_alias *fmt);
-
-/* Write m mono frames of x to the output's temp file; on failure clear the progress line,
- * report why (naming out_path and the temp file) and return -1. m = 0 writes nothing. */
-int app_write_mono(app_outfile *of, const char *sub, const char *out_path, FILE *prog, const float *x, size_t m);
-
-/* After the output is written: warn that n_clip samples (if any) were clipped, unless the
- * output `format` (SF_FORMAT_*) is float or double. */
-void app_warn_clipped(const char *sub, size_t n_clip, int format);
 
 /* `--timbre list`: every NAME.safetensors in those folders (the first folder wins for a name),
  * with its path and whether it loads as a synth model, on f. Returns the number found. */

@@ -54,6 +54,27 @@ static const char help[] =
     "\n"
     "Exit status: 0 written, 1 error (input, model, output), 2 usage error.\n";
 
+/* Where the transferred samples go: the output's temp file, with the clipped ones counted. */
+typedef struct {
+    app_outfile *of;
+    const char *out_path;
+    FILE *prog;
+    size_t n_clip;     /* samples beyond full scale */
+    size_t written;    /* samples written */
+} tr_sink;
+
+/* sw_offline_write_fn */
+static int tr_write(void *user, const float *x, size_t n)
+{
+    tr_sink *k = user;
+    for (size_t i = 0; i < n; i++)
+        k->n_clip += fabsf(x[i]) > 1.0f;
+    if (app_write_mono(k->of, SUB, k->out_path, k->prog, x, n) != 0)
+        return -1;
+    k->written += n;
+    return 0;
+}
+
 int cmd_transfer(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -84,17 +105,12 @@ int cmd_transfer(int argc, char **argv)
     }
     const char *out_path = o.out_path, *model_path = o.model_path, *timbre = o.timbre, *ir_path = o.ir_path;
     const int quiet = o.quiet;
-    if (app_timbre_list_option(SUB, timbre))
-        return SW_EXIT_OK;
-    const char *in_path = app_one_input(SUB, argc, argv, optind, "input file");
-    if (!in_path)
-        return SW_EXIT_USAGE;
+    const char *in_path = NULL;
+    int a = app_instr_args(SUB, &o, argc, argv, optind, "input file", &in_path);
+    if (a != 0)
+        return a > 0 ? SW_EXIT_OK : SW_EXIT_USAGE;
     if (!out_path || !*out_path) {
         app_err(SUB, "no output file: use -o FILE (see --help)");
-        return SW_EXIT_USAGE;
-    }
-    if (model_path && timbre) {
-        app_err(SUB, "--model and --timbre both choose the instrument; give one");
         return SW_EXIT_USAGE;
     }
     app_fmt_alias fmt;
@@ -121,12 +137,11 @@ int cmd_transfer(int argc, char **argv)
     const SF_INFO ii = ain.info;
     sw_model *model = NULL;
     sw_transfer *tr = NULL;
-    float *inter = NULL, *mono = NULL, *ir = NULL, *hist = NULL;
+    sw_offline_transfer *off = NULL;
+    float *inter = NULL, *ir = NULL;
     size_t ir_n = 0;
     double ir_rate = 0.0;
-    app_outfile of;
-    memset(&of, 0, sizeof of);
-    of.fd = -1;
+    app_outfile of = APP_OUTFILE_INIT;
     int rc = SW_EXIT_FAIL;
     char used[PATH_MAX + 256], err[512];
     app_sigtrap sig = { .set = 0 };
@@ -159,10 +174,7 @@ int cmd_transfer(int argc, char **argv)
         goto out;
     }
     inter = malloc(sizeof(float) * BLOCK * (size_t)ii.channels);
-    mono = malloc(sizeof(float) * BLOCK);
-    const size_t H = latency + 1; /* the last H input samples, for the flush (below) */
-    hist = calloc(H, sizeof(float));
-    if (!inter || !mono || !hist) {
+    if (!inter || (st = sw_offline_transfer_create(tr, ii.channels, &off, err, sizeof err)) != SW_OK) {
         app_err(SUB, "out of memory");
         goto out;
     }
@@ -183,75 +195,33 @@ int cmd_transfer(int argc, char **argv)
     const double est = ii.frames > 0 && ii.frames < ain.max_frames ? (double)ii.frames : 0.0;
     const char *shown = app_base_name(in_path);
     double t0 = app_now(), tlast = -1.0;
-    size_t n_in = 0, fed = 0, written = 0, n_clip = 0;
-    size_t hw = 0;           /* hist write index: hist[(hw - 1 - k) mod H] is the input k samples back */
-    size_t flushed = 0;      /* flush samples fed so far */
-    int at_end = 0;
-    /* Feed the input (n_in frames: known once the data ends), then its last value held for the
-     * latency; write output samples from index `latency` on, n_in of them. */
-    while (!app_stop_requested) {
-        size_t m = 0;
-        if (!at_end) {
-            sf_count_t got = app_audio_read(&ain, inter, BLOCK);
-            if (got < 0) {
-                app_progress_clear(prog);
-                app_err(SUB, "'%s': %s", in_path, ain.err);
-                goto out;
-            }
-            m = (size_t)got;
-            for (size_t i = 0; i < m; i++) {
-                float s = 0.0f;
-                for (int ch = 0; ch < ii.channels; ch++)
-                    s += inter[i * (size_t)ii.channels + (size_t)ch];
-                mono[i] = s / (float)ii.channels;
-            }
-            n_in += m;
-            if (got == 0) {
-                at_end = 1;
-                if (n_in == 0) {
-                    app_progress_clear(prog);
-                    app_err(SUB, "'%s': empty file (no audio frames)", in_path);
-                    goto out;
-                }
-            }
+    size_t n_in = 0;
+    tr_sink sink = { .of = &of, .out_path = out_path, .prog = prog };
+    /* Feed the input (n_in frames: known once the data ends), then let the library push its
+     * last samples through; n_in samples come out, time-aligned. */
+    for (int at_end = 0; !at_end && !app_stop_requested;) {
+        sf_count_t got = app_audio_read(&ain, inter, BLOCK);
+        if (got < 0) {
+            app_progress_clear(prog);
+            app_err(SUB, "'%s': %s", in_path, ain.err);
+            goto out;
         }
-        if (at_end) {
-            if (written >= n_in)
-                break;
-            /* The latency is flushed with the input continued by point reflection about its
-             * last sample (x[end + k] = 2 x[end] - x[end - k]), which keeps its value and slope:
-             * a step to zero here would be a click the analysis hears (a DC offset or a slow
-             * rumble would end in a tone). Past the history, the last value is held. */
-            const float last = hist[(hw + H - 1) % H];
-            for (size_t i = 0; i < BLOCK; i++, flushed++) {
-                const size_t back = flushed + 1; /* x[end - back] */
-                mono[i] = back < H && back < n_in ? 2.0f * last - hist[(hw + H - 1 - back) % H] : last;
-            }
-            m = BLOCK;
-        } else {
-            for (size_t i = 0; i < m; i++) {
-                hist[hw] = mono[i];
-                hw = hw + 1 == H ? 0 : hw + 1;
-            }
+        n_in += (size_t)got;
+        at_end = got == 0;
+        if (at_end && n_in == 0) {
+            app_progress_clear(prog);
+            app_err(SUB, "'%s': empty file (no audio frames)", in_path);
+            goto out;
         }
-        sw_transfer_process(tr, mono, mono, m);
-        /* output index range [fed, fed + m) -> keep [latency, latency + n_in) */
-        size_t lo = fed < latency ? latency - fed : 0;
-        size_t hi = m;
-        if (fed + hi > latency + n_in)
-            hi = latency + n_in > fed ? latency + n_in - fed : 0;
-        fed += m;
-        if (hi > lo) {
-            for (size_t i = lo; i < hi; i++)
-                n_clip += fabsf(mono[i]) > 1.0f;
-            if (app_write_mono(&of, SUB, out_path, prog, mono + lo, hi - lo) != 0)
-                goto out;
-            written += hi - lo;
-        }
+        st = at_end ? sw_offline_transfer_finish(off, tr_write, &sink, err, sizeof err)
+                    : sw_offline_transfer_process(off, inter, (size_t)got, tr_write, &sink, err, sizeof err);
+        if (st != SW_OK) /* only a write stops it; tr_write has said why */
+            goto out;
         double now = app_now();
-        if (now - tlast >= 0.1) {
+        if (now - tlast >= 0.1 || at_end) {
+            double fed = (double)sw_offline_transfer_fed(off);
             double total = (at_end ? (double)n_in : est > n_in ? est : (double)n_in) + (double)latency;
-            app_progress(prog, shown, (double)fed, total > fed ? total : fed + 1.0, rate, t0);
+            app_progress(prog, shown, fed, total > fed ? total : fed + 1.0, rate, t0);
             tlast = now;
         }
     }
@@ -264,15 +234,13 @@ int cmd_transfer(int argc, char **argv)
     if ((sf_count_t)n_in != ii.frames && ii.frames != SF_COUNT_MAX)
         app_warn(SUB, "'%s': header says %lld frames but %zu could be read; output has %zu", in_path,
                  (long long)ii.frames, n_in, n_in);
-    if (app_outfile_commit(&of, SUB, out_path) != 0)
+    char fd[96];
+    if (app_outfile_finish(&of, SUB, out_path, sink.n_clip, format, fd, sizeof fd) != 0)
         goto out;
-    app_warn_clipped(SUB, n_clip, format);
     if (!quiet) {
         double el = app_now() - t0;
-        char fd[96];
-        app_describe_format(format, fd, sizeof fd);
         fprintf(stderr, "%s  [%.2f s, %d Hz, mono, %s] from '%s' (%d ch); %.2f s, %.1fx real time\n",
-                out_path, (double)written / rate, rate, fd, in_path, ii.channels, el,
+                out_path, (double)sink.written / rate, rate, fd, in_path, ii.channels, el,
                 el > 0 ? (double)n_in / rate / el : 0.0);
     }
     rc = SW_EXIT_OK;
@@ -281,8 +249,7 @@ out:
     app_outfile_abort(&of);
     app_protect_free(&prot);
     free(inter);
-    free(mono);
-    free(hist);
+    sw_offline_transfer_destroy(off);
     free(ir);
     sw_transfer_destroy(tr);
     sw_model_free(model);

@@ -249,6 +249,86 @@ sw_status sw_analyze_f0_loudness(const float *x, size_t n, double sample_rate, f
                                  char *err, size_t errlen);
 /* ----------------------------------------------------- end of instrument -- */
 
+/* ====================================== resampling, warm-up, offline denoising and transfer ==
+ * Support for the fronts (the `statewave` command, the plugins): sample-rate conversion
+ * (dsp/resample.c), the first-render warm-up of the engines (dsp/warmup.c), and whole-signal
+ * denoising at any rate and channel count and timbre transfer of a whole recording
+ * (dsp/offline.c). */
+
+/* Converter quality: band-limited sinc, 97 dB SNR; BEST keeps 97 % of the band, MEDIUM 90 %
+ * at about a third of the cost. */
+typedef enum { SW_RESAMPLE_BEST = 0, SW_RESAMPLE_MEDIUM = 1 } sw_resample_quality;
+/* A streaming converter of interleaved float frames, ratio = output rate / input rate. */
+typedef struct sw_resampler sw_resampler;
+
+/* 1 if the converters support `ratio` (1/256 .. 256), else 0. */
+int sw_resample_ratio_ok(double ratio);
+/* The converter's name for quality q, e.g. "Medium Sinc Interpolator". */
+const char *sw_resample_name(sw_resample_quality q);
+/* The version of the converter library. */
+const char *sw_resample_version(void);
+sw_status sw_resampler_create(double ratio, int channels, sw_resample_quality q, sw_resampler **out,
+                              char *err, size_t errlen);
+void sw_resampler_destroy(sw_resampler *r);
+/* Convert up to n_in frames of in into at most out_cap frames of out; *used and *made get the
+ * frames consumed and written (both may be 0 while the converter fills). SW_OK, or SW_ERR_ARG
+ * with sw_resampler_error saying why. [RT] */
+sw_status sw_resampler_process(sw_resampler *r, const float *in, size_t n_in, float *out, size_t out_cap,
+                               size_t *used, size_t *made);
+/* The message of the last failed sw_resampler_process. [RT] */
+const char *sw_resampler_error(const sw_resampler *r);
+/* A whole mono signal x[n] in one call, its end included: *out (malloc'ed, the caller frees it)
+ * gets *n_out frames. */
+sw_status sw_resample(const float *x, size_t n, double ratio, sw_resample_quality q, float **out,
+                      size_t *n_out, char *err, size_t errlen);
+
+/* Warm-up before real time: the first render after create touches weights, state and buffers
+ * for the first time (page faults, cold caches), which made the first renders 5-8x slower than
+ * the rest and would land in the first audio callbacks. These render a little (the generator:
+ * 0.1 s; the instrument: a chord on every voice for 0.1 s at `rate`, the rate it was created
+ * at) and reset, so the engine then renders exactly what a fresh one would. Not real-time. */
+void sw_generator_warm_up(sw_generator *g);
+void sw_synth_warm_up(sw_synth *s, double rate, int voices);
+/* Whole-signal, time-aligned denoising for any channel count and any rate: one sw_denoiser per
+ * channel pair (an odd last channel gets a mono one), the engine's latency trimmed, and a rate
+ * outside SW_DENOISE_MIN_RATE..SW_DENOISE_MAX_RATE converted to the nearest one and back.
+ * Interleaved float frames in; the output goes to a write function, frame t of it being input
+ * frame t denoised, and after sw_offline_denoiser_finish exactly as many frames as went in.
+ * Not real-time. */
+typedef struct sw_offline_denoiser sw_offline_denoiser;
+/* Receives x[frames * channels] (interleaved); 0 to go on, non-zero to stop (the call then
+ * returns SW_ERR_IO). */
+typedef int (*sw_offline_write_fn)(void *user, const float *x, size_t frames);
+/* `model` must be a denoise model and outlive the object. */
+sw_status sw_offline_denoiser_create(const sw_model *model, int sample_rate, int channels, float mix,
+                                     float limit_db, sw_offline_denoiser **out, char *err, size_t errlen);
+void sw_offline_denoiser_destroy(sw_offline_denoiser *o);
+/* The rate the denoisers run at (== sample_rate unless it is converted). */
+int sw_offline_denoiser_work_rate(const sw_offline_denoiser *o);
+/* Feed n frames; what is ready is written (never more frames than were fed). */
+sw_status sw_offline_denoiser_process(sw_offline_denoiser *o, const float *x, size_t n,
+                                      sw_offline_write_fn write, void *user, char *err, size_t errlen);
+/* After the last frame: write the rest, up to the number of frames fed. */
+sw_status sw_offline_denoiser_finish(sw_offline_denoiser *o, sw_offline_write_fn write, void *user,
+                                     char *err, size_t errlen);
+/* Timbre transfer of a whole recording through the caller's sw_transfer, latency-compensated:
+ * interleaved frames of `channels` channels are averaged to mono; the output (mono) goes to a
+ * write function, sample t of it being input sample t transferred, and after
+ * sw_offline_transfer_finish exactly as many samples as went in (the end of the input is
+ * continued smoothly to push its last samples through). Not real-time. */
+typedef struct sw_offline_transfer sw_offline_transfer;
+/* `t` (freshly created or reset) stays the caller's and must outlive the object. */
+sw_status sw_offline_transfer_create(sw_transfer *t, int channels, sw_offline_transfer **out, char *err,
+                                     size_t errlen);
+void sw_offline_transfer_destroy(sw_offline_transfer *o);
+sw_status sw_offline_transfer_process(sw_offline_transfer *o, const float *x, size_t n,
+                                      sw_offline_write_fn write, void *user, char *err, size_t errlen);
+sw_status sw_offline_transfer_finish(sw_offline_transfer *o, sw_offline_write_fn write, void *user,
+                                     char *err, size_t errlen);
+/* Samples run through the engine so far (the input and its continuation), for progress. */
+uint64_t sw_offline_transfer_fed(const sw_offline_transfer *o);
+/* ================================= end of resampling, warm-up, offline denoising and transfer == */
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,10 +13,10 @@ APP_GEN_MODEL := presets/generate.safetensors
 APP_INSTR_MODELS = $(wildcard presets/instruments/*.safetensors)
 
 # Test helpers (tests/app/*.c): a libsndfile inspector/metric tool and the real-time
-# allocation test, which links the live and generate callbacks themselves
-# (app/live_rt.c, app/generate_rt.c).
+# allocation test, which links the stream runner's callback (app/stream_rt.c) and the live and
+# generate blocks themselves (app/live_rt.c, app/generate_rt.c).
 APP_TEST_BINS := $(BUILD)/tests/app/sfcheck $(BUILD)/tests/app/rt_alloc_test
-# synth --live's callback (app/synth_rt.c + the MIDI reader) under the same interposer.
+# synth --live's callback (app/stream_rt.c, app/synth_rt.c + the MIDI reader) under the same interposer.
 APP_TEST_BINS += $(BUILD)/tests/app/synth_rt_alloc_test
 
 ALL_TARGETS  += $(APP_BIN) $(APP_TEST_BINS)
@@ -43,18 +43,16 @@ $(BUILD)/tests/app/sfcheck: tests/app/sfcheck.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $< -o $@ $(LDLIBS_ALL)
 
-# Links app/live_rt.o and app/generate_rt.o, never the whole app: the test *is* the two
-# callbacks plus its interposer.
-$(BUILD)/tests/app/rt_alloc_test: tests/app/rt_alloc_test.c $(BUILD)/app/live_rt.o $(BUILD)/app/generate_rt.o \
-    $(LIB) app/live_rt.h app/generate_rt.h tests/rt_interpose.h
+# Each links the callback's objects, never the whole app: the test *is* the callback plus its
+# interposer.
+RT_ALLOC_OBJ := $(addprefix $(BUILD)/app/,stream_rt.o live_rt.o generate_rt.o)
+SYNTH_RT_ALLOC_OBJ := $(addprefix $(BUILD)/app/,stream_rt.o synth_rt.o midifile.o)
+$(BUILD)/tests/app/rt_alloc_test: tests/app/rt_alloc_test.c $(RT_ALLOC_OBJ) $(LIB) $(APP_HDR) tests/rt_interpose.h
+$(BUILD)/tests/app/synth_rt_alloc_test: tests/app/synth_rt_alloc_test.c $(SYNTH_RT_ALLOC_OBJ) $(LIB) $(APP_HDR) \
+    tests/rt_interpose.h
+$(BUILD)/tests/app/rt_alloc_test $(BUILD)/tests/app/synth_rt_alloc_test:
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Iapp $(CFLAGS_ALL) $< $(BUILD)/app/live_rt.o $(BUILD)/app/generate_rt.o -o $@ $(LIB) $(LDLIBS_ALL)
-
-$(BUILD)/tests/app/synth_rt_alloc_test: tests/app/synth_rt_alloc_test.c $(BUILD)/app/synth_rt.o \
-    $(BUILD)/app/midifile.o $(LIB) app/synth_rt.h app/midifile.h tests/rt_interpose.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Iapp $(CFLAGS_ALL) $< $(BUILD)/app/synth_rt.o $(BUILD)/app/midifile.o -o $@ $(LIB) \
-	  $(LDLIBS_ALL)
+	$(CC) $(CPPFLAGS) -Iapp $(CFLAGS_ALL) $(filter %.c %.o,$^) -o $@ $(LIB) $(LDLIBS_ALL)
 
 # make demo: (1) denoise the shipped noisy example (dev-set clip 052, held out from the
 # denoiser's training) with the shipped model; print where the result is, the model (the

@@ -38,9 +38,9 @@ TEST_SCRIPTS += tests/run_core_isa.sh
 # ---------------------------------------------------------- shared library --
 # build/libstatewave.so: the same objects as libstatewave.a (already -fPIC), for callers that
 # load the library at run time (the Python package, python/). Only sw_* is exported
-# (dsp/libstatewave.map); its own dependencies (cJSON, FFTW) are linked in as needed.
+# (dsp/libstatewave.map); its own dependencies (cJSON, FFTW, libsamplerate) are linked in as needed.
 SOLIB      := $(BUILD)/libstatewave.so
-SOLIB_LIBS  = $(shell pkg-config --libs libcjson fftw3f 2>/dev/null) -lm -lpthread
+SOLIB_LIBS  = $(shell pkg-config --libs libcjson fftw3f samplerate 2>/dev/null) -lm -lpthread
 
 $(SOLIB): $(DSP_OBJ) dsp/libstatewave.map
 	@mkdir -p $(dir $@)

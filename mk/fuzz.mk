@@ -41,8 +41,8 @@ $(FUZZ_DIR)/fuzz_audio: tests/fuzz/fuzz_audio.c app/audioin.c app/audioin.h
 
 $(FUZZ_DIR)/fuzz_task_params: tests/fuzz/fuzz_task_params.c $(DSP_SRC) $(wildcard dsp/*.h) tests/core_util.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(shell pkg-config --cflags fftw3f) $(FUZZ_SAN) $(DSP_SRC) \
-	  tests/fuzz/fuzz_task_params.c -o $@ $(FUZZ_LIBS) $(shell pkg-config --libs fftw3f) -lpthread
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(shell pkg-config --cflags fftw3f samplerate) $(FUZZ_SAN) $(DSP_SRC) \
+	  tests/fuzz/fuzz_task_params.c -o $@ $(FUZZ_LIBS) $(shell pkg-config --libs fftw3f samplerate) -lpthread
 
 .PHONY: fuzz fuzz-build $(FUZZ_TARGETS:%=fuzz-%)
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%) $(FUZZ_DIR)/fuzz_seeds

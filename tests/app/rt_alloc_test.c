@@ -1,7 +1,8 @@
-/* rt_alloc_test.c — proves that the PortAudio callbacks of `statewave live`
- * (sw_live_callback in app/live_rt.c, and the engine it calls) and of `statewave generate
- * --live` (sw_gen_callback in app/generate_rt.c: the generator and libsamplerate's
- * src_process) are real-time safe: no heap allocation, no mutex locking.
+/* rt_alloc_test.c — proves that the PortAudio callbacks of `statewave live` (the stream
+ * runner's app_stream_callback in app/stream_rt.c around sw_live_block in app/live_rt.c, and
+ * the engine it calls) and of `statewave generate --live` (the same trampoline around
+ * sw_gen_block in app/generate_rt.c; with the generator and libsamplerate's src_process on the
+ * producer side) are real-time safe: no heap allocation, no mutex locking.
  *
  * This binary defines malloc/calloc/realloc/free/posix_memalign/aligned_alloc/memalign/
  * valloc and pthread_mutex_lock/trylock itself (tests/rt_interpose.h). Symbols in the
@@ -35,11 +36,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <samplerate.h>
 #include <sndfile.h>
 
 #include "generate_rt.h"
 #include "live_rt.h"
 #include "statewave.h"
+#include "stream_rt.h"
 
 #include "../rt_interpose.h"
 
@@ -92,8 +95,10 @@ static void run_case(const sw_model *model, const float *speech, size_t total, d
     CHECK(st == SW_OK, "denoiser_create(%.0f, %d): %s", rate, channels, err);
     if (st != SW_OK)
         return;
-    sw_live_rt *rt = malloc(sizeof *rt);
-    sw_live_rt_init(rt, dn, channels, out_channels, 1.0f, 100.0f);
+    sw_live_rt *lv = malloc(sizeof *lv);
+    app_stream_rt *rt = malloc(sizeof *rt);
+    sw_live_rt_init(lv, dn, channels, 1.0f, 100.0f);
+    app_stream_rt_init(rt, sw_live_block, lv, channels, out_channels);
 
     /* Host buffers, as PortAudio hands them over (planar, paNonInterleaved). */
     enum { MAXB = 4096 };
@@ -128,19 +133,19 @@ static void run_case(const sw_model *model, const float *speech, size_t total, d
             flags = paPrimingOutput;
         /* Main thread requests while "running". */
         if (calls == 20)
-            sw_live_rt_set_mix(rt, 0.5f);
+            sw_live_rt_set_mix(lv, 0.5f);
         if (calls == 30)
-            sw_live_rt_set_limit_db(rt, 12.0f);
+            sw_live_rt_set_limit_db(lv, 12.0f);
         if (calls == 40)
-            atomic_store(&rt->bypass, 1);
+            atomic_store(&lv->bypass, 1);
         if (calls == 45)
-            atomic_store(&rt->bypass, 0);
+            atomic_store(&lv->bypass, 0);
         if (calls == 50)
-            sw_live_rt_set_mix(rt, 1.0f), sw_live_rt_set_limit_db(rt, 100.0f);
+            sw_live_rt_set_mix(lv, 1.0f), sw_live_rt_set_limit_db(lv, 100.0f);
 
         PaStreamCallbackTimeInfo ti = { 0, 0, 0 };
         rt_counting = 1;
-        int r = sw_live_callback(in, (void *)outb, fr, &ti, flags, rt);
+        int r = app_stream_callback(in, (void *)outb, fr, &ti, flags, rt);
         rt_counting = 0;
         CHECK(r == paContinue, "callback returned %d", r);
 
@@ -174,7 +179,7 @@ static void run_case(const sw_model *model, const float *speech, size_t total, d
     CHECK(atomic_load(&rt->xrun_callbacks) == 1 && atomic_load(&rt->in_overflow) == 1 &&
               atomic_load(&rt->out_underflow) == 1,
           "xrun counters wrong (xruns %llu)", (unsigned long long)atomic_load(&rt->xrun_callbacks));
-    CHECK(atomic_load(&rt->no_input) == 1, "no-input counter wrong");
+    CHECK(atomic_load(&lv->no_input) == 1, "no-input counter wrong");
     /* The engine really ran: a denoiser changes speech+silence material; output not silent. */
     CHECK(out_energy > 0.0 && in_energy > 0.0, "%.0f Hz %d ch: silent output", rate, channels);
     printf("%s: %.0f Hz, %d in -> %d out: %zu callbacks, %llu frames, %ld allocations, %ld locks\n",
@@ -185,6 +190,7 @@ static void run_case(const sw_model *model, const float *speech, size_t total, d
         free(outb[c]);
     }
     free(rt);
+    free(lv);
     sw_denoiser_destroy(dn);
 }
 
@@ -202,21 +208,21 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
     sw_generator_create(gm, seed, &ref, err, sizeof err);
     const int mrate = sw_generator_sample_rate(gen);
     const double ratio = rate / mrate;
-    SRC_STATE *src = NULL;
+    sw_resampler *src = NULL;
     if (rate != mrate) {
-        int e = 0;
-        src = src_new(SW_GEN_RT_SRC_TYPE, 1, &e);
-        CHECK(src != NULL, "src_new: %s", src_strerror(e));
-        if (!src)
+        st = sw_resampler_create(ratio, 1, SW_GEN_RT_SRC_TYPE, &src, err, sizeof err);
+        CHECK(st == SW_OK, "sw_resampler_create: %s", err);
+        if (st != SW_OK)
             return;
-        src_reset(src);
     }
-    sw_gen_rt_warm_up(gen); /* as the app does: render 0.1 s, reset */
-    sw_gen_rt *rt = malloc(sizeof *rt);
+    sw_generator_warm_up(gen); /* as the app does: render 0.1 s, reset */
+    sw_gen_rt *g = malloc(sizeof *g);
+    app_stream_rt *rt = malloc(sizeof *rt);
     const size_t ring_cap = sw_gen_rt_ring_frames(rate);
     float *ring = calloc(ring_cap, sizeof *ring);
-    sw_gen_rt_init(rt, gen, src, rate, out_channels, ring, ring_cap);
-    sw_gen_rt_fill(rt); /* as the app does before the stream starts */
+    sw_gen_rt_init(g, gen, src, rate, ring, ring_cap);
+    app_stream_rt_init(rt, sw_gen_block, g, 1, out_channels);
+    sw_gen_rt_fill(g); /* as the app does before the stream starts */
 
     /* Reference: a fresh generator's render (more than the callback can consume), then
      * the whole of it through a fresh converter of the same type in one call. */
@@ -227,7 +233,7 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
     size_t nwant = total;
     if (src) {
         int e = 0;
-        SRC_STATE *s2 = src_new(SW_GEN_RT_SRC_TYPE, 1, &e);
+        SRC_STATE *s2 = src_new(SRC_SINC_MEDIUM_QUALITY, 1, &e); /* SW_GEN_RT_SRC_TYPE's converter */
         SRC_DATA d = { .data_in = model_audio, .input_frames = (long)nref, .data_out = want,
                        .output_frames = (long)total, .end_of_input = 0, .src_ratio = ratio };
         e = src_process(s2, &d);
@@ -255,8 +261,8 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
         PaStreamCallbackTimeInfo ti = { 0, 0, 0 };
         rt_counting = 1;
         if (calls % 2 == 0)
-            sw_gen_rt_fill(rt);
-        int r = sw_gen_callback(NULL, (void *)outb, fr, &ti, flags, rt);
+            sw_gen_rt_fill(g);
+        int r = app_stream_callback(NULL, (void *)outb, fr, &ti, flags, rt);
         rt_counting = 0;
         CHECK(r == paContinue, "gen callback returned %d", r);
         memcpy(got + pos, outb[0], fr * sizeof(float));
@@ -292,18 +298,18 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
     for (size_t i = 0; i < total; i++)
         gss += (double)got[i] * got[i];
     double rms = sqrt(gss / (double)total);
-    CHECK(rms > 0.005 && fabs(sw_gen_rt_rms(rt) - rms) <= 1e-6 * rms + 1e-9,
-          "generate %.0f Hz: RMS %g (rt says %g)", rate, rms, sw_gen_rt_rms(rt));
-    unsigned long long rendered = atomic_load(&rt->rendered);
+    CHECK(rms > 0.005 && fabs(app_stream_rt_rms(rt) - rms) <= 1e-6 * rms + 1e-9,
+          "generate %.0f Hz: RMS %g (rt says %g)", rate, rms, app_stream_rt_rms(rt));
+    unsigned long long rendered = atomic_load(&g->rendered);
     CHECK(atomic_load(&rt->frames) == total && atomic_load(&rt->callbacks) == calls &&
               atomic_load(&rt->xrun_callbacks) == 1 && atomic_load(&rt->out_underflow) == 1 &&
-              atomic_load(&rt->src_errors) == 0 && atomic_load(&rt->starved) == 0,
+              atomic_load(&g->src_errors) == 0 && atomic_load(&g->starved) == 0,
           "generate %.0f Hz: counters frames %llu/%zu callbacks %llu/%zu xruns %llu src_errors %llu "
           "starved %llu", rate, (unsigned long long)atomic_load(&rt->frames), total,
           (unsigned long long)atomic_load(&rt->callbacks), calls,
           (unsigned long long)atomic_load(&rt->xrun_callbacks),
-          (unsigned long long)atomic_load(&rt->src_errors), (unsigned long long)atomic_load(&rt->starved));
-    const size_t ahead = sw_gen_rt_buffered(rt);
+          (unsigned long long)atomic_load(&g->src_errors), (unsigned long long)atomic_load(&g->starved));
+    const size_t ahead = sw_gen_rt_buffered(g);
     /* In flight besides the ring: at most one unconverted chunk, and what the converter
      * holds (its input buffer, up to a few thousand samples). */
     const double in_flight = (double)rendered * ratio - (double)(total + ahead);
@@ -322,7 +328,7 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
             unsigned long fr = extra - drained < 1000 ? (unsigned long)(extra - drained) : 1000;
             PaStreamCallbackTimeInfo ti = { 0, 0, 0 };
             rt_counting = 1;
-            sw_gen_callback(NULL, (void *)outb, fr, &ti, 0, rt);
+            app_stream_callback(NULL, (void *)outb, fr, &ti, 0, rt);
             rt_counting = 0;
             memcpy(tail + drained, outb[0], fr * sizeof(float));
             drained += fr;
@@ -332,7 +338,7 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
             tss += (double)tail[i] * tail[i];
         for (size_t i = left; i < extra; i++)
             ok &= tail[i] == 0.0f;
-        unsigned long long starved = atomic_load(&rt->starved);
+        unsigned long long starved = atomic_load(&g->starved);
         CHECK(ok && starved == extra - left && (left == 0 || tss > 0) && rt_allocs == a0 && rt_locks == l0,
               "generate %.0f Hz: dry ring: %zu frames left then %zu of silence; starved %llu, "
               "silence %s, allocations %ld", rate, left, extra - left, starved, ok ? "yes" : "no",
@@ -349,9 +355,9 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
     free(want);
     free(model_audio);
     free(rt);
+    free(g);
     free(ring);
-    if (src)
-        src_delete(src);
+    sw_resampler_destroy(src);
     sw_generator_destroy(ref);
     sw_generator_destroy(gen);
 }

@@ -1,6 +1,7 @@
 /* synth_rt_alloc_test.c — proves that the PortAudio callback of `statewave synth --live`
- * (app_synth_callback in app/synth_rt.c: the song player, event application and the
- * instrument's sw_synth_process) is real-time safe, and that it plays exactly what the file
+ * (the stream runner's app_stream_callback in app/stream_rt.c around app_synth_block in
+ * app/synth_rt.c: the song player, event application and the instrument's sw_synth_process)
+ * is real-time safe, and that it plays exactly what the file
  * render plays.
  *
  * The binary defines malloc & co. and pthread_mutex_lock/trylock itself (tests/rt_interpose.h),
@@ -24,6 +25,7 @@
 
 #include "midifile.h"
 #include "statewave.h"
+#include "stream_rt.h"
 #include "synth_rt.h"
 
 #include "../rt_interpose.h"
@@ -53,7 +55,7 @@ static float *render_file(const sw_model *model, const app_midi_song *song, doub
         printf("FAIL: sw_synth_create: %s\n", err);
         return NULL;
     }
-    app_synth_warm_up(s, rate, voices);
+    sw_synth_warm_up(s, rate, voices);
     app_synth_player pl;
     app_synth_player_init(&pl, s, song, rate, 5.0, app_synth_quiet_s(0.0));
     size_t cap = (size_t)(rate * (song->last_event_s + 7.0)), len = 0;
@@ -81,11 +83,13 @@ static void run_case(const sw_model *model, const app_midi_song *song, const cha
         free(ref);
         return;
     }
-    app_synth_warm_up(s, rate, voices);
-    app_synth_rt *rt = calloc(1, sizeof *rt);
+    sw_synth_warm_up(s, rate, voices);
+    app_synth_rt *sy = calloc(1, sizeof *sy);
+    app_stream_rt *rt = calloc(1, sizeof *rt);
     float *out0 = malloc(MAX_BLOCK * sizeof(float)), *out1 = malloc(MAX_BLOCK * sizeof(float));
     float *got = malloc(n_ref * sizeof(float));
-    app_synth_rt_init(rt, s, song, rate, 5.0, app_synth_quiet_s(0.0), channels);
+    app_synth_rt_init(sy, s, song, rate, 5.0, app_synth_quiet_s(0.0));
+    app_stream_rt_init(rt, app_synth_block, sy, 1, channels);
     float *bufs[2] = { out0, out1 };
     static const unsigned long sizes[] = { 1, 7, 64, 256, 1000, 4096, 33, 512, 2, 1023, 4095, 128 };
     long allocs0 = rt_allocs, frees0 = rt_frees, locks0 = rt_locks;
@@ -98,7 +102,7 @@ static void run_case(const sw_model *model, const app_midi_song *song, const cha
             fr = (unsigned long)(n_ref - pos);
         PaStreamCallbackFlags fl = (k % 97 == 5) ? paOutputUnderflow : 0;
         rt_counting = 1;
-        app_synth_callback(NULL, bufs, fr, NULL, fl, rt);
+        app_stream_callback(NULL, bufs, fr, NULL, fl, rt);
         rt_counting = 0;
         memcpy(got + pos, out0, fr * sizeof(float));
         if (channels == 2 && memcmp(out0, out1, fr * sizeof(float)) != 0)
@@ -110,10 +114,10 @@ static void run_case(const sw_model *model, const app_midi_song *song, const cha
      * samples), so with other block sizes than the file render's 1024 it may come up to a block
      * later: play on, past the compared part, until it is found or a largest block has passed. */
     const unsigned long k_compared = k; /* callbacks over the compared part (xrun flags set there) */
-    while (atomic_load(&rt->done_at) == 0 && pos < n_ref + MAX_BLOCK) {
+    while (atomic_load(&sy->done_at) == 0 && pos < n_ref + MAX_BLOCK) {
         unsigned long fr = sizes[k % (sizeof sizes / sizeof sizes[0])];
         rt_counting = 1;
-        app_synth_callback(NULL, bufs, fr, NULL, 0, rt);
+        app_stream_callback(NULL, bufs, fr, NULL, 0, rt);
         rt_counting = 0;
         pos += fr;
         k++;
@@ -127,7 +131,7 @@ static void run_case(const sw_model *model, const app_midi_song *song, const cha
         if (fabs(ref[i]) > peak)
             peak = fabs(ref[i]);
     }
-    unsigned long long ev = atomic_load(&rt->events_done), done_at = atomic_load(&rt->done_at);
+    unsigned long long ev = atomic_load(&sy->events_done), done_at = atomic_load(&sy->done_at);
     printf("%s @ %.0f Hz, %d ch, %d voices: %lu callbacks, %zu frames, events %llu/%zu, song over at "
            "%llu; allocs %ld, frees %ld, locks %ld; vs file render: max |diff| %.3g (peak %.3f)\n",
            name, rate, channels, voices, k, n_ref, ev, song->n, done_at, allocs, frees, locks, maxd, peak);
@@ -146,6 +150,7 @@ static void run_case(const sw_model *model, const app_midi_song *song, const cha
     free(out0);
     free(out1);
     free(rt);
+    free(sy);
     free(ref);
     sw_synth_destroy(s);
 }

@@ -1,6 +1,7 @@
 #!/bin/bash
-# The live callback (sw_live_callback + the engine) and the generate --live callback
-# (sw_gen_callback + generator + src_process) allocate nothing and take no lock:
+# The live callback (app_stream_callback around sw_live_block + the engine) and the generate
+# --live callback (the same around sw_gen_block; generator + resampler on the producer side)
+# allocate nothing and take no lock:
 # build/tests/app/rt_alloc_test drives them directly under a malloc/mutex-counting interposer.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

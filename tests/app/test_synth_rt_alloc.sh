@@ -1,8 +1,8 @@
 #!/bin/bash
-# The synth --live callback (app_synth_callback: song player + sw_synth_process) allocates
-# nothing, takes no lock and plays what the file render plays, whatever the host's block
-# sizes: build/tests/app/synth_rt_alloc_test drives it under a malloc/mutex-counting
-# interposer with a generated phrase and a real polyphonic piano file (7 tracks, pedal).
+# The synth --live callback (app_stream_callback around app_synth_block: song player +
+# sw_synth_process) allocates nothing, takes no lock and plays what the file render plays,
+# whatever the host's block sizes: build/tests/app/synth_rt_alloc_test drives it under a
+# malloc/mutex-counting interposer with a generated phrase and a real polyphonic piano file (7 tracks, pedal).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 require_built
