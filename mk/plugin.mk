@@ -35,7 +35,7 @@ LV2_FILES   := $(LV2_SO) $(LV2_BUNDLE)/manifest.ttl $(LV2_BUNDLE)/denoise.ttl $(
 LV2_SWLIB   ?= $(LIB)
 
 # Neural instrument + timbre transfer (issue #7, plugin/synth_lv2.c, plugin/transfer_lv2.c, and
-# plugin/instrument_common.c for what they share; LV2_SRC takes every plugin/*.c).
+# plugin/lv2_base.c for what every plugin shares; LV2_SRC takes every plugin/*.c).
 # Each timbre's trained model presets/instruments/<t>.safetensors goes into the bundle as
 # instrument_<t>.safetensors; a timbre whose model is missing is left out of the TTLs'
 # enumerations (plugin/gen_synth_ttl.sh), and with no model at all neither plugin is in the

@@ -39,7 +39,7 @@
 #include "lv2/lv2host.h"
 #include "statewave.h"
 
-#define FADE_S 0.010 /* plugin/generate_lv2.c SW_GEN_FADE_S */
+#define FADE_S 0.010 /* plugin/generate_lv2.c GEN_FADE_S */
 
 static int g_fail, g_pass;
 #define CHECK(cond, ...)                                                                                     \
