@@ -41,8 +41,6 @@ typedef struct {
     LV2_URID atom_Object;        /* atom:Object */
     LV2_URID atom_Blank;         /* atom:Blank (old hosts send objects with this type) */
     LV2_URID atom_Resource;      /* atom:Resource */
-    LV2_URID atom_Sequence;      /* atom:Sequence: type of the notify port's buffer */
-    LV2_URID atom_eventTransfer; /* atom:eventTransfer (UI protocol) */
     LV2_URID patch_Set;          /* patch:Set message */
     LV2_URID patch_Get;          /* patch:Get message */
     LV2_URID patch_property;     /* patch:property key */
@@ -58,8 +56,6 @@ static inline void sw_lv2_map_uris(LV2_URID_Map *map, sw_lv2_uris *u)
     u->atom_Object = map->map(map->handle, LV2_ATOM__Object);
     u->atom_Blank = map->map(map->handle, LV2_ATOM__Blank);
     u->atom_Resource = map->map(map->handle, LV2_ATOM__Resource);
-    u->atom_Sequence = map->map(map->handle, LV2_ATOM__Sequence);
-    u->atom_eventTransfer = map->map(map->handle, LV2_ATOM__eventTransfer);
     u->patch_Set = map->map(map->handle, LV2_PATCH__Set);
     u->patch_Get = map->map(map->handle, LV2_PATCH__Get);
     u->patch_property = map->map(map->handle, LV2_PATCH__property);

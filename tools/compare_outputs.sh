@@ -6,10 +6,12 @@
 # keeps it for the next run) and the current tree, then runs the same inputs through both:
 #   the command:  statewave denoise, generate (fixed seed), synth, transfer on presets/demo
 #   the plugins:  denoise mono / stereo and transfer through lv2apply (no host features, the
-#                 default model and timbre), the instrument and the generator through
-#                 build/tests/lv2/lv2_render (a lilv host playing a fixed MIDI score, built
-#                 from the current tree and run against each tree's bundle), each at two block
-#                 schedules
+#                 default model and timbre); through build/tests/lv2/lv2_render (a lilv host
+#                 with a synchronous worker, built from the current tree and run against each
+#                 tree's bundle): the instrument and the generator playing a fixed MIDI score,
+#                 and engine swaps with their crossfades (the instrument's and the transfer's
+#                 timbre control, a patch:Set to the denoiser) with control and bypass changes,
+#                 at fixed and varying block sizes
 # and cmps every pair (of a WAV, its format and sample data: libsndfile stamps float WAVs with
 # the time of writing): one line per case, exit status 1 if any output differs or is missing.
 # Every case is deterministic (fixed seeds, fixed block schedules, one thread per render).
@@ -119,6 +121,11 @@ case_ "lv2apply transfer (default timbre)" lv2_transfer.wav 'lv2apply -i "$out/s
 case_ "lv2apply transfer (flute, level -6 dB)" lv2_transfer_flute.wav 'lv2apply -i "$out/sax.wav" -o "$o" -c timbre 1 -c level -6 "$LV2/transfer"'
 case_ "lv2 synth 48 kHz, blocks of 256" lv2_synth.f32 '"$render" synth 48000 256 "$o"'
 case_ "lv2 synth 44.1 kHz, varying blocks" lv2_synth_var.f32 '"$render" synth 44100 0 "$o"'
+case_ "lv2 synth 48 kHz, timbre swaps (crossfades), varying blocks" lv2_synth_swap.f32 '"$render" synth-swap 48000 0 "$o"'
+case_ "lv2 transfer 44.1 kHz, timbre swap + bypass, blocks of 256" lv2_transfer_swap.f32 '"$render" transfer 44100 256 "$o"'
+case_ "lv2 transfer 48 kHz, timbre swap + bypass, varying blocks" lv2_transfer_swap_var.f32 '"$render" transfer 48000 0 "$o"'
+case_ "lv2 denoise 48 kHz, model swap + mix/bypass, blocks of 256" lv2_denoise_swap.f32 '"$render" denoise 48000 256 "$o"'
+case_ "lv2 denoise 44.1 kHz, model swap + mix/bypass, varying blocks" lv2_denoise_swap_var.f32 '"$render" denoise 44100 0 "$o"'
 case_ "lv2 generate 48 kHz, blocks of 256" lv2_generate.f32 '"$render" generate 48000 256 "$o"'
 case_ "lv2 generate 44.1 kHz, varying blocks" lv2_generate_var.f32 '"$render" generate 44100 0 "$o"'
 
