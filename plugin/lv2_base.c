@@ -29,9 +29,15 @@ typedef struct {
     sw_lv2_engine *eng; /* FREE: engine to free; INSTALL: new engine; else NULL */
 } work_msg;
 
-static inline const sw_lv2_ops *ops_of(const LV2_Descriptor *desc)
+/* Instantiation class: the ops of a descriptor, found by URI among the bundle's descriptors
+ * (lv2_descriptor, statewave_lv2.c), so that a host passing a copy of the descriptor works too. */
+static const sw_lv2_ops *ops_of(const LV2_Descriptor *desc)
 {
-    return ((const sw_lv2_desc *)desc)->ops;
+    const LV2_Descriptor *d;
+    for (uint32_t i = 0; (d = lv2_descriptor(i)) != NULL; i++)
+        if (!strcmp(d->URI, desc->URI))
+            return ((const sw_lv2_desc *)d)->ops;
+    return NULL;
 }
 
 /* ------------------------------------------------------------ engines -- */
@@ -419,6 +425,8 @@ LV2_Handle sw_lv2_instantiate(const LV2_Descriptor *desc, double rate, const cha
                               const LV2_Feature *const *features)
 {
     const sw_lv2_ops *o = ops_of(desc);
+    if (!o)
+        return NULL;
     LV2_Log_Log *log = NULL;
     LV2_URID_Map *map = NULL;
     LV2_Worker_Schedule *schedule = NULL;
