@@ -20,8 +20,8 @@
  *  7. idle costs nothing: CPU time of 10 s of silence is under 2% of 1 s of playing
  *  8. the model-file property: patch:Set of a copy of the model while silent takes over at
  *     once (the next phrase is identical to the default model's), during a phrase it is
- *     crossfaded in with no step beyond the audio's own; a truncated or missing file is
- *     logged and the model in use keeps playing unchanged; patch:Get and notify report the
+ *     crossfaded in with no step beyond the audio's own; a truncated or missing file, a
+ *     folder and a model of another task are logged and the model in use plays on unchanged; patch:Get and notify report the
  *     path; the state stores a user's path (none for the shipped model) and a new instance
  *     restored from it plays that file
  * Skipped with a message only if build/statewave.lv2 is not built.
@@ -590,8 +590,10 @@ static void test_model_file(h_host *H)
     h_gen_cycle(u, ref, 256);
     h_gen_cycle(u, ref, 256);
     play_latched(u, ref, n);
-    const char *bads[] = {bad, "/nonexistent/generate.safetensors", dir};
-    for (int i = 0; i < 3; i++) {
+    char wrong[PATH_MAX + 32]; /* a valid model of another task */
+    snprintf(wrong, sizeof wrong, "%s/denoise.safetensors", H->bundle_abs);
+    const char *bads[] = {bad, "/nonexistent/generate.safetensors", dir, wrong};
+    for (int i = 0; i < 4; i++) {
         errs = H->log.n_error;
         H->log.quiet = true;
         h_gen_patch(g, 0, bads[i]);
