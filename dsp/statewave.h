@@ -329,6 +329,45 @@ sw_status sw_offline_transfer_finish(sw_offline_transfer *o, sw_offline_write_fn
 uint64_t sw_offline_transfer_fed(const sw_offline_transfer *o);
 /* ================================= end of resampling, warm-up, offline denoising and transfer == */
 
+/* ------------------------------------------------------ ramps (dsp/ramp.c) --
+ * Fades, crossfades, smoothed levels and an aligned delay line for hosts that move audio
+ * between engines (the LV2 plugins: bypass, engine swaps, output level). Fades are raised
+ * cosines evaluated in double; levels follow their target through a one-pole smoother,
+ * g += coef * (target - g) once per frame. */
+
+/* 0 for p <= 0, 1 for p >= len, else 0.5 - 0.5 cos(pi p / len). [RT] */
+float sw_fade_gain(double p, double len);
+/* The one-pole coefficient of time constant tau_s at `rate` frames per second. */
+float sw_smooth_coef(double tau_s, double rate);
+/* a[i] += sw_fade_gain(pos + i, len) * (b[i] - a[i]) for i < n: from a to b. [RT] */
+void sw_crossfade(float *a, const float *b, uint32_t n, double pos, double len);
+/* x[i] *= level * fade for i < n: the level *g smoothed toward target; while *left > 0 a
+ * fade-out of len frames (gain sw_fade_gain(*left, len), then *left -= 1). Frames after the
+ * one where *left reaches 0 are zeroed. Returns that frame, or n if the fade did not end. [RT] */
+uint32_t sw_level_fade_out(float *x, uint32_t n, float *g, float target, float coef, uint32_t *left,
+                           uint32_t len);
+/* x[i] *= env * level for i < n: the envelope position *pos (0..len, gain sw_fade_gain(*pos,
+ * len)) first steps up toward len when `open`, else down toward 0; the level *g is smoothed
+ * toward target. [RT] */
+void sw_level_env(float *x, uint32_t n, float *g, float target, float coef, uint32_t *pos, uint32_t len,
+                  int open);
+/* out[i] = dry[i] + sw_fade_gain(w, 1) * (level * wet[i] - dry[i]): the wet amount *w moves
+ * linearly by `step` per frame toward w_target (0 bypassed, 1 processing), the level *g is
+ * smoothed toward target. out may alias neither wet nor dry. [RT] */
+void sw_bypass_mix(float *out, const float *wet, const float *dry, uint32_t n, float *w, float w_target,
+                   float step, float *g, float target, float coef);
+
+/* A delay line of a fixed number of frames (the dry path aligned with an engine's latency). */
+typedef struct sw_delay sw_delay;
+/* frames >= 0; SW_ERR_ARG or SW_ERR_NOMEM with a message on failure. */
+sw_status sw_delay_create(int frames, sw_delay **out, char *err, size_t errlen);
+void sw_delay_destroy(sw_delay *d);
+/* Silence in the line. [RT] */
+void sw_delay_reset(sw_delay *d);
+/* out[i] = in[i - frames]; non-finite input enters as 0; out may alias in. [RT] */
+void sw_delay_process(sw_delay *d, const float *in, float *out, uint32_t n);
+/* ------------------------------------------------------------ end of ramps -- */
+
 #ifdef __cplusplus
 }
 #endif

@@ -35,7 +35,7 @@ LV2_FILES   := $(LV2_SO) $(LV2_BUNDLE)/manifest.ttl $(LV2_BUNDLE)/denoise.ttl $(
 LV2_SWLIB   ?= $(LIB)
 
 # Neural instrument + timbre transfer (issue #7, plugin/synth_lv2.c, plugin/transfer_lv2.c, and
-# plugin/instrument_common.c for what they share; LV2_SRC takes every plugin/*.c).
+# plugin/lv2_base.c for what every plugin shares; LV2_SRC takes every plugin/*.c).
 # Each timbre's trained model presets/instruments/<t>.safetensors goes into the bundle as
 # instrument_<t>.safetensors; a timbre whose model is missing is left out of the TTLs'
 # enumerations (plugin/gen_synth_ttl.sh), and with no model at all neither plugin is in the
@@ -71,7 +71,7 @@ LV2_LDFLAGS := -shared -Wl,--version-script=plugin/statewave.map -Wl,--no-undefi
                -Wl,--as-needed
 
 ALL_TARGETS  += $(LV2_FILES) $(BUILD)/tests/lv2/bench_lv2 $(BUILD)/tests/lv2/lv2_latency \
-                $(BUILD)/tests/lv2/jack_note
+                $(BUILD)/tests/lv2/jack_note $(BUILD)/tests/lv2/lv2_render
 TEST_SCRIPTS += tests/lv2/test_lv2_meta.sh tests/lv2/test_lv2apply.sh tests/lv2/test_jalv.sh \
                 tests/lv2/test_jalv_generate.sh tests/lv2/test_ardour.sh
 TEST_SCRIPTS += tests/lv2/test_jalv_synth.sh tests/lv2/test_ardour_synth.sh
@@ -135,7 +135,8 @@ $(LV2_BUNDLE)/presets/%.ttl: presets/lv2/%.ttl
 	cp $< $@
 
 # Host-side tools (lilv): the benchmark (instantiate time, CPU per channel, memory per
-# instance) and a latency probe used by the scripts.
+# instance), a latency probe used by the scripts and the fixed-score renderer of
+# tools/compare_outputs.sh.
 $(BUILD)/tests/lv2/%: tests/lv2/%.c $(LIB) $(wildcard tests/lv2/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/lv2 $(CFLAGS_ALL) $< -o $@ $(LIB) $(LDLIBS_ALL)

@@ -13,15 +13,29 @@
 
 #include <lv2/core/lv2.h>
 
+#include "lv2_base.h"
+
 #define SW_N_TIMBRES 5
 
 /* [SW_N_TIMBRES] model names (task_params.timbre and file stem), index = control value */
 static const char *const sw_timbre_names[SW_N_TIMBRES] = {"violin", "flute", "trumpet", "cello",
                                                           "cello_real"};
 
-/* File name prefix of a timbre's model inside the bundle. */
+/* File name prefix of a timbre's model inside the bundle (then the name, then .safetensors). */
 #define SW_TIMBRE_FILE_PREFIX "instrument_"
-#define SW_TIMBRE_FILE_SUFFIX ".safetensors"
+
+/* Host rates both plugins run at. */
+#define SW_INSTRUMENT_MIN_RATE 8000.0
+#define SW_INSTRUMENT_MAX_RATE 384000.0
+
+/* [RT] The four sound controls (harmonic, noise, pitch, reverb) as their ports ask. */
+static inline void sw_instrument_controls(const float *const port[4], float v[SW_LV2_NCTL])
+{
+    v[0] = sw_lv2_ctl(port[0], 0.0f, 4.0f, 1.0f);
+    v[1] = sw_lv2_ctl(port[1], 0.0f, 4.0f, 1.0f);
+    v[2] = sw_lv2_ctl(port[2], -24.0f, 24.0f, 0.0f);
+    v[3] = sw_lv2_ctl(port[3], 0.0f, 1.0f, 0.0f);
+}
 
 /* The index-th instrument descriptor, or NULL past the last one. [Discovery class] */
 const LV2_Descriptor *sw_synth_lv2_descriptor(uint32_t index);

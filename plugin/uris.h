@@ -2,7 +2,7 @@
  *
  * The URI base https://statewave.dev/plugins/ is permanent: hosts store these URIs in
  * sessions and presets, so they must never change. Every plugin of the bundle gets its
- * own path below it (denoise, generate), variants are fragments.
+ * own path below it (denoise, generate, synth, transfer), variants are fragments.
  */
 #ifndef SW_LV2_URIS_H
 #define SW_LV2_URIS_H
@@ -10,6 +10,7 @@
 #include <lv2/atom/atom.h>
 #include <lv2/core/lv2.h>
 #include <lv2/log/log.h>
+#include <lv2/midi/midi.h>
 #include <lv2/patch/patch.h>
 #include <lv2/state/state.h>
 #include <lv2/urid/urid.h>
@@ -22,12 +23,8 @@
 /* The model-file property (patch:writable, range atom:Path), also the state key. */
 #define SW_DENOISE__model     SW_DENOISE_URI "#model"
 
-/* File name of the shipped default denoise model inside the bundle. */
-#define SW_DENOISE_DEFAULT_MODEL "denoise.safetensors"
-
 #define SW_GENERATE_URI       SW_LV2_URI_BASE "generate"
-/* File name of the shipped generator model inside the bundle. */
-#define SW_GENERATE_DEFAULT_MODEL "generate.safetensors"
+#define SW_GENERATE__model    SW_GENERATE_URI "#model"
 
 /* The neural instrument (plugin/synth_lv2.c) and the timbre-transfer effect
  * (plugin/transfer_lv2.c); each has its own model-file property (also its state key). */
@@ -36,7 +33,7 @@
 #define SW_TRANSFER_URI       SW_LV2_URI_BASE "transfer"
 #define SW_TRANSFER__model    SW_TRANSFER_URI "#model"
 
-/* URIDs used by the denoiser: mapped once at instantiate (instantiation class). */
+/* URIDs every plugin uses: mapped once at instantiate (instantiation class). */
 typedef struct {
     LV2_URID atom_Path;          /* atom:Path: the value type of the model property */
     LV2_URID atom_String;        /* atom:String: accepted as a path too (some UIs send it) */
@@ -44,13 +41,11 @@ typedef struct {
     LV2_URID atom_Object;        /* atom:Object */
     LV2_URID atom_Blank;         /* atom:Blank (old hosts send objects with this type) */
     LV2_URID atom_Resource;      /* atom:Resource */
-    LV2_URID atom_Sequence;      /* atom:Sequence: type of the notify port's buffer */
-    LV2_URID atom_eventTransfer; /* atom:eventTransfer (UI protocol) */
     LV2_URID patch_Set;          /* patch:Set message */
     LV2_URID patch_Get;          /* patch:Get message */
     LV2_URID patch_property;     /* patch:property key */
     LV2_URID patch_value;        /* patch:value key */
-    LV2_URID sw_model;           /* SW_DENOISE__model */
+    LV2_URID midi_MidiEvent;     /* midi:MidiEvent */
 } sw_lv2_uris;
 
 static inline void sw_lv2_map_uris(LV2_URID_Map *map, sw_lv2_uris *u)
@@ -61,13 +56,11 @@ static inline void sw_lv2_map_uris(LV2_URID_Map *map, sw_lv2_uris *u)
     u->atom_Object = map->map(map->handle, LV2_ATOM__Object);
     u->atom_Blank = map->map(map->handle, LV2_ATOM__Blank);
     u->atom_Resource = map->map(map->handle, LV2_ATOM__Resource);
-    u->atom_Sequence = map->map(map->handle, LV2_ATOM__Sequence);
-    u->atom_eventTransfer = map->map(map->handle, LV2_ATOM__eventTransfer);
     u->patch_Set = map->map(map->handle, LV2_PATCH__Set);
     u->patch_Get = map->map(map->handle, LV2_PATCH__Get);
     u->patch_property = map->map(map->handle, LV2_PATCH__property);
     u->patch_value = map->map(map->handle, LV2_PATCH__value);
-    u->sw_model = map->map(map->handle, SW_DENOISE__model);
+    u->midi_MidiEvent = map->map(map->handle, LV2_MIDI__MidiEvent);
 }
 
 #endif

@@ -18,20 +18,28 @@
  *  6. velocity and gain scale the output exactly (after the gain ramp); NaN controls fall
  *     back to defaults; a host with no features at all still plays with latch
  *  7. idle costs nothing: CPU time of 10 s of silence is under 2% of 1 s of playing
+ *  8. the model-file property: patch:Set of a copy of the model while silent takes over at
+ *     once (the next phrase is identical to the default model's), during a phrase it is
+ *     crossfaded in with no step beyond the audio's own; a truncated or missing file, a
+ *     folder and a model of another task are logged and the model in use plays on unchanged; patch:Get and notify report the
+ *     path; the state stores a user's path (none for the shipped model) and a new instance
+ *     restored from it plays that file
  * Skipped with a message only if build/statewave.lv2 is not built.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <samplerate.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lv2/lv2host.h"
 #include "statewave.h"
 
-#define FADE_S 0.010 /* plugin/generate_lv2.c SW_GEN_FADE_S */
+#define FADE_S 0.010 /* plugin/generate_lv2.c GEN_FADE_S */
 
 static int g_fail, g_pass;
 #define CHECK(cond, ...)                                                                                     \
@@ -210,7 +218,7 @@ static void test_parity(h_host *H)
             float *rs = calloc(m, sizeof *rs);
             SRC_DATA d = {.data_in = ref, .input_frames = (long)model_n, .data_out = rs, .output_frames = (long)m,
                           .end_of_input = 0, .src_ratio = rate / 16000.0};
-            int e = src_simple(&d, SRC_SINC_MEDIUM_QUALITY, 1); /* generate_lv2.c SW_GEN_SRC_TYPE */
+            int e = src_simple(&d, SRC_SINC_MEDIUM_QUALITY, 1); /* generate_lv2.c GEN_SRC_TYPE */
             CHECK(e == 0, "src_simple: %s", src_strerror(e));
             size_t cmp = n - on - fade;
             if (cmp > (size_t)d.output_frames_gen - fade)
@@ -501,6 +509,143 @@ static void test_idle_cpu(h_host *H)
     h_gen_free(g);
 }
 
+/* 8. the model-file property: swap, bad files, notify, state. */
+static int copy_file(const char *src, const char *dst, long limit)
+{
+    FILE *a = fopen(src, "rb"), *b = fopen(dst, "wb");
+    char buf[65536];
+    size_t k;
+    long total = 0;
+    while (a && b && (k = fread(buf, 1, sizeof buf, a)) > 0 && (limit < 0 || total < limit)) {
+        if (limit >= 0 && total + (long)k > limit)
+            k = (size_t)(limit - total);
+        fwrite(buf, 1, k, b);
+        total += (long)k;
+    }
+    if (a)
+        fclose(a);
+    return b ? fclose(b) : -1;
+}
+
+static char *gen_save_state(h_host *H, h_gen *g)
+{
+    LilvState *st = lilv_state_new_from_instance(H->generate, g->inst, &H->map, NULL, NULL, NULL, NULL, NULL, NULL,
+                                                 LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE, NULL);
+    char *s = st ? lilv_state_to_string(H->world, &H->map, &H->unmap, st, "urn:statewave:test-state", NULL) : NULL;
+    lilv_state_free(st);
+    return s;
+}
+
+/* n frames in blocks of 256 with latch on from the first block; returns out. */
+static void play_latched(h_gen *g, float *out, size_t n)
+{
+    g->ctl[G_LATCH] = 1.0f;
+    for (size_t p = 0; p < n; p += 256)
+        h_gen_cycle(g, out + p, (uint32_t)(n - p < 256 ? n - p : 256));
+}
+
+static void test_model_file(h_host *H)
+{
+    char dir[] = "/tmp/sw_lv2_gen_XXXXXX", def[PATH_MAX + 32], copy[PATH_MAX + 64], bad[PATH_MAX + 64];
+    if (!mkdtemp(dir)) {
+        CHECK(0, "mkdtemp: %s", strerror(errno));
+        return;
+    }
+    snprintf(def, sizeof def, "%s/generate.safetensors", H->bundle_abs);
+    snprintf(copy, sizeof copy, "%s/my model.safetensors", dir);
+    snprintf(bad, sizeof bad, "%s/truncated.safetensors", dir);
+    CHECK(copy_file(def, copy, -1) == 0 && copy_file(def, bad, 100000) == 0, "copies of the model in %s", dir);
+    const size_t n = 48000 / 2;
+    float *ref = calloc(n, 4), *out = calloc(n, 4);
+
+    /* the reference: a phrase of the default model, seed 7 */
+    h_gen *r = h_gen_new(H, 48000, true);
+    r->ctl[G_SEED] = 7.0f;
+    play_latched(r, ref, n);
+    h_gen_free(r);
+
+    /* patch:Get, then patch:Set of the copy while silent: it takes over at once */
+    h_gen *g = h_gen_new(H, 48000, true);
+    g->ctl[G_SEED] = 7.0f;
+    h_gen_patch(g, 0, NULL);
+    h_gen_cycle(g, out, 256);
+    CHECK(!strcmp(g->notified, def), "patch:Get answers the shipped model (got '%s')", g->notified);
+    char *s0 = gen_save_state(H, g);
+    CHECK(s0 && !strstr(s0, "generate#model"), "shipped model: the state stores no model path");
+    free(s0);
+    int errs = H->log.n_error;
+    h_gen_patch(g, 0, copy);
+    h_gen_cycle(g, out, 256);
+    h_gen_cycle(g, out, 256);
+    CHECK(!strcmp(g->notified, copy) && H->log.n_error == errs, "patch:Set while silent: notify reports '%s'",
+          g->notified);
+    play_latched(g, out, n);
+    CHECK(max_abs_diff(out, ref, n) == 0.0f && rms(out, n) > 1e-3, "the copy plays the same phrase (max diff %g)",
+          max_abs_diff(out, ref, n));
+
+    /* bad files during a phrase: logged from the worker, the phrase goes on unchanged */
+    h_gen *u = h_gen_new(H, 48000, true); /* untouched, on the copy too */
+    u->ctl[G_SEED] = 7.0f;
+    h_gen_patch(u, 0, copy);
+    h_gen_cycle(u, ref, 256);
+    h_gen_cycle(u, ref, 256);
+    play_latched(u, ref, n);
+    char wrong[PATH_MAX + 32]; /* a valid model of another task */
+    snprintf(wrong, sizeof wrong, "%s/denoise.safetensors", H->bundle_abs);
+    const char *bads[] = {bad, "/nonexistent/generate.safetensors", dir, wrong};
+    for (int i = 0; i < 4; i++) {
+        errs = H->log.n_error;
+        H->log.quiet = true;
+        h_gen_patch(g, 0, bads[i]);
+        h_gen_cycle(g, out, 256);
+        h_gen_cycle(u, ref, 256);
+        h_gen_cycle(g, out + 256, 256);
+        h_gen_cycle(u, ref + 256, 256);
+        H->log.quiet = false;
+        CHECK(H->log.n_error == errs + 1 && strstr(H->log.last_error, "keeping the current model"),
+              "bad model %s: one log:Error (got '%s')", bads[i], H->log.last_error);
+        CHECK(!strcmp(g->notified, copy) && max_abs_diff(out, ref, 512) == 0.0f,
+              "bad model %s: the model in use plays on, unchanged", bads[i]);
+    }
+    h_gen_free(u);
+
+    /* the state stores the user's path; a new instance restored from it plays that file */
+    char *s1 = gen_save_state(H, g);
+    CHECK(s1 && strstr(s1, "generate#model") && (strstr(s1, "my%20model") || strstr(s1, "my model")),
+          "the state stores the user's model path:\n%s", s1 ? s1 : "(null)");
+    h_gen *g2 = h_gen_new_inactive(H, 48000, true);
+    LilvState *st = s1 ? lilv_state_new_from_string(H->world, &H->map, s1) : NULL;
+    if (st) {
+        lilv_state_restore(st, g2->inst, NULL, NULL, 0, NULL);
+        lilv_state_free(st);
+    }
+    lilv_instance_activate(g2->inst);
+    h_gen_patch(g2, 0, NULL);
+    h_gen_cycle(g2, out, 256);
+    CHECK(!strcmp(g2->notified, copy), "restored instance plays the saved model (got '%s')", g2->notified);
+    h_gen_free(g2);
+    free(s1);
+
+    /* back to the shipped model during a phrase: crossfaded, no step beyond the audio's own */
+    h_gen_patch(g, 0, def);
+    play_latched(g, out, n);
+    float step = 0, own = 0;
+    for (size_t i = 1; i < n; i++)
+        step = fmaxf(step, fabsf(out[i] - out[i - 1]));
+    for (size_t i = 1; i < n; i++)
+        own = fmaxf(own, fabsf(ref[i] - ref[i - 1]));
+    CHECK(!strcmp(g->notified, def) && all_finite(out, n) && rms(out, n) > 1e-3 && step <= 1.5f * own,
+          "patch:Set during a phrase: crossfaded to '%s', largest step %g (the phrase's own %g)", g->notified, step,
+          own);
+    h_gen_free(g);
+    printf("ok   model file: patch:Set while silent / playing, bad files kept out, notify, state save/restore\n");
+    unlink(copy);
+    unlink(bad);
+    rmdir(dir);
+    free(ref);
+    free(out);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -527,6 +672,7 @@ int main(void)
     test_gates(&H);
     test_levels(&H);
     test_idle_cpu(&H);
+    test_model_file(&H);
     sw_model_free(g_model);
     h_host_free(&H);
     printf("%s test_lv2_generate: %d checks passed, %d failed\n", g_fail ? "FAIL" : "PASS", g_pass, g_fail);

@@ -2,7 +2,8 @@
  * lock a mutex or do file I/O, in every situation the harness can produce: block sizes 1..4096,
  * control changes and bypass ramps, patch:Get replies on the notify port, a model swap
  * (warm-up, crossfade, retiring the old engine to the worker) and a rejected model; and the
- * generator instrument's run() (rendering, resampling, MIDI, pedal, latch, transport).
+ * generator instrument's run() (rendering, resampling, MIDI, pedal, latch, transport) and its
+ * model swaps (during a phrase, while idle, a rejected file).
  *
  * The binary defines the malloc family and pthread_mutex_lock/trylock (tests/rt_interpose.h)
  * and open/fopen/read/write and getenv themselves (forwarding to glibc), so calls made by the dlopen'ed
@@ -184,6 +185,17 @@ int main(void)
     }
     unlink(copy);
 
+    /* a copy of the generator's model, to swap to */
+    char gdef[PATH_MAX + 64], gcopy[] = "/tmp/sw_lv2_rt_gen_XXXXXX";
+    snprintf(gdef, sizeof gdef, "%s/generate.safetensors", H.bundle_abs);
+    fd = mkstemp(gcopy);
+    src = fopen(gdef, "rb");
+    dst = fdopen(fd, "wb");
+    while (src && dst && (k = fread(buf, 1, sizeof buf, src)) > 0)
+        fwrite(buf, 1, k, dst);
+    if (src) fclose(src);
+    if (dst) fclose(dst);
+
     /* the generator instrument: note on/off at frames inside blocks of 1..4096, sustain,
      * latch, transport, control changes, idle, at the model rate and two resampled rates */
     const double grates[] = {16000, 44100, 48000};
@@ -222,8 +234,34 @@ int main(void)
             fails++;
         }
         report(what);
+
+        /* model swaps: during a phrase (crossfade), a rejected file, while idle (at once) */
+        g->ctl[G_LATCH] = 1.0f;
+        g->ctl[G_TRANSPORT] = 0.0f;
+        const char *paths[] = {gcopy, "/nonexistent/generate.safetensors", gdef};
+        for (int k = 0; k < 3; k++) {
+            if (k == 2) {
+                g->ctl[G_LATCH] = 0.0f;
+                for (int c = 0; c < 10; c++)
+                    h_gen_cycle(g, y, 256);
+            }
+            h_gen_patch(g, 100, paths[k]);
+            for (int c = 0; c < 20; c++)
+                h_gen_cycle(g, y, 256);
+            if (k == 0 && strcmp(g->notified, gcopy) != 0) {
+                printf("FAIL: the generator's swap during a phrase did not complete\n");
+                fails++;
+            }
+        }
+        if (strcmp(g->notified, gdef) != 0) {
+            printf("FAIL: the generator's model swaps did not complete (notify '%s')\n", g->notified);
+            fails++;
+        }
+        snprintf(what, sizeof what, "generator %.0f Hz: model swaps playing / rejected / idle", grates[r]);
+        report(what);
         h_gen_free(g);
     }
+    unlink(gcopy);
     free(x);
     free(y);
     free(y2);

@@ -8,7 +8,8 @@
  *                           after run() returns, then their responses are delivered
  *                           (work_response) — the order jalv uses in its non-threaded mode
  * and an instance wrapper that owns the port buffers (controls, atom control/notify), plus
- * a second wrapper for the generator instrument (h_gen: MIDI / time:Position in, mono out).
+ * a second wrapper for the generator instrument (h_gen: MIDI / time:Position / patch messages
+ * in, mono out, notify, the same synchronous worker).
  * The plugin bundle is loaded from build/statewave.lv2 (tests run from the repo root).
  */
 #ifndef SW_TEST_LV2HOST_H
@@ -47,6 +48,7 @@
 #define H_URI_STEREO "https://statewave.dev/plugins/denoise#stereo"
 #define H_URI_MODEL "https://statewave.dev/plugins/denoise#model"
 #define H_URI_GENERATE "https://statewave.dev/plugins/generate"
+#define H_URI_GENERATE_MODEL H_URI_GENERATE "#model"
 
 enum { P_CONTROL = 0, P_NOTIFY, P_ENABLED, P_MIX, P_LIMIT, P_LATENCY, P_AUDIO };
 
@@ -143,7 +145,7 @@ typedef struct {
     char bundle_abs[PATH_MAX]; /* absolute path of build/statewave.lv2 */
     LV2_URID atom_Path, atom_Float, atom_Object, atom_URID, atom_Sequence, atom_Chunk;
     LV2_URID patch_Set, patch_Get, patch_property, patch_value, sw_model;
-    LV2_URID midi_MidiEvent, time_Position, time_speed;
+    LV2_URID midi_MidiEvent, time_Position, time_speed, gen_model;
 } h_host;
 
 /* An instance with its port buffers. The worker feature data points back at it. */
@@ -212,6 +214,7 @@ static inline int h_host_init(h_host *H)
     H->midi_MidiEvent = h_map_uri(&H->urids, LV2_MIDI__MidiEvent);
     H->time_Position = h_map_uri(&H->urids, LV2_TIME__Position);
     H->time_speed = h_map_uri(&H->urids, LV2_TIME__speed);
+    H->gen_model = h_map_uri(&H->urids, H_URI_GENERATE_MODEL);
 
     H->world = lilv_world_new();
     char uri[PATH_MAX + 16];
@@ -365,21 +368,27 @@ static inline void h_cycle(h_inst *hi, const float *const *in, float *const *out
 }
 
 /* -------------------------------------------------------------- generator -- */
-enum { G_MIDI = 0, G_OUT, G_TEMPERATURE, G_TOP_P, G_SEED, G_LATCH, G_GAIN, G_TRANSPORT, G_NPORTS };
+enum { G_MIDI = 0, G_OUT, G_TEMPERATURE, G_TOP_P, G_SEED, G_LATCH, G_GAIN, G_TRANSPORT, G_NOTIFY, G_NPORTS };
 
-/* A generator instance with its port buffers. Events for the next cycle are forged into
- * `midi` by h_gen_note / h_gen_midi / h_gen_position (frames within that cycle, in order). */
+/* A generator instance with its port buffers and a synchronous worker (as h_inst). Events for
+ * the next cycle are forged into `midi` by h_gen_note / h_gen_midi / h_gen_position /
+ * h_gen_patch (frames within that cycle, in order). */
 typedef struct {
     h_host *host;
     LilvInstance *inst;
-    float ctl[G_NPORTS];           /* control port values (index = port; G_MIDI, G_OUT unused) */
+    float ctl[G_NPORTS];           /* control port values (index = port; G_MIDI, G_OUT, G_NOTIFY unused) */
     union {
         LV2_Atom_Sequence seq;
         uint8_t raw[8192];
         uint64_t align;
-    } midi;                        /* atom:Sequence for the midi_in port */
+    } midi, notify;                /* atom:Sequence for the midi_in port; the notify port */
     LV2_Atom_Forge forge;          /* writes into midi */
     LV2_Atom_Forge_Frame seq_frame;/* the open sequence */
+    LV2_Worker_Schedule sched;     /* work:schedule feature data */
+    h_queue *jobs, *responses;     /* owned: worker jobs from run(), responses from work() */
+    const LV2_Worker_Interface *worker;
+    char notified[4096];           /* latest patch:Set <model> path on notify ("" = none) */
+    int n_notify;                  /* patch:Set messages seen on notify */
 } h_gen;
 
 static inline void h_gen_begin(h_gen *g)
@@ -388,35 +397,62 @@ static inline void h_gen_begin(h_gen *g)
     lv2_atom_forge_sequence_head(&g->forge, &g->seq_frame, 0);
 }
 
-/* Instantiate and activate at `rate`; with_map = false gives the plugin no features at all.
- * NULL when the plugin refuses (or the bundle has no generator). */
-static inline h_gen *h_gen_new(h_host *H, double rate, bool with_map)
+static inline LV2_Worker_Status h_gen_schedule(LV2_Worker_Schedule_Handle h, uint32_t size, const void *data)
+{
+    return h_queue_push(((h_gen *)h)->jobs, size, data);
+}
+
+static inline LV2_Worker_Status h_gen_respond(LV2_Worker_Respond_Handle h, uint32_t size, const void *data)
+{
+    return h_queue_push(((h_gen *)h)->responses, size, data);
+}
+
+/* Instantiate (with urid:map, log and a worker, or no features at all) at `rate`, connect the
+ * ports; not activated. NULL when the plugin refuses (or the bundle has no generator). */
+static inline h_gen *h_gen_new_inactive(h_host *H, double rate, bool with_map)
 {
     if (!H->generate)
         return NULL;
     h_gen *g = calloc(1, sizeof *g);
     g->host = H;
+    g->jobs = calloc(1, sizeof *g->jobs);
+    g->responses = calloc(1, sizeof *g->responses);
+    g->sched.handle = g;
+    g->sched.schedule_work = h_gen_schedule;
     LV2_Feature f_map = {LV2_URID__map, &H->map};
     LV2_Feature f_unmap = {LV2_URID__unmap, &H->unmap};
     LV2_Feature f_log = {LV2_LOG__log, &H->log_feature};
-    const LV2_Feature *with[] = {&f_map, &f_unmap, &f_log, NULL}, *none[] = {NULL};
+    LV2_Feature f_work = {LV2_WORKER__schedule, &g->sched};
+    const LV2_Feature *with[] = {&f_map, &f_unmap, &f_log, &f_work, NULL}, *none[] = {NULL};
     g->inst = lilv_plugin_instantiate(H->generate, rate, with_map ? with : none);
     if (!g->inst) {
+        free(g->jobs);
+        free(g->responses);
         free(g);
         return NULL;
     }
+    g->worker = lilv_instance_get_extension_data(g->inst, LV2_WORKER__interface);
     g->ctl[G_TEMPERATURE] = 1.0f;
     g->ctl[G_TOP_P] = 1.0f;
     g->ctl[G_SEED] = 1.0f;
     g->ctl[G_LATCH] = 0.0f;
     g->ctl[G_GAIN] = 0.0f;
     g->ctl[G_TRANSPORT] = 0.0f;
-    for (int p = G_TEMPERATURE; p < G_NPORTS; p++)
+    for (int p = G_TEMPERATURE; p <= G_TRANSPORT; p++)
         lilv_instance_connect_port(g->inst, (uint32_t)p, &g->ctl[p]);
     lilv_instance_connect_port(g->inst, G_MIDI, &g->midi.seq);
+    lilv_instance_connect_port(g->inst, G_NOTIFY, &g->notify.seq);
     lv2_atom_forge_init(&g->forge, &H->map);
     h_gen_begin(g);
-    lilv_instance_activate(g->inst);
+    return g;
+}
+
+/* As h_gen_new_inactive, then activated. */
+static inline h_gen *h_gen_new(h_host *H, double rate, bool with_map)
+{
+    h_gen *g = h_gen_new_inactive(H, rate, with_map);
+    if (g)
+        lilv_instance_activate(g->inst);
     return g;
 }
 
@@ -426,6 +462,8 @@ static inline void h_gen_free(h_gen *g)
         return;
     lilv_instance_deactivate(g->inst);
     lilv_instance_free(g->inst);
+    free(g->jobs);
+    free(g->responses);
     free(g);
 }
 
@@ -455,14 +493,59 @@ static inline void h_gen_position(h_gen *g, uint32_t frame, float speed)
     lv2_atom_forge_pop(&g->forge, &obj);
 }
 
-/* One host cycle of n frames into out[n]; the queued events are delivered and cleared. */
+/* patch:Set <generate#model> path (patch:Get when path is NULL) at `frame` of the next cycle. */
+static inline void h_gen_patch(h_gen *g, uint32_t frame, const char *path)
+{
+    h_host *H = g->host;
+    LV2_Atom_Forge_Frame obj;
+    lv2_atom_forge_frame_time(&g->forge, frame);
+    lv2_atom_forge_object(&g->forge, &obj, 0, path ? H->patch_Set : H->patch_Get);
+    lv2_atom_forge_key(&g->forge, H->patch_property);
+    lv2_atom_forge_urid(&g->forge, H->gen_model);
+    if (path) {
+        lv2_atom_forge_key(&g->forge, H->patch_value);
+        lv2_atom_forge_path(&g->forge, path, (uint32_t)strlen(path) + 1);
+    }
+    lv2_atom_forge_pop(&g->forge, &obj);
+}
+
+/* One host cycle of n frames into out[n]: the queued events are delivered and cleared, the
+ * notify port read, then the worker's jobs run and their responses delivered. */
 static inline void h_gen_cycle(h_gen *g, float *out, uint32_t n)
 {
+    h_host *H = g->host;
     lv2_atom_forge_pop(&g->forge, &g->seq_frame);
     lilv_instance_connect_port(g->inst, G_OUT, out);
+    g->notify.seq.atom.size = sizeof g->notify.raw - sizeof(LV2_Atom);
+    g->notify.seq.atom.type = H->atom_Chunk;
     H_RT_ENTER();
     lilv_instance_run(g->inst, n);
     H_RT_LEAVE();
+    if (g->notify.seq.atom.type == H->atom_Sequence) {
+        LV2_ATOM_SEQUENCE_FOREACH (&g->notify.seq, ev) {
+            const LV2_Atom_Object *o = (const LV2_Atom_Object *)&ev->body;
+            const LV2_Atom *prop = NULL, *val = NULL;
+            if (ev->body.type != H->atom_Object || o->body.otype != H->patch_Set)
+                continue;
+            lv2_atom_object_get(o, H->patch_property, &prop, H->patch_value, &val, 0);
+            if (prop && prop->type == H->atom_URID && ((const LV2_Atom_URID *)prop)->body == H->gen_model && val &&
+                val->type == H->atom_Path) {
+                snprintf(g->notified, sizeof g->notified, "%s", (const char *)LV2_ATOM_BODY_CONST(val));
+                g->n_notify++;
+            }
+        }
+    }
+    if (g->worker) {
+        for (int i = 0; i < g->jobs->n; i++)
+            g->worker->work(lilv_instance_get_handle(g->inst), h_gen_respond, g, g->jobs->size[i], g->jobs->data[i]);
+        g->jobs->n = 0;
+        for (int i = 0; i < g->responses->n; i++) {
+            H_RT_ENTER();
+            g->worker->work_response(lilv_instance_get_handle(g->inst), g->responses->size[i], g->responses->data[i]);
+            H_RT_LEAVE();
+        }
+        g->responses->n = 0;
+    }
     h_gen_begin(g);
 }
 

@@ -1,0 +1,211 @@
+/* lv2_base.h — what every plugin of the bundle shares. A plugin is its port table and an
+ * sw_lv2_ops (build an engine, reset it, process a block, run a cycle); this base does the rest:
+ * URID mapping, port connection, the model-file property (patch:Set / patch:Get, notify),
+ * the engine swap through the LV2 worker, state save / restore of the model path, the
+ * shipped models (a default model, or a timbre table chosen by a control port), MIDI / atom
+ * sequence walking, and the crossfade between two engines.
+ *
+ * Engine swap (patch:Set, timbre control, state restore while running), as in x42 convoLV2:
+ *   run():          schedules a load (the path, or a shipped model's index)
+ *   worker:         ops->engine_new (model through model_cache, the plugin's engine)
+ *   work_response:  the new engine becomes `next` (ops->reset gets it ready), or `queued`
+ *                   while `next` is busy (a newer one supersedes a waiting one)
+ *   run():          sw_lv2_render runs `cur` and `next` on the same input: `next` unheard for
+ *                   its latency plus settle frames, then a raised-cosine crossfade of xf_len
+ *                   frames; then `next` becomes `cur` and the old engine goes to the "grave",
+ *                   from where run() hands it to the worker to be freed.
+ * A model that cannot be loaded keeps the current engine; the worker logs why.
+ *
+ * Each plugin's instance struct starts with an sw_lv2 (an LV2_Handle is also an sw_lv2 *), each
+ * engine struct with an sw_lv2_engine. Every LV2 callback names its threading class; [RT]
+ * functions run in the audio class (run, work_response) and never allocate, lock, log or do I/O.
+ */
+#ifndef SW_LV2_BASE_H
+#define SW_LV2_BASE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lv2/atom/forge.h>
+#include <lv2/core/lv2.h>
+#include <lv2/log/logger.h>
+#include <lv2/worker/worker.h>
+
+#include "statewave.h"
+#include "uris.h"
+
+#define SW_LV2_CHUNK 256         /* frames per sub-block while two engines run */
+#define SW_LV2_IO 2              /* most audio inputs / outputs of an engine */
+#define SW_LV2_NCTL 4            /* control values a plugin pushes into its engines */
+#define SW_LV2_PATH_MAX 4096     /* longest model path kept (bytes incl. NUL) */
+#define SW_LV2_MSG_PATH_MAX 1024 /* longest path a worker message carries (host rings are small) */
+#define SW_LV2_GRAVE 8           /* retired engines waiting for a free worker slot */
+#define SW_LV2_LEVEL_TAU 0.010   /* time constant of the output level smoothing */
+
+/* The part every engine has; the first member of each plugin's engine struct. Created and
+ * freed off the audio thread only. */
+typedef struct {
+    const sw_model *model; /* shared via model_cache; released by sw_lv2_engine_release */
+    char *path;            /* owned, NUL-terminated path of the model file (< SW_LV2_PATH_MAX) */
+    int shipped;           /* index into ops->shipped, or -1 for a user's model file */
+    int latency;           /* frames from input to output at the instance rate (set by engine_new) */
+} sw_lv2_engine;
+
+typedef struct sw_lv2 sw_lv2;
+
+/* What a plugin supplies (static). */
+typedef struct {
+    const char *log_name;       /* prefix of log lines, e.g. "statewave denoise" */
+    const char *model_uri;      /* the model-file property, also the state key */
+    const char *no_map_warning; /* logged when the host gives no urid:map (NULL: nothing) */
+    double min_rate, max_rate;  /* supported host rates */
+    size_t size;                /* bytes of the plugin's instance struct */
+    /* shipped models: <bundle><file_prefix><shipped[i]>.safetensors. With `timbres`, the timbre
+     * control port chooses one (the first that loads is the default); else shipped[0] is the
+     * default model and a missing state key means it. */
+    const char *const *shipped;
+    int n_shipped;
+    const char *file_prefix;
+    bool timbres;
+    /* the port table: offset in the instance struct of each port's pointer */
+    const size_t *ports;
+    uint32_t n_ports;
+
+    /* Instantiation class: the plugin's own fields, before the first engine is built; false
+     * (logged) refuses the instance. May be NULL. */
+    bool (*init)(sw_lv2 *b, const LV2_Descriptor *desc);
+    /* Worker / instantiation class: build the plugin's engine on `path` for b->rate (through
+     * sw_lv2_engine_alloc). NULL and a message in err on any failure. */
+    sw_lv2_engine *(*engine_new)(const sw_lv2 *b, const char *path, char *err, size_t errlen);
+    /* Worker / instantiation class: free an engine (its own parts, then sw_lv2_engine_release);
+     * NULL is a no-op. */
+    void (*engine_free)(sw_lv2_engine *e);
+    /* [RT] (also instantiation class): `e` clean, with control values v, ready to be heard (at
+     * activation) or to fade in (a swap). */
+    void (*reset)(sw_lv2 *b, sw_lv2_engine *e, const float v[SW_LV2_NCTL]);
+    /* [RT]: the control values the ports ask for (unused entries 0). */
+    void (*controls)(const sw_lv2 *b, float v[SW_LV2_NCTL]);
+    /* [RT]: push changed control values into an engine (it ramps them). */
+    void (*set_controls)(sw_lv2_engine *e, const float v[SW_LV2_NCTL]);
+    /* [RT]: n frames through engine e: in[n_in][n] -> out[n_out][n]. */
+    void (*process)(sw_lv2 *b, sw_lv2_engine *e, const float *const *in, float *const *out, uint32_t n);
+    /* [RT]: the plugin's part of run(): called after the control port was read, retired
+     * engines handed on, a queued engine started and the controls pushed. */
+    void (*run)(sw_lv2 *b, uint32_t n);
+    /* Instantiation class: the plugin's part of activate(), before cur is reset. May be NULL. */
+    void (*activate)(sw_lv2 *b);
+    /* [RT] sequence walking (sw_lv2_run_events): frames [from, to) of the output; a MIDI
+     * message; an object that is not a patch message (may be NULL). */
+    void (*render)(sw_lv2 *b, uint32_t from, uint32_t to);
+    void (*midi)(sw_lv2 *b, const uint8_t *msg, uint32_t size);
+    void (*object)(sw_lv2 *b, const LV2_Atom_Object *obj);
+} sw_lv2_ops;
+
+/* An LV2 descriptor with the ops of its plugin: the base's callbacks find them through it. */
+typedef struct {
+    LV2_Descriptor lv2;
+    const sw_lv2_ops *ops;
+} sw_lv2_desc;
+
+/* The descriptor of a plugin made with this base. */
+#define SW_LV2_DESCRIPTOR(uri, ops)                                                                  \
+    {                                                                                                \
+        {uri, sw_lv2_instantiate, sw_lv2_connect_port, sw_lv2_activate, sw_lv2_run, sw_lv2_deactivate, \
+         sw_lv2_cleanup, sw_lv2_extension_data},                                                     \
+            &(ops)                                                                                   \
+    }
+
+/* The common instance state; the first member of each plugin's instance struct. */
+struct sw_lv2 {
+    const sw_lv2_ops *ops;
+
+    /* ports (in the port tables of the plugins that have them; NULL = not connected) */
+    const LV2_Atom_Sequence *control; /* patch messages in (plugins with a separate control port) */
+    LV2_Atom_Sequence *notify;        /* patch:Set replies out; atom.size = capacity on entry */
+    float *latency_port;              /* out: the latency of the engine heard */
+    const float *timbre;              /* enumeration index into ops->shipped (ops->timbres) */
+    const float *level_db;            /* output level, dB -60..12 */
+
+    /* host features and configuration (immutable after instantiate; read by the worker too) */
+    LV2_URID_Map *map;                /* NULL: no patch messages, MIDI or state */
+    LV2_Log_Logger logger;            /* log:log or stderr */
+    LV2_Worker_Schedule *schedule;    /* NULL: model changes only at activate / restore */
+    sw_lv2_uris uris;                 /* the bundle's common URIDs */
+    LV2_URID model_urid;              /* ops->model_uri */
+    LV2_Atom_Forge forge;             /* audio thread only */
+    double rate;                      /* host sample rate */
+    char *bundle;                     /* owned: bundle path with a trailing '/' */
+    uint32_t n_ports;                 /* ports connected through the table (<= ops->n_ports) */
+    int n_in, n_out;                  /* engine audio inputs / outputs (<= SW_LV2_IO) */
+    uint32_t xf_settle;               /* frames a new engine runs unheard after its latency */
+    uint32_t xf_len;                  /* crossfade frames, >= 1 */
+    float level_coef;                 /* one-pole coefficient of the level smoothing */
+
+    /* engines: owned by the audio thread while activated, by instantiation-class calls otherwise */
+    sw_lv2_engine *cur;               /* the engine heard; never NULL */
+    sw_lv2_engine *next;              /* fading in, or NULL */
+    sw_lv2_engine *queued;            /* arrived while `next` was busy, or NULL */
+    sw_lv2_engine *grave[SW_LV2_GRAVE]; /* retired, to be passed to the worker for freeing */
+    uint32_t xf_pos;                  /* frames since `next` started */
+    uint32_t xf_warm;                 /* frames `next` runs unheard */
+
+    /* audio thread */
+    float applied[SW_LV2_NCTL];       /* control values as last pushed (NAN = never) */
+    float level;                      /* current linear output level (smoothed) */
+    int req_timbre;                   /* timbre last requested from the control (-2 = none yet) */
+    bool timbre_resync;               /* adopt the control's value without loading (after a restore) */
+    bool timbre_reload;               /* load the control's timbre (state without a model file) */
+    bool notify_pending;              /* send the current model path on notify next run */
+    bool can_notify;                  /* the notify sequence is open in this run() */
+    LV2_Atom_Forge_Frame notify_seq;  /* its frame */
+    uint32_t pending_report;          /* problem to hand the worker for logging (0 = none) */
+    bool activated;
+
+    /* model path published for save(), which may run concurrently with run():
+     * run writes the slot not in use, then flips pub_idx. */
+    char pub_path[2][SW_LV2_PATH_MAX];
+    int pub_shipped[2];
+    atomic_int pub_idx;
+
+    /* audio-thread scratch for the two-engine phase: [channel][frame] */
+    float scr_in[SW_LV2_IO][SW_LV2_CHUNK];
+    float scr_b[SW_LV2_IO][SW_LV2_CHUNK];
+};
+
+/* ---- engines (worker / instantiation class) ---- */
+
+/* A zeroed engine of `size` bytes (>= sizeof(sw_lv2_engine)) with path and model (model_cache)
+ * set; the plugin builds the rest. NULL and err on failure. */
+sw_lv2_engine *sw_lv2_engine_alloc(size_t size, const char *path, char *err, size_t errlen);
+/* Release what sw_lv2_engine_alloc made; NULL is a no-op. */
+void sw_lv2_engine_release(sw_lv2_engine *e);
+
+/* ---- audio class [RT] ---- */
+
+/* *port clamped to [lo, hi]; fallback when unconnected or NaN. */
+float sw_lv2_ctl(const float *port, float lo, float hi, float fallback);
+/* The linear output level the level port asks for. */
+float sw_lv2_target_level(const sw_lv2 *b);
+/* n frames through cur, crossfading to next while there is one: in[n_in], out[n_out] (in may
+ * alias out). Finishes the swap when the crossfade is over. */
+void sw_lv2_render(sw_lv2 *b, const float *const *in, float *const *out, uint32_t n);
+/* `next` (and a queued engine) becomes `cur` at once, e.g. while silent. */
+void sw_lv2_finish_transition(sw_lv2 *b);
+/* Walk an event sequence: ops->render up to each event's frame, MIDI to ops->midi, patch
+ * messages to the model property, other objects to ops->object; then render the rest. */
+void sw_lv2_run_events(sw_lv2 *b, const LV2_Atom_Sequence *seq, uint32_t n);
+
+/* ---- LV2 callbacks (threading classes in lv2_base.c) ---- */
+
+LV2_Handle sw_lv2_instantiate(const LV2_Descriptor *desc, double rate, const char *bundle_path,
+                              const LV2_Feature *const *features);
+void sw_lv2_connect_port(LV2_Handle h, uint32_t port, void *data);
+void sw_lv2_activate(LV2_Handle h);
+void sw_lv2_run(LV2_Handle h, uint32_t n);
+void sw_lv2_deactivate(LV2_Handle h);
+void sw_lv2_cleanup(LV2_Handle h);
+const void *sw_lv2_extension_data(const char *uri);
+
+#endif
