@@ -56,6 +56,7 @@ typedef struct {
     uint64_t sustained[2];            /* [key / 64] bits: released while the pedal was down */
     bool pedal;                       /* CC64 >= 64 */
     float bend;                       /* semitones */
+    float mod, expr, pressure;        /* CC1, CC11, channel aftertouch, 0..1 */
     uint32_t kill_pos;                /* frames left of a CC120 fade-out (0 = none) */
     float scr_out[SW_LV2_CHUNK];      /* output when no audio port is connected */
 } synth;
@@ -80,6 +81,7 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
     b->n_in = 0;
     b->xf_len = (uint32_t)lrint(SY_XFADE_S * b->rate);
     self->kill_len = (uint32_t)lrint(SY_KILL_S * b->rate);
+    self->expr = 1.0f;                /* expression at full until CC11 says otherwise */
     if (b->xf_len < 1)
         b->xf_len = 1;
     if (self->kill_len < 1)
@@ -145,6 +147,9 @@ static void reset(sw_lv2 *b, sw_lv2_engine *e, const float v[SW_LV2_NCTL])
     sw_synth_reset(s);
     set_controls(e, v);
     sw_synth_pitch_bend(s, self->bend);
+    sw_synth_mod_wheel(s, self->mod);
+    sw_synth_expression(s, self->expr);
+    sw_synth_pressure(s, self->pressure);
     if (self->pedal)
         sw_synth_sustain(s, 1);
     for (int k = 0; k < 128; k++) {
@@ -213,6 +218,12 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
     LV2_Midi_Message_Type type = lv2_midi_message_type(msg);
     sw_synth *e[2] = {syn_of(b->cur), syn_of(b->next)};
     const int ne = e[1] ? 2 : 1;
+    if (type == LV2_MIDI_MSG_CHANNEL_PRESSURE) {
+        self->pressure = (float)(msg[1] & 0x7F) / 127.0f;
+        for (int i = 0; i < ne; i++)
+            sw_synth_pressure(e[i], self->pressure);
+        return;
+    }
     if (size < 3)
         return;
     const int key = msg[1] & 0x7F, val = msg[2] & 0x7F;
@@ -239,7 +250,23 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
             sw_synth_note_off(e[i], key);
         break;
     case LV2_MIDI_MSG_CONTROLLER:
-        if (key == LV2_MIDI_CTL_SUSTAIN) {
+        if (key == LV2_MIDI_CTL_MSB_MODWHEEL || key == LV2_MIDI_CTL_MSB_EXPRESSION) {
+            float *dst = key == LV2_MIDI_CTL_MSB_MODWHEEL ? &self->mod : &self->expr;
+            *dst = (float)val / 127.0f;
+            for (int i = 0; i < ne; i++) {
+                sw_synth_mod_wheel(e[i], self->mod);
+                sw_synth_expression(e[i], self->expr);
+            }
+        } else if (key == LV2_MIDI_CTL_RESET_CONTROLLERS) {
+            self->mod = self->pressure = self->bend = 0.0f;
+            self->expr = 1.0f;
+            for (int i = 0; i < ne; i++) {
+                sw_synth_pitch_bend(e[i], 0.0f);
+                sw_synth_mod_wheel(e[i], 0.0f);
+                sw_synth_expression(e[i], 1.0f);
+                sw_synth_pressure(e[i], 0.0f);
+            }
+        } else if (key == LV2_MIDI_CTL_SUSTAIN) {
             self->pedal = val >= 64;
             if (!self->pedal)
                 self->sustained[0] = self->sustained[1] = 0;
@@ -268,6 +295,8 @@ static void activate(sw_lv2 *b)
     self->sustained[0] = self->sustained[1] = 0;
     self->pedal = false;
     self->bend = 0.0f;
+    self->mod = self->pressure = 0.0f;
+    self->expr = 1.0f;
     self->kill_pos = 0;
 }
 

@@ -290,9 +290,11 @@ static void test_parity(h_host *H)
         sw_model_free(m);
         return;
     }
-    ev evs[] = {MIDI(1000, 0x90, 60, 90),  MIDI(5003, 0x90, 64, 70),  MIDI(9000, 0xE0, 0x00, 0x50),
+    ev evs[] = {MIDI(1000, 0x90, 60, 90),  MIDI(3000, 0xB0, 1, 100),  MIDI(5003, 0x90, 64, 70),
+                MIDI(7000, 0xB0, 11, 80),  MIDI(8000, 0xD0, 90, 0),   MIDI(9000, 0xE0, 0x00, 0x50),
                 MIDI(12001, 0xB0, 64, 127), MIDI(15000, 0x80, 60, 0), MIDI(20000, 0x90, 67, 110),
-                MIDI(26000, 0xB0, 64, 0),  MIDI(30000, 0x90, 64, 0),  MIDI(36000, 0x90, 67, 0)};
+                MIDI(24000, 0xB0, 121, 0), MIDI(26000, 0xB0, 64, 0),  MIDI(30000, 0x90, 64, 0),
+                MIDI(36000, 0x90, 67, 0)};
     const int nev = (int)(sizeof evs / sizeof evs[0]);
     float *want = calloc(n, 4), *got = calloc(n, 4), *r2 = calloc(n, 4);
     /* reference: process up to each event, apply it */
@@ -310,6 +312,18 @@ static void test_parity(h_host *H)
             sw_synth_note_off(ref, evs[e].d1);
         else if (st == 0xB0 && evs[e].d1 == 64)
             sw_synth_sustain(ref, evs[e].d2 >= 64);
+        else if (st == 0xB0 && evs[e].d1 == 1)
+            sw_synth_mod_wheel(ref, evs[e].d2 / 127.0f);
+        else if (st == 0xB0 && evs[e].d1 == 11)
+            sw_synth_expression(ref, evs[e].d2 / 127.0f);
+        else if (st == 0xD0)
+            sw_synth_pressure(ref, evs[e].d1 / 127.0f);
+        else if (st == 0xB0 && evs[e].d1 == 121) { /* reset controllers */
+            sw_synth_pitch_bend(ref, 0.0f);
+            sw_synth_mod_wheel(ref, 0.0f);
+            sw_synth_expression(ref, 1.0f);
+            sw_synth_pressure(ref, 0.0f);
+        }
         else if (st == 0xE0)
             sw_synth_pitch_bend(ref, 2.0f * (float)((evs[e].d2 << 7 | evs[e].d1) - 8192) / 8192.0f);
     }

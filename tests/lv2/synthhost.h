@@ -131,9 +131,10 @@ static inline void sx_free(sx *s)
 static inline void sx_midi(sx *s, uint32_t frame, uint8_t st, uint8_t d1, uint8_t d2)
 {
     const uint8_t msg[3] = {st, d1, d2};
+    const uint32_t len = (st & 0xF0) == 0xC0 || (st & 0xF0) == 0xD0 ? 2 : 3; /* program, pressure: one data byte */
     lv2_atom_forge_frame_time(&s->forge, frame);
-    lv2_atom_forge_atom(&s->forge, 3, s->H->midi_MidiEvent);
-    lv2_atom_forge_write(&s->forge, msg, 3);
+    lv2_atom_forge_atom(&s->forge, len, s->H->midi_MidiEvent);
+    lv2_atom_forge_write(&s->forge, msg, len);
 }
 
 /* patch:Set <model> path (or patch:Get when path is NULL) at `frame`. */
