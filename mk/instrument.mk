@@ -21,4 +21,4 @@ eval-instrument: all
 	$(PYTHON) train/instrument/sustain.py --statewave $(BUILD)/statewave --models presets/instruments \
 	  --vibrato 0 --json out/sustain_straight.json
 	$(PYTHON) train/instrument/expression.py --statewave $(BUILD)/statewave --models presets/instruments \
-	  --json out/expression.json
+	  --json out/expression.json --png out/instrument_expression.png

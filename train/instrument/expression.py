@@ -89,6 +89,54 @@ def vibrato(x, sr):
     return rate, depth
 
 
+def curves(x, sr):
+    """For the picture: f0 deviation (cents re 440 Hz x 2^k, the note's median removed) at 250 Hz, and
+    the fine level envelope (dB re the steady level) with its times."""
+    n_frames = int(len(x) * FRAME_RATE / sr)
+    f0, voiced = FE.yin(x, sr, n_frames)
+    c = 1200.0 * np.log2(f0 / 440.0)
+    c = np.where(voiced, c - np.median(c[voiced]) if voiced.any() else c, np.nan)
+    env, t = fine_envelope_db(x, sr)
+    steady = float(np.median(env[(t >= STEADY_WIN[0]) & (t <= STEADY_WIN[1])]))
+    return np.arange(n_frames) / FRAME_RATE, c, t, env - steady
+
+
+def picture(path, pics, timbres):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(3, len(timbres), figsize=(3.4 * len(timbres), 7.2), squeeze=False)
+    for j, t in enumerate(timbres):
+        for (sysname, cc1), (tf, c, te, env) in sorted(pics[t].items()):
+            ours = sysname == "statewave"
+            style = dict(lw=0.9, color="C0" if ours and cc1 == 0 else "C1" if ours else "0.35",
+                         ls="-" if ours else ":")
+            label = ("ours" if ours else "FluidR3_GM") + (", mod wheel 127" if cc1 else "")
+            ax[0][j].plot(tf, c, label=label, **style)
+            if cc1 == 0:
+                ax[1][j].plot(1000 * te, env, label=label, **style)
+                ax[2][j].plot(1000 * (te - OFF_S), env, label=label, **style)
+        ax[0][j].set_xlim(0, 4.2)
+        ax[0][j].set_ylim(-60, 60)
+        ax[0][j].set_title(t)
+        ax[0][j].set_xlabel("s")
+        ax[1][j].set_xlim(0, 60)
+        ax[1][j].set_ylim(-60, 5)
+        ax[1][j].axhline(-ATTACK_DB, color="0.8", lw=0.8)
+        ax[1][j].set_xlabel("ms after note-on")
+        ax[2][j].set_xlim(-50, 600)
+        ax[2][j].set_ylim(-70, 5)
+        ax[2][j].set_xlabel("ms after note-off")
+        ax[0][j].legend(fontsize=6, loc="lower left")
+    ax[0][0].set_ylabel("f0 deviation (cents)")
+    ax[1][0].set_ylabel("attack: level vs steady (dB)")
+    ax[2][0].set_ylabel("release: level vs steady (dB)")
+    fig.suptitle("middle note of each timbre, velocity 100, dry: vibrato (top), attack, release", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    print("wrote", path)
+
+
 def phrase(note, cc1):
     return {"notes": [(ON_S, OFF_S, note, 100)], "bends": [], "controls": [(0.0, 1, cc1)]}
 
@@ -193,6 +241,7 @@ def main():
     ap.add_argument("--set-gain", type=float, default=None, metavar="DBFS",
                     help="loudness matching: write each timbre's gain_db so that its loudness is DBFS")
     ap.add_argument("--loudness", action="store_true", help="print each timbre's loudness and exit")
+    ap.add_argument("--png", default="", help="also draw the middle notes' vibrato, attacks and releases")
     args = ap.parse_args()
 
     timbres = sorted(f[:-12] for f in os.listdir(args.models) if f.endswith(".safetensors"))
@@ -209,10 +258,11 @@ def main():
             for t in timbres:
                 print("%-8s %.2f dBFS" % (t, loudness_db(args.statewave, os.path.join(args.models, t + ".safetensors"), t, td)))
         return
-    rows = []
+    rows, pics = [], {}
     with tempfile.TemporaryDirectory() as td:
         for t in timbres:
             lo, hi = S.RANGES.get(t, (48, 72))
+            pics[t] = {}
             for note in (lo, (lo + hi) // 2, hi):
                 for cc1 in (0, 127):
                     mid = os.path.join(td, "%s_%d_%d.mid" % (t, note, cc1))
@@ -220,10 +270,15 @@ def main():
                     x = S.render_ours(args.statewave, os.path.join(args.models, t + ".safetensors"), mid,
                                       os.path.join(td, "o.wav"), DRY)
                     rows.append(dict(timbre=t, note=note, cc1=cc1, system="statewave", **measure(x)))
+                    mid_note = note == (lo + hi) // 2
+                    if args.png and mid_note:
+                        pics[t][("statewave", cc1)] = curves(x, SR)
                     if t in R.TIMBRES:
                         xr = R.render_midi(mid, SR, 0.5)
                         rows.append(dict(timbre=t, note=note, cc1=cc1, system="fluidsynth FluidR3_GM",
                                          **measure(xr)))
+                        if args.png and mid_note and cc1 == 0:
+                            pics[t][("reference", cc1)] = curves(xr, SR)
     # per note, ours against the reference's same note: the ratio a listener compares
     for r in rows:
         if r["system"] != "statewave":
@@ -253,6 +308,8 @@ def main():
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump({"rows": rows}, f, indent=1)
+    if args.png:
+        picture(args.png, pics, timbres)
 
 
 if __name__ == "__main__":
