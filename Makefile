@@ -1,12 +1,16 @@
 # Statewave — build, test, bench, demo, install.
-#   make            build library, app and LV2 bundle
+#   make            build library, app and LV2 bundle (and the tools, test helpers, benchmarks)
 #   make deps       install missing Debian packages (apt-get; sudo when not root)
 #   make test       deps + build + every test (C/cmocka, ASan+UBSan build, scripts, python)
 #   make test-stress  make test with the other CPU cores busy (tools/test_stress.sh)
 #   make bench      benchmarks (figures quoted in README)
 #   make demo       deps-demo (the demo's packages only) + build the app + run the demos
 #   make fresh-check  README's `make demo` + `make test` in a new Debian 12 root (root, debootstrap)
-# Component fragments live in mk/*.mk (one per front), included below.
+# What is built, tested and installed comes from the fragments mk/*.mk, one per artefact, each
+# documented at its top: library (libstatewave), app (the statewave command), plugin (the LV2
+# bundle), tests (make test and its parts), bench, eval, tools (tools/*.c), fuzz, soak, train,
+# python (the Python package), pipewire (the PipeWire microphone). This file holds what they
+# share: flags, Debian packages, the lists they append to, install-check, demo, clean.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -43,25 +47,22 @@ CPPFLAGS := -Idsp -D_GNU_SOURCE
 CFLAGS_ALL = -std=c11 $(WARN) $(OPT) -fPIC $(SAN) $(PKG_CFLAGS)
 LDLIBS_ALL = $(SAN) $(PKG_LIBS) -lm -lpthread -ldl
 
-DSP_SRC  := $(wildcard dsp/*.c)
-DSP_OBJ  := $(DSP_SRC:%.c=$(BUILD)/%.o)
-LIB      := $(BUILD)/libstatewave.a
-
-CTEST_SRC := $(wildcard tests/test_*.c)
-CTESTS    := $(CTEST_SRC:tests/%.c=$(BUILD)/tests/%)
-
-# Fragments add to these.
+# Fragments add to these: ALL_TARGETS (built by `make`), TEST_SCRIPTS (run by `make test-scripts`,
+# besides the tests found in tests/<kind>/, mk/tests.mk), BENCH_CMDS (run by `make bench`).
 ALL_TARGETS  :=
 TEST_SCRIPTS :=
 BENCH_CMDS   :=
 
-.PHONY: all deps deps-demo test test-c test-asan test-scripts test-stress bench demo install install-check uninstall clean fuzz \
-  fresh-check
+.PHONY: all deps deps-demo demo install install-check uninstall clean fresh-check
 .DEFAULT_GOAL := all
 
--include mk/*.mk
+# The library first (every other fragment links $(LIB)), then the app and the plugin (whose
+# names the tests, benchmarks and tools use), then the rest in name order.
+MK_FIRST := mk/library.mk mk/app.mk mk/plugin.mk
+include $(MK_FIRST)
+include $(filter-out $(MK_FIRST),$(sort $(wildcard mk/*.mk)))
 
-all: $(LIB) $(BUILD)/statewave.pc $(ALL_TARGETS)
+all: $(ALL_TARGETS)
 
 # $(call install_debs,PACKAGES): apt-get install those not installed yet.
 define install_debs
@@ -88,43 +89,6 @@ deps-demo:
 demo: deps-demo
 	@$(MAKE) --no-print-directory demo-run
 
-$(BUILD)/%.o: %.c dsp/statewave.h $(wildcard dsp/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) -c $< -o $@
-
-$(LIB): $(DSP_OBJ)
-	@mkdir -p $(dir $@)
-	rm -f $@.tmp && ar rcs $@.tmp $^ && mv -f $@.tmp $@
-
-$(BUILD)/statewave.pc: dsp/statewave.pc.in
-	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
-
-$(BUILD)/tests/%: tests/%.c $(LIB) $(wildcard tests/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(CFLAGS_ALL) $< -o $@ $(LIB) $(LDLIBS_ALL)
-
-# Run every test, then fail if any failed (so one failure doesn't hide the others).
-test-c: $(CTESTS)
-	@failed=""; for t in $(CTESTS); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
-	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
-
-test-asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -g" SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test-c
-
-test-scripts: all
-	@failed=""; for t in $(TEST_SCRIPTS); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
-	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
-
-# Every step is a new make, so pkg-config runs after deps.
-test: deps
-	$(MAKE) all
-	@rc=0; $(MAKE) test-c || rc=1; $(MAKE) test-asan || rc=1; $(MAKE) test-scripts || rc=1; \
-	if [ $$rc = 0 ]; then echo "make test: all tests passed"; else echo "make test: FAILURES (see FAILED: lines above)"; fi; exit $$rc
-
-bench: all
-	@set -e; for c in $(BENCH_CMDS); do echo "== $$c"; $$c; done
-
 # A plain `make install` writes to $(PREFIX) (default /usr/local). Without the right to write
 # there (a normal user), it stops before it installs anything and says what to run instead.
 # install-check comes first: install-app and, under `make install`, install-lv2 wait for it.
@@ -137,17 +101,6 @@ install-check:
 	    "sudo make install LV2DIR=$(PREFIX)/lib/lv2" "everything, system-wide"; \
 	  exit 1; \
 	fi
-
-install: install-check all
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 dsp/statewave.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/statewave.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-
-# make test with the other CPU cores kept busy (stress-ng when installed, else busy loops),
-# stopped afterwards whatever make test did (tools/test_stress.sh). Not part of `make test`.
-test-stress:
-	@MAKE="$(MAKE)" tools/test_stress.sh
 
 # README's two commands on a new Debian 12 root (tools/fresh_check.sh; needs root and Debian's
 # mirror; tests the committed HEAD). Log: build/fresh-check/log. Not part of `make test`.

@@ -1,6 +1,6 @@
 /* generate_rt.h — the real-time half of `statewave generate --live`: a render-ahead ring
  * between a rendering thread and the PortAudio output callback, and the counters the main
- * thread reads. Internal to app/ (and tests/app/rt_alloc_test.c, which drives the callback
+ * thread reads. Internal to app/ (and tests/rt/rt_alloc_test.c, which drives the callback
  * directly under a malloc-counting interposer).
  *
  * Why a ring: a generator has no input to keep in step with, so nothing forces it to run

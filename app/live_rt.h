@@ -1,6 +1,6 @@
 /* live_rt.h — the real-time half of `statewave live`: the denoiser's block function for the
  * stream runner's callback (stream_rt.h) and the parameters the main thread hands it.
- * Internal to app/ (and tests/app/rt_alloc_test.c, which drives it under a malloc-counting
+ * Internal to app/ (and tests/rt/rt_alloc_test.c, which drives it under a malloc-counting
  * interposer).
  *
  * Threading contract: the callback only reads `dn`/`channels` (set before the stream starts,

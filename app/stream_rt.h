@@ -1,7 +1,7 @@
 /* stream_rt.h — the real-time half of the app's one PortAudio stream runner (stream.h), shared
  * by `live`, `generate --live` and `synth --live`: the callback trampoline with the counters
  * every mode reports, and small real-time helpers. A mode supplies only its block function.
- * Internal to app/ (and to tests/app/rt_alloc_test.c and synth_rt_alloc_test.c, which drive the
+ * Internal to app/ (and to tests/rt/rt_alloc_test.c and synth_rt_alloc_test.c, which drive the
  * trampoline directly under a malloc-counting interposer, so this file and the modes' *_rt.c
  * link without the rest of the app).
  *

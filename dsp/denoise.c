@@ -60,7 +60,7 @@
  * 480-point complex FFTs plus split steps, stft.h; ~3.3 us with the windowing), 161
  * log10f (~1 us), the network step (144k-parameter shipped model: 4-6 us) and O(N)
  * element-wise work; 10-14 us per frame measured on this project's 2-core build machine
- * (RTF 0.002-0.003; build/tests/denoise_devset prints it, bench/bench_denoise.sh times the
+ * (RTF 0.002-0.003; build/tools/denoise_devset prints it, bench/bench_denoise.sh times the
  * whole `statewave denoise` file path). Idle (silent) frames cost O(H): no FFT, no network. */
 #include "denoise.h"
 

@@ -1,6 +1,6 @@
 /* kernels.c — vectorized inner loops (see kernels.h for the contract).
  *
- * Built with -O3 -ffp-contract=fast (mk/core.mk) so that a*b+c becomes one FMA where the
+ * Built with -O3 -ffp-contract=fast (mk/library.mk) so that a*b+c becomes one FMA where the
  * copy has FMA; each copy is deterministic, and all callers share the same copy. */
 #include "kernels.h"
 #include "core.h"
@@ -78,7 +78,7 @@ static const kernel_table table_avx512 = KERNEL_TABLE(avx512);
 float sw_expf(float x) { return exp_inline_base(x); }
 
 /* The widest supported set, or a narrower one named by STATEWAVE_KERNELS=avx2|base (used by
- * tests/run_core_isa.sh to run the core tests on every copy on one machine). */
+ * tests/unit/test_kernel_sets.sh to run the core tests on every copy on one machine). */
 static const kernel_table *pick_table(void)
 {
 #ifdef SW_HAVE_X86_VARIANTS

@@ -1,6 +1,11 @@
-# mk/app.mk — the `statewave` command (app/), its tests (tests/app/), `make demo`, install-app.
-#   build/statewave            denoise | live | devices | generate [--live] | synth [--live] | transfer
-# Included by the top Makefile; uses its CC, CPPFLAGS, CFLAGS_ALL, LIB, LDLIBS_ALL, BUILD, PREFIX.
+# mk/app.mk — the `statewave` command (app/): its build, `make demo` and its installation.
+#   build/statewave      denoise | live | devices | generate [--live] | synth [--live] | transfer
+#                        (also in pipelines and batches: `denoise - -o -`, --jobs N, --json)
+#   make demo            (top Makefile: the demo's packages, then demo-run below in a new make)
+#   make install-app     the command and the shipped models under $(DESTDIR)$(PREFIX) (part of make install)
+# Its tests: tests/app (the command's scripts), tests/rt (its real-time callbacks under the
+# allocation interposer), both in mk/tests.mk; the demo scores its result with tests/app/sfcheck.
+# Uses the top Makefile's CC, CPPFLAGS, CFLAGS_ALL, LDLIBS_ALL, BUILD, PREFIX and LIB (mk/library.mk).
 
 APP_SRC  := $(wildcard app/*.c)
 APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
@@ -12,19 +17,7 @@ APP_GEN_MODEL := presets/generate.safetensors
 # The instrument's timbre models (synth, transfer), installed under share/statewave/instruments.
 APP_INSTR_MODELS = $(wildcard presets/instruments/*.safetensors)
 
-# Test helpers (tests/app/*.c): a libsndfile inspector/metric tool and the real-time
-# allocation test, which links the stream runner's callback (app/stream_rt.c) and the live and
-# generate blocks themselves (app/live_rt.c, app/generate_rt.c).
-APP_TEST_BINS := $(BUILD)/tests/app/sfcheck $(BUILD)/tests/app/rt_alloc_test
-# synth --live's callback (app/stream_rt.c, app/synth_rt.c + the MIDI reader) under the same interposer.
-APP_TEST_BINS += $(BUILD)/tests/app/synth_rt_alloc_test
-
-ALL_TARGETS  += $(APP_BIN) $(APP_TEST_BINS)
-TEST_SCRIPTS += tests/app/run_tests.sh
-# The instrument's fronts (synth, synth --live, transfer): own scripts, after the app's.
-TEST_SCRIPTS += tests/app/test_synth.sh tests/app/test_synth_rt_alloc.sh tests/app/test_transfer.sh \
-  tests/app/test_synth_live_jack.sh
-BENCH_CMDS   +=
+ALL_TARGETS  += $(APP_BIN)
 
 # The data dir is compiled in (model fallback); a stamp file rebuilds common.o when PREFIX changes.
 $(BUILD)/app/datadir.stamp: FORCE_APP_DATADIR
@@ -38,21 +31,6 @@ $(BUILD)/app/%.o: app/%.c $(APP_HDR) dsp/statewave.h $(BUILD)/app/datadir.stamp
 
 $(APP_BIN): $(APP_OBJ) $(LIB)
 	$(CC) $(CFLAGS_ALL) $(APP_OBJ) -o $@ $(LIB) $(LDLIBS_ALL)
-
-$(BUILD)/tests/app/sfcheck: tests/app/sfcheck.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $< -o $@ $(LDLIBS_ALL)
-
-# Each links the callback's objects, never the whole app: the test *is* the callback plus its
-# interposer.
-RT_ALLOC_OBJ := $(addprefix $(BUILD)/app/,stream_rt.o live_rt.o generate_rt.o)
-SYNTH_RT_ALLOC_OBJ := $(addprefix $(BUILD)/app/,stream_rt.o synth_rt.o midifile.o)
-$(BUILD)/tests/app/rt_alloc_test: tests/app/rt_alloc_test.c $(RT_ALLOC_OBJ) $(LIB) $(APP_HDR) tests/rt_interpose.h
-$(BUILD)/tests/app/synth_rt_alloc_test: tests/app/synth_rt_alloc_test.c $(SYNTH_RT_ALLOC_OBJ) $(LIB) $(APP_HDR) \
-    tests/rt_interpose.h
-$(BUILD)/tests/app/rt_alloc_test $(BUILD)/tests/app/synth_rt_alloc_test:
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Iapp $(CFLAGS_ALL) $(filter %.c %.o,$^) -o $@ $(LIB) $(LDLIBS_ALL)
 
 # make demo: (1) denoise the shipped noisy example (dev-set clip 052, held out from the
 # denoiser's training) with the shipped model; print where the result is, the model (the

@@ -1,4 +1,7 @@
-# Evaluation front: objective metrics, dev-set scoring, RNNoise anchors and the CPU benchmark.
+# mk/eval.mk — evaluation: the figures of README's quality tables, from the dev sets and held-out
+# data in ../shared/data (never trained on). Not part of `make test`; the tests that check these
+# figures' code are tests/py/test_metrics.py, test_eval_anchors.py, test_denoise_quality.py.
+# Denoiser:
 #   make eval           score build/statewave on both dev sets (../shared/data/devset, 60 clips, and
 #                       ../shared/data/devset-wb, 48 wideband clips) next to the noisy input, RNNoise
 #                       v0.1.1, RNNoise 0.2 and RNNoise master; band-level table of devset-wb and the
@@ -9,21 +12,20 @@
 #   make eval-baseline  only the noisy and RNNoise rows (no app needed)
 #   make eval-anchors   run the RNNoise anchors (Node.js; npm ci of train/anchors/package-lock.json)
 #                       into build/anchors/ and check ours against devset-wb's shipped RNNoise 0.2 files
+#                       (cached in build/anchors/<set>/rnnoise_<engine>/, made on first use)
 #   make figures        before/after spectrograms and the band-level chart -> build/figures/
-# The anchor outputs are cached in build/anchors/<set>/rnnoise_<engine>/ (made on first use).
-# `make test` runs tests/test_metrics.py (reproduces devset/BASELINE.md), tests/test_eval_anchors.py
-# (devset-wb band levels, RNNoise 0.2 harness) and tests/test_denoise_quality.py (wideband speech
-# kept, no dev clip worse than its input, word onsets in babble; ~20 s); `make bench` runs
-# bench/bench_denoise.sh (10 min of 48 kHz audio through build/statewave next to a sox I/O floor).
-# TEST_SCRIPTS/BENCH_CMDS entries are run as single words, so the scripts carry their interpreter
-# in the shebang (#!/usr/bin/python3, #!/bin/sh) instead of "$(PYTHON) script".
+#   make denoise-devset   build/tools/denoise_devset: the C engine on the 60 dev clips (SI-SDR(i), engine
+#                         cost per frame); `build/tools/denoise_devset -o DIR` also writes the outputs.
+#   make denoise-longrun  build/tools/denoise_longrun: SI-SDR cost of 1-60 s lead-ins (digital silence,
+#                         -90 dBFS white noise, the clip's own kind of noise) before 6 dev clips.
+# Instrument:
+#   make eval-instrument  held-out metrics of the shipped timbres vs the additive and GRU baselines,
+#                         sustain and expression figures (README tables) -> out/
+# The tools these run are built by mk/tools.mk.
 
 EVAL_ARGS ?=
 
-TEST_SCRIPTS += tests/test_metrics.py tests/test_eval_anchors.py tests/test_denoise_quality.py
-BENCH_CMDS   += bench/bench_denoise.sh
-
-.PHONY: eval eval-baseline eval-anchors figures
+.PHONY: eval eval-baseline eval-anchors figures denoise-devset denoise-longrun eval-instrument
 
 eval: all
 	$(PYTHON) train/eval_devset.py $(EVAL_ARGS)
@@ -43,3 +45,22 @@ figures: all
 	@mkdir -p build/figures
 	git show $(DENOISE_V1):presets/denoise.safetensors > build/figures/denoise_v1.safetensors
 	$(PYTHON) train/figures/denoise_spectrograms.py --out build/figures --before build/figures/denoise_v1.safetensors
+
+denoise-devset: $(BUILD)/tools/denoise_devset
+	$(BUILD)/tools/denoise_devset
+
+denoise-longrun: $(BUILD)/tools/denoise_longrun
+	$(BUILD)/tools/denoise_longrun
+
+# Held-out metrics of the shipped timbres vs the additive and GRU baselines (README table).
+# Needs the data pack (built here if missing: ~3 min, fluidsynth) and build/statewave for the C column.
+eval-instrument: all
+	@[ -f .devdata_inst/violin_heldout.npz ] || $(PYTHON) train/instrument/build_data.py --out .devdata_inst
+	$(PYTHON) train/instrument/eval.py --data .devdata_inst --models presets/instruments \
+	  --gru train/instrument/results/gru --statewave $(BUILD)/statewave --json out/eval_instrument.json
+	$(PYTHON) train/instrument/sustain.py --statewave $(BUILD)/statewave --models presets/instruments \
+	  --json out/sustain.json --png out/instrument_sustain.png
+	$(PYTHON) train/instrument/sustain.py --statewave $(BUILD)/statewave --models presets/instruments \
+	  --vibrato 0 --json out/sustain_straight.json
+	$(PYTHON) train/instrument/expression.py --statewave $(BUILD)/statewave --models presets/instruments \
+	  --json out/expression.json --png out/instrument_expression.png

@@ -1,15 +1,15 @@
-# mk/fuzz.mk — the libFuzzer targets and their corpora (clang, -fsanitize=fuzzer,address,undefined,
-# every sanitizer report fatal, LeakSanitizer on). Uses FUZZ_DIR, FUZZ_TIME, FUZZ_CC, FUZZ_CFLAGS and
-# FUZZ_LIBS from mk/core.mk, which also builds the loader target and its seed writer.
+# mk/fuzz.mk — the libFuzzer targets (tests/fuzz/, built into build-fuzz/ with clang,
+# -fsanitize=fuzzer,address,undefined, every sanitizer report fatal, LeakSanitizer on), their
+# corpora and the loader's seed writer build-fuzz/fuzz_seeds (valid small models as seeds).
 #   make fuzz            every target for FUZZ_TIME seconds (default 60) each; fails if any found a
 #                        crash, leak or timeout (the input that did it: build-fuzz/TARGET-crash-*, ...)
 #   make fuzz-TARGET     one target: fuzz-loader fuzz-midi fuzz-audio fuzz-task_params
 #   FUZZ_RUNS=N          stop each target after N executions instead (with FUZZ_TIME=0: no time
 #                        limit), as for the long runs README reports
-#   make fuzz-build      build them all (tests/fuzz/run_fuzz_pass.sh, in `make test`, runs every
+#   make fuzz-build      build them all (tests/fuzz/test_fuzz_pass.sh, in `make test`, runs every
 #                        corpus file and a fixed number of seeded mutations per target: seconds)
 # Targets:
-#   loader       tests/fuzz_loader.c             the model loader and network runtime (dsp/ core)
+#   loader       tests/fuzz/fuzz_loader.c        the model loader and network runtime (dsp/ core)
 #   midi         tests/fuzz/fuzz_midi.c          app/midifile.c, the MIDI reader of `synth`
 #   audio        tests/fuzz/fuzz_audio.c         app/audioin.c over libsndfile: every command's audio input
 #   task_params  tests/fuzz/fuzz_task_params.c   the engines' task_params parsers (denoise, generate, synth)
@@ -17,6 +17,11 @@
 # found), plus for the loader the valid models build-fuzz/fuzz_seeds writes. A run adds what it finds
 # to build-fuzz/corpus/TARGET only.
 
+FUZZ_DIR  := build-fuzz
+FUZZ_TIME ?= 60
+FUZZ_CC   ?= clang
+FUZZ_CFLAGS = -std=c11 -g -O1 -D_GNU_SOURCE -Idsp -Itests/common $(shell pkg-config --cflags libcjson)
+FUZZ_LIBS   = $(shell pkg-config --libs libcjson) -lm
 FUZZ_TARGETS := loader midi audio task_params
 FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_OPTS    := -timeout=10 -rss_limit_mb=2048
@@ -30,6 +35,19 @@ FUZZ_LEN_task_params := 4096
 # libsndfile's decoders (mpg123 above all) print notes on damaged input: keep them out of the log
 FUZZ_EXTRA_audio     := -close_fd_mask=2
 
+# The loader target compiles the core sources straight in.
+CORE_SRC  := dsp/util.c dsp/kernels.c dsp/model.c dsp/net.c dsp/pool.c dsp/linear.c dsp/conv1d.c \
+             dsp/norm.c dsp/activation.c dsp/embedding.c dsp/s4d.c dsp/lru.c dsp/s5.c dsp/mamba.c
+CORE_HDR  := $(wildcard dsp/*.h) tests/common/core_util.h
+
+$(FUZZ_DIR)/fuzz_loader: tests/fuzz/fuzz_loader.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) $(CORE_SRC) tests/fuzz/fuzz_loader.c -o $@ $(FUZZ_LIBS)
+
+$(FUZZ_DIR)/fuzz_seeds: tests/fuzz/fuzz_loader.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DSW_FUZZ_SEEDS_MAIN $(CORE_SRC) tests/fuzz/fuzz_loader.c -o $@ $(FUZZ_LIBS)
+
 $(FUZZ_DIR)/fuzz_midi: tests/fuzz/fuzz_midi.c app/midifile.c app/midifile.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iapp $(FUZZ_SAN) app/midifile.c tests/fuzz/fuzz_midi.c -o $@ -lm
@@ -39,7 +57,7 @@ $(FUZZ_DIR)/fuzz_audio: tests/fuzz/fuzz_audio.c app/audioin.c app/audioin.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iapp $(shell pkg-config --cflags sndfile) $(FUZZ_SAN) app/audioin.c \
 	  tests/fuzz/fuzz_audio.c -o $@ $(shell pkg-config --libs sndfile) -lm
 
-$(FUZZ_DIR)/fuzz_task_params: tests/fuzz/fuzz_task_params.c $(DSP_SRC) $(wildcard dsp/*.h) tests/core_util.h
+$(FUZZ_DIR)/fuzz_task_params: tests/fuzz/fuzz_task_params.c $(DSP_SRC) $(wildcard dsp/*.h) tests/common/core_util.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(shell pkg-config --cflags fftw3f samplerate) $(FUZZ_SAN) $(DSP_SRC) \
 	  tests/fuzz/fuzz_task_params.c -o $@ $(FUZZ_LIBS) $(shell pkg-config --libs fftw3f samplerate) -lpthread
@@ -65,5 +83,3 @@ fuzz: fuzz-build
 	if [ -n "$$failed" ]; then echo "make fuzz: FAILED:$$failed (inputs in $(FUZZ_DIR)/)"; exit 1; fi; \
 	echo "make fuzz: no crash, leak or timeout in any target"
 
-# the short seeded pass over every corpus, part of `make test`
-TEST_SCRIPTS += tests/fuzz/run_fuzz_pass.sh

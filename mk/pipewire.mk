@@ -1,6 +1,7 @@
 # mk/pipewire.mk — the PipeWire noise-cancelled microphone: a filter-chain snippet
 # (pipewire/statewave-mic.conf) that runs the LV2 denoiser on the default capture device, its
-# installation and its test with the real daemons. Included by the top Makefile.
+# installation; its test with the real daemons is tests/host/test_pipewire_mic.py (mk/tests.mk).
+#   make install-pipewire   the snippet into $(PWCONFDIR) (part of make install)
 #
 # Where the snippet goes (PipeWire reads pipewire.conf.d from ~/.config/pipewire, /etc/pipewire
 # and /usr/share/pipewire, not from /usr/local): PWCONFDIR can always be given; otherwise
@@ -17,8 +18,6 @@ PWCONFDIR ?= $(HOME)/.config/pipewire/pipewire.conf.d
 else
 PWCONFDIR ?= $(DESTDIR)/etc/pipewire/pipewire.conf.d
 endif
-
-TEST_SCRIPTS += tests/pipewire/test_pipewire_mic.py
 
 .PHONY: install-pipewire uninstall-pipewire
 install-pipewire: pipewire/statewave-mic.conf $(if $(filter install,$(MAKECMDGOALS)),install-check)

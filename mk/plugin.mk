@@ -1,6 +1,11 @@
 # mk/plugin.mk — the LV2 bundle build/statewave.lv2 (denoiser mono + stereo, generator
-# instrument, neural instrument, timbre-transfer effect), its tests,
-# benchmark and installation. Included by the top Makefile.
+# instrument, neural instrument, timbre-transfer effect): its build and installation.
+#   make lv2             the bundle only (also part of `make`)
+#   make install-lv2     the bundle into $(LV2DIR) (part of make install; see the install rule below)
+# Its tests are in tests/host (the lilv harness, lv2apply, jalv, Ardour, PipeWire) and tests/rt
+# (test_lv2_rt.c), run by mk/tests.mk; its benchmarks bench/bench_lv2.c, bench/bench_synth_lv2.c and
+# bench/bench_lv2_first.sh (mk/bench.mk). Read right after mk/library.mk and mk/app.mk (top Makefile):
+# later fragments use SYNTH_TIMBRES, LV2_BUNDLE and LV2_FILES.
 #
 # Bundle layout (what `make` builds and `make install` copies):
 #   statewave.lv2/manifest.ttl         plugins + presets (generated: plugin/gen_manifest.sh)
@@ -70,17 +75,7 @@ LV2_CFLAGS  := -fvisibility=hidden $(shell pkg-config --cflags lv2 2>/dev/null)
 LV2_LDFLAGS := -shared -Wl,--version-script=plugin/statewave.map -Wl,--no-undefined -Wl,-z,defs \
                -Wl,--as-needed
 
-ALL_TARGETS  += $(LV2_FILES) $(BUILD)/tests/lv2/bench_lv2 $(BUILD)/tests/lv2/lv2_latency \
-                $(BUILD)/tests/lv2/jack_note $(BUILD)/tests/lv2/lv2_render
-TEST_SCRIPTS += tests/lv2/test_lv2_meta.sh tests/lv2/test_lv2apply.sh tests/lv2/test_jalv.sh \
-                tests/lv2/test_jalv_generate.sh tests/lv2/test_ardour.sh
-TEST_SCRIPTS += tests/lv2/test_jalv_synth.sh tests/lv2/test_ardour_synth.sh
-BENCH_CMDS   += $(BUILD)/tests/lv2/bench_lv2
-BENCH_CMDS   += tests/lv2/bench_lv2_first.sh
-# instrument / timbre-transfer figures (instantiate time, CPU with 1 and 16 notes): only when
-# the bundle has the instrument (trained models present)
-ALL_TARGETS  += $(if $(SYNTH_TIMBRES),$(BUILD)/tests/lv2/bench_synth_lv2)
-BENCH_CMDS   += $(if $(SYNTH_TIMBRES),$(BUILD)/tests/lv2/bench_synth_lv2)
+ALL_TARGETS  += $(LV2_FILES)
 
 .PHONY: lv2 install-lv2 uninstall-lv2
 lv2: $(LV2_FILES)
@@ -133,22 +128,6 @@ $(LV2_BUNDLE)/generate.safetensors: $(LV2_GMODEL)
 $(LV2_BUNDLE)/presets/%.ttl: presets/lv2/%.ttl
 	@mkdir -p $(dir $@)
 	cp $< $@
-
-# Host-side tools (lilv): the benchmark (instantiate time, CPU per channel, memory per
-# instance), a latency probe used by the scripts and the fixed-score renderer of
-# tools/compare_outputs.sh.
-$(BUILD)/tests/lv2/%: tests/lv2/%.c $(LIB) $(wildcard tests/lv2/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/lv2 $(CFLAGS_ALL) $< -o $@ $(LIB) $(LDLIBS_ALL)
-
-# A JACK MIDI source for tests/lv2/test_jalv_generate.sh (links libjack, not the library).
-$(BUILD)/tests/lv2/jack_note: tests/lv2/jack_note.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $(shell pkg-config --cflags jack) $< -o $@ $(shell pkg-config --libs jack) -lm
-
-# the C tests (built by the top Makefile's tests rule) also include tests/lv2/lv2host.h
-$(BUILD)/tests/test_lv2_harness $(BUILD)/tests/test_lv2_rt $(BUILD)/tests/test_lv2_generate \
-    $(BUILD)/tests/test_lv2_synth: $(wildcard tests/lv2/*.h)
 
 # (under `make install`, after install-check: nothing is installed when PREFIX cannot be written)
 install-lv2: $(LV2_FILES) $(if $(filter install,$(MAKECMDGOALS)),install-check)

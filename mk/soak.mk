@@ -1,4 +1,5 @@
-# mk/soak.mk — long real-time runs (tests/soak/): not part of `make test`.
+# mk/soak.mk — the soaks: long real-time runs of the plugin and the app (tests/soak/), and their
+# JACK client build/tests/soak/soak_client. Not part of `make test`.
 #   make soak             the three soaks below at once (about an hour; real-time paced)
 #   make soak-denoise     SOAK_DENOISE_MIN (60) minutes of the LV2 denoiser in jalv under
 #                         jackd -d dummy -p 256, beside eg-amp on a server of its own: xruns of each

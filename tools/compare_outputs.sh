@@ -6,7 +6,7 @@
 # keeps it for the next run) and the current tree, then runs the same inputs through both:
 #   the command:  statewave denoise, generate (fixed seed), synth, transfer on presets/demo
 #   the plugins:  denoise mono / stereo and transfer through lv2apply (no host features, the
-#                 default model and timbre); through build/tests/lv2/lv2_render (a lilv host
+#                 default model and timbre); through build/tools/lv2_render (a lilv host
 #                 with a synchronous worker, built from the current tree and run against each
 #                 tree's bundle): the instrument and the generator playing a fixed MIDI score,
 #                 and engine swaps with their crossfades (the instrument's and the transfer's
@@ -47,7 +47,7 @@ fi
 
 build() { # DIR: the command and the bundle (and, in the current tree, the renderer)
     local extra=()
-    [ "$1" = "$root" ] && extra=(build/tests/lv2/lv2_render)
+    [ "$1" = "$root" ] && extra=(build/tools/lv2_render)
     nice -n 10 make -C "$1" -j2 build/statewave lv2 "${extra[@]}" > "$work/make_$(basename "$1").log" 2>&1 ||
         { echo "compare_outputs.sh: building $1 failed (see $work/make_$(basename "$1").log)" >&2; exit 2; }
 }
@@ -63,7 +63,7 @@ f32=(-e floating-point -b 32)
 sox "$demo/noisy_example.flac" "${f32[@]}" "$out/mono.wav" &&
     sox -M "$demo/noisy_example.flac" "$demo/clean_reference.flac" "${f32[@]}" "$out/stereo.wav" &&
     sox "$demo/sax_phrase_short.flac" "${f32[@]}" "$out/sax.wav" || exit 2
-render=$root/build/tests/lv2/lv2_render
+render=$root/build/tools/lv2_render
 LV2=https://statewave.dev/plugins
 
 # The audio of a file: for a WAV its "fmt " and "data" chunks (libsndfile writes a PEAK chunk

@@ -22,7 +22,7 @@ over speech frames), overall, at SNR >= 5 dB and per SNR; then a side-by-side ta
 the "Done-when check" of issue 11 (statewave vs RNNoise 0.2). Without --clips the same markdown and a
 JSON file with every per-clip value go to build/eval/devsets.{md,json} (--report changes the path).
 The metrics and the output preparation (mono, resampling, alignment within +-100 ms, pad/cut) are
-those of ../shared/data/devset/BASELINE.md, implemented in train/metrics.py; tests/test_metrics.py
+those of ../shared/data/devset/BASELINE.md, implemented in train/metrics.py; tests/py/test_metrics.py
 checks that the noisy and rnnoise rows reproduce it. Every system is scored on the same clips; a
 missing or unreadable output is an error, never skipped.
 

@@ -1,7 +1,7 @@
 """Objective speech-enhancement metrics for the Statewave dev set.
 
 Definitions follow ../shared/data/devset/BASELINE.md (the reference numbers for the `noisy` and
-`rnnoise` rows were produced with them); tests/test_metrics.py checks that this file reproduces them.
+`rnnoise` rows were produced with them); tests/py/test_metrics.py checks that this file reproduces them.
 
     si_sdr(ref, out)          scale-invariant SDR in dB (Le Roux et al., ICASSP 2019), means removed
     stoi(ref, out, fs)        short-time objective intelligibility (Taal et al., IEEE TASLP 19(7), 2011)

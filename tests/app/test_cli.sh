@@ -55,13 +55,13 @@ if [ -f "$GEN_MODEL" ]; then
   run "$SW" generate -q -s 1 --seed 8 -o "$TMP/g3.flac"
   check "generate: same seed -> identical file, other seed -> different audio" \
     bash -c "cmp -s '$TMP/g1.flac' '$TMP/g2.flac' && ! cmp -s '$TMP/g1.flac' '$TMP/g3.flac'"
-  if [ -x "$ROOT/$BUILD/tests/gen_probe" ]; then
-    "$ROOT/$BUILD/tests/gen_probe" render "$GEN_MODEL" 7 1.0 1.0 1 "$TMP/probe.wav" >/dev/null 2>&1
+  if [ -x "$ROOT/$BUILD/tools/gen_probe" ]; then
+    "$ROOT/$BUILD/tools/gen_probe" render "$GEN_MODEL" 7 1.0 1.0 1 "$TMP/probe.wav" >/dev/null 2>&1
     s=$("$SFCHECK" sisdr "$TMP/probe.wav" "$TMP/g1.flac")
     check "generate (defaults) matches the engine's own probe tool at seed 7, temperature 1, top-p 1 (SI-SDR $s dB >= 60, 16-bit output)" \
       awk -v s="$s" 'BEGIN { exit !(s >= 60) }'
     run "$SW" generate -q -s 1 --seed 7 -t 0.9 -p 0.98 -o "$TMP/g98.wav"
-    "$ROOT/$BUILD/tests/gen_probe" render "$GEN_MODEL" 7 0.9 0.98 1 "$TMP/probe98.wav" >/dev/null 2>&1
+    "$ROOT/$BUILD/tools/gen_probe" render "$GEN_MODEL" 7 0.9 0.98 1 "$TMP/probe98.wav" >/dev/null 2>&1
     s=$("$SFCHECK" sisdr "$TMP/probe98.wav" "$TMP/g98.wav")
     check "generate -t 0.9 -p 0.98 matches the probe tool with those settings (SI-SDR $s dB >= 60)" \
       awk -v s="$s" 'BEGIN { exit !(s >= 60) }'

@@ -5,7 +5,7 @@
 
 The file gets golden.denoise_in (2 s of a held-out 16 kHz validation mixture, or a synthetic
 harmonic+noise signal when the data pack is absent) and golden.denoise_out (this PyTorch
-pipeline's output on it); tests/test_denoise.c checks the C engine against them.
+pipeline's output on it); tests/unit/test_denoise.c checks the C engine against them.
 """
 import argparse
 import os

@@ -7,7 +7,7 @@
 Why: the shipped model was trained on 3 s crops, and many of its S4D modes have time constants of
 5-18 s, so they never reached steady state in training. After 20-60 s of steady noise (or very
 quiet input) before speech, those modes sit in states the network never saw and speech after
-them comes out worse (build/tests/denoise_longrun). Here every batch is `--seconds` long (16 s);
+them comes out worse (build/tools/denoise_longrun). Here every batch is `--seconds` long (16 s);
 a fraction of the items start with a lead-in of 1-12 s without speech (target: silence):
   noise   the item's own noise, continuous into the speech part (the common case: room tone)
   quiet   white or coloured noise at -100..-70 dBFS RMS, then the mixture (a quiet input)

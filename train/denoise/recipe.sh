@@ -19,7 +19,7 @@
 #           upsampled audio in full-band noise (phone-band voices in a wideband room); 2731 s on 2 cores
 #   D (CPU) finetune_long.py from C again (C's 3 s crops undid B: -5 dB after 20 s of -90 dBFS noise):
 #           batch 8, 210 steps (--time-budget 720 on 2 cores); its rule picked the final weights
-#   export  presets/denoise.safetensors with golden vectors for tests/test_denoise.c
+#   export  presets/denoise.safetensors with golden vectors for tests/unit/test_denoise.c
 # The SSM-versus-GRU table (README) comes from the from-scratch runs at the end: an S4D stack of the
 # shipped shape, one of the GRU's compute (d 128 x 5 blocks, 287k MACs per frame) and the GRU baseline
 # (2 x GRU-140, 280k MACs per frame), all with the data and schedule of stage A, for 2535 steps

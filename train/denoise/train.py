@@ -519,7 +519,7 @@ def main():
             return
         net_cpu = Net(cfg)
         net_cpu.load_state_dict({k: v.detach().cpu() for k, v in net.state_dict().items()})
-        # Golden vectors for the C parity test (tests/test_denoise.c): a 2 s validation mixture
+        # Golden vectors for the C parity test (tests/unit/test_denoise.c): a 2 s validation mixture
         # at 16 kHz and this pipeline's output on it.
         gx = val[0][0][:1, :2 * FS].detach().cpu()
         with torch.no_grad():

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """Test NLL table (bits/sample) on the held-out pieces, computed by the C engine in float32.
 
-    make build/tests/gen_probe && /usr/bin/python3 train/sashimi/eval_nll.py [--jobs 2]
+    make build/tools/gen_probe && /usr/bin/python3 train/sashimi/eval_nll.py [--jobs 2]
 
 Every test clip of .devdata_gen/test.npy (build_data.py; pieces never seen in training) is
 scored from a fresh generator state (start code, then teacher forcing), exactly as
-train.py's nll_bits does in PyTorch, by build/tests/gen_probe nll. Models: the shipped
+train.py's nll_bits does in PyTorch, by build/tools/gen_probe nll. Models: the shipped
 presets/generate.safetensors, the one-block baseline train/sashimi/results/baseline.safetensors,
 and the uniform distribution (8 bits). Writes train/sashimi/results/nll_table.md.
 """

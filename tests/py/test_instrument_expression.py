@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""Expression of the shipped timbres (issue 12): vibrato, mod wheel, attacks and releases.
+
+train/instrument/expression.py renders three notes per timbre (4 s, velocity 100, then released;
+mod wheel at 0 and at 127) through the C engine, dry, beside the FluidR3_GM reference, and
+measures them. Asserted, per timbre:
+- the vibrato with the mod wheel down is the reference's (rate within 15 %, deviation within
+  30 % + 1 cent: it was measured from the reference and written into the model file), and the
+  mod wheel up brings a deviation of 20-35 cents (40 cents peak) at the same rate;
+- attack (note-on to -20 dB of the steady level) and release (note-off to -40 dB) within a factor
+  of 2 of the reference's, as the median over the notes of ours / reference, except what KNOWN
+  lists: measured failures (README, "Attacks and releases"), bounded at their measured ratio
+  + 0.3 so that they cannot get worse, and reported if they start to pass.
+"""
+import os
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "train"))
+from instrument import expression as E  # noqa: E402
+from instrument import render as R  # noqa: E402
+from instrument import sustain as S  # noqa: E402
+
+# (timbre, measure): highest allowed ratio, for measured failures
+KNOWN = {("cello", "attack"): 2.86}
+
+
+def main():
+    sw = os.path.join(REPO, os.environ.get("BUILD", "build"), "statewave")
+    models = os.path.join(REPO, "presets", "instruments")
+    t0 = time.time()
+    failed, passed = [], 0
+
+    def check(ok, what):
+        nonlocal passed
+        print("%s %s" % ("ok  " if ok else "FAIL", what))
+        if ok:
+            passed += 1
+        else:
+            failed.append(what)
+
+    with tempfile.TemporaryDirectory() as td:
+        for f in sorted(os.listdir(models)):
+            t = f[:-len(".safetensors")]
+            if not f.endswith(".safetensors") or t not in R.TIMBRES:
+                continue
+            lo, hi = S.RANGES[t]
+            rows = {}
+            for note in (lo, (lo + hi) // 2, hi):
+                for cc1 in (0, 127):
+                    mid = os.path.join(td, "n.mid")
+                    R.write_midi(E.phrase(note, cc1), R.TIMBRES[t][0], mid)
+                    ours = E.measure(S.render_ours(sw, os.path.join(models, f), mid, os.path.join(td, "o.wav"), E.DRY))
+                    ref = E.measure(R.render_midi(mid, E.SR, 0.5)) if cc1 == 0 else None
+                    rows[(note, cc1)] = (ours, ref)
+            med = lambda v: sorted(v)[len(v) // 2] if v else None
+            r_o = med([o["vib_rate_hz"] for (n, c), (o, _) in rows.items() if c == 0 and o["vib_rate_hz"]])
+            r_r = med([r["vib_rate_hz"] for (n, c), (_, r) in rows.items() if c == 0 and r["vib_rate_hz"]])
+            d_o = med([o["vib_depth_cents"] for (n, c), (o, _) in rows.items() if c == 0])
+            d_r = med([r["vib_depth_cents"] for (n, c), (_, r) in rows.items() if c == 0])
+            check(r_o is not None and r_r is not None and abs(r_o - r_r) <= 0.15 * r_r and
+                  abs(d_o - d_r) <= 0.3 * d_r + 1.0,
+                  "%s: own vibrato %.2f Hz / %.1f cents, reference %.2f Hz / %.1f cents" % (t, r_o or -1, d_o, r_r or -1, d_r))
+            d_w = med([o["vib_depth_cents"] for (n, c), (o, _) in rows.items() if c == 127])
+            r_w = med([o["vib_rate_hz"] for (n, c), (o, _) in rows.items() if c == 127 and o["vib_rate_hz"]])
+            check(20.0 <= d_w <= 35.0 and r_w is not None and r_o is not None and abs(r_w - r_o) <= 0.15 * r_o,
+                  "%s: mod wheel up: vibrato %.2f Hz / %.1f cents (20-35 cents)" % (t, r_w or -1, d_w))
+            for m, key in (("attack", "attack_ms"), ("release", "release_ms")):
+                ratios = [o[key] / r[key] for (n, c), (o, r) in rows.items()
+                          if c == 0 and o[key] is not None and r[key]]
+                q = med(ratios)
+                bound = KNOWN.get((t, m))
+                if bound is None:
+                    check(q is not None and 0.5 <= q <= 2.0, "%s: %s %.2f x the reference's (0.5-2)" % (t, m, q or -1))
+                else:
+                    check(q is not None and q <= bound, "%s: %s %.2f x the reference's (known failure, bound %.2f)"
+                          % (t, m, q or -1, bound))
+                    if q is not None and 0.5 <= q <= 2.0:
+                        print("NOTE %s %s now within 2x: drop it from KNOWN" % (t, m))
+    print("test_instrument_expression: %d passed, %d failed (%.0f s)" % (passed, len(failed), time.time() - t0))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
