@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-PROBE = os.path.join(ROOT, "build", "tests", "gen_probe")
+PROBE = os.path.join(ROOT, "build", "tools", "gen_probe")
 MODELS = [("SaShiMi-style U-Net (shipped)", os.path.join(ROOT, "presets", "generate.safetensors")),
           ("baseline: one S4D+GLU block at 16 kHz", os.path.join(ROOT, "train", "sashimi", "results", "baseline.safetensors"))]
 
