@@ -1072,6 +1072,72 @@ void sw_synth_process(sw_synth *s, float *out, size_t frames)
 
 /* --------------------------------------------------------------- transfer -- */
 
+/* ------------------------------------------------------- octave guard -- */
+
+/* Transfer only (docs/INSTRUMENT.md): YIN slips by an octave now and then (a period doubled or
+ * halved on a weak fundamental, most on low speech), and a slip becomes a played octave jump and
+ * a spurious note-on. The guard compares each voiced frame's pitch with the median of the last
+ * OG_HIST accepted ones: a frame an octave or two away (within OG_TOL semitones) is taken back to
+ * the running octave, for at most OG_CONFIRM frames in a row; a jump that lasts longer is a real
+ * leap and is followed (so a sung octave leap sounds OG_CONFIRM frames late). After OG_FORGET
+ * unvoiced frames the history is dropped: a new phrase may start in any register. Fixed-size
+ * state, no allocation. [RT] */
+#define OG_HIST 25        /* frames of voiced history (100 ms) */
+#define OG_MIN 8          /* history needed before the guard acts */
+#define OG_TOL 2.5        /* semitones around 12 or 24 */
+#define OG_CONFIRM 12     /* frames (48 ms) an octave jump must last to be followed */
+#define OG_FORGET 50      /* unvoiced frames (200 ms) that end a phrase */
+
+typedef struct {
+    double hist[OG_HIST]; /* [OG_HIST] accepted pitches (semitones), a ring */
+    int n, w;             /* entries held, next write index */
+    int pending;          /* frames in a row taken back so far */
+    int unvoiced;         /* unvoiced frames in a row */
+} octave_guard;
+
+static double og_median(const octave_guard *g)
+{
+    double v[OG_HIST];
+    memcpy(v, g->hist, sizeof(double) * (size_t)g->n);
+    for (int i = 1; i < g->n; i++)            /* insertion sort: at most 25 values */
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            const double t = v[j]; v[j] = v[j - 1]; v[j - 1] = t;
+        }
+    return g->n % 2 ? v[g->n / 2] : 0.5 * (v[g->n / 2 - 1] + v[g->n / 2]);
+}
+
+static void og_push(octave_guard *g, double p)
+{
+    g->hist[g->w] = p;
+    g->w = (g->w + 1) % OG_HIST;
+    if (g->n < OG_HIST) g->n++;
+}
+
+/* The period to use for a frame whose YIN period is tau (samples at sr), voiced or not. */
+static double og_step(octave_guard *g, double sr, double tau, int voiced)
+{
+    if (!voiced || !(tau > 0.0)) {
+        if (++g->unvoiced >= OG_FORGET) g->n = g->w = g->pending = 0;
+        return tau;
+    }
+    g->unvoiced = 0;
+    const double p = 69.0 + 12.0 * log2(sr / tau / 440.0);
+    if (g->n >= OG_MIN) {
+        const double d = p - og_median(g);
+        const double k = round(d / 12.0);      /* octaves away */
+        if ((k == 1.0 || k == -1.0 || k == 2.0 || k == -2.0) && fabs(d - 12.0 * k) < OG_TOL) {
+            if (++g->pending <= OG_CONFIRM) {
+                og_push(g, p - 12.0 * k);
+                return tau * pow(2.0, k);      /* back to the running octave */
+            }
+            g->n = g->w = 0;                   /* a real leap: follow it from here */
+        }
+    }
+    g->pending = 0;
+    og_push(g, p);
+    return tau;
+}
+
 struct sw_transfer {
     engine e;               /* owned stages and controls */
     voice v;                /* the one voice, running from create/reset */
@@ -1086,6 +1152,7 @@ struct sw_transfer {
     double hp_a[3][2];      /* ... denominators a1 a2 */
     double hp_z[3][2];      /* ... states (transposed direct form II) */
     int hp_primed;          /* 0 until the first sample after create/reset sets the states */
+    octave_guard og;        /* the analysis' octave-jump guard (below) */
 };
 
 #define TRANSFER_HP_HZ 30.0       /* analysis high-pass corner */
@@ -1095,17 +1162,19 @@ struct sw_transfer {
  * start), tracker step, features into feat[8]. A frame quieter than gate_db (-INFINITY: no
  * gate) is taken as digital silence: the loudness zeros give, unvoiced, no YIN.
  * Returns the held f0 (Hz, unshifted). [RT] */
-static double audio_frame(sw_yin *y, sw_tracker *trk, const float *buf, double shift, double gate_db,
-                          float *feat)
+static double audio_frame(sw_yin *y, sw_tracker *trk, octave_guard *og, const float *buf, double shift,
+                          double gate_db, float *feat)
 {
     double L = sw_loudness_db(buf + (y->len - y->W_L), y->W_L);
     if (L < gate_db) {
         L = sw_loudness_db(buf, 0); /* what an all-zero window measures */
+        if (og) (void)og_step(og, y->sr, 0.0, 0);
         return sw_tracker_step(trk, y->sr, 0.0, 0, L, shift, feat);
     }
     double dmin = 1.0;
-    const double tau_hat = sw_yin_run(y, buf, &dmin);
+    double tau_hat = sw_yin_run(y, buf, &dmin);
     const int voiced = dmin < SW_YIN_VOICED_DPRIME && L > SW_YIN_VOICED_DB;
+    if (og) tau_hat = og_step(og, y->sr, tau_hat, voiced);
     return sw_tracker_step(trk, y->sr, tau_hat, voiced, L, shift, feat);
 }
 
@@ -1113,7 +1182,7 @@ static void transfer_frame(void *ctx, voice *v)
 {
     sw_transfer *x = ctx;
     const float *buf = x->ring + x->w;                 /* x[n - R .. n - 1], oldest first */
-    const double f0 = audio_frame(&x->yin, &x->trk, buf, x->e.shift, TRANSFER_GATE_DB, v->feat);
+    const double f0 = audio_frame(&x->yin, &x->trk, &x->og, buf, x->e.shift, TRANSFER_GATE_DB, v->feat);
     voice_frame(&x->e, v, f0 * pow(2.0, x->e.shift / 12.0));
 }
 
@@ -1217,6 +1286,7 @@ void sw_transfer_reset(sw_transfer *x)
     x->w = 0;
     memset(x->hp_z, 0, sizeof x->hp_z);
     x->hp_primed = 0;
+    memset(&x->og, 0, sizeof x->og);
 }
 
 void sw_transfer_set_harmonic_gain(sw_transfer *x, float gain) { if (x) set_gain(&x->e.gh_t, gain); }
@@ -1315,7 +1385,7 @@ sw_status sw_audio_features(const float *x, size_t n, double sample_rate, float 
             const float s = i >= 0 ? x[i] : 0.0f;
             buf[j] = isfinite(s) ? s : 0.0f;
         }
-        (void)audio_frame(&y, &trk, buf, 0.0, -INFINITY, feats + t * SW_SYNTH_D_INPUT);
+        (void)audio_frame(&y, &trk, NULL, buf, 0.0, -INFINITY, feats + t * SW_SYNTH_D_INPUT);
     }
     free(buf);
     sw_yin_free(&y);

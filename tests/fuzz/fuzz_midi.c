@@ -33,9 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (i && e->seconds < s.ev[i - 1].seconds)
             abort();
-        if (e->type > APP_MIDI_SOUND_OFF || e->channel > 15 || e->note > 127 || e->velocity > 127 ||
+        if (e->type > APP_MIDI_PRESSURE || e->channel > 15 || e->note > 127 || e->velocity > 127 ||
             !isfinite(e->value))
             abort();
+        if ((e->type == APP_MIDI_MOD_WHEEL || e->type == APP_MIDI_EXPRESSION || e->type == APP_MIDI_PRESSURE) &&
+            !(e->value >= 0.0f && e->value <= 1.0f))
+            abort(); /* controllers are MIDI value / 127 */
         if (e->type == APP_MIDI_NOTE_ON && e->velocity == 0)
             abort();
     }

@@ -1092,6 +1092,66 @@ static void test_limiter_transparent(void **state)
     free(b);
 }
 
+/* The transfer's octave guard (docs/INSTRUMENT.md): an octave slip of up to 48 ms in the analysis is played
+ * in the running octave; a real octave leap is followed within the guard's 48 ms. Input: a
+ * harmonic tone at 165 Hz, a 40 ms stretch at 330 Hz at 1.0 s (a slip), and from 2.0 s on 330 Hz
+ * (a leap); the output's f0 is read with YIN. Needs a shipped cello (its range holds both). */
+static void test_octave_guard(void **state)
+{
+    (void)state;
+    char err[512];
+    sw_model *m;
+    if (sw_model_load_file("presets/instruments/cello.safetensors", &m, err, sizeof err) != SW_OK) {
+        print_message("SKIP: no presets/instruments/cello.safetensors\n");
+        skip();
+        return;
+    }
+    const double rate = 48000;
+    const size_t n = (size_t)(3.2 * rate);
+    float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
+    double ph = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double t = (double)i / rate;
+        const double f = (t >= 1.0 && t < 1.040) || t >= 2.0 ? 330.0 : 165.0;
+        ph += 2 * M_PI * f / rate;
+        double v = 0.0;
+        for (int k = 1; k <= 8; k++) v += sin(k * ph) / k;
+        x[i] = (float)(0.2 * v);
+    }
+    sw_transfer *tr;
+    assert_int_equal(sw_transfer_create(m, rate, &tr, err, sizeof err), SW_OK);
+    sw_transfer_set_reverb_mix(tr, 0.0f);
+    sw_transfer_reset(tr);
+    const double lat_s = sw_transfer_latency(tr) / rate;
+    sw_transfer_process(tr, x, y, n);
+    const size_t T = (size_t)(3.2 * 250);
+    float *f0 = malloc(sizeof(float) * T), *L = malloc(sizeof(float) * T);
+    uint8_t *v = malloc(T);
+    assert_int_equal(sw_analyze_f0_loudness(y, n, rate, f0, v, L, T, err, sizeof err), SW_OK);
+    int slip_up = 0, leap_down = 0, leap_frames = 0;
+    for (size_t k = 0; k < T; k++) {
+        const double t = k / 250.0 - lat_s;               /* input time the output frame shows */
+        if (!v[k]) continue;
+        const int up = f0[k] > 165.0 * 1.41;              /* nearer 330 than 165 */
+        if (t >= 0.9 && t < 1.3) slip_up += up;
+        if (t >= 2.0 + 0.048 + 0.08 && t < 3.0) {
+            leap_frames++;
+            leap_down += !up;
+        }
+    }
+    print_message("octave guard: %d output frames an octave up around the 40 ms slip; after the leap %d of %d "
+                  "frames still low\n", slip_up, leap_down, leap_frames);
+    assert_int_equal(slip_up, 0);
+    assert_true(leap_frames > 150 && leap_down <= 2);
+    sw_transfer_destroy(tr);
+    sw_model_free(m);
+    free(x);
+    free(y);
+    free(f0);
+    free(L);
+    free(v);
+}
+
 static void test_real_models(void **state)
 {
     (void)state;
@@ -1123,6 +1183,7 @@ int main(void)
         cmocka_unit_test(test_analyze),
         cmocka_unit_test(test_transfer),
         cmocka_unit_test(test_limiter_transparent),
+        cmocka_unit_test(test_octave_guard),
         cmocka_unit_test(test_real_models),
     };
     return cmocka_run_group_tests_name("instrument (synth, transfer, analysis)", tests, setup, teardown);

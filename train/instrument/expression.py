@@ -19,7 +19,9 @@ default modulators also map CC1 to a vibrato) beside it. Measured, as a listener
   a vibrato, and the rate is None);
 - attack: from note-on until the level (RMS of 2 ms windows, every 0.5 ms) first comes within 20 dB
   of the note's steady level (median level over 0.3-3.5 s);
-- release: from note-off until the level first falls 40 dB below its level in the 0.2 s before it.
+- release: from note-off until the level first falls 40 dB below its level in the 0.2 s before it;
+- the long-term spectrum of the held part (1.0-3.5 s), relative to the note's power: the level above
+  12 kHz, and the noise floor between the harmonics in five bands from 0.5 to 12 kHz.
 
 Prints one row per timbre (medians over its notes; the ratios are ours over the reference's, note
 by note, then the median) and writes every note's numbers to --json.
@@ -137,15 +139,42 @@ def picture(path, pics, timbres):
     print("wrote", path)
 
 
+BANDS = ((500, 1000), (1000, 2000), (2000, 4000), (4000, 8000), (8000, 12000))
+
+
+def spectrum_measures(x, sr, note):
+    """Long-term spectrum of the held part (1.0-3.5 s; Hann, 8192 points, 50 % overlap), relative to
+    the note's total power: the level above 12 kHz (dB), and per band in BANDS the noise floor
+    between the harmonics (median power of the bins farther than f0/4 from every harmonic, dB)."""
+    seg = x[int(1.0 * sr):int(3.5 * sr)].astype(np.float64)
+    n = 8192
+    w = np.hanning(n)
+    frames = [seg[i:i + n] * w for i in range(0, len(seg) - n, n // 2)]
+    P = np.mean([np.abs(np.fft.rfft(f)) ** 2 for f in frames], axis=0)
+    fr = np.fft.rfftfreq(n, 1.0 / sr)
+    total = P.sum() + 1e-30
+    hf = 10.0 * np.log10(P[fr >= 12000].sum() / total + 1e-30)
+    f0 = 440.0 * 2.0 ** ((note - 69) / 12.0)
+    dist = np.abs(fr / f0 - np.round(fr / f0)) * f0          # Hz to the nearest harmonic
+    floors = []
+    for lo, hi in BANDS:
+        sel = (fr >= lo) & (fr < hi) & (dist > f0 / 4)
+        floors.append(float(10.0 * np.log10(np.median(P[sel]) / total + 1e-30)) if sel.any() else None)
+    return hf, floors
+
+
 def phrase(note, cc1):
     return {"notes": [(ON_S, OFF_S, note, 100)], "bends": [], "controls": [(0.0, 1, cc1)]}
 
 
-def measure(x):
+def measure(x, note=None):
     rate, depth = vibrato(x, SR)
     attack, release, steady = attack_release(x, SR)
-    return {"vib_rate_hz": rate, "vib_depth_cents": depth, "attack_ms": attack, "release_ms": release,
-            "steady_db": steady}
+    r = {"vib_rate_hz": rate, "vib_depth_cents": depth, "attack_ms": attack, "release_ms": release,
+         "steady_db": steady}
+    if note is not None:
+        r["above_12k_db"], r["floor_db"] = spectrum_measures(x, SR, note)
+    return r
 
 
 def median(rows, key):
@@ -269,14 +298,14 @@ def main():
                     R.write_midi(phrase(note, cc1), R.TIMBRES.get(t, (0,))[0], mid)
                     x = S.render_ours(args.statewave, os.path.join(args.models, t + ".safetensors"), mid,
                                       os.path.join(td, "o.wav"), DRY)
-                    rows.append(dict(timbre=t, note=note, cc1=cc1, system="statewave", **measure(x)))
+                    rows.append(dict(timbre=t, note=note, cc1=cc1, system="statewave", **measure(x, note)))
                     mid_note = note == (lo + hi) // 2
                     if args.png and mid_note:
                         pics[t][("statewave", cc1)] = curves(x, SR)
                     if t in R.TIMBRES:
                         xr = R.render_midi(mid, SR, 0.5)
                         rows.append(dict(timbre=t, note=note, cc1=cc1, system="fluidsynth FluidR3_GM",
-                                         **measure(xr)))
+                                         **measure(xr, note)))
                         if args.png and mid_note and cc1 == 0:
                             pics[t][("reference", cc1)] = curves(xr, SR)
     # per note, ours against the reference's same note: the ratio a listener compares
@@ -305,6 +334,19 @@ def main():
                 fmt(median(r0, "vib_rate_hz"), "%.1f"), fmt(median(r0, "vib_depth_cents"), "%.1f"),
                 fmt(median(r1, "vib_rate_hz"), "%.1f"), fmt(median(r1, "vib_depth_cents"), "%.1f"),
                 fmt(median(r0, "attack_ms"), "%.1f"), fmt(median(r0, "release_ms"), "%.0f"), ratios))
+    print("\nSpectrum of the held notes (mod wheel 0), relative to each note's power, median over the notes:")
+    print("| timbre | system | level above 12 kHz | noise floor between harmonics, dB: %s |" %
+          " / ".join("%g-%g k" % (lo / 1000, hi / 1000) for lo, hi in BANDS))
+    print("|---|---|---:|---|")
+    for t in timbres:
+        for sysname in ("statewave", "fluidsynth FluidR3_GM"):
+            rs = [r for r in rows if r["timbre"] == t and r["system"] == sysname and r["cc1"] == 0]
+            if not rs:
+                continue
+            fl = [median([{"v": r["floor_db"][b]} for r in rs], "v") for b in range(len(BANDS))]
+            print("| %s | %s | %s dB | %s |" % (t, "ours" if sysname == "statewave" else "FluidR3_GM",
+                                                fmt(median(rs, "above_12k_db"), "%.0f"),
+                                                " / ".join(fmt(v, "%.0f") for v in fl)))
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump({"rows": rows}, f, indent=1)
