@@ -64,3 +64,5 @@ eval-instrument: all
 	  --vibrato 0 --json out/sustain_straight.json
 	$(PYTHON) train/instrument/expression.py --statewave $(BUILD)/statewave --models presets/instruments \
 	  --json out/expression.json --png out/instrument_expression.png
+	$(PYTHON) train/instrument/tracking.py --statewave $(BUILD)/statewave --timbre cello --json out/tracking_cello.json
+	$(PYTHON) train/instrument/tracking.py --statewave $(BUILD)/statewave --timbre violin --json out/tracking_violin.json
