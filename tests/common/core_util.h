@@ -1,6 +1,7 @@
-/* core_util.h — shared helpers for the core tests (tests/unit/test_core_*.c, tests/rt/test_core_alloc.c, tests/fuzz/fuzz_loader.c,
- * bench/bench_core.c): a tiny in-memory safetensors writer, seeded random weights with
- * sensible ranges for every layer type, and ready-made configs.
+/* core_util.h — shared helpers for the core tests (tests/unit/test_core_*.c,
+ * tests/rt/test_core_alloc.c, tests/fuzz/fuzz_loader.c, bench/bench_core.c): a tiny in-memory
+ * safetensors writer, seeded random weights with sensible ranges for every layer type, and
+ * ready-made configs.
  *
  * Header-only (static functions), so each test binary stays one translation unit.
  *
