@@ -74,6 +74,19 @@ void sw_lv2_engine_release(sw_lv2_engine *e)
     free(e);
 }
 
+/* Worker / instantiation class. */
+sw_lv2_engine *sw_lv2_engine_failed(const sw_lv2 *b, sw_lv2_engine *e, const char *what, double rate, sw_status s,
+                                    const char *msg, char *err, size_t errlen)
+{
+    char at[48] = "";
+    if (rate > 0)
+        snprintf(at, sizeof at, " at %.0f Hz", rate);
+    snprintf(err, errlen, "model '%s' cannot run as %s%s: %s (%s)", e->path, what, at, msg[0] ? msg : "no detail",
+             sw_status_str(s));
+    b->ops->engine_free(e);
+    return NULL;
+}
+
 /* Worker / instantiation class: the path of shipped model t (malloc'ed; NULL when out of memory). */
 static char *shipped_path(const sw_lv2 *b, int t)
 {
@@ -473,7 +486,10 @@ LV2_Handle sw_lv2_instantiate(const LV2_Descriptor *desc, double rate, const cha
         lv2_atom_forge_init(&b->forge, map);
     }
     char err[512] = "", first_err[512] = "";
-    if (!o->init || o->init(b, desc)) {
+    bool ok = !o->init || o->init(b, desc);
+    if (b->xf_len < 1)
+        b->xf_len = 1;
+    if (ok) {
         for (int t = 0; t < (o->timbres ? o->n_shipped : 1) && !b->cur; t++) {
             b->cur = engine_for_shipped(b, t, err, sizeof err);
             if (!b->cur && !first_err[0])

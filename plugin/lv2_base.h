@@ -73,8 +73,9 @@ typedef struct {
     const size_t *ports;
     uint32_t n_ports;
 
-    /* Instantiation class: the plugin's own fields, before the first engine is built; false
-     * (logged) refuses the instance. May be NULL. */
+    /* Instantiation class: the plugin's own fields and the swap's timing (xf_settle, xf_len; an
+     * xf_len below 1 becomes 1), before the first engine is built; false (logged) refuses the
+     * instance. May be NULL. */
     bool (*init)(sw_lv2 *b, const LV2_Descriptor *desc);
     /* Worker / instantiation class: build the plugin's engine on `path` for b->rate (through
      * sw_lv2_engine_alloc). NULL and a message in err on any failure. */
@@ -102,6 +103,13 @@ typedef struct {
     void (*midi)(sw_lv2 *b, const uint8_t *msg, uint32_t size);
     void (*object)(sw_lv2 *b, const LV2_Atom_Object *obj);
 } sw_lv2_ops;
+
+/* The sw_lv2_ops entries of a plugin file that names its port table `ports` and its callbacks
+ * after the entries (init, engine_new, engine_free, reset, controls, set_controls, process, run). */
+#define SW_LV2_OPS_BY_NAME                                                                         \
+    .ports = ports, .n_ports = sizeof ports / sizeof ports[0], .init = init, .engine_new = engine_new, \
+    .engine_free = engine_free, .reset = reset, .controls = controls, .set_controls = set_controls,   \
+    .process = process, .run = run
 
 /* An LV2 descriptor with the ops of its plugin: the base's callbacks find them through it. */
 typedef struct {
@@ -140,7 +148,7 @@ struct sw_lv2 {
     uint32_t n_ports;                 /* ports connected through the table (<= ops->n_ports) */
     int n_in, n_out;                  /* engine audio inputs / outputs (<= SW_LV2_IO) */
     uint32_t xf_settle;               /* frames a new engine runs unheard after its latency */
-    uint32_t xf_len;                  /* crossfade frames, >= 1 */
+    uint32_t xf_len;                  /* crossfade frames (set by init), >= 1 */
     float level_coef;                 /* one-pole coefficient of the level smoothing */
 
     /* engines: owned by the audio thread while activated, by instantiation-class calls otherwise */
@@ -181,6 +189,11 @@ struct sw_lv2 {
 sw_lv2_engine *sw_lv2_engine_alloc(size_t size, const char *path, char *err, size_t errlen);
 /* Release what sw_lv2_engine_alloc made; NULL is a no-op. */
 void sw_lv2_engine_release(sw_lv2_engine *e);
+/* The end of an engine_new whose library object could not be made (status s, the library's
+ * message msg): err says "model '<path>' cannot run as <what>[ at <rate> Hz]: <msg> (<status>)"
+ * (no rate when rate <= 0), e is freed through ops->engine_free. Returns NULL. */
+sw_lv2_engine *sw_lv2_engine_failed(const sw_lv2 *b, sw_lv2_engine *e, const char *what, double rate, sw_status s,
+                                    const char *msg, char *err, size_t errlen);
 
 /* ---- audio class [RT] ---- */
 

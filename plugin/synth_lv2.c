@@ -82,8 +82,6 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
     b->xf_len = (uint32_t)lrint(SY_XFADE_S * b->rate);
     self->kill_len = (uint32_t)lrint(SY_KILL_S * b->rate);
     self->expr = 1.0f;                /* expression at full until CC11 says otherwise */
-    if (b->xf_len < 1)
-        b->xf_len = 1;
     if (self->kill_len < 1)
         self->kill_len = 1;
     return true;
@@ -106,12 +104,8 @@ static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, s
         return NULL;
     char msg[256] = "";
     sw_status s = sw_synth_create(e->e.model, b->rate, SW_SYNTH_DEFAULT_VOICES, &e->syn, msg, sizeof msg);
-    if (s != SW_OK || !e->syn) {
-        snprintf(err, errlen, "model '%s' cannot run as an instrument at %.0f Hz: %s (%s)", path, b->rate,
-                 msg[0] ? msg : "no detail", sw_status_str(s));
-        engine_free(&e->e);
-        return NULL;
-    }
+    if (s != SW_OK || !e->syn)
+        return sw_lv2_engine_failed(b, &e->e, "an instrument", b->rate, s, msg, err, errlen);
     /* Touch every buffer once so the first note does not pay for first-touch page faults,
      * then clear: one silent block and one short note. */
     float tmp[SW_LV2_CHUNK];
@@ -310,23 +304,9 @@ static const sw_lv2_ops ops = {
     .log_name = "statewave synth",
     .model_uri = SW_SYNTH__model,
     .no_map_warning = "host gave no urid:map: MIDI input ignored",
-    .min_rate = SW_INSTRUMENT_MIN_RATE,
-    .max_rate = SW_INSTRUMENT_MAX_RATE,
     .size = sizeof(synth),
-    .shipped = sw_timbre_names,
-    .n_shipped = SW_N_TIMBRES,
-    .file_prefix = SW_TIMBRE_FILE_PREFIX,
-    .timbres = true,
-    .ports = ports,
-    .n_ports = sizeof ports / sizeof ports[0],
-    .init = init,
-    .engine_new = engine_new,
-    .engine_free = engine_free,
-    .reset = reset,
-    .controls = controls,
-    .set_controls = set_controls,
-    .process = process,
-    .run = run,
+    SW_INSTRUMENT_OPS,
+    SW_LV2_OPS_BY_NAME,
     .activate = activate,
     .render = render,
     .midi = midi,

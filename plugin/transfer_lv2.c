@@ -68,8 +68,6 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
     b->n_out = 2; /* wet, aligned dry */
     b->xf_settle = (uint32_t)(TR_SETTLE_S * b->rate);
     b->xf_len = (uint32_t)(TR_XFADE_S * b->rate);
-    if (b->xf_len < 1)
-        b->xf_len = 1;
     ((transfer *)b)->bypass_step = (float)(1.0 / fmax(1.0, TR_BYPASS_S * b->rate));
     return true;
 }
@@ -93,12 +91,8 @@ static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, s
         return NULL;
     char msg[256] = "";
     sw_status s = sw_transfer_create(e->e.model, b->rate, &e->tr, msg, sizeof msg);
-    if (s != SW_OK || !e->tr) {
-        snprintf(err, errlen, "model '%s' cannot run as a timbre transfer at %.0f Hz: %s (%s)", path, b->rate,
-                 msg[0] ? msg : "no detail", sw_status_str(s));
-        engine_free(&e->e);
-        return NULL;
-    }
+    if (s != SW_OK || !e->tr)
+        return sw_lv2_engine_failed(b, &e->e, "a timbre transfer", b->rate, s, msg, err, errlen);
     e->e.latency = sw_transfer_latency(e->tr);
     if (e->e.latency < 0 || e->e.latency > 10 * (int)b->rate) {
         snprintf(err, errlen, "model '%s': implausible latency %d", path, e->e.latency);
@@ -186,23 +180,9 @@ static void run(sw_lv2 *b, uint32_t n)
 static const sw_lv2_ops ops = {
     .log_name = "statewave transfer",
     .model_uri = SW_TRANSFER__model,
-    .min_rate = SW_INSTRUMENT_MIN_RATE,
-    .max_rate = SW_INSTRUMENT_MAX_RATE,
     .size = sizeof(transfer),
-    .shipped = sw_timbre_names,
-    .n_shipped = SW_N_TIMBRES,
-    .file_prefix = SW_TIMBRE_FILE_PREFIX,
-    .timbres = true,
-    .ports = ports,
-    .n_ports = sizeof ports / sizeof ports[0],
-    .init = init,
-    .engine_new = engine_new,
-    .engine_free = engine_free,
-    .reset = reset,
-    .controls = controls,
-    .set_controls = set_controls,
-    .process = process,
-    .run = run,
+    SW_INSTRUMENT_OPS,
+    SW_LV2_OPS_BY_NAME,
     .activate = activate,
 };
 
