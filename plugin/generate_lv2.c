@@ -113,28 +113,23 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
 }
 
 /* Worker / instantiation class. */
-static void engine_free(sw_lv2_engine *b)
+static void destroy(sw_lv2_engine *be)
 {
-    if (!b)
-        return;
-    engine *e = (engine *)b;
+    engine *e = (engine *)be;
     src_delete(e->src);
     sw_generator_destroy(e->gen);
-    sw_lv2_engine_release(b);
 }
 
-/* Worker / instantiation class: load `path`, build a generator and a converter to this rate,
+/* Worker / instantiation class: a generator on the engine's model and a converter to this rate,
  * then run both once so that the first block of the first phrase does not pay for first-touch
  * page faults of freshly allocated state (5-8x slower first callbacks without this). */
-static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, size_t errlen)
+static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
 {
-    engine *e = (engine *)sw_lv2_engine_alloc(sizeof(engine), path, err, errlen);
-    if (!e)
-        return NULL;
+    engine *e = (engine *)be;
     char msg[256] = "";
-    sw_status s = sw_generator_create(e->e.model, 0, &e->gen, msg, sizeof msg);
+    sw_status s = sw_generator_create(be->model, 0, &e->gen, msg, sizeof msg);
     if (s != SW_OK || !e->gen) /* the generator runs at its model's rate */
-        return sw_lv2_engine_failed(b, &e->e, "a generator", 0.0, s, msg, err, errlen);
+        return sw_lv2_build_failed(be, "a generator", 0.0, s, msg, err, errlen);
     int model_rate = sw_generator_sample_rate(e->gen);
     e->ratio = b->rate / model_rate;
     if (b->rate != (double)model_rate) {
@@ -142,8 +137,7 @@ static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, s
         if (!src_is_valid_ratio(e->ratio) || !(e->src = src_new(GEN_SRC_TYPE, 1, &x))) {
             snprintf(err, errlen, "cannot resample %d Hz to %.0f Hz: %s", model_rate, b->rate,
                      x ? src_strerror(x) : "ratio out of range");
-            engine_free(&e->e);
-            return NULL;
+            return false;
         }
     }
     float tmp[1024];
@@ -156,7 +150,7 @@ static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, s
     }
     sw_generator_reset(e->gen);
     memset(e->fifo, 0, sizeof e->fifo);
-    return &e->e;
+    return true;
 }
 
 /* [RT]: temperature, top-p. */
@@ -408,10 +402,4 @@ static const sw_lv2_ops ops = {
     .object = object,
 };
 
-static const sw_lv2_desc descriptor = SW_LV2_DESCRIPTOR(SW_GENERATE_URI, ops);
-
-/* Discovery class. */
-const LV2_Descriptor *sw_generate_lv2_descriptor(uint32_t index)
-{
-    return index == 0 ? &descriptor.lv2 : NULL;
-}
+SW_LV2_FAMILY_OF_ONE(sw_generate_lv2_descriptor, SW_GENERATE_URI, ops)

@@ -88,24 +88,19 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
 }
 
 /* Worker / instantiation class. */
-static void engine_free(sw_lv2_engine *e)
+static void destroy(sw_lv2_engine *e)
 {
-    if (!e)
-        return;
     sw_synth_destroy(syn_of(e));
-    sw_lv2_engine_release(e);
 }
 
-/* Worker / instantiation class: load `path`, build a synth for this rate. */
-static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, size_t errlen)
+/* Worker / instantiation class: a synth on the engine's model for this rate. */
+static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
 {
-    engine *e = (engine *)sw_lv2_engine_alloc(sizeof(engine), path, err, errlen);
-    if (!e)
-        return NULL;
+    engine *e = (engine *)be;
     char msg[256] = "";
-    sw_status s = sw_synth_create(e->e.model, b->rate, SW_SYNTH_DEFAULT_VOICES, &e->syn, msg, sizeof msg);
+    sw_status s = sw_synth_create(be->model, b->rate, SW_SYNTH_DEFAULT_VOICES, &e->syn, msg, sizeof msg);
     if (s != SW_OK || !e->syn)
-        return sw_lv2_engine_failed(b, &e->e, "an instrument", b->rate, s, msg, err, errlen);
+        return sw_lv2_build_failed(be, "an instrument", b->rate, s, msg, err, errlen);
     /* Touch every buffer once so the first note does not pay for first-touch page faults,
      * then clear: one silent block and one short note. */
     float tmp[SW_LV2_CHUNK];
@@ -113,7 +108,7 @@ static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, s
     sw_synth_note_on(e->syn, 60, 64);
     sw_synth_process(e->syn, tmp, SW_LV2_CHUNK);
     sw_synth_reset(e->syn);
-    return &e->e;
+    return true;
 }
 
 /* [RT]: harmonic, noise, pitch, reverb. */
@@ -312,10 +307,4 @@ static const sw_lv2_ops ops = {
     .midi = midi,
 };
 
-static const sw_lv2_desc descriptor = SW_LV2_DESCRIPTOR(SW_SYNTH_URI, ops);
-
-/* Discovery class. */
-const LV2_Descriptor *sw_synth_lv2_descriptor(uint32_t index)
-{
-    return index == 0 ? &descriptor.lv2 : NULL;
-}
+SW_LV2_FAMILY_OF_ONE(sw_synth_lv2_descriptor, SW_SYNTH_URI, ops)
