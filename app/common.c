@@ -151,6 +151,14 @@ int app_parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+int app_opt_double(const char *sub, const char *name, const char *s, double lo, double hi, double *out)
+{
+    if (app_parse_double(s, lo, hi, out) == 0)
+        return 0;
+    app_err(sub, "--%s wants a number in [%g,%g], got '%s'", name, lo, hi, s);
+    return -1;
+}
+
 int app_parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;

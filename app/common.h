@@ -36,6 +36,10 @@ int app_parse_double(const char *s, double lo, double hi, double *out);
 /* Parse a whole string as a long in [lo, hi]. 0 on success, -1 otherwise. */
 int app_parse_long(const char *s, long lo, long hi, long *out);
 
+/* app_parse_double for the argument s of option --name; on failure "--NAME wants a number in
+ * [LO,HI], got 'S'" is reported for `sub`. 0 on success, -1 otherwise. */
+int app_opt_double(const char *sub, const char *name, const char *s, double lo, double hi, double *out);
+
 /* After getopt_long returned option `c` with an out-of-range argument `arg`: prints
  * "bad value 'ARG' for --NAME (see --help for the range)", NAME looked up in the
  * command's long-option table `opts` (NULL-terminated, as given to getopt_long). */

@@ -543,16 +543,12 @@ int cmd_denoise(int argc, char **argv)
         case 'f': fmt_name = optarg; break;
         case 'q': quiet = 1; break;
         case 'x':
-            if (app_parse_double(optarg, 0.0, 1.0, &mix)) {
-                app_err(SUB, "--mix wants a number in [0,1], got '%s'", optarg);
+            if (app_opt_double(SUB, "mix", optarg, 0.0, 1.0, &mix))
                 return SW_EXIT_USAGE;
-            }
             break;
         case 'l':
-            if (app_parse_double(optarg, 0.0, 100.0, &limit)) {
-                app_err(SUB, "--limit-db wants a number in [0,100], got '%s'", optarg);
+            if (app_opt_double(SUB, "limit-db", optarg, 0.0, 100.0, &limit))
                 return SW_EXIT_USAGE;
-            }
             break;
         case 'h':
             fputs(help, stdout);

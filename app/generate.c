@@ -257,15 +257,11 @@ static void gen_summary(app_stream_mode *m, app_stream_rt *rt, int part, double 
 static int generate_live(sw_generator *gen, const app_stream_opts *o, const char *used, const char *settings,
                          int *still_in_use)
 {
-    gen_mode *G = calloc(1, sizeof *G);
-    app_stream_rt *rt = calloc(1, sizeof *rt);
+    app_stream_rt *rt;
+    gen_mode *G = app_stream_alloc(SUB, sizeof *G, &rt);
     *still_in_use = 0;
-    if (!G || !rt) {
-        free(G);
-        free(rt);
-        app_err(SUB, "out of memory");
+    if (!G)
         return SW_EXIT_FAIL;
-    }
     G->m = (app_stream_mode){ .sub = SUB, .prepare = gen_prepare, .start = gen_start,
                               .print_setup = gen_print_setup, .status = gen_status, .stop = gen_stop,
                               .summary = gen_summary };

@@ -72,6 +72,10 @@ struct app_stream_mode {
  * likewise. */
 int app_stream_run(const app_stream_opts *o, app_stream_mode *m, app_stream_rt *rt, int *still_in_use);
 
+/* A zeroed mode of `size` bytes (its app_stream_mode first) and a zeroed *rt for app_stream_run;
+ * NULL when either cannot be had (nothing kept, "out of memory" reported for `sub`). */
+void *app_stream_alloc(const char *sub, size_t size, app_stream_rt **rt);
+
 /* 20 log10(x), or -inf for 0. */
 double app_dbfs(double x);
 
