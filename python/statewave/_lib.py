@@ -105,24 +105,18 @@ _sigs = {
     "sw_synth_pitch_bend": (None, [_P, c_float]),
     "sw_synth_all_notes_off": (None, [_P]),
     "sw_synth_reset": (None, [_P]),
-    "sw_synth_set_harmonic_gain": (None, [_P, c_float]),
-    "sw_synth_set_noise_gain": (None, [_P, c_float]),
-    "sw_synth_set_pitch_shift": (None, [_P, c_float]),
-    "sw_synth_set_reverb_mix": (None, [_P, c_float]),
-    "sw_synth_set_reverb_ir": (c_int, [_P, _P, c_size_t, c_double, c_char_p, c_size_t]),
     "sw_synth_process": (None, [_P, _P, c_size_t]),
     "sw_synth_active_voices": (c_int, [_P]),
     "sw_transfer_create": (c_int, [_P, c_double, POINTER(_P), c_char_p, c_size_t]),
     "sw_transfer_destroy": (None, [_P]),
     "sw_transfer_latency": (c_int, [_P]),
-    "sw_transfer_set_harmonic_gain": (None, [_P, c_float]),
-    "sw_transfer_set_noise_gain": (None, [_P, c_float]),
-    "sw_transfer_set_pitch_shift": (None, [_P, c_float]),
-    "sw_transfer_set_reverb_mix": (None, [_P, c_float]),
     "sw_transfer_reset": (None, [_P]),
-    "sw_transfer_set_reverb_ir": (c_int, [_P, _P, c_size_t, c_double, c_char_p, c_size_t]),
     "sw_transfer_process": (None, [_P, _P, _P, c_size_t]),
 }
+for _engine in ("synth", "transfer"):   # the instrument's sound controls, alike in both
+    for _ctl in ("harmonic_gain", "noise_gain", "pitch_shift", "reverb_mix"):
+        _sigs[f"sw_{_engine}_set_{_ctl}"] = (None, [_P, c_float])
+    _sigs[f"sw_{_engine}_set_reverb_ir"] = (c_int, [_P, _P, c_size_t, c_double, c_char_p, c_size_t])
 for _name, (_res, _args) in _sigs.items():
     try:
         _f = getattr(lib, _name)
