@@ -36,6 +36,22 @@ def _ptr(a):
     return a.ctypes.data_as(_P)
 
 
+def _getter(fn, conv=None, doc=None):
+    """A read-only property: the C getter fn of the object's handle (its value through conv)."""
+    if conv is None:
+        return property(lambda self: fn(self._h), doc=doc)
+    return property(lambda self: conv(fn(self._h)), doc=doc)
+
+
+def _setting(attr, fn):
+    """A read-write float property kept in self.<attr>; a new value goes to the engine through fn
+    (which ramps it)."""
+    def set_value(self, v):
+        setattr(self, attr, float(v))
+        fn(self._h, getattr(self, attr))
+    return property(lambda self: getattr(self, attr), set_value)
+
+
 def _create(fn, args, what):
     """The handle that fn(*args, &handle, err, errlen) makes; StatewaveError(what: the library's
     message) when it fails."""
@@ -81,25 +97,15 @@ class Model:
         self._h = None
         self._h = _create(lib.sw_model_load_file, (os.fsencode(self.path),), f"cannot load model '{self.path}'")
 
-    @property
-    def task(self):
-        return lib.sw_model_task(self._h).decode()
+    task = _getter(lib.sw_model_task, bytes.decode)
 
     @property
     def task_params(self):
         return json.loads(lib.sw_model_task_params_json(self._h).decode())
 
-    @property
-    def d_input(self):
-        return lib.sw_model_d_input(self._h)
-
-    @property
-    def d_output(self):
-        return lib.sw_model_d_output(self._h)
-
-    @property
-    def param_count(self):
-        return lib.sw_model_param_count(self._h)
+    d_input = _getter(lib.sw_model_d_input)
+    d_output = _getter(lib.sw_model_d_output)
+    param_count = _getter(lib.sw_model_param_count)
 
     def _need(self, task):
         if self.task != task:
@@ -173,28 +179,10 @@ class Denoiser(_Engine):
         lib.sw_denoiser_set_limit_db(h, self._limit)
         lib.sw_denoiser_reset(h)  # parameters start at their values, no ramp
 
-    @property
-    def latency(self):
-        """Samples between an input sample and its output."""
-        return lib.sw_denoiser_latency(self._h)
+    latency = _getter(lib.sw_denoiser_latency, doc="Samples between an input sample and its output.")
 
-    @property
-    def mix(self):
-        return self._mix
-
-    @mix.setter
-    def mix(self, v):
-        self._mix = float(v)
-        lib.sw_denoiser_set_mix(self._h, self._mix)
-
-    @property
-    def limit_db(self):
-        return self._limit
-
-    @limit_db.setter
-    def limit_db(self, v):
-        self._limit = float(v)
-        lib.sw_denoiser_set_limit_db(self._h, self._limit)
+    mix = _setting("_mix", lib.sw_denoiser_set_mix)
+    limit_db = _setting("_limit", lib.sw_denoiser_set_limit_db)
 
     def process(self, x):
         x = np.asarray(x)
@@ -250,13 +238,8 @@ class Generator(_Engine):
         self.model = _model_arg(model, "generate")
         self._h = _create(lib.sw_generator_create, (self.model._h, int(seed)), "cannot create the generator")
 
-    @property
-    def sample_rate(self):
-        return lib.sw_generator_sample_rate(self._h)
-
-    @property
-    def position(self):
-        return lib.sw_generator_position(self._h)
+    sample_rate = _getter(lib.sw_generator_sample_rate)
+    position = _getter(lib.sw_generator_position)
 
     def set_seed(self, seed):
         lib.sw_generator_set_seed(self._h, int(seed))
@@ -324,13 +307,8 @@ class Synth(_Instrument):
                           "cannot create the instrument")
         self.sample_rate = float(sample_rate)
 
-    @property
-    def timbre(self):
-        return lib.sw_synth_timbre(self._h).decode()
-
-    @property
-    def active_voices(self):
-        return lib.sw_synth_active_voices(self._h)
+    timbre = _getter(lib.sw_synth_timbre, bytes.decode)
+    active_voices = _getter(lib.sw_synth_active_voices)
 
     def note_on(self, note, velocity=100):
         lib.sw_synth_note_on(self._h, int(note), int(velocity))
@@ -365,9 +343,7 @@ class Transfer(_Instrument):
                           "cannot create the timbre transfer")
         self.sample_rate = float(sample_rate)
 
-    @property
-    def latency(self):
-        return lib.sw_transfer_latency(self._h)
+    latency = _getter(lib.sw_transfer_latency)
 
     def process(self, x):
         a = np.array(x, dtype=np.float32, order="C").ravel()
