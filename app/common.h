@@ -42,9 +42,13 @@ int app_opt_double(const char *sub, const char *name, const char *s, double lo, 
 
 /* After getopt_long returned option `c` with an out-of-range argument `arg`: prints
  * "bad value 'ARG' for --NAME (see --help for the range)", NAME looked up in the
- * command's long-option table `opts` (NULL-terminated, as given to getopt_long). */
+ * command's long-option table `opts` (NULL-terminated, as given to getopt_long).
+ * Returns SW_EXIT_USAGE. */
 struct option;
-void app_err_bad_value(const char *sub, const struct option *opts, int c, const char *arg);
+int app_err_bad_value(const char *sub, const struct option *opts, int c, const char *arg);
+/* After getopt_long returned an option command `sub` does not know (it has said why): prints
+ * "Try 'statewave SUB --help'." and returns SW_EXIT_USAGE. */
+int app_usage_hint(const char *sub);
 
 /* Which model a command needs: its task, file name and environment variable. */
 typedef struct {

@@ -559,8 +559,7 @@ int cmd_denoise(int argc, char **argv)
             }
             return SW_EXIT_OK;
         default:
-            fprintf(stderr, "Try 'statewave denoise --help'.\n");
-            return SW_EXIT_USAGE;
+            return app_usage_hint(SUB);
         }
     }
     int n_in = argc - optind;

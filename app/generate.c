@@ -325,14 +325,10 @@ int cmd_generate(int argc, char **argv)
             break;
         }
         case 'h': fputs(help, stdout); return SW_EXIT_OK;
-        default:
-            fprintf(stderr, "Try 'statewave generate --help'.\n");
-            return SW_EXIT_USAGE;
+        default: return app_usage_hint(SUB);
         }
-        if (bad) {
-            app_err_bad_value(SUB, opts, c, optarg);
-            return SW_EXIT_USAGE;
-        }
+        if (bad)
+            return app_err_bad_value(SUB, opts, c, optarg);
     }
     if (optind < argc) {
         app_err(SUB, "unexpected argument '%s'", argv[optind]);

@@ -224,14 +224,12 @@ int cmd_live(int argc, char **argv)
         case 's': bad = app_parse_double(optarg, 0.0, 1e7, &so.seconds); break;
         case 'h': fputs(help, stdout); free(L); return SW_EXIT_OK;
         default:
-            fprintf(stderr, "Try 'statewave live --help'.\n");
             free(L);
-            return SW_EXIT_USAGE;
+            return app_usage_hint(SUB);
         }
         if (bad) {
-            app_err_bad_value(SUB, opts, c, optarg);
             free(L);
-            return SW_EXIT_USAGE;
+            return app_err_bad_value(SUB, opts, c, optarg);
         }
     }
     if (optind < argc) {

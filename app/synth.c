@@ -237,15 +237,11 @@ int cmd_synth(int argc, char **argv)
             case O_LIVE: live = 1; break;
             case 'd': case 'a': case 'F': case 'L': bad = app_stream_option(c, optarg, &lo); live_only = 1; break;
             case 'h': fputs(help, stdout); return SW_EXIT_OK;
-            default:
-                fprintf(stderr, "Try 'statewave synth --help'.\n");
-                return SW_EXIT_USAGE;
+            default: return app_usage_hint(SUB);
             }
         }
-        if (bad) {
-            app_err_bad_value(SUB, opts, c, optarg);
-            return SW_EXIT_USAGE;
-        }
+        if (bad)
+            return app_err_bad_value(SUB, opts, c, optarg);
     }
     const char *out_path = o.out_path, *model_path = o.model_path, *timbre = o.timbre, *fmt_name = o.fmt_name,
                *ir_path = o.ir_path;
