@@ -57,6 +57,11 @@ typedef struct {
     const char *env;   /* environment variable naming a model file */
 } app_model_kind;
 extern const app_model_kind app_model_denoise;   /* denoise.safetensors, $STATEWAVE_MODEL */
+
+/* The denoiser's long options, alike in `denoise` and `live`: -m/--model, -x/--mix, -l/--limit-db. */
+#define APP_DENOISE_OPTIONS                                                                       \
+    { "model", required_argument, NULL, 'm' }, { "mix", required_argument, NULL, 'x' },           \
+    { "limit-db", required_argument, NULL, 'l' }
 extern const app_model_kind app_model_generate;  /* generate.safetensors, $STATEWAVE_GENERATE_MODEL */
 
 /* Find and load a model of `kind`, in this order:

@@ -506,8 +506,7 @@ int cmd_denoise(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },  { "suffix", required_argument, NULL, 's' },
-        { "model", required_argument, NULL, 'm' },   { "mix", required_argument, NULL, 'x' },
-        { "limit-db", required_argument, NULL, 'l' }, { "format", required_argument, NULL, 'f' },
+        APP_DENOISE_OPTIONS,                         { "format", required_argument, NULL, 'f' },
         { "quiet", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
         { "raw-format", required_argument, NULL, 'R' }, { "jobs", required_argument, NULL, 'j' },
         { "json", no_argument, NULL, 'J' },

@@ -289,8 +289,7 @@ int cmd_generate(int argc, char **argv)
         { "no-prompt", no_argument, NULL, 'N' },          { "format", required_argument, NULL, 'f' },
         { "quiet", no_argument, NULL, 'q' },              { "help", no_argument, NULL, 'h' },
         { "live", no_argument, NULL, 'V' },               { "device", required_argument, NULL, 'd' },
-        { "host-api", required_argument, NULL, 'a' },     { "rate", required_argument, NULL, 'r' },
-        { "frames", required_argument, NULL, 'F' },       { "latency", required_argument, NULL, 'L' },
+        { "rate", required_argument, NULL, 'r' },         APP_STREAM_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
     const char *out_path = NULL, *model_path = NULL, *prompt_path = NULL, *fmt_name = NULL;

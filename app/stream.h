@@ -32,6 +32,10 @@ typedef struct {
 /* The device options the live modes share: -a/--host-api, -d/--device (the output), -F/--frames,
  * -L/--latency. For getopt's `c`: -1 if it is none of them, else 0, or 1 for a bad value. */
 int app_stream_option(int c, const char *arg, app_stream_opts *o);
+/* Their long-option entries for getopt_long, but for --device (`live` names two devices). */
+#define APP_STREAM_OPTIONS                                                                        \
+    { "host-api", required_argument, NULL, 'a' }, { "frames", required_argument, NULL, 'F' },     \
+    { "latency", required_argument, NULL, 'L' }
 
 /* The usage rules of a command that writes a file or, with --live, plays: `conflict` (file
  * options given with --live; `file_opts` names them, `what` is what is played), `live_only`

@@ -214,8 +214,7 @@ int cmd_synth(int argc, char **argv)
         { "vibrato", required_argument, NULL, O_VIBRATO }, { "tail", required_argument, NULL, O_TAIL },
         { "format", required_argument, NULL, 'f' },       { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },               { "live", no_argument, NULL, O_LIVE },
-        { "device", required_argument, NULL, 'd' },       { "host-api", required_argument, NULL, 'a' },
-        { "frames", required_argument, NULL, 'F' },       { "latency", required_argument, NULL, 'L' },
+        { "device", required_argument, NULL, 'd' },       APP_STREAM_OPTIONS,
         APP_REVERB_IR_OPTION,
         { NULL, 0, NULL, 0 },
     };
