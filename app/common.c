@@ -151,6 +151,14 @@ int app_parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+int app_opt_double(const char *sub, const char *name, const char *s, double lo, double hi, double *out)
+{
+    if (app_parse_double(s, lo, hi, out) == 0)
+        return 0;
+    app_err(sub, "--%s wants a number in [%g,%g], got '%s'", name, lo, hi, s);
+    return -1;
+}
+
 int app_parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
@@ -164,11 +172,18 @@ int app_parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-void app_err_bad_value(const char *sub, const struct option *opts, int c, const char *arg)
+int app_err_bad_value(const char *sub, const struct option *opts, int c, const char *arg)
 {
     for (const struct option *o = opts; o->name; o++)
         if (o->val == c)
             app_err(sub, "bad value '%s' for --%s (see --help for the range)", arg, o->name);
+    return SW_EXIT_USAGE;
+}
+
+int app_usage_hint(const char *sub)
+{
+    fprintf(stderr, "Try 'statewave %s --help'.\n", sub);
+    return SW_EXIT_USAGE;
 }
 
 int app_exe_dir(char *buf, size_t len)

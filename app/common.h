@@ -36,11 +36,19 @@ int app_parse_double(const char *s, double lo, double hi, double *out);
 /* Parse a whole string as a long in [lo, hi]. 0 on success, -1 otherwise. */
 int app_parse_long(const char *s, long lo, long hi, long *out);
 
+/* app_parse_double for the argument s of option --name; on failure "--NAME wants a number in
+ * [LO,HI], got 'S'" is reported for `sub`. 0 on success, -1 otherwise. */
+int app_opt_double(const char *sub, const char *name, const char *s, double lo, double hi, double *out);
+
 /* After getopt_long returned option `c` with an out-of-range argument `arg`: prints
  * "bad value 'ARG' for --NAME (see --help for the range)", NAME looked up in the
- * command's long-option table `opts` (NULL-terminated, as given to getopt_long). */
+ * command's long-option table `opts` (NULL-terminated, as given to getopt_long).
+ * Returns SW_EXIT_USAGE. */
 struct option;
-void app_err_bad_value(const char *sub, const struct option *opts, int c, const char *arg);
+int app_err_bad_value(const char *sub, const struct option *opts, int c, const char *arg);
+/* After getopt_long returned an option command `sub` does not know (it has said why): prints
+ * "Try 'statewave SUB --help'." and returns SW_EXIT_USAGE. */
+int app_usage_hint(const char *sub);
 
 /* Which model a command needs: its task, file name and environment variable. */
 typedef struct {
@@ -49,6 +57,11 @@ typedef struct {
     const char *env;   /* environment variable naming a model file */
 } app_model_kind;
 extern const app_model_kind app_model_denoise;   /* denoise.safetensors, $STATEWAVE_MODEL */
+
+/* The denoiser's long options, alike in `denoise` and `live`: -m/--model, -x/--mix, -l/--limit-db. */
+#define APP_DENOISE_OPTIONS                                                                       \
+    { "model", required_argument, NULL, 'm' }, { "mix", required_argument, NULL, 'x' },           \
+    { "limit-db", required_argument, NULL, 'l' }
 extern const app_model_kind app_model_generate;  /* generate.safetensors, $STATEWAVE_GENERATE_MODEL */
 
 /* Find and load a model of `kind`, in this order:

@@ -506,8 +506,7 @@ int cmd_denoise(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' },  { "suffix", required_argument, NULL, 's' },
-        { "model", required_argument, NULL, 'm' },   { "mix", required_argument, NULL, 'x' },
-        { "limit-db", required_argument, NULL, 'l' }, { "format", required_argument, NULL, 'f' },
+        APP_DENOISE_OPTIONS,                         { "format", required_argument, NULL, 'f' },
         { "quiet", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
         { "raw-format", required_argument, NULL, 'R' }, { "jobs", required_argument, NULL, 'j' },
         { "json", no_argument, NULL, 'J' },
@@ -543,16 +542,12 @@ int cmd_denoise(int argc, char **argv)
         case 'f': fmt_name = optarg; break;
         case 'q': quiet = 1; break;
         case 'x':
-            if (app_parse_double(optarg, 0.0, 1.0, &mix)) {
-                app_err(SUB, "--mix wants a number in [0,1], got '%s'", optarg);
+            if (app_opt_double(SUB, "mix", optarg, 0.0, 1.0, &mix))
                 return SW_EXIT_USAGE;
-            }
             break;
         case 'l':
-            if (app_parse_double(optarg, 0.0, 100.0, &limit)) {
-                app_err(SUB, "--limit-db wants a number in [0,100], got '%s'", optarg);
+            if (app_opt_double(SUB, "limit-db", optarg, 0.0, 100.0, &limit))
                 return SW_EXIT_USAGE;
-            }
             break;
         case 'h':
             fputs(help, stdout);
@@ -563,8 +558,7 @@ int cmd_denoise(int argc, char **argv)
             }
             return SW_EXIT_OK;
         default:
-            fprintf(stderr, "Try 'statewave denoise --help'.\n");
-            return SW_EXIT_USAGE;
+            return app_usage_hint(SUB);
         }
     }
     int n_in = argc - optind;

@@ -63,8 +63,7 @@ int cmd_devices(int argc, char **argv)
             fputs(help, stdout);
             return SW_EXIT_OK;
         }
-        fprintf(stderr, "Try 'statewave devices --help'.\n");
-        return SW_EXIT_USAGE;
+        return app_usage_hint(SUB);
     }
     if (optind < argc) {
         app_err(SUB, "unexpected argument '%s'", argv[optind]);

@@ -257,15 +257,11 @@ static void gen_summary(app_stream_mode *m, app_stream_rt *rt, int part, double 
 static int generate_live(sw_generator *gen, const app_stream_opts *o, const char *used, const char *settings,
                          int *still_in_use)
 {
-    gen_mode *G = calloc(1, sizeof *G);
-    app_stream_rt *rt = calloc(1, sizeof *rt);
+    app_stream_rt *rt;
+    gen_mode *G = app_stream_alloc(SUB, sizeof *G, &rt);
     *still_in_use = 0;
-    if (!G || !rt) {
-        free(G);
-        free(rt);
-        app_err(SUB, "out of memory");
+    if (!G)
         return SW_EXIT_FAIL;
-    }
     G->m = (app_stream_mode){ .sub = SUB, .prepare = gen_prepare, .start = gen_start,
                               .print_setup = gen_print_setup, .status = gen_status, .stop = gen_stop,
                               .summary = gen_summary };
@@ -293,8 +289,7 @@ int cmd_generate(int argc, char **argv)
         { "no-prompt", no_argument, NULL, 'N' },          { "format", required_argument, NULL, 'f' },
         { "quiet", no_argument, NULL, 'q' },              { "help", no_argument, NULL, 'h' },
         { "live", no_argument, NULL, 'V' },               { "device", required_argument, NULL, 'd' },
-        { "host-api", required_argument, NULL, 'a' },     { "rate", required_argument, NULL, 'r' },
-        { "frames", required_argument, NULL, 'F' },       { "latency", required_argument, NULL, 'L' },
+        { "rate", required_argument, NULL, 'r' },         APP_STREAM_OPTIONS,
         { NULL, 0, NULL, 0 },
     };
     const char *out_path = NULL, *model_path = NULL, *prompt_path = NULL, *fmt_name = NULL;
@@ -329,14 +324,10 @@ int cmd_generate(int argc, char **argv)
             break;
         }
         case 'h': fputs(help, stdout); return SW_EXIT_OK;
-        default:
-            fprintf(stderr, "Try 'statewave generate --help'.\n");
-            return SW_EXIT_USAGE;
+        default: return app_usage_hint(SUB);
         }
-        if (bad) {
-            app_err_bad_value(SUB, opts, c, optarg);
-            return SW_EXIT_USAGE;
-        }
+        if (bad)
+            return app_err_bad_value(SUB, opts, c, optarg);
     }
     if (optind < argc) {
         app_err(SUB, "unexpected argument '%s'", argv[optind]);

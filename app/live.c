@@ -190,10 +190,8 @@ int cmd_live(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "input", required_argument, NULL, 'i' },   { "output", required_argument, NULL, 'o' },
-        { "host-api", required_argument, NULL, 'a' }, { "channels", required_argument, NULL, 'c' },
-        { "rate", required_argument, NULL, 'r' },    { "frames", required_argument, NULL, 'F' },
-        { "latency", required_argument, NULL, 'L' }, { "model", required_argument, NULL, 'm' },
-        { "mix", required_argument, NULL, 'x' },     { "limit-db", required_argument, NULL, 'l' },
+        { "channels", required_argument, NULL, 'c' }, { "rate", required_argument, NULL, 'r' },
+        APP_STREAM_OPTIONS,                          APP_DENOISE_OPTIONS,
         { "seconds", required_argument, NULL, 's' }, { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
     };
@@ -224,14 +222,12 @@ int cmd_live(int argc, char **argv)
         case 's': bad = app_parse_double(optarg, 0.0, 1e7, &so.seconds); break;
         case 'h': fputs(help, stdout); free(L); return SW_EXIT_OK;
         default:
-            fprintf(stderr, "Try 'statewave live --help'.\n");
             free(L);
-            return SW_EXIT_USAGE;
+            return app_usage_hint(SUB);
         }
         if (bad) {
-            app_err_bad_value(SUB, opts, c, optarg);
             free(L);
-            return SW_EXIT_USAGE;
+            return app_err_bad_value(SUB, opts, c, optarg);
         }
     }
     if (optind < argc) {

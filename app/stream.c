@@ -253,6 +253,20 @@ static int watch_check(const char *sub, watch *w, PaStream *stream, app_stream_r
 }
 
 /* ---------------------------------------------------------------------- run -- */
+void *app_stream_alloc(const char *sub, size_t size, app_stream_rt **rt)
+{
+    void *mode = calloc(1, size);
+    *rt = calloc(1, sizeof **rt);
+    if (!mode || !*rt) {
+        free(mode);
+        free(*rt);
+        *rt = NULL;
+        app_err(sub, "out of memory");
+        return NULL;
+    }
+    return mode;
+}
+
 int app_stream_run(const app_stream_opts *o, app_stream_mode *m, app_stream_rt *rt, int *still_in_use)
 {
     const char *sub = m->sub;

@@ -32,6 +32,10 @@ typedef struct {
 /* The device options the live modes share: -a/--host-api, -d/--device (the output), -F/--frames,
  * -L/--latency. For getopt's `c`: -1 if it is none of them, else 0, or 1 for a bad value. */
 int app_stream_option(int c, const char *arg, app_stream_opts *o);
+/* Their long-option entries for getopt_long, but for --device (`live` names two devices). */
+#define APP_STREAM_OPTIONS                                                                        \
+    { "host-api", required_argument, NULL, 'a' }, { "frames", required_argument, NULL, 'F' },     \
+    { "latency", required_argument, NULL, 'L' }
 
 /* The usage rules of a command that writes a file or, with --live, plays: `conflict` (file
  * options given with --live; `file_opts` names them, `what` is what is played), `live_only`
@@ -71,6 +75,10 @@ struct app_stream_mode {
  * mode, its engine and model); the process is about to exit. `rt` must outlive the call
  * likewise. */
 int app_stream_run(const app_stream_opts *o, app_stream_mode *m, app_stream_rt *rt, int *still_in_use);
+
+/* A zeroed mode of `size` bytes (its app_stream_mode first) and a zeroed *rt for app_stream_run;
+ * NULL when either cannot be had (nothing kept, "out of memory" reported for `sub`). */
+void *app_stream_alloc(const char *sub, size_t size, app_stream_rt **rt);
 
 /* 20 log10(x), or -inf for 0. */
 double app_dbfs(double x);

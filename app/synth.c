@@ -187,15 +187,11 @@ static void synth_summary(app_stream_mode *m, app_stream_rt *rt, int part, doubl
  * *still_in_use as app_stream_run's: then the model and the song must stay. */
 static int synth_live(const synth_mode *init, const app_stream_opts *o, int *still_in_use)
 {
-    synth_mode *S = malloc(sizeof *S);
-    app_stream_rt *rt = calloc(1, sizeof *rt);
+    app_stream_rt *rt;
+    synth_mode *S = app_stream_alloc(SUB, sizeof *S, &rt);
     *still_in_use = 0;
-    if (!S || !rt) {
-        free(S);
-        free(rt);
-        app_err(SUB, "out of memory");
+    if (!S)
         return SW_EXIT_FAIL;
-    }
     *S = *init;
     S->m = (app_stream_mode){ .sub = SUB, .prepare = synth_prepare, .print_setup = synth_print_setup,
                               .poll = synth_poll, .status = synth_status, .summary = synth_summary };
@@ -218,8 +214,7 @@ int cmd_synth(int argc, char **argv)
         { "vibrato", required_argument, NULL, O_VIBRATO }, { "tail", required_argument, NULL, O_TAIL },
         { "format", required_argument, NULL, 'f' },       { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },               { "live", no_argument, NULL, O_LIVE },
-        { "device", required_argument, NULL, 'd' },       { "host-api", required_argument, NULL, 'a' },
-        { "frames", required_argument, NULL, 'F' },       { "latency", required_argument, NULL, 'L' },
+        { "device", required_argument, NULL, 'd' },       APP_STREAM_OPTIONS,
         APP_REVERB_IR_OPTION,
         { NULL, 0, NULL, 0 },
     };
@@ -241,15 +236,11 @@ int cmd_synth(int argc, char **argv)
             case O_LIVE: live = 1; break;
             case 'd': case 'a': case 'F': case 'L': bad = app_stream_option(c, optarg, &lo); live_only = 1; break;
             case 'h': fputs(help, stdout); return SW_EXIT_OK;
-            default:
-                fprintf(stderr, "Try 'statewave synth --help'.\n");
-                return SW_EXIT_USAGE;
+            default: return app_usage_hint(SUB);
             }
         }
-        if (bad) {
-            app_err_bad_value(SUB, opts, c, optarg);
-            return SW_EXIT_USAGE;
-        }
+        if (bad)
+            return app_err_bad_value(SUB, opts, c, optarg);
     }
     const char *out_path = o.out_path, *model_path = o.model_path, *timbre = o.timbre, *fmt_name = o.fmt_name,
                *ir_path = o.ir_path;

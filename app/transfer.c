@@ -95,13 +95,10 @@ int cmd_transfer(int argc, char **argv)
                 fputs(help, stdout);
                 return SW_EXIT_OK;
             }
-            fprintf(stderr, "Try 'statewave transfer --help'.\n");
-            return SW_EXIT_USAGE;
+            return app_usage_hint(SUB);
         }
-        if (bad) {
-            app_err_bad_value(SUB, opts, c, optarg);
-            return SW_EXIT_USAGE;
-        }
+        if (bad)
+            return app_err_bad_value(SUB, opts, c, optarg);
     }
     const char *out_path = o.out_path, *model_path = o.model_path, *timbre = o.timbre, *ir_path = o.ir_path;
     const int quiet = o.quiet;

@@ -27,88 +27,53 @@
 #include "statewave.h"
 #include "core_util.h"
 #include "kernels.h"   /* sw_kernels_name() */
+#include "bench_util.h"  /* now_s(), cmp_double() */
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
-/* This thread's CPU time: on a shared machine, time while descheduled is not counted
- * (other processes still share caches and memory bandwidth). */
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* ------------------------------------------------------------ FMA peak -- */
 /* 12 independent accumulator chains in registers: more than FMA latency x FMA ports on
  * current cores (4 cycles x 2 ports = 8), so the loop is bound by FMA throughput alone. */
 #define PEAK_ITERS 50000000L
 
+/* The body of a peak function for vector type V of W float lanes: SET1 broadcasts, MULADD(a, m, c)
+ * is one multiply-add per lane (2 flops), ADD and STOREU as their intrinsics. */
+#define PEAK(V, W, SET1, MULADD, ADD, STOREU)                                                         \
+    const V m = SET1(0.999999f), c = SET1(1e-7f);                                                     \
+    V a0 = SET1(0), a1 = SET1(1), a2 = SET1(2), a3 = SET1(3), a4 = SET1(4), a5 = SET1(5), a6 = SET1(6), \
+        a7 = SET1(7), a8 = SET1(8), a9 = SET1(9), a10 = SET1(10), a11 = SET1(11);                     \
+    double t0 = now_s();                                                                              \
+    for (long it = 0; it < PEAK_ITERS; it++) {                                                        \
+        a0 = MULADD(a0, m, c); a1 = MULADD(a1, m, c); a2 = MULADD(a2, m, c); a3 = MULADD(a3, m, c);   \
+        a4 = MULADD(a4, m, c); a5 = MULADD(a5, m, c); a6 = MULADD(a6, m, c); a7 = MULADD(a7, m, c);   \
+        a8 = MULADD(a8, m, c); a9 = MULADD(a9, m, c); a10 = MULADD(a10, m, c); a11 = MULADD(a11, m, c); \
+    }                                                                                                 \
+    double t = now_s() - t0;                                                                          \
+    float buf[16];                                                                                    \
+    STOREU(buf, ADD(ADD(ADD(ADD(a0, a1), ADD(a2, a3)), ADD(ADD(a4, a5), ADD(a6, a7))), ADD(ADD(a8, a9), ADD(a10, a11)))); \
+    if (buf[0] == 12345.0f) puts("");   /* keeps the chains alive */                                 \
+    return (double)PEAK_ITERS * 12 * (W) * 2 / t;
+
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target("avx512f"))) static double peak_avx512(void)
 {
-    const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-    __m512 a0 = _mm512_set1_ps(0), a1 = _mm512_set1_ps(1), a2 = _mm512_set1_ps(2), a3 = _mm512_set1_ps(3), a4 = _mm512_set1_ps(4), a5 = _mm512_set1_ps(5), a6 = _mm512_set1_ps(6),
-        a7 = _mm512_set1_ps(7), a8 = _mm512_set1_ps(8), a9 = _mm512_set1_ps(9), a10 = _mm512_set1_ps(10), a11 = _mm512_set1_ps(11);
-    double t0 = now_s();
-    for (long it = 0; it < PEAK_ITERS; it++) {
-        a0 = _mm512_fmadd_ps(a0, m, c); a1 = _mm512_fmadd_ps(a1, m, c); a2 = _mm512_fmadd_ps(a2, m, c); a3 = _mm512_fmadd_ps(a3, m, c);
-        a4 = _mm512_fmadd_ps(a4, m, c); a5 = _mm512_fmadd_ps(a5, m, c); a6 = _mm512_fmadd_ps(a6, m, c); a7 = _mm512_fmadd_ps(a7, m, c);
-        a8 = _mm512_fmadd_ps(a8, m, c); a9 = _mm512_fmadd_ps(a9, m, c); a10 = _mm512_fmadd_ps(a10, m, c); a11 = _mm512_fmadd_ps(a11, m, c);
-    }
-    double t = now_s() - t0;
-    float buf[16];
-    _mm512_storeu_ps(buf, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)), _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7))), _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11))));
-    if (buf[0] == 12345.0f) puts("");   /* keeps the chains alive */
-    return (double)PEAK_ITERS * 12 * 16 * 2 / t;
+    PEAK(__m512, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_storeu_ps)
 }
 
 __attribute__((target("avx2,fma"))) static double peak_avx2(void)
 {
-    const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-    __m256 a0 = _mm256_set1_ps(0), a1 = _mm256_set1_ps(1), a2 = _mm256_set1_ps(2), a3 = _mm256_set1_ps(3), a4 = _mm256_set1_ps(4), a5 = _mm256_set1_ps(5), a6 = _mm256_set1_ps(6),
-        a7 = _mm256_set1_ps(7), a8 = _mm256_set1_ps(8), a9 = _mm256_set1_ps(9), a10 = _mm256_set1_ps(10), a11 = _mm256_set1_ps(11);
-    double t0 = now_s();
-    for (long it = 0; it < PEAK_ITERS; it++) {
-        a0 = _mm256_fmadd_ps(a0, m, c); a1 = _mm256_fmadd_ps(a1, m, c); a2 = _mm256_fmadd_ps(a2, m, c); a3 = _mm256_fmadd_ps(a3, m, c);
-        a4 = _mm256_fmadd_ps(a4, m, c); a5 = _mm256_fmadd_ps(a5, m, c); a6 = _mm256_fmadd_ps(a6, m, c); a7 = _mm256_fmadd_ps(a7, m, c);
-        a8 = _mm256_fmadd_ps(a8, m, c); a9 = _mm256_fmadd_ps(a9, m, c); a10 = _mm256_fmadd_ps(a10, m, c); a11 = _mm256_fmadd_ps(a11, m, c);
-    }
-    double t = now_s() - t0;
-    float buf[16];
-    _mm256_storeu_ps(buf, _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)), _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7))), _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11))));
-    if (buf[0] == 12345.0f) puts("");   /* keeps the chains alive */
-    return (double)PEAK_ITERS * 12 * 8 * 2 / t;
+    PEAK(__m256, 8, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_storeu_ps)
 }
-
 #endif
 
 /* baseline x86-64 has no FMA: a multiply and an add, 2 flops per lane */
 static inline __m128 sse_muladd(__m128 a, __m128 m, __m128 c) { return _mm_add_ps(_mm_mul_ps(a, m), c); }
 static double peak_sse(void)
 {
-    const __m128 m = _mm_set1_ps(0.999999f), c = _mm_set1_ps(1e-7f);
-    __m128 a0 = _mm_set1_ps(0), a1 = _mm_set1_ps(1), a2 = _mm_set1_ps(2), a3 = _mm_set1_ps(3), a4 = _mm_set1_ps(4), a5 = _mm_set1_ps(5), a6 = _mm_set1_ps(6),
-        a7 = _mm_set1_ps(7), a8 = _mm_set1_ps(8), a9 = _mm_set1_ps(9), a10 = _mm_set1_ps(10), a11 = _mm_set1_ps(11);
-    double t0 = now_s();
-    for (long it = 0; it < PEAK_ITERS; it++) {
-        a0 = sse_muladd(a0, m, c); a1 = sse_muladd(a1, m, c); a2 = sse_muladd(a2, m, c); a3 = sse_muladd(a3, m, c);
-        a4 = sse_muladd(a4, m, c); a5 = sse_muladd(a5, m, c); a6 = sse_muladd(a6, m, c); a7 = sse_muladd(a7, m, c);
-        a8 = sse_muladd(a8, m, c); a9 = sse_muladd(a9, m, c); a10 = sse_muladd(a10, m, c); a11 = sse_muladd(a11, m, c);
-    }
-    double t = now_s() - t0;
-    float buf[16];
-    _mm_storeu_ps(buf, _mm_add_ps(_mm_add_ps(_mm_add_ps(_mm_add_ps(a0, a1), _mm_add_ps(a2, a3)), _mm_add_ps(_mm_add_ps(a4, a5), _mm_add_ps(a6, a7))), _mm_add_ps(_mm_add_ps(a8, a9), _mm_add_ps(a10, a11))));
-    if (buf[0] == 12345.0f) puts("");   /* keeps the chains alive */
-    return (double)PEAK_ITERS * 12 * 4 * 2 / t;
+    PEAK(__m128, 4, _mm_set1_ps, sse_muladd, _mm_add_ps, _mm_storeu_ps)
 }
 
 static double measure_peak(const char **isa)

@@ -18,21 +18,9 @@
 #include <sndfile.h>
 
 #include "statewave.h"
+#include "bench_util.h"
 
 #define BLOCK 256
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int main(int argc, char **argv)
 {
@@ -76,13 +64,13 @@ int main(int argc, char **argv)
         sw_generator_set_temperature(g, settings[s].t);
         sw_generator_set_top_p(g, settings[s].p);
         sw_generator_prime(g, prime, np);
-        double t0 = cpu_s();
+        double t0 = now_s();
         for (size_t b = 0; b < nblocks; b++) {
-            double b0 = cpu_s();
+            double b0 = now_s();
             sw_generator_render(g, out, BLOCK);
-            bt[b] = cpu_s() - b0;
+            bt[b] = now_s() - b0;
         }
-        double t = cpu_s() - t0;
+        double t = now_s() - t0;
         size_t n = nblocks * BLOCK;
         qsort(bt, nblocks, sizeof *bt, cmp_double);
         printf("C %s: %.0f samples/s = %.2f x real time; %d-sample block CPU time median %.2f / p99 %.2f / max %.2f ms"
@@ -98,14 +86,14 @@ int main(int argc, char **argv)
         return 1;
     }
     float in = 128.0f, logits[256];
-    double t0 = cpu_s();
+    double t0 = now_s();
     for (size_t i = 0; i < total; i++) {
         sw_net_step(net, &in, logits);
         int a = 0;
         for (int k = 1; k < 256; k++) if (logits[k] > logits[a]) a = k;
         in = (float)a;
     }
-    double t = cpu_s() - t0;
+    double t = now_s() - t0;
     printf("C net step only (argmax feedback): %.0f samples/s = %.2f x real time\n",
            (double)total / t, (double)total / t / rate);
     sw_net_destroy(net);

@@ -10,6 +10,7 @@
  * mix 0.3. Target: <= 0.10 with the shipped models. Then sw_transfer on a 196 Hz tone (same
  * measure, one voice plus the YIN analysis every control frame). */
 #include "statewave.h"
+#include "bench_util.h"
 
 #include <glob.h>
 #include <math.h>
@@ -23,19 +24,6 @@
 #define VOICES 16
 #define SECONDS 4.0
 #define RUNS 5
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static int bench(const char *path, float mix)
 {
@@ -61,11 +49,11 @@ static int bench(const char *path, float mix)
     const int blocks = (int)(SECONDS * RATE / BLOCK);
     double frac[RUNS];
     for (int r = 0; r < RUNS; r++) {
-        double t0 = cpu_now();
+        double t0 = now_s();
         for (int i = 0; i < blocks; i++) sw_synth_process(s, buf, BLOCK);
-        frac[r] = (cpu_now() - t0) / ((double)blocks * BLOCK / RATE);
+        frac[r] = (now_s() - t0) / ((double)blocks * BLOCK / RATE);
     }
-    qsort(frac, RUNS, sizeof frac[0], cmp);
+    qsort(frac, RUNS, sizeof frac[0], cmp_double);
     printf("%-48s %-6s voices %2d/%d  %d runs x %.0f s  CPU/audio median %.4f (min %.4f, max %.4f)  timbre \"%s\", %zu params\n",
            path, mix > 0.0f ? "reverb" : "dry", sw_synth_active_voices(s), VOICES, RUNS, SECONDS,
            frac[RUNS / 2], frac[0], frac[RUNS - 1], sw_synth_timbre(s), sw_model_param_count(m));
@@ -88,13 +76,13 @@ static int bench(const char *path, float mix)
                     in[j] = (float)(0.3 * sin(ph));
                     ph += 2 * M_PI * 196.0 / RATE;
                 }
-                double t0 = cpu_now();
+                double t0 = now_s();
                 sw_transfer_process(t, in, buf, BLOCK);
-                used += cpu_now() - t0;
+                used += now_s() - t0;
             }
             frac[r] = used / ((double)blocks * BLOCK / RATE);
         }
-        qsort(frac, RUNS, sizeof frac[0], cmp);
+        qsort(frac, RUNS, sizeof frac[0], cmp_double);
         printf("%-48s %-6s transfer, 1 voice + YIN   CPU/audio median %.4f (min %.4f, max %.4f)\n", path, "dry",
                frac[RUNS / 2], frac[0], frac[RUNS - 1]);
         sw_transfer_destroy(t);

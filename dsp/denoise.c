@@ -223,6 +223,26 @@ void sw_denoiser_destroy(sw_denoiser *d)
     free(d);
 }
 
+/* Linear interpolation from one frequency scale to another: point j of n, at j*hz (its scale's
+ * spacing), reads the other scale (spacing from_hz, m points) at position j*hz/from_hz, as
+ * idx[j] and the weight frac[j] of idx[j]+1; a point past the last one gets idx -1. */
+static void interp_table(int n, double hz, double from_hz, int m, int *idx, float *frac)
+{
+    for (int j = 0; j < n; j++) {
+        double pos = j * hz / from_hz;
+        if (pos > (double)(m - 1) + 1e-9) {
+            idx[j] = -1;
+            frac[j] = 0.0f;
+        } else {
+            int i = (int)floor(pos);
+            double fr = pos - i;
+            if (i >= m - 1) { i = m - 1; fr = 0.0; }
+            idx[j] = i;
+            frac[j] = (float)fr;
+        }
+    }
+}
+
 sw_status sw_denoiser_create(const sw_model *model, double sample_rate, int channels, sw_denoiser **out,
                              char *err, size_t errlen)
 {
@@ -283,34 +303,11 @@ sw_status sw_denoiser_create(const sw_model *model, double sample_rate, int chan
         !d->gain_idx || !d->gain_frac)
         goto nomem;
 
-    /* Grid point j (frequency j*grid_hz) reads bin position f*N/fs. */
+    /* Grid point j (frequency j*grid_hz) reads bin position f*N/fs; bin k reads the grid at
+     * its frequency k*fs/N. */
     const double bin_hz = sample_rate / N;
-    for (int j = 0; j < G; j++) {
-        double pos = j * prm.grid_hz / bin_hz;
-        if (pos > (double)(K - 1) + 1e-9) {
-            d->feat_idx[j] = -1;
-            d->feat_frac[j] = 0.0f;
-        } else {
-            int i = (int)floor(pos);
-            double fr = pos - i;
-            if (i >= K - 1) { i = K - 1; fr = 0.0; }
-            d->feat_idx[j] = i;
-            d->feat_frac[j] = (float)fr;
-        }
-    }
-    for (int k = 0; k < K; k++) {
-        double gpos = k * bin_hz / prm.grid_hz;
-        if (gpos > (double)(G - 1) + 1e-9) {
-            d->gain_idx[k] = -1;
-            d->gain_frac[k] = 0.0f;
-        } else {
-            int i = (int)floor(gpos);
-            double fr = gpos - i;
-            if (i >= G - 1) { i = G - 1; fr = 0.0; }
-            d->gain_idx[k] = i;
-            d->gain_frac[k] = (float)fr;
-        }
-    }
+    interp_table(G, prm.grid_hz, bin_hz, K, d->feat_idx, d->feat_frac);
+    interp_table(K, bin_hz, prm.grid_hz, G, d->gain_idx, d->gain_frac);
     d->hf_lo = (int)ceil(prm.hf_from_hz / prm.grid_hz - 1e-9);
     if (d->hf_lo > G - 1) d->hf_lo = G - 1;
     d->pnorm = (float)(prm.ref_rate / (d->stft.win_a_energy * sample_rate) / channels);

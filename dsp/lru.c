@@ -34,6 +34,32 @@ sw_status swi_finish_lru(sw_lru *l, int h, int n, const double *lam_re, const do
     return SW_OK;
 }
 
+sw_status swi_lru_begin(sw_lru *l, sw_build *b, const char *name, int h, int n, sw_lru_parts *p)
+{
+    sw_status st;
+    if ((st = sw_get_tensor(b, name, "B_re", 2, n, h, &p->b_re)) != SW_OK) return st;
+    if ((st = sw_get_tensor(b, name, "B_im", 2, n, h, &p->b_im)) != SW_OK) return st;
+    if ((st = sw_get_tensor(b, name, "C_re", 2, h, n, &p->c_re)) != SW_OK) return st;
+    if ((st = sw_get_tensor(b, name, "C_im", 2, h, n, &p->c_im)) != SW_OK) return st;
+    if ((st = sw_get_tensor(b, name, "D", 1, h, 0, &l->d)) != SW_OK) return st;
+    const size_t hn = (size_t)h * (size_t)n;
+    p->lam = malloc(2 * (size_t)n * sizeof *p->lam);
+    p->bm = malloc(2 * hn * sizeof *p->bm);
+    p->cm = malloc(2 * hn * sizeof *p->cm);
+    if (!p->lam || !p->bm || !p->cm) {
+        free(p->lam); free(p->bm); free(p->cm);
+        return sw_fail(b->err, b->errlen, SW_ERR_NOMEM, "%s: out of memory", b->where);
+    }
+    return SW_OK;
+}
+
+sw_status swi_lru_end(sw_lru *l, int h, int n, sw_lru_parts *p, sw_build *b)
+{
+    sw_status st = swi_finish_lru(l, h, n, p->lam, p->lam + n, p->bm, p->cm, b);
+    free(p->lam); free(p->bm); free(p->cm);
+    return st;
+}
+
 void swi_free_lru(sw_lru *l)
 {
     sw_free(l->lam_re);
@@ -45,7 +71,8 @@ void swi_free_lru(sw_lru *l)
 sw_status swi_build_lru(sw_lru *l, const cJSON *cfg, sw_build *b)
 {
     const char *name;
-    const float *nu_log, *theta_log, *gamma_log, *b_re, *b_im, *c_re, *c_im;
+    const float *nu_log, *theta_log, *gamma_log;
+    sw_lru_parts p;
     int H, N;
     sw_status st;
     if ((st = sw_cfg_name(b, cfg, &name)) != SW_OK) return st;
@@ -54,34 +81,21 @@ sw_status swi_build_lru(sw_lru *l, const cJSON *cfg, sw_build *b)
     if ((st = sw_get_tensor(b, name, "nu_log", 1, N, 0, &nu_log)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "theta_log", 1, N, 0, &theta_log)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "gamma_log", 1, N, 0, &gamma_log)) != SW_OK) return st;
-    if ((st = sw_get_tensor(b, name, "B_re", 2, N, H, &b_re)) != SW_OK) return st;
-    if ((st = sw_get_tensor(b, name, "B_im", 2, N, H, &b_im)) != SW_OK) return st;
-    if ((st = sw_get_tensor(b, name, "C_re", 2, H, N, &c_re)) != SW_OK) return st;
-    if ((st = sw_get_tensor(b, name, "C_im", 2, H, N, &c_im)) != SW_OK) return st;
-    if ((st = sw_get_tensor(b, name, "D", 1, H, 0, &l->d)) != SW_OK) return st;
+    if ((st = swi_lru_begin(l, b, name, H, N, &p)) != SW_OK) return st;
 
-    const size_t hn = (size_t)H * (size_t)N;
-    double *lam = malloc(2 * (size_t)N * sizeof *lam);
-    float *bm = malloc(2 * hn * sizeof *bm), *cm = malloc(2 * hn * sizeof *cm);
-    if (!lam || !bm || !cm) {
-        free(lam); free(bm); free(cm);
-        return sw_fail(b->err, b->errlen, SW_ERR_NOMEM, "%s: out of memory", b->where);
-    }
     for (int n = 0; n < N; n++) {
         double mag = exp(-exp((double)nu_log[n])), ph = exp((double)theta_log[n]);
         double gamma = exp((double)gamma_log[n]);
-        lam[n] = mag * cos(ph);
-        lam[N + n] = mag * sin(ph);
+        p.lam[n] = mag * cos(ph);
+        p.lam[N + n] = mag * sin(ph);
         for (int h = 0; h < H; h++) {
-            bm[(size_t)n * H + h] = (float)(gamma * b_re[(size_t)n * H + h]);        /* γ ⊙ B */
-            bm[((size_t)N + n) * H + h] = (float)(gamma * b_im[(size_t)n * H + h]);
-            cm[(size_t)h * 2 * N + n] = c_re[(size_t)h * N + n];
-            cm[(size_t)h * 2 * N + N + n] = -c_im[(size_t)h * N + n];
+            p.bm[(size_t)n * H + h] = (float)(gamma * p.b_re[(size_t)n * H + h]);        /* γ ⊙ B */
+            p.bm[((size_t)N + n) * H + h] = (float)(gamma * p.b_im[(size_t)n * H + h]);
+            p.cm[(size_t)h * 2 * N + n] = p.c_re[(size_t)h * N + n];
+            p.cm[(size_t)h * 2 * N + N + n] = -p.c_im[(size_t)h * N + n];
         }
     }
-    st = swi_finish_lru(l, H, N, lam, lam + N, bm, cm, b);
-    free(lam); free(bm); free(cm);
-    return st;
+    return swi_lru_end(l, H, N, &p, b);
 }
 
 size_t swi_lru_scratch_floats(const sw_lru *l) { return sw_pad16(2 * (size_t)l->n); }

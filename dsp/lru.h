@@ -22,6 +22,19 @@ sw_status swi_build_lru(sw_lru *l, const cJSON *cfg, sw_build *b);
  * that all are finite, and reserves the state. */
 sw_status swi_finish_lru(sw_lru *l, int h, int n, const double *lam_re, const double *lam_im,
                      const float *bm, const float *cm, sw_build *b);
+/* What the builders of this form (LRU, S5) read and fill: B̃ [n][h] and C̃ [h][n] as real and
+ * imaginary parts (model-owned), and the scratch swi_finish_lru takes: λ [2n] (re | im),
+ * bm [2n][h], cm [h][2n] (owned until swi_lru_end). */
+typedef struct {
+    const float *b_re, *b_im, *c_re, *c_im;
+    double *lam;
+    float *bm, *cm;
+} sw_lru_parts;
+/* Reads tensors B_re, B_im, C_re, C_im and D (into l->d) of layer `name` of size (h, n) and
+ * allocates the scratch; on failure nothing is kept. */
+sw_status swi_lru_begin(sw_lru *l, sw_build *b, const char *name, int h, int n, sw_lru_parts *p);
+/* swi_finish_lru on p's scratch, then frees it. */
+sw_status swi_lru_end(sw_lru *l, int h, int n, sw_lru_parts *p, sw_build *b);
 void swi_free_lru(sw_lru *l);
 /* scratch: swi_lru_scratch_floats() floats */
 size_t swi_lru_scratch_floats(const sw_lru *l);

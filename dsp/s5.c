@@ -22,7 +22,8 @@ static double complex cexpm1(double complex z)
 sw_status swi_build_s5(sw_lru *l, const cJSON *cfg, sw_build *b)
 {
     const char *name, *disc;
-    const float *lam_log_re, *lam_im, *log_step, *b_re, *b_im, *c_re, *c_im;
+    const float *lam_log_re, *lam_im, *log_step;
+    sw_lru_parts io;
     int H, P, zoh, conj;
     sw_status st;
     if ((st = sw_cfg_name(b, cfg, &name)) != SW_OK) return st;
@@ -36,19 +37,8 @@ sw_status swi_build_s5(sw_lru *l, const cJSON *cfg, sw_build *b)
     if ((st = sw_get_tensor(b, name, "log_Lambda_real", 1, P, 0, &lam_log_re)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "Lambda_imag", 1, P, 0, &lam_im)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "log_step", 1, P, 0, &log_step)) != SW_OK) return st;
-    if ((st = sw_get_tensor(b, name, "B_re", 2, P, H, &b_re)) != SW_OK) return st;
-    if ((st = sw_get_tensor(b, name, "B_im", 2, P, H, &b_im)) != SW_OK) return st;
-    if ((st = sw_get_tensor(b, name, "C_re", 2, H, P, &c_re)) != SW_OK) return st;
-    if ((st = sw_get_tensor(b, name, "C_im", 2, H, P, &c_im)) != SW_OK) return st;
-    if ((st = sw_get_tensor(b, name, "D", 1, H, 0, &l->d)) != SW_OK) return st;
+    if ((st = swi_lru_begin(l, b, name, H, P, &io)) != SW_OK) return st;
 
-    const size_t hp = (size_t)H * (size_t)P;
-    double *lam = malloc(2 * (size_t)P * sizeof *lam);
-    float *bm = malloc(2 * hp * sizeof *bm), *cm = malloc(2 * hp * sizeof *cm);
-    if (!lam || !bm || !cm) {
-        free(lam); free(bm); free(cm);
-        return sw_fail(b->err, b->errlen, SW_ERR_NOMEM, "%s: out of memory", b->where);
-    }
     const double c = conj ? 2.0 : 1.0;
     for (int p = 0; p < P; p++) {
         double complex L = -exp((double)lam_log_re[p]) + I * (double)lam_im[p];
@@ -62,17 +52,15 @@ sw_status swi_build_s5(sw_lru *l, const cJSON *cfg, sw_build *b)
             Lb = BL * (1.0 + dt / 2.0 * L);
             Bf = BL * dt;
         }
-        lam[p] = creal(Lb);
-        lam[P + p] = cimag(Lb);
+        io.lam[p] = creal(Lb);
+        io.lam[P + p] = cimag(Lb);
         for (int h = 0; h < H; h++) {
-            double complex Bb = Bf * ((double)b_re[(size_t)p * H + h] + I * (double)b_im[(size_t)p * H + h]);
-            bm[(size_t)p * H + h] = (float)creal(Bb);                   /* [B̄_re; B̄_im] [2P, H] */
-            bm[((size_t)P + p) * H + h] = (float)cimag(Bb);
-            cm[(size_t)h * 2 * P + p] = (float)(c * c_re[(size_t)h * P + p]);   /* [c·C̃_re, −c·C̃_im] [H, 2P] */
-            cm[(size_t)h * 2 * P + P + p] = (float)(-c * c_im[(size_t)h * P + p]);
+            double complex Bb = Bf * ((double)io.b_re[(size_t)p * H + h] + I * (double)io.b_im[(size_t)p * H + h]);
+            io.bm[(size_t)p * H + h] = (float)creal(Bb);                   /* [B̄_re; B̄_im] [2P, H] */
+            io.bm[((size_t)P + p) * H + h] = (float)cimag(Bb);
+            io.cm[(size_t)h * 2 * P + p] = (float)(c * io.c_re[(size_t)h * P + p]);   /* [c·C̃_re, −c·C̃_im] [H, 2P] */
+            io.cm[(size_t)h * 2 * P + P + p] = (float)(-c * io.c_im[(size_t)h * P + p]);
         }
     }
-    st = swi_finish_lru(l, H, P, lam, lam + P, bm, cm, b);
-    free(lam); free(bm); free(cm);
-    return st;
+    return swi_lru_end(l, H, P, &io, b);
 }

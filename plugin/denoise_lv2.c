@@ -51,36 +51,26 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
     b->n_ports = 6 + 2 * (uint32_t)channels;
     b->xf_settle = (uint32_t)(DN_SETTLE_S * b->rate);
     b->xf_len = (uint32_t)(DN_XFADE_S * b->rate);
-    if (b->xf_len < 1)
-        b->xf_len = 1;
     return true;
 }
 
 /* Worker / instantiation class. */
-static void engine_free(sw_lv2_engine *e)
+static void destroy(sw_lv2_engine *e)
 {
-    if (!e)
-        return;
     sw_denoiser_destroy(((engine *)e)->dn);
-    sw_lv2_engine_release(e);
 }
 
-/* Worker / instantiation class: load `path`, build a denoiser for this rate and channel count. */
-static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, size_t errlen)
+/* Worker / instantiation class: a denoiser on the engine's model for this rate and channel count. */
+static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
 {
-    engine *e = (engine *)sw_lv2_engine_alloc(sizeof(engine), path, err, errlen);
-    if (!e)
-        return NULL;
     char msg[256] = "";
-    sw_status s = sw_denoiser_create(e->e.model, b->rate, b->n_in, &e->dn, msg, sizeof msg);
-    if (s != SW_OK || !e->dn) {
-        snprintf(err, errlen, "model '%s' cannot run as a %s denoiser at %.0f Hz: %s (%s)", path,
-                 b->n_in == 2 ? "stereo" : "mono", b->rate, msg[0] ? msg : "no detail", sw_status_str(s));
-        engine_free(&e->e);
-        return NULL;
-    }
-    e->e.latency = sw_denoiser_latency(e->dn);
-    return &e->e;
+    sw_denoiser **dn = &((engine *)be)->dn;
+    sw_status s = sw_denoiser_create(be->model, b->rate, b->n_in, dn, msg, sizeof msg);
+    if (s != SW_OK || !*dn)
+        return sw_lv2_build_failed(be, b->n_in == 2 ? "a stereo denoiser" : "a mono denoiser", b->rate, s, msg,
+                                   err, errlen);
+    be->latency = sw_denoiser_latency(*dn);
+    return true;
 }
 
 /* [RT]: mix (bypass = mix 0 on the aligned dry path) and attenuation limit. */
@@ -137,16 +127,7 @@ static const sw_lv2_ops ops = {
     .shipped = shipped,
     .n_shipped = 1,
     .file_prefix = "",
-    .ports = ports,
-    .n_ports = sizeof ports / sizeof ports[0],
-    .init = init,
-    .engine_new = engine_new,
-    .engine_free = engine_free,
-    .reset = reset,
-    .controls = controls,
-    .set_controls = set_controls,
-    .process = process,
-    .run = run,
+    SW_LV2_OPS_BY_NAME,
 };
 
 static const sw_lv2_desc descriptors[] = {

@@ -41,7 +41,6 @@
 
 #include <lv2/atom/util.h>
 #include <lv2/midi/midi.h>
-#include <lv2/time/time.h>
 
 #include "generate_lv2.h"
 #include "lv2_base.h"
@@ -70,13 +69,6 @@ typedef struct {
     int fifo_len;          /* valid samples in fifo */
 } engine;
 
-/* URIDs of the transport, mapped once at instantiate. */
-typedef struct {
-    LV2_URID atom_Float, atom_Double, atom_Int, atom_Long; /* the types time:speed may come in */
-    LV2_URID time_Position;                                /* time:Position */
-    LV2_URID time_speed;                                   /* time:speed (0 = stopped, 1 = rolling) */
-} gen_uris;
-
 typedef struct {
     sw_lv2 b;                         /* first member; its level is the smoothed gain */
     const LV2_Atom_Sequence *midi_in; /* events in; NULL = not connected */
@@ -86,7 +78,6 @@ typedef struct {
     const float *seed;                /* integer in a float */
     const float *latch;               /* >= 0.5: on */
     const float *transport;           /* >= 0.5: follow the host transport */
-    gen_uris uris;
     uint32_t fade_len;                /* frames of a fade at the host rate, >= 1 */
 
     /* gate sources (audio thread) */
@@ -118,46 +109,27 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
     if (self->fade_len < 1)
         self->fade_len = 1;
     self->vel_gain = 1.0f;
-    if (b->map) {
-        LV2_URID_Map *m = b->map;
-        gen_uris *u = &self->uris;
-        u->atom_Float = m->map(m->handle, LV2_ATOM__Float);
-        u->atom_Double = m->map(m->handle, LV2_ATOM__Double);
-        u->atom_Int = m->map(m->handle, LV2_ATOM__Int);
-        u->atom_Long = m->map(m->handle, LV2_ATOM__Long);
-        u->time_Position = m->map(m->handle, LV2_TIME__Position);
-        u->time_speed = m->map(m->handle, LV2_TIME__speed);
-    }
     return true;
 }
 
 /* Worker / instantiation class. */
-static void engine_free(sw_lv2_engine *b)
+static void destroy(sw_lv2_engine *be)
 {
-    if (!b)
-        return;
-    engine *e = (engine *)b;
+    engine *e = (engine *)be;
     src_delete(e->src);
     sw_generator_destroy(e->gen);
-    sw_lv2_engine_release(b);
 }
 
-/* Worker / instantiation class: load `path`, build a generator and a converter to this rate,
+/* Worker / instantiation class: a generator on the engine's model and a converter to this rate,
  * then run both once so that the first block of the first phrase does not pay for first-touch
  * page faults of freshly allocated state (5-8x slower first callbacks without this). */
-static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, size_t errlen)
+static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
 {
-    engine *e = (engine *)sw_lv2_engine_alloc(sizeof(engine), path, err, errlen);
-    if (!e)
-        return NULL;
+    engine *e = (engine *)be;
     char msg[256] = "";
-    sw_status s = sw_generator_create(e->e.model, 0, &e->gen, msg, sizeof msg);
-    if (s != SW_OK || !e->gen) {
-        snprintf(err, errlen, "model '%s' cannot run as a generator: %s (%s)", path, msg[0] ? msg : "no detail",
-                 sw_status_str(s));
-        engine_free(&e->e);
-        return NULL;
-    }
+    sw_status s = sw_generator_create(be->model, 0, &e->gen, msg, sizeof msg);
+    if (s != SW_OK || !e->gen) /* the generator runs at its model's rate */
+        return sw_lv2_build_failed(be, "a generator", 0.0, s, msg, err, errlen);
     int model_rate = sw_generator_sample_rate(e->gen);
     e->ratio = b->rate / model_rate;
     if (b->rate != (double)model_rate) {
@@ -165,8 +137,7 @@ static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, s
         if (!src_is_valid_ratio(e->ratio) || !(e->src = src_new(GEN_SRC_TYPE, 1, &x))) {
             snprintf(err, errlen, "cannot resample %d Hz to %.0f Hz: %s", model_rate, b->rate,
                      x ? src_strerror(x) : "ratio out of range");
-            engine_free(&e->e);
-            return NULL;
+            return false;
         }
     }
     float tmp[1024];
@@ -179,7 +150,7 @@ static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, s
     }
     sw_generator_reset(e->gen);
     memset(e->fifo, 0, sizeof e->fifo);
-    return &e->e;
+    return true;
 }
 
 /* [RT]: temperature, top-p. */
@@ -360,7 +331,7 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
 static void object(sw_lv2 *b, const LV2_Atom_Object *obj)
 {
     generate *self = (generate *)b;
-    const gen_uris *u = &self->uris;
+    const sw_lv2_uris *u = &b->uris;
     const LV2_Atom *speed = NULL;
     if (obj->body.otype != u->time_Position)
         return;
@@ -424,26 +395,11 @@ static const sw_lv2_ops ops = {
     .shipped = shipped,
     .n_shipped = 1,
     .file_prefix = "",
-    .ports = ports,
-    .n_ports = sizeof ports / sizeof ports[0],
-    .init = init,
-    .engine_new = engine_new,
-    .engine_free = engine_free,
-    .reset = reset,
-    .controls = controls,
-    .set_controls = set_controls,
-    .process = process,
-    .run = run,
+    SW_LV2_OPS_BY_NAME,
     .activate = activate,
     .render = render,
     .midi = midi,
     .object = object,
 };
 
-static const sw_lv2_desc descriptor = SW_LV2_DESCRIPTOR(SW_GENERATE_URI, ops);
-
-/* Discovery class. */
-const LV2_Descriptor *sw_generate_lv2_descriptor(uint32_t index)
-{
-    return index == 0 ? &descriptor.lv2 : NULL;
-}
+SW_LV2_FAMILY_OF_ONE(sw_generate_lv2_descriptor, SW_GENERATE_URI, ops)

@@ -42,14 +42,27 @@ static const sw_lv2_ops *ops_of(const LV2_Descriptor *desc)
 
 /* ------------------------------------------------------------ engines -- */
 
-/* Worker / instantiation class. */
-sw_lv2_engine *sw_lv2_engine_alloc(size_t size, const char *path, char *err, size_t errlen)
+/* Worker / instantiation / state class: the plugin's part (ops->destroy), then the model and
+ * the path; NULL is a no-op. */
+static void engine_free(const sw_lv2 *b, sw_lv2_engine *e)
+{
+    if (!e)
+        return;
+    b->ops->destroy(e);
+    sw_lv2_model_release(e->model);
+    free(e->path);
+    free(e);
+}
+
+/* Worker / instantiation class: a zeroed engine of ops->engine_size bytes with path and model
+ * (model_cache) set, built by ops->build. NULL and err on failure. */
+static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, size_t errlen)
 {
     if (strlen(path) >= SW_LV2_PATH_MAX) {
         snprintf(err, errlen, "model path is longer than %d bytes", SW_LV2_PATH_MAX - 1);
         return NULL;
     }
-    sw_lv2_engine *e = calloc(1, size);
+    sw_lv2_engine *e = calloc(1, b->ops->engine_size);
     if (!e || !(e->path = strdup(path))) {
         snprintf(err, errlen, "out of memory");
         free(e);
@@ -57,21 +70,23 @@ sw_lv2_engine *sw_lv2_engine_alloc(size_t size, const char *path, char *err, siz
     }
     e->shipped = -1;
     e->model = sw_lv2_model_acquire(path, err, errlen);
-    if (!e->model) {
-        sw_lv2_engine_release(e);
+    if (!e->model || !b->ops->build(b, e, err, errlen)) {
+        engine_free(b, e);
         return NULL;
     }
     return e;
 }
 
-/* Worker / instantiation / state class. */
-void sw_lv2_engine_release(sw_lv2_engine *e)
+/* Worker / instantiation class. */
+bool sw_lv2_build_failed(const sw_lv2_engine *e, const char *what, double rate, sw_status s, const char *msg,
+                         char *err, size_t errlen)
 {
-    if (!e)
-        return;
-    sw_lv2_model_release(e->model);
-    free(e->path);
-    free(e);
+    char at[48] = "";
+    if (rate > 0)
+        snprintf(at, sizeof at, " at %.0f Hz", rate);
+    snprintf(err, errlen, "model '%s' cannot run as %s%s: %s (%s)", e->path, what, at, msg[0] ? msg : "no detail",
+             sw_status_str(s));
+    return false;
 }
 
 /* Worker / instantiation class: the path of shipped model t (malloc'ed; NULL when out of memory). */
@@ -89,7 +104,7 @@ static char *shipped_path(const sw_lv2 *b, int t)
  * timbres recognises its default model by the path). */
 static sw_lv2_engine *engine_for_path(const sw_lv2 *b, const char *path, char *err, size_t errlen)
 {
-    sw_lv2_engine *e = b->ops->engine_new(b, path, err, errlen);
+    sw_lv2_engine *e = engine_new(b, path, err, errlen);
     if (e && !b->ops->timbres) {
         char *def = shipped_path(b, 0);
         e->shipped = def && !strcmp(def, path) ? 0 : -1;
@@ -110,7 +125,7 @@ static sw_lv2_engine *engine_for_shipped(const sw_lv2 *b, int t, char *err, size
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    sw_lv2_engine *e = b->ops->engine_new(b, p, err, errlen);
+    sw_lv2_engine *e = engine_new(b, p, err, errlen);
     if (e)
         e->shipped = t;
     else if (b->ops->timbres)
@@ -123,7 +138,7 @@ static sw_lv2_engine *engine_for_shipped(const sw_lv2 *b, int t, char *err, size
 static void publish(sw_lv2 *b, const sw_lv2_engine *e)
 {
     int idx = 1 - atomic_load_explicit(&b->pub_idx, memory_order_relaxed);
-    size_t n = strlen(e->path); /* < SW_LV2_PATH_MAX, checked in sw_lv2_engine_alloc */
+    size_t n = strlen(e->path); /* < SW_LV2_PATH_MAX, checked in engine_new */
     memcpy(b->pub_path[idx], e->path, n + 1);
     b->pub_shipped[idx] = e->shipped;
     atomic_store_explicit(&b->pub_idx, idx, memory_order_release);
@@ -244,13 +259,13 @@ static void settle_now(sw_lv2 *b)
     sw_lv2_engine *newer[2] = {b->next, b->queued};
     for (int i = 0; i < 2; i++) {
         if (newer[i]) {
-            b->ops->engine_free(b->cur);
+            engine_free(b, b->cur);
             b->cur = newer[i];
         }
     }
     b->next = b->queued = NULL;
     for (int i = 0; i < SW_LV2_GRAVE; i++) {
-        b->ops->engine_free(b->grave[i]);
+        engine_free(b, b->grave[i]);
         b->grave[i] = NULL;
     }
     publish(b, b->cur);
@@ -260,7 +275,7 @@ static void settle_now(sw_lv2 *b)
 static void install_now(sw_lv2 *b, sw_lv2_engine *e)
 {
     settle_now(b);
-    b->ops->engine_free(b->cur);
+    engine_free(b, b->cur);
     b->cur = e;
     publish(b, e);
 }
@@ -473,7 +488,10 @@ LV2_Handle sw_lv2_instantiate(const LV2_Descriptor *desc, double rate, const cha
         lv2_atom_forge_init(&b->forge, map);
     }
     char err[512] = "", first_err[512] = "";
-    if (!o->init || o->init(b, desc)) {
+    bool ok = !o->init || o->init(b, desc);
+    if (b->xf_len < 1)
+        b->xf_len = 1;
+    if (ok) {
         for (int t = 0; t < (o->timbres ? o->n_shipped : 1) && !b->cur; t++) {
             b->cur = engine_for_shipped(b, t, err, sizeof err);
             if (!b->cur && !first_err[0])
@@ -583,7 +601,7 @@ void sw_lv2_cleanup(LV2_Handle h)
 {
     sw_lv2 *b = h;
     settle_now(b);
-    b->ops->engine_free(b->cur);
+    engine_free(b, b->cur);
     free(b->bundle);
     free(b);
 }
@@ -613,7 +631,7 @@ static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
             return LV2_WORKER_ERR_UNKNOWN;
         memcpy(&m, data, sizeof m);
         if (m.type == WORK_FREE) {
-            b->ops->engine_free(m.eng);
+            engine_free(b, m.eng);
             return LV2_WORKER_SUCCESS;
         }
         if (m.type == WORK_REPORT) {
@@ -634,7 +652,7 @@ static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     work_msg r = {e ? RESP_INSTALL : RESP_FAILED, 0, e};
     if (respond(rh, sizeof r, &r) != LV2_WORKER_SUCCESS) {
         lv2_log_error(&b->logger, "%s: host worker queue full; model change dropped\n", name);
-        b->ops->engine_free(e);
+        engine_free(b, e);
     }
     return LV2_WORKER_SUCCESS;
 }
@@ -742,7 +760,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
             if (!b->next)
                 begin_transition(b, e);
             else {
-                b->ops->engine_free(b->queued); /* not concurrent with run(): free here */
+                engine_free(b, b->queued); /* not concurrent with run(): free here */
                 b->queued = e;
             }
         } else {

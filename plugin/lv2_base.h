@@ -7,7 +7,7 @@
  *
  * Engine swap (patch:Set, timbre control, state restore while running), as in x42 convoLV2:
  *   run():          schedules a load (the path, or a shipped model's index)
- *   worker:         ops->engine_new (model through model_cache, the plugin's engine)
+ *   worker:         a new engine (model through model_cache, then ops->build)
  *   work_response:  the new engine becomes `next` (ops->reset gets it ready), or `queued`
  *                   while `next` is busy (a newer one supersedes a waiting one)
  *   run():          sw_lv2_render runs `cur` and `next` on the same input: `next` unheard for
@@ -47,10 +47,10 @@
 /* The part every engine has; the first member of each plugin's engine struct. Created and
  * freed off the audio thread only. */
 typedef struct {
-    const sw_model *model; /* shared via model_cache; released by sw_lv2_engine_release */
+    const sw_model *model; /* shared via model_cache; released with the engine */
     char *path;            /* owned, NUL-terminated path of the model file (< SW_LV2_PATH_MAX) */
     int shipped;           /* index into ops->shipped, or -1 for a user's model file */
-    int latency;           /* frames from input to output at the instance rate (set by engine_new) */
+    int latency;           /* frames from input to output at the instance rate (set by ops->build) */
 } sw_lv2_engine;
 
 typedef struct sw_lv2 sw_lv2;
@@ -73,15 +73,17 @@ typedef struct {
     const size_t *ports;
     uint32_t n_ports;
 
-    /* Instantiation class: the plugin's own fields, before the first engine is built; false
-     * (logged) refuses the instance. May be NULL. */
+    /* Instantiation class: the plugin's own fields and the swap's timing (xf_settle, xf_len; an
+     * xf_len below 1 becomes 1), before the first engine is built; false (logged) refuses the
+     * instance. May be NULL. */
     bool (*init)(sw_lv2 *b, const LV2_Descriptor *desc);
-    /* Worker / instantiation class: build the plugin's engine on `path` for b->rate (through
-     * sw_lv2_engine_alloc). NULL and a message in err on any failure. */
-    sw_lv2_engine *(*engine_new)(const sw_lv2 *b, const char *path, char *err, size_t errlen);
-    /* Worker / instantiation class: free an engine (its own parts, then sw_lv2_engine_release);
-     * NULL is a no-op. */
-    void (*engine_free)(sw_lv2_engine *e);
+    /* the plugin's engine: engine_size bytes (>= sizeof(sw_lv2_engine)), allocated zeroed by the
+     * base with model and path set (worker / instantiation class). build makes the plugin's part
+     * for b->rate; false and a message in err on any failure (sw_lv2_build_failed). destroy
+     * frees the plugin's part, also of an engine whose build failed; the base frees the rest. */
+    size_t engine_size;
+    bool (*build)(const sw_lv2 *b, sw_lv2_engine *e, char *err, size_t errlen);
+    void (*destroy)(sw_lv2_engine *e);
     /* [RT] (also instantiation class): `e` clean, with control values v, ready to be heard (at
      * activation) or to fade in (a swap). */
     void (*reset)(sw_lv2 *b, sw_lv2_engine *e, const float v[SW_LV2_NCTL]);
@@ -102,6 +104,23 @@ typedef struct {
     void (*midi)(sw_lv2 *b, const uint8_t *msg, uint32_t size);
     void (*object)(sw_lv2 *b, const LV2_Atom_Object *obj);
 } sw_lv2_ops;
+
+/* A family of one plugin: its descriptor and the family's descriptor function `fn` (index 0: the
+ * plugin, then NULL; Discovery class). */
+#define SW_LV2_FAMILY_OF_ONE(fn, uri, ops)                                                         \
+    static const sw_lv2_desc fn##_one = SW_LV2_DESCRIPTOR(uri, ops);                               \
+    const LV2_Descriptor *fn(uint32_t index)                                                       \
+    {                                                                                              \
+        return index == 0 ? &fn##_one.lv2 : NULL;                                                  \
+    }
+
+/* The sw_lv2_ops entries of a plugin file that names its port table `ports`, its engine struct
+ * `engine` and its callbacks after the entries (init, build, destroy, reset, controls,
+ * set_controls, process, run). */
+#define SW_LV2_OPS_BY_NAME                                                                          \
+    .ports = ports, .n_ports = sizeof ports / sizeof ports[0], .init = init, .engine_size = sizeof(engine), \
+    .build = build, .destroy = destroy, .reset = reset, .controls = controls, .set_controls = set_controls, \
+    .process = process, .run = run
 
 /* An LV2 descriptor with the ops of its plugin: the base's callbacks find them through it. */
 typedef struct {
@@ -140,7 +159,7 @@ struct sw_lv2 {
     uint32_t n_ports;                 /* ports connected through the table (<= ops->n_ports) */
     int n_in, n_out;                  /* engine audio inputs / outputs (<= SW_LV2_IO) */
     uint32_t xf_settle;               /* frames a new engine runs unheard after its latency */
-    uint32_t xf_len;                  /* crossfade frames, >= 1 */
+    uint32_t xf_len;                  /* crossfade frames (set by init), >= 1 */
     float level_coef;                 /* one-pole coefficient of the level smoothing */
 
     /* engines: owned by the audio thread while activated, by instantiation-class calls otherwise */
@@ -176,11 +195,11 @@ struct sw_lv2 {
 
 /* ---- engines (worker / instantiation class) ---- */
 
-/* A zeroed engine of `size` bytes (>= sizeof(sw_lv2_engine)) with path and model (model_cache)
- * set; the plugin builds the rest. NULL and err on failure. */
-sw_lv2_engine *sw_lv2_engine_alloc(size_t size, const char *path, char *err, size_t errlen);
-/* Release what sw_lv2_engine_alloc made; NULL is a no-op. */
-void sw_lv2_engine_release(sw_lv2_engine *e);
+/* The end of a build whose library object could not be made (status s, the library's message
+ * msg): err says "model '<path>' cannot run as <what>[ at <rate> Hz]: <msg> (<status>)" (no rate
+ * when rate <= 0). Returns false. */
+bool sw_lv2_build_failed(const sw_lv2_engine *e, const char *what, double rate, sw_status s, const char *msg,
+                         char *err, size_t errlen);
 
 /* ---- audio class [RT] ---- */
 

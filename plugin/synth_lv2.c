@@ -82,36 +82,25 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
     b->xf_len = (uint32_t)lrint(SY_XFADE_S * b->rate);
     self->kill_len = (uint32_t)lrint(SY_KILL_S * b->rate);
     self->expr = 1.0f;                /* expression at full until CC11 says otherwise */
-    if (b->xf_len < 1)
-        b->xf_len = 1;
     if (self->kill_len < 1)
         self->kill_len = 1;
     return true;
 }
 
 /* Worker / instantiation class. */
-static void engine_free(sw_lv2_engine *e)
+static void destroy(sw_lv2_engine *e)
 {
-    if (!e)
-        return;
     sw_synth_destroy(syn_of(e));
-    sw_lv2_engine_release(e);
 }
 
-/* Worker / instantiation class: load `path`, build a synth for this rate. */
-static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, size_t errlen)
+/* Worker / instantiation class: a synth on the engine's model for this rate. */
+static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
 {
-    engine *e = (engine *)sw_lv2_engine_alloc(sizeof(engine), path, err, errlen);
-    if (!e)
-        return NULL;
+    engine *e = (engine *)be;
     char msg[256] = "";
-    sw_status s = sw_synth_create(e->e.model, b->rate, SW_SYNTH_DEFAULT_VOICES, &e->syn, msg, sizeof msg);
-    if (s != SW_OK || !e->syn) {
-        snprintf(err, errlen, "model '%s' cannot run as an instrument at %.0f Hz: %s (%s)", path, b->rate,
-                 msg[0] ? msg : "no detail", sw_status_str(s));
-        engine_free(&e->e);
-        return NULL;
-    }
+    sw_status s = sw_synth_create(be->model, b->rate, SW_SYNTH_DEFAULT_VOICES, &e->syn, msg, sizeof msg);
+    if (s != SW_OK || !e->syn)
+        return sw_lv2_build_failed(be, "an instrument", b->rate, s, msg, err, errlen);
     /* Touch every buffer once so the first note does not pay for first-touch page faults,
      * then clear: one silent block and one short note. */
     float tmp[SW_LV2_CHUNK];
@@ -119,7 +108,7 @@ static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, s
     sw_synth_note_on(e->syn, 60, 64);
     sw_synth_process(e->syn, tmp, SW_LV2_CHUNK);
     sw_synth_reset(e->syn);
-    return &e->e;
+    return true;
 }
 
 /* [RT]: harmonic, noise, pitch, reverb. */
@@ -310,32 +299,12 @@ static const sw_lv2_ops ops = {
     .log_name = "statewave synth",
     .model_uri = SW_SYNTH__model,
     .no_map_warning = "host gave no urid:map: MIDI input ignored",
-    .min_rate = SW_INSTRUMENT_MIN_RATE,
-    .max_rate = SW_INSTRUMENT_MAX_RATE,
     .size = sizeof(synth),
-    .shipped = sw_timbre_names,
-    .n_shipped = SW_N_TIMBRES,
-    .file_prefix = SW_TIMBRE_FILE_PREFIX,
-    .timbres = true,
-    .ports = ports,
-    .n_ports = sizeof ports / sizeof ports[0],
-    .init = init,
-    .engine_new = engine_new,
-    .engine_free = engine_free,
-    .reset = reset,
-    .controls = controls,
-    .set_controls = set_controls,
-    .process = process,
-    .run = run,
+    SW_INSTRUMENT_OPS,
+    SW_LV2_OPS_BY_NAME,
     .activate = activate,
     .render = render,
     .midi = midi,
 };
 
-static const sw_lv2_desc descriptor = SW_LV2_DESCRIPTOR(SW_SYNTH_URI, ops);
-
-/* Discovery class. */
-const LV2_Descriptor *sw_synth_lv2_descriptor(uint32_t index)
-{
-    return index == 0 ? &descriptor.lv2 : NULL;
-}
+SW_LV2_FAMILY_OF_ONE(sw_synth_lv2_descriptor, SW_SYNTH_URI, ops)

@@ -28,6 +28,11 @@ static const char *const sw_timbre_names[SW_N_TIMBRES] = {"violin", "flute", "tr
 #define SW_INSTRUMENT_MIN_RATE 8000.0
 #define SW_INSTRUMENT_MAX_RATE 384000.0
 
+/* The sw_lv2_ops entries both plugins share: host rates and the timbre table. */
+#define SW_INSTRUMENT_OPS                                                                         \
+    .min_rate = SW_INSTRUMENT_MIN_RATE, .max_rate = SW_INSTRUMENT_MAX_RATE, .shipped = sw_timbre_names, \
+    .n_shipped = SW_N_TIMBRES, .file_prefix = SW_TIMBRE_FILE_PREFIX, .timbres = true
+
 /* [RT] The four sound controls (harmonic, noise, pitch, reverb) as their ports ask. */
 static inline void sw_instrument_controls(const float *const port[4], float v[SW_LV2_NCTL])
 {

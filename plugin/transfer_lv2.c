@@ -68,54 +68,40 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
     b->n_out = 2; /* wet, aligned dry */
     b->xf_settle = (uint32_t)(TR_SETTLE_S * b->rate);
     b->xf_len = (uint32_t)(TR_XFADE_S * b->rate);
-    if (b->xf_len < 1)
-        b->xf_len = 1;
     ((transfer *)b)->bypass_step = (float)(1.0 / fmax(1.0, TR_BYPASS_S * b->rate));
     return true;
 }
 
 /* Worker / instantiation class. */
-static void engine_free(sw_lv2_engine *b)
+static void destroy(sw_lv2_engine *be)
 {
-    if (!b)
-        return;
-    engine *e = (engine *)b;
+    engine *e = (engine *)be;
     sw_transfer_destroy(e->tr);
     sw_delay_destroy(e->dly);
-    sw_lv2_engine_release(b);
 }
 
-/* Worker / instantiation class: load `path`, build a transfer and its dry path for this rate. */
-static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, size_t errlen)
+/* Worker / instantiation class: a transfer on the engine's model and its dry path for this rate. */
+static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
 {
-    engine *e = (engine *)sw_lv2_engine_alloc(sizeof(engine), path, err, errlen);
-    if (!e)
-        return NULL;
+    engine *e = (engine *)be;
     char msg[256] = "";
-    sw_status s = sw_transfer_create(e->e.model, b->rate, &e->tr, msg, sizeof msg);
-    if (s != SW_OK || !e->tr) {
-        snprintf(err, errlen, "model '%s' cannot run as a timbre transfer at %.0f Hz: %s (%s)", path, b->rate,
-                 msg[0] ? msg : "no detail", sw_status_str(s));
-        engine_free(&e->e);
-        return NULL;
+    sw_status s = sw_transfer_create(be->model, b->rate, &e->tr, msg, sizeof msg);
+    if (s != SW_OK || !e->tr)
+        return sw_lv2_build_failed(be, "a timbre transfer", b->rate, s, msg, err, errlen);
+    be->latency = sw_transfer_latency(e->tr);
+    if (be->latency < 0 || be->latency > 10 * (int)b->rate) {
+        snprintf(err, errlen, "model '%s': implausible latency %d", be->path, be->latency);
+        return false;
     }
-    e->e.latency = sw_transfer_latency(e->tr);
-    if (e->e.latency < 0 || e->e.latency > 10 * (int)b->rate) {
-        snprintf(err, errlen, "model '%s': implausible latency %d", path, e->e.latency);
-        engine_free(&e->e);
-        return NULL;
-    }
-    if (sw_delay_create(e->e.latency, &e->dly, err, errlen) != SW_OK) {
-        engine_free(&e->e);
-        return NULL;
-    }
+    if (sw_delay_create(be->latency, &e->dly, err, errlen) != SW_OK)
+        return false;
     /* first-touch warm-up, then a clean state */
     float tmp[SW_LV2_CHUNK];
     for (int i = 0; i < SW_LV2_CHUNK; i++)
         tmp[i] = 0.1f * sinf(0.05f * (float)i);
     sw_transfer_process(e->tr, tmp, tmp, SW_LV2_CHUNK);
     sw_transfer_reset(e->tr);
-    return &e->e;
+    return true;
 }
 
 /* [RT]: harmonic, noise, pitch, reverb. */
@@ -186,30 +172,10 @@ static void run(sw_lv2 *b, uint32_t n)
 static const sw_lv2_ops ops = {
     .log_name = "statewave transfer",
     .model_uri = SW_TRANSFER__model,
-    .min_rate = SW_INSTRUMENT_MIN_RATE,
-    .max_rate = SW_INSTRUMENT_MAX_RATE,
     .size = sizeof(transfer),
-    .shipped = sw_timbre_names,
-    .n_shipped = SW_N_TIMBRES,
-    .file_prefix = SW_TIMBRE_FILE_PREFIX,
-    .timbres = true,
-    .ports = ports,
-    .n_ports = sizeof ports / sizeof ports[0],
-    .init = init,
-    .engine_new = engine_new,
-    .engine_free = engine_free,
-    .reset = reset,
-    .controls = controls,
-    .set_controls = set_controls,
-    .process = process,
-    .run = run,
+    SW_INSTRUMENT_OPS,
+    SW_LV2_OPS_BY_NAME,
     .activate = activate,
 };
 
-static const sw_lv2_desc descriptor = SW_LV2_DESCRIPTOR(SW_TRANSFER_URI, ops);
-
-/* Discovery class. */
-const LV2_Descriptor *sw_transfer_lv2_descriptor(uint32_t index)
-{
-    return index == 0 ? &descriptor.lv2 : NULL;
-}
+SW_LV2_FAMILY_OF_ONE(sw_transfer_lv2_descriptor, SW_TRANSFER_URI, ops)

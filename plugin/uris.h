@@ -13,6 +13,7 @@
 #include <lv2/midi/midi.h>
 #include <lv2/patch/patch.h>
 #include <lv2/state/state.h>
+#include <lv2/time/time.h>
 #include <lv2/urid/urid.h>
 
 #define SW_LV2_URI_BASE "https://statewave.dev/plugins/"
@@ -33,7 +34,8 @@
 #define SW_TRANSFER_URI       SW_LV2_URI_BASE "transfer"
 #define SW_TRANSFER__model    SW_TRANSFER_URI "#model"
 
-/* URIDs every plugin uses: mapped once at instantiate (instantiation class). */
+/* URIDs of the bundle (the transport ones for the generator): mapped once at instantiate
+ * (instantiation class). */
 typedef struct {
     LV2_URID atom_Path;          /* atom:Path: the value type of the model property */
     LV2_URID atom_String;        /* atom:String: accepted as a path too (some UIs send it) */
@@ -46,6 +48,9 @@ typedef struct {
     LV2_URID patch_property;     /* patch:property key */
     LV2_URID patch_value;        /* patch:value key */
     LV2_URID midi_MidiEvent;     /* midi:MidiEvent */
+    LV2_URID atom_Float, atom_Double, atom_Int, atom_Long; /* the types time:speed may come in */
+    LV2_URID time_Position;      /* time:Position */
+    LV2_URID time_speed;         /* time:speed (0 = stopped, 1 = rolling) */
 } sw_lv2_uris;
 
 static inline void sw_lv2_map_uris(LV2_URID_Map *map, sw_lv2_uris *u)
@@ -61,6 +66,12 @@ static inline void sw_lv2_map_uris(LV2_URID_Map *map, sw_lv2_uris *u)
     u->patch_property = map->map(map->handle, LV2_PATCH__property);
     u->patch_value = map->map(map->handle, LV2_PATCH__value);
     u->midi_MidiEvent = map->map(map->handle, LV2_MIDI__MidiEvent);
+    u->atom_Float = map->map(map->handle, LV2_ATOM__Float);
+    u->atom_Double = map->map(map->handle, LV2_ATOM__Double);
+    u->atom_Int = map->map(map->handle, LV2_ATOM__Int);
+    u->atom_Long = map->map(map->handle, LV2_ATOM__Long);
+    u->time_Position = map->map(map->handle, LV2_TIME__Position);
+    u->time_speed = map->map(map->handle, LV2_TIME__speed);
 }
 
 #endif

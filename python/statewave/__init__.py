@@ -36,6 +36,58 @@ def _ptr(a):
     return a.ctypes.data_as(_P)
 
 
+def _getter(fn, conv=None, doc=None):
+    """A read-only property: the C getter fn of the object's handle (its value through conv)."""
+    if conv is None:
+        return property(lambda self: fn(self._h), doc=doc)
+    return property(lambda self: conv(fn(self._h)), doc=doc)
+
+
+def _setting(attr, fn):
+    """A read-write float property kept in self.<attr>; a new value goes to the engine through fn
+    (which ramps it)."""
+    def set_value(self, v):
+        setattr(self, attr, float(v))
+        fn(self._h, getattr(self, attr))
+    return property(lambda self: getattr(self, attr), set_value)
+
+
+def _create(fn, args, what):
+    """The handle that fn(*args, &handle, err, errlen) makes; StatewaveError(what: the library's
+    message) when it fails."""
+    h = _P()
+    err = err_buf()
+    check(fn(*args, _lib.ctypes.byref(h), err, len(err)), err, what)
+    return h
+
+
+class _Engine:
+    """What the engine objects share: the handle `_h` of a sw_<_prefix> object, reset(), and
+    close() (also on garbage collection and at the end of a `with` block)."""
+    _prefix = None
+
+    def _fn(self, name):
+        return getattr(lib, f"sw_{self._prefix}_{name}")
+
+    def reset(self):
+        """Clear every state (the network's and the engine's own), as at creation."""
+        self._fn("reset")(self._h)
+
+    def close(self):
+        if getattr(self, "_h", None):
+            self._fn("destroy")(self._h)
+            self._h = None
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
 class Model:
     """A loaded model file (immutable weights + config). Engines keep a reference to the
     model they were made from, so it lives as long as they do."""
@@ -43,31 +95,17 @@ class Model:
     def __init__(self, path):
         self.path = os.fspath(path)
         self._h = None
-        h = _P()
-        err = err_buf()
-        st = lib.sw_model_load_file(os.fsencode(self.path), _lib.ctypes.byref(h), err, len(err))
-        check(st, err, f"cannot load model '{self.path}'")
-        self._h = h
+        self._h = _create(lib.sw_model_load_file, (os.fsencode(self.path),), f"cannot load model '{self.path}'")
 
-    @property
-    def task(self):
-        return lib.sw_model_task(self._h).decode()
+    task = _getter(lib.sw_model_task, bytes.decode)
 
     @property
     def task_params(self):
         return json.loads(lib.sw_model_task_params_json(self._h).decode())
 
-    @property
-    def d_input(self):
-        return lib.sw_model_d_input(self._h)
-
-    @property
-    def d_output(self):
-        return lib.sw_model_d_output(self._h)
-
-    @property
-    def param_count(self):
-        return lib.sw_model_param_count(self._h)
+    d_input = _getter(lib.sw_model_d_input)
+    d_output = _getter(lib.sw_model_d_output)
+    param_count = _getter(lib.sw_model_param_count)
 
     def _need(self, task):
         if self.task != task:
@@ -118,12 +156,13 @@ def _model_arg(model, kind):
     return model
 
 
-class Denoiser:
+class Denoiser(_Engine):
     """Real-time speech denoiser over one stream of `channels` (1, or 2 with linked gains).
 
     process(x): x is (frames,) for mono or (frames, channels); any length, any split into
     blocks gives the same result (state is kept across calls). Returns float32 of x's shape.
     The output lags the input by `latency` samples (see denoise() for aligned whole files)."""
+    _prefix = "denoiser"
 
     def __init__(self, sample_rate, channels=1, model=None, mix=1.0, limit_db=100.0):
         self._h = None
@@ -132,44 +171,18 @@ class Denoiser:
             raise StatewaveError("bad argument", f"channels must be 1 or 2, got {channels!r}")
         self.sample_rate = float(sample_rate)
         self.channels = int(channels)
-        h = _P()
-        err = err_buf()
-        st = lib.sw_denoiser_create(self.model._h, self.sample_rate, self.channels,
-                                    _lib.ctypes.byref(h), err, len(err))
-        check(st, err, "cannot create the denoiser")
-        self._h = h
+        self._h = h = _create(lib.sw_denoiser_create, (self.model._h, self.sample_rate, self.channels),
+                              "cannot create the denoiser")
         self._ptrs = (_P * self.channels)()
         self._mix, self._limit = float(mix), float(limit_db)
         lib.sw_denoiser_set_mix(h, self._mix)
         lib.sw_denoiser_set_limit_db(h, self._limit)
         lib.sw_denoiser_reset(h)  # parameters start at their values, no ramp
 
-    @property
-    def latency(self):
-        """Samples between an input sample and its output."""
-        return lib.sw_denoiser_latency(self._h)
+    latency = _getter(lib.sw_denoiser_latency, doc="Samples between an input sample and its output.")
 
-    @property
-    def mix(self):
-        return self._mix
-
-    @mix.setter
-    def mix(self, v):
-        self._mix = float(v)
-        lib.sw_denoiser_set_mix(self._h, self._mix)
-
-    @property
-    def limit_db(self):
-        return self._limit
-
-    @limit_db.setter
-    def limit_db(self, v):
-        self._limit = float(v)
-        lib.sw_denoiser_set_limit_db(self._h, self._limit)
-
-    def reset(self):
-        """Clear every state (FIFOs, STFT history, network state)."""
-        lib.sw_denoiser_reset(self._h)
+    mix = _setting("_mix", lib.sw_denoiser_set_mix)
+    limit_db = _setting("_limit", lib.sw_denoiser_set_limit_db)
 
     def process(self, x):
         x = np.asarray(x)
@@ -188,19 +201,6 @@ class Denoiser:
         if n:
             lib.sw_denoiser_process(self._h, self._ptrs, self._ptrs, n)  # in place
         return planar[0] if x.ndim == 1 else planar.T.copy()
-
-    def close(self):
-        if getattr(self, "_h", None):
-            lib.sw_denoiser_destroy(self._h)
-            self._h = None
-
-    __del__ = close
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
 
 
 def denoise(x, sample_rate, model=None, mix=1.0, limit_db=100.0, block=1024):
@@ -228,29 +228,18 @@ def denoise(x, sample_rate, model=None, mix=1.0, limit_db=100.0, block=1024):
     return out[:, 0] if mono else out
 
 
-class Generator:
+class Generator(_Engine):
     """Autoregressive audio generator (a "generate" model): mono float audio in [-1, 1] at
     `sample_rate`. Same model + seed + settings + calls give bit-identical audio."""
+    _prefix = "generator"
 
     def __init__(self, model=None, seed=0):
         self._h = None
         self.model = _model_arg(model, "generate")
-        h = _P()
-        err = err_buf()
-        st = lib.sw_generator_create(self.model._h, int(seed), _lib.ctypes.byref(h), err, len(err))
-        check(st, err, "cannot create the generator")
-        self._h = h
+        self._h = _create(lib.sw_generator_create, (self.model._h, int(seed)), "cannot create the generator")
 
-    @property
-    def sample_rate(self):
-        return lib.sw_generator_sample_rate(self._h)
-
-    @property
-    def position(self):
-        return lib.sw_generator_position(self._h)
-
-    def reset(self):
-        lib.sw_generator_reset(self._h)
+    sample_rate = _getter(lib.sw_generator_sample_rate)
+    position = _getter(lib.sw_generator_position)
 
     def set_seed(self, seed):
         lib.sw_generator_set_seed(self._h, int(seed))
@@ -280,13 +269,6 @@ class Generator:
         lib.sw_generator_distribution(self._h, _ptr(p))
         return p
 
-    def close(self):
-        if getattr(self, "_h", None):
-            lib.sw_generator_destroy(self._h)
-            self._h = None
-
-    __del__ = close
-
 
 def _set_ir(fn, h, ir, ir_rate):
     a = np.ascontiguousarray(ir, dtype=np.float32).ravel()
@@ -294,28 +276,39 @@ def _set_ir(fn, h, ir, ir_rate):
     check(fn(h, _ptr(a), a.size, float(ir_rate), err, len(err)), err, "cannot set the reverb response")
 
 
-class Synth:
+class _Instrument(_Engine):
+    """The sound controls that Synth and Transfer share (the instrument's, docs/INSTRUMENT.md)."""
+
+    def set_harmonic_gain(self, g):
+        self._fn("set_harmonic_gain")(self._h, float(g))
+
+    def set_noise_gain(self, g):
+        self._fn("set_noise_gain")(self._h, float(g))
+
+    def set_pitch_shift(self, semitones):
+        self._fn("set_pitch_shift")(self._h, float(semitones))
+
+    def set_reverb_mix(self, mix):
+        self._fn("set_reverb_mix")(self._h, float(mix))
+
+    def set_reverb_ir(self, ir, ir_rate):
+        _set_ir(self._fn("set_reverb_ir"), self._h, ir, ir_rate)
+
+
+class Synth(_Instrument):
     """Polyphonic neural instrument (a "synth" model). Events apply at the current stream
     position: process(k), note_on(...), process(rest) places a note k samples in."""
+    _prefix = "synth"
 
     def __init__(self, model, sample_rate, voices=16):
         self._h = None
         self.model = _model_arg(model, "synth")
-        h = _P()
-        err = err_buf()
-        st = lib.sw_synth_create(self.model._h, float(sample_rate), int(voices), _lib.ctypes.byref(h),
-                                 err, len(err))
-        check(st, err, "cannot create the instrument")
-        self._h = h
+        self._h = _create(lib.sw_synth_create, (self.model._h, float(sample_rate), int(voices)),
+                          "cannot create the instrument")
         self.sample_rate = float(sample_rate)
 
-    @property
-    def timbre(self):
-        return lib.sw_synth_timbre(self._h).decode()
-
-    @property
-    def active_voices(self):
-        return lib.sw_synth_active_voices(self._h)
+    timbre = _getter(lib.sw_synth_timbre, bytes.decode)
+    active_voices = _getter(lib.sw_synth_active_voices)
 
     def note_on(self, note, velocity=100):
         lib.sw_synth_note_on(self._h, int(note), int(velocity))
@@ -332,84 +325,30 @@ class Synth:
     def all_notes_off(self):
         lib.sw_synth_all_notes_off(self._h)
 
-    def reset(self):
-        lib.sw_synth_reset(self._h)
-
-    def set_harmonic_gain(self, g):
-        lib.sw_synth_set_harmonic_gain(self._h, float(g))
-
-    def set_noise_gain(self, g):
-        lib.sw_synth_set_noise_gain(self._h, float(g))
-
-    def set_pitch_shift(self, semitones):
-        lib.sw_synth_set_pitch_shift(self._h, float(semitones))
-
-    def set_reverb_mix(self, mix):
-        lib.sw_synth_set_reverb_mix(self._h, float(mix))
-
-    def set_reverb_ir(self, ir, ir_rate):
-        _set_ir(lib.sw_synth_set_reverb_ir, self._h, ir, ir_rate)
-
     def process(self, frames):
         out = np.empty(int(frames), dtype=np.float32)
         lib.sw_synth_process(self._h, _ptr(out), out.size)
         return out
 
-    def close(self):
-        if getattr(self, "_h", None):
-            lib.sw_synth_destroy(self._h)
-            self._h = None
 
-    __del__ = close
-
-
-class Transfer:
+class Transfer(_Instrument):
     """Timbre transfer: monophonic audio in, the model's timbre out (same rate, `latency`
     samples later)."""
+    _prefix = "transfer"
 
     def __init__(self, model, sample_rate):
         self._h = None
         self.model = _model_arg(model, "synth")
-        h = _P()
-        err = err_buf()
-        st = lib.sw_transfer_create(self.model._h, float(sample_rate), _lib.ctypes.byref(h), err, len(err))
-        check(st, err, "cannot create the timbre transfer")
-        self._h = h
+        self._h = _create(lib.sw_transfer_create, (self.model._h, float(sample_rate)),
+                          "cannot create the timbre transfer")
         self.sample_rate = float(sample_rate)
 
-    @property
-    def latency(self):
-        return lib.sw_transfer_latency(self._h)
-
-    def set_harmonic_gain(self, g):
-        lib.sw_transfer_set_harmonic_gain(self._h, float(g))
-
-    def set_noise_gain(self, g):
-        lib.sw_transfer_set_noise_gain(self._h, float(g))
-
-    def set_pitch_shift(self, semitones):
-        lib.sw_transfer_set_pitch_shift(self._h, float(semitones))
-
-    def set_reverb_mix(self, mix):
-        lib.sw_transfer_set_reverb_mix(self._h, float(mix))
-
-    def set_reverb_ir(self, ir, ir_rate):
-        _set_ir(lib.sw_transfer_set_reverb_ir, self._h, ir, ir_rate)
-
-    def reset(self):
-        lib.sw_transfer_reset(self._h)
+    latency = _getter(lib.sw_transfer_latency)
 
     def process(self, x):
         a = np.array(x, dtype=np.float32, order="C").ravel()
         lib.sw_transfer_process(self._h, _ptr(a), _ptr(a), a.size)  # in place
         return a
-
-    def close(self):
-        if getattr(self, "_h", None):
-            lib.sw_transfer_destroy(self._h)
-            self._h = None
-
-    __del__ = close
 
 
 def mulaw_encode(x):

@@ -76,16 +76,12 @@ _sigs = {
     "sw_model_task": (c_char_p, [_P]),
     "sw_model_task_params_json": (c_char_p, [_P]),
     "sw_denoiser_create": (c_int, [_P, c_double, c_int, POINTER(_P), c_char_p, c_size_t]),
-    "sw_denoiser_destroy": (None, [_P]),
     "sw_denoiser_latency": (c_int, [_P]),
     "sw_denoiser_set_mix": (None, [_P, c_float]),
     "sw_denoiser_set_limit_db": (None, [_P, c_float]),
-    "sw_denoiser_reset": (None, [_P]),
     "sw_denoiser_process": (None, [_P, POINTER(_P), POINTER(_P), c_size_t]),
     "sw_generator_create": (c_int, [_P, c_uint64, POINTER(_P), c_char_p, c_size_t]),
-    "sw_generator_destroy": (None, [_P]),
     "sw_generator_sample_rate": (c_int, [_P]),
-    "sw_generator_reset": (None, [_P]),
     "sw_generator_set_seed": (None, [_P, c_uint64]),
     "sw_generator_set_temperature": (None, [_P, c_float]),
     "sw_generator_set_top_p": (None, [_P, c_float]),
@@ -97,32 +93,25 @@ _sigs = {
     "sw_mulaw_encode": (c_uint8, [c_float]),
     "sw_mulaw_decode": (c_float, [c_uint8]),
     "sw_synth_create": (c_int, [_P, c_double, c_int, POINTER(_P), c_char_p, c_size_t]),
-    "sw_synth_destroy": (None, [_P]),
     "sw_synth_timbre": (c_char_p, [_P]),
     "sw_synth_note_on": (None, [_P, c_int, c_int]),
     "sw_synth_note_off": (None, [_P, c_int]),
     "sw_synth_sustain": (None, [_P, c_int]),
     "sw_synth_pitch_bend": (None, [_P, c_float]),
     "sw_synth_all_notes_off": (None, [_P]),
-    "sw_synth_reset": (None, [_P]),
-    "sw_synth_set_harmonic_gain": (None, [_P, c_float]),
-    "sw_synth_set_noise_gain": (None, [_P, c_float]),
-    "sw_synth_set_pitch_shift": (None, [_P, c_float]),
-    "sw_synth_set_reverb_mix": (None, [_P, c_float]),
-    "sw_synth_set_reverb_ir": (c_int, [_P, _P, c_size_t, c_double, c_char_p, c_size_t]),
     "sw_synth_process": (None, [_P, _P, c_size_t]),
     "sw_synth_active_voices": (c_int, [_P]),
     "sw_transfer_create": (c_int, [_P, c_double, POINTER(_P), c_char_p, c_size_t]),
-    "sw_transfer_destroy": (None, [_P]),
     "sw_transfer_latency": (c_int, [_P]),
-    "sw_transfer_set_harmonic_gain": (None, [_P, c_float]),
-    "sw_transfer_set_noise_gain": (None, [_P, c_float]),
-    "sw_transfer_set_pitch_shift": (None, [_P, c_float]),
-    "sw_transfer_set_reverb_mix": (None, [_P, c_float]),
-    "sw_transfer_reset": (None, [_P]),
-    "sw_transfer_set_reverb_ir": (c_int, [_P, _P, c_size_t, c_double, c_char_p, c_size_t]),
     "sw_transfer_process": (None, [_P, _P, _P, c_size_t]),
 }
+for _engine in ("denoiser", "generator", "synth", "transfer"):
+    _sigs[f"sw_{_engine}_destroy"] = (None, [_P])
+    _sigs[f"sw_{_engine}_reset"] = (None, [_P])
+for _engine in ("synth", "transfer"):   # the instrument's sound controls, alike in both
+    for _ctl in ("harmonic_gain", "noise_gain", "pitch_shift", "reverb_mix"):
+        _sigs[f"sw_{_engine}_set_{_ctl}"] = (None, [_P, c_float])
+    _sigs[f"sw_{_engine}_set_reverb_ir"] = (c_int, [_P, _P, c_size_t, c_double, c_char_p, c_size_t])
 for _name, (_res, _args) in _sigs.items():
     try:
         _f = getattr(lib, _name)

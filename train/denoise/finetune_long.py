@@ -39,7 +39,6 @@ import sys
 import time
 
 import torch
-import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -66,25 +65,12 @@ class LongData(TR.Data):
         m = ((ar[None, :] - lead[:, None]).float() / fade).clamp(0, 1)
         m = 0.5 - 0.5 * torch.cos(math.pi * m)
         s = s * m
-        x_s, tgt = s, s
-        rv = self.rand(B, 1) < 0.15
-        if rv.any():
-            wet, dry = self.reverb(s)
-            x_s = torch.where(rv, wet, s)
-            tgt = torch.where(rv, dry, s)
+        x_s, tgt = self.reverb_some(s)
         n = self.noise(B, S, split)
         snr = self.snr_lo + (self.snr_hi - self.snr_lo) * self.rand(B, 1)
         act = (ar[None, :] >= lead[:, None]).float()
         ps = (x_s ** 2 * act).sum(1, keepdim=True) / act.sum(1, keepdim=True).clamp(min=1) + 1e-10
-        pn = (n ** 2).mean(1, keepdim=True) + 1e-10
-        n = n * torch.sqrt(ps / (pn * 10 ** (snr / 10)))
-        a = (self.rand(B, 1) * 1.4 - 0.7) * (self.rand(B, 1) < 0.3)
-        tilt = lambda v: v - a * F.pad(v, (1, 0))[:, :-1]  # noqa: E731
-        x_s, tgt, n = tilt(x_s), tilt(tgt), tilt(n)
-        x = x_s + n
-        lvl = 10 ** ((-35 + 34 * self.rand(B, 1)) / 20)
-        g = lvl / (x.abs().amax(1, keepdim=True) + 1e-9)
-        x, tgt, n = x * g, tgt * g, n * g
+        x, tgt, n = self.tilt_and_level(x_s, tgt, self.at_snr(n, ps, snr))
         pre = (ar[None, :] < lead[:, None])
         # quiet lead-in: white or coloured noise at an absolute level
         q = (kind == 2)
@@ -110,14 +96,7 @@ class LongData(TR.Data):
         r = self.rand(B)
         band = torch.where(r < 0.08, torch.full_like(band, 81), band)
         band = torch.where((r >= 0.08) & (r < 0.12), torch.full_like(band, 111), band)
-        lim = band < 161
-        if lim.any():
-            f = torch.fft.rfftfreq(S, 1 / FS).to(dev)
-            keep = (f[None] < (band[:, None].float() - 0.5) * 50.0).float()
-            X = torch.fft.rfft(x[lim], dim=1) * keep[lim]
-            T = torch.fft.rfft(tgt[lim], dim=1) * keep[lim]
-            x[lim] = torch.fft.irfft(X, n=S, dim=1)
-            tgt[lim] = torch.fft.irfft(T, n=S, dim=1)
+        self.band_limit(x, tgt, band)
         return x, tgt, band
 
 

@@ -34,6 +34,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.abspath(os.path.join(HERE, "..")))
 import features as FT  # noqa: E402
 import opus_io  # noqa: E402
+import trainutil as TU  # noqa: E402
 from swtorch.net import Net  # noqa: E402
 from swtorch.export import save_model  # noqa: E402
 
@@ -41,17 +42,7 @@ FS = 16000
 
 
 def make_config(d=64, n_blocks=4, n_state=16, G=161, task_params=None):
-    layers = [{"type": "linear", "name": "inp", "d_in": G, "d_out": d, "bias": True}]
-    for i in range(n_blocks):
-        layers.append({"type": "residual", "layers": [
-            {"type": "norm", "name": "b%d_norm" % i, "kind": "rms", "d": d, "eps": 1e-5},
-            {"type": "s4d", "name": "b%d_ssm" % i, "d": d, "n": n_state, "disc": "zoh"},
-            {"type": "act", "fn": "gelu", "d": d},
-            {"type": "linear", "name": "b%d_mix" % i, "d_in": d, "d_out": 2 * d, "bias": True},
-            {"type": "glu", "d_in": 2 * d}]})
-    layers += [{"type": "norm", "name": "out_norm", "kind": "rms", "d": d, "eps": 1e-5},
-               {"type": "linear", "name": "out", "d_in": d, "d_out": G, "bias": True},
-               {"type": "act", "fn": "sigmoid", "d": G}]
+    layers = TU.s4d_stack(G, d, n_blocks, n_state, G, glu=True) + [{"type": "act", "fn": "sigmoid", "d": G}]
     return {"version": 1, "d_input": G, "d_output": G, "task": "denoise",
             "task_params": dict(task_params or FT.DEFAULT_TASK_PARAMS), "layers": layers}
 
@@ -321,32 +312,55 @@ class Data:
         dry = torch.fft.irfft(Sf * torch.fft.rfft(early, n=n), n=n)[:, :S]
         return wet, dry
 
-    def batch(self, B, S, split="train"):
-        """-> mixture x [B,S], target s [B,S], band_bins [B] (161 = full band)."""
-        s, narrow = self.speech(B, S, split, with_narrow=True)
-        s = s - s.mean(1, keepdim=True)
-        x_s, tgt = s, s
-        rv = self.rand(B, 1) < 0.15
-        if rv.any():
-            wet, dry = self.reverb(s)
-            x_s = torch.where(rv, wet, s)
-            tgt = torch.where(rv, dry, s)
-        n = self.noise(B, S, split)
-        snr = self.snr_lo + (self.snr_hi - self.snr_lo) * self.rand(B, 1)
-        if self.clean_frac > 0:
-            # nearly clean items (40-60 dB SNR): clean speech must pass through unchanged
-            snr = torch.where(self.rand(B, 1) < self.clean_frac, 40.0 + 20.0 * self.rand(B, 1), snr)
-        ps = (x_s ** 2).mean(1, keepdim=True) + 1e-10
+    def reverb_some(self, s):
+        """Synthetic reverb on 15% of the items: -> (speech in the mixture, target: its early part)."""
+        rv = self.rand(s.shape[0], 1) < 0.15
+        if not rv.any():
+            return s, s
+        wet, dry = self.reverb(s)
+        return torch.where(rv, wet, s), torch.where(rv, dry, s)
+
+    def at_snr(self, n, ps, snr):
+        """Noise n scaled to snr (dB) below speech power ps."""
         pn = (n ** 2).mean(1, keepdim=True) + 1e-10
-        n = n * torch.sqrt(ps / (pn * 10 ** (snr / 10)))
-        # Same EQ tilt on speech and noise (the target keeps it): y[t] = x[t] - a x[t-1].
+        return n * torch.sqrt(ps / (pn * 10 ** (snr / 10)))
+
+    def tilt_and_level(self, x_s, tgt, n):
+        """The same EQ tilt on speech, target and noise (30% of the items): y[t] = x[t] - a x[t-1];
+        then the mixture at a peak of -35..-1 dBFS. -> (mixture, target, noise), scaled alike."""
+        B = x_s.shape[0]
         a = (self.rand(B, 1) * 1.4 - 0.7) * (self.rand(B, 1) < 0.3)
         tilt = lambda v: v - a * F.pad(v, (1, 0))[:, :-1]  # noqa: E731
         x_s, tgt, n = tilt(x_s), tilt(tgt), tilt(n)
         x = x_s + n
         lvl = 10 ** ((-35 + 34 * self.rand(B, 1)) / 20)
         g = lvl / (x.abs().amax(1, keepdim=True) + 1e-9)
-        x, tgt = x * g, tgt * g
+        return x * g, tgt * g, n * g
+
+    def band_limit(self, x, tgt, band):
+        """Brickwall x and tgt [B, S] (in place) above each item's band (in bins; 161 = full band)."""
+        lim = band < 161
+        if lim.any():
+            S = x.shape[1]
+            f = torch.fft.rfftfreq(S, 1 / FS).to(self.dev)
+            keep = (f[None] < (band[:, None].float() - 0.5) * 50.0).float()
+            X = torch.fft.rfft(x[lim], dim=1) * keep[lim]
+            T = torch.fft.rfft(tgt[lim], dim=1) * keep[lim]
+            x[lim] = torch.fft.irfft(X, n=S, dim=1)
+            tgt[lim] = torch.fft.irfft(T, n=S, dim=1)
+
+    def batch(self, B, S, split="train"):
+        """-> mixture x [B,S], target s [B,S], band_bins [B] (161 = full band)."""
+        s, narrow = self.speech(B, S, split, with_narrow=True)
+        s = s - s.mean(1, keepdim=True)
+        x_s, tgt = self.reverb_some(s)
+        n = self.noise(B, S, split)
+        snr = self.snr_lo + (self.snr_hi - self.snr_lo) * self.rand(B, 1)
+        if self.clean_frac > 0:
+            # nearly clean items (40-60 dB SNR): clean speech must pass through unchanged
+            snr = torch.where(self.rand(B, 1) < self.clean_frac, 40.0 + 20.0 * self.rand(B, 1), snr)
+        n = self.at_snr(n, (x_s ** 2).mean(1, keepdim=True) + 1e-10, snr)
+        x, tgt, _ = self.tilt_and_level(x_s, tgt, n)
         # Band limits (8 / 11.025 kHz inputs): brickwall both; bins above read as silence.
         # 8 kHz recordings are always presented this way (as an 8 kHz stream), so no
         # full-band input is ever paired with a target that lacks the top octave.
@@ -358,14 +372,7 @@ class Data:
             narrow = narrow & (self.rand(B) >= self.narrow_wide_frac)
         band = torch.where((r < 0.05) | narrow, torch.full_like(band, 81), band)          # 4 kHz
         band = torch.where((r >= 0.05) & (r < 0.08) & ~narrow, torch.full_like(band, 111), band)  # 5.5 kHz
-        lim = band < 161
-        if lim.any():
-            f = torch.fft.rfftfreq(S, 1 / FS).to(self.dev)
-            keep = (f[None] < (band[:, None].float() - 0.5) * 50.0).float()
-            X = torch.fft.rfft(x[lim], dim=1) * keep[lim]
-            T = torch.fft.rfft(tgt[lim], dim=1) * keep[lim]
-            x[lim] = torch.fft.irfft(X, n=S, dim=1)
-            tgt[lim] = torch.fft.irfft(T, n=S, dim=1)
+        self.band_limit(x, tgt, band)
         return x, tgt, band
 
 
@@ -556,7 +563,7 @@ def main():
         if time.time() - t0 > args.time_limit or (args.stop_at and step >= args.stop_at):
             break
         frac = step / max(1, args.steps)
-        sched = min(1.0, (step + 1) / warm) * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * frac)))
+        sched = TU.warmup_cosine(1.0, step, warm, frac, 0.02)
         for gr, b in zip(opt.param_groups, base_lrs):
             gr["lr"] = b * sched
         with torch.no_grad():

@@ -20,11 +20,8 @@ distance to the recording). Writes OUT/<timbre>.safetensors with the init file's
 task_params, and OUT/ckpt.pt (resumable with --resume).
 """
 import argparse
-import json
-import math
 import os
 import sys
-import time
 
 import numpy as np
 import torch
@@ -35,6 +32,7 @@ sys.path.insert(0, os.path.abspath(os.path.join(HERE, "..")))
 import ddsp  # noqa: E402
 from instrument import build_data as BD  # noqa: E402
 from instrument import render as R  # noqa: E402
+import trainutil as TU  # noqa: E402
 from swtorch.export import load_model, save_model  # noqa: E402
 
 
@@ -124,19 +122,12 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--timbre", required=True)
     ap.add_argument("--init", required=True, help="the stage-1 model file")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--minutes", type=float, default=10.0)
-    ap.add_argument("--steps", type=int, default=0)
-    ap.add_argument("--batch", type=int, default=4)
+    TU.add_budget_args(ap, minutes=10.0, batch=4, lr=3e-4, seed=21)
     ap.add_argument("--seconds", type=float, default=16.0, help="sequence length")
     ap.add_argument("--window", type=float, default=3.0, help="seconds of each sequence scored")
-    ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--long-phrases", type=int, default=12)
-    ap.add_argument("--seed", type=int, default=21)
     ap.add_argument("--env-weight", type=float, default=0.0,
                     help="weight of the level-envelope distance (attacks and releases) added to the loss")
-    ap.add_argument("--resume", action="store_true")
-    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -156,32 +147,12 @@ def main():
     ngen = torch.Generator(device=dev).manual_seed(args.seed + 1)
     T = int(round(args.seconds * ddsp.CONTROL_RATE))
     W = min(T, int(round(args.window * ddsp.CONTROL_RATE)))
-    step, elapsed = 0, 0.0
     ck = os.path.join(args.out, "ckpt.pt")
-    if args.resume and os.path.exists(ck):
-        st = torch.load(ck, map_location=dev)
-        net.load_state_dict(st["net"])
-        opt.load_state_dict(st["opt"])
-        step, elapsed = st["step"], st["elapsed"]
-        print("resumed at step %d (%.0f s)" % (step, elapsed))
-    budget = args.minutes * 60.0
+    step, elapsed = TU.resume(ck, net, opt, dev) if args.resume else (0, 0.0)
     print("%s: %d phrases (%d long), batch %d x %.0f s, %s" % (
         args.timbre, len(data.items), len(long_ids), args.batch, args.seconds, dev), flush=True)
-    log = open(os.path.join(args.out, "log.jsonl"), "a")
-    t_start, t_ck, run = time.time(), time.time(), []
 
-    def save_ck():
-        torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step,
-                    "elapsed": elapsed + time.time() - t_start, "args": vars(args)}, ck)
-
-    while True:
-        spent = elapsed + time.time() - t_start
-        if spent >= budget or (args.steps and step >= args.steps):
-            break
-        frac = min(spent / budget, 1.0)
-        lr = args.lr * min(1.0, (step + 1) / 20.0) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
-        for g in opt.param_groups:
-            g["lr"] = lr
+    def loss_of():
         feats, pitch, audio = data.batch(args.batch, T, gen, long_ids)
         # The net runs over the whole sequence (its state is what is trained); the audio is
         # synthesized and scored on one window of it, anywhere up to the end, which is where
@@ -194,26 +165,15 @@ def main():
         loss = ddsp.mr_stft_distance(y, ref)
         if args.env_weight > 0:
             loss = loss + args.env_weight * ddsp.envelope_distance(y, ref)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        step += 1
-        run.append(loss.item())
-        if step % 10 == 0:
-            rec = {"step": step, "loss": float(np.mean(run)), "lr": lr, "t": round(spent, 1)}
-            log.write(json.dumps(rec) + "\n")
-            log.flush()
-            print(rec, flush=True)
-            run = []
-        if time.time() - t_ck > 60:
-            save_ck()
-            t_ck = time.time()
-    save_ck()
+        return loss
+
+    step, seconds = TU.budgeted_loop(args, net, opt, ck, step, elapsed,
+                                     lambda step, frac: TU.warmup_cosine(args.lr, step, 20.0, frac, 0.1),
+                                     loss_of, 10)
     net = net.cpu().eval()
     path = os.path.join(args.out, "%s.safetensors" % args.timbre)
     save_model(net, path, task=net.config["task"])   # the init file's config, task_params included
-    print("wrote %s after %d steps (%.0f s)" % (path, step, elapsed + time.time() - t_start), flush=True)
+    print("wrote %s after %d steps (%.0f s)" % (path, step, seconds), flush=True)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.abspath(os.path.join(HERE, "..")))
+import trainutil as TU  # noqa: E402
 from swtorch.net import Net  # noqa: E402
 
 import ddsp  # noqa: E402
@@ -20,15 +21,7 @@ D_OUT = 1 + ddsp.N_HARMONICS + ddsp.N_BANDS
 
 
 def ssm_config(d=96, n_blocks=3, n_state=16, timbre="unnamed", pitch_range=(21, 108)):
-    layers = [{"type": "linear", "name": "inp", "d_in": D_IN, "d_out": d, "bias": True}]
-    for i in range(n_blocks):
-        layers.append({"type": "residual", "layers": [
-            {"type": "norm", "name": "b%d_norm" % i, "kind": "rms", "d": d, "eps": 1e-5},
-            {"type": "s4d", "name": "b%d_ssm" % i, "d": d, "n": n_state, "disc": "zoh"},
-            {"type": "act", "fn": "gelu", "d": d},
-            {"type": "linear", "name": "b%d_mix" % i, "d_in": d, "d_out": d, "bias": True}]})
-    layers += [{"type": "norm", "name": "out_norm", "kind": "rms", "d": d, "eps": 1e-5},
-               {"type": "linear", "name": "out", "d_in": d, "d_out": D_OUT, "bias": True}]
+    layers = TU.s4d_stack(D_IN, d, n_blocks, n_state, D_OUT, glu=False)
     tp = dict(ddsp.TASK_PARAMS)
     tp["timbre"] = timbre
     tp["pitch_range"] = list(pitch_range)

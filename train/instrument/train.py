@@ -15,11 +15,8 @@ Writes <out>/ckpt.pt (resumable with --resume), <out>/log.jsonl and at the end
 <out>/<timbre>.safetensors (ssm: a Statewave model file) or <out>/<timbre>_gru.pt (baseline).
 """
 import argparse
-import json
-import math
 import os
 import sys
-import time
 
 import numpy as np
 import torch
@@ -29,6 +26,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.abspath(os.path.join(HERE, "..")))
 import ddsp  # noqa: E402
 import model as M  # noqa: E402
+import trainutil as TU  # noqa: E402
 from swtorch.export import save_model  # noqa: E402
 
 PITCH_RANGES = {"violin": (55, 100), "flute": (60, 96), "trumpet": (52, 84), "cello": (36, 76),
@@ -77,16 +75,9 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--timbre", required=True)
     ap.add_argument("--arch", choices=("ssm", "gru"), default="ssm")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--minutes", type=float, default=7.0, help="training time budget (wall clock)")
-    ap.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: time only)")
-    ap.add_argument("--batch", type=int, default=16)
+    TU.add_budget_args(ap, minutes=7.0, batch=16, lr=2e-3, seed=1)
     ap.add_argument("--crop-frames", type=int, default=500)
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--log-every", type=int, default=100)
-    ap.add_argument("--resume", action="store_true")
-    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -101,53 +92,21 @@ def main():
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     gen = torch.Generator().manual_seed(args.seed)
     ngen = torch.Generator(device=dev).manual_seed(args.seed + 1)
-    step, elapsed = 0, 0.0
     ck = os.path.join(args.out, "ckpt.pt")
-    if args.resume and os.path.exists(ck):
-        st = torch.load(ck, map_location=dev)
-        net.load_state_dict(st["net"])
-        opt.load_state_dict(st["opt"])
-        step, elapsed = st["step"], st["elapsed"]
-        print("resumed at step %d (%.0f s)" % (step, elapsed))
-    budget = args.minutes * 60.0
-    log = open(os.path.join(args.out, "log.jsonl"), "a")
-    t_start, t_ck, run_loss = time.time(), time.time(), []
+    step, elapsed = TU.resume(ck, net, opt, dev) if args.resume else (0, 0.0)
     print("%s %s: %d params, %d train segments (%.0f s), %s" % (
         args.timbre, args.arch, sum(p.numel() for p in net.parameters()), pack.n_seg,
         pack.audio.numel() / ddsp.SR_TRAIN, dev), flush=True)
 
-    def save_ck():
-        torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step,
-                    "elapsed": elapsed + time.time() - t_start, "args": vars(args)}, ck)
-
-    while True:
-        spent = elapsed + time.time() - t_start
-        if spent >= budget or (args.steps and step >= args.steps):
-            break
-        frac = min(spent / budget, 1.0)
-        lr = args.lr * min(1.0, (step + 1) / 200.0) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
-        for g in opt.param_groups:
-            g["lr"] = lr
+    def loss_of():
         feats, pitch, audio = pack.batch(args.batch, args.crop_frames, gen)
         o = net(feats)
         y = ddsp.synthesize(o, ddsp.pitch_to_hz(pitch), gen=ngen)
-        loss = ddsp.mr_stft_distance(y, audio)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-        opt.step()
-        step += 1
-        run_loss.append(loss.item())
-        if step % args.log_every == 0:
-            rec = {"step": step, "loss": float(np.mean(run_loss)), "lr": lr, "t": round(spent, 1)}
-            log.write(json.dumps(rec) + "\n")
-            log.flush()
-            print(rec, flush=True)
-            run_loss = []
-        if time.time() - t_ck > 60:
-            save_ck()
-            t_ck = time.time()
-    save_ck()
+        return ddsp.mr_stft_distance(y, audio)
+
+    step, _ = TU.budgeted_loop(args, net, opt, ck, step, elapsed,
+                               lambda step, frac: TU.warmup_cosine(args.lr, step, 200.0, frac, 0.05),
+                               loss_of, args.log_every)
     net = net.cpu().eval()
     if args.arch == "ssm":
         path = os.path.join(args.out, "%s.safetensors" % args.timbre)

@@ -26,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))            # train/ -> swtorch
 import model as M  # noqa: E402
+import trainutil as TU  # noqa: E402
 from swtorch import layers as L  # noqa: E402
 from swtorch.net import Net  # noqa: E402
 from swtorch.export import save_model, load_model  # noqa: E402
@@ -149,7 +150,7 @@ def main():
         if elapsed >= budget or (args.max_steps and step >= args.max_steps):
             break
         frac = elapsed / budget
-        scale = min(1.0, (step + 1) / args.warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+        scale = TU.warmup_cosine(1.0, step, args.warmup, frac, 0.05)
         for g, lr in zip(opt.param_groups, base_lrs):
             g["lr"] = lr * scale
         ci = torch.randint(0, n_clips, (args.batch,), generator=gen)
