@@ -22,7 +22,6 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "train"))
 from instrument import expression as E  # noqa: E402
 from instrument import render as R  # noqa: E402
-from instrument import sustain as S  # noqa: E402
 
 # (timbre, measure): highest allowed ratio, for measured failures
 KNOWN = {("cello", "attack"): 2.86}
@@ -47,31 +46,20 @@ def main():
             t = f[:-len(".safetensors")]
             if not f.endswith(".safetensors") or t not in R.TIMBRES:
                 continue
-            lo, hi = S.RANGES[t]
-            rows = {}
-            for note in (lo, (lo + hi) // 2, hi):
-                for cc1 in (0, 127):
-                    mid = os.path.join(td, "n.mid")
-                    R.write_midi(E.phrase(note, cc1), R.TIMBRES[t][0], mid)
-                    ours = E.measure(S.render_ours(sw, os.path.join(models, f), mid, os.path.join(td, "o.wav"), E.DRY))
-                    ref = E.measure(R.render_midi(mid, E.SR, 0.5)) if cc1 == 0 else None
-                    rows[(note, cc1)] = (ours, ref)
-            med = lambda v: sorted(v)[len(v) // 2] if v else None
-            r_o = med([o["vib_rate_hz"] for (n, c), (o, _) in rows.items() if c == 0 and o["vib_rate_hz"]])
-            r_r = med([r["vib_rate_hz"] for (n, c), (_, r) in rows.items() if c == 0 and r["vib_rate_hz"]])
-            d_o = med([o["vib_depth_cents"] for (n, c), (o, _) in rows.items() if c == 0])
-            d_r = med([r["vib_depth_cents"] for (n, c), (_, r) in rows.items() if c == 0])
+            rows = E.measure_timbre(sw, os.path.join(models, f), t, td)
+            ours0 = [r for r in rows if r["system"] == "statewave" and r["cc1"] == 0]
+            ours1 = [r for r in rows if r["system"] == "statewave" and r["cc1"] == 127]
+            refs0 = [r for r in rows if r["system"] != "statewave" and r["cc1"] == 0]
+            r_o, d_o = E.median(ours0, "vib_rate_hz"), E.median(ours0, "vib_depth_cents")
+            r_r, d_r = E.median(refs0, "vib_rate_hz"), E.median(refs0, "vib_depth_cents")
             check(r_o is not None and r_r is not None and abs(r_o - r_r) <= 0.15 * r_r and
                   abs(d_o - d_r) <= 0.3 * d_r + 1.0,
                   "%s: own vibrato %.2f Hz / %.1f cents, reference %.2f Hz / %.1f cents" % (t, r_o or -1, d_o, r_r or -1, d_r))
-            d_w = med([o["vib_depth_cents"] for (n, c), (o, _) in rows.items() if c == 127])
-            r_w = med([o["vib_rate_hz"] for (n, c), (o, _) in rows.items() if c == 127 and o["vib_rate_hz"]])
+            r_w, d_w = E.median(ours1, "vib_rate_hz"), E.median(ours1, "vib_depth_cents")
             check(20.0 <= d_w <= 35.0 and r_w is not None and r_o is not None and abs(r_w - r_o) <= 0.15 * r_o,
                   "%s: mod wheel up: vibrato %.2f Hz / %.1f cents (20-35 cents)" % (t, r_w or -1, d_w))
-            for m, key in (("attack", "attack_ms"), ("release", "release_ms")):
-                ratios = [o[key] / r[key] for (n, c), (o, r) in rows.items()
-                          if c == 0 and o[key] is not None and r[key]]
-                q = med(ratios)
+            for m in ("attack", "release"):
+                q = E.median(ours0, m + "_ratio")
                 bound = KNOWN.get((t, m))
                 if bound is None:
                     check(q is not None and 0.5 <= q <= 2.0, "%s: %s %.2f x the reference's (0.5-2)" % (t, m, q or -1))

@@ -177,6 +177,35 @@ def measure(x, note=None):
     return r
 
 
+def measure_timbre(statewave, model, t, td, pics=None):
+    """Every row of one timbre: its three notes, mod wheel 0 and 127, ours and (for a General MIDI
+    timbre) the reference; our rows also get attack_ratio / release_ratio against the reference's
+    same note. pics (a dict), if given, gets the middle note's curves for the picture."""
+    lo, hi = S.RANGES.get(t, (48, 72))
+    rows = []
+    for note in (lo, (lo + hi) // 2, hi):
+        for cc1 in (0, 127):
+            mid = os.path.join(td, "%s_%d_%d.mid" % (t, note, cc1))
+            R.write_midi(phrase(note, cc1), R.TIMBRES.get(t, (0,))[0], mid)
+            x = S.render_ours(statewave, model, mid, os.path.join(td, "o.wav"), DRY)
+            ours = dict(timbre=t, note=note, cc1=cc1, system="statewave", **measure(x, note))
+            rows.append(ours)
+            mid_note = note == (lo + hi) // 2
+            if pics is not None and mid_note:
+                pics[("statewave", cc1)] = curves(x, SR)
+            if t in R.TIMBRES:
+                xr = R.render_midi(mid, SR, 0.5)
+                ref = dict(timbre=t, note=note, cc1=cc1, system="fluidsynth FluidR3_GM", **measure(xr, note))
+                rows.append(ref)
+                if pics is not None and mid_note and cc1 == 0:
+                    pics[("reference", cc1)] = curves(xr, SR)
+            # ours against the reference's same note: the ratio a listener compares
+            for k in ("attack_ms", "release_ms"):
+                ok = t in R.TIMBRES and ours[k] is not None and ref[k]
+                ours[k.replace("_ms", "_ratio")] = ours[k] / ref[k] if ok else None
+    return rows
+
+
 def median(rows, key):
     v = [r[key] for r in rows if r[key] is not None]
     return float(np.median(v)) if v else None
@@ -283,40 +312,21 @@ def main():
         set_gain(args.statewave, args.models, timbres, args.set_gain)
         return
     if args.loudness:
+        demo = os.path.join(REPO, "presets", "demo", "instrument_demo.mid")
         with tempfile.TemporaryDirectory() as td:
             for t in timbres:
-                print("%-8s %.2f dBFS" % (t, loudness_db(args.statewave, os.path.join(args.models, t + ".safetensors"), t, td)))
+                model = os.path.join(args.models, t + ".safetensors")
+                x = S.render_ours(args.statewave, model, demo, os.path.join(td, "d.wav"), DRY)
+                print("%-8s %.2f dBFS (three notes)  %.2f dBFS (the demo phrase, mean power)" % (
+                    t, loudness_db(args.statewave, model, t, td),
+                    10.0 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-30)))
         return
     rows, pics = [], {}
     with tempfile.TemporaryDirectory() as td:
         for t in timbres:
-            lo, hi = S.RANGES.get(t, (48, 72))
             pics[t] = {}
-            for note in (lo, (lo + hi) // 2, hi):
-                for cc1 in (0, 127):
-                    mid = os.path.join(td, "%s_%d_%d.mid" % (t, note, cc1))
-                    R.write_midi(phrase(note, cc1), R.TIMBRES.get(t, (0,))[0], mid)
-                    x = S.render_ours(args.statewave, os.path.join(args.models, t + ".safetensors"), mid,
-                                      os.path.join(td, "o.wav"), DRY)
-                    rows.append(dict(timbre=t, note=note, cc1=cc1, system="statewave", **measure(x, note)))
-                    mid_note = note == (lo + hi) // 2
-                    if args.png and mid_note:
-                        pics[t][("statewave", cc1)] = curves(x, SR)
-                    if t in R.TIMBRES:
-                        xr = R.render_midi(mid, SR, 0.5)
-                        rows.append(dict(timbre=t, note=note, cc1=cc1, system="fluidsynth FluidR3_GM",
-                                         **measure(xr, note)))
-                        if args.png and mid_note and cc1 == 0:
-                            pics[t][("reference", cc1)] = curves(xr, SR)
-    # per note, ours against the reference's same note: the ratio a listener compares
-    for r in rows:
-        if r["system"] != "statewave":
-            continue
-        ref = [q for q in rows if q["system"] != "statewave" and q["timbre"] == r["timbre"]
-               and q["note"] == r["note"] and q["cc1"] == r["cc1"]]
-        for k in ("attack_ms", "release_ms"):
-            ok = ref and r[k] is not None and ref[0][k]
-            r[k.replace("_ms", "_ratio")] = r[k] / ref[0][k] if ok else None
+            rows += measure_timbre(args.statewave, os.path.join(args.models, t + ".safetensors"), t, td,
+                                   pics[t] if args.png else None)
     fmt = lambda v, f: "–" if v is None else f % v
     print("| timbre | system | vibrato CC1=0: rate Hz / depth cents | CC1=127: rate / depth | attack ms (to −20 dB) | release ms (to −40 dB) | attack / release vs reference (median of notes' ratios) |")
     print("|---|---|---|---|---|---|---|")
