@@ -413,14 +413,9 @@ int app_midi_parse(const unsigned char *b, size_t n, app_midi_song *song, char *
             case 121: /* reset all controllers: bend, mod wheel, expression, pressure, pedal */
                 ch[c].bend_raw = 0;
                 ch[c].rpn = 0x3FFF;
-                for (int r = 0; r < 4; r++) {
-                    static const uint8_t types[4] = { APP_MIDI_BEND, APP_MIDI_MOD_WHEEL, APP_MIDI_EXPRESSION,
-                                                      APP_MIDI_PRESSURE };
-                    e.type = types[r];
-                    e.value = types[r] == APP_MIDI_EXPRESSION ? 1.0f : 0.0f;
-                    if (push(&v, &e) != 0)
-                        goto oom;
-                }
+                e.type = APP_MIDI_RESET_CONTROLLERS;
+                if (push(&v, &e) != 0)
+                    goto oom;
                 if (ch[c].pedal)
                     keep = set_pedal(ch, c, 0, &sustain_or, &e);
                 break;

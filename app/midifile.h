@@ -37,7 +37,8 @@ typedef enum {
     APP_MIDI_SOUND_OFF,     /* CC120 all sound off: silence now */
     APP_MIDI_MOD_WHEEL,     /* CC1 (MSB), value 0..1: vibrato depth */
     APP_MIDI_EXPRESSION,    /* CC11 (MSB), value 0..1: dynamics (1 = as played) */
-    APP_MIDI_PRESSURE       /* channel aftertouch, value 0..1 */
+    APP_MIDI_PRESSURE,      /* channel aftertouch, value 0..1 */
+    APP_MIDI_RESET_CONTROLLERS /* CC121: bend, mod wheel, expression, pressure back to their defaults */
 } app_midi_type;
 
 typedef struct {

@@ -38,6 +38,7 @@ void app_synth_apply_event(sw_synth *s, const app_midi_event *e)
     case APP_MIDI_MOD_WHEEL: sw_synth_mod_wheel(s, e->value); break;
     case APP_MIDI_EXPRESSION: sw_synth_expression(s, e->value); break;
     case APP_MIDI_PRESSURE: sw_synth_pressure(s, e->value); break;
+    case APP_MIDI_RESET_CONTROLLERS: sw_synth_reset_controllers(s); break;
     default: break;
     }
 }

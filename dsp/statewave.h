@@ -188,6 +188,8 @@ void sw_synth_pitch_bend(sw_synth *s, float semitones);
 void sw_synth_mod_wheel(sw_synth *s, float amount);
 void sw_synth_expression(sw_synth *s, float amount);
 void sw_synth_pressure(sw_synth *s, float amount);
+/* Reset all controllers (CC121): bend 0, mod wheel 0, expression 1, pressure 0. [RT] */
+void sw_synth_reset_controllers(sw_synth *s);
 /* Release every note (gate off, pedal off); voices still decay naturally. */
 void sw_synth_all_notes_off(sw_synth *s);
 /* Silence and clear every voice and the reverb at once. */

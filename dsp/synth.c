@@ -957,6 +957,15 @@ void sw_synth_pressure(sw_synth *s, float amount)
     s->pressure = clampf(amount, 0.0f, 1.0f);
 }
 
+void sw_synth_reset_controllers(sw_synth *s)
+{
+    if (!s) return;
+    sw_synth_pitch_bend(s, 0.0f);
+    sw_synth_mod_wheel(s, 0.0f);
+    sw_synth_expression(s, 1.0f);
+    sw_synth_pressure(s, 0.0f);
+}
+
 void sw_synth_set_limiter(sw_synth *s, int on)
 {
     if (!s) return;

@@ -249,12 +249,8 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
         } else if (key == LV2_MIDI_CTL_RESET_CONTROLLERS) {
             self->mod = self->pressure = self->bend = 0.0f;
             self->expr = 1.0f;
-            for (int i = 0; i < ne; i++) {
-                sw_synth_pitch_bend(e[i], 0.0f);
-                sw_synth_mod_wheel(e[i], 0.0f);
-                sw_synth_expression(e[i], 1.0f);
-                sw_synth_pressure(e[i], 0.0f);
-            }
+            for (int i = 0; i < ne; i++)
+                sw_synth_reset_controllers(e[i]);
         } else if (key == LV2_MIDI_CTL_SUSTAIN) {
             self->pedal = val >= 64;
             if (!self->pedal)

@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (i && e->seconds < s.ev[i - 1].seconds)
             abort();
-        if (e->type > APP_MIDI_PRESSURE || e->channel > 15 || e->note > 127 || e->velocity > 127 ||
+        if (e->type > APP_MIDI_RESET_CONTROLLERS || e->channel > 15 || e->note > 127 || e->velocity > 127 ||
             !isfinite(e->value))
             abort();
         if ((e->type == APP_MIDI_MOD_WHEEL || e->type == APP_MIDI_EXPRESSION || e->type == APP_MIDI_PRESSURE) &&

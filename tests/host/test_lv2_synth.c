@@ -318,12 +318,8 @@ static void test_parity(h_host *H)
             sw_synth_expression(ref, evs[e].d2 / 127.0f);
         else if (st == 0xD0)
             sw_synth_pressure(ref, evs[e].d1 / 127.0f);
-        else if (st == 0xB0 && evs[e].d1 == 121) { /* reset controllers */
-            sw_synth_pitch_bend(ref, 0.0f);
-            sw_synth_mod_wheel(ref, 0.0f);
-            sw_synth_expression(ref, 1.0f);
-            sw_synth_pressure(ref, 0.0f);
-        }
+        else if (st == 0xB0 && evs[e].d1 == 121)
+            sw_synth_reset_controllers(ref);
         else if (st == 0xE0)
             sw_synth_pitch_bend(ref, 2.0f * (float)((evs[e].d2 << 7 | evs[e].d1) - 8192) / 8192.0f);
     }

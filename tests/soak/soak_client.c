@@ -95,8 +95,10 @@ static void play_midi(soak *s, jack_nframes_t n)
             for (int k = 0; k < 2; k++)
                 jack_midi_event_write(buf, f, off[k], 3);
         }
-        while (s->midi_next < s->n_midi && s->midi[s->midi_next].frame == s->midi_pos)
-            jack_midi_event_write(buf, f, s->midi[s->midi_next++].msg, 3);
+        while (s->midi_next < s->n_midi && s->midi[s->midi_next].frame == s->midi_pos) {
+            const uint8_t *msg = s->midi[s->midi_next++].msg;
+            jack_midi_event_write(buf, f, msg, (msg[0] & 0xF0) == 0xD0 ? 2 : 3); /* pressure: one data byte */
+        }
     }
 }
 
@@ -255,7 +257,16 @@ static midi_msg *load_midi(const char *path, double rate, size_t *n, uint32_t *l
             break;
         }
         case APP_MIDI_SOUND_OFF: o->msg[0] = 0xB0 | ch; o->msg[1] = 120; o->msg[2] = 0; break;
-        default: o->msg[0] = 0xB0 | ch; o->msg[1] = 123; o->msg[2] = 0; break;
+        case APP_MIDI_MOD_WHEEL:
+        case APP_MIDI_EXPRESSION:
+            o->msg[0] = 0xB0 | ch;
+            o->msg[1] = e->type == APP_MIDI_MOD_WHEEL ? 1 : 11;
+            o->msg[2] = (uint8_t)lroundf(e->value * 127.0f);
+            break;
+        case APP_MIDI_PRESSURE: /* written as two bytes (see the writer) */
+            o->msg[0] = 0xD0 | ch; o->msg[1] = (uint8_t)lroundf(e->value * 127.0f); o->msg[2] = 0; break;
+        case APP_MIDI_RESET_CONTROLLERS: o->msg[0] = 0xB0 | ch; o->msg[1] = 121; o->msg[2] = 0; break;
+        default: o->msg[0] = 0xB0 | ch; o->msg[1] = 123; o->msg[2] = 0; break; /* all notes off */
         }
     }
     *n = song.n;
