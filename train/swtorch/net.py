@@ -29,7 +29,7 @@ LIMIT_LAYERS = 256
 LIMIT_WEIGHTS = 64 * 1024 * 1024
 LIMIT_VOCAB = 65536        # embedding rows: not in FORMAT.md, the C core's bound (dsp/core.h)
 LIMIT_EPS = (1e-30, 1.0)   # norm eps range the C core accepts
-TASKS = ("denoise", "generate", "synth", "test")
+TASKS = ("denoise", "generate", "synth", "compose", "test")
 
 # Layers that carry tensors and therefore need a unique "name".
 WEIGHTED = {"linear", "conv1d", "norm", "embedding", "pool", "s4d", "lru", "s5", "mamba"}
