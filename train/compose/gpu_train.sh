@@ -1,23 +1,26 @@
 #!/bin/sh
-# The composer and its baselines, trained side by side on one GPU (each its own process):
+# Composer runs side by side on one GPU, each its own process:
 #
-#     train/compose/gpu_train.sh OUT MINUTES [--resume]
+#     train/compose/gpu_train.sh RUNS OUT MINUTES [--resume]
 #
-# Needs .devdata_compose/compose_data.npz (train/compose/build_data.py). Each run writes
-# OUT/<arch>/{ckpt.pt,results.json,log.jsonl} and the SSM runs OUT/<arch>/compose.safetensors;
-# with --resume each continues its checkpoint up to MINUTES of training in all.
+# RUNS: a file of "name train.py-arguments" lines (runs_round1.txt: the layer types and the
+# baselines; runs_round2.txt: SSM block shapes). Needs .devdata_compose/compose_data.npz
+# (build_data.py). Each run writes OUT/<name>/{ckpt.pt,results.json,log.jsonl} and, for SSMs,
+# OUT/<name>/compose.safetensors; with --resume each continues its checkpoint up to MINUTES in all.
+# The chunked selective scan keeps [batch, seq, d_inner, d_state] tensors per scan step, so the
+# Mamba run uses batch 16 (about 20 GiB) for all five to fit on one 80 GiB GPU.
 set -u
-OUT=$1
-MIN=$2
-RES=${3:-}
+RUNS=$1
+OUT=$2
+MIN=$3
+RES=${4:-}
 PY=${PYTHON:-python3}
-T=train/compose/train.py
+export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
 mkdir -p "$OUT"
-$PY $T --arch s4d --d 128 --blocks 4 --n 32 --amp --minutes "$MIN" $RES --out "$OUT/s4d" > "$OUT/s4d.log" 2>&1 &
-$PY $T --arch lru --d 128 --blocks 4 --n 32 --amp --minutes "$MIN" $RES --out "$OUT/lru" > "$OUT/lru.log" 2>&1 &
-$PY $T --arch mamba --d 128 --blocks 6 --n 16 --amp --minutes "$MIN" $RES --out "$OUT/mamba" > "$OUT/mamba.log" 2>&1 &
-$PY $T --arch gru --d 128 --hidden 224 --layers 2 --minutes "$MIN" $RES --out "$OUT/gru" > "$OUT/gru.log" 2>&1 &
-$PY $T --arch transformer --d 128 --layers 4 --heads 4 --ff 384 --amp --minutes "$MIN" $RES \
-    --out "$OUT/transformer" > "$OUT/transformer.log" 2>&1 &
+while read -r name args; do
+    case "$name" in ''|'#'*) continue ;; esac
+    # shellcheck disable=SC2086
+    $PY train/compose/train.py $args --minutes "$MIN" $RES --out "$OUT/$name" > "$OUT/$name.log" 2>&1 &
+done < "$RUNS"
 wait
 grep -h RESULT "$OUT"/*.log

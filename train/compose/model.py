@@ -21,13 +21,42 @@ TASK_PARAMS = {"encoding": "performance-events", "vocab": E.VOCAB, "step_ms": 10
                "n_vel": E.N_VEL, "start": E.START}
 
 
+def _ssm(prefix, kind, d, n):
+    return ({"type": "s4d", "name": prefix + "_ssm", "d": d, "n": n, "disc": "zoh"} if kind == "s4d"
+            else {"type": "lru", "name": prefix + "_ssm", "d": d, "n": n})
+
+
+def gated_block(prefix, kind, d, n, expand=2, conv=4, ff=False):
+    """Gated SSM block: the input is expanded to e = expand * d channels and gated per token
+    before it reaches the state (x * sigmoid(z): what a token writes into the recurrence depends on
+    the token, the input gate of an LSTM), a short causal convolution sees the last few events
+    (as in H3 and Mamba), the diagonal SSM carries the long context, and a GLU maps back to d.
+    With ff, a feed-forward of expansion 1 follows."""
+    e = expand * d
+    out = [{"type": "residual", "layers": [
+        {"type": "norm", "name": prefix + "_n1", "kind": "rms", "d": d},
+        {"type": "linear", "name": prefix + "_in", "d_in": d, "d_out": 2 * e},
+        {"type": "glu", "d_in": 2 * e}]
+        + ([{"type": "conv1d", "name": prefix + "_conv", "d": e, "kernel": conv}] if conv > 1 else [])
+        + [_ssm(prefix, kind, e, n),
+           {"type": "act", "fn": "gelu", "d": e},
+           {"type": "linear", "name": prefix + "_out", "d_in": e, "d_out": 2 * d},
+           {"type": "glu", "d_in": 2 * d}]}]
+    if ff:
+        out.append({"type": "residual", "layers": [
+            {"type": "norm", "name": prefix + "_n2", "kind": "rms", "d": d},
+            {"type": "linear", "name": prefix + "_ff1", "d_in": d, "d_out": 2 * d},
+            {"type": "glu", "d_in": 2 * d},
+            {"type": "linear", "name": prefix + "_ff2", "d_in": d, "d_out": d}]})
+    return out
+
+
 def ssm_block(prefix, kind, d, n):
     if kind == "mamba":
         return [{"type": "residual", "layers": [
             {"type": "norm", "name": prefix + "_n1", "kind": "rms", "d": d},
             {"type": "mamba", "name": prefix + "_ssm", "d": d, "d_inner": 2 * d, "d_state": n}]}]
-    ssm = ({"type": "s4d", "name": prefix + "_ssm", "d": d, "n": n, "disc": "zoh"} if kind == "s4d"
-           else {"type": "lru", "name": prefix + "_ssm", "d": d, "n": n})
+    ssm = _ssm(prefix, kind, d, n)
     return [
         {"type": "residual", "layers": [
             {"type": "norm", "name": prefix + "_n1", "kind": "rms", "d": d},
@@ -42,10 +71,14 @@ def ssm_block(prefix, kind, d, n):
             {"type": "linear", "name": prefix + "_ff2", "d_in": 2 * d, "d_out": d}]}]
 
 
-def ssm_config(kind="s4d", d=128, blocks=4, n=32):
+def ssm_config(kind="s4d", d=128, blocks=4, n=32, block="plain", expand=2, conv=4):
+    """block: plain (ssm_block) | gated | gated_ff (gated_block)."""
     lay = [{"type": "embedding", "name": "embed", "n": E.VOCAB, "d": d}]
     for i in range(blocks):
-        lay += ssm_block("b%d" % i, kind, d, n)
+        if block == "plain" or kind == "mamba":
+            lay += ssm_block("b%d" % i, kind, d, n)
+        else:
+            lay += gated_block("b%d" % i, kind, d, n, expand, conv, ff=block == "gated_ff")
     lay += [{"type": "norm", "name": "head_norm", "kind": "rms", "d": d},
             {"type": "linear", "name": "head", "d_in": d, "d_out": E.VOCAB}]
     return {"version": 1, "d_input": 1, "d_output": E.VOCAB, "task": "compose",
@@ -102,6 +135,8 @@ def macs_per_event(config):
             t = lay["type"]
             if t == "linear":
                 total += lay["d_in"] * lay["d_out"]
+            elif t == "conv1d":
+                total += lay["d"] * lay["kernel"]
             elif t in ("s4d", "lru"):
                 total += 4 * lay["d"] * lay["n"]
             elif t == "mamba":

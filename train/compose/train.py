@@ -59,7 +59,7 @@ for _cls in (L.S4D, L.LRU, L.Mamba):
 
 def build(args):
     if args.arch in SSM_ARCHS:
-        cfg = M.ssm_config(args.arch, args.d, args.blocks, args.n)
+        cfg = M.ssm_config(args.arch, args.d, args.blocks, args.n, args.block, args.expand, args.conv)
         return Net(cfg), cfg
     if args.arch == "gru":
         return M.GRUModel(args.d, args.hidden, args.layers), None
@@ -135,6 +135,10 @@ def main():
     ap.add_argument("--d", type=int, default=128)
     ap.add_argument("--blocks", type=int, default=4, help="SSM blocks")
     ap.add_argument("--n", type=int, default=32, help="SSM state size (modes / d_state)")
+    ap.add_argument("--block", choices=("plain", "gated", "gated_ff"), default="plain",
+                    help="SSM block shape (model.py)")
+    ap.add_argument("--expand", type=int, default=2, help="gated blocks: SSM width / d")
+    ap.add_argument("--conv", type=int, default=4, help="gated blocks: causal conv kernel (1: none)")
     ap.add_argument("--hidden", type=int, default=224, help="GRU hidden size")
     ap.add_argument("--layers", type=int, default=2, help="GRU / Transformer layers")
     ap.add_argument("--heads", type=int, default=4)
