@@ -10,6 +10,7 @@ int cmd_devices(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_transfer(int argc, char **argv);
+int cmd_compose(int argc, char **argv);
 
 /* Library versions for --version (devices.c: PortAudio, formats.c: libsndfile). */
 const char *app_portaudio_version(void);

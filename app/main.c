@@ -15,6 +15,7 @@ static const struct {
     { "devices",  cmd_devices,  "list audio devices" },
     { "generate", cmd_generate, "generate audio with the SSM music generator (piano, 16 kHz)" },
     { "synth",    cmd_synth,    "play a MIDI file with the polyphonic neural instrument (to a file or --live)" },
+    { "compose",  cmd_compose,  "continue a MIDI file (or compose) with the SSM composer, to MIDI or --render audio" },
     { "transfer", cmd_transfer, "timbre transfer: a monophonic recording played in a learned timbre" },
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -66,7 +66,7 @@ static int walk(const float *w, const uint16_t *idx, int m, double u)
 int sw_sample_logits(const float *logits, int n, float temperature, float top_p,
                      sw_rng *rng, sw_sampler_scratch *s, int fallback)
 {
-    if (n > SW_GEN_CLASSES) n = SW_GEN_CLASSES;
+    if (n > SW_SAMPLER_MAX_CLASSES) n = SW_SAMPLER_MAX_CLASSES;
     float mx = 0.0f;
     int arg = -1;
     for (int i = 0; i < n; i++)

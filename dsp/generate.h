@@ -1,7 +1,7 @@
 /* generate.h — internals of the autoregressive generator (dsp/generate.c), exposed for tests.
  *
  * The public API is the "generator" section of statewave.h. Here: the sampler that turns
- * 256 logits into one class (temperature, top-p nucleus, seeded RNG), usable on its own. */
+ * up to 512 logits into one class (temperature, top-p nucleus, seeded RNG), usable on its own. */
 #ifndef SW_GENERATE_H
 #define SW_GENERATE_H
 
@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define SW_GEN_CLASSES 256
+#define SW_SAMPLER_MAX_CLASSES 512      /* the sampler's bound: the composer has 389 tokens */
 
 /* xorshift64* generator; state never 0. */
 typedef struct { uint64_t s; } sw_rng;
@@ -18,8 +19,8 @@ float sw_rng_uniform(sw_rng *r);              /* [0, 1), 24 random bits */
 
 /* Scratch the sampler needs, preallocated by the owner (no allocation while sampling). */
 typedef struct {
-    float w[SW_GEN_CLASSES];        /* [classes] unnormalized probabilities exp((l - max)/T) */
-    uint16_t idx[SW_GEN_CLASSES];   /* [classes] class order for the nucleus selection */
+    float w[SW_SAMPLER_MAX_CLASSES];        /* [classes] unnormalized probabilities exp((l - max)/T) */
+    uint16_t idx[SW_SAMPLER_MAX_CLASSES];   /* [classes] class order for the nucleus selection */
 } sw_sampler_scratch;
 
 /* Draw one class from softmax(logits / temperature) restricted to the top-p nucleus:

@@ -150,6 +150,98 @@ uint8_t sw_mulaw_encode(float x);
 float sw_mulaw_decode(uint8_t code);
 /* ------------------------------------------------------ end of generator -- */
 
+/* ------------------------------------------------------------- composer --
+ * A composer (dsp/compose.c, docs/COMPOSE.md): one sw_net over MIDI *events* (a "compose"
+ * model, d_input 1 = the previous token, d_output 389 = logits of the next one), stepped one
+ * event at a time. Tokens: 0..127 note-on, 128..255 note-off, 256..355 time shift of 1..100
+ * steps of 10 ms, 356..387 velocity bin, 388 start. The composer listens (a prompt from a file,
+ * or notes played live, turned into tokens with the sustain pedal applied) and continues: each
+ * sw_composer_next() draws one token under the musician's limits, feeds it back and returns it
+ * as an event. Same model + seed + settings + calls -> the same notes.
+ * The composer keeps its own clock (10 ms steps since reset), the notes sounding and the
+ * velocity in force, so a caller only has to turn events into MIDI at clock times. */
+#define SW_COMPOSE_VOCAB 389
+#define SW_COMPOSE_STEP_S 0.01
+#define SW_COMPOSE_MAX_SHIFT 100      /* steps in the longest time-shift token (1 s) */
+
+typedef struct sw_composer sw_composer;
+
+typedef enum {
+    SW_COMPOSE_NOTE_ON = 0,
+    SW_COMPOSE_NOTE_OFF,
+    SW_COMPOSE_SHIFT,
+    SW_COMPOSE_VELOCITY,
+    SW_COMPOSE_START
+} sw_compose_kind;
+
+typedef struct {
+    int token;      /* 0..388 */
+    int kind;       /* sw_compose_kind */
+    int pitch;      /* note events: 0..127 */
+    int velocity;   /* note-on and velocity events: 1..127, the velocity in force */
+    int steps;      /* time shift: 1..100 steps of 10 ms; 0 otherwise */
+    int forced;     /* 1: not sampled but imposed by a limit (a note held past max_note_s) */
+} sw_compose_event;
+
+/* What a musician can impose on generated notes; each applies by masking tokens before the
+ * draw, so the model chooses among what is allowed. */
+typedef struct {
+    uint16_t scale;          /* bit k: pitch class k (0 = C .. 11 = B) may start a note; 0 = any */
+    int low, high;           /* new notes only in [low, high] (MIDI notes; default 0, 127) */
+    int max_voices;          /* no new note while this many sound (0 = no limit; default 0) */
+    float max_notes_per_s;   /* no new note while the last second holds this many (0 = no limit) */
+    float max_note_s;        /* a generated note that sounds this long is ended (0 = never; default 8) */
+} sw_compose_limits;
+
+/* Defaults: any note, any range, no voice or density limit, notes end after 8 s. [RT] */
+void sw_compose_limits_default(sw_compose_limits *l);
+/* `model` must have task "compose" with the vocabulary above, and outlive the composer. */
+sw_status sw_composer_create(const sw_model *model, uint64_t seed, sw_composer **out,
+                             char *err, size_t errlen);
+void sw_composer_destroy(sw_composer *c);
+/* Zero state, feed START, clock 0, nothing sounding, velocity 64, RNG rewound to the seed. [RT] */
+void sw_composer_reset(sw_composer *c);
+void sw_composer_set_seed(sw_composer *c, uint64_t seed);            /* [RT], RNG restarts now */
+void sw_composer_set_temperature(sw_composer *c, float temperature); /* [0, 10], default 1 [RT] */
+void sw_composer_set_top_p(sw_composer *c, float top_p);             /* (0, 1], default 1 [RT] */
+void sw_composer_set_limits(sw_composer *c, const sw_compose_limits *l); /* [RT] */
+/* Feed one token (teacher forcing) and update clock, notes and velocity as generation would.
+ * Returns 0, or -1 for a token outside 0..387 (nothing fed). [RT] */
+int sw_composer_feed(sw_composer *c, int token);
+/* Listening, live or from a file: events at t_s seconds since reset, in time order (a time
+ * earlier than the clock counts as now). Each feeds the time shifts up to round(t_s / 10 ms),
+ * then the event's tokens; a key released while the pedal is down sounds on until the pedal
+ * goes up, as in docs/COMPOSE.md. Each token costs one net step. [RT] */
+void sw_composer_note_on(sw_composer *c, double t_s, int pitch, int velocity);
+void sw_composer_note_off(sw_composer *c, double t_s, int pitch);
+void sw_composer_pedal(sw_composer *c, double t_s, int down);
+/* Feed the whole seconds of silence that have passed by t_s (1 s shift tokens), so that a long
+ * pause costs one step per second as it happens instead of all at the next note. [RT] */
+void sw_composer_advance(sw_composer *c, double t_s);
+/* Draw the next token under the limits, feed it back and return it. [RT] */
+sw_compose_event sw_composer_next(sw_composer *c);
+/* The clock: 10 ms steps fed since reset. [RT] */
+uint64_t sw_composer_clock(const sw_composer *c);
+/* 1 if the pitch sounds now (played or generated). [RT] */
+int sw_composer_sounding(const sw_composer *c, int pitch);
+/* The model's next-token distribution (temperature 1, no limits): probs[SW_COMPOSE_VOCAB]. [RT] */
+void sw_composer_distribution(const sw_composer *c, float *probs);
+/* Decode one token without a composer (kind, pitch, steps; velocity from the bin). [RT] */
+sw_compose_event sw_compose_token_event(int token);
+/* A performance's note, with the sustain pedal already applied to its end. */
+typedef struct {
+    double on_s, off_s;   /* start and end, s */
+    int pitch;            /* 0..127 */
+    int velocity;         /* 1..127 */
+} sw_compose_note;
+/* The tokens of a whole performance (START not included), exactly as train/compose/events.py
+ * encode() makes them: times rounded to 10 ms steps (halves up), a note at least one step long,
+ * at equal times note-offs first, then by pitch; a VELOCITY token wherever the bin changes; gaps
+ * as shifts of at most 1 s. Writes at most cap tokens and returns how many there are (call with
+ * cap 0 to count), or -1 if out of memory. Not [RT]: sorts a copy. */
+long sw_compose_encode(const sw_compose_note *notes, size_t n, uint16_t *tokens, size_t cap);
+/* ------------------------------------------------------- end of composer -- */
+
 /* ------------------------------------------------------------ instrument --
  * Polyphonic neural instrument (dsp/synth.c, docs/INSTRUMENT.md): per voice, MIDI-derived
  * features drive one sw_net at the control rate (250 Hz); its outputs (amplitude, harmonic

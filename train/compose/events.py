@@ -16,6 +16,8 @@ is ignored; every other channel is one keyboard: a key struck again while it sou
 sounding note first. Times are quantised to 10 ms; a note lasts at least one step.
 """
 
+import math
+
 N_PITCH = 128
 ON, OFF, SHIFT, VEL, START = 0, 128, 256, 356, 388
 N_SHIFT, N_VEL = 100, 32
@@ -48,6 +50,9 @@ def notes_from_events(events):
         sustained.discard(p)
         notes.append((on_s, t, p, vel))
 
+    # At equal times note-offs come first (as app/midifile.c orders them): a repeated note written
+    # as on/off at one tick must not cut the new note.
+    events = sorted(events, key=lambda e: (e[0], 0 if e[1] == "off" else 1))
     for t, kind, ch, a, b in events:
         if ch == 9:
             continue
@@ -79,15 +84,20 @@ def notes_from_events(events):
     return notes
 
 
+def steps(t_s):
+    """Seconds -> 10 ms steps, halves rounded up (as dsp/compose.c; round() would round them to even)."""
+    return int(math.floor(t_s / STEP_S + 0.5)) if t_s > 0 else 0
+
+
 def encode(notes, stretch=1.0):
     """Notes -> token list (without START). stretch > 1 plays slower (tempo augmentation)."""
     evs = []
     for on_s, off_s, p, vel in notes:
-        q_on = int(round(on_s * stretch / STEP_S))
-        q_off = max(int(round(off_s * stretch / STEP_S)), q_on + 1)
+        q_on = steps(on_s * stretch)
+        q_off = max(steps(off_s * stretch), q_on + 1)
         evs.append((q_on, 1, p, vel))
         evs.append((q_off, 0, p, 0))
-    evs.sort(key=lambda e: (e[0], e[1], e[2]))
+    evs.sort()          # (step, off before on, pitch, velocity): the order dsp/compose.c uses
     out, q, vb = [], 0, -1
     for qe, is_on, p, vel in evs:
         while qe > q:
