@@ -15,8 +15,13 @@
  * bandwidth of L1, L2, L3 and DRAM is measured with buffers of half each cache (and 8 x L3
  * for DRAM), and for each kernel with a buffer of its own working set. A kernel's bound is
  * min(FMA peak, flop/byte x that bandwidth); the table gives which one it is and the
- * fraction of it achieved. Bytes are the bytes read (the bandwidth measured is read
- * bandwidth); the state written back goes to lines the step has just read. */
+ * fraction of it achieved, and the gap (bound / achieved). Bytes are the bytes read (the
+ * bandwidth measured is read bandwidth); the state written back goes to lines the step has
+ * just read.
+ *
+ * A second table steps 16 nets of one model together (swi_net_step_batch, as the instrument
+ * steps its voices): the weights are read once for the batch, so per net step the bytes are the
+ * weights / 16 plus the net's own state and input, and the same roofline applies per net step. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +32,7 @@
 #include "statewave.h"
 #include "core_util.h"
 #include "kernels.h"   /* sw_kernels_name() */
+#include "model.h"     /* swi_net_step_batch */
 #include "bench_util.h"  /* now_s(), cmp_double() */
 
 #if defined(__x86_64__)
@@ -246,8 +252,9 @@ static sw_model *load_or_die(tw_file *f, const char *cfg)
 }
 
 /* flops and bytes read by one batch-1 step (every weight once, the state once; the state is
- * also written back, to the lines just read, which costs no further read bandwidth) */
-static sw_model *make_layer(const char *type, int d, int n, double *flops, double *bytes)
+ * also written back, to the lines just read, which costs no further read bandwidth); *state_bytes
+ * is the part of them that is per net (state, input), the rest is shared weights */
+static sw_model *make_layer(const char *type, int d, int n, double *flops, double *bytes, double *state_bytes)
 {
     tw_file *f = malloc(sizeof *f);
     char cfg[1024];
@@ -259,6 +266,7 @@ static sw_model *make_layer(const char *type, int d, int n, double *flops, doubl
                  "{\"type\":\"linear\",\"name\":\"l\",\"d_in\":%d,\"d_out\":%d,\"bias\":true}]}", d, d, d, d);
         *flops = 2 * D * D;
         *bytes = 4 * (D * D + 2 * D);                        /* W, bias, x */
+        *state_bytes = 4 * D;
     } else if (!strcmp(type, "s4d")) {
         tw_s4d(f, "s", d, n);
         snprintf(cfg, sizeof cfg, "{\"version\":1,\"d_input\":%d,\"d_output\":%d,\"layers\":["
@@ -267,6 +275,7 @@ static sw_model *make_layer(const char *type, int d, int n, double *flops, doubl
         *flops = 11 * D * N + 3 * D;
         /* per mode [Ā | C'] (4 floats) and the state (2); per channel D and u */
         *bytes = 4 * (D * N * (4 + 2) + 2 * D);
+        *state_bytes = 4 * (D * N * 2 + D);
     } else if (!strcmp(type, "lru") || !strcmp(type, "s5")) {
         int s5 = !strcmp(type, "s5");
         if (s5) tw_s5(f, "s", d, n);
@@ -278,6 +287,7 @@ static sw_model *make_layer(const char *type, int d, int n, double *flops, doubl
         *flops = 4 * N * D + 8 * N + 4 * N * D + 2 * D;
         /* B̄ [2N][H] and C̄ [H][2N]; λ, B̄u and h (2N each); D and u */
         *bytes = 4 * (2 * N * D + 2 * N * D + 3 * 2 * N + 2 * D);
+        *state_bytes = 4 * (2 * 2 * N + D);
     } else {                   /* mamba: E = 2d, d_conv 4, dt_rank ceil(d/16) */
         int e = 2 * d, r = (d + 15) / 16;
         tw_mamba(f, "m", d, e, n, 4, r);
@@ -300,6 +310,7 @@ static sw_model *make_layer(const char *type, int d, int n, double *flops, doubl
                       + E                      /* D */
                       + D * E                  /* out_proj */
                       + D);                    /* u */
+        *state_bytes = 4 * (N * E + 3 * E + D);
     }
     sw_model *m = load_or_die(f, cfg);
     free(f);
@@ -334,6 +345,62 @@ static double time_steps(sw_model *m)
     return reps[3];
 }
 
+/* median ns per net step when NB nets step together through swi_net_step_batch */
+#define NB 16
+static double time_batch(sw_model *m)
+{
+    sw_net *nets[NB];
+    const float *in[NB];
+    float *out[NB];
+    const int di = sw_model_d_input(m), dout = sw_model_d_output(m);
+    float *x = tw_input(3, (size_t)di * NB, 1.0, 0), *y = malloc((size_t)dout * NB * sizeof *y);
+    for (int b = 0; b < NB; b++) {
+        if (sw_net_create(m, &nets[b], NULL, 0) != SW_OK) exit(1);
+        in[b] = x + (size_t)b * di;
+        out[b] = y + (size_t)b * dout;
+    }
+    swi_batch *bt = swi_batch_create(m, NB);
+    if (!bt) exit(1);
+    long steps = 4;
+    for (;;) {
+        double t0 = now_s();
+        for (long s = 0; s < steps; s++) swi_net_step_batch(bt, nets, in, out, NB);
+        if (now_s() - t0 > 0.04 || steps > (1L << 24)) break;
+        steps *= 2;
+    }
+    double reps[7];
+    for (int r = 0; r < 7; r++) {
+        double t0 = now_s();
+        for (long s = 0; s < steps; s++) swi_net_step_batch(bt, nets, in, out, NB);
+        reps[r] = (now_s() - t0) / (double)(steps * NB) * 1e9;
+    }
+    qsort(reps, 7, sizeof reps[0], cmp_double);
+    swi_batch_free(bt);
+    for (int b = 0; b < NB; b++) sw_net_destroy(nets[b]);
+    free(x);
+    free(y);
+    return reps[3];
+}
+
+/* One table row: the level whose size holds `set` bytes (the working set), that level's read
+ * bandwidth measured on a buffer of exactly that size, the bound and the gap to it. */
+static void roof_row(const char *label, int d, const char *state, double ns, double flops, double bytes, double set,
+                     const size_t *level_size, double peak)
+{
+    static const char *const level_name[] = {"L1", "L2", "L3", "DRAM"};
+    double gf = flops / ns;
+    int lv = 0;
+    while (lv < 3 && set > (double)level_size[lv]) lv++;
+    double bw = measure_read_bw(((size_t)set + 2047) & ~(size_t)2047);
+    double mem_bound = flops / bytes * bw / 1e9, bound = mem_bound;
+    const char *by = "memory";
+    if (peak / 1e9 < bound) { bound = peak / 1e9; by = "FMA"; }
+    printf("| %s | %d | %s | %.0f | %.2f | %.1f%% | %.0f | %.2f | %s | %.1f | %s | %.1f | %.0f%% | %.2fx |\n", label, d,
+           state, ns, gf, 100 * gf * 1e9 / peak, bytes, flops / bytes, level_name[lv], bw / 1e9, by, bound,
+           100 * gf / bound, bound / gf);
+    fflush(stdout);
+}
+
 int main(void)
 {
     const char *isa;
@@ -359,9 +426,11 @@ int main(void)
                           level_buf[l] >> 10, level_bw[l] / 1e9);
         else printf(" DRAM (buffer %zu MiB) %.1f GB/s\n\n", level_buf[l] >> 20, level_bw[l] / 1e9);
     }
-    printf("| layer | d_model | state | ns/step | GFLOP/s | %% of peak | bytes read/step | flop/byte | fed from | "
-           "its bandwidth GB/s | bound | bound GFLOP/s | %% of bound |\n");
-    printf("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|\n");
+    const char *head = "| layer | d_model | state | ns/step | GFLOP/s | % of peak | bytes read/step | flop/byte | fed from | "
+                       "its bandwidth GB/s | bound | bound GFLOP/s | % of bound | gap |\n"
+                       "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|\n";
+    printf("Batch 1 (one net, sw_net_step):\n\n");
+    fputs(head, stdout);
     static const int dims[] = {64, 128, 256}, states[] = {16, 32, 64};
     static const char *const types[] = {"linear", "s4d", "lru", "s5", "mamba"};
     for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
@@ -369,26 +438,33 @@ int main(void)
             for (size_t j = 0; j < 3; j++) {
                 int lin = !strcmp(types[t], "linear");
                 if (lin && j > 0) continue;
-                double flops, bytes;
-                sw_model *m = make_layer(types[t], dims[i], lin ? 0 : states[j], &flops, &bytes);
+                double flops, bytes, sb;
+                sw_model *m = make_layer(types[t], dims[i], lin ? 0 : states[j], &flops, &bytes, &sb);
                 double ns = time_steps(m);
-                double gf = flops / ns;
-                /* the smallest level that holds the step's working set, and the read bandwidth
-                 * of a buffer of exactly that size (a set a little over a cache is still
-                 * partly served by it) */
-                int lv = 0;
-                while (lv < 3 && bytes > (double)level_size[lv]) lv++;
-                double bw = measure_read_bw(((size_t)bytes + 2047) & ~(size_t)2047);
-                double mem_bound = flops / bytes * bw / 1e9, bound = mem_bound;
-                const char *by = "memory";
-                if (peak / 1e9 < bound) { bound = peak / 1e9; by = "FMA"; }
                 char label[32], state[16];
                 snprintf(label, sizeof label, "%s%s", types[t], !strcmp(types[t], "s4d") || !strcmp(types[t], "s5") ? " (zoh)" : "");
                 snprintf(state, sizeof state, lin ? "–" : "%d", states[j]);
-                printf("| %s | %d | %s | %.0f | %.2f | %.1f%% | %.0f | %.2f | %s | %.1f | %s | %.1f | %.0f%% |\n", label,
-                       dims[i], state, ns, gf, 100 * gf * 1e9 / peak, bytes, flops / bytes, level_name[lv], bw / 1e9,
-                       by, bound, 100 * gf / bound);
-                fflush(stdout);
+                roof_row(label, dims[i], state, ns, flops, bytes, bytes, level_size, peak);
+                sw_model_free(m);
+            }
+    /* batched: per net step, the weights count 1/NB; the working set is all NB states and the weights */
+    printf("\nBatch %d (%d nets of one model stepped together, swi_net_step_batch; per net step):\n\n", NB, NB);
+    fputs(head, stdout);
+    static const char *const btypes[] = {"linear", "s4d"};
+    static const int bdims[] = {96, 256};
+    for (size_t t = 0; t < 2; t++)
+        for (size_t i = 0; i < 2; i++)
+            for (size_t j = 0; j < 3; j++) {
+                int lin = !strcmp(btypes[t], "linear");
+                if (lin && j > 0) continue;
+                double flops, bytes, sb;
+                sw_model *m = make_layer(btypes[t], bdims[i], lin ? 0 : states[j], &flops, &bytes, &sb);
+                double ns = time_batch(m);
+                char label[48], state[16];
+                snprintf(label, sizeof label, "%s%s, batch %d", btypes[t], lin ? "" : " (zoh)", NB);
+                snprintf(state, sizeof state, lin ? "–" : "%d", states[j]);
+                const double per = (bytes - sb) / NB + sb, set = (bytes - sb) + NB * sb;
+                roof_row(label, bdims[i], state, ns, flops, per, set, level_size, peak);
                 sw_model_free(m);
             }
     return 0;

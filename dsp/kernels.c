@@ -50,7 +50,10 @@
 typedef void (*unary_fn)(float *, const float *, size_t);
 typedef struct {
     void (*matvec)(float *, const float *, size_t, size_t, const float *, const float *);
+    void (*matmat)(float *, size_t, const float *, size_t, size_t, const float *, size_t, const float *, size_t);
     void (*s4d_step)(float *, float *, const float *, const float *, const float *, size_t, size_t);
+    void (*s4d_step_batch)(float *, size_t, float *const *, size_t, const float *, const float *, const float *,
+                           size_t, size_t, size_t, size_t);
     void (*cdiag)(float *, float *, const float *, const float *, const float *, const float *, size_t);
     void (*mamba_scan)(float *, float *, const float *, const float *, const float *, const float *,
                        const float *, const float *, size_t, size_t);
@@ -65,7 +68,7 @@ typedef struct {
 
 #define KERNEL_TABLE(sfx)                                                                     \
     {                                                                                         \
-        matvec_##sfx, s4d_step_##sfx, cdiag_##sfx, mamba_scan_##sfx, vsilu_##sfx,             \
+        matvec_##sfx, matmat_##sfx, s4d_step_##sfx, s4d_step_batch_##sfx, cdiag_##sfx, mamba_scan_##sfx, vsilu_##sfx,             \
             vsigmoid_##sfx, vtanh_##sfx, vgelu_##sfx, vrelu_##sfx, vsoftplus_##sfx, vglu_##sfx, \
             vmul_silu_##sfx, vfma_##sfx, vadd_##sfx, vsanitize_##sfx, all_finite_##sfx        \
     }
@@ -156,6 +159,17 @@ void sw_mat_free(sw_mat *m)
 void sw_matvec(float *y, const sw_mat *m, const float *x, const float *bias)
 {
     K()->matvec(y, m->p, m->rows, m->cols, x, bias);
+}
+
+void sw_matmat(float *y, size_t ldy, const sw_mat *m, const float *x, size_t ldx, const float *bias, size_t nb)
+{
+    K()->matmat(y, ldy, m->p, m->rows, m->cols, x, ldx, bias, nb);
+}
+
+void sw_s4d_step_batch(float *y, size_t ldy, float *const *states, size_t state_off, const float *w,
+                       const float *d, const float *u, size_t ldu, size_t h, size_t n, size_t nb)
+{
+    K()->s4d_step_batch(y, ldy, states, state_off, w, d, u, ldu, h, n, nb);
 }
 
 void sw_s4d_step(float *y, float *state, const float *w, const float *d, const float *u, size_t h, size_t n)

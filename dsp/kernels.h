@@ -29,6 +29,11 @@ void sw_mat_free(sw_mat *m);
 /* y[rows] = W x + bias (bias may be NULL). y must not alias x. */
 void sw_matvec(float *y, const sw_mat *m, const float *x, const float *bias);
 
+/* Y = W X (+ bias) for nb columns: column b reads x + b·ldx and writes y + b·ldy, and gets
+ * exactly the floats sw_matvec gives for it (same chains, same order). W is read once per
+ * few columns, so several streams on one model (the instrument's voices) share the loads. */
+void sw_matmat(float *y, size_t ldy, const sw_mat *m, const float *x, size_t ldx, const float *bias, size_t nb);
+
 /* Complex diagonal recurrence on split arrays: h = lam ⊙ h + t  (n complex numbers).
  * (LRU eq. h_t = λ ⊙ h_{t-1} + B̄u_t; S5 eq. x_t = Λ̄ ⊙ x_{t-1} + B̄u_t.) */
 void sw_cdiag(float *h_re, float *h_im, const float *lam_re, const float *lam_im,
@@ -41,6 +46,11 @@ void sw_cdiag(float *h_re, float *h_im, const float *lam_re, const float *lam_im
  *   y_h     = 2 Re Σ_n C'_{n,h} s_{n,h} + D_h u_h */
 #define SW_S4D_TILE 16
 void sw_s4d_step(float *y, float *state, const float *w, const float *d, const float *u, size_t h, size_t n);
+/* sw_s4d_step for nb streams of one layer: stream b has state states[b] + state_off, input
+ * u + b·ldu, output y + b·ldy; each bit-identical to sw_s4d_step on it. The weights are read
+ * once per few streams. */
+void sw_s4d_step_batch(float *y, size_t ldy, float *const *states, size_t state_off, const float *w,
+                       const float *d, const float *u, size_t ldu, size_t h, size_t n, size_t nb);
 
 /* Mamba selective scan for one frame, state h[N][E] (lane = inner channel e):
  *   h_{n,e} = exp(Δ_e A_{n,e}) h_{n,e} + (Δ_e x_e) B_n ;  y_e = Σ_n C_n h_{n,e} + D_e x_e

@@ -79,6 +79,123 @@ static void SW_SFX(matvec)(float *restrict y, const float *restrict packed, size
     }
 }
 
+/* The phase count P that matvec's tile of `nvec` vectors uses (the switch above): a row's
+ * result depends only on its P (phase accumulators, then their sum in order, then the bias),
+ * not on which other rows share its registers, so the batched product below may tile rows
+ * differently and still give every column exactly matvec's floats. */
+static inline int SW_SFX(mv_phases)(size_t nvec)
+{
+    static const int P[9] = {8, 8, 4, 2, 2, 1, 1, 1, 1};
+    return P[nvec < 8 ? nvec : 8];
+}
+
+/* NB columns x NV row vectors of one panel, P phases: acc[b][p][v] is column b's phase p of row
+ * vector v, the same chain as in mv_tile; each weight vector loaded serves NB columns. */
+static inline __attribute__((always_inline)) void
+SW_SFX(mm_tile)(float *restrict y, size_t ldy, const float *restrict panel, size_t hp, const float *restrict x,
+                size_t ldx, size_t cols, const float *restrict bias, size_t valid, const int NV, const int P,
+                const int NB)
+{
+    VF acc[4][8][4];
+    for (int b = 0; b < NB; b++)
+        for (int p = 0; p < P; p++)
+            for (int v = 0; v < NV; v++) acc[b][p][v] = (VF){0};
+    const float *w = panel;
+    size_t c = 0;
+    for (; c + (size_t)P <= cols; c += (size_t)P, w += (size_t)P * hp)
+        for (int p = 0; p < P; p++) {
+            VF wv[4];
+            for (int v = 0; v < NV; v++) wv[v] = LD(w + (size_t)p * hp + (size_t)v * SW_VL);
+            for (int b = 0; b < NB; b++) {
+                const float xc = x[(size_t)b * ldx + c + (size_t)p];
+                for (int v = 0; v < NV; v++) acc[b][p][v] += wv[v] * xc;
+            }
+        }
+    for (; c < cols; c++, w += hp) {
+        VF wv[4];
+        for (int v = 0; v < NV; v++) wv[v] = LD(w + (size_t)v * SW_VL);
+        for (int b = 0; b < NB; b++) {
+            const float xc = x[(size_t)b * ldx + c];
+            for (int v = 0; v < NV; v++) acc[b][0][v] += wv[v] * xc;
+        }
+    }
+    for (int b = 0; b < NB; b++)
+        for (int v = 0; v < NV; v++) {
+            VF s = acc[b][0][v];
+            for (int p = 1; p < P; p++) s += acc[b][p][v];
+            size_t r = (size_t)v * SW_VL;
+            float *yb = y + (size_t)b * ldy;
+            if (r + SW_VL <= valid) {
+                if (bias) s += LD(bias + r);
+                ST(yb + r, s);
+            } else if (r < valid) {
+                const size_t nk = (valid - r) & (SW_VL - 1);
+                for (size_t k = 0; k < nk; k++) yb[r + k] = bias ? s[k] + bias[r + k] : s[k];
+            }
+        }
+}
+
+/* Accumulator registers the batched tiles may hold: 32 vector registers with AVX-512, 16
+ * otherwise; the rest carry the weights and the broadcast inputs. */
+#define SW_MM_ACC (SW_VL == 16 ? 16 : 8)
+
+/* One row-vector group of NV vectors at phase count P over all nb columns, in column groups
+ * of NB = SW_MM_ACC / (NV P) (at least 1), the last group narrower. */
+static inline __attribute__((always_inline)) void
+SW_SFX(mm_group)(float *restrict y, size_t ldy, const float *restrict panel, size_t hp, const float *restrict x,
+                 size_t ldx, size_t cols, const float *restrict bias, size_t valid, size_t nb, const int NV,
+                 const int P)
+{
+    const int NB0 = SW_MM_ACC / (NV * P) < 1 ? 1 : SW_MM_ACC / (NV * P) > 4 ? 4 : SW_MM_ACC / (NV * P);
+    size_t b = 0;
+    for (; b + (size_t)NB0 <= nb; b += (size_t)NB0)
+        SW_SFX(mm_tile)(y + b * ldy, ldy, panel, hp, x + b * ldx, ldx, cols, bias, valid, NV, P, NB0);
+    switch (nb - b) {   /* fewer than NB0 columns left */
+    case 3: SW_SFX(mm_tile)(y + b * ldy, ldy, panel, hp, x + b * ldx, ldx, cols, bias, valid, NV, P, 3); break;
+    case 2: SW_SFX(mm_tile)(y + b * ldy, ldy, panel, hp, x + b * ldx, ldx, cols, bias, valid, NV, P, 2); break;
+    case 1: SW_SFX(mm_tile)(y + b * ldy, ldy, panel, hp, x + b * ldx, ldx, cols, bias, valid, NV, P, 1); break;
+    default: break;
+    }
+}
+
+/* Y = W X (+ bias) for nb columns (column b: x + b ldx -> y + b ldy), each column bit-identical
+ * to matvec on it: W is streamed once per group of columns instead of once per column, so the
+ * product is bound by the FMA units rather than by the cache the weights come from. */
+static void SW_SFX(matmat)(float *restrict y, size_t ldy, const float *restrict packed, size_t rows, size_t cols,
+                           const float *restrict x, size_t ldx, const float *restrict bias, size_t nb)
+{
+    for (size_t r0 = 0; r0 < rows; r0 += SW_PANEL) {
+        const size_t h = rows - r0 < SW_PANEL ? rows - r0 : SW_PANEL;
+        const size_t hp = (h + 15) & ~(size_t)15;
+        const float *panel = packed + r0 * cols;
+        for (size_t r = 0; r < hp; r += 8 * SW_VL) {
+            const size_t nvec = (hp - r) / SW_VL < 8 ? (hp - r) / SW_VL : 8;
+            const int P = SW_SFX(mv_phases)(nvec);
+            /* this matvec tile's rows, re-tiled by nv vectors at its P */
+            size_t v = 0;
+            while (v < nvec) {
+                const size_t left = nvec - v, rr = r + v * SW_VL;
+                const int nv = P >= 4 ? 1 : P == 2 ? (left >= 2 ? 2 : 1)
+                             : (SW_VL == 16 && left >= 4) ? 4 : left >= 2 ? 2 : 1;
+                if (h > rr) {   /* else only padding */
+                    const size_t valid = h - rr;
+                    float *yy = y + r0 + rr;
+                    const float *bb = bias ? bias + r0 + rr : NULL;
+                    const float *pp = panel + rr;
+                    if (P == 8) SW_SFX(mm_group)(yy, ldy, pp, hp, x, ldx, cols, bb, valid, nb, 1, 8);
+                    else if (P == 4) SW_SFX(mm_group)(yy, ldy, pp, hp, x, ldx, cols, bb, valid, nb, 1, 4);
+                    else if (P == 2 && nv == 2) SW_SFX(mm_group)(yy, ldy, pp, hp, x, ldx, cols, bb, valid, nb, 2, 2);
+                    else if (P == 2) SW_SFX(mm_group)(yy, ldy, pp, hp, x, ldx, cols, bb, valid, nb, 1, 2);
+                    else if (nv == 4) SW_SFX(mm_group)(yy, ldy, pp, hp, x, ldx, cols, bb, valid, nb, 4, 1);
+                    else if (nv == 2) SW_SFX(mm_group)(yy, ldy, pp, hp, x, ldx, cols, bb, valid, nb, 2, 1);
+                    else SW_SFX(mm_group)(yy, ldy, pp, hp, x, ldx, cols, bb, valid, nb, 1, 1);
+                }
+                v += (size_t)nv;
+            }
+        }
+    }
+}
+
 /* S4D step over channel tiles of 16 (layout in kernels.h). Per tile the modes are walked
  * in pairs with separate accumulators for even/odd modes and for the re/im products, so the
  * four FMA chains overlap; they are combined in a fixed order at the end. */
@@ -136,6 +253,97 @@ static void SW_SFX(s4d_step)(float *restrict y, float *restrict state, const flo
     }
 }
 
+/* S4D step for nb streams of one layer (stream b: state st[b], input u + b ldu, output
+ * y + b ldy), each stream bit-identical to s4d_step: per lane (channel) the same operations in
+ * the same order, even/odd-mode accumulators combined the same way. The tile's weights are
+ * loaded once for NB streams, so only the states stream from cache per stream. Lanes are
+ * independent, so the vectors of a tile are walked one at a time (fewer live registers). */
+static inline __attribute__((always_inline)) void
+SW_SFX(s4d_batch_tile)(float (*restrict out)[16], float *const *restrict st, size_t soff,
+                       const float *restrict wt, const float (*restrict ub)[16], size_t n, int v, const int NB)
+{
+    VF uu[4], ar0[4], ai0[4], ar1[4], ai1[4];
+    for (int b = 0; b < NB; b++) {
+        uu[b] = LD(ub[b] + v * SW_VL);
+        ar0[b] = ai0[b] = ar1[b] = ai1[b] = (VF){0};
+    }
+    size_t m = 0;
+    for (; m + 2 <= n; m += 2) {
+        const float *w0 = wt + m * 64 + v * SW_VL, *w1 = w0 + 64;
+        const VF a0 = LD(w0), b0 = LD(w0 + 16), c0 = LD(w0 + 32), d0 = LD(w0 + 48);
+        const VF a1 = LD(w1), b1 = LD(w1 + 16), c1 = LD(w1 + 32), d1 = LD(w1 + 48);
+        for (int b = 0; b < NB; b++) {
+            float *s0 = st[b] + soff + m * 32 + v * SW_VL, *s1 = s0 + 32;
+            VF xr = LD(s0), xi = LD(s0 + 16), a = a0, bb = b0;
+            VF nr = a * xr - bb * xi + uu[b];
+            VF ni = a * xi + bb * xr;
+            ST(s0, nr);
+            ST(s0 + 16, ni);
+            ar0[b] += c0 * nr;
+            ai0[b] += d0 * ni;
+            xr = LD(s1), xi = LD(s1 + 16), a = a1, bb = b1;
+            nr = a * xr - bb * xi + uu[b];
+            ni = a * xi + bb * xr;
+            ST(s1, nr);
+            ST(s1 + 16, ni);
+            ar1[b] += c1 * nr;
+            ai1[b] += d1 * ni;
+        }
+    }
+    for (; m < n; m++) {
+        const float *w0 = wt + m * 64 + v * SW_VL;
+        const VF a0 = LD(w0), b0 = LD(w0 + 16), c0 = LD(w0 + 32), d0 = LD(w0 + 48);
+        for (int b = 0; b < NB; b++) {
+            float *s0 = st[b] + soff + m * 32 + v * SW_VL;
+            VF xr = LD(s0), xi = LD(s0 + 16), a = a0, bb = b0;
+            VF nr = a * xr - bb * xi + uu[b];
+            VF ni = a * xi + bb * xr;
+            ST(s0, nr);
+            ST(s0 + 16, ni);
+            ar0[b] += c0 * nr;
+            ai0[b] += d0 * ni;
+        }
+    }
+    for (int b = 0; b < NB; b++) ST(out[b] + v * SW_VL, (ar0[b] + ar1[b]) - (ai0[b] + ai1[b]));
+}
+
+/* streams per weight load: 4 x 4 accumulators fit AVX-512's 32 registers, 2 x 4 the 16 of AVX2/SSE */
+#define SW_S4D_NB (SW_VL == 16 ? 4 : 2)
+
+static void SW_SFX(s4d_step_batch)(float *restrict y, size_t ldy, float *const *restrict st, size_t soff,
+                                   const float *restrict w, const float *restrict d, const float *restrict u,
+                                   size_t ldu, size_t h, size_t n, size_t nb)
+{
+    enum { NV = 16 / SW_VL };
+    for (size_t b0 = 0; b0 < nb; b0 += SW_S4D_NB) {
+        const size_t g = nb - b0 < SW_S4D_NB ? nb - b0 : SW_S4D_NB;
+        for (size_t t0 = 0; t0 < h; t0 += 16) {
+            const size_t valid = h - t0 < 16 ? h - t0 : 16;
+            float ub[SW_S4D_NB][16], out[SW_S4D_NB][16];
+            for (size_t b = 0; b < g; b++) {
+                for (size_t k = 0; k < 16; k++) ub[b][k] = k < valid ? u[(b0 + b) * ldu + t0 + k] : 0.0f;
+            }
+            const float *wt = w + (t0 / 16) * n * 64;
+            const size_t so = soff + (t0 / 16) * n * 32;
+            for (int v = 0; v < NV; v++) {
+                switch (g) {
+#if SW_S4D_NB > 2
+                case 4: SW_SFX(s4d_batch_tile)(out, st + b0, so, wt, (const float (*)[16])ub, n, v, 4); break;
+                case 3: SW_SFX(s4d_batch_tile)(out, st + b0, so, wt, (const float (*)[16])ub, n, v, 3); break;
+#endif
+                case 2: SW_SFX(s4d_batch_tile)(out, st + b0, so, wt, (const float (*)[16])ub, n, v, 2); break;
+                default: SW_SFX(s4d_batch_tile)(out, st + b0, so, wt, (const float (*)[16])ub, n, v, 1); break;
+                }
+            }
+            for (size_t b = 0; b < g; b++)
+                for (size_t k = 0; k < valid; k++)
+                    y[(b0 + b) * ldy + t0 + k] = 2.0f * out[b][k] + d[t0 + k] * ub[b][k];
+        }
+    }
+}
+
 #undef VF
 #undef LD
 #undef ST
+#undef SW_MM_ACC
+#undef SW_S4D_NB

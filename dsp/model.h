@@ -41,4 +41,16 @@ size_t swi_net_state_floats(const sw_net *n);
 void swi_net_save_state(const sw_net *n, float *dst, uint64_t *t);
 void swi_net_load_state(sw_net *n, const float *src, uint64_t t);
 
+/* Several nets of one model stepped together (the instrument's voices): every net advances by
+ * one frame exactly as sw_net_step would advance it (same floats, same non-finite guard), but
+ * the linear and S4D layers run as one batched product over the shared weights, which are then
+ * read once for the batch instead of once per net. Other layer types step net by net inside
+ * the batched walk. A batch owns the scratch for up to max_nets nets; create/free are not RT,
+ * swi_net_step_batch is [RT]. */
+typedef struct swi_batch swi_batch;
+swi_batch *swi_batch_create(const sw_model *m, int max_nets);
+void swi_batch_free(swi_batch *bt);
+/* nets[i] (all built on the batch's model, distinct) steps on in[i] into out[i], i < count. */
+void swi_net_step_batch(swi_batch *bt, sw_net *const *nets, const float *const *in, float *const *out, int count);
+
 #endif

@@ -355,3 +355,148 @@ void sw_net_process(sw_net *n, const float *in, float *out, size_t frames)
 }
 
 void sw_net_step(sw_net *n, const float *in, float *out) { sw_net_process(n, in, out, 1); }
+
+/* ------------------------------------------------------------ batched step -- */
+
+struct swi_batch {
+    const sw_model *m;
+    int max;              /* nets per call at most */
+    float **states;       /* [max] each net's state block */
+    uint64_t *t;          /* [max] each net's frame clock */
+    float *in;            /* [max][d_input] sanitized inputs */
+    float *out;           /* [max][d_output] */
+    float *scratch;       /* batch_stack_scratch_floats(top, max) */
+};
+
+static size_t batch_stack_scratch_floats(const sw_stack *s, size_t nb);
+
+/* A residual's inner stack runs batched in the layer scratch; every other layer that steps
+ * net by net needs its own one-frame scratch. */
+static size_t batch_layer_scratch_floats(const sw_layer *l, size_t nb)
+{
+    if (l->type == SW_L_RESIDUAL) return batch_stack_scratch_floats(&l->u.res.inner, nb);
+    return layer_scratch_floats(l, 1);
+}
+
+static size_t batch_stack_scratch_floats(const sw_stack *s, size_t nb)
+{
+    size_t most = 0;
+    for (int i = 0; i < s->n; i++) {
+        size_t k = batch_layer_scratch_floats(&s->layers[i], nb);
+        if (k > most) most = k;
+    }
+    return 2 * sw_pad16(nb * (size_t)s->max_width) + most;
+}
+
+static void batch_stack_forward(const sw_stack *s, float *const *states, const uint64_t *t, float *scratch,
+                                const float *in, float *out, size_t nb);
+
+/* in [nb][d_in] -> out [nb][d_out], row b belonging to the net whose state is states[b]. */
+static void batch_layer_forward(const sw_layer *l, float *const *states, const uint64_t *t, float *scratch,
+                                const float *in, float *out, size_t nb)
+{
+    const size_t di = (size_t)l->d_in, dout = (size_t)l->d_out;
+    switch (l->type) {
+    case SW_L_LINEAR:
+        sw_matmat(out, dout, &l->u.linear.w, in, di, l->u.linear.bias, nb);
+        break;
+    case SW_L_S4D: {
+        const sw_s4d *q = &l->u.s4d;
+        sw_s4d_step_batch(out, dout, states, q->state_off, q->w, q->d, in, di, (size_t)q->h, (size_t)q->n, nb);
+        break;
+    }
+    /* stateless and frame by frame: the nb rows are nb frames to them */
+    case SW_L_NORM:
+    case SW_L_ACT:
+    case SW_L_GLU:
+    case SW_L_EMBEDDING:
+        layer_forward(l, NULL, scratch, in, out, nb, 0);
+        break;
+    case SW_L_RESIDUAL:
+        batch_stack_forward(&l->u.res.inner, states, t, scratch, in, out, nb);
+        sw_vadd(out, in, nb * dout);
+        break;
+    default:   /* conv1d, pool, lru, s5, mamba: net by net, each at its own clock */
+        for (size_t b = 0; b < nb; b++)
+            layer_forward(l, states[b], scratch, in + b * di, out + b * dout, 1, t[b]);
+        break;
+    }
+}
+
+static void batch_stack_forward(const sw_stack *s, float *const *states, const uint64_t *t, float *scratch,
+                                const float *in, float *out, size_t nb)
+{
+    float *buf[2] = {scratch, scratch + sw_pad16(nb * (size_t)s->max_width)};
+    float *layer_scratch = buf[1] + sw_pad16(nb * (size_t)s->max_width);
+    const float *src = in;
+    for (int i = 0; i < s->n; i++) {
+        float *dst = (i == s->n - 1) ? out : buf[i & 1];
+        batch_layer_forward(&s->layers[i], states, t, layer_scratch, src, dst, nb);
+        src = dst;
+    }
+}
+
+swi_batch *swi_batch_create(const sw_model *m, int max_nets)
+{
+    if (!m || max_nets < 1) return NULL;
+    swi_batch *bt = calloc(1, sizeof *bt);
+    if (!bt) return NULL;
+    const size_t nb = (size_t)max_nets;
+    bt->m = m;
+    bt->max = max_nets;
+    bt->states = calloc(nb, sizeof *bt->states);
+    bt->t = calloc(nb, sizeof *bt->t);
+    bt->in = sw_calloc_aligned(nb * (size_t)m->d_input, sizeof(float));
+    bt->out = sw_calloc_aligned(nb * (size_t)m->d_output, sizeof(float));
+    bt->scratch = sw_calloc_aligned(batch_stack_scratch_floats(&m->top, nb), sizeof(float));
+    if (!bt->states || !bt->t || !bt->in || !bt->out || !bt->scratch) {
+        swi_batch_free(bt);
+        return NULL;
+    }
+    return bt;
+}
+
+void swi_batch_free(swi_batch *bt)
+{
+    if (!bt) return;
+    free(bt->states);
+    free(bt->t);
+    sw_free(bt->in);
+    sw_free(bt->out);
+    sw_free(bt->scratch);
+    free(bt);
+}
+
+void swi_net_step_batch(swi_batch *bt, sw_net *const *nets, const float *const *in, float *const *out, int count)
+{
+    if (!bt || count < 1) return;
+    const sw_model *m = bt->m;
+    const size_t di = (size_t)m->d_input, dout = (size_t)m->d_output;
+    sw_fpenv env;
+    sw_fpenv_enter(&env);
+    for (int b0 = 0; b0 < count; b0 += bt->max) {
+        const size_t nb = (size_t)(count - b0 < bt->max ? count - b0 : bt->max);
+        /* what sw_net_process does for a chunk of one frame, net by net around the batched walk */
+        for (size_t b = 0; b < nb; b++) {
+            sw_net *n = nets[b0 + (int)b];
+            bt->states[b] = n->state;
+            bt->t[b] = n->t;
+            sw_vsanitize(bt->in + b * di, in[b0 + (int)b], di, SW_INPUT_CLAMP);
+        }
+        batch_stack_forward(&m->top, bt->states, bt->t, bt->scratch, bt->in, bt->out, nb);
+        for (size_t b = 0; b < nb; b++) {
+            sw_net *n = nets[b0 + (int)b];
+            float *o = out[b0 + (int)b];
+            memcpy(o, bt->out + b * dout, dout * sizeof *o);
+            if (!sw_all_finite(o, dout)) {
+                for (size_t i = 0; i < dout; i++)
+                    if (!isfinite(o[i])) o[i] = 0.0f;
+                n->poisoned = 1;
+            }
+            n->t += 1;
+            if (n->t % SW_CHUNK == 0 && (n->poisoned || !sw_all_finite(n->state, m->state_floats)))
+                sw_net_reset(n);
+        }
+    }
+    sw_fpenv_leave(&env);
+}

@@ -220,6 +220,7 @@ typedef struct {
     double vib_w;       /* rad/s of this voice's vibrato (the timbre's rate, spread per note-on) */
     float feat[SW_SYNTH_D_INPUT]; /* net input of frame t */
     float *o;           /* [1 + K + B] net output of frame t */
+    int pre;            /* the net already stepped for frame t + 1 (in the chunk's batch), into o */
     sw_net *net;        /* owned: this voice's recurrent state */
     sw_osc osc;         /* owned: phasors */
 } voice;
@@ -336,6 +337,7 @@ static void voice_start(engine *e, voice *v)
     memset(v->m_prev, 0, sizeof(float) * (size_t)e->prm.n_noise_bands);
     memset(v->m_new, 0, sizeof(float) * (size_t)e->prm.n_noise_bands);
     v->active = 1;
+    v->pre = 0;
     v->n = 0;
     v->t = -1;
     v->b_cur = v->b_next = v->sub_end = 0;
@@ -367,7 +369,8 @@ static void voice_frame(engine *e, voice *v, double f0)
     v->inv_len = 1.0f / (float)(v->b_next - v->b_cur);
     v->sub_end = v->b_cur;                             /* a new sub-step starts now */
 
-    sw_net_step(v->net, v->feat, v->o);
+    if (v->pre) v->pre = 0;                            /* stepped with the other voices (synth_batch_step) */
+    else sw_net_step(v->net, v->feat, v->o);
     const float *o = v->o;
     if (!(f0 > 0.0) || !isfinite(f0)) f0 = v->t > 0 ? v->f0_new : 440.0;
     v->f0_prev = v->t == 0 ? f0 : v->f0_new;
@@ -695,6 +698,10 @@ struct sw_synth {
     float vib_amount;       /* vibrato scale, 0 (straight tone) .. 2; 1 = the timbre's own */
     uint64_t serial;        /* note-on counter */
     int quiet_frames;       /* released frames under FREE_AMP before a voice is freed */
+    swi_batch *batch;       /* owned: scratch to step the voices' nets as one batch */
+    sw_net **b_net;         /* [n_voices] the batch's nets, inputs and outputs (owned) */
+    const float **b_in;
+    float **b_out;
     float *rest;            /* [128][state_floats] each note's rest state (owned) */
     float *rest_mix;        /* [state_floats] a rest state between two notes (owned) */
     uint64_t rest_t;        /* frame clock that goes with a rest state */
@@ -730,9 +737,12 @@ static float dynamics(const sw_synth *s, const voice *v)
     return x + (1.0f - x) * 0.5f * s->pressure;
 }
 
-static void midi_frame(void *ctx, voice *v)
+/* The features of voice v's next frame (t + 1) into v->feat; returns the frame's pitch
+ * (semitones). They depend on the voice's note and the controls, which change only between
+ * process calls, and on the frame's time, so computing them ahead within a call (the batch
+ * step) gives the very floats the frame itself computes. [RT] */
+static double midi_features(sw_synth *s, voice *v)
 {
-    sw_synth *s = ctx;
     engine *e = &s->e;
     const int64_t t = v->t + 1;
     const double now = (double)t / SW_SYNTH_CONTROL_RATE;
@@ -753,6 +763,15 @@ static void midi_frame(void *ctx, voice *v)
     f[5] = (float)((t_on < 4.0 ? t_on : 4.0) / 4.0);
     f[6] = 0.0f;
     f[7] = 0.0f;
+    return p;
+}
+
+static void midi_frame(void *ctx, voice *v)
+{
+    sw_synth *s = ctx;
+    engine *e = &s->e;
+    const double p = midi_features(s, v);
+    const double now = (double)(v->t + 1) / SW_SYNTH_CONTROL_RATE;
     voice_frame(e, v, 440.0 * pow(2.0, (p - 69.0) / 12.0));
     if (!v->gate) {
         v->quiet = v->A < FREE_AMP ? v->quiet + 1 : 0;
@@ -819,6 +838,13 @@ sw_status sw_synth_create(const sw_model *model, double sample_rate, int voices,
     int ok = s->v != NULL;
     for (int i = 0; ok && i < voices; i++) ok = voice_build(&s->e, &s->v[i]) == 0;
     for (int i = 0; ok && i < N_FADES; i++) ok = fade_build(&s->e, &s->fades[i]) == 0;
+    if (ok) {
+        s->batch = swi_batch_create(model, voices);
+        s->b_net = calloc((size_t)voices, sizeof *s->b_net);
+        s->b_in = calloc((size_t)voices, sizeof *s->b_in);
+        s->b_out = calloc((size_t)voices, sizeof *s->b_out);
+        ok = s->batch && s->b_net && s->b_in && s->b_out;
+    }
     if (!ok) {
         sw_synth_destroy(s);
         return sw_fail(err, errlen, SW_ERR_NOMEM, "synth: out of memory (voices)");
@@ -840,6 +866,10 @@ void sw_synth_destroy(sw_synth *s)
     if (s->v)
         for (int i = 0; i < s->n_voices; i++) voice_free(&s->v[i]);
     free(s->v);
+    swi_batch_free(s->batch);
+    free(s->b_net);
+    free(s->b_in);
+    free(s->b_out);
     for (int i = 0; i < N_FADES; i++) fade_free(&s->fades[i]);
     sw_free(s->rest);
     sw_free(s->rest_mix);
@@ -1056,6 +1086,28 @@ static void synth_noise_hop(sw_synth *s)
     e->noise_pos = 0;
 }
 
+/* Every voice whose next frame starts within the next n samples has its net stepped now, all
+ * of them as one batch (swi_net_step_batch: each net gets exactly the floats of its own step,
+ * with the weights read once for the batch instead of once per voice); voice_frame then uses
+ * the output. Only the first frame of each voice in the chunk is taken: a second one needs the
+ * first's state, and steps alone when it comes. [RT] */
+static void synth_batch_step(sw_synth *s, int n)
+{
+    int k = 0;
+    for (int i = 0; i < s->n_voices; i++) {
+        voice *v = &s->v[i];
+        if (!v->active || v->pre || v->b_next >= v->n + n) continue;
+        midi_features(s, v);
+        s->b_net[k] = v->net;
+        s->b_in[k] = v->feat;
+        s->b_out[k] = v->o;
+        v->pre = 1;
+        k++;
+    }
+    if (k > 1) swi_net_step_batch(s->batch, s->b_net, s->b_in, s->b_out, k);
+    else if (k == 1) sw_net_step(s->b_net[0], s->b_in[0], s->b_out[0]);
+}
+
 void sw_synth_process(sw_synth *s, float *out, size_t frames)
 {
     if (!s || !out) return;
@@ -1069,6 +1121,7 @@ void sw_synth_process(sw_synth *s, float *out, size_t frames)
         if ((size_t)n > frames - done) n = (int)(frames - done);
         if (n > BLK) n = BLK;
         memset(e->hbuf, 0, sizeof(float) * (size_t)n);
+        synth_batch_step(s, n);
         for (int i = 0; i < s->n_voices; i++)
             if (s->v[i].active) voice_render(e, &s->v[i], e->hbuf, n, midi_frame, s);
         for (int i = 0; i < N_FADES; i++)

@@ -9,6 +9,8 @@
 #                                notes (only when the bundle has the instrument: trained models present)
 #   bench/bench_batch.py         statewave-batch (the Python package over Dask) on dev-set clips
 #   build/bench/bench_synth      the instrument engine: 16 voices at 48 kHz, 256-sample blocks
+# Not run by `make bench`: bench/bench_side_by_side.sh A_ROOT compares another built checkout with this one,
+# interleaved (generator, instrument, denoiser).
 # A C benchmark bench/<name>.c is built by `make` into build/bench/<name> (linked with the library,
 # -Itests/common); add it to BENCH_BINS and BENCH_CMDS. Scripts carry their interpreter in the shebang.
 
