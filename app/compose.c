@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -326,6 +327,9 @@ static int write_midi(const char *path, const sw_compose_note *v, size_t n, doub
     }
     int fd = mkstemp(tmp);
     if (fd < 0) { app_err(SUB, "cannot write next to '%s': %s", path, strerror(errno)); goto out; }
+    mode_t um = umask(0);                      /* mkstemp makes 0600: give the file a normal mode */
+    umask(um);
+    if (fchmod(fd, 0666 & ~um) != 0) { /* not fatal: the file is still the user's */ }
     FILE *f = fdopen(fd, "wb");
     if (!f) { close(fd); unlink(tmp); app_err(SUB, "cannot write '%s': %s", tmp, strerror(errno)); goto out; }
     int ok = fwrite(hdr, 1, sizeof hdr, f) == sizeof hdr && fwrite(o.b, 1, o.n, f) == o.n;

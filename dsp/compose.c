@@ -318,6 +318,18 @@ sw_compose_event sw_composer_next(sw_composer *c)
      * to a 10 ms wait. */
     int tok = sw_sample_logits(c->masked, SW_COMPOSE_VOCAB, c->temperature, c->top_p, &c->rng,
                                &c->scratch, TOK_SHIFT);
+    /* A wait never carries a generated note past max_note_s: the shift is cut to end there, so the
+     * forced note-off above lands on time. */
+    if (tok >= TOK_SHIFT && tok < TOK_VEL && c->lim.max_note_s > 0.0f) {
+        const int64_t limit = (int64_t)llroundf(c->lim.max_note_s / (float)SW_COMPOSE_STEP_S);
+        int64_t k = tok - TOK_SHIFT + 1;
+        for (int p = 0; p < N_PITCH; p++)
+            if (c->on_at[p] >= 0 && c->generated[p]) {
+                int64_t rem = limit - ((int64_t)c->clock - c->on_at[p]);
+                if (rem >= 1 && rem < k) k = rem;
+            }
+        tok = TOK_SHIFT + (int)k - 1;
+    }
     feed(c, tok);
     if (tok < TOK_SHIFT || tok >= TOK_VEL) c->same_step++;
     if (tok < TOK_OFF) c->generated[tok] = 1;

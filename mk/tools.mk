@@ -5,6 +5,8 @@
 #   denoise_longrun  SI-SDR cost of 1-60 s lead-ins before dev clips (make denoise-longrun)
 #   gen_probe        the generator for scripts: teacher-forced distributions, NLL, rendering
 #                    (tests/py/test_generate_parity.py, tests/app/test_cli.sh, train/sashimi/)
+#   compose_probe    the composer for scripts: teacher-forced distributions, cost per event
+#                    (tests/py/test_compose.py, train/compose/eval.py)
 #   synth_probe      the instrument for scripts: analysis, rendering, transfer on raw float32 files
 #                    (tests/py/test_synth_parity.py)
 #   lv2_render       a lilv host with a synchronous worker playing a fixed score through the bundle

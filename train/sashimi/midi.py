@@ -108,12 +108,14 @@ def read(path):
         tps = fps * (division & 0xFF)
         to_sec = lambda tick: tick / float(tps)            # noqa: E731
     else:
-        tempos = sorted((t, ev[1]) for trk in tracks for t, ev in trk if ev[0] == "tempo")
-        # Piecewise-linear tick -> seconds map.
+        # by tick, and in file order at one tick (a stable sort, as app/midifile.c): the last one wins
+        tempos = sorted(((t, ev[1]) for trk in tracks for t, ev in trk if ev[0] == "tempo"), key=lambda x: x[0])
+        # Piecewise-linear tick -> seconds map, in the same floating-point steps as app/midifile.c
+        # (so that both quantise a time that falls on an exact half step alike).
         marks = [(0, 0.0, 500000)]
         for t, us in tempos:
             t0, s0, us0 = marks[-1]
-            marks.append((t, s0 + (t - t0) * us0 / 1e6 / division, us))
+            marks.append((t, s0 + (t - t0) * us0 / (1e6 * division), us))
 
         def to_sec(tick):
             lo = 0
@@ -122,7 +124,7 @@ def read(path):
                     lo = i
                     break
             t0, s0, us0 = marks[lo]
-            return s0 + (tick - t0) * us0 / 1e6 / division
+            return s0 + (tick - t0) * us0 / (1e6 * division)
     events = []
     order = 0
     for trk in tracks:
