@@ -224,11 +224,12 @@ static uint64_t clock_frame(cont *self)
 }
 
 /* [RT]: feed time shifts (1..100 steps each, the vocabulary of statewave.h) until the composer's
- * clock reaches running frame `at` (rounded to 10 ms); a clock already there or later stays. */
+ * clock reaches running frame `at`, rounded up to its 10 ms step so that nothing generated comes
+ * before `at`; a clock already there or later stays. */
 static void catch_up(cont *self, uint64_t at)
 {
     sw_composer *c = cur(self)->comp;
-    const uint64_t want = (uint64_t)llround(comp_time(self, at) / SW_COMPOSE_STEP_S);
+    const uint64_t want = (uint64_t)ceil(comp_time(self, at) / SW_COMPOSE_STEP_S - 1e-9);
     while (sw_composer_clock(c) < want) {
         uint64_t k = want - sw_composer_clock(c);
         if (k > SW_COMPOSE_MAX_SHIFT)
