@@ -73,6 +73,9 @@ LV2_FILES         += $(SYNTH_FILES)
 # no host's LV2_PATH=build scan finds it.
 COMPOSE_MODEL     := $(wildcard presets/compose.safetensors)
 COMPOSE_FILES     := $(if $(COMPOSE_MODEL),$(LV2_BUNDLE)/continue.ttl $(LV2_BUNDLE)/compose.safetensors)
+# A stamp named after whether the model is there, so that the manifest is made again when it
+# comes or goes (a file that disappears leaves nothing newer behind to notice).
+COMPOSE_STAMP     := $(BUILD)/plugin/compose-model.$(if $(COMPOSE_MODEL),yes,no)
 LV2_FILES         += $(LV2_BUNDLE)/continue.ttl $(COMPOSE_FILES)
 CONT_TEST_BUNDLE  := $(BUILD)/tests/host/continue.lv2
 CONT_TEST_FILES   := $(addprefix $(CONT_TEST_BUNDLE)/,statewave.so manifest.ttl continue.ttl compose.safetensors)
@@ -109,8 +112,9 @@ $(LV2_SO): $(LV2_OBJ) $(LV2_SWLIB) plugin/statewave.map
 	$(CC) $(CFLAGS_ALL) $(LV2_LDFLAGS) -o $@ $(LV2_OBJ) $(LV2_SWLIB) $(LDLIBS_ALL)
 
 $(LV2_BUNDLE)/manifest.ttl: plugin/manifest.ttl.in plugin/gen_manifest.sh $(LV2_PRESETS) $(SYNTH_PRESETS) \
-                            $(SYNTH_SRC_MODELS) $(COMPOSE_MODEL) mk/plugin.mk
+                            $(SYNTH_SRC_MODELS) $(COMPOSE_MODEL) $(COMPOSE_STAMP) mk/plugin.mk
 	@mkdir -p $(dir $@)
+	$(if $(COMPOSE_MODEL),,rm -f $(LV2_BUNDLE)/compose.safetensors)
 	SW_LV2_SYNTH=$(if $(SYNTH_TIMBRES),1,0) SW_LV2_COMPOSE=$(if $(COMPOSE_MODEL),1,0) \
 	    plugin/gen_manifest.sh $< statewave.so $(LV2_PRESETS) --dir=instrument-presets $(SYNTH_PRESETS) \
 	    > $@.tmp && mv $@.tmp $@
@@ -145,6 +149,10 @@ $(LV2_BUNDLE)/denoise.safetensors: $(LV2_MODEL)
 $(LV2_BUNDLE)/generate.safetensors: $(LV2_GMODEL)
 	@mkdir -p $(dir $@)
 	cp $< $@
+
+$(COMPOSE_STAMP):
+	@mkdir -p $(dir $@)
+	rm -f $(BUILD)/plugin/compose-model.* && touch $@
 
 $(LV2_BUNDLE)/compose.safetensors: presets/compose.safetensors
 	@mkdir -p $(dir $@)
