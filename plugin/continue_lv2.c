@@ -204,6 +204,7 @@ static void process(sw_lv2 *b, sw_lv2_engine *e, const float *const *in, float *
 
 /* ------------------------------------------------------------- helpers -- */
 
+/* [RT]: the engine heard. */
 static engine *cur(cont *self)
 {
     return (engine *)self->b.cur;
@@ -635,8 +636,10 @@ static void object(sw_lv2 *b, const LV2_Atom_Object *obj)
     }
 }
 
-/* Instantiation class: nothing played, nothing sounding, transport rolling at 120 bpm 4/4 until
- * the host says otherwise; the running time starts again at 0. */
+/* Instantiation class: nothing played, transport rolling at 120 bpm 4/4 until the host says
+ * otherwise; the running time starts again at 0. Notes the plugin left sounding when it was
+ * deactivated get their note-offs at the start of the first block (run() cannot be asked for
+ * a last block before deactivation). */
 static void activate(sw_lv2 *b)
 {
     cont *self = (cont *)b;
@@ -655,9 +658,11 @@ static void activate(sw_lv2 *b)
         self->key_on[p] = UINT64_MAX;
     self->key = -1;
     self->continuing = false;
+    for (int p = 0; p < 128; p++)
+        if (self->gen_on[p])
+            self->off_pending[p] = (uint8_t)(1 + self->out_ch);
     memset(self->gen_on, 0, sizeof self->gen_on);
     memset(self->comp_on, 0, sizeof self->comp_on);
-    memset(self->off_pending, 0, sizeof self->off_pending);
     self->scale = 0;
     memset(&self->applied, 0xff, sizeof self->applied);
 }

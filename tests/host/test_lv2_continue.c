@@ -34,6 +34,9 @@
  * 10. the model-file property: a copy of the model loads in the worker and is notified, then
  *     continues the same way; a missing file and a model of another task are logged and the
  *     plugin goes on with its model; a host with no features gets a working, silent instance
+ * 11. deactivated mid-continuation and activated again: the notes left sounding end in the first
+ *     block; with a trained model in build/statewave.lv2, that plugin continues the phrase with
+ *     paired notes in its key (skipped, with a message, while no model is shipped)
  * Real time (skipped under ASan, which owns the allocator): every run() and work_response()
  * above, including the first run() of a fresh instance, is counted by tests/common/rt_interpose.h
  * plus file I/O and getenv: none may happen.
@@ -137,13 +140,17 @@ typedef struct {
     LV2_URID time_Position, time_speed, time_bpm, time_bpb;
 } chost;
 
-/* 0, -1 if the test bundle is not built, -2 if the plugin is not in it. */
-static int chost_init(chost *H)
+/* The plugin from `bundle`: 0, -1 if the bundle is not built, -2 if the plugin is not in it. */
+static int chost_init(chost *H, const char *bundle)
 {
     memset(H, 0, sizeof *H);
+    char f[PATH_MAX];
     struct stat st;
-    if (stat(BUNDLE "/manifest.ttl", &st) != 0 || stat(BUNDLE "/statewave.so", &st) != 0 ||
-        !realpath(BUNDLE, H->bundle_abs))
+    snprintf(f, sizeof f, "%s/manifest.ttl", bundle);
+    if (stat(f, &st) != 0 || !realpath(bundle, H->bundle_abs))
+        return -1;
+    snprintf(f, sizeof f, "%s/statewave.so", bundle);
+    if (stat(f, &st) != 0)
         return -1;
     H->map.handle = H->unmap.handle = &H->urids;
     H->map.map = h_map_uri;
@@ -184,7 +191,8 @@ static int chost_init(chost *H)
 
 static void chost_free(chost *H)
 {
-    lilv_world_free(H->world);
+    if (H->world)
+        lilv_world_free(H->world);
     for (uint32_t i = 0; i < H->urids.n; i++)
         free(H->urids.uris[i]);
     free(H->urids.uris);
@@ -1007,6 +1015,35 @@ static void test_controls(chost *H)
     ci_free(a);
 }
 
+/* Deactivated mid-continuation, then activated again: the notes it left sounding end at once. */
+static void test_reactivate(chost *H)
+{
+    const double rate = 48000;
+    score s = {.n = 0};
+    const uint64_t last = phrase_c(&s, rate);
+    const uint64_t at = last + (uint64_t)(5 * rate);
+    ci *a = ci_new(H, rate, true);
+    a->ctl[C_BARS] = 0;
+    play(a, &s, at, 256);
+    gen g = analyse(a, &s, 0);
+    const int sounding = g.ons - g.offs;
+    gen_free(&g);
+    lilv_instance_deactivate(a->inst);
+    lilv_instance_activate(a->inst);
+    const size_t before = a->n_ev;
+    ci_cycle(a, 256);
+    int offs = 0;
+    for (size_t i = before; i < a->n_ev; i++)
+        offs += (a->ev[i].m[0] & 0xF0) == 0x80 && a->ev[i].at == at;
+    g = analyse(a, &s, 0);
+    CHECK(sounding > 0 && offs == sounding && g.paired && g.left == 0,
+          "reactivated with %d generated notes sounding: %d note-offs in the first block", sounding, offs);
+    printf("ok   deactivated mid-continuation with %d notes sounding: their note-offs come first after activation\n",
+           sounding);
+    gen_free(&g);
+    ci_free(a);
+}
+
 /* 8 */
 static void test_bad_input(chost *H)
 {
@@ -1202,6 +1239,36 @@ static void test_model_property(chost *H)
     printf("ok   a host with no features: the plugin instantiates and runs, with no MIDI in or out\n");
 }
 
+/* With a trained model shipped (presets/compose.safetensors in build/statewave.lv2): the
+ * plugin of the real bundle continues the C major phrase with paired notes in C major. */
+static void test_shipped(void)
+{
+    chost R;
+    int r = chost_init(&R, "build/statewave.lv2");
+    if (r != 0) {
+        printf("SKIP the shipped composer: build/statewave.lv2 has no Continue (no presets/compose.safetensors)\n");
+        if (r == -2)
+            chost_free(&R);
+        return;
+    }
+    const double rate = 48000;
+    score s = {.n = 0};
+    const uint64_t last = phrase_c(&s, rate);
+    ci *a = ci_new(&R, rate, true);
+    CHECK(a != NULL, "instantiate Continue from build/statewave.lv2");
+    if (a) {
+        play(a, &s, last + (uint64_t)(11 * rate), 256);
+        gen g = analyse(a, &s, 0);
+        CHECK(!a->bad_out && g.passed == g.played && g.paired && g.left == 0 && outside(&g, C_MAJOR, 21, 108) == 0,
+              "shipped model: %d notes, paired %d, left %d, %d outside C major", g.ons, g.paired, g.left,
+              outside(&g, C_MAJOR, 21, 108));
+        printf("ok   the shipped composer (build/statewave.lv2): %d notes in C major after the phrase, all ended\n", g.ons);
+        gen_free(&g);
+        ci_free(a);
+    }
+    chost_free(&R);
+}
+
 /* The first run() of a fresh instance, alone. */
 static void test_first_run(chost *H)
 {
@@ -1225,7 +1292,7 @@ int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     chost H;
-    int r = chost_init(&H);
+    int r = chost_init(&H, BUNDLE);
     if (r == -1) {
         printf("SKIP test_lv2_continue: %s not built (run `make` from the repo root first)\n", BUNDLE);
         return 0;
@@ -1253,9 +1320,11 @@ int main(void)
     test_play_again(&H);
     test_transport(&H);
     test_controls(&H);
+    test_reactivate(&H);
     test_bad_input(&H);
     test_small_out(&H);
     test_model_property(&H);
+    test_shipped();
 #ifdef RT_INTERPOSE_UNDER_ASAN
     printf("SKIP real-time counts: ASan owns the allocator\n");
 #else
