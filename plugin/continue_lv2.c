@@ -32,9 +32,9 @@
  * through after the plugin's note-offs), after `bars` bars at the host tempo when it started
  * (time:beatsPerMinute, time:beatsPerBar; 120 bpm 4/4 when the host gives none), when the host
  * transport stops (time:speed 0; nothing is generated while it stays stopped, unless `transport`
- * is off, for hosts whose transport never rolls), at all-notes-off / all-sound-off, when disabled, or when a new
- * model takes over. Then a note-off goes out for every note the plugin started, and nothing it
- * did not start is ever ended by it. A new continuation needs new playing (or the trigger).
+ * is off, for hosts whose transport never rolls), at all-notes-off / all-sound-off, when
+ * disabled, or when a new model takes over. Then a note-off goes out for every note the plugin
+ * started, and nothing it did not start is ever ended by it. A new continuation needs new playing (or the trigger).
  * Frames and composer times depend only on the events' frames, never on how the host cuts the
  * stream into blocks, so the same playing, seed and settings give the same continuation.
  *
@@ -46,7 +46,6 @@
  */
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <lv2/atom/util.h>
