@@ -8,7 +8,7 @@
 #                   link the callback's objects from app/)
 #   tests/host/     the LV2 bundle in hosts: the in-process lilv harness (test_*.c), lv2apply, jalv
 #                   under jackd -d dummy, Ardour headless, PipeWire's filter-chain (test_*.sh, test_*.py);
-#                   helpers lv2_latency.c and jack_note.c
+#                   helpers lv2_latency.c, jack_note.c and jack_midi.c
 #   tests/app/      the statewave command (test_*.sh, test_*.py); helpers lib.sh, jack_lib.sh,
 #                   synth_check.py, sfcheck.c (also used by make demo)
 #   tests/py/       Python tests: the PyTorch mirror and goldens, C vs PyTorch parity, metrics,
@@ -65,9 +65,9 @@ $(BUILD)/tests/rt/rt_alloc_test $(BUILD)/tests/rt/synth_rt_alloc_test:
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Iapp -Itests/common $(CFLAGS_ALL) $(filter %.c %.o,$^) -o $@ $(LIB) $(LDLIBS_ALL)
 
-# A JACK MIDI source for tests/host/test_jalv_generate.sh and test_jalv_synth.sh (links libjack,
-# not the library).
-$(BUILD)/tests/host/jack_note: tests/host/jack_note.c
+# A JACK MIDI source for tests/host/test_jalv_generate.sh and test_jalv_synth.sh, and a JACK MIDI
+# player + recorder for test_jalv_continue.sh (link libjack, not the library).
+$(BUILD)/tests/host/jack_note $(BUILD)/tests/host/jack_midi: $(BUILD)/tests/host/%: tests/host/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) $(shell pkg-config --cflags jack) $< -o $@ $(shell pkg-config --libs jack) -lm
 

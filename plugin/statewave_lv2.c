@@ -3,13 +3,15 @@
  * statewave.so holds every plugin of the bundle. Each plugin family contributes a
  * descriptor function (sw_<family>_lv2_descriptor); lv2_descriptor() concatenates them,
  * so a family is one more entry in `families`, one more TTL file and one more manifest
- * entry (denoise: 2 effects; generate: 1 instrument; synth: 1 instrument; transfer: 1 effect). Discovery class.
+ * entry (denoise: 2 effects; generate: 1 instrument; synth: 1 instrument; transfer: 1 effect;
+ * continue: 1 MIDI plugin). Discovery class.
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #include <lv2/core/lv2.h>
 
+#include "continue_lv2.h"
 #include "denoise_lv2.h"
 #include "generate_lv2.h"
 #include "synth_lv2.h"
@@ -22,6 +24,7 @@ static const family_fn families[] = {
     sw_generate_lv2_descriptor,
     sw_synth_lv2_descriptor,
     sw_transfer_lv2_descriptor,
+    sw_continue_lv2_descriptor,
 };
 
 LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)

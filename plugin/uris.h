@@ -2,7 +2,7 @@
  *
  * The URI base https://statewave.dev/plugins/ is permanent: hosts store these URIs in
  * sessions and presets, so they must never change. Every plugin of the bundle gets its
- * own path below it (denoise, generate, synth, transfer), variants are fragments.
+ * own path below it (denoise, generate, synth, transfer, continue), variants are fragments.
  */
 #ifndef SW_LV2_URIS_H
 #define SW_LV2_URIS_H
@@ -33,6 +33,10 @@
 #define SW_SYNTH__model       SW_SYNTH_URI "#model"
 #define SW_TRANSFER_URI       SW_LV2_URI_BASE "transfer"
 #define SW_TRANSFER__model    SW_TRANSFER_URI "#model"
+
+/* The MIDI continuation plugin (plugin/continue_lv2.c) and its model-file property. */
+#define SW_CONTINUE_URI       SW_LV2_URI_BASE "continue"
+#define SW_CONTINUE__model    SW_CONTINUE_URI "#model"
 
 /* URIDs of the bundle (the transport ones for the generator): mapped once at instantiate
  * (instantiation class). */

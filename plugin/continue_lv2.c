@@ -1,0 +1,741 @@
+/* continue_lv2.c — Statewave Continue: the composer (dsp/compose.c) as an LV2 MIDI plugin that
+ * listens to what you play and, when you stop, continues it out of its MIDI port.
+ *
+ * Ports:
+ *   0 midi_in      atom in   MIDI, time:Position (speed, tempo, meter), patch:Set / patch:Get of
+ *                            the model-file property
+ *   1 midi_out     atom out  MIDI: what came in (well-formed messages), then the continuation
+ *   2 notify       atom out  patch:Set replies: the model file now in use
+ *   3 enabled      control   lv2:enabled: 0 = pass MIDI through, never continue
+ *   4 wait         control   seconds of silence (no key held, no note or pedal event) before it continues
+ *   5 trigger      control   a rising edge continues now
+ *   6 bars         control   stop after this many bars (0 = until you play again)
+ *   7 temperature  control   0..2
+ *   8 top_p        control   0.1..1
+ *   9 seed         control   integer; the RNG restarts from it when a continuation starts
+ *  10 key_lock     control   0 = off, 1 = auto: new notes in the key estimated from what was played
+ *  11 low, 12 high control   range of new notes (MIDI notes)
+ *  13 max_voices   control   0 = no limit
+ *  14 density      control   most new notes in any second, 0 = no limit
+ *  15 transport    control   1 = follow the host transport (default), 0 = ignore it
+ *  16 active       out       1 while continuing
+ *  17 key          out       key of the latest continuation: -1 none, 0..11 C..B major, 12..23 minor
+ *
+ * Behaviour. Listening: every played note-on, note-off and sustain-pedal change is fed to the
+ * composer at the plugin's running time (frames since activation; sw_composer_note_on/off/pedal),
+ * and sw_composer_advance runs at the end of each block, so a long pause costs one net step per
+ * second as it happens. Continuing: when the player has been silent for `wait` (or on a trigger),
+ * the composer's clock is brought to that frame and its seed restarted, and each block draws
+ * events (sw_composer_next) until its clock passes the block's end; every note-on / note-off is
+ * written at the exact frame of its clock time (10 ms steps at the host rate), on the channel
+ * last played. A continuation ends at the frame a note-on is played (the player's note passes
+ * through after the plugin's note-offs), after `bars` bars at the host tempo when it started
+ * (time:beatsPerMinute, time:beatsPerBar; 120 bpm 4/4 when the host gives none), when the host
+ * transport stops (time:speed 0; nothing is generated while it stays stopped, unless `transport`
+ * is off, for hosts whose transport never rolls), at all-notes-off / all-sound-off, when
+ * disabled, or when a new model takes over. Then a note-off goes out for every note the plugin
+ * started, and nothing it did not start is ever ended by it. A new continuation needs new playing (or the trigger).
+ * Frames and composer times depend only on the events' frames, never on how the host cuts the
+ * stream into blocks, so the same playing, seed and settings give the same continuation.
+ *
+ * The model (<bundle>/compose.safetensors, or a user's file through the model-file property) is
+ * loaded and its composer built by the plugin base (lv2_base.h): at instantiation, or in the
+ * worker for a patch:Set or a state restore; it takes over at the start of the next block (a
+ * continuation in progress ends first), and the old engine is freed in the worker. Everything
+ * reachable from run() works in buffers made at instantiation or in the worker.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <lv2/atom/util.h>
+#include <lv2/midi/midi.h>
+
+#include "continue_lv2.h"
+#include "lv2_base.h"
+
+#define CONT_SEED_MAX 16777215.0f /* largest integer a float port holds exactly (2^24 - 1) */
+#define CONT_KEY_TAU_S 60.0       /* played notes count in the key estimate with this time constant */
+/* Composer draws per run() at most: bounds the audio thread's work for any block size (a model
+ * that writes many notes at one instant is cut at 64 per 10 ms step by the composer itself; at
+ * most a few hundred draws fit the longest host blocks). Draws over the cap wait for the next
+ * block, where their events are written at its first frame. */
+#define CONT_MAX_DRAWS 2048
+/* Bytes of one 3-byte MIDI event in an atom sequence (event header + padded body). */
+#define CONT_EV_BYTES ((uint32_t)(sizeof(LV2_Atom_Event) + 8))
+
+/* One loaded model and its composer, created and freed off the audio thread. */
+typedef struct {
+    sw_lv2_engine e;    /* model, path (lv2_base.h); first member */
+    sw_composer *comp;  /* owned */
+    uint64_t origin;    /* running frame of the composer's clock 0 (set by reset) */
+} engine;
+
+typedef struct {
+    sw_lv2 b; /* first member */
+
+    /* ports */
+    const LV2_Atom_Sequence *midi_in;
+    LV2_Atom_Sequence *midi_out;
+    const float *enabled, *wait, *trigger, *bars, *temperature, *top_p, *seed, *key_lock;
+    const float *low, *high, *max_voices, *density, *transport;
+    float *active_port, *key_port;
+
+    /* instantiation class */
+    LV2_URID time_bpm, time_bpb;  /* time:beatsPerMinute, time:beatsPerBar */
+    LV2_Atom_Forge out_forge;     /* writes midi_out (audio thread) */
+
+    /* audio thread */
+    uint64_t now;                 /* running frame of the current block's first frame */
+    uint32_t block_n;             /* frames of the current block */
+    uint32_t pos;                 /* frame in the block events are being handled at */
+    uint32_t last_out;            /* frame of the latest event written to midi_out */
+    int draws;                    /* composer draws in this block (CONT_MAX_DRAWS) */
+    bool out_ok;                  /* midi_out is open for writing in this block */
+    LV2_Atom_Forge_Frame out_seq; /* its sequence frame */
+
+    uint64_t held[16][2];         /* [channel][key / 64] keys down */
+    int last_ch;                  /* channel of the latest played note-on */
+    uint64_t last_input;          /* running frame of the latest played note / pedal event */
+    bool armed;                   /* something was played since the last continuation started */
+    bool rolling;                 /* host transport rolls (true until a time:speed 0 says otherwise) */
+    bool trig_prev;               /* trigger control in the previous block */
+    bool trig_pending;            /* a rising edge waits to start a continuation */
+    double bpm, bpb;              /* host tempo and meter */
+
+    /* key estimate: pitch-class seconds of the played notes, decaying with CONT_KEY_TAU_S */
+    double pc_s[12];
+    uint64_t pc_at;               /* running frame pc_s was last decayed to */
+    uint64_t key_on[128];         /* [pitch] running frame of a played note's start (UINT64_MAX: up) */
+    int key;                      /* latest estimate: -1, 0..11 major, 12..23 minor */
+
+    /* the continuation */
+    bool continuing;
+    uint64_t stop_at;             /* running frame after `bars` bars (UINT64_MAX: none) */
+    int out_ch;                   /* channel the continuation plays on */
+    uint8_t gen_on[128];          /* [pitch] the plugin's note sounds at the output */
+    uint8_t comp_on[128];         /* [pitch] the composer drew a note-on still open in its view */
+    uint8_t off_pending[128];     /* [pitch] 1 + channel of a note-off that did not fit in midi_out:
+                                   * written first in the next block; 0 = none */
+    uint16_t scale;               /* scale mask in force (0: any) */
+    sw_compose_limits applied;    /* limits as last set on the composer */
+} cont;
+
+static const size_t ports[] = {
+    offsetof(cont, midi_in),     offsetof(cont, midi_out), offsetof(cont, b.notify),
+    offsetof(cont, enabled),     offsetof(cont, wait),     offsetof(cont, trigger),
+    offsetof(cont, bars),        offsetof(cont, temperature), offsetof(cont, top_p),
+    offsetof(cont, seed),        offsetof(cont, key_lock), offsetof(cont, low),
+    offsetof(cont, high),        offsetof(cont, max_voices), offsetof(cont, density),
+    offsetof(cont, transport),   offsetof(cont, active_port), offsetof(cont, key_port),
+};
+
+/* Instantiation class. */
+static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
+{
+    (void)desc;
+    cont *self = (cont *)b;
+    b->n_in = b->n_out = 0; /* no audio: sw_lv2_render is never used */
+    if (b->map) {
+        self->time_bpm = b->map->map(b->map->handle, LV2_TIME__beatsPerMinute);
+        self->time_bpb = b->map->map(b->map->handle, LV2_TIME__beatsPerBar);
+        lv2_atom_forge_init(&self->out_forge, b->map);
+    }
+    return true;
+}
+
+/* Worker / instantiation class. */
+static void destroy(sw_lv2_engine *be)
+{
+    sw_composer_destroy(((engine *)be)->comp);
+}
+
+/* Worker / instantiation class: a composer on the engine's model, run for a few events once so
+ * that the audio thread's first continuation does not pay for first-touch page faults of its
+ * freshly allocated state; reset() rewinds it before it is heard. */
+static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
+{
+    (void)b;
+    engine *e = (engine *)be;
+    char msg[256] = "";
+    sw_status s = sw_composer_create(be->model, 1, &e->comp, msg, sizeof msg);
+    if (s != SW_OK || !e->comp)
+        return sw_lv2_build_failed(be, "a composer", 0.0, s, msg, err, errlen);
+    for (int i = 0; i < 8; i++)
+        sw_composer_next(e->comp);
+    sw_composer_reset(e->comp);
+    return true;
+}
+
+/* [RT]: temperature, top-p. */
+static void controls(const sw_lv2 *b, float v[SW_LV2_NCTL])
+{
+    const cont *self = (const cont *)b;
+    v[0] = sw_lv2_ctl(self->temperature, 0.0f, 2.0f, 1.0f);
+    v[1] = sw_lv2_ctl(self->top_p, 0.1f, 1.0f, 0.95f);
+}
+
+/* [RT] */
+static void set_controls(sw_lv2_engine *e, const float v[SW_LV2_NCTL])
+{
+    sw_composer_set_temperature(((engine *)e)->comp, v[0]);
+    sw_composer_set_top_p(((engine *)e)->comp, v[1]);
+}
+
+/* [RT]: a composer that has heard nothing, its clock 0 at the current block's start. */
+static void reset(sw_lv2 *b, sw_lv2_engine *be, const float v[SW_LV2_NCTL])
+{
+    engine *e = (engine *)be;
+    sw_composer_reset(e->comp);
+    set_controls(be, v);
+    e->origin = ((cont *)b)->now;
+}
+
+/* [RT]: not used (no audio ports); the base's table needs an entry. */
+static void process(sw_lv2 *b, sw_lv2_engine *e, const float *const *in, float *const *out, uint32_t n)
+{
+    (void)b;
+    (void)e;
+    (void)in;
+    (void)out;
+    (void)n;
+}
+
+/* ------------------------------------------------------------- helpers -- */
+
+/* [RT]: the engine heard. */
+static engine *cur(cont *self)
+{
+    return (engine *)self->b.cur;
+}
+
+/* [RT]: seconds on the composer's time line of running frame `at`. */
+static double comp_time(cont *self, uint64_t at)
+{
+    const engine *e = cur(self);
+    return at <= e->origin ? 0.0 : (double)(at - e->origin) / self->b.rate;
+}
+
+/* [RT]: running frame of the composer's clock. */
+static uint64_t clock_frame(cont *self)
+{
+    const engine *e = cur(self);
+    return e->origin + (uint64_t)llround((double)sw_composer_clock(e->comp) * SW_COMPOSE_STEP_S * self->b.rate);
+}
+
+/* [RT]: feed time shifts (1..100 steps each, the vocabulary of statewave.h) until the composer's
+ * clock reaches running frame `at`, rounded up to its 10 ms step so that nothing generated comes
+ * before `at`; a clock already there or later stays. */
+static void catch_up(cont *self, uint64_t at)
+{
+    sw_composer *c = cur(self)->comp;
+    const uint64_t want = (uint64_t)ceil(comp_time(self, at) / SW_COMPOSE_STEP_S - 1e-9);
+    while (sw_composer_clock(c) < want) {
+        uint64_t k = want - sw_composer_clock(c);
+        if (k > SW_COMPOSE_MAX_SHIFT)
+            k = SW_COMPOSE_MAX_SHIFT;
+        sw_composer_feed(c, 256 + (int)k - 1);
+    }
+}
+
+/* [RT]: any key down on any channel. */
+static bool keys_down(const cont *self)
+{
+    uint64_t any = 0;
+    for (int c = 0; c < 16; c++)
+        any |= self->held[c][0] | self->held[c][1];
+    return any != 0;
+}
+
+/* [RT]: the MIDI message is complete and well formed: a status byte, then exactly as many data
+ * bytes (< 0x80) as the status takes; system exclusive from F0 to F7. Anything else is dropped:
+ * passing it on could confuse the instrument after us. */
+static bool midi_valid(const uint8_t *m, uint32_t size)
+{
+    if (size == 0 || !(m[0] & 0x80))
+        return false;
+    uint32_t want;
+    if (m[0] == 0xF0) {
+        if (size < 2 || m[size - 1] != 0xF7)
+            return false;
+        for (uint32_t i = 1; i + 1 < size; i++)
+            if (m[i] & 0x80)
+                return false;
+        return true;
+    }
+    switch (m[0] & 0xF0) {
+    case 0xC0:
+    case 0xD0:
+        want = 2;
+        break;
+    case 0xF0:
+        switch (m[0]) {
+        case 0xF1:
+        case 0xF3:
+            want = 2;
+            break;
+        case 0xF2:
+            want = 3;
+            break;
+        case 0xF6:
+        case 0xF8:
+        case 0xFA:
+        case 0xFB:
+        case 0xFC:
+        case 0xFE:
+        case 0xFF:
+            want = 1;
+            break;
+        default: /* F4, F5, F9, FD undefined; F7 alone is no message */
+            return false;
+        }
+        break;
+    default:
+        want = 3;
+        break;
+    }
+    if (size != want)
+        return false;
+    for (uint32_t i = 1; i < size; i++)
+        if (m[i] & 0x80)
+            return false;
+    return true;
+}
+
+/* [RT]: one event on midi_out at frame `frame` of the block (never before the latest one, so the
+ * sequence stays in time order), if it fits with `reserve` bytes left over. */
+static bool put_midi(cont *self, uint32_t frame, const uint8_t *msg, uint32_t size, uint32_t reserve)
+{
+    if (!self->out_ok)
+        return false;
+    LV2_Atom_Forge *f = &self->out_forge;
+    const uint32_t need = (uint32_t)sizeof(LV2_Atom_Event) + lv2_atom_pad_size(size);
+    if ((uint64_t)f->offset + need + reserve > f->size)
+        return false;
+    if (frame < self->last_out)
+        frame = self->last_out;
+    if (frame >= self->block_n && self->block_n)
+        frame = self->block_n - 1;
+    lv2_atom_forge_frame_time(f, frame);
+    lv2_atom_forge_atom(f, size, self->b.uris.midi_MidiEvent);
+    lv2_atom_forge_write(f, msg, size);
+    self->last_out = frame;
+    return true;
+}
+
+/* [RT]: the plugin's note-off for `pitch` at `frame`; kept for the next block if it does not fit. */
+static void note_off_out(cont *self, uint32_t frame, int pitch)
+{
+    const uint8_t msg[3] = {(uint8_t)(0x80 | self->out_ch), (uint8_t)pitch, 64};
+    self->gen_on[pitch] = 0;
+    if (!put_midi(self, frame, msg, 3, 0))
+        self->off_pending[pitch] = (uint8_t)(1 + self->out_ch);
+}
+
+/* ------------------------------------------------------------ the key -- */
+
+/* [RT]: pc_s decayed to running frame `at`. */
+static void key_decay(cont *self, uint64_t at)
+{
+    if (at <= self->pc_at)
+        return;
+    const double g = exp(-(double)(at - self->pc_at) / self->b.rate / CONT_KEY_TAU_S);
+    for (int i = 0; i < 12; i++)
+        self->pc_s[i] *= g;
+    self->pc_at = at;
+}
+
+/* [RT]: a played note of `pitch` ended at running frame `at`. */
+static void key_note_end(cont *self, int pitch, uint64_t at)
+{
+    if (self->key_on[pitch] == UINT64_MAX)
+        return;
+    key_decay(self, at);
+    if (at > self->key_on[pitch])
+        self->pc_s[pitch % 12] += (double)(at - self->key_on[pitch]) / self->b.rate;
+    self->key_on[pitch] = UINT64_MAX;
+}
+
+/* [RT]: the key whose Krumhansl-Kessler profile correlates best with the pitch-class durations of
+ * what was played (notes still held count up to `at`), as `statewave compose --key auto` does;
+ * -1 when nothing was played. 0..11 major, 12..23 minor. */
+static int key_estimate(cont *self, uint64_t at)
+{
+    static const double kk_major[12] = {6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88};
+    static const double kk_minor[12] = {6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17};
+    key_decay(self, at);
+    double h[12], total = 0.0;
+    memcpy(h, self->pc_s, sizeof h);
+    for (int p = 0; p < 128; p++)
+        if (self->key_on[p] != UINT64_MAX && at > self->key_on[p])
+            h[p % 12] += (double)(at - self->key_on[p]) / self->b.rate;
+    for (int i = 0; i < 12; i++)
+        total += h[i];
+    if (!(total > 1e-6))
+        return -1;
+    double best = -2.0;
+    int key = -1;
+    for (int m = 0; m < 2; m++)
+        for (int k = 0; k < 12; k++) {
+            const double *prof = m ? kk_minor : kk_major;
+            double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+            for (int i = 0; i < 12; i++) {
+                mx += h[i] / 12;
+                my += prof[(i - k + 12) % 12] / 12;
+            }
+            for (int i = 0; i < 12; i++) {
+                double x = h[i] - mx, y = prof[(i - k + 12) % 12] - my;
+                sxy += x * y;
+                sxx += x * x;
+                syy += y * y;
+            }
+            double r = sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : -1.0;
+            if (r > best) {
+                best = r;
+                key = 12 * m + k;
+            }
+        }
+    return key;
+}
+
+/* [RT]: the scale of a key as `statewave compose` locks it (minor: natural minor with the raised
+ * 7th); 0 (any note) for -1. */
+static uint16_t key_scale(int key)
+{
+    static const int major[] = {0, 2, 4, 5, 7, 9, 11}, minor_h[] = {0, 2, 3, 5, 7, 8, 10, 11};
+    if (key < 0)
+        return 0;
+    const int tonic = key % 12, minor = key >= 12;
+    const int *iv = minor ? minor_h : major;
+    uint16_t m = 0;
+    for (int i = 0; i < (minor ? 8 : 7); i++)
+        m |= (uint16_t)(1u << ((tonic + iv[i]) % 12));
+    return m;
+}
+
+/* --------------------------------------------------------- continuing -- */
+
+/* [RT]: the musician's limits from the controls (and the key locked at the start), pushed into
+ * the composer when they changed. */
+static void apply_limits(cont *self)
+{
+    sw_compose_limits l;
+    sw_compose_limits_default(&l);
+    int lo = (int)lrintf(sw_lv2_ctl(self->low, 0.0f, 127.0f, 21.0f));
+    int hi = (int)lrintf(sw_lv2_ctl(self->high, 0.0f, 127.0f, 108.0f));
+    l.low = lo < hi ? lo : hi; /* a crossed range means the notes between them */
+    l.high = lo < hi ? hi : lo;
+    l.max_voices = (int)lrintf(sw_lv2_ctl(self->max_voices, 0.0f, 16.0f, 0.0f));
+    l.max_notes_per_s = (float)lrintf(sw_lv2_ctl(self->density, 0.0f, 32.0f, 0.0f));
+    l.scale = self->scale;
+    if (memcmp(&l, &self->applied, sizeof l) != 0) {
+        sw_composer_set_limits(cur(self)->comp, &l);
+        self->applied = l;
+    }
+}
+
+/* [RT]: start a continuation at running frame `at` (inside the current block). */
+static void start(cont *self, uint64_t at)
+{
+    sw_composer *c = cur(self)->comp;
+    catch_up(self, at);
+    sw_composer_set_seed(c, (uint64_t)lrintf(sw_lv2_ctl(self->seed, 0.0f, CONT_SEED_MAX, 1.0f)));
+    self->key = key_estimate(self, at);
+    self->scale = sw_lv2_ctl(self->key_lock, 0.0f, 1.0f, 1.0f) >= 0.5f ? key_scale(self->key) : 0;
+    memset(&self->applied, 0xff, sizeof self->applied); /* force the limits in */
+    apply_limits(self);
+    const int bars = (int)lrintf(sw_lv2_ctl(self->bars, 0.0f, 64.0f, 4.0f));
+    const double bar_s = self->bpb * 60.0 / self->bpm;
+    self->stop_at = bars > 0 ? at + (uint64_t)llround(bars * bar_s * self->b.rate) : UINT64_MAX;
+    self->out_ch = self->last_ch;
+    memset(self->comp_on, 0, sizeof self->comp_on);
+    self->continuing = true;
+    self->armed = false;
+}
+
+/* [RT]: end the continuation at frame `frame` of the block: a note-off for every note the plugin
+ * started, and the composer told that its notes ended (so its next listening starts from what is
+ * heard). */
+static void stop(cont *self, uint32_t frame)
+{
+    if (!self->continuing)
+        return;
+    sw_composer *c = cur(self)->comp;
+    for (int p = 0; p < 128; p++) {
+        if (self->gen_on[p])
+            note_off_out(self, frame, p);
+        if (self->comp_on[p] && sw_composer_sounding(c, p))
+            sw_composer_feed(c, 128 + p);
+        self->comp_on[p] = 0;
+    }
+    self->continuing = false;
+}
+
+/* [RT]: draw events while the composer's clock is before running frame `end`, each note written
+ * at its clock's frame. */
+static void generate(cont *self, uint64_t end, uint32_t from)
+{
+    sw_composer *c = cur(self)->comp;
+    uint64_t t = clock_frame(self);
+    while (t < end && self->draws < CONT_MAX_DRAWS) {
+        sw_compose_event ev = sw_composer_next(c);
+        self->draws++;
+        if (ev.kind == SW_COMPOSE_SHIFT) {
+            t = clock_frame(self);
+            continue;
+        }
+        if (ev.kind != SW_COMPOSE_NOTE_ON && ev.kind != SW_COMPOSE_NOTE_OFF)
+            continue;
+        const int p = ev.pitch;
+        uint32_t frame = t > self->now + from ? (uint32_t)(t - self->now) : from;
+        if (ev.kind == SW_COMPOSE_NOTE_ON) {
+            self->comp_on[p] = 1;
+            if (self->gen_on[p]) /* struck again: end ours first, as the composer does */
+                note_off_out(self, frame, p);
+            int n_on = 0;
+            for (int q = 0; q < 128; q++)
+                n_on += self->gen_on[q] || self->off_pending[q];
+            /* a note-on only with room left for the note-offs of every note then sounding */
+            const uint8_t msg[3] = {(uint8_t)(0x90 | self->out_ch), (uint8_t)p, (uint8_t)ev.velocity};
+            if (put_midi(self, frame, msg, 3, CONT_EV_BYTES * (uint32_t)(n_on + 1)))
+                self->gen_on[p] = 1;
+        } else {
+            self->comp_on[p] = 0;
+            if (self->gen_on[p]) /* only notes the plugin started */
+                note_off_out(self, frame, p);
+        }
+    }
+}
+
+/* [RT]: may a continuation run now (transport, enable, an output to write to)? */
+static bool may_play(const cont *self)
+{
+    const bool follow = sw_lv2_ctl(self->transport, 0.0f, 1.0f, 1.0f) >= 0.5f;
+    return (self->rolling || !follow) && self->out_ok && sw_lv2_ctl(self->enabled, 0.0f, 1.0f, 1.0f) >= 0.5f;
+}
+
+/* [RT]: frames [from, to) of the block with no input event among them. */
+static void render(sw_lv2 *b, uint32_t from, uint32_t to)
+{
+    cont *self = (cont *)b;
+    const uint64_t a = self->now + from, z = self->now + to;
+    self->pos = to;
+    if (!self->continuing && may_play(self)) {
+        const uint64_t wait = (uint64_t)llround(sw_lv2_ctl(self->wait, 0.5f, 30.0f, 2.0f) * b->rate);
+        uint64_t at = UINT64_MAX;
+        if (self->trig_pending)
+            at = a;
+        else if (self->armed && !keys_down(self) && self->last_input + wait < z)
+            at = self->last_input + wait > a ? self->last_input + wait : a;
+        if (at != UINT64_MAX)
+            start(self, at);
+    }
+    self->trig_pending = false; /* a trigger acts at the block's start or not at all */
+    if (!self->continuing)
+        return;
+    if (self->stop_at < z) {
+        generate(self, self->stop_at, from);
+        stop(self, self->stop_at > a ? (uint32_t)(self->stop_at - self->now) : from);
+        return;
+    }
+    generate(self, z, from);
+}
+
+/* [RT]: one MIDI message from midi_in, at frame self->pos of the block. */
+static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
+{
+    cont *self = (cont *)b;
+    if (!midi_valid(msg, size))
+        return; /* malformed: dropped, neither heard nor passed on */
+    const uint64_t at = self->now + self->pos;
+    const int ch = msg[0] & 0x0F;
+    sw_composer *c = cur(self)->comp;
+    const double t = comp_time(self, at);
+    LV2_Midi_Message_Type type = size == 3 ? lv2_midi_message_type(msg) : LV2_MIDI_MSG_INVALID;
+    if (type == LV2_MIDI_MSG_NOTE_ON && msg[2] == 0)
+        type = LV2_MIDI_MSG_NOTE_OFF; /* note-on with velocity 0 is a note-off */
+    const int key = size == 3 ? msg[1] : 0; /* the types read below all have 3 bytes */
+    switch (type) {
+    case LV2_MIDI_MSG_NOTE_ON:
+        stop(self, self->pos); /* the player is back: the continuation makes room */
+        self->held[ch][key >> 6] |= 1ull << (key & 63);
+        key_note_end(self, key, at); /* struck again */
+        self->key_on[key] = at;
+        sw_composer_note_on(c, t, key, msg[2]);
+        self->last_ch = ch;
+        self->last_input = at;
+        self->armed = true;
+        break;
+    case LV2_MIDI_MSG_NOTE_OFF:
+        if (self->held[ch][key >> 6] & (1ull << (key & 63))) {
+            self->held[ch][key >> 6] &= ~(1ull << (key & 63));
+            key_note_end(self, key, at);
+            sw_composer_note_off(c, t, key);
+            self->last_input = at;
+        }
+        break;
+    case LV2_MIDI_MSG_CONTROLLER:
+        if (key == LV2_MIDI_CTL_SUSTAIN) {
+            sw_composer_pedal(c, t, msg[2] >= 64);
+            self->last_input = at;
+        } else if (key == LV2_MIDI_CTL_ALL_NOTES_OFF || key == LV2_MIDI_CTL_ALL_SOUNDS_OFF) {
+            /* hosts send these on every channel when they stop or panic: this channel's keys
+             * are up, and a continuation ends */
+            stop(self, self->pos);
+            for (int k = 0; k < 128; k++)
+                if (self->held[ch][k >> 6] & (1ull << (k & 63))) {
+                    key_note_end(self, k, at);
+                    sw_composer_note_off(c, t, k);
+                }
+            self->held[ch][0] = self->held[ch][1] = 0;
+            if (key == LV2_MIDI_CTL_ALL_SOUNDS_OFF)
+                sw_composer_pedal(c, t, 0);
+        }
+        break;
+    default:
+        break;
+    }
+    put_midi(self, self->pos, msg, size, 0);
+}
+
+/* [RT]: the number in a time:Position value (float, double, int or long), or NAN. */
+static double atom_number(const sw_lv2_uris *u, const LV2_Atom *a)
+{
+    if (!a)
+        return NAN;
+    if (a->type == u->atom_Float && a->size >= sizeof(float))
+        return ((const LV2_Atom_Float *)a)->body;
+    if (a->type == u->atom_Double && a->size >= sizeof(double))
+        return ((const LV2_Atom_Double *)a)->body;
+    if (a->type == u->atom_Int && a->size >= sizeof(int32_t))
+        return ((const LV2_Atom_Int *)a)->body;
+    if (a->type == u->atom_Long && a->size >= sizeof(int64_t))
+        return (double)((const LV2_Atom_Long *)a)->body;
+    return NAN;
+}
+
+/* [RT]: time:Position: transport, tempo, meter. */
+static void object(sw_lv2 *b, const LV2_Atom_Object *obj)
+{
+    cont *self = (cont *)b;
+    const sw_lv2_uris *u = &b->uris;
+    if (obj->body.otype != u->time_Position)
+        return;
+    const LV2_Atom *speed = NULL, *bpm = NULL, *bpb = NULL;
+    lv2_atom_object_get(obj, u->time_speed, &speed, self->time_bpm, &bpm, self->time_bpb, &bpb, 0);
+    const double s = atom_number(u, speed), t = atom_number(u, bpm), m = atom_number(u, bpb);
+    if (t >= 1.0 && t <= 1000.0)
+        self->bpm = t;
+    if (m >= 1.0 && m <= 64.0)
+        self->bpb = m;
+    if (s == s) { /* not NaN */
+        self->rolling = s > 0.0;
+        if (!self->rolling && sw_lv2_ctl(self->transport, 0.0f, 1.0f, 1.0f) >= 0.5f)
+            stop(self, self->pos);
+    }
+}
+
+/* Instantiation class: nothing played, transport rolling at 120 bpm 4/4 until the host says
+ * otherwise; the running time starts again at 0. Notes the plugin left sounding when it was
+ * deactivated get their note-offs at the start of the first block (run() cannot be asked for
+ * a last block before deactivation). */
+static void activate(sw_lv2 *b)
+{
+    cont *self = (cont *)b;
+    self->now = 0;
+    memset(self->held, 0, sizeof self->held);
+    self->last_ch = 0;
+    self->last_input = 0;
+    self->armed = false;
+    self->rolling = true;
+    self->trig_prev = self->trig_pending = false;
+    self->bpm = 120.0;
+    self->bpb = 4.0;
+    memset(self->pc_s, 0, sizeof self->pc_s);
+    self->pc_at = 0;
+    for (int p = 0; p < 128; p++)
+        self->key_on[p] = UINT64_MAX;
+    self->key = -1;
+    self->continuing = false;
+    for (int p = 0; p < 128; p++)
+        if (self->gen_on[p])
+            self->off_pending[p] = (uint8_t)(1 + self->out_ch);
+    memset(self->gen_on, 0, sizeof self->gen_on);
+    memset(self->comp_on, 0, sizeof self->comp_on);
+    self->scale = 0;
+    memset(&self->applied, 0xff, sizeof self->applied);
+}
+
+/* [RT] */
+static void run(sw_lv2 *b, uint32_t n)
+{
+    cont *self = (cont *)b;
+    self->block_n = n;
+    self->pos = 0;
+    self->last_out = 0;
+    self->draws = 0;
+    self->out_ok = false;
+    if (self->midi_out && b->map) {
+        lv2_atom_forge_set_buffer(&self->out_forge, (uint8_t *)self->midi_out, self->midi_out->atom.size);
+        self->out_ok = lv2_atom_forge_sequence_head(&self->out_forge, &self->out_seq, 0) != 0;
+    }
+    /* note-offs that did not fit in the last block go first */
+    for (int p = 0; p < 128; p++)
+        if (self->off_pending[p]) {
+            const uint8_t msg[3] = {(uint8_t)(0x80 | (self->off_pending[p] - 1)), (uint8_t)p, 64};
+            if (put_midi(self, 0, msg, 3, 0))
+                self->off_pending[p] = 0;
+        }
+    /* a new model takes over now (reset when it arrived); a continuation in progress ends */
+    if (b->next) {
+        stop(self, 0);
+        sw_lv2_finish_transition(b);
+        memset(&self->applied, 0xff, sizeof self->applied);
+    }
+    const bool trig = sw_lv2_ctl(self->trigger, 0.0f, 1.0f, 0.0f) >= 0.5f;
+    if (trig && !self->trig_prev)
+        self->trig_pending = true;
+    self->trig_prev = trig;
+    if (self->continuing && !may_play(self))
+        stop(self, 0);
+    if (self->continuing)
+        apply_limits(self);
+
+    sw_lv2_run_events(b, self->midi_in, n);
+
+    if (!self->continuing) /* a long pause costs one step per second, as it happens */
+        sw_composer_advance(cur(self)->comp, comp_time(self, self->now + n));
+    if (self->active_port)
+        *self->active_port = self->continuing ? 1.0f : 0.0f;
+    if (self->key_port)
+        *self->key_port = (float)self->key;
+    if (self->midi_out && b->map) {
+        if (self->out_ok)
+            lv2_atom_forge_pop(&self->out_forge, &self->out_seq);
+        else /* no room even for an empty sequence: leave a valid empty atom */
+            self->midi_out->atom.size = 0;
+    }
+    self->out_ok = false;
+    self->now += n;
+}
+
+static const char *const shipped[] = {"compose"};
+
+static const sw_lv2_ops ops = {
+    .log_name = "statewave continue",
+    .model_uri = SW_CONTINUE__model,
+    .no_map_warning = "host gave no urid:map: no MIDI in or out, the plugin does nothing",
+    .min_rate = 8000.0,
+    .max_rate = 192000.0,
+    .size = sizeof(cont),
+    .shipped = shipped,
+    .n_shipped = 1,
+    .file_prefix = "",
+    SW_LV2_OPS_BY_NAME,
+    .activate = activate,
+    .render = render,
+    .midi = midi,
+    .object = object,
+};
+
+SW_LV2_FAMILY_OF_ONE(sw_continue_lv2_descriptor, SW_CONTINUE_URI, ops)
