@@ -14,6 +14,7 @@ APP_BIN  := $(BUILD)/statewave
 APP_DATADIR := $(PREFIX)/share/statewave
 APP_MODEL := presets/denoise.safetensors
 APP_GEN_MODEL := presets/generate.safetensors
+APP_COMPOSE_MODEL := presets/compose.safetensors
 # The instrument's timbre models (synth, transfer), installed under share/statewave/instruments.
 APP_INSTR_MODELS = $(wildcard presets/instruments/*.safetensors)
 
@@ -70,6 +71,10 @@ demo-run: $(APP_BIN) $(BUILD)/tests/app/sfcheck
 	@echo "demo: timbre transfer: presets/demo/sax_phrase_short.flac (a real saxophone) played as a violin"
 	@$(APP_BIN) transfer --timbre violin -o out/demo/sax_as_violin.flac presets/demo/sax_phrase_short.flac || exit 1
 	@echo "demo: results written to out/demo/instrument_demo_violin.flac, out/demo/instrument_demo_cello.flac, out/demo/sax_as_violin.flac"
+	@echo "demo: the composer continues presets/demo/instrument_demo.mid for 16 s (seed 1, in the prompt's key) and the violin plays it"
+	@$(APP_BIN) compose -p presets/demo/instrument_demo.mid -s 16 --seed 1 --key auto --render --timbre violin \
+	  --midi out/demo/continuation.mid -o out/demo/continuation_violin.flac || exit 1
+	@echo "demo: results written to out/demo/continuation.mid, out/demo/continuation_violin.flac"
 
 .PHONY: install-app uninstall-app
 install-app: install-check $(APP_BIN)
@@ -77,12 +82,13 @@ install-app: install-check $(APP_BIN)
 	install -m 755 $(APP_BIN) $(DESTDIR)$(PREFIX)/bin/statewave
 	install -m 644 $(APP_MODEL) $(DESTDIR)$(APP_DATADIR)/denoise.safetensors
 	if [ -f $(APP_GEN_MODEL) ]; then install -m 644 $(APP_GEN_MODEL) $(DESTDIR)$(APP_DATADIR)/generate.safetensors; fi
+	if [ -f $(APP_COMPOSE_MODEL) ]; then install -m 644 $(APP_COMPOSE_MODEL) $(DESTDIR)$(APP_DATADIR)/compose.safetensors; fi
 	$(if $(APP_INSTR_MODELS),install -d $(DESTDIR)$(APP_DATADIR)/instruments && \
 	  install -m 644 $(APP_INSTR_MODELS) $(DESTDIR)$(APP_DATADIR)/instruments/)
 
 uninstall-app:
 	rm -f $(DESTDIR)$(PREFIX)/bin/statewave $(DESTDIR)$(APP_DATADIR)/denoise.safetensors \
-	  $(DESTDIR)$(APP_DATADIR)/generate.safetensors
+	  $(DESTDIR)$(APP_DATADIR)/generate.safetensors $(DESTDIR)$(APP_DATADIR)/compose.safetensors
 	rm -f $(addprefix $(DESTDIR)$(APP_DATADIR)/instruments/,$(notdir $(APP_INSTR_MODELS)))
 	-rmdir $(DESTDIR)$(APP_DATADIR)/instruments 2>/dev/null
 	-rmdir $(DESTDIR)$(APP_DATADIR) 2>/dev/null

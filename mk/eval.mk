@@ -21,11 +21,17 @@
 # Instrument:
 #   make eval-instrument  held-out metrics of the shipped timbres vs the additive and GRU baselines,
 #                         sustain and expression figures (README tables) -> out/
+# Composer:
+#   make eval-compose     test NLL per event of the shipped composer next to the n-gram and the recorded
+#                         GRU / Transformer / SSM runs; 50 continuations of held-out prompts through
+#                         build/statewave compose (key, pitch classes, density, inter-onset intervals);
+#                         piano roll; cost per event, C against PyTorch step() -> train/compose/results/
+#                         eval.json and docs/img/compose_pianoroll.png
 # The tools these run are built by mk/tools.mk.
 
 EVAL_ARGS ?=
 
-.PHONY: eval eval-baseline eval-anchors figures denoise-devset denoise-longrun eval-instrument
+.PHONY: eval eval-baseline eval-anchors figures denoise-devset denoise-longrun eval-instrument eval-compose
 
 eval: all
 	$(PYTHON) train/eval_devset.py $(EVAL_ARGS)
@@ -66,3 +72,7 @@ eval-instrument: all
 	  --json out/expression.json --png out/instrument_expression.png
 	$(PYTHON) train/instrument/tracking.py --statewave $(BUILD)/statewave --timbre cello --json out/tracking_cello.json
 	$(PYTHON) train/instrument/tracking.py --statewave $(BUILD)/statewave --timbre violin --json out/tracking_violin.json
+
+# The composer (README "Compose"). Builds the event data from ../shared/data/midi if missing (~30 s).
+eval-compose: all
+	$(PYTHON) train/compose/eval.py

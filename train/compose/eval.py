@@ -129,13 +129,13 @@ def compose(prompt_path, out_path, seed, temperature, top_p, model, extra=()):
     return (int(m.group(1)), float(m.group(2))) if m else (0, 0.0)
 
 
-def continuation_metrics(prompts, model, temperature, top_p, tmp):
+def continuation_metrics(prompts, model, temperature, top_p, tmp, extra=()):
     rows = []
     for i, (rel, t0, prompt, orig) in enumerate(prompts):
         pp = os.path.join(tmp, "p%02d.mid" % i)
         gp = os.path.join(tmp, "g%02d.mid" % i)
         midi.write(pp, E.to_midi_events(prompt))
-        compose(pp, gp, i + 1, temperature, top_p, model)
+        compose(pp, gp, i + 1, temperature, top_p, model, extra)
         gen = E.notes_from_events(midi.read(gp))
         hp = pc_hist(prompt)
         rows.append(dict(piece=rel, t0=t0, n_gen=len(gen), n_orig=len(orig),
@@ -148,7 +148,7 @@ def continuation_metrics(prompts, model, temperature, top_p, tmp):
     all_g = np.concatenate([r["ioi_gen"] for r in rows if r["ioi_gen"]] or [np.zeros(0)])
     all_o = np.concatenate([r["ioi_orig"] for r in rows])
     return rows, dict(
-        temperature=temperature, top_p=top_p, n=len(rows),
+        temperature=temperature, top_p=top_p, options=" ".join(extra), n=len(rows),
         pc_corr_gen_median=round(med("pc_corr_gen"), 3), pc_corr_orig_median=round(med("pc_corr_orig"), 3),
         key_same_gen=round(float(np.mean([r["key_same_gen"] for r in rows])), 3),
         key_same_orig=round(float(np.mean([r["key_same_orig"] for r in rows])), 3),
@@ -265,10 +265,10 @@ def main():
     prompts = pick_prompts(manifest, args.prompts, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         res["continuations"] = []
-        for temp, top_p in ((1.0, 0.95), (1.0, 1.0), (0.9, 0.95)):
-            per, summ = continuation_metrics(prompts, args.model, temp, top_p, tmp)
+        for temp, top_p, extra in ((1.0, 0.95, ()), (1.0, 1.0, ()), (0.9, 0.95, ()), (1.0, 0.95, ("--key", "auto"))):
+            per, summ = continuation_metrics(prompts, args.model, temp, top_p, tmp, extra)
             res["continuations"].append(summ)
-            if (temp, top_p) == (1.0, 0.95):
+            if (temp, top_p, extra) == (1.0, 0.95, ()):
                 res["per_prompt"] = [{k: v for k, v in r.items() if not k.startswith("ioi")} for r in per]
                 # 3. the picture: the first piano prompt
                 k = next(i for i, p in enumerate(prompts) if p[0].startswith("piano"))
@@ -280,14 +280,14 @@ def main():
                 pianoroll(prompts[k][2], gen, prompts[k][3], args.figure,
                           "%s from %.1f s (held out), seed %d, T %.1f, top-p %.2f" % (prompts[k][0], prompts[k][1],
                                                                                        k + 1, temp, top_p))
-        print("\n| T | top-p | PC corr. with prompt (median) | same key | notes/s | IOI JS (bits) | "
-              "median IOI (s) | silent |\n|---|---|---|---|---|---|---|---|")
+        print("\n| T | top-p | options | PC corr. with prompt (median) | same key | notes/s | IOI JS (bits) | "
+              "median IOI (s) | silent |\n|---|---|---|---|---|---|---|---|---|")
         for s in res["continuations"]:
-            print("| %.1f | %.2f | %.3f | %.0f %% | %.2f | %s | %s | %d |" % (
-                s["temperature"], s["top_p"], s["pc_corr_gen_median"], 100 * s["key_same_gen"],
+            print("| %.1f | %.2f | %s | %.3f | %.0f %% | %.2f | %s | %s | %d |" % (
+                s["temperature"], s["top_p"], s["options"] or "-", s["pc_corr_gen_median"], 100 * s["key_same_gen"],
                 s["density_gen_median"], s["ioi_js_bits"], s["ioi_median_gen"], s["silent_continuations"]))
         s = res["continuations"][0]
-        print("| the pieces themselves | | %.3f | %.0f %% | %.2f | 0 | %.3f | 0 |" % (
+        print("| the pieces themselves | | | %.3f | %.0f %% | %.2f | 0 | %.3f | 0 |" % (
             s["pc_corr_orig_median"], 100 * s["key_same_orig"], s["density_orig_median"], s["ioi_median_orig"]))
         # 4. cost
         res["cost"] = cost_per_event(args.model, tmp)
