@@ -12,8 +12,8 @@ import ctypes.util
 import os
 import sys
 
-from ctypes import (POINTER, c_char_p, c_double, c_float, c_int, c_size_t, c_uint8, c_uint64,
-                    c_void_p)
+from ctypes import (POINTER, Structure, c_char_p, c_double, c_float, c_int, c_long, c_size_t,
+                    c_uint8, c_uint16, c_uint64, c_void_p)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -64,6 +64,24 @@ def _open():
 
 lib, lib_path = _open()
 
+
+class sw_compose_event(Structure):
+    """dsp/statewave.h's sw_compose_event (returned by value)."""
+    _fields_ = [("token", c_int), ("kind", c_int), ("pitch", c_int), ("velocity", c_int),
+                ("steps", c_int), ("forced", c_int)]
+
+
+class sw_compose_limits(Structure):
+    """dsp/statewave.h's sw_compose_limits (passed by pointer)."""
+    _fields_ = [("scale", c_uint16), ("low", c_int), ("high", c_int), ("max_voices", c_int),
+                ("max_notes_per_s", c_float), ("max_note_s", c_float)]
+
+
+class sw_compose_note(Structure):
+    """dsp/statewave.h's sw_compose_note (an array of them goes to sw_compose_encode)."""
+    _fields_ = [("on_s", c_double), ("off_s", c_double), ("pitch", c_int), ("velocity", c_int)]
+
+
 _P = c_void_p
 _ERRLEN = 512
 _sigs = {
@@ -104,8 +122,25 @@ _sigs = {
     "sw_transfer_create": (c_int, [_P, c_double, POINTER(_P), c_char_p, c_size_t]),
     "sw_transfer_latency": (c_int, [_P]),
     "sw_transfer_process": (None, [_P, _P, _P, c_size_t]),
+    "sw_compose_limits_default": (None, [POINTER(sw_compose_limits)]),
+    "sw_composer_create": (c_int, [_P, c_uint64, POINTER(_P), c_char_p, c_size_t]),
+    "sw_composer_set_seed": (None, [_P, c_uint64]),
+    "sw_composer_set_temperature": (None, [_P, c_float]),
+    "sw_composer_set_top_p": (None, [_P, c_float]),
+    "sw_composer_set_limits": (None, [_P, POINTER(sw_compose_limits)]),
+    "sw_composer_feed": (c_int, [_P, c_int]),
+    "sw_composer_note_on": (None, [_P, c_double, c_int, c_int]),
+    "sw_composer_note_off": (None, [_P, c_double, c_int]),
+    "sw_composer_pedal": (None, [_P, c_double, c_int]),
+    "sw_composer_advance": (None, [_P, c_double]),
+    "sw_composer_next": (sw_compose_event, [_P]),
+    "sw_composer_clock": (c_uint64, [_P]),
+    "sw_composer_sounding": (c_int, [_P, c_int]),
+    "sw_composer_distribution": (None, [_P, _P]),
+    "sw_compose_token_event": (sw_compose_event, [c_int]),
+    "sw_compose_encode": (c_long, [_P, c_size_t, _P, c_size_t]),
 }
-for _engine in ("denoiser", "generator", "synth", "transfer"):
+for _engine in ("denoiser", "generator", "composer", "synth", "transfer"):
     _sigs[f"sw_{_engine}_destroy"] = (None, [_P])
     _sigs[f"sw_{_engine}_reset"] = (None, [_P])
 for _engine in ("synth", "transfer"):   # the instrument's sound controls, alike in both
