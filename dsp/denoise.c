@@ -205,8 +205,8 @@ sw_status sw_denoise_params_parse(const char *json, int d_input, int d_output, s
     if ((st = get_num(o, "feat_scale", 1e-6, 1e3, &p->feat_scale, err, errlen))) goto out;
     if ((st = get_num(o, "hf_from_hz", 0.0, 1e6, &p->hf_from_hz, err, errlen))) goto out;
     if (p->version == 2) {
-        /* df_bins <= 512 (25.6 kHz of 50 Hz points) keeps d_output = grid_n + 2 df_bins df_order + 1
-         * well inside the loader's width limit checks below. */
+        /* df_bins <= 512 (25.6 kHz of 50 Hz points) keeps the width arithmetic below far from
+         * overflow; the loader has already capped the network's real widths at 4096. */
         if ((st = get_int(o, "df_bins", 0, 512, &p->df_bins, err, errlen))) goto out;
         if ((st = get_int(o, "df_order", 1, SW_DF_MAX_ORDER, &p->df_order, err, errlen))) goto out;
         if ((st = get_num(o, "floor_max", 0.0, 0.99, &p->floor_max, err, errlen))) goto out;
