@@ -115,9 +115,7 @@ train() {
     stage
     [ -f "$STAGE/denoise_pack.npz" ] || { echo "gpu_df: the packs are not all here yet (stage the other parts first)"; exit 1; }
     [ -x "$STAGE/bin/opus2pcm" ] || { echo "gpu_df: carry build/tools/opus2pcm (static; make build/tools/opus2pcm)"; exit 1; }
-    # opus_io.py looks for the decoder under build/tools of this tree
-    mkdir -p build/tools
-    [ -x build/tools/opus2pcm ] || cp "$STAGE/bin/opus2pcm" build/tools/
+    export OPUS2PCM="$STAGE/bin/opus2pcm"   # opus_io.py's decoder
     local run="$STAGE/run"
     [ "$fresh" = 1 ] && rm -rf "$run"
     mkdir -p "$run"
