@@ -13,7 +13,7 @@ exactly what the file stores — then the output is computed in float64 with the
 (FFT convolution for s4d/lru/s5, the sequential reference scan for mamba) and stored as float32.
 Everything runs on CPU with deterministic ops.
 
-Besides the layer cases, `denoise_df` (tests/data/golden_denoise_df.safetensors) is a tiny denoise
+Besides the layer cases, `denoise_df` (tests/data/denoise_df_golden.safetensors) is a tiny denoise
 model with task_params version 2 (deep filtering of 40 bins with 3 taps, learned floor; see
 train/denoise/features.py) plus `golden.denoise_in` (1 s of a 16 kHz harmonic signal in noise) and
 `golden.denoise_out` (features.Pipeline's output in float64); tests/unit/test_denoise.c runs the C
@@ -223,7 +223,8 @@ def write_denoise_case(case, outdir):
         if dy < 1e-2 * mx:   # 100x the C test's tolerance (1e-4 of max|y|)
             sys.exit("%s: dropping %r changes the output by only %.3g of max|y| %.3g" % (case, part, dy, mx))
         print("%s: without %s the output moves by %.3g (max|y| %.3g)" % (case, part, dy, mx))
-    path = os.path.join(outdir, "golden_%s.safetensors" % case)
+    # Not golden_*.safetensors: that name is the layer cases' (golden.input/output, test_core_golden.c).
+    path = os.path.join(outdir, "%s_golden.safetensors" % case)
     save_model(net, path, task="denoise", extra_tensors={"golden.denoise_in": x,
                                                          "golden.denoise_out": y.astype(np.float32)})
     return path

@@ -169,7 +169,7 @@ def main():
             print("%-13s parallel vs golden %.1e, step64 vs parallel %.1e, step32 vs golden %.1e  (of max|y|)"
                   % (case, e[0], e[1], e[2]))
         for case in make_goldens.DENOISE_CASES:
-            committed = os.path.join(DATA, "golden_%s.safetensors" % case)
+            committed = os.path.join(DATA, "%s_golden.safetensors" % case)
             if not check(os.path.exists(committed), "%s: %s is missing (run train/make_goldens.py)" % (case, committed)):
                 continue
             check(os.path.getsize(committed) < 1 << 20, "%s: golden file is over 1 MB" % case)

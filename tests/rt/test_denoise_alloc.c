@@ -1,7 +1,7 @@
 /* test_denoise_alloc.c — sw_denoiser_process / set_mix / set_limit_db / reset / latency never
  * call the allocator (mono and stereo, several rates, odd block sizes, bad input, the idle path
  * on digital silence), with the shipped model and with the version-2 golden model (deep filtering
- * and a learned floor, tests/data/golden_denoise_df.safetensors).
+ * and a learned floor, tests/data/denoise_df_golden.safetensors).
  *
  * The binary defines the allocator entry points itself (forwarding to glibc's __libc_*), so
  * every call made by the library or anything it calls (FFTW included) is counted while
@@ -117,7 +117,7 @@ static void test_no_alloc(void **state)
     assert_int_equal(n_calls, 2);
 
     run_model("presets/denoise.safetensors");
-    run_model("tests/data/golden_denoise_df.safetensors");
+    run_model("tests/data/denoise_df_golden.safetensors");
 #endif
 }
 

@@ -2,7 +2,7 @@
  * model presets/denoise.safetensors: C/PyTorch parity, exact latency, every rate and block
  * size, stereo linking, bad input, click-free parameter changes, argument/config errors; and a
  * tiny version-2 model with deep filtering and a learned floor (dsp/deepfilter.c,
- * tests/data/golden_denoise_df.safetensors from train/make_goldens.py): parity, rates, blocks,
+ * tests/data/denoise_df_golden.safetensors from train/make_goldens.py): parity, rates, blocks,
  * stereo, silence, the attenuation limit.
  * Run from the repo root (make test-c). */
 #include <setjmp.h>
@@ -427,7 +427,7 @@ static void test_parameter_changes_click_free(void **state)
 
 /* ------------------------------------------------------- deep filtering -- */
 
-#define DF_MODEL_PATH "tests/data/golden_denoise_df.safetensors"
+#define DF_MODEL_PATH "tests/data/denoise_df_golden.safetensors"
 
 static sw_model *load_df(void)
 {
