@@ -29,6 +29,16 @@
  *    smoothed per frame (20 ms time constant); gains change once per frame and the
  *    overlap-add cross-fades them, so gain changes are click-free.
  *
+ *  Version 2 head (task_params version 2; version 1 models run exactly as before). The network
+ *    outputs logits and the engine applies the head: gains = sigmoid on the grid, raised by a
+ *    learned per-frame floor phi = floor_max * sigmoid(logit) (g = phi + (1 - phi) g), and for
+ *    grid points 0..df_bins-1 a complex filter over the current and df_order-1 past frames
+ *    (deep filtering, deepfilter.h): Y = G X + (1 - phi)(1 - fl) sum_i tanh(c_i) X(t - i), the
+ *    coefficients interpolated onto the bins like the gains. The network's input gains the
+ *    bins' phase-advance phasors (df_features). No look-ahead: the latency is unchanged.
+ *    Layout: input [grid_n log powers | df_bins x (re, im)]; output [grid_n gain logits |
+ *    df_order x df_bins x (re, im) filter logits | floor logit if floor_max > 0].
+ *
  *  Mix. out = dry + mix*(wet - dry), dry = input delayed by exactly the latency, mix
  *    ramped per sample (a full 0->1 swing takes 20 ms).
  *
@@ -71,6 +81,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deepfilter.h"
+#include "kernels.h"
 #include "stft.h"
 
 #define SW_DN_MAX_CH 2
@@ -97,8 +109,13 @@ struct sw_denoiser {
     int pos;                     /* samples already in the current block, 0..H-1 */
     int dry_pos;                 /* next write index in dry[] */
     float *power;                /* [n_bins] normalised channel-mean power */
-    float *feat;                 /* [grid_n] network input */
-    float *gain_grid;            /* [grid_n] network output (gains on the grid) */
+    float *feat;                 /* [d_input] network input: grid_n log powers (+ 2 df_bins phase features, v2) */
+    float *gain_grid;            /* [grid_n] gains on the grid (v1: the network's output itself) */
+    float *net_out;              /* [d_output] network output (v1: = gain_grid; v2: owned, logits) */
+    float *df_grid;              /* v2 with df_bins > 0: [df_order][df_bins][2] tanh of the coefficient
+                                    outputs, on the grid */
+    float *phase;                /* v2 with df_bins > 0: [df.bins][2] phase-advance phasor per bin */
+    sw_deepfilter df;            /* v2 with df_bins > 0: spectrum history, coefficients on the bins */
     float *gain_bin;             /* [n_bins] gains on the actual bins */
     int *feat_idx;               /* [grid_n] lower bin for grid point j, -1 = above Nyquist */
     float *feat_frac;            /* [grid_n] interpolation weight of bin feat_idx+1 */
@@ -154,6 +171,12 @@ static sw_status get_int(const cJSON *o, const char *key, int lo, int hi, int *o
     return SW_OK;
 }
 
+void sw_denoise_params_widths(const sw_denoise_params *p, int *d_input, int *d_output)
+{
+    *d_input = p->grid_n + 2 * p->df_bins;
+    *d_output = p->grid_n + 2 * p->df_bins * p->df_order + (p->floor_max > 0.0 ? 1 : 0);
+}
+
 sw_status sw_denoise_params_parse(const char *json, int d_input, int d_output, sw_denoise_params *p,
                                   char *err, size_t errlen)
 {
@@ -166,7 +189,7 @@ sw_status sw_denoise_params_parse(const char *json, int d_input, int d_output, s
     sw_status st;
     memset(p, 0, sizeof *p);
     const cJSON *win = cJSON_GetObjectItemCaseSensitive(o, "window");
-    if ((st = get_int(o, "version", 1, 1, &p->version, err, errlen))) goto out;
+    if ((st = get_int(o, "version", 1, 2, &p->version, err, errlen))) goto out;
     if (!cJSON_IsString(win) || strcmp(win->valuestring, "asym_sqrt_hann") != 0) {
         st = fail(err, errlen, SW_ERR_CONFIG, "denoise task_params: \"window\" must be \"asym_sqrt_hann\"");
         goto out;
@@ -181,10 +204,41 @@ sw_status sw_denoise_params_parse(const char *json, int d_input, int d_output, s
     if ((st = get_num(o, "feat_offset", -1e3, 1e3, &p->feat_offset, err, errlen))) goto out;
     if ((st = get_num(o, "feat_scale", 1e-6, 1e3, &p->feat_scale, err, errlen))) goto out;
     if ((st = get_num(o, "hf_from_hz", 0.0, 1e6, &p->hf_from_hz, err, errlen))) goto out;
-    if (p->grid_n != d_input || p->grid_n != d_output) {
+    if (p->version == 2) {
+        /* df_bins <= 512 (25.6 kHz of 50 Hz points) keeps the width arithmetic below far from
+         * overflow; the loader has already capped the network's real widths at 4096. */
+        if ((st = get_int(o, "df_bins", 0, 512, &p->df_bins, err, errlen))) goto out;
+        if ((st = get_int(o, "df_order", 1, SW_DF_MAX_ORDER, &p->df_order, err, errlen))) goto out;
+        if ((st = get_num(o, "floor_max", 0.0, 0.99, &p->floor_max, err, errlen))) goto out;
+        if (p->df_bins > p->grid_n) {
+            st = fail(err, errlen, SW_ERR_CONFIG, "denoise task_params: df_bins %d above grid_n %d",
+                      p->df_bins, p->grid_n);
+            goto out;
+        }
+    } else {
+        static const char *const v2_only[] = {"df_bins", "df_order", "floor_max"};
+        for (size_t i = 0; i < sizeof v2_only / sizeof v2_only[0]; i++)
+            if (cJSON_GetObjectItemCaseSensitive(o, v2_only[i])) {
+                /* a version-1 reader would ignore it and run the model wrongly */
+                st = fail(err, errlen, SW_ERR_CONFIG, "denoise task_params: \"%s\" needs \"version\": 2",
+                          v2_only[i]);
+                goto out;
+            }
+    }
+    int want_in, want_out;
+    sw_denoise_params_widths(p, &want_in, &want_out);
+    if (p->version == 1 && (p->grid_n != d_input || p->grid_n != d_output)) {
         st = fail(err, errlen, SW_ERR_CONFIG,
                   "denoise task_params: grid_n = %d but the network maps %d -> %d (must be grid_n -> grid_n)",
                   p->grid_n, d_input, d_output);
+        goto out;
+    }
+    if (want_in != d_input || want_out != d_output) {
+        st = fail(err, errlen, SW_ERR_CONFIG,
+                  "denoise task_params: grid_n %d, df_bins %d, df_order %d, floor_max %g need a network "
+                  "%d -> %d (grid_n + 2 df_bins -> grid_n + 2 df_bins df_order + [floor_max > 0]), "
+                  "but it maps %d -> %d",
+                  p->grid_n, p->df_bins, p->df_order, p->floor_max, want_in, want_out, d_input, d_output);
         goto out;
     }
     if (p->hf_from_hz > (p->grid_n - 1) * p->grid_hz) {
@@ -215,6 +269,10 @@ void sw_denoiser_destroy(sw_denoiser *d)
     free(d->power);
     free(d->feat);
     free(d->gain_grid);
+    if (d->net_out != d->gain_grid) free(d->net_out);
+    free(d->df_grid);
+    free(d->phase);
+    swi_df_free(&d->df);
     free(d->gain_bin);
     free(d->feat_idx);
     free(d->feat_frac);
@@ -292,15 +350,18 @@ sw_status sw_denoiser_create(const sw_model *model, double sample_rate, int chan
         if (!d->spec[c] || !d->in_block[c] || !d->out_block[c] || !d->dry[c]) goto nomem;
     }
     d->power = calloc((size_t)K, sizeof(float));
-    d->feat = calloc((size_t)G, sizeof(float));
+    int d_in, d_out;
+    sw_denoise_params_widths(&prm, &d_in, &d_out);
+    d->feat = calloc((size_t)d_in, sizeof(float));
     d->gain_grid = calloc((size_t)G, sizeof(float));
+    d->net_out = prm.version == 1 ? d->gain_grid : calloc((size_t)d_out, sizeof(float));
     d->gain_bin = calloc((size_t)K, sizeof(float));
     d->feat_idx = calloc((size_t)G, sizeof(int));
     d->feat_frac = calloc((size_t)G, sizeof(float));
     d->gain_idx = calloc((size_t)K, sizeof(int));
     d->gain_frac = calloc((size_t)K, sizeof(float));
-    if (!d->power || !d->feat || !d->gain_grid || !d->gain_bin || !d->feat_idx || !d->feat_frac ||
-        !d->gain_idx || !d->gain_frac)
+    if (!d->power || !d->feat || !d->gain_grid || !d->net_out || !d->gain_bin || !d->feat_idx ||
+        !d->feat_frac || !d->gain_idx || !d->gain_frac)
         goto nomem;
 
     /* Grid point j (frequency j*grid_hz) reads bin position f*N/fs; bin k reads the grid at
@@ -308,6 +369,27 @@ sw_status sw_denoiser_create(const sw_model *model, double sample_rate, int chan
     const double bin_hz = sample_rate / N;
     interp_table(G, prm.grid_hz, bin_hz, K, d->feat_idx, d->feat_frac);
     interp_table(K, bin_hz, prm.grid_hz, G, d->gain_idx, d->gain_frac);
+    if (prm.df_bins > 0) {
+        /* The filtered bins: those whose frequency lies on the deep-filter part of the grid
+         * (position <= df_bins - 1; at 16/48 kHz bin k is grid point k). The history also covers
+         * every bin the phase features of grid points 0..df_bins-1 read. */
+        const int J = prm.df_bins;
+        int apply = 0, keep = 0;
+        while (apply < K && d->gain_idx[apply] >= 0 &&
+               (d->gain_idx[apply] < J - 1 || (d->gain_idx[apply] == J - 1 && d->gain_frac[apply] == 0.0f)))
+            apply++;
+        for (int j = 0; j < J; j++)
+            if (d->feat_idx[j] >= 0) {
+                const int top = d->feat_idx[j] + (d->feat_frac[j] > 0.0f ? 1 : 0) + 1;
+                if (top > keep) keep = top;
+            }
+        if (apply > keep) keep = apply;
+        if (keep < 1) keep = 1;
+        if (swi_df_build(&d->df, keep, apply, prm.df_order, channels) != 0) goto nomem;
+        d->df_grid = calloc((size_t)prm.df_order * (size_t)J * 2, sizeof(float));
+        d->phase = calloc((size_t)keep * 2, sizeof(float));
+        if (!d->df_grid || !d->phase) goto nomem;
+    }
     d->hf_lo = (int)ceil(prm.hf_from_hz / prm.grid_hz - 1e-9);
     if (d->hf_lo > G - 1) d->hf_lo = G - 1;
     d->pnorm = (float)(prm.ref_rate / (d->stft.win_a_energy * sample_rate) / channels);
@@ -357,6 +439,7 @@ void sw_denoiser_reset(sw_denoiser *d)
         memset(d->out_block[c], 0, sizeof(float) * (size_t)d->hop);
         memset(d->dry[c], 0, sizeof(float) * (size_t)(2 * d->hop));
     }
+    if (d->prm.df_bins > 0) swi_df_reset(&d->df);
     d->pos = 0;
     d->dry_pos = 0;
     d->quiet_hops = d->prm.win_hops; /* the zeroed history is silent */
@@ -365,6 +448,100 @@ void sw_denoiser_reset(sw_denoiser *d)
 }
 
 /* --------------------------------------------------------------- process -- */
+
+/* Deep filtering, input side: stores this frame's spectra in the history and writes the phase
+ * features of grid points 0..df_bins-1 after the grid_n log powers: per bin the phasor of the
+ * phase advance since the previous frame, u = Σ_c X_t conj(X_{t-1}) · pnorm / (sqrt(P_t P_{t-1}) + eps),
+ * |u| <= 1 (Cauchy-Schwarz over the channels). Why: the coefficients that follow a harmonic
+ * depend on where in its bin it sits, which shows as its phase advance per hop, and the
+ * advance (unlike the phase) does not depend on the frame's time origin. [RT] */
+static void df_features(sw_denoiser *d)
+{
+    sw_deepfilter *df = &d->df;
+    const int C = d->channels, B = df->bins, G = d->prm.grid_n, J = d->prm.df_bins;
+    swi_df_next(df);
+    for (int c = 0; c < C; c++) swi_df_store(df, c, d->spec[c]);
+    const float pn = d->pnorm, eps = d->feat_eps;
+    float *u = d->phase;
+    for (int k = 0; k < B; k++) {
+        float zr = 0.0f, zi = 0.0f, pp = 0.0f;
+        for (int c = 0; c < C; c++) {
+            const float *x = swi_df_frame(df, c, 0) + 2 * k, *y = swi_df_frame(df, c, 1) + 2 * k;
+            zr += x[0] * y[0] + x[1] * y[1];
+            zi += x[1] * y[0] - x[0] * y[1];
+            pp += y[0] * y[0] + y[1] * y[1];
+        }
+        const float den = sqrtf(d->power[k] * (pp * pn)) + eps;
+        u[2 * k] = zr * pn / den;
+        u[2 * k + 1] = zi * pn / den;
+    }
+    float *f = d->feat + G;
+    for (int j = 0; j < J; j++) {
+        const int i = d->feat_idx[j];
+        float re = 0.0f, im = 0.0f;
+        if (i >= 0) {
+            re = u[2 * i];
+            im = u[2 * i + 1];
+            const float fr = d->feat_frac[j];
+            if (fr > 0.0f) {
+                re += fr * (u[2 * i + 2] - re);
+                im += fr * (u[2 * i + 3] - im);
+            }
+        }
+        f[2 * j] = (re >= -2.0f && re <= 2.0f) ? re : 0.0f; /* also catches NaN */
+        f[2 * j + 1] = (im >= -2.0f && im <= 2.0f) ? im : 0.0f;
+    }
+}
+
+/* Version 2 head: the network's logits -> gains on the grid (sigmoid, raised by the learned
+ * floor phi), and tanh-bounded deep-filter coefficients on the grid. Returns 1 - phi, the part
+ * of the output the network shapes (the rest is the noisy input: Y = phi X + (1 - phi) Y_net).
+ * Why a learned floor: at low SNR the network's gains cut speech with the noise (issue 11:
+ * 7-11 dB at -5 dB SNR); one per-frame output that the whole spectrum drives lets it trade
+ * residual noise for intact speech when it cannot tell them apart. [RT] */
+static float head_v2(sw_denoiser *d)
+{
+    const int G = d->prm.grid_n, J = d->prm.df_bins, M = 2 * J * d->prm.df_order;
+    const float *o = d->net_out;
+    float phi = 0.0f;
+    if (d->prm.floor_max > 0.0) {
+        sw_vsigmoid(&phi, o + G + M, 1);
+        phi *= (float)d->prm.floor_max;
+        if (!(phi >= 0.0f && phi < 1.0f)) phi = 0.0f; /* NaN: no floor */
+    }
+    float *g = d->gain_grid;
+    sw_vsigmoid(g, o, (size_t)G);
+    if (phi > 0.0f)
+        for (int j = 0; j < G; j++) g[j] = phi + (1.0f - phi) * g[j];
+    if (J > 0) {
+        sw_vtanh(d->df_grid, o + G, (size_t)M);
+        for (int m = 0; m < M; m++)
+            if (!(d->df_grid[m] >= -1.0f && d->df_grid[m] <= 1.0f)) d->df_grid[m] = 0.0f;
+    }
+    return 1.0f - phi;
+}
+
+/* The grid's deep-filter coefficients onto the filtered bins (the gains' interpolation). [RT] */
+static void df_coef_to_bins(sw_denoiser *d)
+{
+    sw_deepfilter *df = &d->df;
+    const int J = d->prm.df_bins, B = df->apply_bins;
+    for (int t = 0; t < df->order; t++) {
+        const float *cg = d->df_grid + (size_t)t * (size_t)J * 2;
+        float *cb = df->coef + (size_t)t * (size_t)B * 2;
+        for (int k = 0; k < B; k++) {
+            const int i = d->gain_idx[k];
+            const float fr = d->gain_frac[k];
+            float re = cg[2 * i], im = cg[2 * i + 1];
+            if (fr > 0.0f && i + 1 < J) {
+                re += fr * (cg[2 * i + 2] - re);
+                im += fr * (cg[2 * i + 3] - im);
+            }
+            cb[2 * k] = re;
+            cb[2 * k + 1] = im;
+        }
+    }
+}
 
 /* One frame: the block in in_block[] is complete. [RT] */
 static void run_frame(sw_denoiser *d)
@@ -384,6 +561,7 @@ static void run_frame(sw_denoiser *d)
     if (fabsf(d->floor_cur - d->floor_target) < 1e-7f) d->floor_cur = d->floor_target;
     if (d->quiet_hops >= d->prm.win_hops) {
         for (int c = 0; c < C; c++) sw_stft_passthrough(&d->stft, &d->sch[c], d->in_block[c], d->out_block[c]);
+        if (d->prm.df_bins > 0) swi_df_next(&d->df); /* a silent frame in the history, as after reset */
         return;
     }
     for (int c = 0; c < C; c++) sw_stft_analyze(&d->stft, &d->sch[c], d->in_block[c], d->spec[c]);
@@ -412,8 +590,11 @@ static void run_frame(sw_denoiser *d)
         d->feat[j] = f;
     }
 
-    sw_net_step(d->net, d->feat, d->gain_grid);
+    if (d->prm.df_bins > 0) df_features(d);
+
+    sw_net_step(d->net, d->feat, d->net_out);
     d->net_steps++;
+    const float keep = d->prm.version == 2 ? head_v2(d) : 1.0f;
 
     /* Attenuation floor (smoothed per frame above). */
     const float fl = d->floor_cur;
@@ -439,12 +620,18 @@ static void run_frame(sw_denoiser *d)
             gb[k] = v;
         }
     }
+    /* Deep filter: Y = G X + s Σ_i c_i X_{t-i} on the lowest bins (deepfilter.h). The residual
+     * shrinks with the learned floor (s = 1 - phi) and with the attenuation limit (1 - fl), so
+     * that a limit of 0 dB (fl = 1) gives back the input exactly as the gains do. */
+    const float s_df = keep * (1.0f - fl);
+    if (d->prm.df_bins > 0) df_coef_to_bins(d);
     for (int c = 0; c < C; c++) {
         fftwf_complex *s = d->spec[c];
         for (int k = 0; k < K; k++) {
             s[k][0] *= gb[k];
             s[k][1] *= gb[k];
         }
+        if (d->prm.df_bins > 0) swi_df_apply(&d->df, c, s, s_df);
         sw_stft_synthesize(&d->stft, &d->sch[c], s, d->out_block[c]);
     }
 }

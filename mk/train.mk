@@ -1,7 +1,8 @@
 # mk/train.mk — train/, the PyTorch mirror (swtorch/, every layer in parallel form plus a reference
 # step, export to the model format) and the training recipes (denoise/, sashimi/, instrument/).
-#   make goldens       regenerate tests/data/golden_*.safetensors (commit the result together with
-#                      the code change); tests/py/test_goldens.py checks the committed ones
+#   make goldens       regenerate tests/data/golden_*.safetensors and denoise_df_golden.safetensors
+#                      (commit the result together with the code change); tests/py/test_goldens.py
+#                      checks the committed ones
 #   make denoise-data  pack the denoiser's training audio (.devdata/denoise_pack.npz, seeded, with the
 #                      dev-set leak check); needs build/tools/opus2pcm
 #   build/tools/opus2pcm  static Ogg Opus -> raw PCM decoder the training scripts use (the training

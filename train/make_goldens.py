@@ -12,6 +12,13 @@ it does not depend on the torch version). Parameters and input are rounded to fl
 exactly what the file stores — then the output is computed in float64 with the PARALLEL form
 (FFT convolution for s4d/lru/s5, the sequential reference scan for mamba) and stored as float32.
 Everything runs on CPU with deterministic ops.
+
+Besides the layer cases, `denoise_df` (tests/data/denoise_df_golden.safetensors) is a tiny denoise
+model with task_params version 2 (deep filtering of 40 bins with 3 taps, learned floor; see
+train/denoise/features.py) plus `golden.denoise_in` (1 s of a 16 kHz harmonic signal in noise) and
+`golden.denoise_out` (features.Pipeline's output in float64); tests/unit/test_denoise.c runs the C
+engine on it. The generator checks that the deep filter and the floor change the output by far more
+than the test's tolerance, so an engine that ignored either would fail.
 """
 import argparse
 import os
@@ -21,8 +28,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "denoise"))
 from swtorch.net import Net                      # noqa: E402
 from swtorch.export import save_model            # noqa: E402
+import trainutil                                 # noqa: E402
+import features as denoise_features              # noqa: E402
 
 T = 4096
 SEED = 20240601
@@ -156,17 +166,85 @@ def write_case(case, outdir):
     return path
 
 
+# ------------------------------------------------------------------ denoise_df --
+
+DENOISE_CASES = ("denoise_df",)
+DENOISE_FS = 16000
+
+
+def denoise_df_case():
+    """-> (float32 Net, float32 input [S]): a d 16 x 1 block S4D stack with version-2 task_params."""
+    tp = dict(denoise_features.DF_TASK_PARAMS)
+    d_in, d_out = denoise_features.net_widths(tp)
+    cfg = {"version": 1, "d_input": d_in, "d_output": d_out, "task": "denoise", "task_params": tp,
+           "layers": trainutil.s4d_stack(d_in, 16, 1, 8, d_out, glu=True)}
+    torch.manual_seed(SEED + 500)
+    net = Net(cfg)
+    _perturb(net, torch.Generator().manual_seed(SEED + 1500))
+    with torch.no_grad():
+        # Deep-filter logits of order 1, so that tanh is far from 0 and from saturation.
+        net.out.weight[161:-1] *= 8.0
+        net.out.bias[-1] = 0.0   # phi = 0.15: the floor matters too
+    net.eval()
+    rs = np.random.RandomState(SEED + 2500)
+    t = np.arange(DENOISE_FS) / DENOISE_FS
+    f0 = 140.0 * (1 + 0.08 * np.sin(2 * np.pi * 1.3 * t))           # a gliding voice: harmonics move
+    ph = 2 * np.pi * np.cumsum(f0) / DENOISE_FS
+    x = sum(np.sin(k * ph + k) / k for k in range(1, 15)) * 0.1 * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    x = x + 0.02 * rs.randn(len(t))
+    return net, x.astype(np.float32)
+
+
+@torch.no_grad()
+def denoise_golden_output(net, x, drop=()):
+    """features.Pipeline in float64 on the float32 params/input -> y [S] float64. drop: parts of the
+    version-2 head to switch off ('df', 'floor') for the generator's own check."""
+    net64 = Net(net.config).double()
+    net64.load_state_dict({k: v.double() for k, v in net.state_dict().items()})
+    tp = dict(net.config["task_params"])
+    pipe = denoise_features.Pipeline(DENOISE_FS, tp).double()
+    spec = pipe.stft(torch.from_numpy(x.astype(np.float64))[None])
+    o = net64(pipe.features(spec))
+    G, J, n = tp["grid_n"], tp["df_bins"], tp["df_order"]
+    if "df" in drop:
+        o[..., G:G + 2 * J * n] = 0.0
+    if "floor" in drop:
+        o[..., -1] = -1e4
+    Y, _ = pipe.head(o, spec)
+    return pipe.istft(Y, len(x))[0].numpy()
+
+
+def write_denoise_case(case, outdir):
+    net, x = denoise_df_case()
+    y = denoise_golden_output(net, x)
+    mx = float(np.max(np.abs(y)))
+    for part in ("df", "floor"):
+        dy = float(np.max(np.abs(denoise_golden_output(net, x, drop=(part,)) - y)))
+        if dy < 1e-2 * mx:   # 100x the C test's tolerance (1e-4 of max|y|)
+            sys.exit("%s: dropping %r changes the output by only %.3g of max|y| %.3g" % (case, part, dy, mx))
+        print("%s: without %s the output moves by %.3g (max|y| %.3g)" % (case, part, dy, mx))
+    # Not golden_*.safetensors: that name is the layer cases' (golden.input/output, test_core_golden.c).
+    path = os.path.join(outdir, "%s_golden.safetensors" % case)
+    save_model(net, path, task="denoise", extra_tensors={"golden.denoise_in": x,
+                                                         "golden.denoise_out": y.astype(np.float32)})
+    return path
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(REPO, "tests", "data"))
-    ap.add_argument("cases", nargs="*", default=sorted(CASES))
+    ap.add_argument("cases", nargs="*", default=sorted(CASES) + list(DENOISE_CASES))
     args = ap.parse_args()
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)            # same reduction order on every machine
     os.makedirs(args.out, exist_ok=True)
     for case in args.cases:
+        if case in DENOISE_CASES:
+            path = write_denoise_case(case, args.out)
+            print("wrote %s (%d bytes)" % (path, os.path.getsize(path)))
+            continue
         if case not in CASES:
-            sys.exit("unknown case %r (known: %s)" % (case, ", ".join(sorted(CASES))))
+            sys.exit("unknown case %r (known: %s)" % (case, ", ".join(sorted(CASES) + list(DENOISE_CASES))))
         path = write_case(case, args.out)
         print("wrote %s (%d bytes)" % (path, os.path.getsize(path)))
 

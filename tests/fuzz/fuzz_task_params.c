@@ -6,8 +6,9 @@
  * task_params text. The denoise parser gets the raw text directly (with the network shape the
  * text asks for, and a wrong one). When the text is a JSON object it is also put into a small
  * real model (one linear layer of the shape the engine needs, sized from the text's own
- * grid_n / n_harmonics / n_noise_bands when they are sane, so the parsers get past the shape
- * check), loaded by the real loader, and the engine is created through the public API, run
+ * grid_n / n_harmonics / n_noise_bands, and for denoise version 2 df_bins / df_order /
+ * floor_max, when they are sane, so the parsers get past the shape check), loaded by the real
+ * loader, and the engine is created through the public API, run
  * for a few blocks (a note, noise input) and destroyed. A parser may refuse with a message or
  * accept; it must never crash, leak, or hand out an engine that produces non-finite audio.
  * Built by `make fuzz` (mk/fuzz.mk); corpus in tests/fuzz/corpus/task_params. */
@@ -79,14 +80,23 @@ static void run_denoise(const char *json, const cJSON *tp)
     char err[256];
     sw_denoise_params p;
     const int g = tp ? int_or(tp, "grid_n", 2, 4096, 16) : 16;
-    int ok = sw_denoise_params_parse(json, g, g, &p, err, sizeof err) == SW_OK;
+    /* Version 2 widths from the text's own deep-filter and floor keys when they are sane
+     * (sw_denoise_params_widths), so the parser gets past the shape check. */
+    int d_in = g, d_out = g;
+    if (tp && int_or(tp, "version", 1, 2, 1) == 2) {
+        const int J = int_or(tp, "df_bins", 0, 512, 0), n = int_or(tp, "df_order", 1, 8, 1);
+        const cJSON *fm = cJSON_GetObjectItemCaseSensitive(tp, "floor_max");
+        d_in = g + 2 * J;
+        d_out = g + 2 * J * n + (cJSON_IsNumber(fm) && fm->valuedouble > 0.0 ? 1 : 0);
+    }
+    int ok = sw_denoise_params_parse(json, d_in, d_out, &p, err, sizeof err) == SW_OK;
     if (!ok && !err[0])
         abort();
-    if (sw_denoise_params_parse(json, g + 1, g, &p, err, sizeof err) == SW_OK)
-        abort(); /* a network that does not map grid_n -> grid_n is always refused */
-    if (!ok || !cJSON_IsObject(tp) || g > MAX_D)
+    if (sw_denoise_params_parse(json, d_in + 1, d_out, &p, err, sizeof err) == SW_OK)
+        abort(); /* a network of another input width than the params ask for is always refused */
+    if (!ok || !cJSON_IsObject(tp) || d_in > MAX_D || d_out > MAX_D)
         return;
-    sw_model *m = make_model("denoise", tp, g, g);
+    sw_model *m = make_model("denoise", tp, d_in, d_out);
     if (!m)
         return;
     sw_denoiser *d = NULL;

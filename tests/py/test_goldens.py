@@ -10,7 +10,9 @@ For every case of train/make_goldens.py:
   3. parallel == recurrent: the reference Python step() in float64 matches the parallel form
      within 1e-4 * max|y|, and so does a float32 step() (what the C library does) against the
      stored golden output;
-  4. the Python loader rejects corrupted copies (wrong shape, unused tensor, NaN, bad dtype,
+  4. the denoise cases (make_goldens.DENOISE_CASES: the version-2 denoise model with deep filtering)
+     regenerate to the committed file (check 1; their output is the pipeline's audio, golden.denoise_out);
+  5. the Python loader rejects corrupted copies (wrong shape, unused tensor, NaN, bad dtype,
      truncated file, widths that disagree).
 Exits non-zero with a message naming the case and the check on any failure.
 Run with Debian's torch: /usr/bin/python3 tests/py/test_goldens.py
@@ -59,7 +61,7 @@ def compare_regenerated(case, committed, fresh):
         if not check(t_c[k].shape == t_f[k].shape, "%s: %s shape %s != regenerated %s"
                      % (case, k, t_c[k].shape, t_f[k].shape)):
             continue
-        tol = 1e-5 if k == "golden.output" else 1e-6
+        tol = 1e-5 if k in ("golden.output", "golden.denoise_out") else 1e-6
         e = rel_err(t_c[k], t_f[k], t_c[k])
         check(e <= tol, "%s: %s differs from the regenerated one by %.3g of max (tolerance %g)" % (case, k, e, tol))
 
@@ -166,6 +168,13 @@ def main():
             e = check_parallel_and_step(case, committed)
             print("%-13s parallel vs golden %.1e, step64 vs parallel %.1e, step32 vs golden %.1e  (of max|y|)"
                   % (case, e[0], e[1], e[2]))
+        for case in make_goldens.DENOISE_CASES:
+            committed = os.path.join(DATA, "%s_golden.safetensors" % case)
+            if not check(os.path.exists(committed), "%s: %s is missing (run train/make_goldens.py)" % (case, committed)):
+                continue
+            check(os.path.getsize(committed) < 1 << 20, "%s: golden file is over 1 MB" % case)
+            compare_regenerated(case, committed, make_goldens.write_denoise_case(case, tmp))
+            print("%-13s regenerated = committed" % case)
         check_loader_rejects(tmp)
     if failures:
         print("test_goldens: %d FAILURE(S)" % len(failures))

@@ -1,6 +1,7 @@
 /* test_denoise_alloc.c — sw_denoiser_process / set_mix / set_limit_db / reset / latency never
  * call the allocator (mono and stereo, several rates, odd block sizes, bad input, the idle path
- * on digital silence).
+ * on digital silence), with the shipped model and with the version-2 golden model (deep filtering
+ * and a learned floor, tests/data/denoise_df_golden.safetensors).
  *
  * The binary defines the allocator entry points itself (forwarding to glibc's __libc_*), so
  * every call made by the library or anything it calls (FFTW included) is counted while
@@ -53,25 +54,14 @@ int posix_memalign(void **p, size_t al, size_t n)
 }
 #endif
 
-static void test_no_alloc(void **state)
+#ifndef SW_ASAN
+/* Every [RT] call of the denoiser on the model file `path`, counting allocator calls. */
+static void run_model(const char *path)
 {
-    (void)state;
-#ifdef SW_ASAN
-    print_message("SKIP: ASan owns the allocator, malloc interposition not possible\n");
-    skip();
-#else
-    /* the interposer is live */
-    counting = 1;
-    n_calls = 0;
-    void *volatile p = malloc(64);
-    free(p);
-    counting = 0;
-    assert_int_equal(n_calls, 2);
-
     sw_model *m;
     char err[512] = "";
-    if (sw_model_load_file("presets/denoise.safetensors", &m, err, sizeof err) != SW_OK)
-        fail_msg("presets/denoise.safetensors: %s", err);
+    if (sw_model_load_file(path, &m, err, sizeof err) != SW_OK)
+        fail_msg("%s: %s", path, err);
     static float a[4000], b[4000], ya[4000], yb[4000], zero[4000];
     for (int t = 0; t < 4000; t++) {
         a[t] = (float)(0.2 * sin(t * 0.03) + 0.01 * sin(t * 1.7));
@@ -102,10 +92,32 @@ static void test_no_alloc(void **state)
             for (int k = 0; k < 8; k++) sw_denoiser_process(d, zin, out, 1 + (size_t)(k * 611) % 3999);
             sw_denoiser_process(d, in, out, 3999);
             counting = 0;
-            if (n_calls != 0) fail_msg("rate %g, %d ch: %ld allocator calls during processing", rates[r], ch, n_calls);
+            if (n_calls != 0)
+                fail_msg("%s, rate %g, %d ch: %ld allocator calls during processing", path, rates[r], ch,
+                         n_calls);
             sw_denoiser_destroy(d);
         }
     sw_model_free(m);
+}
+#endif
+
+static void test_no_alloc(void **state)
+{
+    (void)state;
+#ifdef SW_ASAN
+    print_message("SKIP: ASan owns the allocator, malloc interposition not possible\n");
+    skip();
+#else
+    /* the interposer is live */
+    counting = 1;
+    n_calls = 0;
+    void *volatile p = malloc(64);
+    free(p);
+    counting = 0;
+    assert_int_equal(n_calls, 2);
+
+    run_model("presets/denoise.safetensors");
+    run_model("tests/data/denoise_df_golden.safetensors");
 #endif
 }
 

@@ -1,6 +1,9 @@
 /* test_denoise.c — the speech denoiser engine (dsp/denoise.c, dsp/stft.c) with the shipped
  * model presets/denoise.safetensors: C/PyTorch parity, exact latency, every rate and block
- * size, stereo linking, bad input, click-free parameter changes, argument/config errors.
+ * size, stereo linking, bad input, click-free parameter changes, argument/config errors; and a
+ * tiny version-2 model with deep filtering and a learned floor (dsp/deepfilter.c,
+ * tests/data/denoise_df_golden.safetensors from train/make_goldens.py): parity, rates, blocks,
+ * stereo, silence, the attenuation limit.
  * Run from the repo root (make test-c). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -422,20 +425,147 @@ static void test_parameter_changes_click_free(void **state)
     sw_denoiser_destroy(d);
 }
 
+/* ------------------------------------------------------- deep filtering -- */
+
+#define DF_MODEL_PATH "tests/data/denoise_df_golden.safetensors"
+
+static sw_model *load_df(void)
+{
+    sw_model *m = NULL;
+    char err[512] = "";
+    if (sw_model_load_file(DF_MODEL_PATH, &m, err, sizeof err) != SW_OK) fail_msg("%s: %s", DF_MODEL_PATH, err);
+    return m;
+}
+
+/* The version-2 golden: the C engine (deep filter over 40 bins x 3 taps, learned floor) must
+ * reproduce the PyTorch pipeline (features.Pipeline.head, float64). make_goldens.py checks that
+ * the deep filter and the floor each move this output by > 1 % of max|y|, 100x the tolerance. */
+static void test_df_parity_with_pytorch(void **state)
+{
+    (void)state;
+    sw_model *m = load_df();
+    int rank;
+    const int64_t *shape;
+    const float *gin = sw_model_tensor(m, "golden.denoise_in", &rank, &shape);
+    const float *gout = sw_model_tensor(m, "golden.denoise_out", &rank, &shape);
+    assert_non_null(gin);
+    assert_non_null(gout);
+    const size_t n = (size_t)shape[0];
+    assert_true(n >= 8000);
+    const size_t blocks[] = {333, 80, 1};
+    for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+        sw_denoiser *d = NULL;
+        char err[512] = "";
+        if (sw_denoiser_create(m, 16000, 1, &d, err, sizeof err) != SW_OK) fail_msg("create: %s", err);
+        float *y = malloc(sizeof(float) * n);
+        du_denoise(d, 1, (float *const *)&gin, &y, n, blocks[b]);
+        double mx = 0, md = 0;
+        for (size_t i = 0; i < n; i++) {
+            mx = fmax(mx, fabs(gout[i]));
+            md = fmax(md, fabs(y[i] - gout[i]));
+        }
+        print_message("df parity (block %zu): max|y| %.4f, max|y_C - y_torch| %.3g\n", blocks[b], mx, md);
+        assert_true(mx > 1e-2);
+        assert_true(md <= 1e-4 * mx);
+        free(y);
+        sw_denoiser_destroy(d);
+    }
+    sw_model_free(m);
+}
+
+/* Any rate (the filter on the bins nearest the grid's), mono and linked stereo, any block size:
+ * finite, and the same output however the blocks are split. Stereo with the same signal in both
+ * channels gives the mono output on each. */
+static void test_df_rates_blocks_stereo(void **state)
+{
+    (void)state;
+    sw_model *m = load_df();
+    const size_t blocks[] = {1, 113, 0 /* random */};
+    for (size_t r = 0; r < N_RATES; r++) {
+        const double fs = k_rates[r];
+        const size_t n = (size_t)(0.2 * fs) + 17;
+        float *x = make_signal(n, fs, 0.03, 40 + r);
+        float *ref[2] = {malloc(sizeof(float) * n), malloc(sizeof(float) * n)};
+        float *y[2] = {malloc(sizeof(float) * n), malloc(sizeof(float) * n)};
+        float *in[2] = {x, x};
+        sw_denoiser *d1 = NULL, *d2 = NULL;
+        assert_int_equal(sw_denoiser_create(m, fs, 1, &d1, NULL, 0), SW_OK);
+        assert_int_equal(sw_denoiser_create(m, fs, 2, &d2, NULL, 0), SW_OK);
+        run_blocks(d1, 1, in, ref, n, n);
+        double e = 0;
+        for (size_t t = 0; t < n; t++) {
+            if (!isfinite(ref[0][t])) fail_msg("fs %g: non-finite output at %zu", fs, t);
+            e += ref[0][t] * ref[0][t];
+        }
+        assert_true(e > 0.0);
+        for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
+            sw_denoiser_reset(d1);
+            run_blocks(d1, 1, in, y, n, blocks[b]);
+            if (memcmp(y[0], ref[0], sizeof(float) * n) != 0)
+                fail_msg("fs %g: block %zu output differs from the whole-signal call", fs, blocks[b]);
+        }
+        run_blocks(d2, 2, in, y, n, 256);
+        double md = 0;
+        for (size_t t = 0; t < n; t++) md = fmax(md, fmax(fabs(y[0][t] - ref[0][t]), fabs(y[1][t] - ref[0][t])));
+        if (md > 1e-5) fail_msg("fs %g: stereo of two equal channels differs from mono by %g", fs, md);
+        for (int c = 0; c < 2; c++) {
+            free(ref[c]);
+            free(y[c]);
+        }
+        free(x);
+        sw_denoiser_destroy(d1);
+        sw_denoiser_destroy(d2);
+    }
+    sw_model_free(m);
+}
+
+/* Digital silence (idle frames) then a signal equals the signal from a fresh start, bit for bit:
+ * the deep filter's history counts idle frames as silence, as after reset. And an attenuation
+ * limit of 0 dB gives the delayed input back (gains 1, the filter's residual scaled by 0). */
+static void test_df_silence_and_limit(void **state)
+{
+    (void)state;
+    sw_model *m = load_df();
+    const double fs = 48000;
+    const size_t H = 240, lead = 100 * H, n = 12000;
+    float *x = make_signal(n, fs, 0.03, 77), *xl = calloc(lead + n, sizeof(float));
+    memcpy(xl + lead, x, sizeof(float) * n);
+    float *y0 = malloc(sizeof(float) * n), *y1 = malloc(sizeof(float) * (lead + n));
+    sw_denoiser *d = NULL;
+    assert_int_equal(sw_denoiser_create(m, fs, 1, &d, NULL, 0), SW_OK);
+    run_blocks(d, 1, &x, &y0, n, 100);
+    sw_denoiser_reset(d);
+    run_blocks(d, 1, &xl, &y1, lead + n, 100);
+    assert_memory_equal(y0, y1 + lead, sizeof(float) * n);
+    sw_denoiser_set_limit_db(d, 0.0f);
+    sw_denoiser_reset(d);
+    run_blocks(d, 1, &x, &y0, n, 100);
+    const int L = sw_denoiser_latency(d);
+    double md = 0;
+    for (size_t t = (size_t)L; t < n; t++) md = fmax(md, fabs(y0[t] - x[t - (size_t)L]));
+    if (md > 1e-5) fail_msg("limit 0 dB: output differs from the delayed input by %g", md);
+    free(x);
+    free(xl);
+    free(y0);
+    free(y1);
+    sw_denoiser_destroy(d);
+    sw_model_free(m);
+}
+
 /* --------------------------------------------------------- model contract -- */
 
-/* Loads a tiny one-linear-layer "denoise" model with the given task/task_params. */
-static sw_status load_tiny(const char *task, const char *tp, int g, sw_model **m)
+/* Loads a tiny one-linear-layer "denoise" model d_in -> d_out with the given task/task_params. */
+static sw_status load_tiny(const char *task, const char *tp, int d_in, int d_out, sw_model **m)
 {
     tw_file *f = malloc(sizeof *f);
     tw_init(f, 5);
-    tw_linear(f, "out", g, g, 1);
+    tw_linear(f, "out", d_in, d_out, 1);
     char cfg[4096];
     snprintf(cfg, sizeof cfg,
              "{\"version\":1,\"d_input\":%d,\"d_output\":%d,\"task\":\"%s\",\"task_params\":%s,\"layers\":["
              "{\"type\":\"linear\",\"name\":\"out\",\"d_in\":%d,\"d_out\":%d,\"bias\":true},"
              "{\"type\":\"act\",\"fn\":\"sigmoid\",\"d\":%d}]}",
-             g, g, task, tp, g, g, g);
+             d_in, d_out, task, tp, d_in, d_out, d_out);
     size_t len;
     unsigned char *bytes = tw_build(f, cfg, &len);
     sw_status st = sw_model_load_memory(bytes, len, m, NULL, 0);
@@ -452,24 +582,50 @@ static sw_status load_tiny(const char *task, const char *tp, int g, sw_model **m
 static void test_task_params_validated(void **state)
 {
     (void)state;
-    struct { const char *task, *from, *to; int g; sw_status want; } cases[] = {
-        {"denoise", NULL, NULL, 161, SW_OK},
-        {"test", NULL, NULL, 161, SW_ERR_UNSUPPORTED},
-        {"denoise", NULL, NULL, 160, SW_ERR_CONFIG},                                     /* grid_n != widths */
-        {"denoise", "\"asym_sqrt_hann\"", "\"hann\"", 161, SW_ERR_CONFIG},
-        {"denoise", "\"frame_rate\":200", "\"frame_rate\":20", 161, SW_ERR_CONFIG},
-        {"denoise", "\"win_hops\":4", "\"win_hops\":1", 161, SW_ERR_CONFIG},
-        {"denoise", "\"win_hops\":4", "\"win_hops\":2.5", 161, SW_ERR_CONFIG},
-        {"denoise", "\"feat_scale\":0.2", "\"feat_scale\":\"x\"", 161, SW_ERR_CONFIG},
-        {"denoise", "\"feat_eps\":1e-12,", "", 161, SW_ERR_CONFIG},                        /* missing */
-        {"denoise", "\"hf_from_hz\":7000", "\"hf_from_hz\":9000", 161, SW_ERR_CONFIG},      /* above grid */
-        {"denoise", "\"version\":1", "\"version\":2", 161, SW_ERR_CONFIG},
-        {"denoise", "\"grid_n\":161,\"hf_from_hz\":7000", "\"grid_n\":81,\"hf_from_hz\":3500", 81, SW_OK}, /* 0..4 kHz */
+    /* Version 2 (deep filtering, learned floor): 161 + 2*40 = 241 in, 161 + 2*40*3 + 1 = 402 out. */
+#define V2 "\"version\":2,\"df_bins\":40,\"df_order\":3,\"floor_max\":0.3"
+    struct { const char *task, *from, *to; int g, d_out; sw_status want; } cases[] = {
+        {"denoise", NULL, NULL, 161, 0, SW_OK},
+        {"test", NULL, NULL, 161, 0, SW_ERR_UNSUPPORTED},
+        {"denoise", NULL, NULL, 160, 0, SW_ERR_CONFIG},                                     /* grid_n != widths */
+        {"denoise", "\"asym_sqrt_hann\"", "\"hann\"", 161, 0, SW_ERR_CONFIG},
+        {"denoise", "\"frame_rate\":200", "\"frame_rate\":20", 161, 0, SW_ERR_CONFIG},
+        {"denoise", "\"win_hops\":4", "\"win_hops\":1", 161, 0, SW_ERR_CONFIG},
+        {"denoise", "\"win_hops\":4", "\"win_hops\":2.5", 161, 0, SW_ERR_CONFIG},
+        {"denoise", "\"feat_scale\":0.2", "\"feat_scale\":\"x\"", 161, 0, SW_ERR_CONFIG},
+        {"denoise", "\"feat_eps\":1e-12,", "", 161, 0, SW_ERR_CONFIG},                        /* missing */
+        {"denoise", "\"hf_from_hz\":7000", "\"hf_from_hz\":9000", 161, 0, SW_ERR_CONFIG},      /* above grid */
+        {"denoise", "\"version\":1", "\"version\":2", 161, 0, SW_ERR_CONFIG},
+        {"denoise", "\"grid_n\":161,\"hf_from_hz\":7000", "\"grid_n\":81,\"hf_from_hz\":3500", 81, 0, SW_OK}, /* 0..4 kHz */
+        {"denoise", "\"version\":1", V2, 241, 402, SW_OK},
+        {"denoise", "\"version\":1", V2, 241, 401, SW_ERR_CONFIG},                      /* widths */
+        {"denoise", "\"version\":1", V2, 161, 402, SW_ERR_CONFIG},                      /* no phase inputs */
+        {"denoise", "\"version\":1", "\"version\":2,\"df_bins\":40,\"floor_max\":0.3", 241, 402, SW_ERR_CONFIG},
+        {"denoise", "\"version\":1", "\"version\":2,\"df_bins\":40,\"df_order\":9,\"floor_max\":0.3", 241, 882,
+         SW_ERR_CONFIG},                                                                /* order > 8 */
+        {"denoise", "\"version\":1", "\"version\":2,\"df_bins\":-1,\"df_order\":3,\"floor_max\":0.3", 159, 156,
+         SW_ERR_CONFIG},
+        {"denoise", "\"version\":1", "\"version\":2,\"df_bins\":200,\"df_order\":1,\"floor_max\":0", 561, 561,
+         SW_ERR_CONFIG},                                                                /* df_bins > grid_n */
+        {"denoise", "\"version\":1", "\"version\":2,\"df_bins\":40,\"df_order\":3,\"floor_max\":1", 241, 402,
+         SW_ERR_CONFIG},                                                                /* floor_max >= 0.99 */
+        {"denoise", "\"version\":1", "\"version\":2,\"df_bins\":40,\"df_order\":3,\"floor_max\":\"x\"", 241, 402,
+         SW_ERR_CONFIG},
+        {"denoise", "\"version\":1", "\"version\":2,\"df_bins\":4.5,\"df_order\":3,\"floor_max\":0", 169, 188,
+         SW_ERR_CONFIG},
+        {"denoise", "\"version\":1", "\"version\":2,\"df_bins\":0,\"df_order\":1,\"floor_max\":0", 161, 0,
+         SW_OK},                                                                        /* logits, no DF/floor */
+        {"denoise", "\"version\":1", "\"version\":2,\"df_bins\":0,\"df_order\":1,\"floor_max\":0.2", 161, 162,
+         SW_OK},                                                                        /* floor only */
+        {"denoise", "\"version\":1", "\"version\":1,\"df_bins\":40", 161, 0, SW_ERR_CONFIG}, /* v2 key in v1 */
+        {"denoise", "\"version\":1", "\"version\":3", 161, 0, SW_ERR_CONFIG},
     };
+#undef V2
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *tp = cases[i].from ? tw_replace(TP_OK, cases[i].from, cases[i].to) : strdup(TP_OK);
         sw_model *m = NULL;
-        assert_int_equal(load_tiny(cases[i].task, tp, cases[i].g, &m), SW_OK);
+        assert_int_equal(load_tiny(cases[i].task, tp, cases[i].g, cases[i].d_out ? cases[i].d_out : cases[i].g, &m),
+                         SW_OK);
         sw_denoiser *d = NULL;
         char err[512] = "";
         sw_status st = sw_denoiser_create(m, 44100, 2, &d, err, sizeof err);
@@ -577,6 +733,9 @@ int main(void)
         cmocka_unit_test(test_nonfinite_and_denormal_input),
         cmocka_unit_test(test_parameter_changes_click_free),
         cmocka_unit_test(test_task_params_validated),
+        cmocka_unit_test(test_df_parity_with_pytorch),
+        cmocka_unit_test(test_df_rates_blocks_stereo),
+        cmocka_unit_test(test_df_silence_and_limit),
     };
     return cmocka_run_group_tests_name("denoiser engine", tests, setup, teardown);
 }

@@ -34,6 +34,10 @@ SETS = {"devset": os.path.join(REPO, "..", "shared", "data", "devset"),
 
 
 def load(path):
+    if path.endswith(".safetensors"):  # a model file (e.g. the shipped preset): no training history
+        from swtorch.export import load_model
+        net = load_model(path)
+        return net, {"config": net.config, "step": 0, "elapsed": 0.0}
     ck = torch.load(path, map_location="cpu", weights_only=False)
     cfg = ck["config"]
     if cfg.get("arch") == "gru":
@@ -45,6 +49,7 @@ def load(path):
 
 
 def enhance(net, pipe, x, fs):
+    """pipe: features.Pipeline(16000, the model's task_params)."""
     x16 = metrics.resample(x, fs, 16000)
     S = len(x16) // pipe.H * pipe.H
     with torch.no_grad():
@@ -55,21 +60,22 @@ def enhance(net, pipe, x, fs):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--ckpt", action="append", required=True, help="NAME=PATH (train.py checkpoint)")
+    ap.add_argument("--ckpt", action="append", required=True,
+                    help="NAME=PATH (train.py checkpoint, or a model file *.safetensors)")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    pipe = FT.Pipeline(16000)
     nets = []
     for spec in args.ckpt:
         name, path = spec.split("=", 1)
         net, ck = load(path)
         macs = TR.macs_per_frame(net if isinstance(net, TR.GRUNet) else ck["config"])
-        nets.append((name, net, ck, macs, sum(p.numel() for p in net.parameters())))
+        tp = None if isinstance(net, TR.GRUNet) else ck["config"].get("task_params")
+        nets.append((name, net, ck, macs, sum(p.numel() for p in net.parameters()), FT.Pipeline(16000, tp)))
     res = {}
     for set_name, root in SETS.items():
         clean_files = sorted(glob.glob(os.path.join(root, "clean", "*.flac")))
-        for name, net, ck, macs, npar in nets:
+        for name, net, ck, macs, npar, pipe in nets:
             rows = []
             for cp in clean_files:
                 ref, fs = metrics.read_audio(cp)

@@ -5,6 +5,12 @@ overlap-add, so a network trained here sees exactly what the C engine feeds it. 
 frame_rate 200 and win_hops 4: H = 80, N = 320, 161 bins at exactly 50 Hz = the 161-point grid,
 so grid <-> bin interpolation is the identity here (the C engine interpolates at other rates).
 
+Version 2 task_params (DF_TASK_PARAMS) add the head of dsp/denoise.c: the network outputs logits,
+gains = sigmoid, raised by a learned per-frame floor phi = floor_max * sigmoid(logit), and for the
+lowest df_bins bins a complex filter over the current and df_order-1 past frames (deep filtering,
+dsp/deepfilter.h): Y = G X + (1 - phi) sum_i tanh(c_i) X_{t-i}. Its extra inputs are the phase
+advance phasors of those bins (dsp/denoise.c df_features).
+
 Time alignment: frame b analyses x[(b+1)H-N, (b+1)H) (zeros before 0) and its synthesis part
 covers [(b-1)H, (b+1)H). With T+1 frames for S = T*H samples, the output is aligned with the input
 (zero delay here; the streaming C engine adds its 2H-1 samples of latency).
@@ -27,6 +33,21 @@ DEFAULT_TASK_PARAMS = {
     "feat_scale": 0.2,
     "hf_from_hz": 7000.0,
 }
+
+
+# The v3 deep-filtering model (train.py --df-bins ...): 40 bins = 0..1950 Hz, 3 taps (the current
+# frame and 10 ms of past ones), a learned floor of at most 0.3 (-10.5 dB).
+DF_TASK_PARAMS = dict(DEFAULT_TASK_PARAMS, version=2, df_bins=40, df_order=3, floor_max=0.3)
+
+
+def net_widths(tp):
+    """(d_input, d_output) of the network that task_params tp needs (dsp/denoise.c
+    sw_denoise_params_widths)."""
+    G = int(tp["grid_n"])
+    if int(tp["version"]) == 1:
+        return G, G
+    J, n = int(tp["df_bins"]), int(tp["df_order"])
+    return G + 2 * J, G + 2 * J * n + (1 if tp["floor_max"] > 0 else 0)
 
 
 def hann(k, L):
@@ -58,6 +79,10 @@ class Pipeline(torch.nn.Module):
         self.register_buffer("wa", wa)
         self.register_buffer("ws", ws)
         self.pnorm = float(self.tp["ref_rate"] / (float((wa.double() ** 2).sum()) * fs))
+        self.v2 = int(self.tp["version"]) == 2
+        self.df_bins = int(self.tp.get("df_bins", 0)) if self.v2 else 0
+        self.df_order = int(self.tp.get("df_order", 1)) if self.v2 else 1
+        self.floor_max = float(self.tp.get("floor_max", 0.0)) if self.v2 else 0.0
         assert abs(fs / self.N - self.tp["grid_hz"]) < 1e-9 and self.K == self.tp["grid_n"], \
             "training pipeline expects the grid to equal the bins (16 kHz)"
 
@@ -70,14 +95,54 @@ class Pipeline(torch.nn.Module):
         return torch.fft.rfft(fr * self.wa, dim=-1)
 
     def features(self, spec, band_bins=None):
-        """spec [B, T, K] -> features [B, T, G]. band_bins [B] (optional): bins >= it read as silence."""
-        P = (spec.real ** 2 + spec.imag ** 2) * self.pnorm
+        """spec [B, T, K] -> features [B, T, G] (v2 with deep filtering: [B, T, G + 2 df_bins]).
+        band_bins [B] (optional): bins >= it read as silence."""
         if band_bins is not None:
             k = torch.arange(self.K, device=spec.device)
-            P = P * (k[None, :] < band_bins[:, None]).to(P.dtype)[:, None, :]
+            spec = spec * (k[None, :] < band_bins[:, None]).to(spec.real.dtype)[:, None, :]
+        P = (spec.real ** 2 + spec.imag ** 2) * self.pnorm
         tp = self.tp
         f = (torch.log10(P + tp["feat_eps"]) + tp["feat_offset"]) * tp["feat_scale"]
-        return f.clamp(-100.0, 100.0)
+        f = f.clamp(-100.0, 100.0)
+        if not self.df_bins:
+            return f
+        # Phase advance since the previous frame (zeros before the first), per DF bin:
+        # u = X_t conj(X_{t-1}) pnorm / (sqrt(P_t P_{t-1}) + eps), as dsp/denoise.c df_features.
+        J = self.df_bins
+        X = spec[..., :J]
+        Xp = F.pad(torch.view_as_real(X), (0, 0, 0, 0, 1, 0))[:, :-1]      # [B, T, J, 2], X_{t-1}
+        Xp = torch.view_as_complex(Xp.contiguous())
+        Pj = P[..., :J]
+        Pp = (Xp.real ** 2 + Xp.imag ** 2) * self.pnorm
+        u = X * Xp.conj() * self.pnorm / (torch.sqrt(Pj * Pp) + tp["feat_eps"])
+        u = torch.view_as_real(u).reshape(*u.shape[:-1], 2 * J)          # [re0, im0, re1, im1, ...]
+        return torch.cat([f, u.to(f.dtype)], dim=-1)
+
+    def head(self, o, spec):
+        """Network output o [B, T, D] and noisy spec [B, T, K] -> (enhanced spec, gains [B, T, G]).
+        Version 1: o are the gains. Version 2: dsp/denoise.c head_v2 and deep filtering."""
+        if not self.v2:
+            return spec * o, o
+        G, J, n = int(self.tp["grid_n"]), self.df_bins, self.df_order
+        g = torch.sigmoid(o[..., :G])
+        keep = None
+        if self.floor_max > 0:
+            phi = self.floor_max * torch.sigmoid(o[..., -1:])
+            g = phi + (1 - phi) * g
+            keep = 1 - phi
+        Y = spec * g
+        if J:
+            c = torch.tanh(o[..., G:G + 2 * J * n]).reshape(*o.shape[:-1], n, J, 2)
+            c = torch.view_as_complex(c.contiguous())                        # [B, T, n, J]
+            X = spec[..., :J]
+            acc = torch.zeros_like(X)
+            for i in range(n):
+                Xi = F.pad(torch.view_as_real(X), (0, 0, 0, 0, i, 0))[:, :X.shape[1]]
+                acc = acc + c[..., i, :] * torch.view_as_complex(Xi.contiguous())
+            if keep is not None:
+                acc = acc * keep
+            Y = torch.cat([Y[..., :J] + acc, Y[..., J:]], dim=-1)
+        return Y, g
 
     def istft(self, spec, S):
         """spec [B, T+1, K] -> y [B, S] (overlap-add of the synthesis-windowed frames)."""
@@ -92,5 +157,5 @@ class Pipeline(torch.nn.Module):
     def enhance(self, net, x, band_bins=None):
         """Full path: x [B, S] -> (y [B, S], gains [B, T+1, G])."""
         spec = self.stft(x)
-        g = net(self.features(spec, band_bins))
-        return self.istft(spec * g, x.shape[1]), g
+        Y, g = self.head(net(self.features(spec, band_bins)), spec)
+        return self.istft(Y, x.shape[1]), g

@@ -47,3 +47,21 @@ $PY train/denoise/train.py $SCRATCH --d 128 --blocks 5 --n-state 16 --out "$OUT/
 $PY train/denoise/train.py $SCRATCH --arch gru --gru-hidden 140 --gru-layers 2 --out "$OUT/gru"
 $PY train/denoise/eval_torch.py --ckpt ssm_d96x4="$OUT/ssm_d96x4/ckpt.pt" \
     --ckpt ssm_d128x5="$OUT/ssm_d128x5/ckpt.pt" --ckpt gru_2x140="$OUT/gru/ckpt.pt"
+# v3 stage (not shipped; runs only with V3=1, after the lines above have rebuilt the v2 preset):
+# deep filtering of 0-1950 Hz (40 bins x 3 taps) and a learned gain floor (at most 0.3), task_params
+# version 2 (dsp/deepfilter.h, features.DF_TASK_PARAMS). From the v2 preset: every tensor copied, the
+# new inputs and outputs start at zero (train.py --init-partial), then stage C's mixture recipe at
+# batch 128 on one GPU (train/denoise/gpu_df.sh runs this in 10-minute commands and fixes the step
+# count from its speed: put its steps.txt into V3_STEPS), the long-sequence stage as D, and the
+# PyTorch-path scores against v2. The larger network of the same recipe: --d 128 --blocks 5
+# (from scratch, --lr 2e-3; gpu_df.sh --large).
+if [ "${V3:-0}" = 1 ]; then
+    $PY train/denoise/train.py --seed 21 --batch 128 --seconds 3 --lr 6e-4 $MIX --narrow-wide-frac 0.6 \
+        --df-bins 40 --df-order 3 --floor-max 0.3 --d 96 --blocks 4 --n-state 16 \
+        --init-from presets/denoise.safetensors --init-partial --steps "${V3_STEPS:?V3_STEPS: the step count of the GPU run}" \
+        --out "$OUT/V3"
+    $PY train/denoise/finetune_long.py --seed 22 --init "$OUT/V3/denoise.safetensors" --batch 8 --val-n 24 \
+        --steps 210 --out "$OUT/V3L"
+    $PY train/denoise/eval_torch.py --ckpt v2=presets/denoise.safetensors --ckpt v3="$OUT/V3/ckpt.pt" \
+        --ckpt v3_long="$OUT/V3L/ckpt_best.pt"
+fi

@@ -16,7 +16,15 @@ first-order EQ tilt, noise = a real noise crop (looped when short) or a syntheti
 noise with a random slope, mains hum with harmonics, babble of training speech, clicks, fan-like
 tonal noise, modulated noise), sometimes two, SNR U(-5, 17) dB over the crop, level -35..-1 dBFS
 peak, and sometimes a band limit (4 kHz or 5.5 kHz brickwall; bins above read as silence, as the
-C engine does at 8 / 11.025 kHz). Loss: -SI-SDR + multi-resolution log-magnitude L1.
+C engine does at 8 / 11.025 kHz). Loss: -SI-SDR + multi-resolution log-magnitude L1 (with --w-over,
+log-magnitude deficits, i.e. over-suppressed speech, cost 1 + w-over times as much as excesses).
+
+v3 models (--df-bins > 0 or --floor-max > 0) use task_params version 2 (features.DF_TASK_PARAMS):
+deep filtering of the lowest bins and a learned gain floor, applied after the network by the
+engine. --init-from a v2 model file or checkpoint of another shape (e.g. the shipped v2 preset)
+copies every tensor whose shape matches and the overlapping part of the input and output layers
+(the new phase-feature inputs and deep-filter outputs start at zero, so the network starts as the
+gain-only model it came from); --init-partial allows it.
 """
 import argparse
 import json
@@ -42,9 +50,65 @@ FS = 16000
 
 
 def make_config(d=64, n_blocks=4, n_state=16, G=161, task_params=None):
-    layers = TU.s4d_stack(G, d, n_blocks, n_state, G, glu=True) + [{"type": "act", "fn": "sigmoid", "d": G}]
-    return {"version": 1, "d_input": G, "d_output": G, "task": "denoise",
-            "task_params": dict(task_params or FT.DEFAULT_TASK_PARAMS), "layers": layers}
+    """The S4D stack of a denoise model. task_params version 1: G -> G gains (ends in a sigmoid);
+    version 2: logits of the engine's head (features.net_widths), no final activation."""
+    tp = dict(task_params or FT.DEFAULT_TASK_PARAMS)
+    d_in, d_out = FT.net_widths(tp)
+    layers = TU.s4d_stack(d_in, d, n_blocks, n_state, d_out, glu=True)
+    if int(tp["version"]) == 1:
+        layers.append({"type": "act", "fn": "sigmoid", "d": G})
+    return {"version": 1, "d_input": d_in, "d_output": d_out, "task": "denoise",
+            "task_params": tp, "layers": layers}
+
+
+def task_params_for(df_bins, df_order, floor_max):
+    """Version 1 (the shipped v2 model's) when there is neither deep filtering nor a floor."""
+    if df_bins == 0 and floor_max == 0:
+        return dict(FT.DEFAULT_TASK_PARAMS)
+    return dict(FT.DF_TASK_PARAMS, df_bins=df_bins, df_order=df_order, floor_max=floor_max)
+
+
+FLOOR_BIAS0 = -3.0   # the floor logit's starting bias: phi = floor_max * 0.047 (-37 dB at 0.3)
+
+
+def init_head(net, cfg):
+    """Fresh version-2 outputs: deep-filter coefficients zero (the filter starts as the gains
+    alone, and tanh' = 1 there), the floor logit at FLOOR_BIAS0."""
+    tp = cfg["task_params"]
+    if int(tp["version"]) != 2:
+        return
+    G = int(tp["grid_n"])
+    out = dict(net.named_parameters())
+    with torch.no_grad():
+        out["out.weight"][G:].zero_()
+        out["out.bias"][G:].zero_()
+        if tp["floor_max"] > 0:
+            out["out.bias"][-1] = FLOOR_BIAS0
+
+
+def init_from_partial(net, cfg, src):
+    """Copies a state dict `src` into net where shapes allow: equal shapes whole; the input layer
+    'inp.weight' and the output layer 'out.weight' / 'out.bias' over their overlap (the first
+    grid_n inputs / outputs are the same quantities in every version). -> names copied."""
+    copied = []
+    own = net.state_dict()
+    with torch.no_grad():
+        for k, v in src.items():
+            if k not in own:
+                continue
+            dst = own[k]
+            if dst.shape == v.shape:
+                dst.copy_(v)
+                copied.append(k)
+            elif k in ("inp.weight", "out.weight", "out.bias") and dst.dim() == v.dim() and \
+                    (dst.dim() == 1 or k == "out.weight" and dst.shape[1] == v.shape[1] or
+                     k == "inp.weight" and dst.shape[0] == v.shape[0]):
+                sl = tuple(slice(0, min(a, b)) for a, b in zip(dst.shape, v.shape))
+                dst[sl].copy_(v[sl])
+                if k == "inp.weight":
+                    dst[:, v.shape[1]:].zero_()   # new inputs (phase features) start unheard
+                copied.append(k + " (overlap)")
+    return copied
 
 
 class RMSNorm(torch.nn.Module):
@@ -98,6 +162,9 @@ def macs_per_frame(cfg_or_net):
             elif l["type"] == "residual":
                 walk(l["layers"])
     walk(cfg_or_net["layers"])
+    tp = cfg_or_net.get("task_params", {})
+    if int(tp.get("version", 1)) == 2:
+        total += 4 * int(tp["df_bins"]) * int(tp["df_order"])   # the deep filter's complex MACs
     return total
 
 
@@ -387,14 +454,19 @@ def si_sdr(y, s, eps=1e-8):
     return 10 * torch.log10(((t * t).sum(1) + eps) / ((e * e).sum(1) + eps))
 
 
-def mr_logmag(y, s):
+def mr_logmag(y, s, w_over=0.0):
+    """Multi-resolution log-magnitude L1; w_over > 0 adds w_over * the deficits (output below the
+    clean speech: over-suppression) on top, an asymmetric loss against muffled low-SNR speech."""
     loss = 0.0
     for n in (256, 512, 1024):
         w = torch.hann_window(n, device=y.device)
         Y = torch.stft(y, n, n // 4, window=w, return_complex=True).abs()
         Sm = torch.stft(s, n, n // 4, window=w, return_complex=True).abs()
         ref = Sm.amax(dim=(1, 2), keepdim=True) * 1e-4 + 1e-9   # floor 80 dB below each item's peak
-        loss = loss + (torch.log10(Y + ref) - torch.log10(Sm + ref)).abs().mean()
+        dl = torch.log10(Y + ref) - torch.log10(Sm + ref)
+        loss = loss + dl.abs().mean()
+        if w_over > 0:
+            loss = loss + w_over * torch.relu(-dl).mean()
     return loss / 3
 
 
@@ -415,6 +487,15 @@ def main():
     ap.add_argument("--blocks", type=int, default=4)
     ap.add_argument("--n-state", type=int, default=16)
     ap.add_argument("--w-spec", type=float, default=1.0)
+    ap.add_argument("--w-over", type=float, default=0.0,
+                    help="extra weight of log-magnitude deficits (over-suppression) in the spectral loss")
+    ap.add_argument("--df-bins", type=int, default=0,
+                    help="v3: deep filtering of the lowest N grid bins (40 = 0-1950 Hz); 0 = none")
+    ap.add_argument("--df-order", type=int, default=3, help="v3: deep-filter taps (current + past frames)")
+    ap.add_argument("--floor-max", type=float, default=0.0,
+                    help="v3: learned per-frame gain floor, at most this (0.3 = -10.5 dB); 0 = none")
+    ap.add_argument("--init-partial", action="store_true",
+                    help="--init-from may have another shape: copy what fits (init_from_partial)")
     ap.add_argument("--snr", type=float, nargs=2, default=[-5.0, 17.0], help="training SNR range (dB)")
     ap.add_argument("--clean-frac", type=float, default=0.0,
                     help="fraction of items mixed at 40-60 dB SNR (speech that must pass unchanged)")
@@ -424,6 +505,7 @@ def main():
     ap.add_argument("--stop-at", type=int, default=0,
                     help="stop at this step (the schedule still runs over --steps): repeats a run that "
                          "its --time-limit stopped early")
+    ap.add_argument("--warmup", type=int, default=300, help="steps of linear learning-rate warm-up")
     ap.add_argument("--probe", type=int, default=0, help="time this many steps, print steps/s, exit")
     ap.add_argument("--time-limit", type=float, default=1e9, help="seconds; checkpoint and stop")
     ap.add_argument("--resume", default=None)
@@ -455,9 +537,11 @@ def main():
         net = GRUNet(161, args.gru_hidden, args.gru_layers).to(dev)
         cfg = net.config
     else:
-        cfg = make_config(args.d, args.blocks, args.n_state)
+        cfg = make_config(args.d, args.blocks, args.n_state,
+                          task_params=task_params_for(args.df_bins, args.df_order, args.floor_max))
         net = Net(cfg).to(dev)
-    pipe = FT.Pipeline(FS).to(dev)
+        init_head(net, cfg)
+    pipe = FT.Pipeline(FS, cfg.get("task_params")).to(dev)
     nparams = sum(p.numel() for p in net.parameters())
     print("arch %s: %d MACs per frame" % (args.arch, macs_per_frame(net if args.arch == "gru" else cfg)), flush=True)
     ssm = [p for n, p in net.named_parameters() if "_ssm." in n and not n.endswith(("C_re", "C_im", "D"))]
@@ -478,9 +562,13 @@ def main():
         else:
             ck0 = torch.load(args.init_from, map_location=dev, weights_only=False)
         from swtorch.net import normalize_config
-        assert normalize_config(ck0["config"])["layers"] == normalize_config(cfg)["layers"], \
-            "--init-from: different network config"
-        net.load_state_dict(ck0["net"])
+        if normalize_config(ck0["config"])["layers"] == normalize_config(cfg)["layers"]:
+            net.load_state_dict(ck0["net"])
+        else:
+            assert args.init_partial, "--init-from: different network config (--init-partial copies what fits)"
+            copied = init_from_partial(net, cfg, ck0["net"])
+            print("--init-partial: copied %d of %d tensors: %s" % (len(copied), len(net.state_dict()),
+                                                                    ", ".join(copied)), flush=True)
         elapsed_prev = ck0.get("elapsed", 0.0)
         print("stage start from %s (step %d, %.0f s trained)" % (args.init_from, ck0["step"], elapsed_prev), flush=True)
     if args.resume:
@@ -530,7 +618,7 @@ def main():
         # at 16 kHz and this pipeline's output on it.
         gx = val[0][0][:1, :2 * FS].detach().cpu()
         with torch.no_grad():
-            gy, _ = FT.Pipeline(FS).enhance(net_cpu.eval(), gx)
+            gy, _ = FT.Pipeline(FS, cfg["task_params"]).enhance(net_cpu.eval(), gx)
         save_model(net_cpu, os.path.join(args.out, "denoise.safetensors"), task="denoise",
                    task_params=cfg["task_params"],
                    extra_tensors={"golden.denoise_in": gx[0], "golden.denoise_out": gy[0]})
@@ -547,7 +635,7 @@ def main():
         for _ in range(args.probe):
             x, s_, band = data.batch(args.batch, S)
             y, _ = pipe.enhance(net, x, band)
-            loss = -si_sdr(y, s_).mean() + args.w_spec * mr_logmag(y, s_) * 10.0
+            loss = -si_sdr(y, s_).mean() + args.w_spec * mr_logmag(y, s_, args.w_over) * 10.0
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -555,7 +643,7 @@ def main():
             torch.cuda.synchronize()
         print("PROBE %.2f steps/s" % (args.probe / (time.time() - tp)), flush=True)
         return
-    warm = 300
+    warm = args.warmup
     run_loss = run_sdr = 0.0
     nlog = 0
     tl = time.time()
@@ -570,7 +658,7 @@ def main():
             x, s, band = data.batch(args.batch, S)
         y, _ = pipe.enhance(net, x, band)
         sdr = si_sdr(y, s)
-        loss = -sdr.mean() + args.w_spec * mr_logmag(y, s) * 10.0
+        loss = -sdr.mean() + args.w_spec * mr_logmag(y, s, args.w_over) * 10.0
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
