@@ -1,8 +1,9 @@
 /* fuzz_task_params.c — libFuzzer target for the engines' task_params parsers: the JSON object a
  * model file carries for its task (dsp/denoise.c sw_denoise_params_parse, dsp/generate.c in
- * sw_generator_create, dsp/synth.c sw_synth_params_parse for sw_synth and sw_transfer).
+ * sw_generator_create, dsp/synth.c sw_synth_params_parse for sw_synth and sw_transfer, dsp/compose.c
+ * in sw_composer_create).
  *
- * Input: one byte choosing the engine (denoise, generate, synth, transfer), then the
+ * Input: one byte choosing the engine (denoise, generate, synth, transfer, compose: byte % 5), then the
  * task_params text. The denoise parser gets the raw text directly (with the network shape the
  * text asks for, and a wrong one). When the text is a JSON object it is also put into a small
  * real model (one linear layer of the shape the engine needs, sized from the text's own
@@ -171,11 +172,38 @@ static void run_synth(const cJSON *tp, int transfer)
     sw_model_free(m);
 }
 
+static void run_compose(const cJSON *tp)
+{
+    sw_model *m = make_model("compose", tp, 1, SW_COMPOSE_VOCAB);
+    if (!m)
+        return;
+    sw_composer *c = NULL;
+    char err[256];
+    if (sw_composer_create(m, 1, &c, err, sizeof err) == SW_OK) {
+        float p[SW_COMPOSE_VOCAB];
+        sw_composer_note_on(c, 0.25, 60, 90);
+        sw_composer_pedal(c, 0.3, 1);
+        sw_composer_note_off(c, 0.5, 60);
+        sw_composer_pedal(c, 0.75, 0);
+        for (int i = 0; i < 64; i++) {
+            sw_compose_event e = sw_composer_next(c);
+            if (e.token < 0 || e.token >= SW_COMPOSE_VOCAB - 1)
+                abort();
+        }
+        sw_composer_distribution(c, p);
+        check_finite(p, SW_COMPOSE_VOCAB);
+        sw_composer_destroy(c);
+    } else if (!err[0]) {
+        abort();
+    }
+    sw_model_free(m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    const int kind = data[0] & 3;
+    const int kind = data[0] % 5;
     char *json = malloc(size);
     memcpy(json, data + 1, size - 1);
     json[size - 1] = '\0';
@@ -185,6 +213,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 1: if (cJSON_IsObject(tp)) run_generate(tp); break;
     case 2: if (cJSON_IsObject(tp)) run_synth(tp, 0); break;
     case 3: if (cJSON_IsObject(tp)) run_synth(tp, 1); break;
+    case 4: if (cJSON_IsObject(tp)) run_compose(tp); break;
     }
     cJSON_Delete(tp);
     free(json);
