@@ -89,5 +89,10 @@ sw_status sw_cfg_name(sw_build *b, const cJSON *o, const char **out);
  * towards b->params. The returned data is owned by the model. */
 sw_status sw_get_tensor(sw_build *b, const char *name, const char *param,
                         int rank, int64_t d0, int64_t d1, const float **out);
+/* sw_get_tensor for a weight matrix [rows, cols] that the layer packs for sw_matvec: the
+ * tensor may also be BF16 (*bf16 = 1; the data are its exact widened values, to be packed by
+ * sw_mat_pack_bf16). Every other parameter is fetched with sw_get_tensor, which refuses BF16. */
+sw_status sw_get_matrix(sw_build *b, const char *name, const char *param, int64_t rows, int64_t cols,
+                        const float **out, int *bf16);
 
 #endif

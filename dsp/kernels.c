@@ -24,6 +24,7 @@
 #define SW_SFX(f) f##_avx512
 #include "kernels_simd.h"
 #include "kernels_elem.h"
+#include "kernels_bf16.h"
 #undef SW_VL
 #undef SW_SFX
 #pragma GCC pop_options
@@ -34,6 +35,7 @@
 #define SW_SFX(f) f##_avx2
 #include "kernels_simd.h"
 #include "kernels_elem.h"
+#include "kernels_bf16.h"
 #undef SW_VL
 #undef SW_SFX
 #pragma GCC pop_options
@@ -44,6 +46,7 @@
 #define SW_SFX(f) f##_base
 #include "kernels_simd.h"
 #include "kernels_elem.h"
+#include "kernels_bf16.h"
 #undef SW_VL
 #undef SW_SFX
 
@@ -51,6 +54,8 @@ typedef void (*unary_fn)(float *, const float *, size_t);
 typedef struct {
     void (*matvec)(float *, const float *, size_t, size_t, const float *, const float *);
     void (*matmat)(float *, size_t, const float *, size_t, size_t, const float *, size_t, const float *, size_t);
+    void (*matmat_bf16)(float *, size_t, const uint32_t *, size_t, size_t, const float *, size_t, const float *,
+                        size_t);
     void (*s4d_step)(float *, float *, const float *, const float *, const float *, size_t, size_t);
     void (*s4d_step_batch)(float *, size_t, float *const *, size_t, const float *, const float *, const float *,
                            size_t, size_t, size_t, size_t);
@@ -68,7 +73,7 @@ typedef struct {
 
 #define KERNEL_TABLE(sfx)                                                                     \
     {                                                                                         \
-        matvec_##sfx, matmat_##sfx, s4d_step_##sfx, s4d_step_batch_##sfx, cdiag_##sfx, mamba_scan_##sfx, vsilu_##sfx,             \
+        matvec_##sfx, matmat_##sfx, matmat_bf16_##sfx, s4d_step_##sfx, s4d_step_batch_##sfx, cdiag_##sfx, mamba_scan_##sfx, vsilu_##sfx,             \
             vsigmoid_##sfx, vtanh_##sfx, vgelu_##sfx, vrelu_##sfx, vsoftplus_##sfx, vglu_##sfx, \
             vmul_silu_##sfx, vfma_##sfx, vadd_##sfx, vsanitize_##sfx, all_finite_##sfx        \
     }
@@ -138,6 +143,7 @@ int sw_mat_pack(sw_mat *m, const float *w, size_t rows, size_t cols)
     const size_t rows16 = (rows + 15) & ~(size_t)15;
     m->rows = rows;
     m->cols = cols;
+    m->pb = NULL;
     m->p = sw_calloc_aligned(rows16 * cols, sizeof(float));
     if (!m->p) return 0;
     for (size_t r0 = 0; r0 < rows; r0 += SW_PANEL) {
@@ -150,20 +156,56 @@ int sw_mat_pack(sw_mat *m, const float *w, size_t rows, size_t cols)
     return 1;
 }
 
+/* The upper half of an fp32 that is exactly a bf16 (the loader widened it from one); a value
+ * that is not is rounded to nearest even, so the packing never truncates silently. */
+static uint32_t bf16_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+}
+
+int sw_mat_pack_bf16(sw_mat *m, const float *w, size_t rows, size_t cols)
+{
+    sw_kernels_select();
+    const size_t rows16 = (rows + 15) & ~(size_t)15, npairs = (cols + 1) / 2;
+    m->rows = rows;
+    m->cols = cols;
+    m->p = NULL;
+    m->pb = sw_calloc_aligned(rows16 * npairs, sizeof(uint32_t));
+    if (!m->pb) return 0;
+    for (size_t r0 = 0; r0 < rows; r0 += SW_PANEL) {
+        const size_t h = rows - r0 < SW_PANEL ? rows - r0 : SW_PANEL;
+        const size_t hp = (h + 15) & ~(size_t)15;
+        uint32_t *panel = m->pb + r0 * npairs;
+        for (size_t j = 0; j < npairs; j++)
+            for (size_t r = 0; r < h; r++) {
+                const float *row = w + (r0 + r) * cols;
+                const uint32_t lo = bf16_bits(row[2 * j]), hi = 2 * j + 1 < cols ? bf16_bits(row[2 * j + 1]) : 0;
+                panel[j * hp + r] = lo | hi << 16;
+            }
+    }
+    return 1;
+}
+
 void sw_mat_free(sw_mat *m)
 {
     sw_free(m->p);
+    sw_free(m->pb);
     m->p = NULL;
+    m->pb = NULL;
 }
 
 void sw_matvec(float *y, const sw_mat *m, const float *x, const float *bias)
 {
-    K()->matvec(y, m->p, m->rows, m->cols, x, bias);
+    if (m->pb) K()->matmat_bf16(y, 0, m->pb, m->rows, m->cols, x, 0, bias, 1);
+    else K()->matvec(y, m->p, m->rows, m->cols, x, bias);
 }
 
 void sw_matmat(float *y, size_t ldy, const sw_mat *m, const float *x, size_t ldx, const float *bias, size_t nb)
 {
-    K()->matmat(y, ldy, m->p, m->rows, m->cols, x, ldx, bias, nb);
+    if (m->pb) K()->matmat_bf16(y, ldy, m->pb, m->rows, m->cols, x, ldx, bias, nb);
+    else K()->matmat(y, ldy, m->p, m->rows, m->cols, x, ldx, bias, nb);
 }
 
 void sw_s4d_step_batch(float *y, size_t ldy, float *const *states, size_t state_off, const float *w,

@@ -12,6 +12,7 @@
 #define SW_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A dense matrix W [rows][cols] (PyTorch [out, in]) packed for matrix-vector products at
  * batch 1: row panels of SW_PANEL rows, each stored column by column as [cols][hp] with
@@ -19,12 +20,17 @@
  * streams W once, contiguously, keeping a panel's outputs in registers. */
 #define SW_PANEL 64
 typedef struct {
-    float *p;            /* [cols * round_up(rows, 16)] packed (owned) */
+    float *p;            /* [cols * round_up(rows, 16)] packed fp32 (owned), or NULL if pb */
+    uint32_t *pb;        /* [ceil(cols/2) * round_up(rows, 16)] packed bf16 pairs (owned), or NULL */
     size_t rows, cols;
 } sw_mat;
 
 /* Packs w[rows][cols]; returns 0 on out-of-memory. */
 int sw_mat_pack(sw_mat *m, const float *w, size_t rows, size_t cols);
+/* Packs w[rows][cols] as bf16 (values the loader widened from BF16 tensors, so exact; any
+ * other value is rounded to nearest even). Same products, half the bytes: the kernels widen
+ * each weight in registers and accumulate in fp32 (layout in kernels_bf16.h). */
+int sw_mat_pack_bf16(sw_mat *m, const float *w, size_t rows, size_t cols);
 void sw_mat_free(sw_mat *m);
 /* y[rows] = W x + bias (bias may be NULL). y must not alias x. */
 void sw_matvec(float *y, const sw_mat *m, const float *x, const float *bias);

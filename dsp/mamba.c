@@ -17,6 +17,7 @@ sw_status swi_build_mamba(sw_mamba *l, const cJSON *cfg, sw_build *b)
 {
     const char *name;
     const float *in_w, *conv_w, *conv_b, *xproj_w, *dtproj_w, *a_log, *out_w;
+    int in_bf16, xproj_bf16, dtproj_bf16, out_bf16;   /* the projections may be stored BF16 */
     sw_status st;
     if ((st = sw_cfg_name(b, cfg, &name)) != SW_OK) return st;
     if ((st = sw_cfg_int(b, cfg, "d", 1, SW_MAX_WIDTH, &l->h)) != SW_OK) return st;
@@ -25,20 +26,20 @@ sw_status swi_build_mamba(sw_mamba *l, const cJSON *cfg, sw_build *b)
     if ((st = sw_cfg_int(b, cfg, "d_conv", 1, SW_MAX_KERNEL, &l->k)) != SW_OK) return st;
     if ((st = sw_cfg_int(b, cfg, "dt_rank", 1, SW_MAX_WIDTH, &l->r)) != SW_OK) return st;
     const int H = l->h, E = l->e, N = l->n, K = l->k, R = l->r;
-    if ((st = sw_get_tensor(b, name, "in_proj.weight", 2, 2 * E, H, &in_w)) != SW_OK) return st;
+    if ((st = sw_get_matrix(b, name, "in_proj.weight", 2 * E, H, &in_w, &in_bf16)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "conv1d.weight", 2, E, K, &conv_w)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "conv1d.bias", 1, E, 0, &conv_b)) != SW_OK) return st;
-    if ((st = sw_get_tensor(b, name, "x_proj.weight", 2, R + 2 * N, E, &xproj_w)) != SW_OK) return st;
-    if ((st = sw_get_tensor(b, name, "dt_proj.weight", 2, E, R, &dtproj_w)) != SW_OK) return st;
+    if ((st = sw_get_matrix(b, name, "x_proj.weight", R + 2 * N, E, &xproj_w, &xproj_bf16)) != SW_OK) return st;
+    if ((st = sw_get_matrix(b, name, "dt_proj.weight", E, R, &dtproj_w, &dtproj_bf16)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "dt_proj.bias", 1, E, 0, &l->dt_bias)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "A_log", 2, E, N, &a_log)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "D", 1, E, 0, &l->d)) != SW_OK) return st;
-    if ((st = sw_get_tensor(b, name, "out_proj.weight", 2, H, E, &out_w)) != SW_OK) return st;
+    if ((st = sw_get_matrix(b, name, "out_proj.weight", H, E, &out_w, &out_bf16)) != SW_OK) return st;
 
-    if (!sw_mat_pack(&l->in_proj, in_w, 2 * (size_t)E, (size_t)H)) return nomem(b);
-    if (!sw_mat_pack(&l->x_proj, xproj_w, (size_t)(R + 2 * N), (size_t)E)) return nomem(b);
-    if (!sw_mat_pack(&l->dt_proj, dtproj_w, (size_t)E, (size_t)R)) return nomem(b);
-    if (!sw_mat_pack(&l->out_proj, out_w, (size_t)H, (size_t)E)) return nomem(b);
+    if (!(in_bf16 ? sw_mat_pack_bf16 : sw_mat_pack)(&l->in_proj, in_w, 2 * (size_t)E, (size_t)H)) return nomem(b);
+    if (!(xproj_bf16 ? sw_mat_pack_bf16 : sw_mat_pack)(&l->x_proj, xproj_w, (size_t)(R + 2 * N), (size_t)E)) return nomem(b);
+    if (!(dtproj_bf16 ? sw_mat_pack_bf16 : sw_mat_pack)(&l->dt_proj, dtproj_w, (size_t)E, (size_t)R)) return nomem(b);
+    if (!(out_bf16 ? sw_mat_pack_bf16 : sw_mat_pack)(&l->out_proj, out_w, (size_t)H, (size_t)E)) return nomem(b);
     if (!(l->a = sw_calloc_aligned((size_t)N * E, sizeof(float)))) return nomem(b);
     for (int e = 0; e < E; e++)
         for (int n = 0; n < N; n++) {

@@ -107,9 +107,9 @@ static void shape_str(char *buf, size_t len, int rank, const int64_t *shape)
 
 static int has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 
-/* Called by the layer builders (core.h). */
-sw_status sw_get_tensor(sw_build *b, const char *name, const char *param,
-                        int rank, int64_t d0, int64_t d1, const float **out)
+/* sw_get_tensor and sw_get_matrix (core.h); bf16 NULL: the parameter must be F32. */
+static sw_status get_tensor(sw_build *b, const char *name, const char *param, int rank, int64_t d0, int64_t d1,
+                            const float **out, int *bf16)
 {
     char full[512], got[128], want[128];
     int64_t shape[2] = {d0, d1};
@@ -125,6 +125,11 @@ sw_status sw_get_tensor(sw_build *b, const char *name, const char *param,
     if (t->used)
         return sw_fail(b->err, b->errlen, SW_ERR_FORMAT,
                        "%s: tensor \"%s\" is already used by another layer (duplicate layer names?)", b->where, full);
+    if (t->bf16 && !bf16)
+        return sw_fail(b->err, b->errlen, SW_ERR_FORMAT,
+                       "%s: tensor \"%s\" is BF16, but this parameter must be F32 (BF16 is allowed for the "
+                       "weight matrices of linear, pool and mamba layers only)", b->where, full);
+    if (bf16) *bf16 = t->bf16;
     t->used = 1;
     b->params += t->count;
     if (b->params > SW_MAX_WEIGHTS)
@@ -134,10 +139,22 @@ sw_status sw_get_tensor(sw_build *b, const char *name, const char *param,
     return SW_OK;
 }
 
+sw_status sw_get_tensor(sw_build *b, const char *name, const char *param,
+                        int rank, int64_t d0, int64_t d1, const float **out)
+{
+    return get_tensor(b, name, param, rank, d0, d1, out, NULL);
+}
+
+sw_status sw_get_matrix(sw_build *b, const char *name, const char *param, int64_t rows, int64_t cols,
+                        const float **out, int *bf16)
+{
+    return get_tensor(b, name, param, 2, rows, cols, out, bf16);
+}
+
 /* ------------------------------------------------------------ tensors -- */
 
 static const char *const other_dtypes[] = {
-    "F16", "BF16", "F64", "F8_E4M3", "F8_E5M2", "I8", "I16", "I32", "I64", "U8", "U16", "U32", "U64", "BOOL",
+    "F16", "F64", "F8_E4M3", "F8_E5M2", "I8", "I16", "I32", "I64", "U8", "U16", "U32", "U64", "BOOL",
 };
 
 /* Parses one header entry `name: {dtype, shape, data_offsets}` into t. */
@@ -149,17 +166,20 @@ static sw_status parse_entry(const cJSON *e, size_t data_len, sw_tensor *t, char
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(e, "shape");
     const cJSON *offs = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
     if (!cJSON_IsString(dtype)) return FAIL(SW_ERR_FORMAT, "tensor \"%.100s\": missing or non-string \"dtype\"", name);
-    if (strcmp(dtype->valuestring, "F32") != 0) {
+    /* BF16 (the upper half of an F32) is read for weight matrices; the layer decides. */
+    t->bf16 = strcmp(dtype->valuestring, "BF16") == 0;
+    const size_t esize = t->bf16 ? 2 : 4;
+    if (!t->bf16 && strcmp(dtype->valuestring, "F32") != 0) {
         for (size_t i = 0; i < sizeof other_dtypes / sizeof other_dtypes[0]; i++)
             if (strcmp(dtype->valuestring, other_dtypes[i]) == 0)
-                return FAIL(SW_ERR_UNSUPPORTED, "tensor \"%.100s\": dtype %s is not supported (F32 only)", name, other_dtypes[i]);
+                return FAIL(SW_ERR_UNSUPPORTED, "tensor \"%.100s\": dtype %s is not supported (F32 or BF16 only)", name, other_dtypes[i]);
         return FAIL(SW_ERR_FORMAT, "tensor \"%.100s\": unknown dtype \"%.20s\"", name, dtype->valuestring);
     }
     if (!cJSON_IsArray(shape)) return FAIL(SW_ERR_FORMAT, "tensor \"%.100s\": missing or non-array \"shape\"", name);
     int rank = cJSON_GetArraySize(shape);
     if (rank < 1 || rank > 4) return FAIL(SW_ERR_FORMAT, "tensor \"%.100s\": rank %d (must be 1..4)", name, rank);
     /* Each dim and the running product must fit the data section: no overflow possible. */
-    const size_t max_count = data_len / 4;
+    const size_t max_count = data_len / esize;
     size_t count = 1;
     int i = 0;
     const cJSON *dim;
@@ -180,9 +200,9 @@ static sw_status parse_entry(const cJSON *e, size_t data_len, sw_tensor *t, char
     if ((uint64_t)end > data_len)
         return FAIL(SW_ERR_FORMAT, "tensor \"%.100s\": data_offsets end %lld is past the data section (%zu bytes)",
                     name, (long long)end, data_len);
-    if ((uint64_t)(end - begin) != 4 * (uint64_t)count)
-        return FAIL(SW_ERR_FORMAT, "tensor \"%.100s\": %lld bytes for %zu floats of shape (needs %zu)",
-                    name, (long long)(end - begin), count, 4 * count);
+    if ((uint64_t)(end - begin) != esize * (uint64_t)count)
+        return FAIL(SW_ERR_FORMAT, "tensor \"%.100s\": %lld bytes for %zu %s values of shape (needs %zu)",
+                    name, (long long)(end - begin), count, t->bf16 ? "BF16" : "F32", esize * count);
     t->name = name;
     t->rank = rank;
     t->count = count;
@@ -229,9 +249,30 @@ static int read_at(int fd, void *buf, size_t len, off_t off)
     return 0;
 }
 
-/* Fills dst[0..t->count) with the host-order floats of tensor t. */
+/* little-endian bf16 bytes -> host floats (a bf16 is the upper 16 bits of an fp32). src may be
+ * dst's own first 2n bytes: walking down, value i is read before bytes 4i..4i+3 are written,
+ * and those only overlap bf16 values >= i, already read. */
+static void widen_le_bf16(float *dst, const unsigned char *src, size_t n)
+{
+    for (size_t i = n; i-- > 0;) {
+        uint32_t u = ((uint32_t)src[2 * i] | (uint32_t)src[2 * i + 1] << 8) << 16;
+        memcpy(&dst[i], &u, 4);
+    }
+}
+
+/* Fills dst[0..t->count) with the host-order floats of tensor t (BF16 widened). */
 static sw_status fetch_tensor(const data_src *src, const sw_tensor *t, float *dst, char *err, size_t errlen)
 {
+    if (t->bf16) {
+        if (src->mem) {
+            widen_le_bf16(dst, src->mem + t->begin, t->count);
+            return SW_OK;
+        }
+        if (read_at(src->fd, dst, t->end - t->begin, src->base + (off_t)t->begin) != 0)
+            return FAIL(SW_ERR_IO, "cannot read %s: %s", src->path, errno ? strerror(errno) : "the file got shorter");
+        widen_le_bf16(dst, (const unsigned char *)dst, t->count);   /* in place */
+        return SW_OK;
+    }
     if (src->mem) {
         copy_le_floats(dst, src->mem + t->begin, t->count);
         return SW_OK;
@@ -305,7 +346,7 @@ static sw_status load_tensors(sw_model *m, const cJSON *root, const data_src *sr
             return FAIL(SW_ERR_FORMAT, "tensor \"%.100s\" appears twice in the header", m->tensors[i].name);
 
     /* One arena of aligned host-order floats, in name order (so the first bad tensor by name
-     * is the one reported); the sum of counts is <= data_len/4 (no overlap). It starts the
+     * is the one reported); the sum of counts is <= data_len/2 (no overlap; BF16 takes 2 bytes a value). It starts the
      * model's region, which also has room for what the layers derive from the weights at
      * build time (packed copies, discretised parameters: about the weights' size; more goes
      * to the heap). Every float is written below, and the padding after each tensor cleared. */
@@ -323,7 +364,8 @@ static sw_status load_tensors(sw_model *m, const cJSON *root, const data_src *sr
         if (!sw_all_finite(w, t->count)) {
             size_t k = 0;
             while (isfinite(w[k])) k++;
-            return FAIL(SW_ERR_FORMAT, "tensor \"%.100s\": value %zu is not finite (%g)", t->name, k, (double)w[k]);
+            return FAIL(SW_ERR_FORMAT, "tensor \"%.100s\": value %zu is not finite (%g)%s", t->name, k, (double)w[k],
+                        t->bf16 ? " after widening BF16" : "");
         }
         w += padded;
     }

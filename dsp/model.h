@@ -14,7 +14,8 @@ typedef struct {
     const char *name;    /* NUL-terminated, points into sw_model.names */
     int rank;            /* 1..4 */
     int64_t shape[4];    /* [rank] */
-    size_t count;        /* prod(shape) floats */
+    size_t count;        /* prod(shape) values */
+    int bf16;            /* 1: dtype BF16 (2 bytes a value in the file, widened to floats in data) */
     size_t begin, end;   /* byte offsets into the data section */
     float *data;         /* [count] aligned host-order copy, points into sw_model.weights */
     int used;            /* 1 once a layer took it */

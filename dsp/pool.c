@@ -17,6 +17,7 @@ sw_status swi_build_pool(sw_pool *l, const cJSON *cfg, int depth, sw_build *b)
 {
     const char *name;
     const float *down_w, *up_w;
+    int down_bf16, up_bf16;
     sw_status st;
     if ((st = sw_cfg_name(b, cfg, &name)) != SW_OK) return st;
     if ((st = sw_cfg_int(b, cfg, "d", 1, SW_MAX_WIDTH, &l->d)) != SW_OK) return st;
@@ -26,12 +27,12 @@ sw_status swi_build_pool(sw_pool *l, const cJSON *cfg, int depth, sw_build *b)
         return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: inner width d*expand = %ld exceeds %d",
                        b->where, (long)l->d * l->e, SW_MAX_WIDTH);
     const size_t de = (size_t)l->d * l->e, pd = (size_t)l->p * l->d;
-    if ((st = sw_get_tensor(b, name, "down.weight", 2, (int64_t)de, (int64_t)pd, &down_w)) != SW_OK) return st;
+    if ((st = sw_get_matrix(b, name, "down.weight", (int64_t)de, (int64_t)pd, &down_w, &down_bf16)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "down.bias", 1, (int64_t)de, 0, &l->down_b)) != SW_OK) return st;
-    if ((st = sw_get_tensor(b, name, "up.weight", 2, (int64_t)pd, (int64_t)de, &up_w)) != SW_OK) return st;
+    if ((st = sw_get_matrix(b, name, "up.weight", (int64_t)pd, (int64_t)de, &up_w, &up_bf16)) != SW_OK) return st;
     if ((st = sw_get_tensor(b, name, "up.bias", 1, (int64_t)pd, 0, &l->up_b)) != SW_OK) return st;
-    if (!sw_mat_pack(&l->down, down_w, de, pd)) return nomem(b);
-    if (!sw_mat_pack(&l->up, up_w, pd, de)) return nomem(b);
+    if (!(down_bf16 ? sw_mat_pack_bf16 : sw_mat_pack)(&l->down, down_w, de, pd)) return nomem(b);
+    if (!(up_bf16 ? sw_mat_pack_bf16 : sw_mat_pack)(&l->up, up_w, pd, de)) return nomem(b);
     l->state_off = sw_take_state(b, 2 * pd);
 
     const cJSON *inner = cJSON_GetObjectItemCaseSensitive(cfg, "layers");
