@@ -31,6 +31,7 @@ typedef struct {
     int64_t shape[4];    /* [rank] */
     size_t count;        /* prod(shape) */
     float *data;         /* [count] (owned) */
+    int bf16;            /* 1: written as dtype BF16 (data rounded to nearest even), see tw_bf16 */
 } tw_tensor;
 
 typedef struct {
@@ -220,11 +221,13 @@ TW_FN char *tw_header(const tw_file *f, const char *config)
     size_t off = 0;
     for (int i = 0; i < f->n; i++) {
         const tw_tensor *t = &f->t[i];
-        len += (size_t)snprintf(h + len, cap - len, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[", t->name);
+        const size_t es = t->bf16 ? 2 : 4;
+        len += (size_t)snprintf(h + len, cap - len, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[", t->name,
+                                t->bf16 ? "BF16" : "F32");
         for (int k = 0; k < t->rank; k++)
             len += (size_t)snprintf(h + len, cap - len, k ? ",%lld" : "%lld", (long long)t->shape[k]);
-        len += (size_t)snprintf(h + len, cap - len, "],\"data_offsets\":[%zu,%zu]}", off, off + 4 * t->count);
-        off += 4 * t->count;
+        len += (size_t)snprintf(h + len, cap - len, "],\"data_offsets\":[%zu,%zu]}", off, off + es * t->count);
+        off += es * t->count;
     }
     snprintf(h + len, cap - len, "}");
     free(cfg);
@@ -235,14 +238,40 @@ TW_FN char *tw_header(const tw_file *f, const char *config)
 TW_FN unsigned char *tw_data(const tw_file *f, size_t *len)
 {
     size_t n = 0;
-    for (int i = 0; i < f->n; i++) n += 4 * f->t[i].count;
+    for (int i = 0; i < f->n; i++) n += (f->t[i].bf16 ? 2 : 4) * f->t[i].count;
     unsigned char *d = malloc(n ? n : 1), *p = d;
     for (int i = 0; i < f->n; i++) {
+        if (f->t[i].bf16) {      /* the upper halves: tw_bf16 already rounded the values */
+            for (size_t k = 0; k < f->t[i].count; k++) {
+                uint32_t u;
+                memcpy(&u, &f->t[i].data[k], 4);
+                p[2 * k] = (unsigned char)(u >> 16);
+                p[2 * k + 1] = (unsigned char)(u >> 24);
+            }
+            p += 2 * f->t[i].count;
+            continue;
+        }
         memcpy(p, f->t[i].data, 4 * f->t[i].count);
         p += 4 * f->t[i].count;
     }
     *len = n;
     return d;
+}
+
+/* Marks tensor `name` BF16 and rounds its values to bf16 (nearest even), in place, so that
+ * t->data holds exactly what the loader will widen. Returns the tensor. */
+TW_FN tw_tensor *tw_bf16(tw_file *f, const char *name)
+{
+    tw_tensor *t = tw_find(f, name);
+    t->bf16 = 1;
+    for (size_t k = 0; k < t->count; k++) {
+        uint32_t u;
+        memcpy(&u, &t->data[k], 4);
+        if ((u & 0x7F800000u) != 0x7F800000u) u = (u + 0x7FFFu + ((u >> 16) & 1u)) & 0xFFFF0000u;
+        else u &= 0xFFFF0000u;   /* Inf stays Inf, a NaN keeps its upper half (tests put NaN there) */
+        memcpy(&t->data[k], &u, 4);
+    }
+    return t;
 }
 
 /* u64 LE header length | header | data. Caller frees. */

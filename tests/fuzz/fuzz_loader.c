@@ -97,6 +97,16 @@ int main(int argc, char **argv)
         "{\"type\":\"mamba\",\"name\":\"m\",\"d\":4,\"d_inner\":8,\"d_state\":2,\"d_conv\":2,\"dt_rank\":1}");
     ONE("pool", tw_pool(f, "p", 4, 2, 1),
         "{\"type\":\"pool\",\"name\":\"p\",\"d\":4,\"factor\":2,\"expand\":1,\"layers\":[{\"type\":\"act\",\"fn\":\"relu\",\"d\":4}]}");
+    /* BF16 weight matrices (linear, pool, mamba projections): the second dtype's paths */
+    ONE("linear_bf16", (tw_linear(f, "l", 4, 5, 1), tw_bf16(f, "l.weight")),
+        "{\"type\":\"linear\",\"name\":\"l\",\"d_in\":4,\"d_out\":5,\"bias\":true},"
+        "{\"type\":\"linear\",\"name\":\"o\",\"d_in\":5,\"d_out\":4,\"bias\":false}");
+    ONE("pool_mamba_bf16",
+        (tw_pool(f, "p", 4, 2, 1), tw_mamba(f, "m", 4, 8, 2, 2, 1), tw_bf16(f, "p.down.weight"), tw_bf16(f, "p.up.weight"),
+         tw_bf16(f, "m.in_proj.weight"), tw_bf16(f, "m.x_proj.weight"), tw_bf16(f, "m.dt_proj.weight"),
+         tw_bf16(f, "m.out_proj.weight")),
+        "{\"type\":\"pool\",\"name\":\"p\",\"d\":4,\"factor\":2,\"expand\":1,\"layers\":[{\"type\":\"act\",\"fn\":\"relu\",\"d\":4}]},"
+        "{\"type\":\"mamba\",\"name\":\"m\",\"d\":4,\"d_inner\":8,\"d_state\":2,\"d_conv\":2,\"dt_rank\":1}");
     ONE("glu", tw_linear(f, "l", 4, 8, 0),
         "{\"type\":\"linear\",\"name\":\"l\",\"d_in\":4,\"d_out\":8,\"bias\":false},{\"type\":\"glu\",\"d_in\":8}");
     free(f);

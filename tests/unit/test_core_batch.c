@@ -2,7 +2,9 @@
  * the instrument for its voices) give every net exactly the floats sw_net_step gives it: the
  * batched matrix product and S4D step are bit-identical per stream, the other layers step net by
  * net at each net's own clock, and the non-finite guard acts per net. Run under every kernel set
- * by test_kernel_sets.sh (the batched tiles differ per instruction set). */
+ * by test_kernel_sets.sh (the batched tiles differ per instruction set). The same holds for
+ * weight matrices stored BF16 (their own kernels), which must also give what F32 weights of the
+ * same (bf16-rounded) values give, to rounding. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -107,12 +109,66 @@ static void test_all_layers(void **state)
     }
 }
 
+/* Every matrix that may be BF16 in tw_model_all (linear, pool down/up, mamba projections). */
+static const char *const all_bf16[] = {"lin0.weight", "p0.down.weight", "p0.up.weight", "p1.down.weight", "p1.up.weight",
+                                       "p1.mamba.in_proj.weight", "p1.mamba.x_proj.weight",
+                                       "p1.mamba.dt_proj.weight", "p1.mamba.out_proj.weight", "lin1.weight", "out.weight"};
+
+/* Runs the BF16 model mb and the F32 model mf (same values) side by side for STEPS frames:
+ * max |y_bf16 - y_f32| <= 1e-5 * max |y_f32| + 1e-6 (only the order of the fp32 sums differs). */
+static void check_same_values(sw_model *mb, sw_model *mf, int embedding)
+{
+    const int di = sw_model_d_input(mf), dout = sw_model_d_output(mf);
+    sw_net *nb, *nf;
+    assert_int_equal(sw_net_create(mb, &nb, NULL, 0), SW_OK);
+    assert_int_equal(sw_net_create(mf, &nf, NULL, 0), SW_OK);
+    float *x = tw_input(31, (size_t)STEPS * di, 2.0, embedding ? 16 : 0);
+    float *yb = malloc((size_t)STEPS * dout * sizeof(float)), *yf = malloc((size_t)STEPS * dout * sizeof(float));
+    sw_net_process(nb, x, yb, STEPS);
+    sw_net_process(nf, x, yf, STEPS);
+    double emax = 0, ymax = 0;
+    for (size_t i = 0; i < (size_t)STEPS * dout; i++) {
+        emax = fmax(emax, fabs((double)yb[i] - yf[i]));
+        ymax = fmax(ymax, fabs((double)yf[i]));
+    }
+    if (!(emax <= 1e-5 * ymax + 1e-6)) fail_msg("%s: bf16 vs f32 of the same values: %.3g (max|y| %.3g)", sw_kernels_name(), emax, ymax);
+    sw_net_destroy(nb);
+    sw_net_destroy(nf);
+    free(x);
+    free(yb);
+    free(yf);
+}
+
+static void test_all_layers_bf16(void **state)
+{
+    (void)state;
+    for (int emb = 0; emb <= 1; emb++) {
+        tw_file *f = malloc(sizeof *f), *g = malloc(sizeof *g);
+        char cfg[8192];
+        tw_init(f, 1234);
+        tw_model_all(f, emb, cfg, sizeof cfg);
+        for (size_t k = 0; k < sizeof all_bf16 / sizeof all_bf16[0]; k++) tw_bf16(f, all_bf16[k]);
+        tw_init(g, 1234);                       /* the same values, stored F32 */
+        tw_model_all(g, emb, cfg, sizeof cfg);
+        for (size_t k = 0; k < sizeof all_bf16 / sizeof all_bf16[0]; k++) {
+            tw_bf16(g, all_bf16[k])->bf16 = 0;
+        }
+        sw_model *mb = load_cfg(f, cfg), *mf = load_cfg(g, cfg);
+        free(f);
+        free(g);
+        check_batch(mb, 5, 16, 0, emb);
+        check_batch(mb, 4, 4, 7, emb);
+        check_same_values(mb, mf, emb);
+        sw_model_free(mb);
+        sw_model_free(mf);
+    }
+}
+
 /* Widths that hit every tile shape of the batched product (row panels of 64 with 1..4 vectors
  * of 16 left over, rows that are not a multiple of the vector, 1..11 columns) and S4D widths
  * with a partial channel tile, next to the instrument's own shape (d 96, 16 modes). */
-static void test_tile_shapes(void **state)
+static void tile_shapes(int bf16)
 {
-    (void)state;
     static const int widths[][2] = {{1, 1}, {5, 3}, {17, 16}, {33, 40}, {96, 16}, {130, 7}, {200, 2}};
     for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
         const int d = widths[w][0], n = widths[w][1];
@@ -124,6 +180,11 @@ static void test_tile_shapes(void **state)
         tw_s4d(f, "ssm", d, n);
         tw_linear(f, "mix", d, d + 19, 1);
         tw_linear(f, "out", d + 19, 70, 0);
+        if (bf16) {                             /* odd and even column counts: 3, d, d + 19 */
+            tw_bf16(f, "in.weight");
+            tw_bf16(f, "mix.weight");
+            tw_bf16(f, "out.weight");
+        }
         snprintf(cfg, sizeof cfg,
                  "{\"version\":1,\"d_input\":3,\"d_output\":70,\"layers\":["
                  "{\"type\":\"linear\",\"name\":\"in\",\"d_in\":3,\"d_out\":%d,\"bias\":true},"
@@ -142,11 +203,25 @@ static void test_tile_shapes(void **state)
     }
 }
 
+static void test_tile_shapes(void **state)
+{
+    (void)state;
+    tile_shapes(0);
+}
+
+static void test_tile_shapes_bf16(void **state)
+{
+    (void)state;
+    tile_shapes(1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_layers),
         cmocka_unit_test(test_tile_shapes),
+        cmocka_unit_test(test_all_layers_bf16),
+        cmocka_unit_test(test_tile_shapes_bf16),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,6 +39,11 @@ static void t_nan(tw_file *f) { tw_find(f, "lin.weight")->data[3] = NAN; }
 static void t_inf(tw_file *f) { tw_find(f, "golden.input")->data[5] = -INFINITY; }
 static void t_missing(tw_file *f) { strcpy(tw_find(f, "s4.C_im")->name, "extra.C_im"); }
 static void t_unexpected(tw_file *f) { strcpy(tw_find(f, "extra.note")->name, "note"); }
+static void t_bf16_bias(tw_file *f) { tw_bf16(f, "lin.bias"); }
+static void t_bf16_ssm(tw_file *f) { tw_bf16(f, "s4.B_re"); }
+static void t_bf16_nan(tw_file *f) { tw_bf16(f, "lin.weight")->data[3] = NAN; }
+static void t_bf16_inf(tw_file *f) { tw_bf16(f, "pl.up.weight")->data[7] = -INFINITY; }
+static void t_bf16_golden_nan(tw_file *f) { tw_bf16(f, "golden.input")->data[1] = NAN; }
 static void t_disc_overflow(tw_file *f)
 {
     tw_find(f, "s4.log_dt")->data[0] = 100.0f;        /* Δ = e^100 */
@@ -107,7 +112,13 @@ static const corrupt_case cases[] = {
     {"config version 2", SW_ERR_UNSUPPORTED, "version", C("\"version\":1,", "\"version\":2,")},
     {"config without layers", SW_ERR_CONFIG, "layers", .cfg_whole = "{\"version\":1,\"d_input\":4,\"d_output\":2}"},
     {"dtype F16", SW_ERR_UNSUPPORTED, "F16", H("\"lin.weight\":{\"dtype\":\"F32\"", "\"lin.weight\":{\"dtype\":\"F16\"")},
-    {"dtype BF16", SW_ERR_UNSUPPORTED, "BF16", H("\"lin.bias\":{\"dtype\":\"F32\"", "\"lin.bias\":{\"dtype\":\"BF16\"")},
+    /* BF16: 2 bytes a value; only weight matrices of linear/pool/mamba; finite after widening */
+    {"dtype BF16, F32 byte length", SW_ERR_FORMAT, "32 bytes for 8 BF16 values", H("\"lin.bias\":{\"dtype\":\"F32\"", "\"lin.bias\":{\"dtype\":\"BF16\"")},
+    {"BF16 bias", SW_ERR_FORMAT, "\"lin.bias\" is BF16, but this parameter must be F32", .tensors = t_bf16_bias},
+    {"BF16 S4D parameter", SW_ERR_FORMAT, "\"s4.B_re\" is BF16", .tensors = t_bf16_ssm},
+    {"BF16 NaN weight", SW_ERR_FORMAT, "lin.weight\": value 3 is not finite (nan) after widening BF16", .tensors = t_bf16_nan},
+    {"BF16 -Inf weight", SW_ERR_FORMAT, "pl.up.weight\": value 7 is not finite (-inf) after widening BF16", .tensors = t_bf16_inf},
+    {"BF16 NaN in a golden tensor", SW_ERR_FORMAT, "after widening BF16", .tensors = t_bf16_golden_nan},
     {"unknown dtype", SW_ERR_FORMAT, "unknown dtype", H("\"lin.weight\":{\"dtype\":\"F32\"", "\"lin.weight\":{\"dtype\":\"Q7\"")},
     {"dtype not a string", SW_ERR_FORMAT, "dtype", H("\"lin.weight\":{\"dtype\":\"F32\"", "\"lin.weight\":{\"dtype\":32")},
     {"tensor entry not an object", SW_ERR_FORMAT, "not a JSON object", H(",\"lin.weight\"", ",\"extra.x\":7,\"lin.weight\"")},
