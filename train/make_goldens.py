@@ -19,6 +19,11 @@ train/denoise/features.py) plus `golden.denoise_in` (1 s of a 16 kHz harmonic si
 `golden.denoise_out` (features.Pipeline's output in float64); tests/unit/test_denoise.c runs the C
 engine on it. The generator checks that the deep filter and the floor change the output by far more
 than the test's tolerance, so an engine that ignored either would fail.
+
+`net_bf16` and `mamba_bf16` are the `net` and `mamba` cases with every weight matrix that may be
+BF16 (train/quantize.py) rounded to bf16 and stored as BF16; their golden.output is computed the
+same way from those rounded weights, so the C core's bf16 kernels meet the same 1e-4 tolerance.
+The script prints how far the bf16 output moves from the F32 case's (dsp/FORMAT.md states it).
 """
 import argparse
 import os
@@ -31,6 +36,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "denoise"))
 from swtorch.net import Net                      # noqa: E402
 from swtorch.export import save_model            # noqa: E402
+from swtorch import safetensors_io               # noqa: E402
+import quantize                                  # noqa: E402
 import trainutil                                 # noqa: E402
 import features as denoise_features              # noqa: E402
 
@@ -166,6 +173,28 @@ def write_case(case, outdir):
     return path
 
 
+BF16_CASES = ("mamba_bf16", "net_bf16")
+
+
+def write_bf16_case(case, outdir):
+    base = case[:-len("_bf16")]
+    net, x = build_case(base)
+    y32 = golden_output(net, x)
+    names = quantize.eligible(net.config["layers"])
+    with torch.no_grad():
+        sd = net.state_dict()
+        for k in names:
+            sd[k].copy_(torch.from_numpy(safetensors_io.bf16_round(sd[k].numpy())))
+    y = golden_output(net, x)
+    path = os.path.join(outdir, "golden_%s.safetensors" % case)
+    save_model(net, path, task="test", extra_tensors={"golden.input": x, "golden.output": y.astype(np.float32)})
+    tensors, meta = safetensors_io.read(path)
+    safetensors_io.write(path, tensors, meta, bf16=set(names))   # exact: the values are bf16 already
+    print("%s: %d matrices BF16; max|y_bf16 - y_f32| = %.3g x max|y_f32|"
+          % (case, len(names), float(np.max(np.abs(y - y32)) / np.max(np.abs(y32)))))
+    return path
+
+
 # ------------------------------------------------------------------ denoise_df --
 
 DENOISE_CASES = ("denoise_df",)
@@ -233,7 +262,7 @@ def write_denoise_case(case, outdir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(REPO, "tests", "data"))
-    ap.add_argument("cases", nargs="*", default=sorted(CASES) + list(DENOISE_CASES))
+    ap.add_argument("cases", nargs="*", default=sorted(CASES) + list(DENOISE_CASES) + list(BF16_CASES))
     args = ap.parse_args()
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)            # same reduction order on every machine
@@ -243,8 +272,13 @@ def main():
             path = write_denoise_case(case, args.out)
             print("wrote %s (%d bytes)" % (path, os.path.getsize(path)))
             continue
+        if case in BF16_CASES:
+            path = write_bf16_case(case, args.out)
+            print("wrote %s (%d bytes)" % (path, os.path.getsize(path)))
+            continue
         if case not in CASES:
-            sys.exit("unknown case %r (known: %s)" % (case, ", ".join(sorted(CASES) + list(DENOISE_CASES))))
+            sys.exit("unknown case %r (known: %s)" % (case, ", ".join(sorted(CASES) + list(DENOISE_CASES)
+                                                                        + list(BF16_CASES))))
         path = write_case(case, args.out)
         print("wrote %s (%d bytes)" % (path, os.path.getsize(path)))
 

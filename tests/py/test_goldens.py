@@ -12,7 +12,9 @@ For every case of train/make_goldens.py:
      stored golden output;
   4. the denoise cases (make_goldens.DENOISE_CASES: the version-2 denoise model with deep filtering)
      regenerate to the committed file (check 1; their output is the pipeline's audio, golden.denoise_out);
-  5. the Python loader rejects corrupted copies (wrong shape, unused tensor, NaN, bad dtype,
+  5. the BF16 cases (make_goldens.BF16_CASES): checks 1-3 on the file with bf16 weight matrices,
+     which the Python loader widens exactly as the C loader does, and those matrices are stored BF16;
+  6. the Python loader rejects corrupted copies (wrong shape, unused tensor, NaN, bad dtype,
      truncated file, widths that disagree).
 Exits non-zero with a message naming the case and the check on any failure.
 Run with Debian's torch: /usr/bin/python3 tests/py/test_goldens.py
@@ -165,6 +167,17 @@ def main():
             check(os.path.getsize(committed) < 1 << 20, "%s: golden file is over 1 MB" % case)
             fresh = make_goldens.write_case(case, tmp)
             compare_regenerated(case, committed, fresh)
+            e = check_parallel_and_step(case, committed)
+            print("%-13s parallel vs golden %.1e, step64 vs parallel %.1e, step32 vs golden %.1e  (of max|y|)"
+                  % (case, e[0], e[1], e[2]))
+        for case in make_goldens.BF16_CASES:
+            committed = os.path.join(DATA, "golden_%s.safetensors" % case)
+            if not check(os.path.exists(committed), "%s: %s is missing (run train/make_goldens.py)" % (case, committed)):
+                continue
+            dtypes = {}
+            safetensors_io.read(committed, dtypes)
+            check(sum(d == "BF16" for d in dtypes.values()) > 0, "%s: no BF16 tensor in the file" % case)
+            compare_regenerated(case, committed, make_goldens.write_bf16_case(case, tmp))
             e = check_parallel_and_step(case, committed)
             print("%-13s parallel vs golden %.1e, step64 vs parallel %.1e, step32 vs golden %.1e  (of max|y|)"
                   % (case, e[0], e[1], e[2]))
