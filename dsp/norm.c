@@ -1,5 +1,5 @@
 /* norm.c — RMSNorm: u / sqrt(mean u² + eps) · w ;  LayerNorm: (u − μ) / sqrt(var + eps) · w + b.
- * Statistics are accumulated in double: d is at most 4096 and this is not the hot path. */
+ * Statistics are accumulated in double (d is at most 4096), in four interleaved partial sums. */
 #include "norm.h"
 
 #include <math.h>
@@ -33,12 +33,21 @@ void swi_norm_forward(const sw_norm *l, const float *in, float *out, size_t fram
     for (size_t f = 0; f < frames; f++) {
         const float *u = in + f * (size_t)d;
         float *y = out + f * (size_t)d;
-        double mean = 0.0, sq = 0.0;
+        /* Four partial sums (combined in a fixed order) instead of one: a single chain of
+         * double adds made the norms a tenth of the generator's step time. */
+        double mean = 0.0, sq = 0.0, acc[4] = {0.0, 0.0, 0.0, 0.0};
+        int i = 0;
         if (l->layer) {
-            for (int i = 0; i < d; i++) mean += u[i];
-            mean /= d;
+            for (; i + 4 <= d; i += 4)
+                for (int k = 0; k < 4; k++) acc[k] += u[i + k];
+            for (; i < d; i++) acc[0] += u[i];
+            mean = ((acc[0] + acc[1]) + (acc[2] + acc[3])) / d;
+            acc[0] = acc[1] = acc[2] = acc[3] = 0.0;
         }
-        for (int i = 0; i < d; i++) sq += (u[i] - mean) * (u[i] - mean);
+        for (i = 0; i + 4 <= d; i += 4)
+            for (int k = 0; k < 4; k++) acc[k] += (u[i + k] - mean) * (u[i + k] - mean);
+        for (; i < d; i++) acc[0] += (u[i] - mean) * (u[i] - mean);
+        sq = (acc[0] + acc[1]) + (acc[2] + acc[3]);
         float inv = (float)(1.0 / sqrt(sq / d + l->eps));
         float mu = (float)mean;
         if (l->layer)
