@@ -98,7 +98,7 @@ int main(int argc, char **argv)
     ONE("pool", tw_pool(f, "p", 4, 2, 1),
         "{\"type\":\"pool\",\"name\":\"p\",\"d\":4,\"factor\":2,\"expand\":1,\"layers\":[{\"type\":\"act\",\"fn\":\"relu\",\"d\":4}]}");
     /* BF16 weight matrices (linear, pool, mamba projections): the second dtype's paths */
-    ONE("linear_bf16", (tw_linear(f, "l", 4, 5, 1), tw_bf16(f, "l.weight")),
+    ONE("linear_bf16", (tw_linear(f, "l", 4, 5, 1), tw_linear(f, "o", 5, 4, 0), tw_bf16(f, "l.weight"), tw_bf16(f, "o.weight")),
         "{\"type\":\"linear\",\"name\":\"l\",\"d_in\":4,\"d_out\":5,\"bias\":true},"
         "{\"type\":\"linear\",\"name\":\"o\",\"d_in\":5,\"d_out\":4,\"bias\":false}");
     ONE("pool_mamba_bf16",
