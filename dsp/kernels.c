@@ -39,6 +39,12 @@
 #undef SW_VL
 #undef SW_SFX
 #pragma GCC pop_options
+/* AVX-512 BF16 (Zen 4, Cooper Lake, Sapphire Rapids): the avx512 set with the bf16 product on
+ * vdpbf16ps; everything else is the avx512 copy. */
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512vl,avx512dq,avx512bw,avx512bf16,avx2,fma,bmi,bmi2")
+#include "kernels_bf16dp.h"
+#pragma GCC pop_options
 #define SW_HAVE_X86_VARIANTS 1
 #endif
 
@@ -71,9 +77,10 @@ typedef struct {
     int (*all_finite)(const float *, size_t);
 } kernel_table;
 
-#define KERNEL_TABLE(sfx)                                                                     \
+#define KERNEL_TABLE(sfx) KERNEL_TABLE_BF(sfx, matmat_bf16_##sfx)
+#define KERNEL_TABLE_BF(sfx, mmbf)                                                            \
     {                                                                                         \
-        matvec_##sfx, matmat_##sfx, matmat_bf16_##sfx, s4d_step_##sfx, s4d_step_batch_##sfx, cdiag_##sfx, mamba_scan_##sfx, vsilu_##sfx,             \
+        matvec_##sfx, matmat_##sfx, mmbf, s4d_step_##sfx, s4d_step_batch_##sfx, cdiag_##sfx, mamba_scan_##sfx, vsilu_##sfx,             \
             vsigmoid_##sfx, vtanh_##sfx, vgelu_##sfx, vrelu_##sfx, vsoftplus_##sfx, vglu_##sfx, \
             vmul_silu_##sfx, vfma_##sfx, vadd_##sfx, vsanitize_##sfx, all_finite_##sfx        \
     }
@@ -81,18 +88,26 @@ static const kernel_table table_base = KERNEL_TABLE(base);
 #ifdef SW_HAVE_X86_VARIANTS
 static const kernel_table table_avx2 = KERNEL_TABLE(avx2);
 static const kernel_table table_avx512 = KERNEL_TABLE(avx512);
+static const kernel_table table_avx512bf16 = KERNEL_TABLE_BF(avx512, matmat_bf16_avx512bf16);
 #endif
 
 float sw_expf(float x) { return exp_inline_base(x); }
 
-/* The widest supported set, or a narrower one named by STATEWAVE_KERNELS=avx2|base (used by
- * tests/unit/test_kernel_sets.sh to run the core tests on every copy on one machine). */
+/* The widest supported set, or a narrower one named by STATEWAVE_KERNELS=avx512|avx2|base (used
+ * by tests/unit/test_kernel_sets.sh to run the core tests on every copy on one machine). */
 static const kernel_table *pick_table(void)
 {
 #ifdef SW_HAVE_X86_VARIANTS
     const char *force = getenv("STATEWAVE_KERNELS");
-    int cap = force && strcmp(force, "base") == 0 ? 0 : force && strcmp(force, "avx2") == 0 ? 1 : 2;
+    int cap = force && strcmp(force, "base") == 0     ? 0
+              : force && strcmp(force, "avx2") == 0   ? 1
+              : force && strcmp(force, "avx512") == 0 ? 2
+                                                      : 3;
     __builtin_cpu_init();
+    if (cap >= 3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512bf16"))
+        return &table_avx512bf16;
     if (cap >= 2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw"))
         return &table_avx512;
@@ -125,6 +140,7 @@ const char *sw_kernels_name(void)
 {
     const kernel_table *k = K();
 #ifdef SW_HAVE_X86_VARIANTS
+    if (k == &table_avx512bf16) return "avx512bf16";
     if (k == &table_avx512) return "avx512";
     if (k == &table_avx2) return "avx2";
 #endif
