@@ -15,7 +15,8 @@
 #   denoise    /usr/bin/time build/statewave denoise IN -o OUT -q on the 600 s 48 kHz file that
 #              bench/bench_denoise.sh makes (build/bench/bench_10min_48k_mono.wav) -> user+sys s
 # Reported per measure: median [min, max] over the rounds for A and B, and the ratio of medians.
-# Environment: ROUNDS (default 5).
+# Environment: ROUNDS (default 5); B_GEN_MODEL, B_SYNTH_MODEL, B_DENOISE_MODEL: model files that build B
+# runs instead of the presets (e.g. BF16 copies from train/quantize.py), A always runs the presets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=${1:?usage: bench/bench_side_by_side.sh A_ROOT [B_ROOT]}
@@ -32,13 +33,19 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 one() {   # one(ROOT, TAG): one round of every measure for that build, appended to $TMP/TAG.*
-    local root=$1 tag=$2 out
-    out=$("$root/build/bench/bench_generate" presets/generate.safetensors tests/data/gen_prompt_16k.wav 5)
+    local root=$1 tag=$2 out gen=presets/generate.safetensors synth=presets/instruments/violin.safetensors
+    local den=()
+    if [ "$tag" = b ]; then
+        gen=${B_GEN_MODEL:-$gen}
+        synth=${B_SYNTH_MODEL:-$synth}
+        [ -n "${B_DENOISE_MODEL:-}" ] && den=(-m "$B_DENOISE_MODEL")
+    fi
+    out=$("$root/build/bench/bench_generate" "$gen" tests/data/gen_prompt_16k.wav 5)
     echo "$out" | awk '/C net step only/ {print $(NF-6)}' | head -1 >>"$TMP/$tag.gen_step"
     echo "$out" | awk '/C render T=1 top_p=1:/ {print $5}' | head -1 >>"$TMP/$tag.gen_render"
-    out=$("$root/build/bench/bench_synth" presets/instruments/violin.safetensors)
+    out=$("$root/build/bench/bench_synth" "$synth")
     echo "$out" | awk '/ dry +voices/ {for (i = 1; i <= NF; i++) if ($i == "median") print $(i + 1)}' >>"$TMP/$tag.synth"
-    /usr/bin/time -f "%U %S" -o "$TMP/t" "$root/build/statewave" denoise "$IN" -o "$TMP/out.wav" -q
+    /usr/bin/time -f "%U %S" -o "$TMP/t" "$root/build/statewave" denoise "$IN" -o "$TMP/out.wav" -q "${den[@]}"
     awk '{printf "%.2f\n", $1 + $2}' "$TMP/t" >>"$TMP/$tag.denoise"
 }
 
@@ -54,7 +61,7 @@ stat() {   # median [min, max] of a file of numbers
 med() { sort -g "$1" | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') ($(nproc) CPUs); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "A = $A, B = $B, $ROUNDS interleaved rounds"
+echo "A = $A, B = $B${B_GEN_MODEL:+ (generator $B_GEN_MODEL)}${B_SYNTH_MODEL:+ (instrument $B_SYNTH_MODEL)}${B_DENOISE_MODEL:+ (denoiser $B_DENOISE_MODEL)}, $ROUNDS interleaved rounds"
 echo
 echo "| measure | A: median [min, max] | B: median [min, max] | B / A |"
 echo "|---|---|---|---:|"
