@@ -86,12 +86,13 @@ void sw_vsanitize(float *y, const float *x, size_t n, float limit);
 /* 1 if every x[i] is finite. */
 int sw_all_finite(const float *x, size_t n);
 
-/* Chooses the kernel set (the widest the CPU has, or STATEWAVE_KERNELS=avx2|base)
+/* Chooses the kernel set (the widest the CPU has, or STATEWAVE_KERNELS=avx512|avx2|base)
  * once per process: reads the environment, so it is called at create time (sw_net_create,
  * sw_mat_pack), never first on the audio thread. Later calls only return. */
 void sw_kernels_select(void);
 
-/* "avx512", "avx2" or "base": the kernel set in use (for benchmarks and tests). */
+/* "avx512bf16" (avx512 with the BF16 product on vdpbf16ps), "avx512", "avx2" or "base": the
+ * kernel set in use (for benchmarks and tests). */
 const char *sw_kernels_name(void);
 /* 1 if the set in use has AVX2 (avx2 or avx512): other files' per-ISA code follows it. */
 int sw_kernels_wide(void);
