@@ -93,7 +93,35 @@ static inline __attribute__((always_inline)) void render_body(float *restrict zr
 {
     v8f acc[SW_OSC_SUBSTEP];
     for (int i = 0; i < n; i++) acc[i] = (v8f){0};
-    for (int g = 0; g < kk; g += SW_OSC_LANES) {
+    int g = 0;
+    /* Two groups at a time: each group's rotation is a serial chain (a multiply then an add per
+     * sample), so one group alone leaves the units idle for most of that latency. The operations
+     * and their order per group and per acc[i] (group g before g + 8) are those of the loop
+     * below, so the result is the same bits. */
+    for (; g + 2 * SW_OSC_LANES <= kk; g += 2 * SW_OSC_LANES) {
+        const int h = g + SW_OSC_LANES;
+        v8f zr = *(const v8fu *)(zr_ + g), zi = *(const v8fu *)(zi_ + g);
+        v8f zr2 = *(const v8fu *)(zr_ + h), zi2 = *(const v8fu *)(zi_ + h);
+        const v8f rr = *(const v8fu *)(rr_ + g), ri = *(const v8fu *)(ri_ + g);
+        const v8f rr2 = *(const v8fu *)(rr_ + h), ri2 = *(const v8fu *)(ri_ + h);
+        const v8f a0 = *(const v8fu *)(a0_ + g), da = *(const v8fu *)(da_ + g);
+        const v8f a02 = *(const v8fu *)(a0_ + h), da2 = *(const v8fu *)(da_ + h);
+        for (int i = 0; i < n; i++) {
+            const v8f a = a0 + da * al[i], a2 = a02 + da2 * al[i];
+            acc[i] += a * zi;
+            acc[i] += a2 * zi2;
+            const v8f nr = zr * rr - zi * ri, nr2 = zr2 * rr2 - zi2 * ri2;
+            zi = zr * ri + zi * rr;
+            zi2 = zr2 * ri2 + zi2 * rr2;
+            zr = nr;
+            zr2 = nr2;
+        }
+        *(v8fu *)(zr_ + g) = zr;
+        *(v8fu *)(zi_ + g) = zi;
+        *(v8fu *)(zr_ + h) = zr2;
+        *(v8fu *)(zi_ + h) = zi2;
+    }
+    for (; g < kk; g += SW_OSC_LANES) {
         v8f zr = *(const v8fu *)(zr_ + g), zi = *(const v8fu *)(zi_ + g);
         const v8f rr = *(const v8fu *)(rr_ + g), ri = *(const v8fu *)(ri_ + g);
         const v8f a0 = *(const v8fu *)(a0_ + g), da = *(const v8fu *)(da_ + g);
