@@ -12,7 +12,8 @@
 # its fuzz target tests/fuzz/fuzz_loader.c (mk/fuzz.mk).
 # Read first by the top Makefile, so that DSP_SRC, DSP_OBJ, LIB and SOLIB are set for the others.
 
-DSP_SRC  := $(wildcard dsp/*.c)
+DSP_SRC  := $(foreach d,$(DSP_DIRS),$(wildcard $(d)/*.c))
+DSP_HDR  := $(foreach d,$(DSP_DIRS),$(wildcard $(d)/*.h))
 DSP_OBJ  := $(DSP_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libstatewave.a
 SOLIB    := $(BUILD)/libstatewave.so
@@ -20,12 +21,12 @@ SOLIB_LIBS = $(shell pkg-config --libs libcjson fftw3f samplerate 2>/dev/null) -
 
 ALL_TARGETS += $(LIB) $(BUILD)/statewave.pc $(SOLIB)
 
-$(BUILD)/%.o: %.c dsp/statewave.h $(wildcard dsp/*.h)
+$(BUILD)/%.o: %.c $(DSP_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) -c $< -o $@
 
-# The hot kernels are compiled at -O3 with FMA contraction (see dsp/kernels.c).
-$(BUILD)/dsp/kernels.o: CFLAGS_ALL += -O3 -ffp-contract=fast
+# The hot kernels are compiled at -O3 with FMA contraction (see dsp/nn/kernels.c).
+$(BUILD)/dsp/nn/kernels.o: CFLAGS_ALL += -O3 -ffp-contract=fast
 
 $(LIB): $(DSP_OBJ)
 	@mkdir -p $(dir $@)
