@@ -105,7 +105,7 @@ void sw_denoiser_reset(sw_denoiser *d);
 void sw_denoiser_process(sw_denoiser *d, const float *const *in, float *const *out, size_t frames);
 
 /* ------------------------------------------------------------ generator --
- * Autoregressive audio generator (dsp/generate.c): one sw_net with 8-bit mu-law
+ * Autoregressive audio generator (dsp/engines/generate.c): one sw_net with 8-bit mu-law
  * input and output (a "generate" model: task_params {"sample_rate", "encoding": "mulaw",
  * "mu", "classes": 256, "start_code"}; d_input 1 = the previous sample's code,
  * d_output 256 = logits of the next one). Each rendered sample is drawn from
@@ -151,7 +151,7 @@ float sw_mulaw_decode(uint8_t code);
 /* ------------------------------------------------------ end of generator -- */
 
 /* ------------------------------------------------------------- composer --
- * A composer (dsp/compose.c, docs/COMPOSE.md): one sw_net over MIDI *events* (a "compose"
+ * A composer (dsp/engines/compose.c, docs/COMPOSE.md): one sw_net over MIDI *events* (a "compose"
  * model, d_input 1 = the previous token, d_output 389 = logits of the next one), stepped one
  * event at a time. Tokens: 0..127 note-on, 128..255 note-off, 256..355 time shift of 1..100
  * steps of 10 ms, 356..387 velocity bin, 388 start. The composer listens (a prompt from a file,
@@ -243,7 +243,7 @@ long sw_compose_encode(const sw_compose_note *notes, size_t n, uint16_t *tokens,
 /* ------------------------------------------------------- end of composer -- */
 
 /* ------------------------------------------------------------ instrument --
- * Polyphonic neural instrument (dsp/synth.c, docs/INSTRUMENT.md): per voice, MIDI-derived
+ * Polyphonic neural instrument (dsp/engines/synth.c, docs/INSTRUMENT.md): per voice, MIDI-derived
  * features drive one sw_net at the control rate (250 Hz); its outputs (amplitude, harmonic
  * distribution, noise magnitudes) drive phase-continuous oscillators and FFTW-filtered noise at
  * the host rate, then an optional convolution reverb. Mono float output.
@@ -345,9 +345,9 @@ sw_status sw_analyze_f0_loudness(const float *x, size_t n, double sample_rate, f
 
 /* ====================================== resampling, warm-up, offline denoising and transfer ==
  * Support for the fronts (the `statewave` command, the plugins): sample-rate conversion
- * (dsp/resample.c), the first-render warm-up of the engines (dsp/warmup.c), and whole-signal
+ * (dsp/audio/resample.c), the first-render warm-up of the engines (dsp/engines/warmup.c), and whole-signal
  * denoising at any rate and channel count and timbre transfer of a whole recording
- * (dsp/offline.c). */
+ * (dsp/engines/offline.c). */
 
 /* Converter quality: band-limited sinc, 97 dB SNR; BEST keeps 97 % of the band, MEDIUM 90 %
  * at about a third of the cost. */
@@ -423,7 +423,7 @@ sw_status sw_offline_transfer_finish(sw_offline_transfer *o, sw_offline_write_fn
 uint64_t sw_offline_transfer_fed(const sw_offline_transfer *o);
 /* ================================= end of resampling, warm-up, offline denoising and transfer == */
 
-/* ------------------------------------------------------ ramps (dsp/ramp.c) --
+/* ------------------------------------------------------ ramps (dsp/audio/ramp.c) --
  * Fades, crossfades, smoothed levels and an aligned delay line for hosts that move audio
  * between engines (the LV2 plugins: bypass, engine swaps, output level). Fades are raised
  * cosines evaluated in double; levels follow their target through a one-pole smoother,

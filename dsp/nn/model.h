@@ -35,7 +35,7 @@ struct sw_model {
 };
 
 /* A net's recurrent state as a plain array of state_floats(model) floats plus its frame clock,
- * for engines that start a stream from a saved state (dsp/synth.c: a voice starts at its note's
+ * for engines that start a stream from a saved state (dsp/engines/synth.c: a voice starts at its note's
  * rest state). dst/src must hold swi_net_state_floats(n) floats. [RT] */
 size_t swi_net_state_floats(const sw_net *n);
 void swi_net_save_state(const sw_net *n, float *dst, uint64_t *t);
