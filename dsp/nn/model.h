@@ -10,16 +10,6 @@
  * state) falls on the same frame however the caller splits its blocks. */
 #define SW_CHUNK 64
 
-typedef struct {
-    const char *name;    /* NUL-terminated, points into sw_model.names */
-    int rank;            /* 1..4 */
-    int64_t shape[4];    /* [rank] */
-    size_t count;        /* prod(shape) floats */
-    size_t begin, end;   /* byte offsets into the data section */
-    float *data;         /* [count] aligned host-order copy, points into sw_model.weights */
-    int used;            /* 1 once a layer took it */
-} sw_tensor;
-
 struct sw_model {
     sw_tensor *tensors;  /* [n_tensors] sorted by name (bsearch) */
     int n_tensors;
