@@ -2,8 +2,8 @@
 #   build/libstatewave.a   the static library (app, plugin, tests, tools, benchmarks link it)
 #   build/statewave.pc     its pkg-config file (from dsp/statewave.pc.in, PREFIX substituted)
 #   build/libstatewave.so  the same objects as a shared library for callers that load it at run
-#                          time (the Python package, python/); exports sw_* only
-#                          (dsp/libstatewave.map) and links its own dependencies (cJSON, FFTW,
+#                          time (the Python package, python/); exports the SW_API functions of
+#                          dsp/statewave.h only (hidden visibility, and dsp/libstatewave.map) and links its own dependencies (cJSON, FFTW,
 #                          libsamplerate) as needed
 #   make install           libstatewave.a, statewave.h and statewave.pc under $(DESTDIR)$(PREFIX)
 #                          (this file holds install's own recipe; the other fragments add theirs)
@@ -24,6 +24,11 @@ ALL_TARGETS += $(LIB) $(BUILD)/statewave.pc $(SOLIB)
 $(BUILD)/%.o: %.c $(DSP_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) -c $< -o $@
+
+# Only what dsp/statewave.h marks SW_API is visible outside the library's objects: the internal
+# sw_*/swi_* helpers still link into every program that takes libstatewave.a, but a shared
+# object built from it (libstatewave.so, the LV2 bundle) exports none of them.
+$(DSP_OBJ): CFLAGS_ALL += -fvisibility=hidden
 
 # The hot kernels are compiled at -O3 with FMA contraction (see dsp/nn/kernels.c).
 $(BUILD)/dsp/nn/kernels.o: CFLAGS_ALL += -O3 -ffp-contract=fast
