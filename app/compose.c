@@ -1,5 +1,5 @@
 /* compose.c — `statewave compose`: continue a MIDI file (or start from nothing) with the SSM
- * composer (sw_composer, dsp/compose.c; vocabulary in docs/COMPOSE.md), into a MIDI file, or
+ * composer (sw_composer, dsp/engines/compose.c; vocabulary in docs/COMPOSE.md), into a MIDI file, or
  * played on the neural instrument into an audio file (--render).
  *
  * Flow: parse the prompt (midifile.c) -> its notes, the sustain pedal applied -> tokens
