@@ -43,7 +43,11 @@ PKG_LIBS   := $(foreach p,$(PKGS),$(shell pkg-config --libs $(p) 2>/dev/null))
 WARN     := -Wall -Wextra -Werror
 OPT      ?= -O2 -g
 SAN      ?=
-CPPFLAGS := -Idsp -D_GNU_SOURCE
+# dsp/ holds the public header and the shared base; its subfolders the network runtime (nn),
+# the signal processing blocks (audio) and the products built on them (engines). Every file of
+# the tree includes by bare name, so every folder is on the include path.
+DSP_DIRS := dsp dsp/nn dsp/audio dsp/engines
+CPPFLAGS := $(addprefix -I,$(DSP_DIRS)) -D_GNU_SOURCE
 CFLAGS_ALL = -std=c11 $(WARN) $(OPT) -fPIC $(SAN) $(PKG_CFLAGS)
 LDLIBS_ALL = $(SAN) $(PKG_LIBS) -lm -lpthread -ldl
 

@@ -1,5 +1,5 @@
 /* compose.c — `statewave compose`: continue a MIDI file (or start from nothing) with the SSM
- * composer (sw_composer, dsp/compose.c; vocabulary in docs/COMPOSE.md), into a MIDI file, or
+ * composer (sw_composer, dsp/engines/compose.c; vocabulary in docs/COMPOSE.md), into a MIDI file, or
  * played on the neural instrument into an audio file (--render).
  *
  * Flow: parse the prompt (midifile.c) -> its notes, the sustain pedal applied -> tokens
@@ -163,16 +163,27 @@ static uint16_t scale_mask(int tonic, int minor)
     return m;
 }
 
-/* "C", "F#", "Bb", "Am", "C#min", "Eb major" -> tonic 0..11 and minor; -1 if not a key. */
-static int parse_key(const char *s, int *tonic, int *minor)
+/* A note letter with an optional # or b at s: its semitone above C (-1..12, B# = 12, Cb = -1) and
+ * *rest after it; -99 if s does not start with a letter A-G (either case). */
+static int parse_letter(const char *s, const char **rest)
 {
     static const int letter[7] = { 9, 11, 0, 2, 4, 5, 7 };   /* A B C D E F G */
     char c = s[0];
     if (c >= 'a' && c <= 'g') c = (char)(c - 'a' + 'A');
-    if (c < 'A' || c > 'G') return -1;
+    if (c < 'A' || c > 'G') return -99;
     int t = letter[c - 'A'];
     const char *r = s + 1;
     if (*r == '#') { t++; r++; } else if (*r == 'b') { t--; r++; }
+    *rest = r;
+    return t;
+}
+
+/* "C", "F#", "Bb", "Am", "C#min", "Eb major" -> tonic 0..11 and minor; -1 if not a key. */
+static int parse_key(const char *s, int *tonic, int *minor)
+{
+    const char *r;
+    int t = parse_letter(s, &r);
+    if (t == -99) return -1;
     while (*r == ' ' || *r == ':') r++;
     if (!*r || !strcasecmp(r, "maj") || !strcasecmp(r, "major")) *minor = 0;
     else if (!strcmp(r, "m") || !strcasecmp(r, "min") || !strcasecmp(r, "minor")) *minor = 1;
@@ -213,13 +224,9 @@ static int parse_note(const char *s, const char **end)
     if (s[0] >= '0' && s[0] <= '9') {
         v = strtol(s, &e, 10);
     } else {
-        static const int letter[7] = { 9, 11, 0, 2, 4, 5, 7 };
-        char c = s[0];
-        if (c >= 'a' && c <= 'g') c = (char)(c - 'a' + 'A');
-        if (c < 'A' || c > 'G') return -1;
-        int t = letter[c - 'A'];
-        const char *r = s + 1;
-        if (*r == '#') { t++; r++; } else if (*r == 'b') { t--; r++; }
+        const char *r;
+        int t = parse_letter(s, &r);
+        if (t == -99) return -1;
         long oct = strtol(r, &e, 10);
         if (e == r) return -1;
         v = (oct + 1) * 12 + t;

@@ -3,7 +3,7 @@
  * Per file the data flows, in blocks, from a libsndfile read (interleaved, the file's rate)
  * through the library's sw_offline_denoiser (any channel count and rate: one denoiser per
  * channel pair, the latency trimmed, a rate outside 8..192 kHz converted and back; see
- * dsp/offline.h) into a libsndfile write into a temp file next to the output. After the input
+ * dsp/engines/offline.h) into a libsndfile write into a temp file next to the output. After the input
  * ends the library flushes, so the output is time-aligned with the input and of the same
  * length. The temp file is fsync'ed, closed and renamed over the output only when every step
  * succeeded; on any error it is removed. Inputs are never overwritten. */

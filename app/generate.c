@@ -1,5 +1,5 @@
 /* generate.c — `statewave generate`: render audio with the autoregressive SSM generator
- * (sw_generator, dsp/generate.c) and the shipped generate model (a SaShiMi-style piano
+ * (sw_generator, dsp/engines/generate.c) and the shipped generate model (a SaShiMi-style piano
  * model: 16 kHz, 8-bit mu-law). Optionally continues a prompt recording.
  *
  * Flow: load model (once) -> sw_generator_create(seed) -> set temperature / top-p ->

@@ -1,5 +1,5 @@
 /* synth.c — `statewave synth`: play a MIDI file with the polyphonic neural instrument
- * (sw_synth, dsp/synth.c; contract in docs/INSTRUMENT.md) into an audio file, or live through
+ * (sw_synth, dsp/engines/synth.c; contract in docs/INSTRUMENT.md) into an audio file, or live through
  * PortAudio (--live: the app's stream runner, stream.h, with the song player as its block).
  *
  * Flow: parse the MIDI file (midifile.c: every track merged, times in seconds from the file's

@@ -1,5 +1,5 @@
 /* transfer.c — `statewave transfer`: timbre transfer of a monophonic recording (sw_transfer,
- * dsp/synth.c; contract in docs/INSTRUMENT.md): the input's f0 (YIN), loudness and note
+ * dsp/engines/synth.c; contract in docs/INSTRUMENT.md): the input's f0 (YIN), loudness and note
  * tracker drive the instrument net, which plays the same melody in a learned timbre.
  *
  * Flow: open the input (any format libsndfile reads) -> mix to mono -> sw_transfer_create at

@@ -10,7 +10,7 @@
 #   sox         `sox IN OUT.wav`: plain decode + encode of the same file, the I/O floor
 #   denoise     `build/statewave denoise IN -o OUT.wav -q`
 #   denoise mix0  the same with `--mix 0` (output = delayed input; the engine still runs the
-#               STFT and the network: dsp/denoise.c has no mix-0 shortcut, and the table shows
+#               STFT and the network: dsp/engines/denoise.c has no mix-0 shortcut, and the table shows
 #               whether the CPU time agrees)
 # measured with /usr/bin/time -f "%U %S %e". Reported: median user+sys CPU seconds over the runs,
 # the real-time factor RTF = CPU s / 600 s, and median wall seconds, as a markdown table.
@@ -124,7 +124,7 @@ awk -v s="${cpu_med[1]}" -v f="${cpu_med[0]}" -v m="${cpu_med[2]}" -v d="$DUR" '
     printf ".\n"
     r = (s > 0) ? m / s : 0
     verdict = "mix 0 is much cheaper: the engine skips work at mix 0."
-    if (r > 0.8) verdict = "the network still runs at mix 0 (as dsp/denoise.c says)."
+    if (r > 0.8) verdict = "the network still runs at mix 0 (as dsp/engines/denoise.c says)."
     printf "--mix 0 costs %.0f%% of --mix 1: %s\n", 100 * r, verdict
 }'
 echo "For comparison (quoted, not measured by this script): RNNoise v0.1.1 (-O2) needs 9.2 CPU s for 600 s"

@@ -1,7 +1,7 @@
-/* core.h — internal helpers shared by the core of libstatewave (not public).
+/* core.h — internal helpers shared by every part of libstatewave (not public).
  *
- * Error messages, aligned allocation, and the "build context" that layer builders use
- * to read their config and fetch their tensors from a model being loaded. */
+ * The format's limits, error messages and aligned allocation. What layer builders use while a
+ * model loads (config readers, tensor fetches) is in nn/build.h. */
 #ifndef SW_CORE_H
 #define SW_CORE_H
 
@@ -36,7 +36,7 @@ void *sw_calloc_aligned(size_t n, size_t size);
 /* The same, not zeroed: for blocks the caller overwrites completely. */
 void *sw_alloc_aligned(size_t n, size_t size);
 void sw_free(void *p);
-/* A model's region (util.c, used by model.c): one mapping (transparent huge pages where the
+/* A model's region (util.c, used by nn/model.c): one mapping (transparent huge pages where the
  * kernel gives them) holding the model's weights arena and every block its layers derive from
  * the weights while they are built (sw_alloc_aligned between enter and leave lands there and
  * sw_free of such a block is a no-op); trim pre-faults what was used and returns the rest;
@@ -50,49 +50,5 @@ void sw_region_free(void *arena);
 /* Rounds n floats up to a multiple of 16 (one cache line), so arrays carved out of an
  * arena stay 64-byte aligned. */
 static inline size_t sw_pad16(size_t n) { return (n + 15u) & ~(size_t)15u; }
-
-/* ---------------------------------------------------------------- building --
- * Layer builders run while a model loads: they read their JSON config (already parsed
- * by cJSON, untrusted), fetch their tensors by name with an exact expected shape,
- * and compute derived run-time arrays (discretized SSM parameters, transposed matrices). */
-typedef struct sw_model sw_model;
-
-typedef struct {
-    sw_model *m;            /* the model being loaded: tensor table */
-    char *err;              /* caller's message buffer [errlen], may be NULL */
-    size_t errlen;
-    const char *where;      /* "layer 3 (s4d 'enc0')" — prefix for messages */
-    size_t params;          /* floats of weights used so far */
-    int n_layers;           /* layers seen so far, all depths */
-    size_t state;           /* floats of recurrent state assigned so far = offset of the next */
-} sw_build;
-
-/* Reserves `n` floats of recurrent state (rounded up to a cache line); returns its offset
- * into the net's state block. */
-size_t sw_take_state(sw_build *b, size_t n);
-
-/* New 64-byte aligned copy of w[rows][cols] transposed to [cols][rows] (NULL on OOM).
- * Our matrix-vector kernel walks columns, see kernels.h. */
-float *sw_transpose(const float *w, size_t rows, size_t cols);
-
-/* Config readers: `key` in object `o` must exist with the right JSON type and lie in
- * [lo, hi]; otherwise SW_ERR_CONFIG with a message naming b->where and the key. */
-sw_status sw_cfg_int(sw_build *b, const cJSON *o, const char *key, long lo, long hi, int *out);
-sw_status sw_cfg_bool(sw_build *b, const cJSON *o, const char *key, int *out);
-sw_status sw_cfg_num(sw_build *b, const cJSON *o, const char *key, double lo, double hi, double *out);
-sw_status sw_cfg_str(sw_build *b, const cJSON *o, const char *key, const char **out);
-/* The layer's "name" (required for layers with weights). */
-sw_status sw_cfg_name(sw_build *b, const cJSON *o, const char **out);
-
-/* Fetches tensor "<name>.<param>" which must have exactly the given shape (rank 1 or 2;
- * d1 ignored for rank 1). Marks it used (a tensor may be used once) and counts its floats
- * towards b->params. The returned data is owned by the model. */
-sw_status sw_get_tensor(sw_build *b, const char *name, const char *param,
-                        int rank, int64_t d0, int64_t d1, const float **out);
-/* sw_get_tensor for a weight matrix [rows, cols] that the layer packs for sw_matvec: the
- * tensor may also be BF16 (*bf16 = 1; the data are its exact widened values, to be packed by
- * sw_mat_pack_bf16). Every other parameter is fetched with sw_get_tensor, which refuses BF16. */
-sw_status sw_get_matrix(sw_build *b, const char *name, const char *param, int64_t rows, int64_t cols,
-                        const float **out, int *bf16);
 
 #endif

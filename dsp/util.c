@@ -1,5 +1,5 @@
-/* util.c — status strings, error messages, aligned memory, the denormal guard and the
- * config readers shared by the layer builders. */
+/* util.c — status strings, error messages, aligned memory and the denormal guard, shared by
+ * every part of the library. */
 #include "core.h"
 
 #include <math.h>
@@ -238,22 +238,6 @@ void sw_free(void *p)
     free(p);
 }
 
-float *sw_transpose(const float *w, size_t rows, size_t cols)
-{
-    float *t = sw_alloc_aligned(rows * cols, sizeof *t);    /* rows,cols <= 64 M: no overflow; all written */
-    if (!t) return NULL;
-    for (size_t r = 0; r < rows; r++)
-        for (size_t c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c];
-    return t;
-}
-
-size_t sw_take_state(sw_build *b, size_t n)
-{
-    size_t off = b->state;
-    b->state += sw_pad16(n);
-    return off;
-}
-
 /* MXCSR bit 15 = FTZ (flush results), bit 6 = DAZ (treat denormal inputs as zero).
  * Denormals appear in every decaying recurrence and cost ~100 cycles each on x86. */
 void sw_fpenv_enter(sw_fpenv *env)
@@ -274,62 +258,4 @@ void sw_fpenv_leave(const sw_fpenv *env)
 #else
     (void)env;
 #endif
-}
-
-/* ---------------------------------------------------------- config readers */
-
-sw_status sw_cfg_int(sw_build *b, const cJSON *o, const char *key, long lo, long hi, int *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v) return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: missing \"%s\"", b->where, key);
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble != floor(v->valuedouble))
-        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: \"%s\" must be an integer", b->where, key);
-    double d = v->valuedouble;
-    if (d < (double)lo || d > (double)hi)
-        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: \"%s\" = %.17g out of range [%ld, %ld]",
-                       b->where, key, d, lo, hi);
-    *out = (int)d;
-    return SW_OK;
-}
-
-sw_status sw_cfg_bool(sw_build *b, const cJSON *o, const char *key, int *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v) return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: missing \"%s\"", b->where, key);
-    if (!cJSON_IsBool(v))
-        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: \"%s\" must be true or false", b->where, key);
-    *out = cJSON_IsTrue(v) ? 1 : 0;
-    return SW_OK;
-}
-
-sw_status sw_cfg_num(sw_build *b, const cJSON *o, const char *key, double lo, double hi, double *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v) return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: missing \"%s\"", b->where, key);
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
-        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: \"%s\" must be a finite number", b->where, key);
-    if (v->valuedouble < lo || v->valuedouble > hi)
-        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: \"%s\" = %g out of range [%g, %g]",
-                       b->where, key, v->valuedouble, lo, hi);
-    *out = v->valuedouble;
-    return SW_OK;
-}
-
-sw_status sw_cfg_str(sw_build *b, const cJSON *o, const char *key, const char **out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!v) return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: missing \"%s\"", b->where, key);
-    if (!cJSON_IsString(v) || !v->valuestring)
-        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: \"%s\" must be a string", b->where, key);
-    *out = v->valuestring;
-    return SW_OK;
-}
-
-sw_status sw_cfg_name(sw_build *b, const cJSON *o, const char **out)
-{
-    sw_status st = sw_cfg_str(b, o, "name", out);
-    if (st != SW_OK) return st;
-    if ((*out)[0] == '\0' || strlen(*out) > 200)
-        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: \"name\" must have 1..200 characters", b->where);
-    return SW_OK;
 }

@@ -9,6 +9,8 @@
 #                                notes (only when the bundle has the instrument: trained models present)
 #   bench/bench_batch.py         statewave-batch (the Python package over Dask) on dev-set clips
 #   build/bench/bench_synth      the instrument engine: 16 voices at 48 kHz, 256-sample blocks
+#   bench/bench_compose.py       the composer's cost per event: C (build/tools/compose_probe) next to
+#                                PyTorch step()
 # Not run by `make bench`: bench/bench_side_by_side.sh A_ROOT compares another built checkout with this one,
 # interleaved (generator, instrument, denoiser).
 # A C benchmark bench/<name>.c is built by `make` into build/bench/<name> (linked with the library,
@@ -18,7 +20,7 @@ BENCH_BINS := $(BUILD)/bench/bench_core $(BUILD)/bench/bench_generate $(BUILD)/b
   $(if $(SYNTH_TIMBRES),$(BUILD)/bench/bench_synth_lv2) $(BUILD)/bench/bench_synth
 BENCH_CMDS += $(BUILD)/bench/bench_core bench/bench_denoise.sh bench/bench_generate.py \
   $(BUILD)/bench/bench_lv2 bench/bench_lv2_first.sh $(if $(SYNTH_TIMBRES),$(BUILD)/bench/bench_synth_lv2) \
-  bench/bench_batch.py $(BUILD)/bench/bench_synth
+  bench/bench_batch.py $(BUILD)/bench/bench_synth bench/bench_compose.py
 
 ALL_TARGETS += $(BENCH_BINS)
 

@@ -20,7 +20,7 @@
 FUZZ_DIR  := build-fuzz
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
-FUZZ_CFLAGS = -std=c11 -g -O1 -D_GNU_SOURCE -Idsp -Itests/common $(shell pkg-config --cflags libcjson)
+FUZZ_CFLAGS = -std=c11 -g -O1 -D_GNU_SOURCE $(addprefix -I,$(DSP_DIRS)) -Itests/common $(shell pkg-config --cflags libcjson)
 FUZZ_LIBS   = $(shell pkg-config --libs libcjson) -lm
 FUZZ_TARGETS := loader midi audio task_params
 FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -36,9 +36,8 @@ FUZZ_LEN_task_params := 4096
 FUZZ_EXTRA_audio     := -close_fd_mask=2
 
 # The loader target compiles the core sources straight in.
-CORE_SRC  := dsp/util.c dsp/kernels.c dsp/model.c dsp/net.c dsp/pool.c dsp/linear.c dsp/conv1d.c \
-             dsp/norm.c dsp/activation.c dsp/embedding.c dsp/s4d.c dsp/lru.c dsp/s5.c dsp/mamba.c
-CORE_HDR  := $(wildcard dsp/*.h) tests/common/core_util.h
+CORE_SRC  := dsp/util.c $(wildcard dsp/nn/*.c)
+CORE_HDR  := $(DSP_HDR) tests/common/core_util.h
 
 $(FUZZ_DIR)/fuzz_loader: tests/fuzz/fuzz_loader.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
@@ -57,7 +56,7 @@ $(FUZZ_DIR)/fuzz_audio: tests/fuzz/fuzz_audio.c app/audioin.c app/audioin.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iapp $(shell pkg-config --cflags sndfile) $(FUZZ_SAN) app/audioin.c \
 	  tests/fuzz/fuzz_audio.c -o $@ $(shell pkg-config --libs sndfile) -lm
 
-$(FUZZ_DIR)/fuzz_task_params: tests/fuzz/fuzz_task_params.c $(DSP_SRC) $(wildcard dsp/*.h) tests/common/core_util.h
+$(FUZZ_DIR)/fuzz_task_params: tests/fuzz/fuzz_task_params.c $(DSP_SRC) $(DSP_HDR) tests/common/core_util.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(shell pkg-config --cflags fftw3f samplerate) $(FUZZ_SAN) $(DSP_SRC) \
 	  tests/fuzz/fuzz_task_params.c -o $@ $(FUZZ_LIBS) $(shell pkg-config --libs fftw3f samplerate) -lpthread

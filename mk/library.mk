@@ -2,8 +2,8 @@
 #   build/libstatewave.a   the static library (app, plugin, tests, tools, benchmarks link it)
 #   build/statewave.pc     its pkg-config file (from dsp/statewave.pc.in, PREFIX substituted)
 #   build/libstatewave.so  the same objects as a shared library for callers that load it at run
-#                          time (the Python package, python/); exports sw_* only
-#                          (dsp/libstatewave.map) and links its own dependencies (cJSON, FFTW,
+#                          time (the Python package, python/); exports the SW_API functions of
+#                          dsp/statewave.h only (hidden visibility, and dsp/libstatewave.map) and links its own dependencies (cJSON, FFTW,
 #                          libsamplerate) as needed
 #   make install           libstatewave.a, statewave.h and statewave.pc under $(DESTDIR)$(PREFIX)
 #                          (this file holds install's own recipe; the other fragments add theirs)
@@ -12,7 +12,8 @@
 # its fuzz target tests/fuzz/fuzz_loader.c (mk/fuzz.mk).
 # Read first by the top Makefile, so that DSP_SRC, DSP_OBJ, LIB and SOLIB are set for the others.
 
-DSP_SRC  := $(wildcard dsp/*.c)
+DSP_SRC  := $(foreach d,$(DSP_DIRS),$(wildcard $(d)/*.c))
+DSP_HDR  := $(foreach d,$(DSP_DIRS),$(wildcard $(d)/*.h))
 DSP_OBJ  := $(DSP_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libstatewave.a
 SOLIB    := $(BUILD)/libstatewave.so
@@ -20,12 +21,17 @@ SOLIB_LIBS = $(shell pkg-config --libs libcjson fftw3f samplerate 2>/dev/null) -
 
 ALL_TARGETS += $(LIB) $(BUILD)/statewave.pc $(SOLIB)
 
-$(BUILD)/%.o: %.c dsp/statewave.h $(wildcard dsp/*.h)
+$(BUILD)/%.o: %.c $(DSP_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_ALL) -c $< -o $@
 
-# The hot kernels are compiled at -O3 with FMA contraction (see dsp/kernels.c).
-$(BUILD)/dsp/kernels.o: CFLAGS_ALL += -O3 -ffp-contract=fast
+# Only what dsp/statewave.h marks SW_API is visible outside the library's objects: the internal
+# sw_*/swi_* helpers still link into every program that takes libstatewave.a, but a shared
+# object built from it (libstatewave.so, the LV2 bundle) exports none of them.
+$(DSP_OBJ): CFLAGS_ALL += -fvisibility=hidden
+
+# The hot kernels are compiled at -O3 with FMA contraction (see dsp/nn/kernels.c).
+$(BUILD)/dsp/nn/kernels.o: CFLAGS_ALL += -O3 -ffp-contract=fast
 
 $(LIB): $(DSP_OBJ)
 	@mkdir -p $(dir $@)

@@ -1,7 +1,8 @@
 # mk/tests.mk — the tests: `make test` and its parts. Tests live in tests/<kind>/ and are found
 # there; adding one is adding a file to the right folder (CONTRIBUTING.md, "A test").
 #   tests/unit/     cmocka tests of the library (test_*.c); test_kernel_sets.sh runs some of them
-#                   again on every kernel set (STATEWAVE_KERNELS=avx2|base)
+#                   again on every kernel set (STATEWAVE_KERNELS=avx2|base); test_symbols.sh checks
+#                   the library's symbol prefixes and the shared library's exports
 #   tests/rt/       the real-time rules under the allocation and lock interposer
 #                   (tests/common/rt_interpose.h): cmocka tests of the library and of the LV2 run()
 #                   (test_*.c), and the app's stream callbacks (test_*.sh driving *_test.c, which

@@ -1,4 +1,4 @@
-/* continue_lv2.c — Statewave Continue: the composer (dsp/compose.c) as an LV2 MIDI plugin that
+/* continue_lv2.c — Statewave Continue: the composer (dsp/engines/compose.c) as an LV2 MIDI plugin that
  * listens to what you play and, when you stop, continues it out of its MIDI port.
  *
  * Ports:

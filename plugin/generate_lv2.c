@@ -1,4 +1,4 @@
-/* generate_lv2.c — the Statewave piano generator (dsp/generate.c) as an LV2 instrument.
+/* generate_lv2.c — the Statewave piano generator (dsp/engines/generate.c) as an LV2 instrument.
  *
  * Ports:
  *   0 midi_in      atom in   MIDI (note on/off, sustain, all notes/sound off), time:Position

@@ -1,4 +1,4 @@
-/* synth_lv2.c — the Statewave neural instrument (dsp/synth.c, docs/INSTRUMENT.md) as an LV2
+/* synth_lv2.c — the Statewave neural instrument (dsp/engines/synth.c, docs/INSTRUMENT.md) as an LV2
  * instrument: MIDI in, a polyphonic SSM-driven harmonic-plus-noise synth, dual-mono stereo out.
  *
  * Ports:

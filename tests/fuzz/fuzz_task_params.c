@@ -1,6 +1,6 @@
 /* fuzz_task_params.c — libFuzzer target for the engines' task_params parsers: the JSON object a
- * model file carries for its task (dsp/denoise.c sw_denoise_params_parse, dsp/generate.c in
- * sw_generator_create, dsp/synth.c sw_synth_params_parse for sw_synth and sw_transfer, dsp/compose.c
+ * model file carries for its task (dsp/engines/denoise.c sw_denoise_params_parse, dsp/engines/generate.c in
+ * sw_generator_create, dsp/engines/synth.c sw_synth_params_parse for sw_synth and sw_transfer, dsp/engines/compose.c
  * in sw_composer_create).
  *
  * Input: one byte choosing the engine (denoise, generate, synth, transfer, compose: byte % 5), then the

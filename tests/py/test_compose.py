@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The composer: C and Python agree, the C engine keeps its promises, bad input gets a clear error.
 
-1. Codec: `statewave compose --dump-tokens` (dsp/compose.c sw_compose_encode, app/compose.c's note
+1. Codec: `statewave compose --dump-tokens` (dsp/engines/compose.c sw_compose_encode, app/compose.c's note
    reading) gives exactly train/compose/events.py's tokens for 217 real MIDI files (every 3rd piano
    performance, every 10th Nottingham tune).
 2. Net: teacher-forced on 3,000 tokens of a real performance, the C next-event distribution

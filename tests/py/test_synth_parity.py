@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """C instrument vs its PyTorch / NumPy mirrors (docs/INSTRUMENT.md), through build/tools/synth_probe.
 
-1. Analysis: sw_analyze_f0_loudness (dsp/yin.c) vs train/instrument/features.py on real
+1. Analysis: sw_analyze_f0_loudness (dsp/audio/yin.c) vs train/instrument/features.py on real
    recordings (../shared/data/instruments/sms-tools): f0 within 1 cent on confidently voiced
    frames (voiced on both sides, and their neighbours too), voiced flags agreeing on >= 99 % of
    frames, loudness within 0.01 dB on every frame; the transfer's per-frame features (YIN +

@@ -1,7 +1,7 @@
-/* test_denoise.c — the speech denoiser engine (dsp/denoise.c, dsp/stft.c) with the shipped
+/* test_denoise.c — the speech denoiser engine (dsp/engines/denoise.c, dsp/audio/stft.c) with the shipped
  * model presets/denoise.safetensors: C/PyTorch parity, exact latency, every rate and block
  * size, stereo linking, bad input, click-free parameter changes, argument/config errors; and a
- * tiny version-2 model with deep filtering and a learned floor (dsp/deepfilter.c,
+ * tiny version-2 model with deep filtering and a learned floor (dsp/engines/deepfilter.c,
  * tests/data/denoise_df_golden.safetensors from train/make_goldens.py): parity, rates, blocks,
  * stereo, silence, the attenuation limit.
  * Run from the repo root (make test-c). */

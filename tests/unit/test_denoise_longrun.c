@@ -2,7 +2,7 @@
  * cost the denoiser anything, and an idle (silent) stream must not run the network.
  *
  * Real dev-set audio (../shared/data/devset, 48 kHz) through the shipped model; the idle
- * path is checked with the engine's internal network-step counter (dsp/denoise.h), not
+ * path is checked with the engine's internal network-step counter (dsp/engines/denoise.h), not
  * with timings. Background: stepping the network through digital silence drove its slow
  * SSM modes far from anything seen in training; before the idle gate, 60 s of silence
  * before dev clip 016 cost 7.5 dB SI-SDR (build/tools/denoise_longrun). */

@@ -1,4 +1,4 @@
-/* test_generate.c — the autoregressive generator (dsp/generate.c) with the shipped model.
+/* test_generate.c — the autoregressive generator (dsp/engines/generate.c) with the shipped model.
  *
  * - mu-law helpers: exact round trip of all 256 codes, fixed points, NaN handling.
  * - sampler: greedy limits, statistics of softmax / temperature / top-p draws, ties.

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs the core numeric tests and the three products' C tests once per kernel set
-# (dsp/kernels.c: the hand-tiled matvec (F32 and BF16 weights) and S4D step and their batched forms, the elementwise kernels and scans, and
+# (dsp/nn/kernels.c: the hand-tiled matvec (F32 and BF16 weights) and S4D step and their batched forms, the elementwise kernels and scans, and
 # the instrument's oscillator bank follow the same choice). The widest set is what
 # `make test-c` already exercised; here AVX2 and the baseline copies, which a CPU with
 # AVX-512 would otherwise never execute. test_core_golden checks that the set named really

@@ -1,4 +1,4 @@
-/* test_offline.c — the library's support for the fronts (dsp/resample.c, dsp/offline.c):
+/* test_offline.c — the library's support for the fronts (dsp/audio/resample.c, dsp/engines/offline.c):
  * the resampler's arguments and streaming, the offline denoiser's time alignment at a native
  * rate (dry mix: the output is the input, sample for sample, for any channel count and read
  * split) and through the converters (6 kHz and 250 kHz), a write function that stops, bad

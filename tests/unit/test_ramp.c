@@ -1,4 +1,4 @@
-/* test_ramp.c — dsp/ramp.c: fades, crossfades, smoothed levels, the bypass mix and the delay
+/* test_ramp.c — dsp/audio/ramp.c: fades, crossfades, smoothed levels, the bypass mix and the delay
  * line, against the formulas of statewave.h evaluated here independently (in double, then
  * compared within float rounding), plus their edge cases: fades before / after their span, a
  * fade-out ending inside a block, an envelope running down to 0, bypass ramps of any step,

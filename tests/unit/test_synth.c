@@ -1,4 +1,4 @@
-/* test_synth.c — the neural instrument (dsp/synth.c and its stages) on the random-init test model
+/* test_synth.c — the neural instrument (dsp/engines/synth.c and its stages) on the random-init test model
  * tests/data/synth_test.safetensors (train/instrument/make_test_model.py: a note starts loud,
  * holds quietly and dies within ~100 ms of its release; harmonics and noise random but fixed).
  *

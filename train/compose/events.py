@@ -1,6 +1,6 @@
 """The composer's event vocabulary (docs/COMPOSE.md) and the MIDI <-> token codec.
 
-This file is the reference for dsp/compose.c: both must turn the same MIDI into the same tokens
+This file is the reference for dsp/engines/compose.c: both must turn the same MIDI into the same tokens
 (tests/py/test_compose.py checks it through `statewave compose --dump-tokens`).
 
 Tokens (VOCAB = 389), Performance-RNN style (Oore et al. 2018):
@@ -85,7 +85,7 @@ def notes_from_events(events):
 
 
 def steps(t_s):
-    """Seconds -> 10 ms steps, halves rounded up (as dsp/compose.c; round() would round them to even)."""
+    """Seconds -> 10 ms steps, halves rounded up (as dsp/engines/compose.c; round() would round them to even)."""
     return int(math.floor(t_s / STEP_S + 0.5)) if t_s > 0 else 0
 
 
@@ -97,7 +97,7 @@ def encode(notes, stretch=1.0):
         q_off = max(steps(off_s * stretch), q_on + 1)
         evs.append((q_on, 1, p, vel))
         evs.append((q_off, 0, p, 0))
-    evs.sort()          # (step, off before on, pitch, velocity): the order dsp/compose.c uses
+    evs.sort()          # (step, off before on, pitch, velocity): the order dsp/engines/compose.c uses
     out, q, vb = [], 0, -1
     for qe, is_on, p, vel in evs:
         while qe > q:

@@ -1,15 +1,15 @@
-"""Torch mirror of the C denoiser's signal path (dsp/stft.c, dsp/denoise.c) at the training rate.
+"""Torch mirror of the C denoiser's signal path (dsp/audio/stft.c, dsp/engines/denoise.c) at the training rate.
 
 Same asymmetric windows, same PSD normalisation and log features, same gain application and
 overlap-add, so a network trained here sees exactly what the C engine feeds it. At 16 kHz with
 frame_rate 200 and win_hops 4: H = 80, N = 320, 161 bins at exactly 50 Hz = the 161-point grid,
 so grid <-> bin interpolation is the identity here (the C engine interpolates at other rates).
 
-Version 2 task_params (DF_TASK_PARAMS) add the head of dsp/denoise.c: the network outputs logits,
+Version 2 task_params (DF_TASK_PARAMS) add the head of dsp/engines/denoise.c: the network outputs logits,
 gains = sigmoid, raised by a learned per-frame floor phi = floor_max * sigmoid(logit), and for the
 lowest df_bins bins a complex filter over the current and df_order-1 past frames (deep filtering,
-dsp/deepfilter.h): Y = G X + (1 - phi) sum_i tanh(c_i) X_{t-i}. Its extra inputs are the phase
-advance phasors of those bins (dsp/denoise.c df_features).
+dsp/engines/deepfilter.h): Y = G X + (1 - phi) sum_i tanh(c_i) X_{t-i}. Its extra inputs are the phase
+advance phasors of those bins (dsp/engines/denoise.c df_features).
 
 Time alignment: frame b analyses x[(b+1)H-N, (b+1)H) (zeros before 0) and its synthesis part
 covers [(b-1)H, (b+1)H). With T+1 frames for S = T*H samples, the output is aligned with the input
@@ -41,7 +41,7 @@ DF_TASK_PARAMS = dict(DEFAULT_TASK_PARAMS, version=2, df_bins=40, df_order=3, fl
 
 
 def net_widths(tp):
-    """(d_input, d_output) of the network that task_params tp needs (dsp/denoise.c
+    """(d_input, d_output) of the network that task_params tp needs (dsp/engines/denoise.c
     sw_denoise_params_widths)."""
     G = int(tp["grid_n"])
     if int(tp["version"]) == 1:
@@ -107,7 +107,7 @@ class Pipeline(torch.nn.Module):
         if not self.df_bins:
             return f
         # Phase advance since the previous frame (zeros before the first), per DF bin:
-        # u = X_t conj(X_{t-1}) pnorm / (sqrt(P_t P_{t-1}) + eps), as dsp/denoise.c df_features.
+        # u = X_t conj(X_{t-1}) pnorm / (sqrt(P_t P_{t-1}) + eps), as dsp/engines/denoise.c df_features.
         J = self.df_bins
         X = spec[..., :J]
         Xp = F.pad(torch.view_as_real(X), (0, 0, 0, 0, 1, 0))[:, :-1]      # [B, T, J, 2], X_{t-1}
@@ -120,7 +120,7 @@ class Pipeline(torch.nn.Module):
 
     def head(self, o, spec):
         """Network output o [B, T, D] and noisy spec [B, T, K] -> (enhanced spec, gains [B, T, G]).
-        Version 1: o are the gains. Version 2: dsp/denoise.c head_v2 and deep filtering."""
+        Version 1: o are the gains. Version 2: dsp/engines/denoise.c head_v2 and deep filtering."""
         if not self.v2:
             return spec * o, o
         G, J, n = int(self.tp["grid_n"]), self.df_bins, self.df_order

@@ -49,7 +49,7 @@ $PY train/denoise/eval_torch.py --ckpt ssm_d96x4="$OUT/ssm_d96x4/ckpt.pt" \
     --ckpt ssm_d128x5="$OUT/ssm_d128x5/ckpt.pt" --ckpt gru_2x140="$OUT/gru/ckpt.pt"
 # v3 stage (not shipped; runs only with V3=1, after the lines above have rebuilt the v2 preset):
 # deep filtering of 0-1950 Hz (40 bins x 3 taps) and a learned gain floor (at most 0.3), task_params
-# version 2 (dsp/deepfilter.h, features.DF_TASK_PARAMS). From the v2 preset: every tensor copied, the
+# version 2 (dsp/engines/deepfilter.h, features.DF_TASK_PARAMS). From the v2 preset: every tensor copied, the
 # new inputs and outputs start at zero (train.py --init-partial), then stage C's mixture recipe at
 # batch 128 on one GPU (train/denoise/gpu_df.sh runs this in 10-minute commands and fixes the step
 # count from its speed: put its steps.txt into V3_STEPS), the long-sequence stage as D, and the

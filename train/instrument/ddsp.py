@@ -1,4 +1,4 @@
-"""Differentiable harmonic-plus-noise synthesis: the PyTorch mirror of dsp/synth.c (docs/INSTRUMENT.md).
+"""Differentiable harmonic-plus-noise synthesis: the PyTorch mirror of dsp/engines/synth.c (docs/INSTRUMENT.md).
 
     o = net(features)                           # [B, T, 1+K+B] raw net outputs, one row per control frame
     a, m = decode(o, f0_hz, sr)                 # harmonic amplitudes [B,T,K], noise magnitudes [B,T,NB]

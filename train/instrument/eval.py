@@ -70,7 +70,7 @@ def f0_error_cents(y, ref):
 
 
 def transfer_latency(pitch_range, sr=SR):
-    """The delay sw_transfer_latency reports (dsp/synth.c): tau_max + W/2 - T0/2 + one control frame,
+    """The delay sw_transfer_latency reports (dsp/engines/synth.c): tau_max + W/2 - T0/2 + one control frame,
     T0 the period at the centre of the model's pitch range. Audio-mode outputs are advanced by it
     before comparison, as `statewave transfer` does."""
     tau_min, tau_max, W, _ = FT.yin_params(sr)

@@ -1,6 +1,6 @@
 """Control features of the neural instrument: the Python mirror of docs/INSTRUMENT.md.
 
-Everything here follows INSTRUMENT.md literally; dsp/yin.c (C side) must agree with it to float
+Everything here follows INSTRUMENT.md literally; dsp/audio/yin.c (C side) must agree with it to float
 rounding. Where the document leaves a detail open, the choice made here is marked "RESOLVED:" in a
 comment; the C side has to make the same choice.
 

@@ -1,4 +1,4 @@
-"""8-bit mu-law (mu = 255, 256 classes), the exact mapping dsp/generate.c decodes.
+"""8-bit mu-law (mu = 255, 256 classes), the exact mapping dsp/engines/generate.c decodes.
 
 encode: y = sign(x) ln(1 + mu|x|) / ln(1 + mu),  q = floor((y + 1) / 2 * 255 + 0.5)   (x clipped to [-1, 1])
 decode: y = 2 q / 255 - 1,                       x = sign(y) ((1 + mu)^|y| - 1) / mu

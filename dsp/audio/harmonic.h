@@ -1,4 +1,4 @@
-/* harmonic.h — phase-continuous harmonic oscillator bank of one voice (internal, dsp/synth.c).
+/* harmonic.h — phase-continuous harmonic oscillator bank of one voice (internal, dsp/engines/synth.c).
  *
  * y[n] = sum_k a_k[n] sin(phi_k[n]),  phi_k[0] = 0,  phi_k[n+1] = phi_k[n] + k w[n]   (k = 1..K)
  * with w = 2 pi f0 / sr (docs/INSTRUMENT.md "Harmonic part"). The caller cuts time into sub-steps

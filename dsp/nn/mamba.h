@@ -1,7 +1,7 @@
 /* mamba.h — Mamba (selective SSM) block in recurrent form (internal). */
 #ifndef SW_MAMBA_H
 #define SW_MAMBA_H
-#include "core.h"
+#include "build.h"
 #include "conv1d.h"
 #include "kernels.h"
 

@@ -1,4 +1,4 @@
-/* generate.h — internals of the autoregressive generator (dsp/generate.c), exposed for tests.
+/* generate.h — internals of the autoregressive generator (dsp/engines/generate.c), exposed for tests.
  *
  * The public API is the "generator" section of statewave.h. Here: the sampler that turns
  * up to 512 logits into one class (temperature, top-p nucleus, seeded RNG), usable on its own. */

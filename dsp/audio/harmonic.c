@@ -164,7 +164,7 @@ __attribute__((target("avx2"))) static void render_avx2(RENDER_ARGS)
 #define render_avx2 render_base
 #endif
 
-/* The copy that matches the kernel set of dsp/kernels.c (chosen at create time, so
+/* The copy that matches the kernel set of dsp/nn/kernels.c (chosen at create time, so
  * STATEWAVE_KERNELS=base runs the baseline copy here too). */
 static void render_kernel(RENDER_ARGS)
 {

@@ -1,7 +1,7 @@
 /* activation.h — elementwise activations and GLU (internal, no weights). */
 #ifndef SW_ACTIVATION_H
 #define SW_ACTIVATION_H
-#include "core.h"
+#include "build.h"
 
 typedef enum { SW_ACT_GELU, SW_ACT_SILU, SW_ACT_TANH, SW_ACT_SIGMOID, SW_ACT_RELU } sw_act_fn;
 

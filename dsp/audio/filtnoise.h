@@ -1,4 +1,4 @@
-/* filtnoise.h — STFT-domain filtered noise shared by all voices of a synth (internal, dsp/synth.c).
+/* filtnoise.h — STFT-domain filtered noise shared by all voices of a synth (internal, dsp/engines/synth.c).
  *
  * docs/INSTRUMENT.md "Noise part": white noise u ~ U(-1, 1), hop H = round(sr_h / f_c), frame
  * N = 2H, periodic sqrt-Hann analysis and synthesis windows (sw_stft with win_hops = 2 is exactly

@@ -1,4 +1,4 @@
-/* synth.h — internals of the neural instrument (dsp/synth.c), exposed for tests and tools.
+/* synth.h — internals of the neural instrument (dsp/engines/synth.c), exposed for tests and tools.
  *
  * The public API is the "instrument" section of statewave.h; the contract with the PyTorch side
  * is docs/INSTRUMENT.md. Here: the parsed task_params of a "synth" model. */

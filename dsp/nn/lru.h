@@ -1,7 +1,7 @@
 /* lru.h — Linear Recurrent Unit; its run-time form is also used by S5 (internal). */
 #ifndef SW_LRU_H
 #define SW_LRU_H
-#include "core.h"
+#include "build.h"
 #include "kernels.h"
 
 /* A diagonal complex SSM with dense input/output maps, after discretization:

@@ -1,7 +1,7 @@
 /* linear.h — dense layer y = W u + b (internal). */
 #ifndef SW_LINEAR_H
 #define SW_LINEAR_H
-#include "core.h"
+#include "build.h"
 #include "kernels.h"
 
 typedef struct {

@@ -1,4 +1,4 @@
-/* reverb.h — mono convolution reverb: uniformly partitioned FFT convolution (internal, dsp/synth.c).
+/* reverb.h — mono convolution reverb: uniformly partitioned FFT convolution (internal, dsp/engines/synth.c).
  *
  * The impulse response h is cut into partitions of P samples; each partition's spectrum
  * (2P-point real FFT of the partition zero-padded to 2P) is kept, and every P input samples the

@@ -1,7 +1,7 @@
 /* norm.h — RMSNorm / LayerNorm over one frame (internal). */
 #ifndef SW_NORM_H
 #define SW_NORM_H
-#include "core.h"
+#include "build.h"
 
 typedef struct {
     int layer;           /* 0 = RMSNorm, 1 = LayerNorm */

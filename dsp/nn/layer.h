@@ -1,9 +1,13 @@
-/* layer.h — the layer tree of a model (internal).
+/* layer.h — the layer tree of a model and the layer types' operations (internal).
  *
  * A model's config becomes a stack (list) of layers; residual and pool layers hold an inner
  * stack. The tree and every weight in it are built once at load time and are read-only
  * afterwards, shared by all nets. A net owns only the state block (every layer's recurrent
- * state at its `state_off`) and scratch. */
+ * state at its `state_off`) and scratch.
+ *
+ * Each layer type is one file pair (linear.{c,h}, s4d.{c,h}, ...) and one swi_layer_ops entry
+ * (layer.c): the stack code (net.c) dispatches through the entry and names no layer type, so a
+ * new type is its file pair plus one entry. */
 #ifndef SW_LAYER_H
 #define SW_LAYER_H
 
@@ -19,12 +23,37 @@
 #include "s5.h"
 #include "mamba.h"
 
-typedef enum {
-    SW_L_LINEAR, SW_L_CONV1D, SW_L_NORM, SW_L_ACT, SW_L_GLU, SW_L_EMBEDDING,
-    SW_L_RESIDUAL, SW_L_POOL, SW_L_S4D, SW_L_LRU, SW_L_S5, SW_L_MAMBA
-} sw_layer_type;
-
 typedef struct sw_layer sw_layer;
+
+/* The operations of one layer type. `state` is the net's whole state block (a layer finds its
+ * part at its state_off), `scratch` holds scratch_floats(l, frames) floats, in and out do not
+ * alias, t0 is the index of the first frame at the layer's rate. */
+typedef struct {
+    const char *name;       /* the config's "type" */
+    /* The config key holding the input width, read before the build so that a width mismatch
+     * is reported as such before the builder complains about tensor shapes; NULL: the type
+     * declares none, its input width is fixed_d_in (0: whatever comes in). */
+    const char *d_in_key;
+    int fixed_d_in;
+    /* Builds l->u from its config; sets l->d_in and l->d_out. `width` is the incoming width,
+     * `depth` the number of enclosing residual/pool layers. Not RT. */
+    sw_status (*build)(sw_layer *l, const cJSON *cfg, int width, int depth, sw_build *b);
+    void (*free)(sw_layer *l);                            /* NULL: owns nothing */
+    size_t (*scratch_floats)(const sw_layer *l, size_t frames);   /* NULL: needs none */
+    /* in[frames][d_in] -> out[frames][d_out]. [RT] */
+    void (*forward)(const sw_layer *l, float *state, float *scratch, const float *in, float *out,
+                    size_t frames, uint64_t t0);
+    /* One frame of nb nets at once (swi_net_step_batch): row b of in/out belongs to the net
+     * whose state block is states[b] and whose clock is t[b]. NULL: net by net through forward
+     * with the scratch of one frame. [RT] */
+    void (*step_batch)(const sw_layer *l, float *const *states, const uint64_t *t, float *scratch,
+                       const float *in, float *out, size_t nb);
+    /* Scratch of step_batch for nb nets; NULL: scratch_floats(l, 1). */
+    size_t (*batch_scratch_floats)(const sw_layer *l, size_t nb);
+} swi_layer_ops;
+
+/* The entry of config type `name`; NULL for an unknown type. */
+const swi_layer_ops *swi_layer_ops_find(const char *name);
 
 typedef struct {
     int n;               /* number of layers */
@@ -48,7 +77,7 @@ typedef struct {
 } sw_pool;
 
 struct sw_layer {
-    sw_layer_type type;
+    const swi_layer_ops *ops;
     int d_in, d_out;
     union {
         sw_linear linear;
@@ -75,6 +104,10 @@ size_t swi_stack_scratch_floats(const sw_stack *s, size_t frames);
  * rate (drives ring buffers and pool phases). in and out must not alias. */
 void swi_stack_forward(const sw_stack *s, float *state, float *scratch, const float *in, float *out,
                    size_t frames, uint64_t t0);
+/* One frame of nb nets through the stack (see swi_layer_ops.step_batch) and its scratch. */
+size_t swi_stack_batch_scratch_floats(const sw_stack *s, size_t nb);
+void swi_stack_step_batch(const sw_stack *s, float *const *states, const uint64_t *t, float *scratch,
+                          const float *in, float *out, size_t nb);
 
 /* pool.c */
 sw_status swi_build_pool(sw_pool *l, const cJSON *cfg, int depth, sw_build *b);

@@ -1,7 +1,7 @@
 /* conv1d.h — causal depthwise 1-D convolution (internal). Also used inside mamba. */
 #ifndef SW_CONV1D_H
 #define SW_CONV1D_H
-#include "core.h"
+#include "build.h"
 
 typedef struct {
     int d, k;            /* channels, kernel length K */

@@ -97,59 +97,7 @@ static sw_tensor *find_tensor(const sw_model *m, const char *name)
     return bsearch(&key, m->tensors, (size_t)m->n_tensors, sizeof key, cmp_name);
 }
 
-static void shape_str(char *buf, size_t len, int rank, const int64_t *shape)
-{
-    size_t o = (size_t)snprintf(buf, len, "[");
-    for (int i = 0; i < rank && o < len; i++)
-        o += (size_t)snprintf(buf + o, len - o, i ? ", %lld" : "%lld", (long long)shape[i]);
-    if (o < len) snprintf(buf + o, len - o, "]");
-}
-
 static int has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
-
-/* sw_get_tensor and sw_get_matrix (core.h); bf16 NULL: the parameter must be F32. */
-static sw_status get_tensor(sw_build *b, const char *name, const char *param, int rank, int64_t d0, int64_t d1,
-                            const float **out, int *bf16)
-{
-    char full[512], got[128], want[128];
-    int64_t shape[2] = {d0, d1};
-    snprintf(full, sizeof full, "%s.%s", name, param);
-    sw_tensor *t = find_tensor(b->m, full);
-    shape_str(want, sizeof want, rank, shape);
-    if (!t) return sw_fail(b->err, b->errlen, SW_ERR_FORMAT, "%s: missing tensor \"%s\" %s", b->where, full, want);
-    if (t->rank != rank || t->shape[0] != d0 || (rank == 2 && t->shape[1] != d1)) {
-        shape_str(got, sizeof got, t->rank, t->shape);
-        return sw_fail(b->err, b->errlen, SW_ERR_FORMAT, "%s: tensor \"%s\" has shape %s, the config needs %s",
-                       b->where, full, got, want);
-    }
-    if (t->used)
-        return sw_fail(b->err, b->errlen, SW_ERR_FORMAT,
-                       "%s: tensor \"%s\" is already used by another layer (duplicate layer names?)", b->where, full);
-    if (t->bf16 && !bf16)
-        return sw_fail(b->err, b->errlen, SW_ERR_FORMAT,
-                       "%s: tensor \"%s\" is BF16, but this parameter must be F32 (BF16 is allowed for the "
-                       "weight matrices of linear, pool and mamba layers only)", b->where, full);
-    if (bf16) *bf16 = t->bf16;
-    t->used = 1;
-    b->params += t->count;
-    if (b->params > SW_MAX_WEIGHTS)
-        return sw_fail(b->err, b->errlen, SW_ERR_CONFIG, "%s: the network uses more than %u floats of weights",
-                       b->where, SW_MAX_WEIGHTS);
-    *out = t->data;
-    return SW_OK;
-}
-
-sw_status sw_get_tensor(sw_build *b, const char *name, const char *param,
-                        int rank, int64_t d0, int64_t d1, const float **out)
-{
-    return get_tensor(b, name, param, rank, d0, d1, out, NULL);
-}
-
-sw_status sw_get_matrix(sw_build *b, const char *name, const char *param, int64_t rows, int64_t cols,
-                        const float **out, int *bf16)
-{
-    return get_tensor(b, name, param, 2, rows, cols, out, bf16);
-}
 
 /* ------------------------------------------------------------ tensors -- */
 
@@ -379,7 +327,7 @@ static sw_status load_config(sw_model *m, const char *text, char *err, size_t er
     if (nul >= 0) return FAIL(SW_ERR_CONFIG, "config has an escaped NUL (\\u0000) in a string (config byte %ld)", nul);
     cJSON *cfg = cJSON_Parse(text);
     if (!cfg) return FAIL(SW_ERR_CONFIG, "config is not valid JSON");
-    sw_build b = {.m = m, .err = err, .errlen = errlen, .where = "config"};
+    sw_build b = {.tensors = m->tensors, .n_tensors = m->n_tensors, .err = err, .errlen = errlen, .where = "config"};
     const cJSON *task, *tp, *layers;
     if (!cJSON_IsObject(cfg)) { st = FAIL(SW_ERR_CONFIG, "config is not a JSON object"); goto out; }
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(cfg, "version");

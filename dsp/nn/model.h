@@ -10,17 +10,6 @@
  * state) falls on the same frame however the caller splits its blocks. */
 #define SW_CHUNK 64
 
-typedef struct {
-    const char *name;    /* NUL-terminated, points into sw_model.names */
-    int rank;            /* 1..4 */
-    int64_t shape[4];    /* [rank] */
-    size_t count;        /* prod(shape) values */
-    int bf16;            /* 1: dtype BF16 (2 bytes a value in the file, widened to floats in data) */
-    size_t begin, end;   /* byte offsets into the data section */
-    float *data;         /* [count] aligned host-order copy, points into sw_model.weights */
-    int used;            /* 1 once a layer took it */
-} sw_tensor;
-
 struct sw_model {
     sw_tensor *tensors;  /* [n_tensors] sorted by name (bsearch) */
     int n_tensors;
@@ -36,7 +25,7 @@ struct sw_model {
 };
 
 /* A net's recurrent state as a plain array of state_floats(model) floats plus its frame clock,
- * for engines that start a stream from a saved state (dsp/synth.c: a voice starts at its note's
+ * for engines that start a stream from a saved state (dsp/engines/synth.c: a voice starts at its note's
  * rest state). dst/src must hold swi_net_state_floats(n) floats. [RT] */
 size_t swi_net_state_floats(const sw_net *n);
 void swi_net_save_state(const sw_net *n, float *dst, uint64_t *t);

@@ -1,7 +1,7 @@
 /* embedding.h — table lookup, input width 1 (internal). */
 #ifndef SW_EMBEDDING_H
 #define SW_EMBEDDING_H
-#include "core.h"
+#include "build.h"
 
 typedef struct {
     int n, d;            /* rows (vocabulary), width */

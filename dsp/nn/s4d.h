@@ -1,7 +1,7 @@
 /* s4d.h — diagonal S4 (S4D) layer in recurrent form (internal). */
 #ifndef SW_S4D_H
 #define SW_S4D_H
-#include "core.h"
+#include "build.h"
 
 typedef struct {
     int h, n;            /* channels H, complex modes per channel N */
