@@ -153,16 +153,6 @@ static int song_notes(const app_midi_song *s, note_list *out)
 
 static const char *const pc_names[12] = { "C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B" };
 
-static uint16_t scale_mask(int tonic, int minor)
-{
-    static const int major[] = { 0, 2, 4, 5, 7, 9, 11 }, minor_h[] = { 0, 2, 3, 5, 7, 8, 10, 11 };
-    const int *iv = minor ? minor_h : major;
-    int n = minor ? 8 : 7;
-    uint16_t m = 0;
-    for (int i = 0; i < n; i++) m |= (uint16_t)(1u << ((tonic + iv[i]) % 12));
-    return m;
-}
-
 /* A note letter with an optional # or b at s: its semitone above C (-1..12, B# = 12, Cb = -1) and
  * *rest after it; -99 if s does not start with a letter A-G (either case). */
 static int parse_letter(const char *s, const char **rest)
@@ -192,28 +182,14 @@ static int parse_key(const char *s, int *tonic, int *minor)
     return 0;
 }
 
-/* The key whose Krumhansl-Kessler profile correlates best with the notes' pitch-class durations. */
+/* The prompt's key (sw_compose_key_estimate on its pitch-class durations); tonic -1 if none. */
 static void estimate_key(const note_list *l, int *tonic, int *minor)
 {
-    static const double kk_major[12] = { 6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88 };
-    static const double kk_minor[12] = { 6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17 };
     double h[12] = { 0 };
     for (size_t i = 0; i < l->n; i++) h[l->v[i].pitch % 12] += l->v[i].off_s - l->v[i].on_s;
-    double best = -2.0;
-    *tonic = 0;
-    *minor = 0;
-    for (int m = 0; m < 2; m++)
-        for (int k = 0; k < 12; k++) {
-            const double *prof = m ? kk_minor : kk_major;
-            double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
-            for (int i = 0; i < 12; i++) { mx += h[i] / 12; my += prof[(i - k + 12) % 12] / 12; }
-            for (int i = 0; i < 12; i++) {
-                double x = h[i] - mx, y = prof[(i - k + 12) % 12] - my;
-                sxy += x * y; sxx += x * x; syy += y * y;
-            }
-            double r = sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : -1.0;
-            if (r > best) { best = r; *tonic = k; *minor = m; }
-        }
+    const int key = sw_compose_key_estimate(h);
+    *tonic = key < 0 ? -1 : key % 12;
+    *minor = key >= 12;
 }
 
 /* "60", "C4", "F#3", "Bb-1" -> MIDI note 0..127; -1 if not one. */
@@ -503,7 +479,7 @@ int cmd_compose(int argc, char **argv)
         }
         if (key_auto) estimate_key(&prompt, &tonic, &minor);
     }
-    if (tonic >= 0) lim.scale = scale_mask(tonic, minor);
+    if (tonic >= 0) lim.scale = sw_compose_key_scale(tonic + 12 * minor);
     lim.max_voices = (int)voices;
     lim.max_notes_per_s = (float)density;
     lim.max_note_s = (float)max_note;

@@ -250,6 +250,13 @@ typedef struct {
  * as shifts of at most 1 s. Writes at most cap tokens and returns how many there are (call with
  * cap 0 to count), or -1 if out of memory. Not [RT]: sorts a copy. */
 SW_API long sw_compose_encode(const sw_compose_note *notes, size_t n, uint16_t *tokens, size_t cap);
+/* The key whose Krumhansl-Kessler profile correlates best with a pitch-class histogram hist[12]
+ * (index 0 = C; e.g. seconds each pitch class sounded): 0..11 major, 12..23 minor (tonic = key % 12),
+ * -1 for an empty histogram. [RT] */
+SW_API int sw_compose_key_estimate(const double hist[12]);
+/* The scale a key locks (sw_compose_limits.scale): major, or natural minor with the raised 7th;
+ * 0 (any note) for key -1. [RT] */
+SW_API uint16_t sw_compose_key_scale(int key);
 /* ------------------------------------------------------- end of composer -- */
 
 /* ------------------------------------------------------------ instrument --

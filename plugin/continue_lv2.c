@@ -361,57 +361,15 @@ static void key_note_end(cont *self, int pitch, uint64_t at)
  * -1 when nothing was played. 0..11 major, 12..23 minor. */
 static int key_estimate(cont *self, uint64_t at)
 {
-    static const double kk_major[12] = {6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88};
-    static const double kk_minor[12] = {6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17};
     key_decay(self, at);
-    double h[12], total = 0.0;
+    double h[12];
     memcpy(h, self->pc_s, sizeof h);
     for (int p = 0; p < 128; p++)
         if (self->key_on[p] != UINT64_MAX && at > self->key_on[p])
             h[p % 12] += (double)(at - self->key_on[p]) / self->b.rate;
-    for (int i = 0; i < 12; i++)
-        total += h[i];
-    if (!(total > 1e-6))
-        return -1;
-    double best = -2.0;
-    int key = -1;
-    for (int m = 0; m < 2; m++)
-        for (int k = 0; k < 12; k++) {
-            const double *prof = m ? kk_minor : kk_major;
-            double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
-            for (int i = 0; i < 12; i++) {
-                mx += h[i] / 12;
-                my += prof[(i - k + 12) % 12] / 12;
-            }
-            for (int i = 0; i < 12; i++) {
-                double x = h[i] - mx, y = prof[(i - k + 12) % 12] - my;
-                sxy += x * y;
-                sxx += x * x;
-                syy += y * y;
-            }
-            double r = sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : -1.0;
-            if (r > best) {
-                best = r;
-                key = 12 * m + k;
-            }
-        }
-    return key;
+    return sw_compose_key_estimate(h);
 }
 
-/* [RT]: the scale of a key as `statewave compose` locks it (minor: natural minor with the raised
- * 7th); 0 (any note) for -1. */
-static uint16_t key_scale(int key)
-{
-    static const int major[] = {0, 2, 4, 5, 7, 9, 11}, minor_h[] = {0, 2, 3, 5, 7, 8, 10, 11};
-    if (key < 0)
-        return 0;
-    const int tonic = key % 12, minor = key >= 12;
-    const int *iv = minor ? minor_h : major;
-    uint16_t m = 0;
-    for (int i = 0; i < (minor ? 8 : 7); i++)
-        m |= (uint16_t)(1u << ((tonic + iv[i]) % 12));
-    return m;
-}
 
 /* --------------------------------------------------------- continuing -- */
 
@@ -441,7 +399,7 @@ static void start(cont *self, uint64_t at)
     catch_up(self, at);
     sw_composer_set_seed(c, (uint64_t)lrintf(sw_lv2_ctl(self->seed, 0.0f, CONT_SEED_MAX, 1.0f)));
     self->key = key_estimate(self, at);
-    self->scale = sw_lv2_ctl(self->key_lock, 0.0f, 1.0f, 1.0f) >= 0.5f ? key_scale(self->key) : 0;
+    self->scale = sw_lv2_ctl(self->key_lock, 0.0f, 1.0f, 1.0f) >= 0.5f ? sw_compose_key_scale(self->key) : 0;
     memset(&self->applied, 0xff, sizeof self->applied); /* force the limits in */
     apply_limits(self);
     const int bars = (int)lrintf(sw_lv2_ctl(self->bars, 0.0f, 64.0f, 4.0f));

@@ -419,3 +419,43 @@ long sw_compose_encode(const sw_compose_note *notes, size_t n, uint16_t *tokens,
     free(ev);
     return count;
 }
+
+/* ------------------------------------------------------------------ keys -- */
+
+int sw_compose_key_estimate(const double hist[12])
+{
+    /* Krumhansl & Kessler's probe-tone profiles (1982), major and minor, from the tonic up. */
+    static const double kk_major[12] = { 6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88 };
+    static const double kk_minor[12] = { 6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17 };
+    if (!hist) return -1;
+    double total = 0.0;
+    for (int i = 0; i < 12; i++) total += hist[i];
+    if (!(total > 1e-6)) return -1;
+    double best = -2.0;
+    int key = -1;
+    for (int m = 0; m < 2; m++)
+        for (int k = 0; k < 12; k++) {
+            const double *prof = m ? kk_minor : kk_major;
+            double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+            for (int i = 0; i < 12; i++) { mx += hist[i] / 12; my += prof[(i - k + 12) % 12] / 12; }
+            for (int i = 0; i < 12; i++) {
+                double x = hist[i] - mx, y = prof[(i - k + 12) % 12] - my;
+                sxy += x * y; sxx += x * x; syy += y * y;
+            }
+            double r = sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : -1.0;
+            if (r > best) { best = r; key = 12 * m + k; }
+        }
+    return key;
+}
+
+uint16_t sw_compose_key_scale(int key)
+{
+    /* minor: natural minor with the raised 7th (the leading tone melodies use) */
+    static const int major[] = { 0, 2, 4, 5, 7, 9, 11 }, minor_h[] = { 0, 2, 3, 5, 7, 8, 10, 11 };
+    if (key < 0 || key > 23) return 0;
+    const int tonic = key % 12, minor = key >= 12;
+    const int *iv = minor ? minor_h : major;
+    uint16_t m = 0;
+    for (int i = 0; i < (minor ? 8 : 7); i++) m |= (uint16_t)(1u << ((tonic + iv[i]) % 12));
+    return m;
+}
