@@ -1,6 +1,7 @@
 /* yin.c — YIN f0, loudness and the note tracker (see yin.h; mirrors train/instrument/features.py). */
 #include "yin.h"
-#include "stft.h"       /* sw_fftw_plan_lock */
+#include "core.h"
+#include "stft.h"       /* sw_fftw_plan_lock, swi_fftw_destroy_plans */
 
 #include <math.h>
 #include <stdlib.h>
@@ -31,16 +32,12 @@ int64_t sw_yin_frame_end(double sr, int64_t t)
 void sw_yin_free(sw_yin *y)
 {
     if (!y) return;
-    sw_fftw_plan_lock();
-    if (y->fwd) fftwf_destroy_plan(y->fwd);
-    if (y->inv) fftwf_destroy_plan(y->inv);
-    sw_fftw_plan_unlock();
+    swi_fftw_destroy_plans(y->fwd, y->inv);
     fftwf_free(y->a);
     fftwf_free(y->b);
     fftwf_free(y->A);
     fftwf_free(y->B);
-    free(y->csum);
-    free(y->dp);
+    SWI_FREE_EACH(y->csum, y->dp);
     memset(y, 0, sizeof *y);
 }
 

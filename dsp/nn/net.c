@@ -174,9 +174,7 @@ sw_status sw_net_create(const sw_model *m, sw_net **out, char *err, size_t errle
 void sw_net_destroy(sw_net *n)
 {
     if (!n) return;
-    sw_free(n->state);
-    sw_free(n->scratch);
-    sw_free(n->in);
+    SWI_FREE_EACH(n->state, n->scratch, n->in);
     free(n);
 }
 
@@ -314,11 +312,7 @@ swi_batch *swi_batch_create(const sw_model *m, int max_nets)
 void swi_batch_free(swi_batch *bt)
 {
     if (!bt) return;
-    free(bt->states);
-    free(bt->t);
-    sw_free(bt->in);
-    sw_free(bt->out);
-    sw_free(bt->scratch);
+    SWI_FREE_EACH(bt->states, bt->t, bt->in, bt->out, bt->scratch);
     free(bt);
 }
 
