@@ -37,6 +37,15 @@ static int write_all(const char *path, const float *x, size_t n)
     return fclose(f) != 0 || isnan(x[0]);
 }
 
+/* write_all of the render's output y[n], then frees it and its input x (NULL: it had none). */
+static int write_and_free(const char *path, float *y, size_t n, float *x)
+{
+    int rc = write_all(path, y, n);
+    free(x);
+    free(y);
+    return rc;
+}
+
 /* A deterministic test input: a melody of sines with vibrato and a little noise. */
 static float *melody(double rate, size_t n)
 {
@@ -69,10 +78,7 @@ static int render_transfer(h_host *H, double rate, int bs, const char *out)
     }
     lilv_instance_deactivate(s->inst);
     sx_free(s);
-    int rc = write_all(out, y, n);
-    free(x);
-    free(y);
-    return rc;
+    return write_and_free(out, y, n, x);
 }
 
 static int render_denoise(h_host *H, double rate, int bs, const char *out)
@@ -111,10 +117,7 @@ static int render_denoise(h_host *H, double rate, int bs, const char *out)
     }
     lilv_instance_deactivate(hi->inst);
     h_inst_free(hi);
-    int rc = write_all(out, y, n);
-    free(x);
-    free(y);
-    return rc;
+    return write_and_free(out, y, n, x);
 }
 
 static int render_synth(h_host *H, double rate, int bs, const char *out, bool swap)
@@ -148,9 +151,7 @@ static int render_synth(h_host *H, double rate, int bs, const char *out, bool sw
     }
     lilv_instance_deactivate(s->inst);
     sx_free(s);
-    int rc = write_all(out, l, 2 * n);
-    free(l);
-    return rc;
+    return write_and_free(out, l, 2 * n, NULL);
 }
 
 static int render_generate(h_host *H, double rate, int bs, const char *out)
@@ -194,9 +195,7 @@ static int render_generate(h_host *H, double rate, int bs, const char *out)
         pos += b;
     }
     h_gen_free(g);
-    int rc = write_all(out, y, n);
-    free(y);
-    return rc;
+    return write_and_free(out, y, n, NULL);
 }
 
 int main(int argc, char **argv)
