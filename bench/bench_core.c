@@ -401,6 +401,37 @@ static void roof_row(const char *label, int d, const char *state, double ns, dou
     fflush(stdout);
 }
 
+/* The rows of one table: every type of types[nt] at every width of dims[nd] and every state size
+ * (linear has none: one row a width). batched: NB nets of one model stepped together
+ * (swi_net_step_batch), per net step: the weights count 1/NB, the working set is all NB states
+ * and the weights; else one net (sw_net_step). */
+static void roof_rows(const char *const *types, size_t nt, const int *dims, size_t nd, int batched,
+                      const size_t *level_size, double peak)
+{
+    static const int states[] = {16, 32, 64};
+    for (size_t t = 0; t < nt; t++)
+        for (size_t i = 0; i < nd; i++)
+            for (size_t j = 0; j < 3; j++) {
+                int lin = !strcmp(types[t], "linear");
+                if (lin && j > 0) continue;
+                double flops, bytes, sb;
+                sw_model *m = make_layer(types[t], dims[i], lin ? 0 : states[j], &flops, &bytes, &sb);
+                double ns = batched ? time_batch(m) : time_steps(m);
+                const char *zoh = !strcmp(types[t], "s4d") || !strcmp(types[t], "s5") ? " (zoh)" : "";
+                char label[48], state[16];
+                if (batched) snprintf(label, sizeof label, "%s%s, batch %d", types[t], zoh, NB);
+                else snprintf(label, sizeof label, "%s%s", types[t], zoh);
+                snprintf(state, sizeof state, lin ? "–" : "%d", states[j]);
+                double per = bytes, set = bytes;
+                if (batched) {
+                    per = (bytes - sb) / NB + sb;
+                    set = (bytes - sb) + NB * sb;
+                }
+                roof_row(label, dims[i], state, ns, flops, per, set, level_size, peak);
+                sw_model_free(m);
+            }
+}
+
 int main(void)
 {
     const char *isa;
@@ -431,41 +462,13 @@ int main(void)
                        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|---:|---:|\n";
     printf("Batch 1 (one net, sw_net_step):\n\n");
     fputs(head, stdout);
-    static const int dims[] = {64, 128, 256}, states[] = {16, 32, 64};
+    static const int dims[] = {64, 128, 256};
     static const char *const types[] = {"linear", "s4d", "lru", "s5", "mamba"};
-    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
-        for (size_t i = 0; i < 3; i++)
-            for (size_t j = 0; j < 3; j++) {
-                int lin = !strcmp(types[t], "linear");
-                if (lin && j > 0) continue;
-                double flops, bytes, sb;
-                sw_model *m = make_layer(types[t], dims[i], lin ? 0 : states[j], &flops, &bytes, &sb);
-                double ns = time_steps(m);
-                char label[32], state[16];
-                snprintf(label, sizeof label, "%s%s", types[t], !strcmp(types[t], "s4d") || !strcmp(types[t], "s5") ? " (zoh)" : "");
-                snprintf(state, sizeof state, lin ? "–" : "%d", states[j]);
-                roof_row(label, dims[i], state, ns, flops, bytes, bytes, level_size, peak);
-                sw_model_free(m);
-            }
-    /* batched: per net step, the weights count 1/NB; the working set is all NB states and the weights */
+    roof_rows(types, sizeof types / sizeof types[0], dims, 3, 0, level_size, peak);
     printf("\nBatch %d (%d nets of one model stepped together, swi_net_step_batch; per net step):\n\n", NB, NB);
     fputs(head, stdout);
     static const char *const btypes[] = {"linear", "s4d"};
     static const int bdims[] = {96, 256};
-    for (size_t t = 0; t < 2; t++)
-        for (size_t i = 0; i < 2; i++)
-            for (size_t j = 0; j < 3; j++) {
-                int lin = !strcmp(btypes[t], "linear");
-                if (lin && j > 0) continue;
-                double flops, bytes, sb;
-                sw_model *m = make_layer(btypes[t], bdims[i], lin ? 0 : states[j], &flops, &bytes, &sb);
-                double ns = time_batch(m);
-                char label[48], state[16];
-                snprintf(label, sizeof label, "%s%s, batch %d", btypes[t], lin ? "" : " (zoh)", NB);
-                snprintf(state, sizeof state, lin ? "–" : "%d", states[j]);
-                const double per = (bytes - sb) / NB + sb, set = (bytes - sb) + NB * sb;
-                roof_row(label, bdims[i], state, ns, flops, per, set, level_size, peak);
-                sw_model_free(m);
-            }
+    roof_rows(btypes, 2, bdims, 2, 1, level_size, peak);
     return 0;
 }

@@ -74,6 +74,33 @@ static int cmp_d(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* What the instantiate loops measure, over instance 0 (the first: it loads the model) and
+ * N_INST later ones. */
+typedef struct {
+    double t_inst[N_INST + 1]; /* ms, instantiate+activate of each instance */
+    double sorted[N_INST];     /* the later instances' t_inst, ascending */
+    size_t heap1, rss1;        /* heap and RSS bytes with the first instance up */
+    size_t heapN, rssN;        /* ... with all of them */
+} inst_stats;
+
+/* After instance i is up and has run a block. */
+static void inst_stats_mark(inst_stats *st, int i)
+{
+    if (i == 0) {
+        st->heap1 = heap_bytes();
+        st->rss1 = rss_bytes();
+    }
+}
+
+/* After the last instance. */
+static void inst_stats_done(inst_stats *st)
+{
+    st->heapN = heap_bytes();
+    st->rssN = rss_bytes();
+    memcpy(st->sorted, st->t_inst + 1, sizeof st->sorted);
+    qsort(st->sorted, N_INST, sizeof(double), cmp_d);
+}
+
 static float *g_audio;
 static size_t g_len;
 
@@ -140,30 +167,23 @@ static void bench_generator(h_host *H)
         printf("\nStatewave Generate: not in the bundle\n");
         return;
     }
-    double t_inst[N_INST + 1];
+    inst_stats st = {0};
     h_gen *inst[N_INST + 1];
     float o[BLOCK];
     malloc_trim(0);
-    size_t heap1 = 0, rss1 = 0;
     for (int i = 0; i <= N_INST; i++) {
         double t0 = wall_ms();
         inst[i] = h_gen_new(H, 48000, true);
-        t_inst[i] = wall_ms() - t0;
+        st.t_inst[i] = wall_ms() - t0;
         if (!inst[i]) {
             fprintf(stderr, "bench_lv2: generator instantiate failed\n");
             return;
         }
         inst[i]->ctl[G_LATCH] = 1.0f;
         h_gen_cycle(inst[i], o, BLOCK); /* touch the buffers */
-        if (i == 0) {
-            heap1 = heap_bytes();
-            rss1 = rss_bytes();
-        }
+        inst_stats_mark(&st, i);
     }
-    size_t heapN = heap_bytes(), rssN = rss_bytes();
-    double sorted[N_INST];
-    memcpy(sorted, t_inst + 1, sizeof sorted);
-    qsort(sorted, N_INST, sizeof(double), cmp_d);
+    inst_stats_done(&st);
     for (int i = 0; i <= N_INST; i++)
         h_gen_free(inst[i]);
 
@@ -176,16 +196,17 @@ static void bench_generator(h_host *H)
 
     printf("\nStatewave Generate LV2 instrument (16 kHz model, libsamplerate to the host rate), one thread\n");
     printf("%-56s %12s\n", "measure", "value");
-    printf("%-56s %9.2f ms\n", "instantiate+activate, first instance (loads the model)", t_inst[0]);
-    printf("%-56s %9.2f ms\n", "instantiate+activate, later instances, median", sorted[N_INST / 2]);
+    printf("%-56s %9.2f ms\n", "instantiate+activate, first instance (loads the model)", st.t_inst[0]);
+    printf("%-56s %9.2f ms\n", "instantiate+activate, later instances, median", st.sorted[N_INST / 2]);
     printf("%-56s %9.1f us\n", "CPU per 256-frame block, playing at 48 kHz (mean)", c48);
     printf("%-56s %9.2f %%\n", "  = % of one core while playing at 48 kHz", 100.0 * c48 / blk48);
     printf("%-56s %9.1f us\n", "CPU per 256-frame block, playing at 48 kHz (worst)", w48);
     printf("%-56s %9.2f %%\n", "% of one core while playing at 44.1 kHz", 100.0 * c44 / blk44);
     printf("%-56s %9.2f %%\n", "% of one core while playing at 16 kHz (no resampler)", 100.0 * c16 / blk16);
     printf("%-56s %9.3f %%\n", "% of one core while idle at 48 kHz (no note, latch off)", 100.0 * ci / blk48);
-    printf("%-56s %9.2f MB\n", "heap per extra instance (mallinfo2, mean of 24)", (double)(heapN - heap1) / N_INST / 1e6);
-    printf("%-56s %9.2f MB\n", "RSS per extra instance (mean of 24)", (double)(rssN - rss1) / N_INST / 1e6);
+    printf("%-56s %9.2f MB\n", "heap per extra instance (mallinfo2, mean of 24)",
+           (double)(st.heapN - st.heap1) / N_INST / 1e6);
+    printf("%-56s %9.2f MB\n", "RSS per extra instance (mean of 24)", (double)(st.rssN - st.rss1) / N_INST / 1e6);
     (void)w44;
     (void)w16;
     (void)wi;
@@ -213,7 +234,7 @@ int main(int argc, char **argv)
     sf_close(f);
 
     /* ---- instantiate + activate, and memory ---- */
-    double t_inst[N_INST + 1];
+    inst_stats st = {0};
     h_inst *inst[N_INST + 1];
     float z[BLOCK] = {0}, o[BLOCK];
     const float *zin[1] = {z};
@@ -225,7 +246,6 @@ int main(int argc, char **argv)
     (void)lilv_plugin_get_num_ports(H.mono);
     malloc_trim(0);
     size_t heap0 = heap_bytes(), rss0 = rss_bytes();
-    size_t heap1 = 0, rss1 = 0;
     double cpu_first = 0;
     for (int i = 0; i <= N_INST; i++) {
         double t0 = wall_ms(), c0 = cpu_us();
@@ -235,24 +255,18 @@ int main(int argc, char **argv)
             return 1;
         }
         lilv_instance_activate(inst[i]->inst);
-        t_inst[i] = wall_ms() - t0;
+        st.t_inst[i] = wall_ms() - t0;
         if (i == 0)
             cpu_first = (cpu_us() - c0) / 1e3;
         h_cycle(inst[i], zin, zout, BLOCK); /* touch the buffers */
-        if (i == 0) {
-            heap1 = heap_bytes();
-            rss1 = rss_bytes();
-        }
+        inst_stats_mark(&st, i);
     }
-    size_t heapN = heap_bytes(), rssN = rss_bytes();
-    double sorted[N_INST];
-    memcpy(sorted, t_inst + 1, sizeof sorted);
-    qsort(sorted, N_INST, sizeof(double), cmp_d);
+    inst_stats_done(&st);
     for (int i = 0; i <= N_INST; i++)
         h_inst_free(inst[i]);
     if (first_only) {
-        printf("first %.3f ms (thread CPU %.3f ms)  later median %.3f ms  later max %.3f ms\n", t_inst[0],
-               cpu_first, sorted[N_INST / 2], sorted[N_INST - 1]);
+        printf("first %.3f ms (thread CPU %.3f ms)  later median %.3f ms  later max %.3f ms\n", st.t_inst[0],
+               cpu_first, st.sorted[N_INST / 2], st.sorted[N_INST - 1]);
         free(g_audio);
         h_host_free(&H);
         return 0;
@@ -268,10 +282,10 @@ int main(int argc, char **argv)
 
     printf("Statewave Denoise LV2 (build/statewave.lv2) through lilv, one thread\n");
     printf("%-56s %12s %10s\n", "measure", "value", "target");
-    printf("%-56s %9.2f ms %10s\n", "instantiate+activate, first instance (loads the model)", t_inst[0], "< 10 ms");
+    printf("%-56s %9.2f ms %10s\n", "instantiate+activate, first instance (loads the model)", st.t_inst[0], "< 10 ms");
     printf("%-56s %9.2f ms %10s\n", "  thread CPU time of that first instance", cpu_first, "");
-    printf("%-56s %9.2f ms %10s\n", "instantiate+activate, later instances, median", sorted[N_INST / 2], "< 10 ms");
-    printf("%-56s %9.2f ms %10s\n", "instantiate+activate, later instances, max", sorted[N_INST - 1], "< 10 ms");
+    printf("%-56s %9.2f ms %10s\n", "instantiate+activate, later instances, median", st.sorted[N_INST / 2], "< 10 ms");
+    printf("%-56s %9.2f ms %10s\n", "instantiate+activate, later instances, max", st.sorted[N_INST - 1], "< 10 ms");
     printf("%-56s %9.1f us %10s\n", "CPU per 256-frame block, mono 48 kHz (mean)", c48, "");
     printf("%-56s %9.2f %%  %10s\n", "  = % of one core, per channel at 48 kHz", 100.0 * c48 / blk48, "");
     printf("%-56s %9.1f us %10s\n", "CPU per 256-frame block, mono 48 kHz (worst block)", w48, "");
@@ -280,12 +294,12 @@ int main(int argc, char **argv)
     printf("%-56s %9.2f %%  %10s\n", "% of one core, mono 44.1 kHz", 100.0 * c44 / blk44, "");
     printf("%-56s %9.2f %%  %10s\n", "% of one core, mono 96 kHz", 100.0 * c96 / blk96, "");
     printf("%-56s %9.2f MB %10s\n", "heap per extra instance (mallinfo2, mean of 24)",
-           (double)(heapN - heap1) / N_INST / 1e6, "< 8 MB");
-    printf("%-56s %9.2f MB %10s\n", "RSS per extra instance (mean of 24)", (double)(rssN - rss1) / N_INST / 1e6,
+           (double)(st.heapN - st.heap1) / N_INST / 1e6, "< 8 MB");
+    printf("%-56s %9.2f MB %10s\n", "RSS per extra instance (mean of 24)", (double)(st.rssN - st.rss1) / N_INST / 1e6,
            "< 8 MB");
-    printf("%-56s %9.2f MB %10s\n", "heap of the first instance (incl. the shared model)", (double)(heap1 - heap0) / 1e6,
+    printf("%-56s %9.2f MB %10s\n", "heap of the first instance (incl. the shared model)", (double)(st.heap1 - heap0) / 1e6,
            "");
-    printf("%-56s %9.2f MB %10s\n", "RSS of the first instance (incl. model, code)", (double)(rss1 - rss0) / 1e6, "");
+    printf("%-56s %9.2f MB %10s\n", "RSS of the first instance (incl. model, code)", (double)(st.rss1 - rss0) / 1e6, "");
 
     bench_generator(&H);
 

@@ -36,6 +36,12 @@ void *sw_calloc_aligned(size_t n, size_t size);
 /* The same, not zeroed: for blocks the caller overwrites completely. */
 void *sw_alloc_aligned(size_t n, size_t size);
 void sw_free(void *p);
+/* sw_free of every block of blocks[count], NULL ones skipped: for destroy functions that own a
+ * list of buffers from sw_calloc_aligned or the plain heap (sw_free is free() for those).
+ * SWI_FREE_EACH(a, b, ...) passes the list and its length. */
+void swi_free_each(void *const *blocks, size_t count);
+#define SWI_FREE_EACH(...) \
+    swi_free_each((void *const[]){__VA_ARGS__}, sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
 /* A model's region (util.c, used by nn/model.c): one mapping (transparent huge pages where the
  * kernel gives them) holding the model's weights arena and every block its layers derive from
  * the weights while they are built (sw_alloc_aligned between enter and leave lands there and

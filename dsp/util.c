@@ -238,6 +238,11 @@ void sw_free(void *p)
     free(p);
 }
 
+void swi_free_each(void *const *blocks, size_t count)
+{
+    for (size_t i = 0; i < count; i++) sw_free(blocks[i]);
+}
+
 /* MXCSR bit 15 = FTZ (flush results), bit 6 = DAZ (treat denormal inputs as zero).
  * Denormals appear in every decaying recurrence and cost ~100 cycles each on x86. */
 void sw_fpenv_enter(sw_fpenv *env)

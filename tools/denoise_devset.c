@@ -31,12 +31,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    sw_model *m = du_load_model(model_path);
+    if (!m) return 1;
     char err[512];
-    sw_model *m = NULL;
-    if (sw_model_load_file(model_path, &m, err, sizeof err) != SW_OK) {
-        fprintf(stderr, "model: %s\n", err);
-        return 1;
-    }
     if (one_in) { /* -i in.wav -o out.wav: one mono file, latency-compensated */
         du_audio x;
         sw_denoiser *d = NULL;

@@ -144,12 +144,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    char err[512];
-    sw_model *m = NULL;
-    if (sw_model_load_file(model_path, &m, err, sizeof err) != SW_OK) {
-        fprintf(stderr, "model: %s\n", err);
-        return 1;
-    }
+    sw_model *m = du_load_model(model_path);
+    if (!m) return 1;
     int want[64], nwant = 0;
     for (int i = optind; i < argc && nwant < 64; i++) want[nwant++] = atoi(argv[i]);
     double sum[4][N_LEADS] = {{0}}, sum_fresh = 0;

@@ -46,43 +46,41 @@ static uint8_t *read_codes(const char *path, long n)
     return c;
 }
 
+/* Teacher forcing (dist and nll): through the first n codes of codes_path, each predicted before
+ * it is fed; with dist_path, every distribution goes there (256 float32 a row). Returns the
+ * codes' negative log2-likelihood; exits on any error. */
+static double teacher_force(const char *model_path, const char *codes_path, long n, const char *dist_path)
+{
+    sw_generator *g;
+    sw_model *m = load(model_path, &g, 0);
+    uint8_t *codes = read_codes(codes_path, n);
+    FILE *out = NULL;
+    if (dist_path && !(out = fopen(dist_path, "wb"))) { perror(dist_path); exit(1); }
+    float p[256];
+    double bits = 0.0;
+    for (long t = 0; t < n; t++) {
+        sw_generator_distribution(g, p);
+        if (out && fwrite(p, sizeof p, 1, out) != 1) { perror(dist_path); exit(1); }
+        bits -= log2(p[codes[t]] > 1e-30f ? p[codes[t]] : 1e-30f);
+        sw_generator_prime_codes(g, codes + t, 1);
+    }
+    if (out && fclose(out) != 0) { perror(dist_path); exit(1); }
+    free(codes);
+    sw_generator_destroy(g);
+    sw_model_free(m);
+    return bits;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 6 && strcmp(argv[1], "dist") == 0) {
-        sw_generator *g;
-        sw_model *m = load(argv[2], &g, 0);
-        long n = atol(argv[4]);
-        uint8_t *codes = read_codes(argv[3], n);
-        FILE *out = fopen(argv[5], "wb");
-        if (!out) { perror(argv[5]); return 1; }
-        float p[256];
-        for (long t = 0; t < n; t++) {
-            sw_generator_distribution(g, p);
-            if (fwrite(p, sizeof p, 1, out) != 1) { perror(argv[5]); return 1; }
-            sw_generator_prime_codes(g, codes + t, 1);
-        }
-        if (fclose(out) != 0) { perror(argv[5]); return 1; }
-        free(codes);
-        sw_generator_destroy(g);
-        sw_model_free(m);
+        teacher_force(argv[2], argv[3], atol(argv[4]), argv[5]);
         return 0;
     }
     if (argc >= 5 && strcmp(argv[1], "nll") == 0) {
-        sw_generator *g;
-        sw_model *m = load(argv[2], &g, 0);
         long n = atol(argv[4]);
-        uint8_t *codes = read_codes(argv[3], n);
-        float p[256];
-        double bits = 0.0;
-        for (long t = 0; t < n; t++) {
-            sw_generator_distribution(g, p);
-            bits -= log2(p[codes[t]] > 1e-30f ? p[codes[t]] : 1e-30f);
-            sw_generator_prime_codes(g, codes + t, 1);
-        }
+        double bits = teacher_force(argv[2], argv[3], n, NULL);
         printf("%.5f bits/sample over %ld samples\n", bits / (double)n, n);
-        free(codes);
-        sw_generator_destroy(g);
-        sw_model_free(m);
         return 0;
     }
     if (argc >= 8 && strcmp(argv[1], "render") == 0) {

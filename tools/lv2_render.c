@@ -37,6 +37,15 @@ static int write_all(const char *path, const float *x, size_t n)
     return fclose(f) != 0 || isnan(x[0]);
 }
 
+/* write_all of the render's output y[n], then frees it and its input x (NULL: it had none). */
+static int write_and_free(const char *path, float *y, size_t n, float *x)
+{
+    int rc = write_all(path, y, n);
+    free(x);
+    free(y);
+    return rc;
+}
+
 /* A deterministic test input: a melody of sines with vibrato and a little noise. */
 static float *melody(double rate, size_t n)
 {
@@ -50,14 +59,23 @@ static float *melody(double rate, size_t n)
     return x;
 }
 
-static int render_transfer(h_host *H, double rate, int bs, const char *out)
+/* The instrument (synth) or the transfer effect, instantiated with its worker and activated;
+ * NULL after saying so. */
+static sx *sx_start(h_host *H, bool synth, double rate)
 {
-    sx *s = sx_new(H, false, rate, true);
+    sx *s = sx_new(H, synth, rate, true);
     if (!s) {
-        fprintf(stderr, "lv2_render: cannot instantiate the transfer effect\n");
-        return 1;
+        fprintf(stderr, "lv2_render: cannot instantiate the %s\n", synth ? "instrument" : "transfer effect");
+        return NULL;
     }
     lilv_instance_activate(s->inst);
+    return s;
+}
+
+static int render_transfer(h_host *H, double rate, int bs, const char *out)
+{
+    sx *s = sx_start(H, false, rate);
+    if (!s) return 1;
     const size_t n = (size_t)(3.0 * rate), r = (size_t)rate;
     const ev score[] = {CTL(r / 2, T_HARM, 1.5f), CTL(r, T_TIMBRE, 1.0f), CTL(r * 18 / 10, T_ENABLED, 0.0f),
                         CTL(r * 22 / 10, T_ENABLED, 1.0f), CTL(r * 25 / 10, T_LEVEL, -3.0f)};
@@ -69,10 +87,7 @@ static int render_transfer(h_host *H, double rate, int bs, const char *out)
     }
     lilv_instance_deactivate(s->inst);
     sx_free(s);
-    int rc = write_all(out, y, n);
-    free(x);
-    free(y);
-    return rc;
+    return write_and_free(out, y, n, x);
 }
 
 static int render_denoise(h_host *H, double rate, int bs, const char *out)
@@ -111,20 +126,13 @@ static int render_denoise(h_host *H, double rate, int bs, const char *out)
     }
     lilv_instance_deactivate(hi->inst);
     h_inst_free(hi);
-    int rc = write_all(out, y, n);
-    free(x);
-    free(y);
-    return rc;
+    return write_and_free(out, y, n, x);
 }
 
 static int render_synth(h_host *H, double rate, int bs, const char *out, bool swap)
 {
-    sx *s = sx_new(H, true, rate, true);
-    if (!s) {
-        fprintf(stderr, "lv2_render: cannot instantiate the instrument\n");
-        return 1;
-    }
-    lilv_instance_activate(s->inst);
+    sx *s = sx_start(H, true, rate);
+    if (!s) return 1;
     const size_t n = (size_t)(4.0 * rate), r = (size_t)rate;
     const ev score[] = {
         MIDI(r / 10, 0x90, 60, 100),     MIDI(r / 2, 0x90, 64, 80),     MIDI(r * 7 / 10, 0xB0, 64, 127),
@@ -148,9 +156,7 @@ static int render_synth(h_host *H, double rate, int bs, const char *out, bool sw
     }
     lilv_instance_deactivate(s->inst);
     sx_free(s);
-    int rc = write_all(out, l, 2 * n);
-    free(l);
-    return rc;
+    return write_and_free(out, l, 2 * n, NULL);
 }
 
 static int render_generate(h_host *H, double rate, int bs, const char *out)
@@ -194,9 +200,7 @@ static int render_generate(h_host *H, double rate, int bs, const char *out)
         pos += b;
     }
     h_gen_free(g);
-    int rc = write_all(out, y, n);
-    free(y);
-    return rc;
+    return write_and_free(out, y, n, NULL);
 }
 
 int main(int argc, char **argv)

@@ -1,6 +1,9 @@
-"""What the training recipes share: the S4D block stack of their model configs, the warm-up plus
-cosine learning-rate schedule, and the wall-clock-budgeted loop with a resumable checkpoint.
+"""What the training recipes share: the S4D block stack and the SSM + GLU block of their model
+configs, the walk over a config's layer tree (for their MAC counts), the warm-up plus cosine
+learning-rate schedule, the optimizer step, the wall-clock-budgeted loop with a resumable
+checkpoint, and the options of the test-model writers.
 """
+import argparse
 import json
 import math
 import os
@@ -28,6 +31,36 @@ def s4d_stack(d_in, d, n_blocks, n_state, d_out, glu):
     return layers
 
 
+def ssm_glu_block(prefix, d, ssm, norm):
+    """The S4/SaShiMi block of width d around the SSM layer `ssm` (a layer config): residual{norm,
+    ssm, GELU, linear(d -> 2d), GLU} and the GLU feed-forward residual{norm, linear(d -> 4d), GLU,
+    linear(2d -> d)}; norm is the norms' kind ("rms" or "layer")."""
+    return [
+        {"type": "residual", "layers": [
+            {"type": "norm", "name": prefix + "_n1", "kind": norm, "d": d},
+            ssm,
+            {"type": "act", "fn": "gelu", "d": d},
+            {"type": "linear", "name": prefix + "_out", "d_in": d, "d_out": 2 * d},
+            {"type": "glu", "d_in": 2 * d}]},
+        {"type": "residual", "layers": [
+            {"type": "norm", "name": prefix + "_n2", "kind": norm, "d": d},
+            {"type": "linear", "name": prefix + "_ff1", "d_in": d, "d_out": 4 * d},
+            {"type": "glu", "d_in": 4 * d},
+            {"type": "linear", "name": prefix + "_ff2", "d_in": 2 * d, "d_out": d}]}]
+
+
+def walk_layers(layers, rate_div=1):
+    """Every layer of a dsp/FORMAT.md layer list and of the lists inside it, depth first (a
+    residual or pool layer before its inner layers), as (layer, rate divisor): a residual's inner
+    layers run at its rate, a pool's at 1/factor of it."""
+    for lay in layers:
+        yield lay, rate_div
+        if lay["type"] == "residual":
+            yield from walk_layers(lay["layers"], rate_div)
+        elif lay["type"] == "pool":
+            yield from walk_layers(lay["layers"], rate_div * lay["factor"])
+
+
 def warmup_cosine(base, step, warm, frac, floor):
     """base, ramped up linearly over the first `warm` steps, times a cosine from 1 at frac = 0 down
     to `floor` at frac = 1 (frac: the part of the run done, by steps or by time)."""
@@ -45,6 +78,14 @@ def add_budget_args(ap, minutes, batch, lr, seed):
     ap.add_argument("--seed", type=int, default=seed)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+
+
+def optimizer_step(net, opt, loss):
+    """One optimizer step on loss, its gradient norm clipped at 1."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+    opt.step()
 
 
 def resume(ck, net, opt, dev):
@@ -81,10 +122,7 @@ def budgeted_loop(args, net, opt, ck, step, elapsed, lr_at, loss_of, log_every):
             for g in opt.param_groups:
                 g["lr"] = lr
             loss = loss_of()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            opt.step()
+            optimizer_step(net, opt, loss)
             step += 1
             run.append(loss.item())
             if step % log_every == 0:
@@ -98,3 +136,14 @@ def budgeted_loop(args, net, opt, ck, step, elapsed, lr_at, loss_of, log_every):
                 t_ck = time.time()
     save_ck()
     return step, elapsed + time.time() - t_start
+
+
+def model_writer_args(out, seed):
+    """The options of a script that writes a random-init test model (--out, --seed, defaults out and
+    seed), parsed, with torch's generator seeded."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=out)
+    ap.add_argument("--seed", type=int, default=seed)
+    a = ap.parse_args()
+    torch.manual_seed(a.seed)
+    return a

@@ -1,5 +1,6 @@
 /* filtnoise.c — shared filtered-noise stream (see filtnoise.h). */
 #include "filtnoise.h"
+#include "core.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -11,11 +12,7 @@ void sw_fn_free(sw_filtnoise *fn)
     sw_stft_chan_free(&fn->ch);
     sw_stft_free(&fn->st);
     fftwf_free(fn->spec);
-    free(fn->u);
-    free(fn->out);
-    free(fn->m2);
-    free(fn->band);
-    free(fn->frac);
+    SWI_FREE_EACH(fn->u, fn->out, fn->m2, fn->band, fn->frac);
     memset(fn, 0, sizeof *fn);
 }
 

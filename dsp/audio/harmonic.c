@@ -39,10 +39,7 @@ int sw_osc_build(sw_osc *o, int n_harmonics)
 void sw_osc_free(sw_osc *o)
 {
     if (!o) return;
-    sw_free(o->zr);
-    sw_free(o->zi);
-    sw_free(o->rr);
-    sw_free(o->ri);
+    SWI_FREE_EACH(o->zr, o->zi, o->rr, o->ri);
     memset(o, 0, sizeof *o);
 }
 

@@ -1,7 +1,7 @@
 /* reverb.c — uniformly partitioned convolution reverb (see reverb.h). */
 #include "reverb.h"
 #include "core.h"
-#include "stft.h"       /* sw_fftw_plan_lock */
+#include "stft.h"       /* sw_fftw_plan_lock, swi_fftw_destroy_plans */
 
 #include <math.h>
 #include <stdlib.h>
@@ -13,10 +13,7 @@
 
 static void free_ir(sw_reverb *r)
 {
-    sw_free(r->h_re);
-    sw_free(r->h_im);
-    sw_free(r->x_re);
-    sw_free(r->x_im);
+    SWI_FREE_EACH(r->h_re, r->h_im, r->x_re, r->x_im);
     r->h_re = r->h_im = r->x_re = r->x_im = NULL;
     r->parts = 0;
 }
@@ -24,18 +21,11 @@ static void free_ir(sw_reverb *r)
 void sw_reverb_free(sw_reverb *r)
 {
     if (!r) return;
-    sw_fftw_plan_lock();
-    if (r->fwd) fftwf_destroy_plan(r->fwd);
-    if (r->inv) fftwf_destroy_plan(r->inv);
-    sw_fftw_plan_unlock();
+    swi_fftw_destroy_plans(r->fwd, r->inv);
     free_ir(r);
-    sw_free(r->acc_re);
-    sw_free(r->acc_im);
     fftwf_free(r->tbuf);
     fftwf_free(r->spec);
-    free(r->in_blk);
-    free(r->out_blk);
-    free(r->hist);
+    SWI_FREE_EACH(r->acc_re, r->acc_im, r->in_blk, r->out_blk, r->hist);
     memset(r, 0, sizeof *r);
 }
 

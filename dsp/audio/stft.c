@@ -1,5 +1,6 @@
 /* stft.c — asymmetric-window STFT (see stft.h for the window equations and latency). */
 #include "stft.h"
+#include "core.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -13,6 +14,14 @@ static pthread_mutex_t fftw_plan_lock = PTHREAD_MUTEX_INITIALIZER;
 /* For other dsp/ files that make FFTW plans (the synth's noise and reverb). */
 void sw_fftw_plan_lock(void) { pthread_mutex_lock(&fftw_plan_lock); }
 void sw_fftw_plan_unlock(void) { pthread_mutex_unlock(&fftw_plan_lock); }
+
+void swi_fftw_destroy_plans(fftwf_plan fwd, fftwf_plan inv)
+{
+    pthread_mutex_lock(&fftw_plan_lock);
+    if (fwd) fftwf_destroy_plan(fwd);
+    if (inv) fftwf_destroy_plan(inv);
+    pthread_mutex_unlock(&fftw_plan_lock);
+}
 
 static double hann(int k, int len) { return 0.5 - 0.5 * cos(2.0 * M_PI * (double)k / (double)len); }
 
@@ -35,18 +44,12 @@ void sw_stft_windows(int hop, int win_hops, double *wa, double *ws)
 void sw_stft_free(sw_stft *st)
 {
     if (!st) return;
-    pthread_mutex_lock(&fftw_plan_lock);
-    if (st->fwd) fftwf_destroy_plan(st->fwd);
-    if (st->inv) fftwf_destroy_plan(st->inv);
-    pthread_mutex_unlock(&fftw_plan_lock);
+    swi_fftw_destroy_plans(st->fwd, st->inv);
     fftwf_free(st->time_buf);
     fftwf_free(st->spec_tmp);
     fftwf_free(st->zin);
     fftwf_free(st->zout);
-    free(st->tw);
-    free(st->win_a);
-    free(st->win_s);
-    free(st->win_p);
+    SWI_FREE_EACH(st->tw, st->win_a, st->win_s, st->win_p);
     memset(st, 0, sizeof *st);
 }
 

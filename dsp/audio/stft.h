@@ -90,5 +90,7 @@ void sw_stft_windows(int hop, int win_hops, double *wa, double *ws);
  * holds this lock around the call (build/free only, never [RT]). */
 void sw_fftw_plan_lock(void);
 void sw_fftw_plan_unlock(void);
+/* Destroys a block's two plans (either may be NULL: a build that failed) under that lock. */
+void swi_fftw_destroy_plans(fftwf_plan fwd, fftwf_plan inv);
 
 #endif

@@ -1,6 +1,7 @@
 /* yin.c — YIN f0, loudness and the note tracker (see yin.h; mirrors train/instrument/features.py). */
 #include "yin.h"
-#include "stft.h"       /* sw_fftw_plan_lock */
+#include "core.h"
+#include "stft.h"       /* sw_fftw_plan_lock, swi_fftw_destroy_plans */
 
 #include <math.h>
 #include <stdlib.h>
@@ -31,16 +32,8 @@ int64_t sw_yin_frame_end(double sr, int64_t t)
 void sw_yin_free(sw_yin *y)
 {
     if (!y) return;
-    sw_fftw_plan_lock();
-    if (y->fwd) fftwf_destroy_plan(y->fwd);
-    if (y->inv) fftwf_destroy_plan(y->inv);
-    sw_fftw_plan_unlock();
-    fftwf_free(y->a);
-    fftwf_free(y->b);
-    fftwf_free(y->A);
-    fftwf_free(y->B);
-    free(y->csum);
-    free(y->dp);
+    swi_fftw_destroy_plans(y->fwd, y->inv);
+    SWI_FREE_EACH(y->a, y->b, y->A, y->B, y->csum, y->dp);
     memset(y, 0, sizeof *y);
 }
 
@@ -59,18 +52,17 @@ int sw_yin_build(sw_yin *y, double sr)
     while (nfft < y->len) nfft *= 2;
     y->nfft = nfft;
     const size_t nb = (size_t)nfft / 2 + 1;
-    y->a = fftwf_malloc(sizeof(float) * (size_t)nfft);
-    y->b = fftwf_malloc(sizeof(float) * (size_t)nfft);
-    y->A = fftwf_malloc(sizeof(fftwf_complex) * nb);
-    y->B = fftwf_malloc(sizeof(fftwf_complex) * nb);
+    /* zeroed, and 64-byte aligned: at least what fftwf_malloc gives FFTW's SIMD codelets */
+    y->a = sw_calloc_aligned((size_t)nfft, sizeof(float));
+    y->b = sw_calloc_aligned((size_t)nfft, sizeof(float));
+    y->A = sw_calloc_aligned(nb, sizeof(fftwf_complex));
+    y->B = sw_calloc_aligned(nb, sizeof(fftwf_complex));
     y->csum = calloc((size_t)y->len + 1, sizeof(double));
     y->dp = calloc((size_t)y->tau_max + 1, sizeof(double));
     if (!y->a || !y->b || !y->A || !y->B || !y->csum || !y->dp) {
         sw_yin_free(y);
         return -1;
     }
-    memset(y->a, 0, sizeof(float) * (size_t)nfft);
-    memset(y->b, 0, sizeof(float) * (size_t)nfft);
     sw_fftw_plan_lock();
     y->fwd = fftwf_plan_dft_r2c_1d(nfft, y->a, y->A, FFTW_ESTIMATE);
     y->inv = fftwf_plan_dft_c2r_1d(nfft, y->B, y->b, FFTW_ESTIMATE);

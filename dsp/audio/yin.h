@@ -35,9 +35,9 @@ typedef struct {
     int W_L;                /* loudness window */
     int len;                /* W + tau_max: samples analysed per frame (>= W_L) */
     int nfft;               /* power of two >= len */
-    float *a;               /* [nfft] fftwf_malloc: b[0..W) zero-padded */
-    float *b;               /* [nfft] fftwf_malloc: b[0..len) zero-padded; inverse output */
-    fftwf_complex *A, *B;   /* [nfft/2+1] fftwf_malloc: their spectra */
+    float *a;               /* [nfft] sw_calloc_aligned: b[0..W) zero-padded */
+    float *b;               /* [nfft] sw_calloc_aligned: b[0..len) zero-padded; inverse output */
+    fftwf_complex *A, *B;   /* [nfft/2+1] sw_calloc_aligned: their spectra */
     fftwf_plan fwd, inv;    /* r2c a -> A (also b -> B by new-array execute), c2r B -> b */
     double *csum;           /* [len + 1] running sums of b[j]^2 */
     double *dp;             /* [tau_max + 1] d'(tau) */

@@ -73,6 +73,7 @@
  * (RTF 0.002-0.003; build/tools/denoise_devset prints it, bench/bench_denoise.sh times the
  * whole `statewave denoise` file path). Idle (silent) frames cost O(H): no FFT, no network. */
 #include "denoise.h"
+#include "core.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -261,23 +262,13 @@ void sw_denoiser_destroy(sw_denoiser *d)
     for (int c = 0; c < SW_DN_MAX_CH; c++) {
         sw_stft_chan_free(&d->sch[c]);
         fftwf_free(d->spec[c]);
-        free(d->in_block[c]);
-        free(d->out_block[c]);
-        free(d->dry[c]);
+        SWI_FREE_EACH(d->in_block[c], d->out_block[c], d->dry[c]);
     }
     sw_stft_free(&d->stft);
-    free(d->power);
-    free(d->feat);
-    free(d->gain_grid);
     if (d->net_out != d->gain_grid) free(d->net_out);
-    free(d->df_grid);
-    free(d->phase);
     swi_df_free(&d->df);
-    free(d->gain_bin);
-    free(d->feat_idx);
-    free(d->feat_frac);
-    free(d->gain_idx);
-    free(d->gain_frac);
+    SWI_FREE_EACH(d->power, d->feat, d->gain_grid, d->df_grid, d->phase, d->gain_bin, d->feat_idx,
+                  d->feat_frac, d->gain_idx, d->gain_frac);
     free(d);
 }
 

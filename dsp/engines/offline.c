@@ -92,10 +92,7 @@ void sw_offline_denoiser_destroy(sw_offline_denoiser *o)
         for (int c = 0; c < o->channels; c++)
             free(o->plane[c]);
     free(o->plane);
-    free(o->ibuf);
-    free(o->upbuf);
-    free(o->downbuf);
-    free(o->zeros);
+    SWI_FREE_EACH(o->ibuf, o->upbuf, o->downbuf, o->zeros);
     sw_resampler_destroy(o->up);
     sw_resampler_destroy(o->down);
     free(o);

@@ -606,10 +606,7 @@ static void engine_free(engine *e)
 {
     sw_fn_free(&e->noise);
     sw_reverb_free(&e->rev);
-    sw_free(e->hbuf);
-    sw_free(e->wet);
-    sw_free(e->al);
-    sw_free(e->mc);
+    SWI_FREE_EACH(e->hbuf, e->wet, e->al, e->mc);
     memset(e, 0, sizeof *e);
 }
 

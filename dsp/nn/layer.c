@@ -18,6 +18,39 @@ static void step_batch_as_frames(const sw_layer *l, float *const *states, const 
     l->ops->forward(l, NULL, scratch, in, out, nb, 0);
 }
 
+/* The adapters that most types share but for their builder, union member and kernel names,
+ * written once. */
+
+/* build of a type that keeps its width: d_in = d_out = l->u.member.wfield. */
+#define KEEP_WIDTH_BUILD(type, member, wfield)                                                     \
+    static sw_status type##_build(sw_layer *l, const cJSON *cfg, int width, int depth, sw_build *b) \
+    {                                                                                               \
+        (void)width;                                                                                \
+        (void)depth;                                                                                \
+        sw_status st = swi_build_##type(&l->u.member, cfg, b);                                      \
+        l->d_in = l->d_out = l->u.member.wfield;                                                    \
+        return st;                                                                                  \
+    }
+
+/* forward of a stateless type: its kernel maps in to out frame by frame, with no scratch. */
+#define STATELESS_FORWARD(type, member)                                                                      \
+    static void type##_forward(const sw_layer *l, float *state, float *scratch, const float *in, float *out, \
+                               size_t frames, uint64_t t0)                                                   \
+    {                                                                                                        \
+        (void)state;                                                                                         \
+        (void)scratch;                                                                                       \
+        (void)t0;                                                                                            \
+        swi_##type##_forward(&l->u.member, in, out, frames);                                                 \
+    }
+
+/* scratch_floats of a type whose scratch does not grow with the chunk. */
+#define FIXED_SCRATCH(type, member)                                         \
+    static size_t type##_scratch_floats(const sw_layer *l, size_t frames) \
+    {                                                                       \
+        (void)frames;                                                       \
+        return swi_##type##_scratch_floats(&l->u.member);                   \
+    }
+
 /* ------------------------------------------------------------------ linear -- */
 
 static sw_status linear_build(sw_layer *l, const cJSON *cfg, int width, int depth, sw_build *b)
@@ -30,14 +63,7 @@ static sw_status linear_build(sw_layer *l, const cJSON *cfg, int width, int dept
     return st;
 }
 static void linear_free(sw_layer *l) { swi_free_linear(&l->u.linear); }
-static void linear_forward(const sw_layer *l, float *state, float *scratch, const float *in, float *out,
-                           size_t frames, uint64_t t0)
-{
-    (void)state;
-    (void)scratch;
-    (void)t0;
-    swi_linear_forward(&l->u.linear, in, out, frames);
-}
+STATELESS_FORWARD(linear, linear)
 /* One product over the shared weights for the whole batch: they are read once, not nb times. */
 static void linear_step_batch(const sw_layer *l, float *const *states, const uint64_t *t, float *scratch,
                               const float *in, float *out, size_t nb)
@@ -50,14 +76,7 @@ static void linear_step_batch(const sw_layer *l, float *const *states, const uin
 
 /* ------------------------------------------------------------------ conv1d -- */
 
-static sw_status conv1d_build(sw_layer *l, const cJSON *cfg, int width, int depth, sw_build *b)
-{
-    (void)width;
-    (void)depth;
-    sw_status st = swi_build_conv1d(&l->u.conv, cfg, b);
-    l->d_in = l->d_out = l->u.conv.d;
-    return st;
-}
+KEEP_WIDTH_BUILD(conv1d, conv, d)
 static void conv1d_free(sw_layer *l) { swi_free_conv1d(&l->u.conv); }
 static void conv1d_forward(const sw_layer *l, float *state, float *scratch, const float *in, float *out,
                            size_t frames, uint64_t t0)
@@ -68,42 +87,14 @@ static void conv1d_forward(const sw_layer *l, float *state, float *scratch, cons
 
 /* -------------------------------------------------------------------- norm -- */
 
-static sw_status norm_build(sw_layer *l, const cJSON *cfg, int width, int depth, sw_build *b)
-{
-    (void)width;
-    (void)depth;
-    sw_status st = swi_build_norm(&l->u.norm, cfg, b);
-    l->d_in = l->d_out = l->u.norm.d;
-    return st;
-}
+KEEP_WIDTH_BUILD(norm, norm, d)
 static void norm_free(sw_layer *l) { swi_free_norm(&l->u.norm); }
-static void norm_forward(const sw_layer *l, float *state, float *scratch, const float *in, float *out,
-                         size_t frames, uint64_t t0)
-{
-    (void)state;
-    (void)scratch;
-    (void)t0;
-    swi_norm_forward(&l->u.norm, in, out, frames);
-}
+STATELESS_FORWARD(norm, norm)
 
 /* ------------------------------------------------------------- act and glu -- */
 
-static sw_status act_build(sw_layer *l, const cJSON *cfg, int width, int depth, sw_build *b)
-{
-    (void)width;
-    (void)depth;
-    sw_status st = swi_build_act(&l->u.act, cfg, b);
-    l->d_in = l->d_out = l->u.act.d;
-    return st;
-}
-static void act_forward(const sw_layer *l, float *state, float *scratch, const float *in, float *out,
-                        size_t frames, uint64_t t0)
-{
-    (void)state;
-    (void)scratch;
-    (void)t0;
-    swi_act_forward(&l->u.act, in, out, frames);
-}
+KEEP_WIDTH_BUILD(act, act, d)
+STATELESS_FORWARD(act, act)
 
 static sw_status glu_build(sw_layer *l, const cJSON *cfg, int width, int depth, sw_build *b)
 {
@@ -114,14 +105,7 @@ static sw_status glu_build(sw_layer *l, const cJSON *cfg, int width, int depth, 
     l->d_out = l->u.glu.d_in / 2;
     return st;
 }
-static void glu_forward(const sw_layer *l, float *state, float *scratch, const float *in, float *out,
-                        size_t frames, uint64_t t0)
-{
-    (void)state;
-    (void)scratch;
-    (void)t0;
-    swi_glu_forward(&l->u.glu, in, out, frames);
-}
+STATELESS_FORWARD(glu, glu)
 
 /* --------------------------------------------------------------- embedding -- */
 
@@ -134,14 +118,7 @@ static sw_status embedding_build(sw_layer *l, const cJSON *cfg, int width, int d
     l->d_out = l->u.emb.d;
     return st;
 }
-static void embedding_forward(const sw_layer *l, float *state, float *scratch, const float *in, float *out,
-                              size_t frames, uint64_t t0)
-{
-    (void)state;
-    (void)scratch;
-    (void)t0;
-    swi_embedding_forward(&l->u.emb, in, out, frames);
-}
+STATELESS_FORWARD(embedding, emb)
 
 /* ---------------------------------------------------------------- residual -- */
 
@@ -190,11 +167,7 @@ static sw_status pool_build(sw_layer *l, const cJSON *cfg, int width, int depth,
     return st;
 }
 static void pool_free(sw_layer *l) { swi_free_pool(&l->u.pool); }
-static size_t pool_scratch_floats(const sw_layer *l, size_t frames)
-{
-    (void)frames;
-    return swi_pool_scratch_floats(&l->u.pool);
-}
+FIXED_SCRATCH(pool, pool)
 static void pool_forward(const sw_layer *l, float *state, float *scratch, const float *in, float *out,
                          size_t frames, uint64_t t0)
 {
@@ -203,14 +176,7 @@ static void pool_forward(const sw_layer *l, float *state, float *scratch, const 
 
 /* --------------------------------------------------------------------- s4d -- */
 
-static sw_status s4d_build(sw_layer *l, const cJSON *cfg, int width, int depth, sw_build *b)
-{
-    (void)width;
-    (void)depth;
-    sw_status st = swi_build_s4d(&l->u.s4d, cfg, b);
-    l->d_in = l->d_out = l->u.s4d.h;
-    return st;
-}
+KEEP_WIDTH_BUILD(s4d, s4d, h)
 static void s4d_free(sw_layer *l) { swi_free_s4d(&l->u.s4d); }
 static void s4d_forward(const sw_layer *l, float *state, float *scratch, const float *in, float *out,
                         size_t frames, uint64_t t0)
@@ -233,28 +199,10 @@ static void s4d_step_batch(const sw_layer *l, float *const *states, const uint64
 /* --------------------------------------------------------------- lru and s5 -- */
 
 /* S5 builds into the LRU's diagonal form (s5.h) and runs as one. */
-static sw_status lru_build(sw_layer *l, const cJSON *cfg, int width, int depth, sw_build *b)
-{
-    (void)width;
-    (void)depth;
-    sw_status st = swi_build_lru(&l->u.lru, cfg, b);
-    l->d_in = l->d_out = l->u.lru.h;
-    return st;
-}
-static sw_status s5_build(sw_layer *l, const cJSON *cfg, int width, int depth, sw_build *b)
-{
-    (void)width;
-    (void)depth;
-    sw_status st = swi_build_s5(&l->u.lru, cfg, b);
-    l->d_in = l->d_out = l->u.lru.h;
-    return st;
-}
+KEEP_WIDTH_BUILD(lru, lru, h)
+KEEP_WIDTH_BUILD(s5, lru, h)
 static void lru_free(sw_layer *l) { swi_free_lru(&l->u.lru); }
-static size_t lru_scratch_floats(const sw_layer *l, size_t frames)
-{
-    (void)frames;
-    return swi_lru_scratch_floats(&l->u.lru);
-}
+FIXED_SCRATCH(lru, lru)
 static void lru_forward(const sw_layer *l, float *state, float *scratch, const float *in, float *out,
                         size_t frames, uint64_t t0)
 {
@@ -264,20 +212,9 @@ static void lru_forward(const sw_layer *l, float *state, float *scratch, const f
 
 /* ------------------------------------------------------------------- mamba -- */
 
-static sw_status mamba_build(sw_layer *l, const cJSON *cfg, int width, int depth, sw_build *b)
-{
-    (void)width;
-    (void)depth;
-    sw_status st = swi_build_mamba(&l->u.mamba, cfg, b);
-    l->d_in = l->d_out = l->u.mamba.h;
-    return st;
-}
+KEEP_WIDTH_BUILD(mamba, mamba, h)
 static void mamba_free(sw_layer *l) { swi_free_mamba(&l->u.mamba); }
-static size_t mamba_scratch_floats(const sw_layer *l, size_t frames)
-{
-    (void)frames;
-    return swi_mamba_scratch_floats(&l->u.mamba);
-}
+FIXED_SCRATCH(mamba, mamba)
 static void mamba_forward(const sw_layer *l, float *state, float *scratch, const float *in, float *out,
                           size_t frames, uint64_t t0)
 {

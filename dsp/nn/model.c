@@ -241,11 +241,8 @@ void sw_model_free(sw_model *m)
     void *prev = sw_region_enter(m->weights);   /* the layers' sw_free of region blocks are no-ops */
     swi_free_stack(&m->top);
     sw_region_leave(prev);
-    free(m->tensors);
-    free(m->names);
     sw_region_free(m->weights);
-    free(m->task);
-    free(m->task_params);
+    SWI_FREE_EACH(m->tensors, m->names, m->task, m->task_params);
     free(m);
 }
 

@@ -113,15 +113,28 @@ static size_t layer_scratch_floats(const sw_layer *l, size_t frames)
     return l->ops->scratch_floats ? l->ops->scratch_floats(l, frames) : 0;
 }
 
-/* two ping-pong buffers [frames][max_width] + the largest layer scratch */
-size_t swi_stack_scratch_floats(const sw_stack *s, size_t frames)
+/* A layer without a batched step runs net by net in the scratch of one frame. */
+static size_t batch_layer_scratch_floats(const sw_layer *l, size_t nb)
+{
+    if (l->ops->batch_scratch_floats) return l->ops->batch_scratch_floats(l, nb);
+    return layer_scratch_floats(l, 1);
+}
+
+/* two ping-pong buffers [rows][max_width] + the largest layer scratch, for `rows` frames of
+ * one net (layer_scratch_floats) or one frame of `rows` nets (batch_layer_scratch_floats) */
+static size_t stack_scratch_floats(const sw_stack *s, size_t rows, size_t (*layer_floats)(const sw_layer *, size_t))
 {
     size_t most = 0;
     for (int i = 0; i < s->n; i++) {
-        size_t k = layer_scratch_floats(&s->layers[i], frames);
+        size_t k = layer_floats(&s->layers[i], rows);
         if (k > most) most = k;
     }
-    return 2 * sw_pad16(frames * (size_t)s->max_width) + most;
+    return 2 * sw_pad16(rows * (size_t)s->max_width) + most;
+}
+
+size_t swi_stack_scratch_floats(const sw_stack *s, size_t frames)
+{
+    return stack_scratch_floats(s, frames, layer_scratch_floats);
 }
 
 void swi_stack_forward(const sw_stack *s, float *state, float *scratch, const float *in, float *out,
@@ -174,9 +187,7 @@ sw_status sw_net_create(const sw_model *m, sw_net **out, char *err, size_t errle
 void sw_net_destroy(sw_net *n)
 {
     if (!n) return;
-    sw_free(n->state);
-    sw_free(n->scratch);
-    sw_free(n->in);
+    SWI_FREE_EACH(n->state, n->scratch, n->in);
     free(n);
 }
 
@@ -248,21 +259,9 @@ struct swi_batch {
     float *scratch;       /* swi_stack_batch_scratch_floats(top, max) */
 };
 
-/* A layer without a batched step runs net by net in the scratch of one frame. */
-static size_t batch_layer_scratch_floats(const sw_layer *l, size_t nb)
-{
-    if (l->ops->batch_scratch_floats) return l->ops->batch_scratch_floats(l, nb);
-    return layer_scratch_floats(l, 1);
-}
-
 size_t swi_stack_batch_scratch_floats(const sw_stack *s, size_t nb)
 {
-    size_t most = 0;
-    for (int i = 0; i < s->n; i++) {
-        size_t k = batch_layer_scratch_floats(&s->layers[i], nb);
-        if (k > most) most = k;
-    }
-    return 2 * sw_pad16(nb * (size_t)s->max_width) + most;
+    return stack_scratch_floats(s, nb, batch_layer_scratch_floats);
 }
 
 /* in [nb][d_in] -> out [nb][d_out], row b belonging to the net whose state is states[b]. */
@@ -314,11 +313,7 @@ swi_batch *swi_batch_create(const sw_model *m, int max_nets)
 void swi_batch_free(swi_batch *bt)
 {
     if (!bt) return;
-    free(bt->states);
-    free(bt->t);
-    sw_free(bt->in);
-    sw_free(bt->out);
-    sw_free(bt->scratch);
+    SWI_FREE_EACH(bt->states, bt->t, bt->in, bt->out, bt->scratch);
     free(bt);
 }
 

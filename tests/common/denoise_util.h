@@ -1,5 +1,5 @@
-/* denoise_util.h — helpers shared by tests/unit/test_denoise*.c and tools/denoise_devset.c:
- * read audio with libsndfile (planar float), run a denoiser over a whole signal with the
+/* denoise_util.h — helpers shared by tests/unit/test_denoise*.c and tools/denoise_{devset,longrun}.c:
+ * load the model, read audio with libsndfile (planar float), run a denoiser over a whole signal with the
  * latency compensated, SI-SDR exactly as the dev set's BASELINE.md defines it.
  * Header-only (static functions), so each binary stays one translation unit. */
 #ifndef SW_TEST_DENOISE_UTIL_H
@@ -33,6 +33,18 @@ DU_FN void du_audio_free(du_audio *a)
     for (int c = 0; c < a->channels; c++) free(a->ch[c]);
     free(a->ch);
     a->ch = NULL;
+}
+
+/* The model file at path, or NULL after printing why ("model: ..."). */
+DU_FN sw_model *du_load_model(const char *path)
+{
+    char err[512];
+    sw_model *m = NULL;
+    if (sw_model_load_file(path, &m, err, sizeof err) != SW_OK) {
+        fprintf(stderr, "model: %s\n", err);
+        return NULL;
+    }
+    return m;
 }
 
 /* Returns 0 on success. */

@@ -7,26 +7,20 @@ tokens, one plain s4d block, head), shrunk to d 16 and n 4 so the file stays a f
 Its weights are random, so it plays random notes in random rhythms: a fixed, deterministic
 stand-in that lets the plugin and command tests run before a trained model is shipped, not music.
 """
-import argparse
 import os
 import sys
-
-import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 import model as M  # noqa: E402
+import trainutil as TU  # noqa: E402
 from swtorch.export import save_model  # noqa: E402
 from swtorch.net import Net  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default="tests/data/compose_test.safetensors")
-    ap.add_argument("--seed", type=int, default=11)
-    a = ap.parse_args()
-    torch.manual_seed(a.seed)
+    a = TU.model_writer_args("tests/data/compose_test.safetensors", 11)
     net = Net(M.ssm_config(kind="s4d", d=16, blocks=1, n=4))
     cfg = save_model(net, a.out, task="compose", task_params=dict(M.TASK_PARAMS))
     print("wrote %s (%d -> %d, %d bytes)" % (a.out, cfg["d_input"], cfg["d_output"], os.path.getsize(a.out)))

@@ -16,6 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import events as E
+import trainutil as TU
 
 TASK_PARAMS = {"encoding": "performance-events", "vocab": E.VOCAB, "step_ms": 10, "n_shift": E.N_SHIFT,
                "n_vel": E.N_VEL, "start": E.START}
@@ -56,19 +57,7 @@ def ssm_block(prefix, kind, d, n):
         return [{"type": "residual", "layers": [
             {"type": "norm", "name": prefix + "_n1", "kind": "rms", "d": d},
             {"type": "mamba", "name": prefix + "_ssm", "d": d, "d_inner": 2 * d, "d_state": n}]}]
-    ssm = _ssm(prefix, kind, d, n)
-    return [
-        {"type": "residual", "layers": [
-            {"type": "norm", "name": prefix + "_n1", "kind": "rms", "d": d},
-            ssm,
-            {"type": "act", "fn": "gelu", "d": d},
-            {"type": "linear", "name": prefix + "_out", "d_in": d, "d_out": 2 * d},
-            {"type": "glu", "d_in": 2 * d}]},
-        {"type": "residual", "layers": [
-            {"type": "norm", "name": prefix + "_n2", "kind": "rms", "d": d},
-            {"type": "linear", "name": prefix + "_ff1", "d_in": d, "d_out": 4 * d},
-            {"type": "glu", "d_in": 4 * d},
-            {"type": "linear", "name": prefix + "_ff2", "d_in": 2 * d, "d_out": d}]}]
+    return TU.ssm_glu_block(prefix, d, _ssm(prefix, kind, d, n), "rms")
 
 
 def ssm_config(kind="s4d", d=128, blocks=4, n=32, block="plain", expand=2, conv=4):
@@ -125,25 +114,21 @@ class TransformerModel(nn.Module):
         return self.head(self.norm(self.body(h, mask=mask)))
 
 
+def _macs(lay):
+    t = lay["type"]
+    if t == "linear":
+        return lay["d_in"] * lay["d_out"]
+    if t == "conv1d":
+        return lay["d"] * lay["kernel"]
+    if t in ("s4d", "lru"):
+        return 4 * lay["d"] * lay["n"]
+    if t == "mamba":
+        d, e, n = lay["d"], lay.get("d_inner", 2 * lay["d"]), lay.get("d_state", 16)
+        r = math.ceil(d / 16)
+        return d * 2 * e + e * (r + 2 * n) + r * e + e * d + 3 * e * n
+    return 0
+
+
 def macs_per_event(config):
     """Multiply-adds per event of the matrix layers and SSM state updates (the C engine's cost)."""
-    total = 0
-
-    def walk(layers):
-        nonlocal total
-        for lay in layers:
-            t = lay["type"]
-            if t == "linear":
-                total += lay["d_in"] * lay["d_out"]
-            elif t == "conv1d":
-                total += lay["d"] * lay["kernel"]
-            elif t in ("s4d", "lru"):
-                total += 4 * lay["d"] * lay["n"]
-            elif t == "mamba":
-                d, e, n = lay["d"], lay.get("d_inner", 2 * lay["d"]), lay.get("d_state", 16)
-                r = math.ceil(d / 16)
-                total += d * 2 * e + e * (r + 2 * n) + r * e + e * d + 3 * e * n
-            elif t == "residual":
-                walk(lay["layers"])
-    walk(config["layers"])
-    return total
+    return sum(_macs(lay) for lay, _ in TU.walk_layers(config["layers"]))

@@ -227,10 +227,7 @@ def main():
             if not torch.isfinite(loss):
                 raise SystemExit("loss is %s at step %d: stopping (the checkpoint keeps the last good state)"
                                  % (loss.item(), step))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            opt.step()
+            TU.optimizer_step(net, opt, loss)
             step += 1
             run.append(loss.item())
             if step % 50 == 0:

@@ -16,7 +16,6 @@ under A < 1e-4 within ~100 ms, so the C synth frees the voice 50 ms later. The o
 but scaled small, so the spectrum is a smooth mix of harmonics and a quiet noise floor.
 Not a musical instrument: a fixed, deterministic stand-in until the trained timbres exist.
 """
-import argparse
 import os
 import sys
 
@@ -25,6 +24,7 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from swtorch.net import Net  # noqa: E402
 from swtorch.export import save_model  # noqa: E402
+import trainutil as TU  # noqa: E402
 
 K, B, D, N = 64, 65, 64, 16
 TASK_PARAMS = {"sample_rate": 24000, "control_rate": 250, "n_harmonics": K, "n_noise_bands": B,
@@ -45,11 +45,7 @@ def config():
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default="tests/data/synth_test.safetensors")
-    ap.add_argument("--seed", type=int, default=7)
-    a = ap.parse_args()
-    torch.manual_seed(a.seed)
+    a = TU.model_writer_args("tests/data/synth_test.safetensors", 7)
     net = Net(config())
     with torch.no_grad():
         sd = dict(net.named_parameters())

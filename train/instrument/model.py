@@ -29,25 +29,21 @@ def ssm_config(d=96, n_blocks=3, n_state=16, timbre="unnamed", pitch_range=(21, 
             "layers": layers}
 
 
+def _macs(lay):
+    t = lay["type"]
+    if t == "linear":
+        return lay["d_in"] * lay["d_out"]
+    if t == "s4d":
+        return lay["d"] * lay["n"] * 8 + lay["d"]
+    if t == "norm":
+        return 2 * lay["d"]
+    return 0
+
+
 def ssm_macs_per_frame(config):
     """Multiply-adds per control frame of the recurrent (C) form: linears in full, S4D as
     x = A x + B u (complex: 4 + 2 real MACs per mode) and y = 2 Re(C x) (2 per mode) + D u."""
-    total = 0
-
-    def walk(layers):
-        nonlocal total
-        for lay in layers:
-            t = lay["type"]
-            if t == "linear":
-                total += lay["d_in"] * lay["d_out"]
-            elif t == "s4d":
-                total += lay["d"] * lay["n"] * 8 + lay["d"]
-            elif t == "norm":
-                total += 2 * lay["d"]
-            elif t == "residual":
-                walk(lay["layers"])
-    walk(config["layers"])
-    return total
+    return sum(_macs(lay) for lay, _ in TU.walk_layers(config["layers"]))
 
 
 class GRUControl(nn.Module):

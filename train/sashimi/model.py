@@ -17,25 +17,16 @@ Per generated sample the C cost is ~ (weights at 16 kHz) + (weights at 4 kHz)/4 
 multiply-adds, so the parameters go to the 1 kHz stage.
 """
 
+import trainutil as TU
+
 CLASSES = 256
 RATE = 16000
 TASK_PARAMS = {"sample_rate": RATE, "encoding": "mulaw", "mu": 255, "classes": CLASSES, "start_code": 128}
 
 
 def block(prefix, w, n):
-    return [
-        {"type": "residual", "layers": [
-            {"type": "norm", "name": prefix + "_n1", "kind": "layer", "d": w},
-            {"type": "s4d", "name": prefix + "_ssm", "d": w, "n": n, "disc": "zoh"},
-            {"type": "act", "fn": "gelu", "d": w},
-            {"type": "linear", "name": prefix + "_out", "d_in": w, "d_out": 2 * w},
-            {"type": "glu", "d_in": 2 * w}]},
-        {"type": "residual", "layers": [
-            {"type": "norm", "name": prefix + "_n2", "kind": "layer", "d": w},
-            {"type": "linear", "name": prefix + "_ff1", "d_in": w, "d_out": 4 * w},
-            {"type": "glu", "d_in": 4 * w},
-            {"type": "linear", "name": prefix + "_ff2", "d_in": 2 * w, "d_out": w}]},
-    ]
+    return TU.ssm_glu_block(prefix, w, {"type": "s4d", "name": prefix + "_ssm", "d": w, "n": n, "disc": "zoh"},
+                            "layer")
 
 
 def blocks(prefix, w, n, count):
@@ -77,20 +68,13 @@ def baseline_config(d=64, n=32):
 def macs_per_sample(config):
     """Multiply-adds per generated sample of the matrix layers (+ SSM modes), by stage rate."""
     total = 0.0
-
-    def walk(layers, rate_div):
-        nonlocal total
-        for lay in layers:
-            t = lay["type"]
-            if t == "linear":
-                total += lay["d_in"] * lay["d_out"] / rate_div
-            elif t == "s4d":
-                total += 4 * lay["d"] * lay["n"] / rate_div     # ~4 real MACs per complex mode
-            elif t == "pool":
-                d, p, e = lay["d"], lay["factor"], lay["expand"]
-                total += 2 * p * d * d * e / (rate_div * p)
-                walk(lay["layers"], rate_div * p)
-            elif t == "residual":
-                walk(lay["layers"], rate_div)
-    walk(config["layers"], 1)
+    for lay, rate_div in TU.walk_layers(config["layers"]):
+        t = lay["type"]
+        if t == "linear":
+            total += lay["d_in"] * lay["d_out"] / rate_div
+        elif t == "s4d":
+            total += 4 * lay["d"] * lay["n"] / rate_div     # ~4 real MACs per complex mode
+        elif t == "pool":
+            d, p, e = lay["d"], lay["factor"], lay["expand"]
+            total += 2 * p * d * d * e / (rate_div * p)
     return total
