@@ -321,6 +321,16 @@ void app_progress(FILE *f, const char *name, double done, double total, double r
     fflush(f);
 }
 
+void app_progress_every(FILE *f, double *tlast, int force, const char *name, double done, double total,
+                        double rate, double t0)
+{
+    double now = app_now();
+    if (force || now - *tlast >= 0.1) {
+        app_progress(f, name, done, total, rate, t0);
+        *tlast = now;
+    }
+}
+
 void app_progress_clear(FILE *f)
 {
     if (!f)

@@ -90,6 +90,10 @@ FILE *app_progress_stream(void);
 /* One progress-bar update on `f` (no-op if f is NULL): percent, bar, speed as x real time
  * (done/rate audio seconds per elapsed second since t0), ETA and a name. */
 void app_progress(FILE *f, const char *name, double done, double total, double rate, double t0);
+/* app_progress at most every 0.1 s, or at once when `force`: *tlast is the time of the last
+ * update (app_now; start it at -1). */
+void app_progress_every(FILE *f, double *tlast, int force, const char *name, double done, double total,
+                        double rate, double t0);
 /* Erase the progress line (no-op if f is NULL). */
 void app_progress_clear(FILE *f);
 

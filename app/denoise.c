@@ -131,17 +131,6 @@ static int sink_write(void *user, const float *x, size_t n)
     return 0;
 }
 
-static void progress(const run_cfg *cfg, const char *name, sf_count_t done, sf_count_t total,
-                     int rate, double t0)
-{
-    app_progress(cfg->prog, name, (double)done, (double)total, (double)rate, t0);
-}
-
-static void progress_clear(const run_cfg *cfg)
-{
-    app_progress_clear(cfg->prog);
-}
-
 /* Denoise one file into out_path. 0 ok, -1 failed (message printed, nothing left behind). */
 static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
                         const app_fmt_alias *force_fmt)
@@ -245,7 +234,7 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     sf_count_t nread = 0;
     /* The header's length is an estimate for the progress bar only. */
     const sf_count_t est = ii.frames > 0 && ii.frames < ain.max_frames ? ii.frames : 0;
-    progress(cfg, shown, 0, est, ii.samplerate, t0);
+    app_progress(cfg->prog, shown, 0, est, ii.samplerate, t0);
     int read_failed = 0;
     while (st == SW_OK && !app_stop_requested) {
         sf_count_t got = app_audio_read(&ain, rbuf, READ_BLOCK);
@@ -255,31 +244,27 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
             break;
         nread += got;
         st = sw_offline_denoiser_process(dn, rbuf, (size_t)got, sink_write, &p, err, sizeof err);
-        double now = app_now();
-        if (now - tlast >= 0.1) {
-            progress(cfg, shown, nread, est > nread ? est : nread, ii.samplerate, t0);
-            tlast = now;
-        }
+        app_progress_every(cfg->prog, &tlast, 0, shown, nread, est > nread ? est : nread, ii.samplerate, t0);
     }
     if (app_stop_requested) {
-        progress_clear(cfg);
+        app_progress_clear(cfg->prog);
         app_err(SUB, "'%s': interrupted; '%s' not written", in_path, out_path);
         goto done;
     }
     if (st != SW_OK)
         goto failed;
     if (read_failed) {
-        progress_clear(cfg);
+        app_progress_clear(cfg->prog);
         app_err(SUB, "'%s': %s", in_path, ain.err);
         goto done;
     }
     if (nread == 0) {
-        progress_clear(cfg);
+        app_progress_clear(cfg->prog);
         app_err(SUB, "'%s': empty file (no audio frames)", in_path);
         goto done;
     }
     if (nread != ii.frames && ii.frames != SF_COUNT_MAX) {
-        progress_clear(cfg);
+        app_progress_clear(cfg->prog);
         app_warn(SUB, "'%s': header says %lld frames but %lld could be read; output has %lld",
                  in_path, (long long)ii.frames, (long long)nread, (long long)nread);
     }
@@ -287,8 +272,8 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     /* Flush: the output gets as long as the input. */
     if ((st = sw_offline_denoiser_finish(dn, sink_write, &p, err, sizeof err)) != SW_OK)
         goto failed;
-    progress(cfg, shown, nread, nread, ii.samplerate, t0); /* show the finished bar (100%) */
-    progress_clear(cfg);
+    app_progress(cfg->prog, shown, nread, nread, ii.samplerate, t0); /* show the finished bar (100%) */
+    app_progress_clear(cfg->prog);
 
     if (to_stdout) {
         int e = sf_close(p.out);
@@ -324,7 +309,7 @@ failed: /* a write failure has been reported by sink_write; anything else is rep
         app_err(SUB, "'%s': %s", in_path, err);
 done:
     if (rc != 0)
-        progress_clear(cfg);
+        app_progress_clear(cfg->prog);
     if (to_stdout && p.out)
         sf_close(p.out); /* failed midway: what was written stays written (a pipe) */
     p.out = NULL;

@@ -345,7 +345,7 @@ int cmd_generate(int argc, char **argv)
     sw_generator *gen = NULL;
     float *prompt = NULL, *buf = NULL;
     size_t n_prompt = 0;
-    app_outfile of = APP_OUTFILE_INIT;
+    app_render r = APP_RENDER_INIT;
     int rc = SW_EXIT_FAIL;
     char used[PATH_MAX + 64], err[512];
     /* The output rule (outfile.h): never the prompt or the model, checked before any work and
@@ -398,67 +398,42 @@ int cmd_generate(int argc, char **argv)
     }
 
     /* 16-bit PCM holds 8-bit mu-law audio exactly enough; lossy containers get their codec. */
-    int format = app_choose_output_format(fmt.major, fmt.subtype, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, rate);
-    if (!format) {
-        app_err(SUB, "format '%s' cannot store mono audio at %d Hz", fmt.name, rate);
+    if (app_render_open(&r, SUB, out_path, &fmt, SF_FORMAT_WAV | SF_FORMAT_PCM_16, rate, &prot, quiet,
+                        app_base_name(out_path)) != 0)
         goto out;
-    }
-    SF_INFO oi = { .samplerate = rate, .channels = 1, .format = format };
-    app_sigtrap sig = { .set = 0 };
-    app_sigtrap_set(&sig, 0);
-    if (app_outfile_open(&of, SUB, out_path, out_path, &oi, &prot) != 0)
-        goto out_sig;
-    sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave generate " SW_VERSION_STRING);
-
     if (!quiet)
         fprintf(stderr, "model: %s (%d Hz)\n", used, rate);
-    FILE *prog = quiet ? NULL : app_progress_stream();
     const size_t n_new = (size_t)llround(seconds * rate);
     const double total = (double)(n_prompt + n_new); /* priming costs about as much as rendering */
-    double t0 = app_now(), tlast = -1.0;
-    const char *shown = app_base_name(out_path);
 
     /* Prompt: fed through the net in blocks (so Ctrl-C and the progress bar work), and
      * written to the output unless --no-prompt. */
     for (size_t pos = 0; pos < n_prompt && !app_stop_requested; pos += BLOCK) {
         size_t m = n_prompt - pos < BLOCK ? n_prompt - pos : BLOCK;
         sw_generator_prime(gen, prompt + pos, m);
-        if (!no_prompt && app_write_mono(&of, SUB, out_path, prog, prompt + pos, m) != 0)
-            goto out_sig;
-        double now = app_now();
-        if (now - tlast >= 0.1) {
-            app_progress(prog, shown, (double)(pos + m), total, rate, t0);
-            tlast = now;
-        }
+        if (!no_prompt && app_render_write(&r, prompt + pos, m) != 0)
+            goto out;
+        app_render_progress(&r, (double)(pos + m), total, 0);
     }
     buf = malloc(sizeof(float) * BLOCK);
     if (!buf) {
         app_err(SUB, "out of memory");
-        goto out_sig;
+        goto out;
     }
     for (size_t pos = 0; pos < n_new && !app_stop_requested; pos += BLOCK) {
         size_t m = n_new - pos < BLOCK ? n_new - pos : BLOCK;
         sw_generator_render(gen, buf, m);
-        if (app_write_mono(&of, SUB, out_path, prog, buf, m) != 0)
-            goto out_sig;
-        double now = app_now();
-        if (now - tlast >= 0.1) {
-            app_progress(prog, shown, (double)(n_prompt + pos + m), total, rate, t0);
-            tlast = now;
-        }
+        if (app_render_write(&r, buf, m) != 0)
+            goto out;
+        app_render_progress(&r, (double)(n_prompt + pos + m), total, 0);
     }
-    if (app_stop_requested) {
-        app_progress_clear(prog);
-        app_err(SUB, "interrupted; '%s' not written", out_path);
-        goto out_sig;
-    }
-    app_progress(prog, shown, total, total, rate, t0);
-    app_progress_clear(prog);
-    char fd[96];
-    if (app_outfile_finish(&of, SUB, out_path, 0, format, fd, sizeof fd) != 0)
-        goto out_sig;
+    if (app_render_stopped(&r))
+        goto out;
+    app_render_progress(&r, total, total, 1);
+    if (app_render_finish(&r, 0) != 0)
+        goto out;
     if (!quiet) {
-        double el = app_now() - t0;
+        double el = app_render_elapsed(&r);
         char what[96];
         if (n_prompt && !no_prompt)
             snprintf(what, sizeof what, "%.2f s prompt + %.2f s new", (double)n_prompt / rate,
@@ -467,13 +442,11 @@ int cmd_generate(int argc, char **argv)
             snprintf(what, sizeof what, "%.2f s new", (double)n_new / rate);
         fprintf(stderr, "%s  [%s, %d Hz, mono, %s] seed %llu, temperature %g, top-p %g; "
                         "%.2f s, %.2fx real time\n",
-                out_path, what, rate, fd, seed, temperature, top_p, el, el > 0 ? total / rate / el : 0.0);
+                out_path, what, rate, r.fd, seed, temperature, top_p, el, el > 0 ? total / rate / el : 0.0);
     }
     rc = SW_EXIT_OK;
-out_sig:
-    app_sigtrap_restore(&sig);
 out:
-    app_outfile_abort(&of);
+    app_render_close(&r);
     app_protect_free(&prot);
     free(buf);
     free(prompt);

@@ -278,10 +278,9 @@ int cmd_synth(int argc, char **argv)
     float *buf = NULL, *tailbuf = NULL, *ir = NULL;
     size_t ir_n = 0;
     double ir_rate = 0.0;
-    app_outfile of = APP_OUTFILE_INIT;
+    app_render r = APP_RENDER_INIT;
     int rc = SW_EXIT_FAIL;
     char used[PATH_MAX + 256];
-    app_sigtrap sig = { .set = 0 };
 
     if (app_load_timbre(SUB, timbre, model_path, &model, used, sizeof used) != 0)
         goto out;
@@ -311,11 +310,6 @@ int cmd_synth(int argc, char **argv)
     if (!(synth = make_synth(&S, rate)))
         goto out;
     const int irate = (int)lround(rate);
-    int format = app_choose_output_format(fmt.major, fmt.subtype, SF_FORMAT_WAV | SF_FORMAT_PCM_24, 1, irate);
-    if (!format) {
-        app_err(SUB, "format '%s' cannot store mono audio at %d Hz", fmt.name, irate);
-        goto out;
-    }
     app_synth_player pl;
     app_synth_player_init(&pl, synth, &song, rate, tail, app_synth_quiet_s(ir ? (double)ir_n / ir_rate : 0.0));
     const size_t tail_cap = (size_t)pl.tail_max + BLOCK;
@@ -325,21 +319,16 @@ int cmd_synth(int argc, char **argv)
         app_err(SUB, "out of memory");
         goto out;
     }
-    SF_INFO oi = { .samplerate = irate, .channels = 1, .format = format };
-    app_sigtrap_set(&sig, 0);
-    if (app_outfile_open(&of, SUB, out_path, out_path, &oi, &prot) != 0)
+    if (app_render_open(&r, SUB, out_path, &fmt, SF_FORMAT_WAV | SF_FORMAT_PCM_24, irate, &prot, quiet,
+                        app_base_name(midi_path)) != 0)
         goto out;
-    sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave synth " SW_VERSION_STRING);
 
     if (!quiet) { /* the path and the model's timbre name may hold anything: shown escaped */
         char pu[3 * PATH_MAX], pt[256];
         fprintf(stderr, "model: %s (timbre \"%s\")\n", app_printable(used, pu, sizeof pu),
                 app_printable(sw_synth_timbre(synth), pt, sizeof pt));
     }
-    FILE *prog = quiet ? NULL : app_progress_stream();
-    const char *shown = app_base_name(midi_path);
     const double total = (double)pl.last_event + 0.5 * rate; /* progress estimate only */
-    double t0 = app_now(), tlast = -1.0;
     size_t n_tail = 0, n_clip = 0;
     uint64_t written = 0;
     while (!pl.done && !app_stop_requested) {
@@ -350,7 +339,7 @@ int cmd_synth(int argc, char **argv)
         /* Up to the last event: straight to the file. After it: held back for the trim. */
         size_t direct = pos0 >= pl.last_event ? 0
                       : pl.last_event - pos0 >= BLOCK ? BLOCK : (size_t)(pl.last_event - pos0);
-        if (app_write_mono(&of, SUB, out_path, prog, buf, direct) != 0)
+        if (app_render_write(&r, buf, direct) != 0)
             goto out;
         written += direct;
         size_t rest = BLOCK - direct;
@@ -358,17 +347,10 @@ int cmd_synth(int argc, char **argv)
             rest = tail_cap - n_tail; /* cannot happen: done at last_event + tail_max */
         memcpy(tailbuf + n_tail, buf + direct, rest * sizeof(float));
         n_tail += rest;
-        double now = app_now();
-        if (now - tlast >= 0.1) {
-            app_progress(prog, shown, (double)pl.pos, total > pl.pos ? total : pl.pos + 1.0, rate, t0);
-            tlast = now;
-        }
+        app_render_progress(&r, (double)pl.pos, total > pl.pos ? total : pl.pos + 1.0, 0);
     }
-    if (app_stop_requested) {
-        app_progress_clear(prog);
-        app_err(SUB, "interrupted; '%s' not written", out_path);
+    if (app_render_stopped(&r))
         goto out;
-    }
     /* Trim: keep the tail up to its last audible sample plus a short pad. The sample of the
      * last event itself is always written (a song may end on a note-off into silence). */
     size_t keep = 0;
@@ -381,24 +363,21 @@ int cmd_synth(int argc, char **argv)
         keep = n_tail;
     if (keep == 0 && n_tail > 0)
         keep = 1;
-    if (app_write_mono(&of, SUB, out_path, prog, tailbuf, keep) != 0)
+    if (app_render_write(&r, tailbuf, keep) != 0)
         goto out;
     written += keep;
-    app_progress_clear(prog);
-    char fd[96];
-    if (app_outfile_finish(&of, SUB, out_path, n_clip, format, fd, sizeof fd) != 0)
+    if (app_render_finish(&r, n_clip) != 0)
         goto out;
     if (!quiet) {
-        double el = app_now() - t0;
+        double el = app_render_elapsed(&r);
         fprintf(stderr, "%s  [%.2f s, %d Hz, mono, %s] %zu notes, %ld voices (up to %d notes at once), "
                         "last event at %.2f s; %.2f s, %.1fx real time\n",
-                out_path, (double)written / rate, irate, fd, song.n_notes, voices, song.max_polyphony,
+                out_path, (double)written / rate, irate, r.fd, song.n_notes, voices, song.max_polyphony,
                 song.last_event_s, el, el > 0 ? (double)pl.pos / rate / el : 0.0);
     }
     rc = SW_EXIT_OK;
 out:
-    app_sigtrap_restore(&sig);
-    app_outfile_abort(&of);
+    app_render_close(&r);
     app_protect_free(&prot);
     free(buf);
     free(tailbuf);
