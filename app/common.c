@@ -151,14 +151,6 @@ int app_parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
-int app_opt_double(const char *sub, const char *name, const char *s, double lo, double hi, double *out)
-{
-    if (app_parse_double(s, lo, hi, out) == 0)
-        return 0;
-    app_err(sub, "--%s wants a number in [%g,%g], got '%s'", name, lo, hi, s);
-    return -1;
-}
-
 int app_parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
@@ -172,12 +164,78 @@ int app_parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-int app_err_bad_value(const char *sub, const struct option *opts, int c, const char *arg)
+#define MAX_OPTS 40
+
+int app_parse_opts(const char *sub, int argc, char **argv, const app_opt *opts, int n, int wants, int no_args)
 {
-    for (const struct option *o = opts; o->name; o++)
-        if (o->val == c)
-            app_err(sub, "bad value '%s' for --%s (see --help for the range)", arg, o->name);
-    return SW_EXIT_USAGE;
+    /* getopt_long's tables: a short option returns its letter, a long-only one 256 + its index */
+    struct option lopt[MAX_OPTS + 1];
+    char shortopts[3 * MAX_OPTS + 1];
+    size_t k = 0;
+    if (n > MAX_OPTS) {
+        app_err(sub, "internal error: too many options");
+        return SW_EXIT_FAIL;
+    }
+    for (int i = 0; i < n; i++) {
+        const app_opt *o = &opts[i];
+        int arg = o->kind != APP_OPT_FLAG && o->kind != APP_OPT_OFF && o->kind != APP_OPT_HELP;
+        lopt[i] = (struct option){ o->name, arg ? required_argument : no_argument, NULL,
+                                   o->letter ? o->letter : 256 + i };
+        if (o->letter) {
+            shortopts[k++] = o->letter;
+            if (arg)
+                shortopts[k++] = ':';
+        }
+    }
+    lopt[n] = (struct option){ NULL, 0, NULL, 0 };
+    shortopts[k] = '\0';
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, shortopts, lopt, NULL)) != -1) {
+        const app_opt *o = NULL;
+        for (int i = 0; i < n && !o; i++)
+            if (lopt[i].val == c)
+                o = &opts[i];
+        if (!o)
+            return app_usage_hint(sub);
+        int bad = 0;
+        switch (o->kind) {
+        case APP_OPT_FLAG: *(int *)o->dst = 1; break;
+        case APP_OPT_OFF: *(int *)o->dst = 0; break;
+        case APP_OPT_STR: *(const char **)o->dst = optarg; break;
+        case APP_OPT_DBL: bad = app_parse_double(optarg, o->lo, o->hi, o->dst); break;
+        case APP_OPT_LONG: bad = app_parse_long(optarg, (long)o->lo, (long)o->hi, o->dst); break;
+        case APP_OPT_U64: {
+            char *end;
+            errno = 0;
+            *(unsigned long long *)o->dst = strtoull(optarg, &end, 10);
+            bad = errno || !*optarg || *end || optarg[0] == '-';
+            break;
+        }
+        case APP_OPT_FN:
+            if ((bad = o->fn(sub, optarg, o->dst)) < 0)
+                return SW_EXIT_USAGE;
+            break;
+        case APP_OPT_HELP:
+            fputs(o->dst, stdout);
+            if (o->fn)
+                o->fn(sub, NULL, NULL);
+            return SW_EXIT_OK;
+        }
+        if (o->seen)
+            *o->seen = 1;
+        if (bad && wants)
+            app_err(sub, "--%s wants a number in [%g,%g], got '%s'", o->name, o->lo, o->hi, optarg);
+        else if (bad)
+            app_err(sub, "bad value '%s' for --%s (see --help for the range)", optarg, o->name);
+        if (bad)
+            return SW_EXIT_USAGE;
+    }
+    if (no_args && optind < argc) {
+        app_err(sub, "unexpected argument '%s'", argv[optind]);
+        return SW_EXIT_USAGE;
+    }
+    return -1;
 }
 
 int app_usage_hint(const char *sub)

@@ -487,65 +487,47 @@ static int usage_stdio(char **inputs, int n_in, const char *out_opt, const char 
 
 /* ------------------------------------------------------------------ command -- */
 
+/* APP_OPT_FN for --raw-format. */
+static int opt_raw(const char *sub, const char *arg, void *dst)
+{
+    char why[160];
+    if (app_raw_parse(arg, dst, why, sizeof why) == 0)
+        return 0;
+    app_err(sub, "%s", why);
+    return -1;
+}
+
+/* After --help: the installed model's path. */
+static int help_model(const char *sub, const char *arg, void *dst)
+{
+    (void)sub, (void)arg, (void)dst;
+    char inst[PATH_MAX];
+    printf("\nInstalled model: %s\n", app_installed_model_path(&app_model_denoise, inst, sizeof inst));
+    return 0;
+}
+
 int cmd_denoise(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "output", required_argument, NULL, 'o' },  { "suffix", required_argument, NULL, 's' },
-        APP_DENOISE_OPTIONS,                         { "format", required_argument, NULL, 'f' },
-        { "quiet", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
-        { "raw-format", required_argument, NULL, 'R' }, { "jobs", required_argument, NULL, 'j' },
-        { "json", no_argument, NULL, 'J' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *out_opt = NULL, *suffix = "_clean", *model_path = NULL, *fmt_name = NULL;
     double mix = 1.0, limit = 100.0;
-    int quiet = 0, c, json = 0;
+    int quiet = 0, json = 0, has_raw = 0;
     long jobs = 1;
-    app_raw_format rawf, *raw = NULL;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:s:m:f:qhj:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'R': {
-            char why[160];
-            if (app_raw_parse(optarg, &rawf, why, sizeof why) != 0) {
-                app_err(SUB, "%s", why);
-                return SW_EXIT_USAGE;
-            }
-            raw = &rawf;
-            break;
-        }
-        case 'j':
-            if (app_parse_long(optarg, 1, 256, &jobs)) {
-                app_err(SUB, "--jobs wants a number in [1,256], got '%s'", optarg);
-                return SW_EXIT_USAGE;
-            }
-            break;
-        case 'J': json = 1; break;
-        case 'o': out_opt = optarg; break;
-        case 's': suffix = optarg; break;
-        case 'm': model_path = optarg; break;
-        case 'f': fmt_name = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'x':
-            if (app_opt_double(SUB, "mix", optarg, 0.0, 1.0, &mix))
-                return SW_EXIT_USAGE;
-            break;
-        case 'l':
-            if (app_opt_double(SUB, "limit-db", optarg, 0.0, 100.0, &limit))
-                return SW_EXIT_USAGE;
-            break;
-        case 'h':
-            fputs(help, stdout);
-            {
-                char inst[PATH_MAX];
-                printf("\nInstalled model: %s\n",
-                       app_installed_model_path(&app_model_denoise, inst, sizeof inst));
-            }
-            return SW_EXIT_OK;
-        default:
-            return app_usage_hint(SUB);
-        }
-    }
+    app_raw_format rawf;
+    const app_opt opts[] = {
+        { "output", 'o', APP_OPT_STR, .dst = &out_opt },
+        { "suffix", 's', APP_OPT_STR, .dst = &suffix },
+        APP_DENOISE_OPTIONS(model_path, mix, limit),
+        { "format", 'f', APP_OPT_STR, .dst = &fmt_name },
+        { "quiet", 'q', APP_OPT_FLAG, .dst = &quiet },
+        { "help", 'h', APP_OPT_HELP, .dst = (void *)help, .fn = help_model },
+        { "raw-format", 0, APP_OPT_FN, .dst = &rawf, .seen = &has_raw, .fn = opt_raw },
+        { "jobs", 'j', APP_OPT_LONG, .dst = &jobs, 1, 256 },
+        { "json", 0, APP_OPT_FLAG, .dst = &json },
+    };
+    int parsed = app_parse_opts(SUB, argc, argv, opts, APP_NOPTS(opts), 1, 0);
+    if (parsed >= 0)
+        return parsed;
+    const app_raw_format *raw = has_raw ? &rawf : NULL;
     int n_in = argc - optind;
     char **inputs = argv + optind;
     if (n_in < 1) {

@@ -9,7 +9,6 @@
  * a rendering thread keeps the render-ahead ring of generate_rt.c full, and the audio
  * callback only copies from it. */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
 #include <limits.h>
@@ -281,58 +280,34 @@ static int generate_live(sw_generator *gen, const app_stream_opts *o, const char
 
 int cmd_generate(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "output", required_argument, NULL, 'o' },       { "model", required_argument, NULL, 'm' },
-        { "seconds", required_argument, NULL, 's' },      { "seed", required_argument, NULL, 'S' },
-        { "temperature", required_argument, NULL, 't' },  { "top-p", required_argument, NULL, 'p' },
-        { "prompt", required_argument, NULL, 'P' },       { "prompt-seconds", required_argument, NULL, 1000 },
-        { "no-prompt", no_argument, NULL, 'N' },          { "format", required_argument, NULL, 'f' },
-        { "quiet", no_argument, NULL, 'q' },              { "help", no_argument, NULL, 'h' },
-        { "live", no_argument, NULL, 'V' },               { "device", required_argument, NULL, 'd' },
-        { "rate", required_argument, NULL, 'r' },         APP_STREAM_OPTIONS,
-        { NULL, 0, NULL, 0 },
-    };
     const char *out_path = NULL, *model_path = NULL, *prompt_path = NULL, *fmt_name = NULL;
     /* top-p 1 by default: the shipped model drifts into digital silence at 0.98/0.95. */
     double seconds = 4.0, temperature = 1.0, top_p = 1.0, prompt_seconds = 0.0;
     unsigned long long seed = 1;
-    int quiet = 0, no_prompt = 0, live = 0, seconds_given = 0, c;
+    int quiet = 0, no_prompt = 0, live = 0, seconds_given = 0;
     app_stream_opts lo = { .latency_ms = -1.0 };
     int live_only = 0; /* a device option was given (needs --live) */
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:m:s:t:p:f:qhd:a:r:F:L:", opts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'o': out_path = optarg; break;
-        case 'm': model_path = optarg; break;
-        case 'P': prompt_path = optarg; break;
-        case 'f': fmt_name = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'N': no_prompt = 1; break;
-        case 's': bad = app_parse_double(optarg, 1e-3, 3600.0, &seconds); seconds_given = 1; break;
-        case 'V': live = 1; break;
-        case 'd': case 'a': case 'F': case 'L': bad = app_stream_option(c, optarg, &lo); live_only = 1; break;
-        case 'r': bad = app_parse_double(optarg, 8000.0, 192000.0, &lo.rate); live_only = 1; break;
-        case 't': bad = app_parse_double(optarg, 0.0, 10.0, &temperature); break;
-        case 'p': bad = app_parse_double(optarg, 1e-6, 1.0, &top_p); break;
-        case 1000: bad = app_parse_double(optarg, 1e-3, APP_MAX_PROMPT_SECONDS, &prompt_seconds); break;
-        case 'S': {
-            char *end;
-            errno = 0;
-            seed = strtoull(optarg, &end, 10);
-            bad = errno || !*optarg || *end || optarg[0] == '-';
-            break;
-        }
-        case 'h': fputs(help, stdout); return SW_EXIT_OK;
-        default: return app_usage_hint(SUB);
-        }
-        if (bad)
-            return app_err_bad_value(SUB, opts, c, optarg);
-    }
-    if (optind < argc) {
-        app_err(SUB, "unexpected argument '%s'", argv[optind]);
-        return SW_EXIT_USAGE;
-    }
+    const app_opt opts[] = {
+        { "output", 'o', APP_OPT_STR, .dst = &out_path },
+        { "model", 'm', APP_OPT_STR, .dst = &model_path },
+        { "seconds", 's', APP_OPT_DBL, .dst = &seconds, 1e-3, 3600.0, &seconds_given },
+        { "seed", 0, APP_OPT_U64, .dst = &seed },
+        { "temperature", 't', APP_OPT_DBL, .dst = &temperature, 0.0, 10.0 },
+        { "top-p", 'p', APP_OPT_DBL, .dst = &top_p, 1e-6, 1.0 },
+        { "prompt", 0, APP_OPT_STR, .dst = &prompt_path },
+        { "prompt-seconds", 0, APP_OPT_DBL, .dst = &prompt_seconds, 1e-3, APP_MAX_PROMPT_SECONDS },
+        { "no-prompt", 0, APP_OPT_FLAG, .dst = &no_prompt },
+        { "format", 'f', APP_OPT_STR, .dst = &fmt_name },
+        { "quiet", 'q', APP_OPT_FLAG, .dst = &quiet },
+        { "help", 'h', APP_OPT_HELP, .dst = (void *)help },
+        { "live", 0, APP_OPT_FLAG, .dst = &live },
+        { "device", 'd', APP_OPT_STR, .dst = &lo.output, .seen = &live_only },
+        { "rate", 'r', APP_OPT_DBL, .dst = &lo.rate, 8000.0, 192000.0, &live_only },
+        APP_STREAM_OPTIONS(lo, &live_only),
+    };
+    int parsed = app_parse_opts(SUB, argc, argv, opts, APP_NOPTS(opts), 0, 1);
+    if (parsed >= 0)
+        return parsed;
     if (app_stream_check_usage(SUB, live, out_path || fmt_name || no_prompt, "audio",
                                "-o/--output, --format and --no-prompt", live_only,
                                "--device, --host-api, --rate, --frames and --latency", out_path) != 0)

@@ -17,17 +17,6 @@ double app_dbfs(double x)
     return x > 0 ? 20.0 * log10(x) : -INFINITY;
 }
 
-int app_stream_option(int c, const char *arg, app_stream_opts *o)
-{
-    switch (c) {
-    case 'a': o->host_api = arg; return 0;
-    case 'd': o->output = arg; return 0;
-    case 'F': return app_parse_long(arg, 0, 65536, &o->frames) != 0;
-    case 'L': return app_parse_double(arg, 0.0, 10000.0, &o->latency_ms) != 0;
-    default: return -1;
-    }
-}
-
 int app_stream_check_usage(const char *sub, int live, int conflict, const char *what, const char *file_opts,
                            int live_only, const char *live_opts, const char *out_path)
 {

@@ -11,6 +11,7 @@
 
 #include <portaudio.h>
 
+#include "common.h"
 #include "stream_rt.h"
 
 /* Pa_Initialize with stderr muted (ALSA/JACK probe noise such as "cannot find card"),
@@ -29,13 +30,13 @@ typedef struct {
     int quiet;             /* no status line */
 } app_stream_opts;
 
-/* The device options the live modes share: -a/--host-api, -d/--device (the output), -F/--frames,
- * -L/--latency. For getopt's `c`: -1 if it is none of them, else 0, or 1 for a bad value. */
-int app_stream_option(int c, const char *arg, app_stream_opts *o);
-/* Their long-option entries for getopt_long, but for --device (`live` names two devices). */
-#define APP_STREAM_OPTIONS                                                                        \
-    { "host-api", required_argument, NULL, 'a' }, { "frames", required_argument, NULL, 'F' },     \
-    { "latency", required_argument, NULL, 'L' }
+/* The device options the live modes share: -a/--host-api, -F/--frames, -L/--latency into the
+ * app_stream_opts `so`, each setting *flag (app_opt entries; --device is the command's own, as
+ * `live` names two devices). */
+#define APP_STREAM_OPTIONS(so, flag)                                                              \
+    { "host-api", 'a', APP_OPT_STR, .dst = &(so).host_api, .seen = (flag) },                      \
+    { "frames", 'F', APP_OPT_LONG, .dst = &(so).frames, 0, 65536, (flag) },                       \
+    { "latency", 'L', APP_OPT_DBL, .dst = &(so).latency_ms, 0.0, 10000.0, (flag) }
 
 /* The usage rules of a command that writes a file or, with --live, plays: `conflict` (file
  * options given with --live; `file_opts` names them, `what` is what is played), `live_only`

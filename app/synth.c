@@ -206,42 +206,29 @@ static int synth_live(const synth_mode *init, const app_stream_opts *o, int *sti
 
 int cmd_synth(int argc, char **argv)
 {
-    enum { O_TAIL = APP_O_SYNTH_END, O_LIVE, O_VIBRATO };
-    static const struct option opts[] = {
-        { "output", required_argument, NULL, 'o' },       { "timbre", required_argument, NULL, 't' },
-        { "model", required_argument, NULL, 'm' },        { "rate", required_argument, NULL, 'r' },
-        { "voices", required_argument, NULL, 'n' },       APP_SYNTH_CONTROL_OPTIONS,
-        { "vibrato", required_argument, NULL, O_VIBRATO }, { "tail", required_argument, NULL, O_TAIL },
-        { "format", required_argument, NULL, 'f' },       { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },               { "live", no_argument, NULL, O_LIVE },
-        { "device", required_argument, NULL, 'd' },       APP_STREAM_OPTIONS,
-        APP_REVERB_IR_OPTION,
-        { NULL, 0, NULL, 0 },
-    };
     app_instr_opts o = APP_INSTR_OPTS_DEFAULT;
     double rate = 48000.0, tail = 5.0;
     long voices = SW_SYNTH_DEFAULT_VOICES;
     app_stream_opts lo = { .latency_ms = -1.0 };
-    int live = 0, live_only = 0, rate_given = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, APP_INSTR_SHORT_OPTS "r:n:hd:a:F:L:", opts, NULL)) != -1) {
-        int bad = app_instr_option(c, optarg, &o);
-        if (bad < 0) {
-            bad = 0;
-            switch (c) {
-            case 'r': bad = app_parse_double(optarg, 8000.0, 192000.0, &rate); rate_given = 1; break;
-            case 'n': bad = app_parse_long(optarg, 1, SW_SYNTH_MAX_VOICES, &voices); break;
-            case O_TAIL: bad = app_parse_double(optarg, 0.0, 60.0, &tail); break;
-            case O_VIBRATO: bad = app_parse_double(optarg, 0.0, 2.0, &o.ctl.vibrato); break;
-            case O_LIVE: live = 1; break;
-            case 'd': case 'a': case 'F': case 'L': bad = app_stream_option(c, optarg, &lo); live_only = 1; break;
-            case 'h': fputs(help, stdout); return SW_EXIT_OK;
-            default: return app_usage_hint(SUB);
-            }
-        }
-        if (bad)
-            return app_err_bad_value(SUB, opts, c, optarg);
-    }
+    int live = 0, live_only = 0, rate_given = 0;
+    const app_opt opts[] = {
+        APP_INSTR_OPTIONS(o),
+        { "rate", 'r', APP_OPT_DBL, .dst = &rate, 8000.0, 192000.0, &rate_given },
+        { "voices", 'n', APP_OPT_LONG, .dst = &voices, 1, SW_SYNTH_MAX_VOICES },
+        APP_SYNTH_CONTROL_OPTIONS(o),
+        { "vibrato", 0, APP_OPT_DBL, .dst = &o.ctl.vibrato, 0.0, 2.0 },
+        { "tail", 0, APP_OPT_DBL, .dst = &tail, 0.0, 60.0 },
+        { "format", 'f', APP_OPT_STR, .dst = &o.fmt_name },
+        { "quiet", 'q', APP_OPT_FLAG, .dst = &o.quiet },
+        { "help", 'h', APP_OPT_HELP, .dst = (void *)help },
+        { "live", 0, APP_OPT_FLAG, .dst = &live },
+        { "device", 'd', APP_OPT_STR, .dst = &lo.output, .seen = &live_only },
+        APP_STREAM_OPTIONS(lo, &live_only),
+        APP_REVERB_IR_OPTION(o),
+    };
+    int parsed = app_parse_opts(SUB, argc, argv, opts, APP_NOPTS(opts), 0, 0);
+    if (parsed >= 0)
+        return parsed;
     const char *out_path = o.out_path, *model_path = o.model_path, *timbre = o.timbre, *fmt_name = o.fmt_name,
                *ir_path = o.ir_path;
     const int quiet = o.quiet;

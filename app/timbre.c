@@ -256,26 +256,6 @@ int app_read_reverb_ir(const char *sub, const char *path, float **ir, size_t *n,
     return 0;
 }
 
-int app_instr_option(int c, const char *arg, app_instr_opts *o)
-{
-    int bad = 0;
-    switch (c) {
-    case 'o': o->out_path = arg; break;
-    case 't': o->timbre = arg; break;
-    case 'm': o->model_path = arg; break;
-    case 'f': o->fmt_name = arg; break;
-    case 'q': o->quiet = 1; break;
-    case APP_O_HG: bad = app_parse_double(arg, 0.0, 4.0, &o->ctl.harmonic_gain); break;
-    case APP_O_NG: bad = app_parse_double(arg, 0.0, 4.0, &o->ctl.noise_gain); break;
-    case APP_O_PS: bad = app_parse_double(arg, -24.0, 24.0, &o->ctl.pitch_shift); break;
-    case APP_O_REV: bad = app_parse_double(arg, 0.0, 1.0, &o->ctl.reverb); break;
-    case APP_O_IR: o->ir_path = arg; break;
-    case APP_O_NOLIM: o->ctl.limiter = 0; break;
-    default: return -1;
-    }
-    return bad ? 1 : 0; /* app_parse_double's -1 would read as "not ours" */
-}
-
 int app_instr_args(const char *sub, const app_instr_opts *o, int argc, char **argv, int first, const char *what,
                    const char **input)
 {

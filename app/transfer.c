@@ -75,29 +75,18 @@ static int tr_write(void *user, const float *x, size_t n)
 
 int cmd_transfer(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "output", required_argument, NULL, 'o' },       { "timbre", required_argument, NULL, 't' },
-        { "model", required_argument, NULL, 'm' },        APP_SYNTH_CONTROL_OPTIONS,
-        { "format", required_argument, NULL, 'f' },
-        { "quiet", no_argument, NULL, 'q' },              { "help", no_argument, NULL, 'h' },
-        APP_REVERB_IR_OPTION,
-        { NULL, 0, NULL, 0 },
-    };
     app_instr_opts o = APP_INSTR_OPTS_DEFAULT;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, APP_INSTR_SHORT_OPTS "h", opts, NULL)) != -1) {
-        int bad = app_instr_option(c, optarg, &o);
-        if (bad < 0) {
-            if (c == 'h') {
-                fputs(help, stdout);
-                return SW_EXIT_OK;
-            }
-            return app_usage_hint(SUB);
-        }
-        if (bad)
-            return app_err_bad_value(SUB, opts, c, optarg);
-    }
+    const app_opt opts[] = {
+        APP_INSTR_OPTIONS(o),
+        APP_SYNTH_CONTROL_OPTIONS(o),
+        { "format", 'f', APP_OPT_STR, .dst = &o.fmt_name },
+        { "quiet", 'q', APP_OPT_FLAG, .dst = &o.quiet },
+        { "help", 'h', APP_OPT_HELP, .dst = (void *)help },
+        APP_REVERB_IR_OPTION(o),
+    };
+    int parsed = app_parse_opts(SUB, argc, argv, opts, APP_NOPTS(opts), 0, 0);
+    if (parsed >= 0)
+        return parsed;
     const char *out_path = o.out_path, *model_path = o.model_path, *timbre = o.timbre, *ir_path = o.ir_path;
     const int quiet = o.quiet;
     const char *in_path = NULL;
