@@ -328,6 +328,21 @@ const char *app_installed_model_path(const app_model_kind *kind, char *buf, size
     return buf;
 }
 
+int app_write_all(int fd, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
 double app_now(void)
 {
     struct timespec ts;

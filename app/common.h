@@ -103,6 +103,9 @@ int app_exe_dir(char *buf, size_t len);
 /* The compiled-in fallback <PREFIX>/share/statewave/<file> into buf. */
 const char *app_installed_model_path(const app_model_kind *kind, char *buf, size_t len);
 
+/* Write all n bytes of p to fd (retrying after EINTR and short writes). 0, or -1 with errno set. */
+int app_write_all(int fd, const void *p, size_t n);
+
 /* Seconds from a monotonic clock. */
 double app_now(void);
 

@@ -227,34 +227,13 @@ static int opt_range(const char *sub, const char *s, void *dst)
 
 /* ------------------------------------------------------------ MIDI out -- */
 
-typedef struct {
-    unsigned char *b;   /* [n] bytes (owned) */
-    size_t n, cap;
-    int failed;         /* out of memory */
-} bytes;
-
-static void put(bytes *o, const void *p, size_t n)
-{
-    if (o->failed) return;
-    if (o->n + n > o->cap) {
-        size_t cap = o->cap ? o->cap : 4096;
-        while (cap < o->n + n) cap *= 2;
-        unsigned char *b = realloc(o->b, cap);
-        if (!b) { o->failed = 1; return; }
-        o->b = b;
-        o->cap = cap;
-    }
-    memcpy(o->b + o->n, p, n);
-    o->n += n;
-}
-
-static void put_vlq(bytes *o, uint32_t v)
+static void put_vlq(FILE *o, uint32_t v)
 {
     unsigned char t[5];
     int n = 0;
     t[4 - n++] = v & 0x7F;
     while ((v >>= 7)) t[4 - n++] = (unsigned char)(0x80 | (v & 0x7F));
-    put(o, t + 5 - n, (size_t)n);
+    fwrite(t + 5 - n, 1, (size_t)n, o);
 }
 
 typedef struct { uint32_t tick; int on, pitch, vel; } midi_ev;
@@ -269,14 +248,18 @@ static int midi_ev_cmp(const void *a, const void *b)
 
 #define TPQ 480
 
-/* Notes -> a format-0 file at `bpm` (ticks per quarter 480), written to a temp file next to
- * `path` and renamed over it; -1 with a message on any error (nothing is left behind). */
-static int write_midi(const char *path, const sw_compose_note *v, size_t n, double bpm)
+/* Notes -> a format-0 file at `bpm` (ticks per quarter 480), written through a temp file next
+ * to `path` (app_outfile, against `prot`) and renamed over it; -1 with a message on any error
+ * (nothing is left behind). The track is built in memory first: its header holds its length. */
+static int write_midi(const char *path, const sw_compose_note *v, size_t n, double bpm, const app_protect_set *prot)
 {
     midi_ev *ev = malloc(sizeof *ev * (n ? 2 * n : 1));
-    bytes o = { 0 };
+    char *trk = NULL;
+    size_t len = 0;
+    FILE *o = ev ? open_memstream(&trk, &len) : NULL;
+    app_outfile of = APP_OUTFILE_INIT;
     int rc = -1;
-    if (!ev) { app_err(SUB, "out of memory"); return -1; }
+    if (!o) { app_err(SUB, "out of memory"); free(ev); return -1; }
     const double tps = bpm / 60.0 * TPQ;
     for (size_t i = 0; i < n; i++) {
         uint32_t a = (uint32_t)llround(v[i].on_s * tps), b = (uint32_t)llround(v[i].off_s * tps);
@@ -289,53 +272,33 @@ static int write_midi(const char *path, const sw_compose_note *v, size_t n, doub
     const unsigned char tempo[] = { 0x00, 0xFF, 0x51, 0x03, (unsigned char)(us >> 16), (unsigned char)(us >> 8),
                                     (unsigned char)us };
     const unsigned char name[] = { 0x00, 0xFF, 0x03, 9, 's', 't', 'a', 't', 'e', 'w', 'a', 'v', 'e' };
-    put(&o, tempo, sizeof tempo);
-    put(&o, name, sizeof name);
+    fwrite(tempo, 1, sizeof tempo, o);
+    fwrite(name, 1, sizeof name, o);
     uint32_t last = 0;
     for (size_t i = 0; i < 2 * n; i++) {
-        put_vlq(&o, ev[i].tick - last);
+        put_vlq(o, ev[i].tick - last);
         last = ev[i].tick;
         unsigned char m[3] = { (unsigned char)(ev[i].on ? 0x90 : 0x80), (unsigned char)ev[i].pitch,
                                (unsigned char)(ev[i].on ? ev[i].vel : 64) };
-        put(&o, m, 3);
+        fwrite(m, 1, 3, o);
     }
     const unsigned char eot[] = { 0x00, 0xFF, 0x2F, 0x00 };
-    put(&o, eot, sizeof eot);
-    if (o.failed || o.n > 0xFFFFFFFFu) { app_err(SUB, "out of memory"); goto out; }
+    fwrite(eot, 1, sizeof eot, o);
+    if (fclose(o) != 0 || len > 0xFFFFFFFFu) { app_err(SUB, "out of memory"); goto out; }
     const unsigned char hdr[] = { 'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 0, 0, 1, TPQ >> 8, TPQ & 0xFF,
-                                  'M', 'T', 'r', 'k', (unsigned char)(o.n >> 24), (unsigned char)(o.n >> 16),
-                                  (unsigned char)(o.n >> 8), (unsigned char)o.n };
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= (int)sizeof tmp) {
-        app_err(SUB, "output path too long: '%s'", path);
+                                  'M', 'T', 'r', 'k', (unsigned char)(len >> 24), (unsigned char)(len >> 16),
+                                  (unsigned char)(len >> 8), (unsigned char)len };
+    if (app_outfile_open(&of, SUB, path, path, NULL, prot) != 0)
+        goto out;
+    if (app_write_all(of.fd, hdr, sizeof hdr) != 0 || app_write_all(of.fd, trk, len) != 0) {
+        app_err(SUB, "cannot write '%s': %s", path, strerror(errno));
+        app_outfile_abort(&of);
         goto out;
     }
-    int fd = mkstemp(tmp);
-    if (fd < 0) { app_err(SUB, "cannot write next to '%s': %s", path, strerror(errno)); goto out; }
-    mode_t um = umask(0);                      /* mkstemp makes 0600: give the file a normal mode */
-    umask(um);
-    if (fchmod(fd, 0666 & ~um) != 0) { /* not fatal: the file is still the user's */ }
-    FILE *f = fdopen(fd, "wb");
-    if (!f) { close(fd); unlink(tmp); app_err(SUB, "cannot write '%s': %s", tmp, strerror(errno)); goto out; }
-    int ok = fwrite(hdr, 1, sizeof hdr, f) == sizeof hdr && fwrite(o.b, 1, o.n, f) == o.n;
-    ok = (fflush(f) == 0) && ok;
-    int e = errno;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok) {
-        unlink(tmp);
-        app_err(SUB, "cannot write '%s': %s", path, strerror(e ? e : errno));
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        unlink(tmp);
-        app_err(SUB, "cannot write '%s': %s", path, strerror(e));
-        goto out;
-    }
-    rc = 0;
+    rc = app_outfile_commit(&of, SUB, path);
 out:
     free(ev);
-    free(o.b);
+    free(trk);
     return rc;
 }
 
@@ -520,7 +483,7 @@ int cmd_compose(int argc, char **argv)
             midi_path = midi_tmp;
         }
     }
-    if (write_midi(midi_path, out.v, out.n, bpm) != 0) { midi_tmp[0] = 0; goto out; }
+    if (write_midi(midi_path, out.v, out.n, bpm, &prot) != 0) { midi_tmp[0] = 0; goto out; }
     if (!quiet) {
         char kb[16] = "none";
         if (tonic >= 0) snprintf(kb, sizeof kb, "%s%s", pc_names[tonic], minor ? "m" : "");

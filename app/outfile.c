@@ -108,15 +108,8 @@ int app_outfile_open(app_outfile *o, const char *sub, const char *label, const c
     o->prot = prot;
     if (app_output_check(sub, label, out_path, prot) != 0)
         return -1;
-    const char *slash = strrchr(out_path, '/');
-    const char *name = slash ? slash + 1 : out_path;
-    if (!slash)
-        snprintf(o->dir, sizeof o->dir, ".");
-    else if (slash == out_path)
-        snprintf(o->dir, sizeof o->dir, "/");
-    else
-        snprintf(o->dir, sizeof o->dir, "%.*s", (int)(slash - out_path), out_path);
-    int n = snprintf(o->tmp, sizeof o->tmp, "%s/.%s.tmp-XXXXXX", o->dir, name);
+    app_dir_name(out_path, o->dir, sizeof o->dir);
+    int n = snprintf(o->tmp, sizeof o->tmp, "%s/.%s.tmp-XXXXXX", o->dir, app_base_name(out_path));
     if (n < 0 || (size_t)n >= sizeof o->tmp) {
         app_err(sub, "'%s': output path too long", label);
         return -1;
@@ -134,6 +127,8 @@ int app_outfile_open(app_outfile *o, const char *sub, const char *label, const c
         app_outfile_abort(o);
         return -1;
     }
+    if (!info)
+        return 0;
     o->sf = sf_open_fd(o->fd, SFM_WRITE, info, SF_FALSE);
     if (!o->sf) {
         app_err(sub, "'%s': cannot write '%s': %s", label, out_path, sf_strerror(NULL));
@@ -148,7 +143,7 @@ int app_outfile_open(app_outfile *o, const char *sub, const char *label, const c
 int app_outfile_commit(app_outfile *o, const char *sub, const char *label)
 {
     /* Each step is checked: a full disk may only show at close (FLAC/Ogg flush) or fsync. */
-    int e = sf_close(o->sf);
+    int e = o->sf ? sf_close(o->sf) : 0;
     o->sf = NULL;
     if (e != 0) {
         app_err(sub, "'%s': error finishing '%s': %s", label, o->tmp, sf_error_number(e));

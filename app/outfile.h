@@ -52,7 +52,7 @@ void app_protect_free(app_protect_set *s);
 int app_output_check(const char *sub, const char *label, const char *out, const app_protect_set *s);
 
 typedef struct {
-    SNDFILE *sf;               /* open for writing while active; NULL otherwise */
+    SNDFILE *sf;               /* open for writing while active (an audio file); NULL otherwise */
     int fd;                    /* the temp file's descriptor, -1 when closed */
     int have_tmp;              /* 1 while the temp file exists on disk */
     char tmp[PATH_MAX + 32];   /* temp file path: <dir>/.<name>.tmp-XXXXXX */
@@ -64,11 +64,12 @@ typedef struct {
 #define APP_OUTFILE_INIT { .fd = -1 }
 
 /* Check the rule (app_output_check) for `out_path` against `prot` (may be NULL; kept for the
- * commit), then create the temp file and open it with libsndfile as `info` describes.
+ * commit), then create the temp file and open it with libsndfile as `info` describes (info
+ * NULL: a file that is not audio, which the caller writes to o->fd).
  * `sub`/`label` prefix error messages ("statewave <sub>: error: '<label>': ..."). 0 or -1. */
 int app_outfile_open(app_outfile *o, const char *sub, const char *label, const char *out_path,
                      SF_INFO *info, const app_protect_set *prot);
-/* Finish: sf_close, fsync, close, the rule once more, rename over the output, sync the
+/* Finish: sf_close (an audio file), fsync, close, the rule once more, rename over the output, sync the
  * folder. 0 or -1 (then the temp file is already removed). */
 int app_outfile_commit(app_outfile *o, const char *sub, const char *label);
 /* Why a write to `sf` failed: libsndfile's message plus the system's reason from
