@@ -22,8 +22,7 @@ const app_model_kind app_model_denoise = { "denoise", "denoise.safetensors", "ST
 const app_model_kind app_model_generate = { "generate", "generate.safetensors",
                                             "STATEWAVE_GENERATE_MODEL" };
 
-/* Length of the well-formed UTF-8 sequence at s (1-4) with its code point in *cp, or 0. */
-static int utf8_seq(const unsigned char *s, unsigned *cp)
+int app_utf8_seq(const unsigned char *s, unsigned *cp)
 {
     unsigned c = s[0];
     int len;
@@ -58,7 +57,7 @@ static void printable_into(char *out, size_t cap, const char *s, int keep_layout
         const char *piece = esc;
         size_t n;
         unsigned cp;
-        int len = utf8_seq(p, &cp);
+        int len = app_utf8_seq(p, &cp);
         if (len == 0) {
             snprintf(esc, sizeof esc, "\\x%02X", *p);
             len = 1;

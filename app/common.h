@@ -31,6 +31,10 @@ extern char app_last_error[512];
  * backslashes kept). */
 const char *app_printable(const char *s, char *buf, size_t len);
 
+/* Length of the well-formed UTF-8 sequence at s (1-4) with its code point in *cp, or 0 (also
+ * for overlong forms, surrogates and code points past U+10FFFF). */
+int app_utf8_seq(const unsigned char *s, unsigned *cp);
+
 /* Parse a whole string as a finite double in [lo, hi]. 0 on success, -1 otherwise. */
 int app_parse_double(const char *s, double lo, double hi, double *out);
 /* Parse a whole string as a long in [lo, hi]. 0 on success, -1 otherwise. */

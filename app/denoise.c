@@ -354,6 +354,14 @@ static void run_task(run_cfg *cfg, const dn_task *t, dn_result *r)
     }
 }
 
+/* The pending tasks, one after the other in this process, until a signal. */
+static void run_pending(run_cfg *cfg, const dn_task *tasks, dn_result *res, int n)
+{
+    for (int i = 0; i < n && !app_stop_requested; i++)
+        if (res[i].state == DN_PENDING)
+            run_task(cfg, &tasks[i], &res[i]);
+}
+
 /* "DIR/NAME" with DIR resolved (links, ..), for telling two outputs apart; "" if DIR cannot be. */
 static void out_key(const char *out, char *key, size_t len)
 {
@@ -397,9 +405,7 @@ static void run_jobs(run_cfg *cfg, const dn_task *tasks, dn_result *res_out, int
     void *shm = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shm == MAP_FAILED) {
         app_warn(SUB, "--jobs: no shared memory (%s); one file at a time", strerror(errno));
-        for (int i = 0; i < n && !app_stop_requested; i++)
-            if (res_out[i].state == DN_PENDING)
-                run_task(cfg, &tasks[i], &res_out[i]);
+        run_pending(cfg, tasks, res_out, n);
         return;
     }
     int *next = shm;
@@ -434,9 +440,7 @@ static void run_jobs(run_cfg *cfg, const dn_task *tasks, dn_result *res_out, int
         pids[started++] = pid;
     }
     if (!started) /* no worker at all: this process does the work */
-        for (int i = 0; i < n && !app_stop_requested; i++)
-            if (res[i].state == DN_PENDING)
-                run_task(cfg, &tasks[i], &res[i]);
+        run_pending(cfg, tasks, res, n);
     int forwarded = 0;
     for (int k = 0; k < started; k++) {
         while (waitpid(pids[k], NULL, 0) < 0 && errno == EINTR) {
@@ -658,9 +662,7 @@ int cmd_denoise(int argc, char **argv)
     if (jobs > 1 && n_in > 1)
         run_jobs(&cfg, tasks, res, n_in, (int)jobs);
     else
-        for (int i = 0; i < n_in && !app_stop_requested; i++)
-            if (res[i].state == DN_PENDING)
-                run_task(&cfg, &tasks[i], &res[i]);
+        run_pending(&cfg, tasks, res, n_in);
     int failures = 0;
     for (int i = 0; i < n_in; i++) {
         if (res[i].state == DN_PENDING) {

@@ -2,17 +2,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "common.h"
 #include "jsonout.h"
-
-/* Length of the valid UTF-8 sequence at s, 0 if invalid. */
-static int utf8_len(const unsigned char *s)
-{
-    int n = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 0;
-    for (int i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
 
 void app_json_string(FILE *f, const char *s)
 {
@@ -29,7 +20,8 @@ void app_json_string(FILE *f, const char *s)
             fputc((int)c, f);
             p++;
         } else {
-            int n = utf8_len(p);
+            unsigned cp;
+            int n = app_utf8_seq(p, &cp);
             if (n) {
                 fwrite(p, 1, (size_t)n, f);
                 p += n;
