@@ -256,11 +256,12 @@ static void gen_summary(app_stream_mode *m, app_stream_rt *rt, int part, double 
 static int generate_live(sw_generator *gen, const app_stream_opts *o, const char *used, const char *settings,
                          int *still_in_use)
 {
-    app_stream_rt *rt;
-    gen_mode *G = app_stream_alloc(SUB, sizeof *G, &rt);
+    gen_mode *G = calloc(1, sizeof *G);
     *still_in_use = 0;
-    if (!G)
+    if (!G) {
+        app_err(SUB, "out of memory");
         return SW_EXIT_FAIL;
+    }
     G->m = (app_stream_mode){ .sub = SUB, .prepare = gen_prepare, .start = gen_start,
                               .print_setup = gen_print_setup, .status = gen_status, .stop = gen_stop,
                               .summary = gen_summary };
@@ -268,13 +269,12 @@ static int generate_live(sw_generator *gen, const app_stream_opts *o, const char
     G->used = used;
     G->settings = settings;
     G->model_rate = sw_generator_sample_rate(gen);
-    int rc = app_stream_run(o, &G->m, rt, still_in_use);
+    int rc = app_stream_run(o, &G->m, still_in_use);
     if (*still_in_use)
         return rc;
     sw_resampler_destroy(G->src);
     free(G->ring);
     free(G);
-    free(rt);
     return rc;
 }
 

@@ -209,23 +209,23 @@ int cmd_live(int argc, char **argv)
     char used[PATH_MAX + 64];
     if (app_load_model(SUB, &app_model_denoise, model_path, &model, used, sizeof used) != 0)
         return SW_EXIT_FAIL;
-    app_stream_rt *rt;
-    live_mode *L = app_stream_alloc(SUB, sizeof *L, &rt);
-    int rc = SW_EXIT_FAIL, in_use = 0;
-    if (L) {
-        L->m = (app_stream_mode){ .sub = SUB, .in_channels = (int)channels, .prepare = live_prepare,
-                                  .print_setup = live_print_setup, .poll = live_poll, .status = live_status,
-                                  .summary = live_summary };
-        L->model = model;
-        L->used = used;
-        L->mix = mix;
-        L->limit = limit;
-        rc = app_stream_run(&so, &L->m, rt, &in_use);
-        if (in_use) /* the device was lost with a host thread that may still call back */
-            return rc;
-        sw_denoiser_destroy(L->dn);
+    live_mode *L = calloc(1, sizeof *L);
+    if (!L) {
+        app_err(SUB, "out of memory");
+        sw_model_free(model);
+        return SW_EXIT_FAIL;
     }
-    free(rt);
+    L->m = (app_stream_mode){ .sub = SUB, .in_channels = (int)channels, .prepare = live_prepare,
+                              .print_setup = live_print_setup, .poll = live_poll, .status = live_status,
+                              .summary = live_summary };
+    L->model = model;
+    L->used = used;
+    L->mix = mix;
+    L->limit = limit;
+    int in_use = 0, rc = app_stream_run(&so, &L->m, &in_use);
+    if (in_use) /* the device was lost with a host thread that may still call back */
+        return rc;
+    sw_denoiser_destroy(L->dn);
     free(L);
     sw_model_free(model);
     return rc;

@@ -242,26 +242,19 @@ static int watch_check(const char *sub, watch *w, PaStream *stream, app_stream_r
 }
 
 /* ---------------------------------------------------------------------- run -- */
-void *app_stream_alloc(const char *sub, size_t size, app_stream_rt **rt)
-{
-    void *mode = calloc(1, size);
-    *rt = calloc(1, sizeof **rt);
-    if (!mode || !*rt) {
-        free(mode);
-        free(*rt);
-        *rt = NULL;
-        app_err(sub, "out of memory");
-        return NULL;
-    }
-    return mode;
-}
-
-int app_stream_run(const app_stream_opts *o, app_stream_mode *m, app_stream_rt *rt, int *still_in_use)
+int app_stream_run(const app_stream_opts *o, app_stream_mode *m, int *still_in_use)
 {
     const char *sub = m->sub;
     *still_in_use = 0;
-    if (app_pa_init(sub) != 0)
+    app_stream_rt *rt = calloc(1, sizeof *rt);
+    if (!rt) {
+        app_err(sub, "out of memory");
         return SW_EXIT_FAIL;
+    }
+    if (app_pa_init(sub) != 0) {
+        free(rt);
+        return SW_EXIT_FAIL;
+    }
     int rc = SW_EXIT_FAIL, started = 0;
     PaStream *stream = NULL;
     app_sigtrap sig = { .set = 0 };
@@ -384,5 +377,6 @@ out:
         Pa_CloseStream(stream);
     Pa_Terminate();
     alarm(0);
+    free(rt);
     return rc;
 }

@@ -71,15 +71,11 @@ struct app_stream_mode {
 
 /* Run mode `m` on the devices of `o` until --seconds, a signal, the mode's poll ending it or
  * the device being lost; returns an exit status (common.h). Calls app_pa_init and
- * Pa_Terminate. *still_in_use = 1 when the device was lost with the stream not closed: a host
- * thread may still call back, so the caller must not free what the callback touches (the
- * mode, its engine and model); the process is about to exit. `rt` must outlive the call
- * likewise. */
-int app_stream_run(const app_stream_opts *o, app_stream_mode *m, app_stream_rt *rt, int *still_in_use);
-
-/* A zeroed mode of `size` bytes (its app_stream_mode first) and a zeroed *rt for app_stream_run;
- * NULL when either cannot be had (nothing kept, "out of memory" reported for `sub`). */
-void *app_stream_alloc(const char *sub, size_t size, app_stream_rt **rt);
+ * Pa_Terminate; allocates the callback's app_stream_rt and frees it at the end. *still_in_use
+ * = 1 when the device was lost with the stream not closed: a host thread may still call back,
+ * so the caller must not free what the callback touches (the mode, which must be on the heap,
+ * its engine and model), and the runner keeps its app_stream_rt; the process is about to exit. */
+int app_stream_run(const app_stream_opts *o, app_stream_mode *m, int *still_in_use);
 
 /* 20 log10(x), or -inf for 0. */
 double app_dbfs(double x);

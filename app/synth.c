@@ -187,19 +187,19 @@ static void synth_summary(app_stream_mode *m, app_stream_rt *rt, int part, doubl
  * *still_in_use as app_stream_run's: then the model and the song must stay. */
 static int synth_live(const synth_mode *init, const app_stream_opts *o, int *still_in_use)
 {
-    app_stream_rt *rt;
-    synth_mode *S = app_stream_alloc(SUB, sizeof *S, &rt);
+    synth_mode *S = malloc(sizeof *S);
     *still_in_use = 0;
-    if (!S)
+    if (!S) {
+        app_err(SUB, "out of memory");
         return SW_EXIT_FAIL;
+    }
     *S = *init;
     S->m = (app_stream_mode){ .sub = SUB, .prepare = synth_prepare, .print_setup = synth_print_setup,
                               .poll = synth_poll, .status = synth_status, .summary = synth_summary };
-    int rc = app_stream_run(o, &S->m, rt, still_in_use);
+    int rc = app_stream_run(o, &S->m, still_in_use);
     if (!*still_in_use) {
         sw_synth_destroy(S->synth);
         free(S);
-        free(rt);
     }
     return rc;
 }
