@@ -150,7 +150,8 @@ int app_parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
-int app_parse_long(const char *s, long lo, long hi, long *out)
+/* Parse a whole string as a long in [lo, hi]. 0 on success, -1 otherwise. */
+static int parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
     if (!s || !*s)
@@ -203,7 +204,7 @@ int app_parse_opts(const char *sub, int argc, char **argv, const app_opt *opts, 
         case APP_OPT_OFF: *(int *)o->dst = 0; break;
         case APP_OPT_STR: *(const char **)o->dst = optarg; break;
         case APP_OPT_DBL: bad = app_parse_double(optarg, o->lo, o->hi, o->dst); break;
-        case APP_OPT_LONG: bad = app_parse_long(optarg, (long)o->lo, (long)o->hi, o->dst); break;
+        case APP_OPT_LONG: bad = parse_long(optarg, (long)o->lo, (long)o->hi, o->dst); break;
         case APP_OPT_U64: {
             char *end;
             errno = 0;
@@ -358,7 +359,8 @@ FILE *app_progress_stream(void)
     return NULL;
 }
 
-void app_fmt_duration(double s, char *buf, size_t len)
+/* "1:05" / "1:02:03" for a duration in seconds (negative or huge -> "--:--"). */
+static void fmt_duration(double s, char *buf, size_t len)
 {
     if (!(s >= 0.0) || s > 359999.0) {
         snprintf(buf, len, "--:--");
@@ -382,7 +384,7 @@ void app_progress(FILE *f, const char *name, double done, double total, double r
     double speed = el > 1e-6 ? (done / rate) / el : 0.0;
     double eta = speed > 0.0 ? ((total - done) / rate) / speed : -1.0;
     char etas[32];
-    app_fmt_duration(eta, etas, sizeof etas);
+    fmt_duration(eta, etas, sizeof etas);
     char bar[21];
     int fill = (int)(frac * 20.0);
     for (int i = 0; i < 20; i++)

@@ -37,8 +37,6 @@ int app_utf8_seq(const unsigned char *s, unsigned *cp);
 
 /* Parse a whole string as a finite double in [lo, hi]. 0 on success, -1 otherwise. */
 int app_parse_double(const char *s, double lo, double hi, double *out);
-/* Parse a whole string as a long in [lo, hi]. 0 on success, -1 otherwise. */
-int app_parse_long(const char *s, long lo, long hi, long *out);
 
 /* One option of a command's table for app_parse_opts. */
 typedef enum {
@@ -126,9 +124,6 @@ void app_progress_every(FILE *f, double *tlast, int force, const char *name, dou
                         double rate, double t0);
 /* Erase the progress line (no-op if f is NULL). */
 void app_progress_clear(FILE *f);
-
-/* "1:05" / "1:02:03" for a duration in seconds (negative or huge -> "--:--"). */
-void app_fmt_duration(double s, char *buf, size_t len);
 
 /* The app's one signal handler. SIGINT and SIGTERM (and SIGHUP for the live runs, which
  * a closed terminal should stop too) set app_stop_requested instead of killing the process,

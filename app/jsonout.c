@@ -5,7 +5,8 @@
 #include "common.h"
 #include "jsonout.h"
 
-void app_json_string(FILE *f, const char *s)
+/* s as a JSON string (quotes, escapes; bytes that are not UTF-8 as \u00XX). */
+static void json_string(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;) {
@@ -46,16 +47,16 @@ void app_json_summary(FILE *f, const char *cmd, const app_json_file *files, int 
 {
     int failed = 0;
     fprintf(f, "{\"command\": ");
-    app_json_string(f, cmd);
+    json_string(f, cmd);
     fprintf(f, ", \"files\": [");
     for (int i = 0; i < n; i++) {
         const app_json_file *x = &files[i];
         failed += x->error != NULL;
         fprintf(f, "%s\n  {\"input\": ", i ? "," : "");
-        app_json_string(f, x->input);
+        json_string(f, x->input);
         fprintf(f, ", \"output\": ");
         if (x->output && !x->error)
-            app_json_string(f, x->output);
+            json_string(f, x->output);
         else
             fputs("null", f);
         fprintf(f, ", \"duration\": ");
@@ -64,7 +65,7 @@ void app_json_summary(FILE *f, const char *cmd, const app_json_file *files, int 
         num(f, x->seconds);
         fprintf(f, ", \"error\": ");
         if (x->error)
-            app_json_string(f, x->error);
+            json_string(f, x->error);
         else
             fputs("null", f);
         fputc('}', f);
