@@ -69,8 +69,8 @@ typedef struct {
  * `sub`/`label` prefix error messages ("statewave <sub>: error: '<label>': ..."). 0 or -1. */
 int app_outfile_open(app_outfile *o, const char *sub, const char *label, const char *out_path,
                      SF_INFO *info, const app_protect_set *prot);
-/* Finish: sf_close (an audio file), fsync, close, the rule once more, rename over the output, sync the
- * folder. 0 or -1 (then the temp file is already removed). */
+/* Finish: sf_close (an audio file), fsync, close, the rule once more, rename over the output,
+ * sync the folder. 0 or -1 (then the temp file is already removed). */
 int app_outfile_commit(app_outfile *o, const char *sub, const char *label);
 /* Why a write to `sf` failed: libsndfile's message plus the system's reason from
  * `saved_errno` (errno right after the failed call) when libsndfile's is generic. */
