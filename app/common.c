@@ -22,8 +22,7 @@ const app_model_kind app_model_denoise = { "denoise", "denoise.safetensors", "ST
 const app_model_kind app_model_generate = { "generate", "generate.safetensors",
                                             "STATEWAVE_GENERATE_MODEL" };
 
-/* Length of the well-formed UTF-8 sequence at s (1-4) with its code point in *cp, or 0. */
-static int utf8_seq(const unsigned char *s, unsigned *cp)
+int app_utf8_seq(const unsigned char *s, unsigned *cp)
 {
     unsigned c = s[0];
     int len;
@@ -58,7 +57,7 @@ static void printable_into(char *out, size_t cap, const char *s, int keep_layout
         const char *piece = esc;
         size_t n;
         unsigned cp;
-        int len = utf8_seq(p, &cp);
+        int len = app_utf8_seq(p, &cp);
         if (len == 0) {
             snprintf(esc, sizeof esc, "\\x%02X", *p);
             len = 1;
@@ -151,15 +150,8 @@ int app_parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
-int app_opt_double(const char *sub, const char *name, const char *s, double lo, double hi, double *out)
-{
-    if (app_parse_double(s, lo, hi, out) == 0)
-        return 0;
-    app_err(sub, "--%s wants a number in [%g,%g], got '%s'", name, lo, hi, s);
-    return -1;
-}
-
-int app_parse_long(const char *s, long lo, long hi, long *out)
+/* Parse a whole string as a long in [lo, hi]. 0 on success, -1 otherwise. */
+static int parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
     if (!s || !*s)
@@ -172,12 +164,78 @@ int app_parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-int app_err_bad_value(const char *sub, const struct option *opts, int c, const char *arg)
+#define MAX_OPTS 40
+
+int app_parse_opts(const char *sub, int argc, char **argv, const app_opt *opts, int n, int wants, int no_args)
 {
-    for (const struct option *o = opts; o->name; o++)
-        if (o->val == c)
-            app_err(sub, "bad value '%s' for --%s (see --help for the range)", arg, o->name);
-    return SW_EXIT_USAGE;
+    /* getopt_long's tables: a short option returns its letter, a long-only one 256 + its index */
+    struct option lopt[MAX_OPTS + 1];
+    char shortopts[3 * MAX_OPTS + 1];
+    size_t k = 0;
+    if (n > MAX_OPTS) {
+        app_err(sub, "internal error: too many options");
+        return SW_EXIT_FAIL;
+    }
+    for (int i = 0; i < n; i++) {
+        const app_opt *o = &opts[i];
+        int arg = o->kind != APP_OPT_FLAG && o->kind != APP_OPT_OFF && o->kind != APP_OPT_HELP;
+        lopt[i] = (struct option){ o->name, arg ? required_argument : no_argument, NULL,
+                                   o->letter ? o->letter : 256 + i };
+        if (o->letter) {
+            shortopts[k++] = o->letter;
+            if (arg)
+                shortopts[k++] = ':';
+        }
+    }
+    lopt[n] = (struct option){ NULL, 0, NULL, 0 };
+    shortopts[k] = '\0';
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, shortopts, lopt, NULL)) != -1) {
+        const app_opt *o = NULL;
+        for (int i = 0; i < n && !o; i++)
+            if (lopt[i].val == c)
+                o = &opts[i];
+        if (!o)
+            return app_usage_hint(sub);
+        int bad = 0;
+        switch (o->kind) {
+        case APP_OPT_FLAG: *(int *)o->dst = 1; break;
+        case APP_OPT_OFF: *(int *)o->dst = 0; break;
+        case APP_OPT_STR: *(const char **)o->dst = optarg; break;
+        case APP_OPT_DBL: bad = app_parse_double(optarg, o->lo, o->hi, o->dst); break;
+        case APP_OPT_LONG: bad = parse_long(optarg, (long)o->lo, (long)o->hi, o->dst); break;
+        case APP_OPT_U64: {
+            char *end;
+            errno = 0;
+            *(unsigned long long *)o->dst = strtoull(optarg, &end, 10);
+            bad = errno || !*optarg || *end || optarg[0] == '-';
+            break;
+        }
+        case APP_OPT_FN:
+            if ((bad = o->fn(sub, optarg, o->dst)) < 0)
+                return SW_EXIT_USAGE;
+            break;
+        case APP_OPT_HELP:
+            fputs(o->dst, stdout);
+            if (o->fn)
+                o->fn(sub, NULL, NULL);
+            return SW_EXIT_OK;
+        }
+        if (o->seen)
+            *o->seen = 1;
+        if (bad && wants)
+            app_err(sub, "--%s wants a number in [%g,%g], got '%s'", o->name, o->lo, o->hi, optarg);
+        else if (bad)
+            app_err(sub, "bad value '%s' for --%s (see --help for the range)", optarg, o->name);
+        if (bad)
+            return SW_EXIT_USAGE;
+    }
+    if (no_args && optind < argc) {
+        app_err(sub, "unexpected argument '%s'", argv[optind]);
+        return SW_EXIT_USAGE;
+    }
+    return -1;
 }
 
 int app_usage_hint(const char *sub)
@@ -270,6 +328,21 @@ const char *app_installed_model_path(const app_model_kind *kind, char *buf, size
     return buf;
 }
 
+int app_write_all(int fd, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
 double app_now(void)
 {
     struct timespec ts;
@@ -286,7 +359,8 @@ FILE *app_progress_stream(void)
     return NULL;
 }
 
-void app_fmt_duration(double s, char *buf, size_t len)
+/* "1:05" / "1:02:03" for a duration in seconds (negative or huge -> "--:--"). */
+static void fmt_duration(double s, char *buf, size_t len)
 {
     if (!(s >= 0.0) || s > 359999.0) {
         snprintf(buf, len, "--:--");
@@ -310,7 +384,7 @@ void app_progress(FILE *f, const char *name, double done, double total, double r
     double speed = el > 1e-6 ? (done / rate) / el : 0.0;
     double eta = speed > 0.0 ? ((total - done) / rate) / speed : -1.0;
     char etas[32];
-    app_fmt_duration(eta, etas, sizeof etas);
+    fmt_duration(eta, etas, sizeof etas);
     char bar[21];
     int fill = (int)(frac * 20.0);
     for (int i = 0; i < 20; i++)
@@ -319,6 +393,16 @@ void app_progress(FILE *f, const char *name, double done, double total, double r
     fprintf(f, "\r\033[K%3d%% [%s] %6.1fx real time  ETA %s  %s", (int)(frac * 100.0), bar, speed,
             etas, name);
     fflush(f);
+}
+
+void app_progress_every(FILE *f, double *tlast, int force, const char *name, double done, double total,
+                        double rate, double t0)
+{
+    double now = app_now();
+    if (force || now - *tlast >= 0.1) {
+        app_progress(f, name, done, total, rate, t0);
+        *tlast = now;
+    }
 }
 
 void app_progress_clear(FILE *f)

@@ -8,7 +8,6 @@
  * and renamed (nothing half-written is left on any error) -> with --render, `statewave synth`
  * plays that file. */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -211,48 +210,30 @@ static int parse_note(const char *s, const char **end)
     return v >= 0 && v <= 127 ? (int)v : -1;
 }
 
-static int parse_range(const char *s, int *lo, int *hi)
+/* APP_OPT_FN for --range LO-HI into the sw_compose_limits dst: 0, or 1 if s is not a range. */
+static int opt_range(const char *sub, const char *s, void *dst)
 {
+    (void)sub;
+    sw_compose_limits *lim = dst;
     const char *e;
     int a = parse_note(s, &e);
-    if (a < 0 || *e != '-') return -1;
+    if (a < 0 || *e != '-') return 1;
     int b = parse_note(e + 1, &e);
-    if (b < 0 || *e || b < a) return -1;
-    *lo = a;
-    *hi = b;
+    if (b < 0 || *e || b < a) return 1;
+    lim->low = a;
+    lim->high = b;
     return 0;
 }
 
 /* ------------------------------------------------------------ MIDI out -- */
 
-typedef struct {
-    unsigned char *b;   /* [n] bytes (owned) */
-    size_t n, cap;
-    int failed;         /* out of memory */
-} bytes;
-
-static void put(bytes *o, const void *p, size_t n)
-{
-    if (o->failed) return;
-    if (o->n + n > o->cap) {
-        size_t cap = o->cap ? o->cap : 4096;
-        while (cap < o->n + n) cap *= 2;
-        unsigned char *b = realloc(o->b, cap);
-        if (!b) { o->failed = 1; return; }
-        o->b = b;
-        o->cap = cap;
-    }
-    memcpy(o->b + o->n, p, n);
-    o->n += n;
-}
-
-static void put_vlq(bytes *o, uint32_t v)
+static void put_vlq(FILE *o, uint32_t v)
 {
     unsigned char t[5];
     int n = 0;
     t[4 - n++] = v & 0x7F;
     while ((v >>= 7)) t[4 - n++] = (unsigned char)(0x80 | (v & 0x7F));
-    put(o, t + 5 - n, (size_t)n);
+    fwrite(t + 5 - n, 1, (size_t)n, o);
 }
 
 typedef struct { uint32_t tick; int on, pitch, vel; } midi_ev;
@@ -267,14 +248,18 @@ static int midi_ev_cmp(const void *a, const void *b)
 
 #define TPQ 480
 
-/* Notes -> a format-0 file at `bpm` (ticks per quarter 480), written to a temp file next to
- * `path` and renamed over it; -1 with a message on any error (nothing is left behind). */
-static int write_midi(const char *path, const sw_compose_note *v, size_t n, double bpm)
+/* Notes -> a format-0 file at `bpm` (ticks per quarter 480), written through a temp file next
+ * to `path` (app_outfile, against `prot`) and renamed over it; -1 with a message on any error
+ * (nothing is left behind). The track is built in memory first: its header holds its length. */
+static int write_midi(const char *path, const sw_compose_note *v, size_t n, double bpm, const app_protect_set *prot)
 {
     midi_ev *ev = malloc(sizeof *ev * (n ? 2 * n : 1));
-    bytes o = { 0 };
+    char *trk = NULL;
+    size_t len = 0;
+    FILE *o = ev ? open_memstream(&trk, &len) : NULL;
+    app_outfile of = APP_OUTFILE_INIT;
     int rc = -1;
-    if (!ev) { app_err(SUB, "out of memory"); return -1; }
+    if (!o) { app_err(SUB, "out of memory"); free(ev); return -1; }
     const double tps = bpm / 60.0 * TPQ;
     for (size_t i = 0; i < n; i++) {
         uint32_t a = (uint32_t)llround(v[i].on_s * tps), b = (uint32_t)llround(v[i].off_s * tps);
@@ -287,53 +272,33 @@ static int write_midi(const char *path, const sw_compose_note *v, size_t n, doub
     const unsigned char tempo[] = { 0x00, 0xFF, 0x51, 0x03, (unsigned char)(us >> 16), (unsigned char)(us >> 8),
                                     (unsigned char)us };
     const unsigned char name[] = { 0x00, 0xFF, 0x03, 9, 's', 't', 'a', 't', 'e', 'w', 'a', 'v', 'e' };
-    put(&o, tempo, sizeof tempo);
-    put(&o, name, sizeof name);
+    fwrite(tempo, 1, sizeof tempo, o);
+    fwrite(name, 1, sizeof name, o);
     uint32_t last = 0;
     for (size_t i = 0; i < 2 * n; i++) {
-        put_vlq(&o, ev[i].tick - last);
+        put_vlq(o, ev[i].tick - last);
         last = ev[i].tick;
         unsigned char m[3] = { (unsigned char)(ev[i].on ? 0x90 : 0x80), (unsigned char)ev[i].pitch,
                                (unsigned char)(ev[i].on ? ev[i].vel : 64) };
-        put(&o, m, 3);
+        fwrite(m, 1, 3, o);
     }
     const unsigned char eot[] = { 0x00, 0xFF, 0x2F, 0x00 };
-    put(&o, eot, sizeof eot);
-    if (o.failed || o.n > 0xFFFFFFFFu) { app_err(SUB, "out of memory"); goto out; }
+    fwrite(eot, 1, sizeof eot, o);
+    if (fclose(o) != 0 || len > 0xFFFFFFFFu) { app_err(SUB, "out of memory"); goto out; }
     const unsigned char hdr[] = { 'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 0, 0, 1, TPQ >> 8, TPQ & 0xFF,
-                                  'M', 'T', 'r', 'k', (unsigned char)(o.n >> 24), (unsigned char)(o.n >> 16),
-                                  (unsigned char)(o.n >> 8), (unsigned char)o.n };
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= (int)sizeof tmp) {
-        app_err(SUB, "output path too long: '%s'", path);
+                                  'M', 'T', 'r', 'k', (unsigned char)(len >> 24), (unsigned char)(len >> 16),
+                                  (unsigned char)(len >> 8), (unsigned char)len };
+    if (app_outfile_open(&of, SUB, path, path, NULL, prot) != 0)
+        goto out;
+    if (app_write_all(of.fd, hdr, sizeof hdr) != 0 || app_write_all(of.fd, trk, len) != 0) {
+        app_err(SUB, "cannot write '%s': %s", path, strerror(errno));
+        app_outfile_abort(&of);
         goto out;
     }
-    int fd = mkstemp(tmp);
-    if (fd < 0) { app_err(SUB, "cannot write next to '%s': %s", path, strerror(errno)); goto out; }
-    mode_t um = umask(0);                      /* mkstemp makes 0600: give the file a normal mode */
-    umask(um);
-    if (fchmod(fd, 0666 & ~um) != 0) { /* not fatal: the file is still the user's */ }
-    FILE *f = fdopen(fd, "wb");
-    if (!f) { close(fd); unlink(tmp); app_err(SUB, "cannot write '%s': %s", tmp, strerror(errno)); goto out; }
-    int ok = fwrite(hdr, 1, sizeof hdr, f) == sizeof hdr && fwrite(o.b, 1, o.n, f) == o.n;
-    ok = (fflush(f) == 0) && ok;
-    int e = errno;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok) {
-        unlink(tmp);
-        app_err(SUB, "cannot write '%s': %s", path, strerror(e ? e : errno));
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        unlink(tmp);
-        app_err(SUB, "cannot write '%s': %s", path, strerror(e));
-        goto out;
-    }
-    rc = 0;
+    rc = app_outfile_commit(&of, SUB, path);
 out:
     free(ev);
-    free(o.b);
+    free(trk);
     return rc;
 }
 
@@ -341,71 +306,42 @@ out:
 
 int cmd_compose(int argc, char **argv)
 {
-    enum { O_SEED = 1000, O_BARS, O_BPM, O_METER, O_KEY, O_RANGE, O_VOICES, O_DENSITY, O_MAXNOTE, O_ONLY,
-           O_RENDER, O_TIMBRE, O_MIDI, O_DUMP, O_PSEC };
-    static const struct option opts[] = {
-        { "output", required_argument, NULL, 'o' },      { "prompt", required_argument, NULL, 'p' },
-        { "prompt-seconds", required_argument, NULL, O_PSEC },
-        { "seconds", required_argument, NULL, 's' },     { "bars", required_argument, NULL, O_BARS },
-        { "bpm", required_argument, NULL, O_BPM },       { "meter", required_argument, NULL, O_METER },
-        { "seed", required_argument, NULL, O_SEED },     { "temperature", required_argument, NULL, 't' },
-        { "top-p", required_argument, NULL, 'P' },       { "key", required_argument, NULL, O_KEY },
-        { "range", required_argument, NULL, O_RANGE },   { "max-voices", required_argument, NULL, O_VOICES },
-        { "density", required_argument, NULL, O_DENSITY }, { "max-note", required_argument, NULL, O_MAXNOTE },
-        { "model", required_argument, NULL, 'm' },       { "only-new", no_argument, NULL, O_ONLY },
-        { "render", no_argument, NULL, O_RENDER },       { "timbre", required_argument, NULL, O_TIMBRE },
-        { "midi", required_argument, NULL, O_MIDI },     { "dump-tokens", no_argument, NULL, O_DUMP },
-        { "quiet", no_argument, NULL, 'q' },             { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *out_path = NULL, *prompt_path = NULL, *model_path = NULL, *key_arg = NULL, *timbre = NULL,
                *midi_keep = NULL;
     double seconds = 20.0, bpm = 120.0, temperature = 1.0, top_p = 0.95, max_note = 8.0, prompt_s = 0.0;
     long bars = 0, meter = 4, voices = 0, density = 0;
     unsigned long long seed = 1;
-    int only_new = 0, render = 0, dump = 0, quiet = 0, c;
+    int only_new = 0, render = 0, dump = 0, quiet = 0;
     sw_compose_limits lim;
     sw_compose_limits_default(&lim);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:p:s:t:P:m:qh", opts, NULL)) != -1) {
-        int bad = 0;
-        char *end;
-        switch (c) {
-        case 'o': out_path = optarg; break;
-        case 'p': prompt_path = optarg; break;
-        case O_PSEC: bad = app_parse_double(optarg, 1e-3, 3600.0, &prompt_s); break;
-        case 's': bad = app_parse_double(optarg, 1e-3, 3600.0, &seconds); break;
-        case O_BARS: bad = app_parse_long(optarg, 1, 1000, &bars); break;
-        case O_BPM: bad = app_parse_double(optarg, 20.0, 400.0, &bpm); break;
-        case O_METER: bad = app_parse_long(optarg, 1, 16, &meter); break;
-        case O_SEED:
-            errno = 0;
-            seed = strtoull(optarg, &end, 10);
-            bad = errno || *end || !*optarg || optarg[0] == '-';
-            break;
-        case 't': bad = app_parse_double(optarg, 0.0, 10.0, &temperature); break;
-        case 'P': bad = app_parse_double(optarg, 1e-6, 1.0, &top_p); break;
-        case O_KEY: key_arg = optarg; break;
-        case O_RANGE: bad = parse_range(optarg, &lim.low, &lim.high); break;
-        case O_VOICES: bad = app_parse_long(optarg, 1, 128, &voices); break;
-        case O_DENSITY: bad = app_parse_long(optarg, 1, 64, &density); break;
-        case O_MAXNOTE: bad = app_parse_double(optarg, 0.0, 60.0, &max_note); break;
-        case 'm': model_path = optarg; break;
-        case O_ONLY: only_new = 1; break;
-        case O_RENDER: render = 1; break;
-        case O_TIMBRE: timbre = optarg; break;
-        case O_MIDI: midi_keep = optarg; break;
-        case O_DUMP: dump = 1; break;
-        case 'q': quiet = 1; break;
-        case 'h': fputs(help, stdout); return SW_EXIT_OK;
-        default: return app_usage_hint(SUB);
-        }
-        if (bad) return app_err_bad_value(SUB, opts, c, optarg);
-    }
-    if (optind < argc) {
-        app_err(SUB, "unexpected argument '%s'", argv[optind]);
-        return SW_EXIT_USAGE;
-    }
+    const app_opt opts[] = {
+        { "output", 'o', APP_OPT_STR, .dst = &out_path },
+        { "prompt", 'p', APP_OPT_STR, .dst = &prompt_path },
+        { "prompt-seconds", 0, APP_OPT_DBL, .dst = &prompt_s, 1e-3, 3600.0 },
+        { "seconds", 's', APP_OPT_DBL, .dst = &seconds, 1e-3, 3600.0 },
+        { "bars", 0, APP_OPT_LONG, .dst = &bars, 1, 1000 },
+        { "bpm", 0, APP_OPT_DBL, .dst = &bpm, 20.0, 400.0 },
+        { "meter", 0, APP_OPT_LONG, .dst = &meter, 1, 16 },
+        { "seed", 0, APP_OPT_U64, .dst = &seed },
+        { "temperature", 't', APP_OPT_DBL, .dst = &temperature, 0.0, 10.0 },
+        { "top-p", 'P', APP_OPT_DBL, .dst = &top_p, 1e-6, 1.0 },
+        { "key", 0, APP_OPT_STR, .dst = &key_arg },
+        { "range", 0, APP_OPT_FN, .dst = &lim, .fn = opt_range },
+        { "max-voices", 0, APP_OPT_LONG, .dst = &voices, 1, 128 },
+        { "density", 0, APP_OPT_LONG, .dst = &density, 1, 64 },
+        { "max-note", 0, APP_OPT_DBL, .dst = &max_note, 0.0, 60.0 },
+        { "model", 'm', APP_OPT_STR, .dst = &model_path },
+        { "only-new", 0, APP_OPT_FLAG, .dst = &only_new },
+        { "render", 0, APP_OPT_FLAG, .dst = &render },
+        { "timbre", 0, APP_OPT_STR, .dst = &timbre },
+        { "midi", 0, APP_OPT_STR, .dst = &midi_keep },
+        { "dump-tokens", 0, APP_OPT_FLAG, .dst = &dump },
+        { "quiet", 'q', APP_OPT_FLAG, .dst = &quiet },
+        { "help", 'h', APP_OPT_HELP, .dst = (void *)help },
+    };
+    int parsed = app_parse_opts(SUB, argc, argv, opts, APP_NOPTS(opts), 0, 1);
+    if (parsed >= 0)
+        return parsed;
     if (dump && !prompt_path) { app_err(SUB, "--dump-tokens needs --prompt"); return SW_EXIT_USAGE; }
     if (!dump && !out_path) { app_err(SUB, "-o/--output is required"); return app_usage_hint(SUB); }
     if (!render && (timbre || midi_keep)) {
@@ -547,7 +483,7 @@ int cmd_compose(int argc, char **argv)
             midi_path = midi_tmp;
         }
     }
-    if (write_midi(midi_path, out.v, out.n, bpm) != 0) { midi_tmp[0] = 0; goto out; }
+    if (write_midi(midi_path, out.v, out.n, bpm, &prot) != 0) { midi_tmp[0] = 0; goto out; }
     if (!quiet) {
         char kb[16] = "none";
         if (tonic >= 0) snprintf(kb, sizeof kb, "%s%s", pc_names[tonic], minor ? "m" : "");

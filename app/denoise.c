@@ -10,13 +10,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -131,17 +128,6 @@ static int sink_write(void *user, const float *x, size_t n)
     return 0;
 }
 
-static void progress(const run_cfg *cfg, const char *name, sf_count_t done, sf_count_t total,
-                     int rate, double t0)
-{
-    app_progress(cfg->prog, name, (double)done, (double)total, (double)rate, t0);
-}
-
-static void progress_clear(const run_cfg *cfg)
-{
-    app_progress_clear(cfg->prog);
-}
-
 /* Denoise one file into out_path. 0 ok, -1 failed (message printed, nothing left behind). */
 static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
                         const app_fmt_alias *force_fmt)
@@ -245,7 +231,7 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     sf_count_t nread = 0;
     /* The header's length is an estimate for the progress bar only. */
     const sf_count_t est = ii.frames > 0 && ii.frames < ain.max_frames ? ii.frames : 0;
-    progress(cfg, shown, 0, est, ii.samplerate, t0);
+    app_progress(cfg->prog, shown, 0, est, ii.samplerate, t0);
     int read_failed = 0;
     while (st == SW_OK && !app_stop_requested) {
         sf_count_t got = app_audio_read(&ain, rbuf, READ_BLOCK);
@@ -255,31 +241,27 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
             break;
         nread += got;
         st = sw_offline_denoiser_process(dn, rbuf, (size_t)got, sink_write, &p, err, sizeof err);
-        double now = app_now();
-        if (now - tlast >= 0.1) {
-            progress(cfg, shown, nread, est > nread ? est : nread, ii.samplerate, t0);
-            tlast = now;
-        }
+        app_progress_every(cfg->prog, &tlast, 0, shown, nread, est > nread ? est : nread, ii.samplerate, t0);
     }
     if (app_stop_requested) {
-        progress_clear(cfg);
+        app_progress_clear(cfg->prog);
         app_err(SUB, "'%s': interrupted; '%s' not written", in_path, out_path);
         goto done;
     }
     if (st != SW_OK)
         goto failed;
     if (read_failed) {
-        progress_clear(cfg);
+        app_progress_clear(cfg->prog);
         app_err(SUB, "'%s': %s", in_path, ain.err);
         goto done;
     }
     if (nread == 0) {
-        progress_clear(cfg);
+        app_progress_clear(cfg->prog);
         app_err(SUB, "'%s': empty file (no audio frames)", in_path);
         goto done;
     }
     if (nread != ii.frames && ii.frames != SF_COUNT_MAX) {
-        progress_clear(cfg);
+        app_progress_clear(cfg->prog);
         app_warn(SUB, "'%s': header says %lld frames but %lld could be read; output has %lld",
                  in_path, (long long)ii.frames, (long long)nread, (long long)nread);
     }
@@ -287,8 +269,8 @@ static int denoise_file(run_cfg *cfg, const char *in_path, const char *out_path,
     /* Flush: the output gets as long as the input. */
     if ((st = sw_offline_denoiser_finish(dn, sink_write, &p, err, sizeof err)) != SW_OK)
         goto failed;
-    progress(cfg, shown, nread, nread, ii.samplerate, t0); /* show the finished bar (100%) */
-    progress_clear(cfg);
+    app_progress(cfg->prog, shown, nread, nread, ii.samplerate, t0); /* show the finished bar (100%) */
+    app_progress_clear(cfg->prog);
 
     if (to_stdout) {
         int e = sf_close(p.out);
@@ -324,7 +306,7 @@ failed: /* a write failure has been reported by sink_write; anything else is rep
         app_err(SUB, "'%s': %s", in_path, err);
 done:
     if (rc != 0)
-        progress_clear(cfg);
+        app_progress_clear(cfg->prog);
     if (to_stdout && p.out)
         sf_close(p.out); /* failed midway: what was written stays written (a pipe) */
     p.out = NULL;
@@ -367,6 +349,14 @@ static void run_task(run_cfg *cfg, const dn_task *t, dn_result *r)
         snprintf(r->err, sizeof r->err, "%s", app_last_error[0] ? app_last_error : "failed");
         r->state = DN_FAILED;
     }
+}
+
+/* The pending tasks, one after the other in this process, until a signal. */
+static void run_pending(run_cfg *cfg, const dn_task *tasks, dn_result *res, int n)
+{
+    for (int i = 0; i < n && !app_stop_requested; i++)
+        if (res[i].state == DN_PENDING)
+            run_task(cfg, &tasks[i], &res[i]);
 }
 
 /* "DIR/NAME" with DIR resolved (links, ..), for telling two outputs apart; "" if DIR cannot be. */
@@ -412,9 +402,7 @@ static void run_jobs(run_cfg *cfg, const dn_task *tasks, dn_result *res_out, int
     void *shm = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shm == MAP_FAILED) {
         app_warn(SUB, "--jobs: no shared memory (%s); one file at a time", strerror(errno));
-        for (int i = 0; i < n && !app_stop_requested; i++)
-            if (res_out[i].state == DN_PENDING)
-                run_task(cfg, &tasks[i], &res_out[i]);
+        run_pending(cfg, tasks, res_out, n);
         return;
     }
     int *next = shm;
@@ -449,9 +437,7 @@ static void run_jobs(run_cfg *cfg, const dn_task *tasks, dn_result *res_out, int
         pids[started++] = pid;
     }
     if (!started) /* no worker at all: this process does the work */
-        for (int i = 0; i < n && !app_stop_requested; i++)
-            if (res[i].state == DN_PENDING)
-                run_task(cfg, &tasks[i], &res[i]);
+        run_pending(cfg, tasks, res, n);
     int forwarded = 0;
     for (int k = 0; k < started; k++) {
         while (waitpid(pids[k], NULL, 0) < 0 && errno == EINTR) {
@@ -502,65 +488,47 @@ static int usage_stdio(char **inputs, int n_in, const char *out_opt, const char 
 
 /* ------------------------------------------------------------------ command -- */
 
+/* APP_OPT_FN for --raw-format. */
+static int opt_raw(const char *sub, const char *arg, void *dst)
+{
+    char why[160];
+    if (app_raw_parse(arg, dst, why, sizeof why) == 0)
+        return 0;
+    app_err(sub, "%s", why);
+    return -1;
+}
+
+/* After --help: the installed model's path. */
+static int help_model(const char *sub, const char *arg, void *dst)
+{
+    (void)sub, (void)arg, (void)dst;
+    char inst[PATH_MAX];
+    printf("\nInstalled model: %s\n", app_installed_model_path(&app_model_denoise, inst, sizeof inst));
+    return 0;
+}
+
 int cmd_denoise(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "output", required_argument, NULL, 'o' },  { "suffix", required_argument, NULL, 's' },
-        APP_DENOISE_OPTIONS,                         { "format", required_argument, NULL, 'f' },
-        { "quiet", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
-        { "raw-format", required_argument, NULL, 'R' }, { "jobs", required_argument, NULL, 'j' },
-        { "json", no_argument, NULL, 'J' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *out_opt = NULL, *suffix = "_clean", *model_path = NULL, *fmt_name = NULL;
     double mix = 1.0, limit = 100.0;
-    int quiet = 0, c, json = 0;
+    int quiet = 0, json = 0, has_raw = 0;
     long jobs = 1;
-    app_raw_format rawf, *raw = NULL;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:s:m:f:qhj:", opts, NULL)) != -1) {
-        switch (c) {
-        case 'R': {
-            char why[160];
-            if (app_raw_parse(optarg, &rawf, why, sizeof why) != 0) {
-                app_err(SUB, "%s", why);
-                return SW_EXIT_USAGE;
-            }
-            raw = &rawf;
-            break;
-        }
-        case 'j':
-            if (app_parse_long(optarg, 1, 256, &jobs)) {
-                app_err(SUB, "--jobs wants a number in [1,256], got '%s'", optarg);
-                return SW_EXIT_USAGE;
-            }
-            break;
-        case 'J': json = 1; break;
-        case 'o': out_opt = optarg; break;
-        case 's': suffix = optarg; break;
-        case 'm': model_path = optarg; break;
-        case 'f': fmt_name = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'x':
-            if (app_opt_double(SUB, "mix", optarg, 0.0, 1.0, &mix))
-                return SW_EXIT_USAGE;
-            break;
-        case 'l':
-            if (app_opt_double(SUB, "limit-db", optarg, 0.0, 100.0, &limit))
-                return SW_EXIT_USAGE;
-            break;
-        case 'h':
-            fputs(help, stdout);
-            {
-                char inst[PATH_MAX];
-                printf("\nInstalled model: %s\n",
-                       app_installed_model_path(&app_model_denoise, inst, sizeof inst));
-            }
-            return SW_EXIT_OK;
-        default:
-            return app_usage_hint(SUB);
-        }
-    }
+    app_raw_format rawf;
+    const app_opt opts[] = {
+        { "output", 'o', APP_OPT_STR, .dst = &out_opt },
+        { "suffix", 's', APP_OPT_STR, .dst = &suffix },
+        APP_DENOISE_OPTIONS(model_path, mix, limit),
+        { "format", 'f', APP_OPT_STR, .dst = &fmt_name },
+        { "quiet", 'q', APP_OPT_FLAG, .dst = &quiet },
+        { "help", 'h', APP_OPT_HELP, .dst = (void *)help, .fn = help_model },
+        { "raw-format", 0, APP_OPT_FN, .dst = &rawf, .seen = &has_raw, .fn = opt_raw },
+        { "jobs", 'j', APP_OPT_LONG, .dst = &jobs, 1, 256 },
+        { "json", 0, APP_OPT_FLAG, .dst = &json },
+    };
+    int parsed = app_parse_opts(SUB, argc, argv, opts, APP_NOPTS(opts), 1, 0);
+    if (parsed >= 0)
+        return parsed;
+    const app_raw_format *raw = has_raw ? &rawf : NULL;
     int n_in = argc - optind;
     char **inputs = argv + optind;
     if (n_in < 1) {
@@ -691,9 +659,7 @@ int cmd_denoise(int argc, char **argv)
     if (jobs > 1 && n_in > 1)
         run_jobs(&cfg, tasks, res, n_in, (int)jobs);
     else
-        for (int i = 0; i < n_in && !app_stop_requested; i++)
-            if (res[i].state == DN_PENDING)
-                run_task(&cfg, &tasks[i], &res[i]);
+        run_pending(&cfg, tasks, res, n_in);
     int failures = 0;
     for (int i = 0; i < n_in; i++) {
         if (res[i].state == DN_PENDING) {

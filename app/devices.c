@@ -1,6 +1,5 @@
 /* devices.c — `statewave devices`, and PortAudio's quiet initialisation (stream.h). */
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,20 +54,10 @@ int app_pa_init(const char *sub)
 
 int cmd_devices(int argc, char **argv)
 {
-    static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(help, stdout);
-            return SW_EXIT_OK;
-        }
-        return app_usage_hint(SUB);
-    }
-    if (optind < argc) {
-        app_err(SUB, "unexpected argument '%s'", argv[optind]);
-        return SW_EXIT_USAGE;
-    }
+    const app_opt opts[] = { { "help", 'h', APP_OPT_HELP, .dst = (void *)help } };
+    int parsed = app_parse_opts(SUB, argc, argv, opts, APP_NOPTS(opts), 0, 1);
+    if (parsed >= 0)
+        return parsed;
     if (app_pa_init(SUB) != 0)
         return SW_EXIT_FAIL;
     PaDeviceIndex n = Pa_GetDeviceCount();

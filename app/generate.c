@@ -9,7 +9,6 @@
  * a rendering thread keeps the render-ahead ring of generate_rt.c full, and the audio
  * callback only copies from it. */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
 #include <limits.h>
@@ -257,11 +256,12 @@ static void gen_summary(app_stream_mode *m, app_stream_rt *rt, int part, double 
 static int generate_live(sw_generator *gen, const app_stream_opts *o, const char *used, const char *settings,
                          int *still_in_use)
 {
-    app_stream_rt *rt;
-    gen_mode *G = app_stream_alloc(SUB, sizeof *G, &rt);
+    gen_mode *G = calloc(1, sizeof *G);
     *still_in_use = 0;
-    if (!G)
+    if (!G) {
+        app_err(SUB, "out of memory");
         return SW_EXIT_FAIL;
+    }
     G->m = (app_stream_mode){ .sub = SUB, .prepare = gen_prepare, .start = gen_start,
                               .print_setup = gen_print_setup, .status = gen_status, .stop = gen_stop,
                               .summary = gen_summary };
@@ -269,70 +269,45 @@ static int generate_live(sw_generator *gen, const app_stream_opts *o, const char
     G->used = used;
     G->settings = settings;
     G->model_rate = sw_generator_sample_rate(gen);
-    int rc = app_stream_run(o, &G->m, rt, still_in_use);
+    int rc = app_stream_run(o, &G->m, still_in_use);
     if (*still_in_use)
         return rc;
     sw_resampler_destroy(G->src);
     free(G->ring);
     free(G);
-    free(rt);
     return rc;
 }
 
 int cmd_generate(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "output", required_argument, NULL, 'o' },       { "model", required_argument, NULL, 'm' },
-        { "seconds", required_argument, NULL, 's' },      { "seed", required_argument, NULL, 'S' },
-        { "temperature", required_argument, NULL, 't' },  { "top-p", required_argument, NULL, 'p' },
-        { "prompt", required_argument, NULL, 'P' },       { "prompt-seconds", required_argument, NULL, 1000 },
-        { "no-prompt", no_argument, NULL, 'N' },          { "format", required_argument, NULL, 'f' },
-        { "quiet", no_argument, NULL, 'q' },              { "help", no_argument, NULL, 'h' },
-        { "live", no_argument, NULL, 'V' },               { "device", required_argument, NULL, 'd' },
-        { "rate", required_argument, NULL, 'r' },         APP_STREAM_OPTIONS,
-        { NULL, 0, NULL, 0 },
-    };
     const char *out_path = NULL, *model_path = NULL, *prompt_path = NULL, *fmt_name = NULL;
     /* top-p 1 by default: the shipped model drifts into digital silence at 0.98/0.95. */
     double seconds = 4.0, temperature = 1.0, top_p = 1.0, prompt_seconds = 0.0;
     unsigned long long seed = 1;
-    int quiet = 0, no_prompt = 0, live = 0, seconds_given = 0, c;
+    int quiet = 0, no_prompt = 0, live = 0, seconds_given = 0;
     app_stream_opts lo = { .latency_ms = -1.0 };
     int live_only = 0; /* a device option was given (needs --live) */
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:m:s:t:p:f:qhd:a:r:F:L:", opts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'o': out_path = optarg; break;
-        case 'm': model_path = optarg; break;
-        case 'P': prompt_path = optarg; break;
-        case 'f': fmt_name = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'N': no_prompt = 1; break;
-        case 's': bad = app_parse_double(optarg, 1e-3, 3600.0, &seconds); seconds_given = 1; break;
-        case 'V': live = 1; break;
-        case 'd': case 'a': case 'F': case 'L': bad = app_stream_option(c, optarg, &lo); live_only = 1; break;
-        case 'r': bad = app_parse_double(optarg, 8000.0, 192000.0, &lo.rate); live_only = 1; break;
-        case 't': bad = app_parse_double(optarg, 0.0, 10.0, &temperature); break;
-        case 'p': bad = app_parse_double(optarg, 1e-6, 1.0, &top_p); break;
-        case 1000: bad = app_parse_double(optarg, 1e-3, APP_MAX_PROMPT_SECONDS, &prompt_seconds); break;
-        case 'S': {
-            char *end;
-            errno = 0;
-            seed = strtoull(optarg, &end, 10);
-            bad = errno || !*optarg || *end || optarg[0] == '-';
-            break;
-        }
-        case 'h': fputs(help, stdout); return SW_EXIT_OK;
-        default: return app_usage_hint(SUB);
-        }
-        if (bad)
-            return app_err_bad_value(SUB, opts, c, optarg);
-    }
-    if (optind < argc) {
-        app_err(SUB, "unexpected argument '%s'", argv[optind]);
-        return SW_EXIT_USAGE;
-    }
+    const app_opt opts[] = {
+        { "output", 'o', APP_OPT_STR, .dst = &out_path },
+        { "model", 'm', APP_OPT_STR, .dst = &model_path },
+        { "seconds", 's', APP_OPT_DBL, .dst = &seconds, 1e-3, 3600.0, &seconds_given },
+        { "seed", 0, APP_OPT_U64, .dst = &seed },
+        { "temperature", 't', APP_OPT_DBL, .dst = &temperature, 0.0, 10.0 },
+        { "top-p", 'p', APP_OPT_DBL, .dst = &top_p, 1e-6, 1.0 },
+        { "prompt", 0, APP_OPT_STR, .dst = &prompt_path },
+        { "prompt-seconds", 0, APP_OPT_DBL, .dst = &prompt_seconds, 1e-3, APP_MAX_PROMPT_SECONDS },
+        { "no-prompt", 0, APP_OPT_FLAG, .dst = &no_prompt },
+        { "format", 'f', APP_OPT_STR, .dst = &fmt_name },
+        { "quiet", 'q', APP_OPT_FLAG, .dst = &quiet },
+        { "help", 'h', APP_OPT_HELP, .dst = (void *)help },
+        { "live", 0, APP_OPT_FLAG, .dst = &live },
+        { "device", 'd', APP_OPT_STR, .dst = &lo.output, .seen = &live_only },
+        { "rate", 'r', APP_OPT_DBL, .dst = &lo.rate, 8000.0, 192000.0, &live_only },
+        APP_STREAM_OPTIONS(lo, &live_only),
+    };
+    int parsed = app_parse_opts(SUB, argc, argv, opts, APP_NOPTS(opts), 0, 1);
+    if (parsed >= 0)
+        return parsed;
     if (app_stream_check_usage(SUB, live, out_path || fmt_name || no_prompt, "audio",
                                "-o/--output, --format and --no-prompt", live_only,
                                "--device, --host-api, --rate, --frames and --latency", out_path) != 0)
@@ -345,7 +320,7 @@ int cmd_generate(int argc, char **argv)
     sw_generator *gen = NULL;
     float *prompt = NULL, *buf = NULL;
     size_t n_prompt = 0;
-    app_outfile of = APP_OUTFILE_INIT;
+    app_render r = APP_RENDER_INIT;
     int rc = SW_EXIT_FAIL;
     char used[PATH_MAX + 64], err[512];
     /* The output rule (outfile.h): never the prompt or the model, checked before any work and
@@ -398,67 +373,42 @@ int cmd_generate(int argc, char **argv)
     }
 
     /* 16-bit PCM holds 8-bit mu-law audio exactly enough; lossy containers get their codec. */
-    int format = app_choose_output_format(fmt.major, fmt.subtype, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, rate);
-    if (!format) {
-        app_err(SUB, "format '%s' cannot store mono audio at %d Hz", fmt.name, rate);
+    if (app_render_open(&r, SUB, out_path, &fmt, SF_FORMAT_WAV | SF_FORMAT_PCM_16, rate, &prot, quiet,
+                        app_base_name(out_path)) != 0)
         goto out;
-    }
-    SF_INFO oi = { .samplerate = rate, .channels = 1, .format = format };
-    app_sigtrap sig = { .set = 0 };
-    app_sigtrap_set(&sig, 0);
-    if (app_outfile_open(&of, SUB, out_path, out_path, &oi, &prot) != 0)
-        goto out_sig;
-    sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave generate " SW_VERSION_STRING);
-
     if (!quiet)
         fprintf(stderr, "model: %s (%d Hz)\n", used, rate);
-    FILE *prog = quiet ? NULL : app_progress_stream();
     const size_t n_new = (size_t)llround(seconds * rate);
     const double total = (double)(n_prompt + n_new); /* priming costs about as much as rendering */
-    double t0 = app_now(), tlast = -1.0;
-    const char *shown = app_base_name(out_path);
 
     /* Prompt: fed through the net in blocks (so Ctrl-C and the progress bar work), and
      * written to the output unless --no-prompt. */
     for (size_t pos = 0; pos < n_prompt && !app_stop_requested; pos += BLOCK) {
         size_t m = n_prompt - pos < BLOCK ? n_prompt - pos : BLOCK;
         sw_generator_prime(gen, prompt + pos, m);
-        if (!no_prompt && app_write_mono(&of, SUB, out_path, prog, prompt + pos, m) != 0)
-            goto out_sig;
-        double now = app_now();
-        if (now - tlast >= 0.1) {
-            app_progress(prog, shown, (double)(pos + m), total, rate, t0);
-            tlast = now;
-        }
+        if (!no_prompt && app_render_write(&r, prompt + pos, m) != 0)
+            goto out;
+        app_render_progress(&r, (double)(pos + m), total, 0);
     }
     buf = malloc(sizeof(float) * BLOCK);
     if (!buf) {
         app_err(SUB, "out of memory");
-        goto out_sig;
+        goto out;
     }
     for (size_t pos = 0; pos < n_new && !app_stop_requested; pos += BLOCK) {
         size_t m = n_new - pos < BLOCK ? n_new - pos : BLOCK;
         sw_generator_render(gen, buf, m);
-        if (app_write_mono(&of, SUB, out_path, prog, buf, m) != 0)
-            goto out_sig;
-        double now = app_now();
-        if (now - tlast >= 0.1) {
-            app_progress(prog, shown, (double)(n_prompt + pos + m), total, rate, t0);
-            tlast = now;
-        }
+        if (app_render_write(&r, buf, m) != 0)
+            goto out;
+        app_render_progress(&r, (double)(n_prompt + pos + m), total, 0);
     }
-    if (app_stop_requested) {
-        app_progress_clear(prog);
-        app_err(SUB, "interrupted; '%s' not written", out_path);
-        goto out_sig;
-    }
-    app_progress(prog, shown, total, total, rate, t0);
-    app_progress_clear(prog);
-    char fd[96];
-    if (app_outfile_finish(&of, SUB, out_path, 0, format, fd, sizeof fd) != 0)
-        goto out_sig;
+    if (app_render_stopped(&r))
+        goto out;
+    app_render_progress(&r, total, total, 1);
+    if (app_render_finish(&r, 0) != 0)
+        goto out;
     if (!quiet) {
-        double el = app_now() - t0;
+        double el = app_render_elapsed(&r);
         char what[96];
         if (n_prompt && !no_prompt)
             snprintf(what, sizeof what, "%.2f s prompt + %.2f s new", (double)n_prompt / rate,
@@ -467,13 +417,11 @@ int cmd_generate(int argc, char **argv)
             snprintf(what, sizeof what, "%.2f s new", (double)n_new / rate);
         fprintf(stderr, "%s  [%s, %d Hz, mono, %s] seed %llu, temperature %g, top-p %g; "
                         "%.2f s, %.2fx real time\n",
-                out_path, what, rate, fd, seed, temperature, top_p, el, el > 0 ? total / rate / el : 0.0);
+                out_path, what, rate, r.fd, seed, temperature, top_p, el, el > 0 ? total / rate / el : 0.0);
     }
     rc = SW_EXIT_OK;
-out_sig:
-    app_sigtrap_restore(&sig);
 out:
-    app_outfile_abort(&of);
+    app_render_close(&r);
     app_protect_free(&prot);
     free(buf);
     free(prompt);

@@ -2,19 +2,11 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "common.h"
 #include "jsonout.h"
 
-/* Length of the valid UTF-8 sequence at s, 0 if invalid. */
-static int utf8_len(const unsigned char *s)
-{
-    int n = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 0;
-    for (int i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
-
-void app_json_string(FILE *f, const char *s)
+/* s as a JSON string (quotes, escapes; bytes that are not UTF-8 as \u00XX). */
+static void json_string(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;) {
@@ -29,7 +21,8 @@ void app_json_string(FILE *f, const char *s)
             fputc((int)c, f);
             p++;
         } else {
-            int n = utf8_len(p);
+            unsigned cp;
+            int n = app_utf8_seq(p, &cp);
             if (n) {
                 fwrite(p, 1, (size_t)n, f);
                 p += n;
@@ -54,16 +47,16 @@ void app_json_summary(FILE *f, const char *cmd, const app_json_file *files, int 
 {
     int failed = 0;
     fprintf(f, "{\"command\": ");
-    app_json_string(f, cmd);
+    json_string(f, cmd);
     fprintf(f, ", \"files\": [");
     for (int i = 0; i < n; i++) {
         const app_json_file *x = &files[i];
         failed += x->error != NULL;
         fprintf(f, "%s\n  {\"input\": ", i ? "," : "");
-        app_json_string(f, x->input);
+        json_string(f, x->input);
         fprintf(f, ", \"output\": ");
         if (x->output && !x->error)
-            app_json_string(f, x->output);
+            json_string(f, x->output);
         else
             fputs("null", f);
         fprintf(f, ", \"duration\": ");
@@ -72,7 +65,7 @@ void app_json_summary(FILE *f, const char *cmd, const app_json_file *files, int 
         num(f, x->seconds);
         fprintf(f, ", \"error\": ");
         if (x->error)
-            app_json_string(f, x->error);
+            json_string(f, x->error);
         else
             fputs("null", f);
         fputc('}', f);

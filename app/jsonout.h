@@ -12,8 +12,6 @@ typedef struct {
     const char *error; /* the error message, NULL if none */
 } app_json_file;
 
-/* s as a JSON string (quotes, escapes; bytes that are not UTF-8 as \u00XX). */
-void app_json_string(FILE *f, const char *s);
 /* {"command": cmd, "files": [...], "done": n, "failed": m, "seconds": wall} + newline. */
 void app_json_summary(FILE *f, const char *cmd, const app_json_file *files, int n, double wall);
 

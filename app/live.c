@@ -2,7 +2,6 @@
  * stream run by the app's stream runner (stream.h). This file is the mode's main-thread half
  * (options, the engine, stdin commands, its setup and summary lines); the audio thread runs
  * only sw_live_block in live_rt.c. The two share sw_live_rt through C11 atomics. */
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <poll.h>
@@ -188,58 +187,32 @@ static void live_summary(app_stream_mode *m, app_stream_rt *rt, int part, double
 
 int cmd_live(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "input", required_argument, NULL, 'i' },   { "output", required_argument, NULL, 'o' },
-        { "channels", required_argument, NULL, 'c' }, { "rate", required_argument, NULL, 'r' },
-        APP_STREAM_OPTIONS,                          APP_DENOISE_OPTIONS,
-        { "seconds", required_argument, NULL, 's' }, { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
-    };
     app_stream_opts so = { .latency_ms = -1.0 };
     const char *model_path = NULL;
     long channels = 1;
+    double mix = 1.0, limit = 100.0;
+    const app_opt opts[] = {
+        { "input", 'i', APP_OPT_STR, .dst = &so.input },
+        { "output", 'o', APP_OPT_STR, .dst = &so.output },
+        { "channels", 'c', APP_OPT_LONG, .dst = &channels, 1, 2 },
+        { "rate", 'r', APP_OPT_DBL, .dst = &so.rate, SW_DENOISE_MIN_RATE, SW_DENOISE_MAX_RATE },
+        APP_STREAM_OPTIONS(so, NULL),
+        APP_DENOISE_OPTIONS(model_path, mix, limit),
+        { "seconds", 's', APP_OPT_DBL, .dst = &so.seconds, 0.0, 1e7 },
+        { "quiet", 'q', APP_OPT_FLAG, .dst = &so.quiet },
+        { "help", 'h', APP_OPT_HELP, .dst = (void *)help },
+    };
+    int parsed = app_parse_opts(SUB, argc, argv, opts, APP_NOPTS(opts), 0, 1);
+    if (parsed >= 0)
+        return parsed;
+    sw_model *model = NULL;
+    char used[PATH_MAX + 64];
+    if (app_load_model(SUB, &app_model_denoise, model_path, &model, used, sizeof used) != 0)
+        return SW_EXIT_FAIL;
     live_mode *L = calloc(1, sizeof *L);
     if (!L) {
         app_err(SUB, "out of memory");
-        return SW_EXIT_FAIL;
-    }
-    L->mix = 1.0;
-    L->limit = 100.0;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "i:o:a:c:r:F:L:m:s:qh", opts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'i': so.input = optarg; break;
-        case 'o': so.output = optarg; break;
-        case 'm': model_path = optarg; break;
-        case 'q': so.quiet = 1; break;
-        case 'c': bad = app_parse_long(optarg, 1, 2, &channels); break;
-        case 'a': case 'F': case 'L': bad = app_stream_option(c, optarg, &so); break;
-        case 'r': bad = app_parse_double(optarg, SW_DENOISE_MIN_RATE, SW_DENOISE_MAX_RATE, &so.rate); break;
-        case 'x': bad = app_parse_double(optarg, 0.0, 1.0, &L->mix); break;
-        case 'l': bad = app_parse_double(optarg, 0.0, 100.0, &L->limit); break;
-        case 's': bad = app_parse_double(optarg, 0.0, 1e7, &so.seconds); break;
-        case 'h': fputs(help, stdout); free(L); return SW_EXIT_OK;
-        default:
-            free(L);
-            return app_usage_hint(SUB);
-        }
-        if (bad) {
-            free(L);
-            return app_err_bad_value(SUB, opts, c, optarg);
-        }
-    }
-    if (optind < argc) {
-        app_err(SUB, "unexpected argument '%s'", argv[optind]);
-        free(L);
-        return SW_EXIT_USAGE;
-    }
-
-    sw_model *model = NULL;
-    char used[PATH_MAX + 64];
-    if (app_load_model(SUB, &app_model_denoise, model_path, &model, used, sizeof used) != 0) {
-        free(L);
+        sw_model_free(model);
         return SW_EXIT_FAIL;
     }
     L->m = (app_stream_mode){ .sub = SUB, .in_channels = (int)channels, .prepare = live_prepare,
@@ -247,15 +220,11 @@ int cmd_live(int argc, char **argv)
                               .summary = live_summary };
     L->model = model;
     L->used = used;
-    app_stream_rt *rt = calloc(1, sizeof *rt);
-    int rc = SW_EXIT_FAIL, in_use = 0;
-    if (!rt)
-        app_err(SUB, "out of memory");
-    else
-        rc = app_stream_run(&so, &L->m, rt, &in_use);
+    L->mix = mix;
+    L->limit = limit;
+    int in_use = 0, rc = app_stream_run(&so, &L->m, &in_use);
     if (in_use) /* the device was lost with a host thread that may still call back */
         return rc;
-    free(rt);
     sw_denoiser_destroy(L->dn);
     free(L);
     sw_model_free(model);

@@ -108,15 +108,8 @@ int app_outfile_open(app_outfile *o, const char *sub, const char *label, const c
     o->prot = prot;
     if (app_output_check(sub, label, out_path, prot) != 0)
         return -1;
-    const char *slash = strrchr(out_path, '/');
-    const char *name = slash ? slash + 1 : out_path;
-    if (!slash)
-        snprintf(o->dir, sizeof o->dir, ".");
-    else if (slash == out_path)
-        snprintf(o->dir, sizeof o->dir, "/");
-    else
-        snprintf(o->dir, sizeof o->dir, "%.*s", (int)(slash - out_path), out_path);
-    int n = snprintf(o->tmp, sizeof o->tmp, "%s/.%s.tmp-XXXXXX", o->dir, name);
+    app_dir_name(out_path, o->dir, sizeof o->dir);
+    int n = snprintf(o->tmp, sizeof o->tmp, "%s/.%s.tmp-XXXXXX", o->dir, app_base_name(out_path));
     if (n < 0 || (size_t)n >= sizeof o->tmp) {
         app_err(sub, "'%s': output path too long", label);
         return -1;
@@ -134,6 +127,8 @@ int app_outfile_open(app_outfile *o, const char *sub, const char *label, const c
         app_outfile_abort(o);
         return -1;
     }
+    if (!info)
+        return 0;
     o->sf = sf_open_fd(o->fd, SFM_WRITE, info, SF_FALSE);
     if (!o->sf) {
         app_err(sub, "'%s': cannot write '%s': %s", label, out_path, sf_strerror(NULL));
@@ -148,7 +143,7 @@ int app_outfile_open(app_outfile *o, const char *sub, const char *label, const c
 int app_outfile_commit(app_outfile *o, const char *sub, const char *label)
 {
     /* Each step is checked: a full disk may only show at close (FLAC/Ogg flush) or fsync. */
-    int e = sf_close(o->sf);
+    int e = o->sf ? sf_close(o->sf) : 0;
     o->sf = NULL;
     if (e != 0) {
         app_err(sub, "'%s': error finishing '%s': %s", label, o->tmp, sf_error_number(e));
@@ -222,28 +217,79 @@ int app_output_format(const char *sub, const char *fmt_name, const char *out_pat
     return 0;
 }
 
-int app_write_mono(app_outfile *of, const char *sub, const char *out_path, FILE *prog, const float *x, size_t m)
+int app_render_open(app_render *r, const char *sub, const char *out_path, const app_fmt_alias *fmt, int in_format,
+                    int rate, const app_protect_set *prot, int quiet, const char *shown)
 {
-    if (!m)
+    r->sub = sub;
+    r->out_path = out_path;
+    r->rate = rate;
+    r->shown = shown;
+    r->format = app_choose_output_format(fmt->major, fmt->subtype, in_format, 1, rate);
+    if (!r->format) {
+        app_err(sub, "format '%s' cannot store mono audio at %d Hz", fmt->name, rate);
+        return -1;
+    }
+    SF_INFO oi = { .samplerate = rate, .channels = 1, .format = r->format };
+    app_sigtrap_set(&r->sig, 0);
+    if (app_outfile_open(&r->of, sub, out_path, out_path, &oi, prot) != 0)
+        return -1;
+    char software[64];
+    snprintf(software, sizeof software, "statewave %s %s", sub, SW_VERSION_STRING);
+    sf_set_string(r->of.sf, SF_STR_SOFTWARE, software);
+    r->prog = quiet ? NULL : app_progress_stream();
+    r->t0 = app_now();
+    r->tlast = -1.0;
+    return 0;
+}
+
+int app_render_write(app_render *r, const float *x, size_t n)
+{
+    if (!n)
         return 0;
     errno = 0;
-    if (sf_writef_float(of->sf, x, (sf_count_t)m) == (sf_count_t)m)
+    if (sf_writef_float(r->of.sf, x, (sf_count_t)n) == (sf_count_t)n)
         return 0;
     char why[256];
-    app_sf_write_reason(of->sf, errno, why, sizeof why);
-    app_progress_clear(prog);
-    app_err(sub, "cannot write '%s' (temp file '%s'): %s", out_path, of->tmp, why);
+    app_sf_write_reason(r->of.sf, errno, why, sizeof why);
+    app_progress_clear(r->prog);
+    app_err(r->sub, "cannot write '%s' (temp file '%s'): %s", r->out_path, r->of.tmp, why);
     return -1;
 }
 
-int app_outfile_finish(app_outfile *of, const char *sub, const char *out_path, size_t n_clip, int format,
-                       char *fd, size_t fdlen)
+void app_render_progress(app_render *r, double done, double total, int force)
 {
-    if (app_outfile_commit(of, sub, out_path) != 0)
+    app_progress_every(r->prog, &r->tlast, force, r->shown, done, total, r->rate, r->t0);
+}
+
+int app_render_stopped(app_render *r)
+{
+    if (!app_stop_requested)
+        return 0;
+    app_progress_clear(r->prog);
+    app_err(r->sub, "interrupted; '%s' not written", r->out_path);
+    return 1;
+}
+
+int app_render_finish(app_render *r, size_t n_clip)
+{
+    app_progress_clear(r->prog);
+    if (app_outfile_commit(&r->of, r->sub, r->out_path) != 0)
         return -1;
-    if (n_clip && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_FLOAT && (format & SF_FORMAT_SUBMASK) != SF_FORMAT_DOUBLE)
-        app_warn(sub, "%zu samples exceeded full scale and were clipped; lower --harmonic-gain/"
-                      "--noise-gain or write a float format", n_clip);
-    app_describe_format(format, fd, fdlen);
+    const int subtype = r->format & SF_FORMAT_SUBMASK;
+    if (n_clip && subtype != SF_FORMAT_FLOAT && subtype != SF_FORMAT_DOUBLE)
+        app_warn(r->sub, "%zu samples exceeded full scale and were clipped; lower --harmonic-gain/"
+                         "--noise-gain or write a float format", n_clip);
+    app_describe_format(r->format, r->fd, sizeof r->fd);
     return 0;
+}
+
+double app_render_elapsed(const app_render *r)
+{
+    return app_now() - r->t0;
+}
+
+void app_render_close(app_render *r)
+{
+    app_sigtrap_restore(&r->sig);
+    app_outfile_abort(&r->of);
 }

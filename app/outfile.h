@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "common.h"
 #include "formats.h"
 
 /* A file the command reads, which no output may be. */
@@ -51,7 +52,7 @@ void app_protect_free(app_protect_set *s);
 int app_output_check(const char *sub, const char *label, const char *out, const app_protect_set *s);
 
 typedef struct {
-    SNDFILE *sf;               /* open for writing while active; NULL otherwise */
+    SNDFILE *sf;               /* open for writing while active (an audio file); NULL otherwise */
     int fd;                    /* the temp file's descriptor, -1 when closed */
     int have_tmp;              /* 1 while the temp file exists on disk */
     char tmp[PATH_MAX + 32];   /* temp file path: <dir>/.<name>.tmp-XXXXXX */
@@ -63,12 +64,13 @@ typedef struct {
 #define APP_OUTFILE_INIT { .fd = -1 }
 
 /* Check the rule (app_output_check) for `out_path` against `prot` (may be NULL; kept for the
- * commit), then create the temp file and open it with libsndfile as `info` describes.
+ * commit), then create the temp file and open it with libsndfile as `info` describes (info
+ * NULL: a file that is not audio, which the caller writes to o->fd).
  * `sub`/`label` prefix error messages ("statewave <sub>: error: '<label>': ..."). 0 or -1. */
 int app_outfile_open(app_outfile *o, const char *sub, const char *label, const char *out_path,
                      SF_INFO *info, const app_protect_set *prot);
-/* Finish: sf_close, fsync, close, the rule once more, rename over the output, sync the
- * folder. 0 or -1 (then the temp file is already removed). */
+/* Finish: sf_close (an audio file), fsync, close, the rule once more, rename over the output,
+ * sync the folder. 0 or -1 (then the temp file is already removed). */
 int app_outfile_commit(app_outfile *o, const char *sub, const char *label);
 /* Why a write to `sf` failed: libsndfile's message plus the system's reason from
  * `saved_errno` (errno right after the failed call) when libsndfile's is generic. */
@@ -81,14 +83,43 @@ void app_outfile_abort(app_outfile *o);
  * extension of `out_path` (may be NULL), WAV when the extension names no format. */
 int app_output_format(const char *sub, const char *fmt_name, const char *out_path, app_fmt_alias *fmt);
 
-/* Write m mono frames of x to the output's temp file; on failure clear the progress line,
- * report why (naming out_path and the temp file) and return -1. m = 0 writes nothing. */
-int app_write_mono(app_outfile *of, const char *sub, const char *out_path, FILE *prog, const float *x, size_t m);
+/* A mono render into a file (generate, synth, transfer): its format, the signal handler, the
+ * output's temp file, the progress bar and the clock. Nothing open yet: APP_RENDER_INIT. */
+typedef struct {
+    app_outfile of;           /* the output's temp file */
+    app_sigtrap sig;          /* SIGINT/SIGTERM while rendering */
+    const char *sub;          /* the command, for messages */
+    const char *out_path;     /* the output (caller's string) */
+    int format;               /* SF_FORMAT_* of the output */
+    int rate;                 /* samples per second */
+    FILE *prog;               /* progress stream, NULL when quiet or not a terminal */
+    const char *shown;        /* the name on the progress bar (caller's string) */
+    double t0, tlast;         /* start of the render, last progress update (app_now) */
+    char fd[96];              /* the format described, after app_render_finish */
+} app_render;
+#define APP_RENDER_INIT { .of = APP_OUTFILE_INIT }
 
-/* The end of a mono render: commit the output (app_outfile_commit; -1 on failure), then warn
- * that n_clip samples (if any) were clipped, unless the output `format` (SF_FORMAT_*) is float
- * or double, and describe `format` into fd[fdlen] for the summary line. */
-int app_outfile_finish(app_outfile *of, const char *sub, const char *out_path, size_t n_clip, int format,
-                       char *fd, size_t fdlen);
+/* The output format for `fmt` (the codec of in_format where it fits, app_choose_output_format)
+ * for mono audio at `rate` Hz; then the signal handler, the temp file (app_outfile_open against
+ * `prot`) tagged "statewave <sub> <version>", the progress stream (none when quiet) and the
+ * clock. 0, or -1 with a message. */
+int app_render_open(app_render *r, const char *sub, const char *out_path, const app_fmt_alias *fmt, int in_format,
+                    int rate, const app_protect_set *prot, int quiet, const char *shown);
+/* Write n samples of x (n = 0 writes nothing); on failure clear the progress line, report why
+ * (naming the output and the temp file) and return -1. */
+int app_render_write(app_render *r, const float *x, size_t n);
+/* The progress bar at `done` of `total` samples (app_progress_every). */
+void app_render_progress(app_render *r, double done, double total, int force);
+/* After the render loop: on a signal, clear the progress line, report that the output was not
+ * written and return 1; else 0. */
+int app_render_stopped(app_render *r);
+/* The end: clear the progress line, commit the output (app_outfile_commit; -1 on failure), warn
+ * that n_clip samples (if any) were clipped unless the format is float or double, and describe
+ * the format into r->fd for the summary line. */
+int app_render_finish(app_render *r, size_t n_clip);
+/* Seconds since app_render_open. */
+double app_render_elapsed(const app_render *r);
+/* Restore the signal handler and remove the temp file if it was not committed. */
+void app_render_close(app_render *r);
 
 #endif

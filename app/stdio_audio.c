@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "stdio_audio.h"
 
 static const struct { const char *name; int subtype, bytes; } encs[] = {
@@ -86,20 +87,6 @@ int app_stdin_audio_open(app_audio_in *a, const app_raw_format *rf, double max_s
 static void put16(unsigned char *p, unsigned v) { p[0] = v & 255; p[1] = (v >> 8) & 255; }
 static void put32(unsigned char *p, uint32_t v) { put16(p, v & 0xffff); put16(p + 2, v >> 16); }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* libsndfile on standard output in format oi->format, clipping like file outputs (outfile.c). */
 static SNDFILE *open_stdout(SF_INFO *oi, char *err, size_t errlen)
 {
@@ -149,7 +136,7 @@ SNDFILE *app_stdout_open(int rate, int channels, int subtype, int wav, char *err
         put16(h + 34, (unsigned)(8 * bytes));
         memcpy(h + 36, "data", 4);
         put32(h + 40, 0xFFFFFFFFu);
-        if (write_all(STDOUT_FILENO, h, sizeof h) != 0) {
+        if (app_write_all(STDOUT_FILENO, h, sizeof h) != 0) {
             snprintf(err, errlen, "cannot write to standard output: %s", strerror(errno));
             return NULL;
         }

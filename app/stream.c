@@ -17,17 +17,6 @@ double app_dbfs(double x)
     return x > 0 ? 20.0 * log10(x) : -INFINITY;
 }
 
-int app_stream_option(int c, const char *arg, app_stream_opts *o)
-{
-    switch (c) {
-    case 'a': o->host_api = arg; return 0;
-    case 'd': o->output = arg; return 0;
-    case 'F': return app_parse_long(arg, 0, 65536, &o->frames) != 0;
-    case 'L': return app_parse_double(arg, 0.0, 10000.0, &o->latency_ms) != 0;
-    default: return -1;
-    }
-}
-
 int app_stream_check_usage(const char *sub, int live, int conflict, const char *what, const char *file_opts,
                            int live_only, const char *live_opts, const char *out_path)
 {
@@ -253,26 +242,19 @@ static int watch_check(const char *sub, watch *w, PaStream *stream, app_stream_r
 }
 
 /* ---------------------------------------------------------------------- run -- */
-void *app_stream_alloc(const char *sub, size_t size, app_stream_rt **rt)
-{
-    void *mode = calloc(1, size);
-    *rt = calloc(1, sizeof **rt);
-    if (!mode || !*rt) {
-        free(mode);
-        free(*rt);
-        *rt = NULL;
-        app_err(sub, "out of memory");
-        return NULL;
-    }
-    return mode;
-}
-
-int app_stream_run(const app_stream_opts *o, app_stream_mode *m, app_stream_rt *rt, int *still_in_use)
+int app_stream_run(const app_stream_opts *o, app_stream_mode *m, int *still_in_use)
 {
     const char *sub = m->sub;
     *still_in_use = 0;
-    if (app_pa_init(sub) != 0)
+    app_stream_rt *rt = calloc(1, sizeof *rt);
+    if (!rt) {
+        app_err(sub, "out of memory");
         return SW_EXIT_FAIL;
+    }
+    if (app_pa_init(sub) != 0) {
+        free(rt);
+        return SW_EXIT_FAIL;
+    }
     int rc = SW_EXIT_FAIL, started = 0;
     PaStream *stream = NULL;
     app_sigtrap sig = { .set = 0 };
@@ -395,5 +377,6 @@ out:
         Pa_CloseStream(stream);
     Pa_Terminate();
     alarm(0);
+    free(rt);
     return rc;
 }

@@ -11,6 +11,7 @@
 
 #include <portaudio.h>
 
+#include "common.h"
 #include "stream_rt.h"
 
 /* Pa_Initialize with stderr muted (ALSA/JACK probe noise such as "cannot find card"),
@@ -29,13 +30,13 @@ typedef struct {
     int quiet;             /* no status line */
 } app_stream_opts;
 
-/* The device options the live modes share: -a/--host-api, -d/--device (the output), -F/--frames,
- * -L/--latency. For getopt's `c`: -1 if it is none of them, else 0, or 1 for a bad value. */
-int app_stream_option(int c, const char *arg, app_stream_opts *o);
-/* Their long-option entries for getopt_long, but for --device (`live` names two devices). */
-#define APP_STREAM_OPTIONS                                                                        \
-    { "host-api", required_argument, NULL, 'a' }, { "frames", required_argument, NULL, 'F' },     \
-    { "latency", required_argument, NULL, 'L' }
+/* The device options the live modes share: -a/--host-api, -F/--frames, -L/--latency into the
+ * app_stream_opts `so`, each setting *flag (app_opt entries; --device is the command's own, as
+ * `live` names two devices). */
+#define APP_STREAM_OPTIONS(so, flag)                                                              \
+    { "host-api", 'a', APP_OPT_STR, .dst = &(so).host_api, .seen = (flag) },                      \
+    { "frames", 'F', APP_OPT_LONG, .dst = &(so).frames, 0, 65536, (flag) },                       \
+    { "latency", 'L', APP_OPT_DBL, .dst = &(so).latency_ms, 0.0, 10000.0, (flag) }
 
 /* The usage rules of a command that writes a file or, with --live, plays: `conflict` (file
  * options given with --live; `file_opts` names them, `what` is what is played), `live_only`
@@ -70,15 +71,11 @@ struct app_stream_mode {
 
 /* Run mode `m` on the devices of `o` until --seconds, a signal, the mode's poll ending it or
  * the device being lost; returns an exit status (common.h). Calls app_pa_init and
- * Pa_Terminate. *still_in_use = 1 when the device was lost with the stream not closed: a host
- * thread may still call back, so the caller must not free what the callback touches (the
- * mode, its engine and model); the process is about to exit. `rt` must outlive the call
- * likewise. */
-int app_stream_run(const app_stream_opts *o, app_stream_mode *m, app_stream_rt *rt, int *still_in_use);
-
-/* A zeroed mode of `size` bytes (its app_stream_mode first) and a zeroed *rt for app_stream_run;
- * NULL when either cannot be had (nothing kept, "out of memory" reported for `sub`). */
-void *app_stream_alloc(const char *sub, size_t size, app_stream_rt **rt);
+ * Pa_Terminate; allocates the callback's app_stream_rt and frees it at the end. *still_in_use
+ * = 1 when the device was lost with the stream not closed: a host thread may still call back,
+ * so the caller must not free what the callback touches (the mode, which must be on the heap,
+ * its engine and model), and the runner keeps its app_stream_rt; the process is about to exit. */
+int app_stream_run(const app_stream_opts *o, app_stream_mode *m, int *still_in_use);
 
 /* 20 log10(x), or -inf for 0. */
 double app_dbfs(double x);

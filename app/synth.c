@@ -187,61 +187,48 @@ static void synth_summary(app_stream_mode *m, app_stream_rt *rt, int part, doubl
  * *still_in_use as app_stream_run's: then the model and the song must stay. */
 static int synth_live(const synth_mode *init, const app_stream_opts *o, int *still_in_use)
 {
-    app_stream_rt *rt;
-    synth_mode *S = app_stream_alloc(SUB, sizeof *S, &rt);
+    synth_mode *S = malloc(sizeof *S);
     *still_in_use = 0;
-    if (!S)
+    if (!S) {
+        app_err(SUB, "out of memory");
         return SW_EXIT_FAIL;
+    }
     *S = *init;
     S->m = (app_stream_mode){ .sub = SUB, .prepare = synth_prepare, .print_setup = synth_print_setup,
                               .poll = synth_poll, .status = synth_status, .summary = synth_summary };
-    int rc = app_stream_run(o, &S->m, rt, still_in_use);
+    int rc = app_stream_run(o, &S->m, still_in_use);
     if (!*still_in_use) {
         sw_synth_destroy(S->synth);
         free(S);
-        free(rt);
     }
     return rc;
 }
 
 int cmd_synth(int argc, char **argv)
 {
-    enum { O_TAIL = APP_O_SYNTH_END, O_LIVE, O_VIBRATO };
-    static const struct option opts[] = {
-        { "output", required_argument, NULL, 'o' },       { "timbre", required_argument, NULL, 't' },
-        { "model", required_argument, NULL, 'm' },        { "rate", required_argument, NULL, 'r' },
-        { "voices", required_argument, NULL, 'n' },       APP_SYNTH_CONTROL_OPTIONS,
-        { "vibrato", required_argument, NULL, O_VIBRATO }, { "tail", required_argument, NULL, O_TAIL },
-        { "format", required_argument, NULL, 'f' },       { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },               { "live", no_argument, NULL, O_LIVE },
-        { "device", required_argument, NULL, 'd' },       APP_STREAM_OPTIONS,
-        APP_REVERB_IR_OPTION,
-        { NULL, 0, NULL, 0 },
-    };
     app_instr_opts o = APP_INSTR_OPTS_DEFAULT;
     double rate = 48000.0, tail = 5.0;
     long voices = SW_SYNTH_DEFAULT_VOICES;
     app_stream_opts lo = { .latency_ms = -1.0 };
-    int live = 0, live_only = 0, rate_given = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, APP_INSTR_SHORT_OPTS "r:n:hd:a:F:L:", opts, NULL)) != -1) {
-        int bad = app_instr_option(c, optarg, &o);
-        if (bad < 0) {
-            bad = 0;
-            switch (c) {
-            case 'r': bad = app_parse_double(optarg, 8000.0, 192000.0, &rate); rate_given = 1; break;
-            case 'n': bad = app_parse_long(optarg, 1, SW_SYNTH_MAX_VOICES, &voices); break;
-            case O_TAIL: bad = app_parse_double(optarg, 0.0, 60.0, &tail); break;
-            case O_VIBRATO: bad = app_parse_double(optarg, 0.0, 2.0, &o.ctl.vibrato); break;
-            case O_LIVE: live = 1; break;
-            case 'd': case 'a': case 'F': case 'L': bad = app_stream_option(c, optarg, &lo); live_only = 1; break;
-            case 'h': fputs(help, stdout); return SW_EXIT_OK;
-            default: return app_usage_hint(SUB);
-            }
-        }
-        if (bad)
-            return app_err_bad_value(SUB, opts, c, optarg);
-    }
+    int live = 0, live_only = 0, rate_given = 0;
+    const app_opt opts[] = {
+        APP_INSTR_OPTIONS(o),
+        { "rate", 'r', APP_OPT_DBL, .dst = &rate, 8000.0, 192000.0, &rate_given },
+        { "voices", 'n', APP_OPT_LONG, .dst = &voices, 1, SW_SYNTH_MAX_VOICES },
+        APP_SYNTH_CONTROL_OPTIONS(o),
+        { "vibrato", 0, APP_OPT_DBL, .dst = &o.ctl.vibrato, 0.0, 2.0 },
+        { "tail", 0, APP_OPT_DBL, .dst = &tail, 0.0, 60.0 },
+        { "format", 'f', APP_OPT_STR, .dst = &o.fmt_name },
+        { "quiet", 'q', APP_OPT_FLAG, .dst = &o.quiet },
+        { "help", 'h', APP_OPT_HELP, .dst = (void *)help },
+        { "live", 0, APP_OPT_FLAG, .dst = &live },
+        { "device", 'd', APP_OPT_STR, .dst = &lo.output, .seen = &live_only },
+        APP_STREAM_OPTIONS(lo, &live_only),
+        APP_REVERB_IR_OPTION(o),
+    };
+    int parsed = app_parse_opts(SUB, argc, argv, opts, APP_NOPTS(opts), 0, 0);
+    if (parsed >= 0)
+        return parsed;
     const char *out_path = o.out_path, *model_path = o.model_path, *timbre = o.timbre, *fmt_name = o.fmt_name,
                *ir_path = o.ir_path;
     const int quiet = o.quiet;
@@ -278,10 +265,9 @@ int cmd_synth(int argc, char **argv)
     float *buf = NULL, *tailbuf = NULL, *ir = NULL;
     size_t ir_n = 0;
     double ir_rate = 0.0;
-    app_outfile of = APP_OUTFILE_INIT;
+    app_render r = APP_RENDER_INIT;
     int rc = SW_EXIT_FAIL;
     char used[PATH_MAX + 256];
-    app_sigtrap sig = { .set = 0 };
 
     if (app_load_timbre(SUB, timbre, model_path, &model, used, sizeof used) != 0)
         goto out;
@@ -311,11 +297,6 @@ int cmd_synth(int argc, char **argv)
     if (!(synth = make_synth(&S, rate)))
         goto out;
     const int irate = (int)lround(rate);
-    int format = app_choose_output_format(fmt.major, fmt.subtype, SF_FORMAT_WAV | SF_FORMAT_PCM_24, 1, irate);
-    if (!format) {
-        app_err(SUB, "format '%s' cannot store mono audio at %d Hz", fmt.name, irate);
-        goto out;
-    }
     app_synth_player pl;
     app_synth_player_init(&pl, synth, &song, rate, tail, app_synth_quiet_s(ir ? (double)ir_n / ir_rate : 0.0));
     const size_t tail_cap = (size_t)pl.tail_max + BLOCK;
@@ -325,21 +306,16 @@ int cmd_synth(int argc, char **argv)
         app_err(SUB, "out of memory");
         goto out;
     }
-    SF_INFO oi = { .samplerate = irate, .channels = 1, .format = format };
-    app_sigtrap_set(&sig, 0);
-    if (app_outfile_open(&of, SUB, out_path, out_path, &oi, &prot) != 0)
+    if (app_render_open(&r, SUB, out_path, &fmt, SF_FORMAT_WAV | SF_FORMAT_PCM_24, irate, &prot, quiet,
+                        app_base_name(midi_path)) != 0)
         goto out;
-    sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave synth " SW_VERSION_STRING);
 
     if (!quiet) { /* the path and the model's timbre name may hold anything: shown escaped */
         char pu[3 * PATH_MAX], pt[256];
         fprintf(stderr, "model: %s (timbre \"%s\")\n", app_printable(used, pu, sizeof pu),
                 app_printable(sw_synth_timbre(synth), pt, sizeof pt));
     }
-    FILE *prog = quiet ? NULL : app_progress_stream();
-    const char *shown = app_base_name(midi_path);
     const double total = (double)pl.last_event + 0.5 * rate; /* progress estimate only */
-    double t0 = app_now(), tlast = -1.0;
     size_t n_tail = 0, n_clip = 0;
     uint64_t written = 0;
     while (!pl.done && !app_stop_requested) {
@@ -350,7 +326,7 @@ int cmd_synth(int argc, char **argv)
         /* Up to the last event: straight to the file. After it: held back for the trim. */
         size_t direct = pos0 >= pl.last_event ? 0
                       : pl.last_event - pos0 >= BLOCK ? BLOCK : (size_t)(pl.last_event - pos0);
-        if (app_write_mono(&of, SUB, out_path, prog, buf, direct) != 0)
+        if (app_render_write(&r, buf, direct) != 0)
             goto out;
         written += direct;
         size_t rest = BLOCK - direct;
@@ -358,17 +334,10 @@ int cmd_synth(int argc, char **argv)
             rest = tail_cap - n_tail; /* cannot happen: done at last_event + tail_max */
         memcpy(tailbuf + n_tail, buf + direct, rest * sizeof(float));
         n_tail += rest;
-        double now = app_now();
-        if (now - tlast >= 0.1) {
-            app_progress(prog, shown, (double)pl.pos, total > pl.pos ? total : pl.pos + 1.0, rate, t0);
-            tlast = now;
-        }
+        app_render_progress(&r, (double)pl.pos, total > pl.pos ? total : pl.pos + 1.0, 0);
     }
-    if (app_stop_requested) {
-        app_progress_clear(prog);
-        app_err(SUB, "interrupted; '%s' not written", out_path);
+    if (app_render_stopped(&r))
         goto out;
-    }
     /* Trim: keep the tail up to its last audible sample plus a short pad. The sample of the
      * last event itself is always written (a song may end on a note-off into silence). */
     size_t keep = 0;
@@ -381,24 +350,21 @@ int cmd_synth(int argc, char **argv)
         keep = n_tail;
     if (keep == 0 && n_tail > 0)
         keep = 1;
-    if (app_write_mono(&of, SUB, out_path, prog, tailbuf, keep) != 0)
+    if (app_render_write(&r, tailbuf, keep) != 0)
         goto out;
     written += keep;
-    app_progress_clear(prog);
-    char fd[96];
-    if (app_outfile_finish(&of, SUB, out_path, n_clip, format, fd, sizeof fd) != 0)
+    if (app_render_finish(&r, n_clip) != 0)
         goto out;
     if (!quiet) {
-        double el = app_now() - t0;
+        double el = app_render_elapsed(&r);
         fprintf(stderr, "%s  [%.2f s, %d Hz, mono, %s] %zu notes, %ld voices (up to %d notes at once), "
                         "last event at %.2f s; %.2f s, %.1fx real time\n",
-                out_path, (double)written / rate, irate, fd, song.n_notes, voices, song.max_polyphony,
+                out_path, (double)written / rate, irate, r.fd, song.n_notes, voices, song.max_polyphony,
                 song.last_event_s, el, el > 0 ? (double)pl.pos / rate / el : 0.0);
     }
     rc = SW_EXIT_OK;
 out:
-    app_sigtrap_restore(&sig);
-    app_outfile_abort(&of);
+    app_render_close(&r);
     app_protect_free(&prot);
     free(buf);
     free(tailbuf);

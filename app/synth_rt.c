@@ -26,7 +26,8 @@ void app_synth_player_init(app_synth_player *p, sw_synth *synth, const app_midi_
     p->quiet_need = (uint64_t)llround(quiet_s * rate);
 }
 
-void app_synth_apply_event(sw_synth *s, const app_midi_event *e)
+/* Apply one event to the synth now. [RT] */
+static void apply_event(sw_synth *s, const app_midi_event *e)
 {
     switch (e->type) {
     case APP_MIDI_NOTE_ON: sw_synth_note_on(s, e->note, e->velocity); break;
@@ -48,7 +49,7 @@ void app_synth_player_render(app_synth_player *p, float *out, size_t frames)
     size_t done = 0;
     while (done < frames) {
         while (p->next < p->n && sample_of(p->ev[p->next].seconds, p->rate) <= p->pos) {
-            app_synth_apply_event(p->synth, &p->ev[p->next]);
+            apply_event(p->synth, &p->ev[p->next]);
             p->next++;
         }
         size_t m = frames - done;

@@ -49,8 +49,6 @@ void app_synth_player_init(app_synth_player *p, sw_synth *synth, const app_midi_
 /* Render `frames` samples into out, applying every event at its exact sample: the block is
  * split at each event (process k samples, apply the event, continue). Updates done. [RT] */
 void app_synth_player_render(app_synth_player *p, float *out, size_t frames);
-/* Apply one event to the synth now. [RT] */
-void app_synth_apply_event(sw_synth *s, const app_midi_event *e);
 
 /* ---------------------------------------------------------------- live -- */
 /* `synth --live`'s mode state: the main thread fills it (app_synth_rt_init) before the stream

@@ -2,7 +2,6 @@
 #include "timbre.h"
 
 #include <dirent.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,18 +132,22 @@ int app_load_timbre(const char *sub, const char *name, const char *model_path, s
     return -1;
 }
 
-static int cmp_str(const void *a, const void *b)
+/* One timbre found by app_list_timbres. */
+typedef struct {
+    char *name, *path;  /* strdup'ed */
+    const char *what;   /* its folder's source */
+} found_timbre;
+
+static int cmp_name(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const found_timbre *)a)->name, ((const found_timbre *)b)->name);
 }
 
 int app_list_timbres(FILE *f)
 {
     timbre_dir d[N_DIRS];
     search_dirs(d);
-    char *names[256];
-    char *paths[256];
-    const char *whats[256];
+    found_timbre t[256];
     int n = 0;
     for (int i = 0; i < N_DIRS; i++) {
         if (!d[i].path[0])
@@ -161,48 +164,39 @@ int app_list_timbres(FILE *f)
             snprintf(nm, sizeof nm, "%.*s", (int)(L - le), de->d_name);
             int dup = 0;
             for (int k = 0; k < n; k++)
-                dup |= !strcmp(names[k], nm);
+                dup |= !strcmp(t[k].name, nm);
             if (dup)
                 continue; /* an earlier folder has this timbre: that one is played */
             char p[PATH_MAX + 300];
             if (join(p, sizeof p, d[i].path, de->d_name, "") != 0)
                 continue;
-            names[n] = strdup(nm);
-            paths[n] = strdup(p);
-            whats[n] = d[i].what;
-            if (!names[n] || !paths[n]) {
-                free(names[n]);
-                free(paths[n]);
+            t[n] = (found_timbre){ strdup(nm), strdup(p), d[i].what };
+            if (!t[n].name || !t[n].path) {
+                free(t[n].name);
+                free(t[n].path);
                 break;
             }
             n++;
         }
         closedir(dir);
     }
-    /* sort names, keeping the paths with them */
-    for (int i = 0; i < n; i++)
-        for (int j = i + 1; j < n; j++)
-            if (cmp_str(&names[j], &names[i]) < 0) {
-                char *t = names[i]; names[i] = names[j]; names[j] = t;
-                t = paths[i]; paths[i] = paths[j]; paths[j] = t;
-                const char *w = whats[i]; whats[i] = whats[j]; whats[j] = w;
-            }
+    qsort(t, (size_t)n, sizeof t[0], cmp_name);
     for (int i = 0; i < n; i++) {
         sw_model *m = NULL;
         char why[600];
-        int ok = load_synth_model(NULL, paths[i], whats[i], &m, why, sizeof why) == 0;
+        int ok = load_synth_model(NULL, t[i].path, t[i].what, &m, why, sizeof why) == 0;
         char tn[64] = "", pn[256], pp[3 * PATH_MAX], pw[3 * sizeof why];
-        if (ok && strcmp(app_model_timbre(m, tn, sizeof tn), names[i]) != 0)
+        if (ok && strcmp(app_model_timbre(m, tn, sizeof tn), t[i].name) != 0)
             snprintf(why, sizeof why, "model's own timbre name: \"%s\"", tn);
         else if (ok)
             why[0] = '\0';
         /* file names and the models' names and messages may hold anything: shown escaped */
-        fprintf(f, "  %-12s %s%s (%s)%s%s\n", app_printable(names[i], pn, sizeof pn),
-                !strcmp(names[i], APP_DEFAULT_TIMBRE) ? "[default] " : "", app_printable(paths[i], pp, sizeof pp),
-                whats[i], ok ? (why[0] ? "  " : "") : "  UNUSABLE: ", app_printable(why, pw, sizeof pw));
+        fprintf(f, "  %-12s %s%s (%s)%s%s\n", app_printable(t[i].name, pn, sizeof pn),
+                !strcmp(t[i].name, APP_DEFAULT_TIMBRE) ? "[default] " : "", app_printable(t[i].path, pp, sizeof pp),
+                t[i].what, ok ? (why[0] ? "  " : "") : "  UNUSABLE: ", app_printable(why, pw, sizeof pw));
         sw_model_free(m);
-        free(names[i]);
-        free(paths[i]);
+        free(t[i].name);
+        free(t[i].path);
     }
     return n;
 }
@@ -254,26 +248,6 @@ int app_read_reverb_ir(const char *sub, const char *path, float **ir, size_t *n,
     }
     *rate = ain.info.samplerate;
     return 0;
-}
-
-int app_instr_option(int c, const char *arg, app_instr_opts *o)
-{
-    int bad = 0;
-    switch (c) {
-    case 'o': o->out_path = arg; break;
-    case 't': o->timbre = arg; break;
-    case 'm': o->model_path = arg; break;
-    case 'f': o->fmt_name = arg; break;
-    case 'q': o->quiet = 1; break;
-    case APP_O_HG: bad = app_parse_double(arg, 0.0, 4.0, &o->ctl.harmonic_gain); break;
-    case APP_O_NG: bad = app_parse_double(arg, 0.0, 4.0, &o->ctl.noise_gain); break;
-    case APP_O_PS: bad = app_parse_double(arg, -24.0, 24.0, &o->ctl.pitch_shift); break;
-    case APP_O_REV: bad = app_parse_double(arg, 0.0, 1.0, &o->ctl.reverb); break;
-    case APP_O_IR: o->ir_path = arg; break;
-    case APP_O_NOLIM: o->ctl.limiter = 0; break;
-    default: return -1;
-    }
-    return bad ? 1 : 0; /* app_parse_double's -1 would read as "not ours" */
 }
 
 int app_instr_args(const char *sub, const app_instr_opts *o, int argc, char **argv, int first, const char *what,

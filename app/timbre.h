@@ -36,20 +36,20 @@ typedef struct {
 #define APP_SYNTH_CONTROLS_DEFAULT                                                                \
     { .harmonic_gain = 1.0, .noise_gain = 1.0, .pitch_shift = 0.0, .reverb = 0.15, .vibrato = 1.0, .limiter = 1 }
 
-/* The options both commands have. Their getopt_long values (a command numbers its own
- * long-only options from APP_O_SYNTH_END on), their `struct option` entries to put in the
- * command's table (the sound controls, then --reverb-ir: two macros so that each command keeps
- * its table order, which getopt's "ambiguous option" message follows), and their help lines. */
-enum { APP_O_HG = 1000, APP_O_NG, APP_O_PS, APP_O_REV, APP_O_IR, APP_O_NOLIM, APP_O_SYNTH_END };
-#define APP_SYNTH_CONTROL_OPTIONS                                                                 \
-    { "harmonic-gain", required_argument, NULL, APP_O_HG },                                       \
-    { "noise-gain", required_argument, NULL, APP_O_NG },                                          \
-    { "pitch-shift", required_argument, NULL, APP_O_PS },                                         \
-    { "reverb", required_argument, NULL, APP_O_REV },                                              \
-    { "no-limiter", no_argument, NULL, APP_O_NOLIM }
-#define APP_REVERB_IR_OPTION { "reverb-ir", required_argument, NULL, APP_O_IR }
-/* short options: -o FILE -t NAME -m FILE -f FMT -q */
-#define APP_INSTR_SHORT_OPTS "o:t:m:f:q"
+/* The options both commands have, as app_opt entries (common.h) for an app_instr_opts `o`: the
+ * output and the instrument, the sound controls, --reverb-ir (three macros so that each command
+ * keeps its table order, which getopt's "ambiguous option" message follows); and their help lines. */
+#define APP_INSTR_OPTIONS(o)                                                                      \
+    { "output", 'o', APP_OPT_STR, .dst = &(o).out_path },                                         \
+    { "timbre", 't', APP_OPT_STR, .dst = &(o).timbre },                                           \
+    { "model", 'm', APP_OPT_STR, .dst = &(o).model_path }
+#define APP_SYNTH_CONTROL_OPTIONS(o)                                                              \
+    { "harmonic-gain", 0, APP_OPT_DBL, .dst = &(o).ctl.harmonic_gain, 0.0, 4.0 },                 \
+    { "noise-gain", 0, APP_OPT_DBL, .dst = &(o).ctl.noise_gain, 0.0, 4.0 },                       \
+    { "pitch-shift", 0, APP_OPT_DBL, .dst = &(o).ctl.pitch_shift, -24.0, 24.0 },                  \
+    { "reverb", 0, APP_OPT_DBL, .dst = &(o).ctl.reverb, 0.0, 1.0 },                               \
+    { "no-limiter", 0, APP_OPT_OFF, .dst = &(o).ctl.limiter }
+#define APP_REVERB_IR_OPTION(o) { "reverb-ir", 0, APP_OPT_STR, .dst = &(o).ir_path }
 #define APP_SYNTH_CONTROLS_HELP                                                                   \
     "      --harmonic-gain G  gain of the harmonic part, 0..4 (default 1)\n"                      \
     "      --noise-gain G     gain of the noise part, 0..4 (default 1)\n"                         \
@@ -71,10 +71,6 @@ typedef struct {
     app_synth_controls ctl; /* --harmonic-gain, --noise-gain, --pitch-shift, --reverb */
 } app_instr_opts;
 #define APP_INSTR_OPTS_DEFAULT { .ctl = APP_SYNTH_CONTROLS_DEFAULT }
-
-/* One getopt_long result `c` (argument `arg`): -1 if it is not one of the options above;
- * else 0 (stored into *o) or 1 for a value out of range. */
-int app_instr_option(int c, const char *arg, app_instr_opts *o);
 
 /* After the options (argv[first..] left): `--timbre list` prints the timbres for
  * `statewave <sub>` on stdout and returns 1 (exit 0); else *input = the one positional argument

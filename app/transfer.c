@@ -56,9 +56,7 @@ static const char help[] =
 
 /* Where the transferred samples go: the output's temp file, with the clipped ones counted. */
 typedef struct {
-    app_outfile *of;
-    const char *out_path;
-    FILE *prog;
+    app_render *r;
     size_t n_clip;     /* samples beyond full scale */
     size_t written;    /* samples written */
 } tr_sink;
@@ -69,7 +67,7 @@ static int tr_write(void *user, const float *x, size_t n)
     tr_sink *k = user;
     for (size_t i = 0; i < n; i++)
         k->n_clip += fabsf(x[i]) > 1.0f;
-    if (app_write_mono(k->of, SUB, k->out_path, k->prog, x, n) != 0)
+    if (app_render_write(k->r, x, n) != 0)
         return -1;
     k->written += n;
     return 0;
@@ -77,29 +75,18 @@ static int tr_write(void *user, const float *x, size_t n)
 
 int cmd_transfer(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "output", required_argument, NULL, 'o' },       { "timbre", required_argument, NULL, 't' },
-        { "model", required_argument, NULL, 'm' },        APP_SYNTH_CONTROL_OPTIONS,
-        { "format", required_argument, NULL, 'f' },
-        { "quiet", no_argument, NULL, 'q' },              { "help", no_argument, NULL, 'h' },
-        APP_REVERB_IR_OPTION,
-        { NULL, 0, NULL, 0 },
-    };
     app_instr_opts o = APP_INSTR_OPTS_DEFAULT;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, APP_INSTR_SHORT_OPTS "h", opts, NULL)) != -1) {
-        int bad = app_instr_option(c, optarg, &o);
-        if (bad < 0) {
-            if (c == 'h') {
-                fputs(help, stdout);
-                return SW_EXIT_OK;
-            }
-            return app_usage_hint(SUB);
-        }
-        if (bad)
-            return app_err_bad_value(SUB, opts, c, optarg);
-    }
+    const app_opt opts[] = {
+        APP_INSTR_OPTIONS(o),
+        APP_SYNTH_CONTROL_OPTIONS(o),
+        { "format", 'f', APP_OPT_STR, .dst = &o.fmt_name },
+        { "quiet", 'q', APP_OPT_FLAG, .dst = &o.quiet },
+        { "help", 'h', APP_OPT_HELP, .dst = (void *)help },
+        APP_REVERB_IR_OPTION(o),
+    };
+    int parsed = app_parse_opts(SUB, argc, argv, opts, APP_NOPTS(opts), 0, 0);
+    if (parsed >= 0)
+        return parsed;
     const char *out_path = o.out_path, *model_path = o.model_path, *timbre = o.timbre, *ir_path = o.ir_path;
     const int quiet = o.quiet;
     const char *in_path = NULL;
@@ -138,10 +125,9 @@ int cmd_transfer(int argc, char **argv)
     float *inter = NULL, *ir = NULL;
     size_t ir_n = 0;
     double ir_rate = 0.0;
-    app_outfile of = APP_OUTFILE_INIT;
+    app_render r = APP_RENDER_INIT;
     int rc = SW_EXIT_FAIL;
     char used[PATH_MAX + 256], err[512];
-    app_sigtrap sig = { .set = 0 };
 
     if (app_load_timbre(SUB, timbre, model_path, &model, used, sizeof used) != 0)
         goto out;
@@ -165,21 +151,13 @@ int cmd_transfer(int argc, char **argv)
     }
     app_transfer_apply_controls(tr, &o.ctl);
     const size_t latency = (size_t)sw_transfer_latency(tr);
-    int format = app_choose_output_format(fmt.major, fmt.subtype, ii.format, 1, rate);
-    if (!format) {
-        app_err(SUB, "format '%s' cannot store mono audio at %d Hz", fmt.name, rate);
-        goto out;
-    }
     inter = malloc(sizeof(float) * BLOCK * (size_t)ii.channels);
     if (!inter || (st = sw_offline_transfer_create(tr, ii.channels, &off, err, sizeof err)) != SW_OK) {
         app_err(SUB, "out of memory");
         goto out;
     }
-    app_sigtrap_set(&sig, 0);
-    SF_INFO oi = { .samplerate = rate, .channels = 1, .format = format };
-    if (app_outfile_open(&of, SUB, out_path, out_path, &oi, &prot) != 0)
+    if (app_render_open(&r, SUB, out_path, &fmt, ii.format, rate, &prot, quiet, app_base_name(in_path)) != 0)
         goto out;
-    sf_set_string(of.sf, SF_STR_SOFTWARE, "statewave transfer " SW_VERSION_STRING);
     if (!quiet) {
         char tn[64], pu[3 * PATH_MAX], pt[256]; /* path and timbre name shown escaped */
         fprintf(stderr, "model: %s (timbre \"%s\"), latency %zu samples (%.2f ms) compensated\n",
@@ -187,26 +165,23 @@ int cmd_transfer(int argc, char **argv)
                 latency, 1e3 * (double)latency / rate);
     }
 
-    FILE *prog = quiet ? NULL : app_progress_stream();
     /* The header's length is an estimate for the progress bar only. */
     const double est = ii.frames > 0 && ii.frames < ain.max_frames ? (double)ii.frames : 0.0;
-    const char *shown = app_base_name(in_path);
-    double t0 = app_now(), tlast = -1.0;
     size_t n_in = 0;
-    tr_sink sink = { .of = &of, .out_path = out_path, .prog = prog };
+    tr_sink sink = { .r = &r };
     /* Feed the input (n_in frames: known once the data ends), then let the library push its
      * last samples through; n_in samples come out, time-aligned. */
     for (int at_end = 0; !at_end && !app_stop_requested;) {
         sf_count_t got = app_audio_read(&ain, inter, BLOCK);
         if (got < 0) {
-            app_progress_clear(prog);
+            app_progress_clear(r.prog);
             app_err(SUB, "'%s': %s", in_path, ain.err);
             goto out;
         }
         n_in += (size_t)got;
         at_end = got == 0;
         if (at_end && n_in == 0) {
-            app_progress_clear(prog);
+            app_progress_clear(r.prog);
             app_err(SUB, "'%s': empty file (no audio frames)", in_path);
             goto out;
         }
@@ -214,36 +189,27 @@ int cmd_transfer(int argc, char **argv)
                     : sw_offline_transfer_process(off, inter, (size_t)got, tr_write, &sink, err, sizeof err);
         if (st != SW_OK) /* only a write stops it; tr_write has said why */
             goto out;
-        double now = app_now();
-        if (now - tlast >= 0.1 || at_end) {
-            double fed = (double)sw_offline_transfer_fed(off);
-            double total = (at_end ? (double)n_in : est > n_in ? est : (double)n_in) + (double)latency;
-            app_progress(prog, shown, fed, total > fed ? total : fed + 1.0, rate, t0);
-            tlast = now;
-        }
+        double fed = (double)sw_offline_transfer_fed(off);
+        double total = (at_end ? (double)n_in : est > n_in ? est : (double)n_in) + (double)latency;
+        app_render_progress(&r, fed, total > fed ? total : fed + 1.0, at_end);
     }
-    if (app_stop_requested) {
-        app_progress_clear(prog);
-        app_err(SUB, "interrupted; '%s' not written", out_path);
+    if (app_render_stopped(&r))
         goto out;
-    }
-    app_progress_clear(prog);
+    app_progress_clear(r.prog);
     if ((sf_count_t)n_in != ii.frames && ii.frames != SF_COUNT_MAX)
         app_warn(SUB, "'%s': header says %lld frames but %zu could be read; output has %zu", in_path,
                  (long long)ii.frames, n_in, n_in);
-    char fd[96];
-    if (app_outfile_finish(&of, SUB, out_path, sink.n_clip, format, fd, sizeof fd) != 0)
+    if (app_render_finish(&r, sink.n_clip) != 0)
         goto out;
     if (!quiet) {
-        double el = app_now() - t0;
+        double el = app_render_elapsed(&r);
         fprintf(stderr, "%s  [%.2f s, %d Hz, mono, %s] from '%s' (%d ch); %.2f s, %.1fx real time\n",
-                out_path, (double)sink.written / rate, rate, fd, in_path, ii.channels, el,
+                out_path, (double)sink.written / rate, rate, r.fd, in_path, ii.channels, el,
                 el > 0 ? (double)n_in / rate / el : 0.0);
     }
     rc = SW_EXIT_OK;
 out:
-    app_sigtrap_restore(&sig);
-    app_outfile_abort(&of);
+    app_render_close(&r);
     app_protect_free(&prot);
     free(inter);
     sw_offline_transfer_destroy(off);
