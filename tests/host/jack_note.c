@@ -37,8 +37,7 @@ typedef struct {
     jack_nframes_t off_rel;      /* note-off frame, relative to the recording start */
     uint8_t key, velocity;       /* the note */
     atomic_int go;               /* set by main once both connections exist */
-    atomic_int started;          /* swcap has recorded its first period: t0 is valid */
-    atomic_uint t0;              /* JACK frame time of the first recorded frame */
+    atomic_int started;          /* swcap has recorded its first period */
     atomic_uint recorded;        /* frames recorded so far */
     atomic_int sent_on, sent_off;/* events written */
     atomic_int write_errors;     /* jack_midi_event_write failures */
@@ -50,10 +49,8 @@ static int cap_process(jack_nframes_t n, void *arg)
     if (!atomic_load(&c->go))
         return 0;
     const float *in = jack_port_get_buffer(c->audio_in, n);
-    if (!atomic_load(&c->started)) {
-        atomic_store(&c->t0, jack_last_frame_time(c->cap_client));
+    if (!atomic_load(&c->started))
         atomic_store(&c->started, 1);
-    }
     jack_nframes_t done = atomic_load(&c->recorded);
     jack_nframes_t m = c->total - done < n ? c->total - done : n;
     memcpy(c->rec + done, in, m * sizeof(float));
@@ -80,7 +77,12 @@ static int note_process(jack_nframes_t n, void *arg)
     jack_midi_clear_buffer(buf);
     if (!atomic_load(&c->started))
         return 0;
-    jack_nframes_t start_rel = jack_last_frame_time(c->note_client) - atomic_load(&c->t0);
+    /* This period's first frame, counted as the recording counts them: swcap runs after the
+     * plugin within every period, so `recorded` holds exactly the periods before this one.
+     * JACK's frame time is not used: when a loaded machine makes the dummy driver skip time,
+     * it jumps ahead of the frames processed, and the events would land periods early in
+     * the recording. */
+    jack_nframes_t start_rel = atomic_load(&c->recorded);
     maybe_send(c, buf, start_rel, n, c->on_rel, 0x90, c->velocity, &c->sent_on);
     maybe_send(c, buf, start_rel, n, c->off_rel, 0x80, 0, &c->sent_off);
     return 0;
