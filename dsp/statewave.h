@@ -388,6 +388,8 @@ SW_API sw_status sw_resampler_process(sw_resampler *r, const float *in, size_t n
                                       size_t *used, size_t *made);
 /* The message of the last failed sw_resampler_process. [RT] */
 SW_API const char *sw_resampler_error(const sw_resampler *r);
+/* Back to the state after create: no input held, no delay filled. [RT] */
+SW_API void sw_resampler_reset(sw_resampler *r);
 /* A whole mono signal x[n] in one call, its end included: *out (malloc'ed, the caller frees it)
  * gets *n_out frames. */
 SW_API sw_status sw_resample(const float *x, size_t n, double ratio, sw_resample_quality q, float **out,
@@ -400,6 +402,19 @@ SW_API sw_status sw_resample(const float *x, size_t n, double ratio, sw_resample
  * at) and reset, so the engine then renders exactly what a fresh one would. Not real-time. */
 SW_API void sw_generator_warm_up(sw_generator *g);
 SW_API void sw_synth_warm_up(sw_synth *s, double rate, int voices);
+/* The generator's audio at another rate, as a host plays it: model-rate samples rendered
+ * into a small FIFO (only as many as a block needs) and converted to `rate` (band-limited
+ * sinc, medium quality; none when the rates match). create renders and converts a little,
+ * then resets the converter and `g` (the warm-up above); `g` stays the caller's and must
+ * outlive the stream. */
+typedef struct sw_gen_stream sw_gen_stream;
+SW_API sw_status sw_gen_stream_create(sw_generator *g, double rate, sw_gen_stream **out, char *err,
+                                      size_t errlen);
+SW_API void sw_gen_stream_destroy(sw_gen_stream *s);
+/* An empty FIFO and a fresh converter (the generator is reset by its owner). [RT] */
+SW_API void sw_gen_stream_reset(sw_gen_stream *s);
+/* n frames at `rate` into out[n], rendering what they need. [RT] */
+SW_API void sw_gen_stream_render(sw_gen_stream *s, float *out, uint32_t n);
 /* Whole-signal, time-aligned denoising for any channel count and any rate: one sw_denoiser per
  * channel pair (an odd last channel gets a mono one), the engine's latency trimmed, and a rate
  * outside SW_DENOISE_MIN_RATE..SW_DENOISE_MAX_RATE converted to the nearest one and back.
