@@ -51,7 +51,6 @@
 #include <lv2/atom/util.h>
 #include <lv2/midi/midi.h>
 
-#include "continue_lv2.h"
 #include "lv2_base.h"
 
 #define CONT_SEED_MAX 16777215.0f /* largest integer a float port holds exactly (2^24 - 1) */

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "denoise_lv2.h"
 #include "lv2_base.h"
 
 #define DN_SETTLE_S 0.020 /* after its latency, a new engine runs 20 ms before fading in */

@@ -38,7 +38,6 @@
 #include <lv2/atom/util.h>
 #include <lv2/midi/midi.h>
 
-#include "generate_lv2.h"
 #include "lv2_base.h"
 
 #define GEN_FADE_S 0.010  /* fade in / fade out of a phrase (raised cosine) */

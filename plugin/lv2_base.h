@@ -216,6 +216,18 @@ void sw_lv2_finish_transition(sw_lv2 *b);
  * messages to the model property, other objects to ops->object; then render the rest. */
 void sw_lv2_run_events(sw_lv2 *b, const LV2_Atom_Sequence *seq, uint32_t n);
 
+/* ---- the families (Discovery class) ---- */
+
+/* Each family's descriptor function, listed in `families` (statewave_lv2.c): the index-th
+ * descriptor of the family, or NULL past its last one. denoise: 0 mono, 1 stereo; generate,
+ * synth (the neural instrument), transfer (timbre transfer), continue (the MIDI composer): one
+ * plugin each. */
+const LV2_Descriptor *sw_denoise_lv2_descriptor(uint32_t index);
+const LV2_Descriptor *sw_generate_lv2_descriptor(uint32_t index);
+const LV2_Descriptor *sw_synth_lv2_descriptor(uint32_t index);
+const LV2_Descriptor *sw_transfer_lv2_descriptor(uint32_t index);
+const LV2_Descriptor *sw_continue_lv2_descriptor(uint32_t index);
+
 /* ---- LV2 callbacks (threading classes in lv2_base.c) ---- */
 
 LV2_Handle sw_lv2_instantiate(const LV2_Descriptor *desc, double rate, const char *bundle_path,

@@ -1,5 +1,5 @@
-/* synth_lv2.h — descriptors of the neural instrument (synth_lv2.c) and the timbre-transfer
- * effect (transfer_lv2.c), and the timbre table both share.
+/* synth_lv2.h — what the neural instrument (synth_lv2.c) and the timbre-transfer effect
+ * (transfer_lv2.c) share: the timbre table, the host rates and the sound controls.
  *
  * The timbre control of both plugins is an lv2:enumeration whose values are the indices
  * below; they are stable (sessions and presets store them). The model of timbre i is
@@ -8,10 +8,6 @@
  * and its file is absent, so selecting it anyway keeps the current model and logs why. */
 #ifndef SW_SYNTH_LV2_H
 #define SW_SYNTH_LV2_H
-
-#include <stdint.h>
-
-#include <lv2/core/lv2.h>
 
 #include "lv2_base.h"
 
@@ -41,8 +37,5 @@ static inline void sw_instrument_controls(const float *const port[4], float v[SW
     v[2] = sw_lv2_ctl(port[2], -24.0f, 24.0f, 0.0f);
     v[3] = sw_lv2_ctl(port[3], 0.0f, 1.0f, 0.0f);
 }
-
-/* The index-th instrument descriptor, or NULL past the last one. [Discovery class] */
-const LV2_Descriptor *sw_synth_lv2_descriptor(uint32_t index);
 
 #endif

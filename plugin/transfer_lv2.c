@@ -30,7 +30,6 @@
 
 #include "lv2_base.h"
 #include "synth_lv2.h"
-#include "transfer_lv2.h"
 
 #define TR_SETTLE_S 0.020 /* after its latency, a new engine runs 20 ms unheard */
 #define TR_XFADE_S 0.010  /* crossfade old -> new engine */
