@@ -232,6 +232,9 @@ SW_API void sw_composer_advance(sw_composer *c, double t_s);
 SW_API sw_compose_event sw_composer_next(sw_composer *c);
 /* The clock: 10 ms steps fed since reset. [RT] */
 SW_API uint64_t sw_composer_clock(const sw_composer *c);
+/* Feed time shifts (1..100 steps each) until the clock reaches t_s seconds, rounded up to its
+ * 10 ms step so that nothing drawn next comes before t_s; a clock already there stays. [RT] */
+SW_API void sw_composer_wait_until(sw_composer *c, double t_s);
 /* 1 if the pitch sounds now (played or generated). [RT] */
 SW_API int sw_composer_sounding(const sw_composer *c, int pitch);
 /* The model's next-token distribution (temperature 1, no limits): probs[SW_COMPOSE_VOCAB]. [RT] */
@@ -257,6 +260,23 @@ SW_API int sw_compose_key_estimate(const double hist[12]);
 /* The scale a key locks (sw_compose_limits.scale): major, or natural minor with the raised 7th;
  * 0 (any note) for key -1. [RT] */
 SW_API uint16_t sw_compose_key_scale(int key);
+/* The key of what a player plays, as it goes: the seconds each pitch class sounded, decaying
+ * with time constant tau_s, notes still held counting up to now. Times are frames at `rate`
+ * (any running count, non-decreasing). A plain value: no allocation, the caller holds it. */
+typedef struct {
+    double pc_s[12];      /* [pitch class] seconds played, decayed to pc_at */
+    uint64_t pc_at;       /* frame pc_s was last decayed to */
+    uint64_t on[128];     /* [pitch] frame a held note started (UINT64_MAX: not held) */
+    double rate;          /* frames per second */
+    double tau_s;         /* decay time constant, s */
+} sw_compose_keys;
+/* Nothing played. [RT] */
+SW_API void sw_compose_keys_init(sw_compose_keys *k, double rate, double tau_s);
+/* A note of `pitch` starts (ending one still held: struck again) or ends at frame `at`. [RT] */
+SW_API void sw_compose_keys_note_on(sw_compose_keys *k, int pitch, uint64_t at);
+SW_API void sw_compose_keys_note_off(sw_compose_keys *k, int pitch, uint64_t at);
+/* sw_compose_key_estimate of what was played up to frame `at` (-1: nothing yet). [RT] */
+SW_API int sw_compose_keys_estimate(sw_compose_keys *k, uint64_t at);
 /* ------------------------------------------------------- end of composer -- */
 
 /* ------------------------------------------------------------ instrument --

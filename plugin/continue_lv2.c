@@ -102,10 +102,7 @@ typedef struct {
     bool trig_pending;            /* a rising edge waits to start a continuation */
     double bpm, bpb;              /* host tempo and meter */
 
-    /* key estimate: pitch-class seconds of the played notes, decaying with CONT_KEY_TAU_S */
-    double pc_s[12];
-    uint64_t pc_at;               /* running frame pc_s was last decayed to */
-    uint64_t key_on[128];         /* [pitch] running frame of a played note's start (UINT64_MAX: up) */
+    sw_compose_keys keys;         /* the played notes, in running frames, for the key estimate */
     int key;                      /* latest estimate: -1, 0..11 major, 12..23 minor */
 
     /* the continuation */
@@ -222,21 +219,6 @@ static uint64_t clock_frame(cont *self)
     return e->origin + (uint64_t)llround((double)sw_composer_clock(e->comp) * SW_COMPOSE_STEP_S * self->b.rate);
 }
 
-/* [RT]: feed time shifts (1..100 steps each, the vocabulary of statewave.h) until the composer's
- * clock reaches running frame `at`, rounded up to its 10 ms step so that nothing generated comes
- * before `at`; a clock already there or later stays. */
-static void catch_up(cont *self, uint64_t at)
-{
-    sw_composer *c = cur(self)->comp;
-    const uint64_t want = (uint64_t)ceil(comp_time(self, at) / SW_COMPOSE_STEP_S - 1e-9);
-    while (sw_composer_clock(c) < want) {
-        uint64_t k = want - sw_composer_clock(c);
-        if (k > SW_COMPOSE_MAX_SHIFT)
-            k = SW_COMPOSE_MAX_SHIFT;
-        sw_composer_feed(c, 256 + (int)k - 1);
-    }
-}
-
 /* [RT]: any key down on any channel. */
 static bool keys_down(const cont *self)
 {
@@ -331,45 +313,6 @@ static void note_off_out(cont *self, uint32_t frame, int pitch)
         self->off_pending[pitch] = (uint8_t)(1 + self->out_ch);
 }
 
-/* ------------------------------------------------------------ the key -- */
-
-/* [RT]: pc_s decayed to running frame `at`. */
-static void key_decay(cont *self, uint64_t at)
-{
-    if (at <= self->pc_at)
-        return;
-    const double g = exp(-(double)(at - self->pc_at) / self->b.rate / CONT_KEY_TAU_S);
-    for (int i = 0; i < 12; i++)
-        self->pc_s[i] *= g;
-    self->pc_at = at;
-}
-
-/* [RT]: a played note of `pitch` ended at running frame `at`. */
-static void key_note_end(cont *self, int pitch, uint64_t at)
-{
-    if (self->key_on[pitch] == UINT64_MAX)
-        return;
-    key_decay(self, at);
-    if (at > self->key_on[pitch])
-        self->pc_s[pitch % 12] += (double)(at - self->key_on[pitch]) / self->b.rate;
-    self->key_on[pitch] = UINT64_MAX;
-}
-
-/* [RT]: the key whose Krumhansl-Kessler profile correlates best with the pitch-class durations of
- * what was played (notes still held count up to `at`), as `statewave compose --key auto` does;
- * -1 when nothing was played. 0..11 major, 12..23 minor. */
-static int key_estimate(cont *self, uint64_t at)
-{
-    key_decay(self, at);
-    double h[12];
-    memcpy(h, self->pc_s, sizeof h);
-    for (int p = 0; p < 128; p++)
-        if (self->key_on[p] != UINT64_MAX && at > self->key_on[p])
-            h[p % 12] += (double)(at - self->key_on[p]) / self->b.rate;
-    return sw_compose_key_estimate(h);
-}
-
-
 /* --------------------------------------------------------- continuing -- */
 
 /* [RT]: the musician's limits from the controls (and the key locked at the start), pushed into
@@ -395,9 +338,9 @@ static void apply_limits(cont *self)
 static void start(cont *self, uint64_t at)
 {
     sw_composer *c = cur(self)->comp;
-    catch_up(self, at);
+    sw_composer_wait_until(c, comp_time(self, at));
     sw_composer_set_seed(c, (uint64_t)lrintf(sw_lv2_ctl(self->seed, 0.0f, CONT_SEED_MAX, 1.0f)));
-    self->key = key_estimate(self, at);
+    self->key = sw_compose_keys_estimate(&self->keys, at);
     self->scale = sw_lv2_ctl(self->key_lock, 0.0f, 1.0f, 1.0f) >= 0.5f ? sw_compose_key_scale(self->key) : 0;
     memset(&self->applied, 0xff, sizeof self->applied); /* force the limits in */
     apply_limits(self);
@@ -516,8 +459,7 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
     case LV2_MIDI_MSG_NOTE_ON:
         stop(self, self->pos); /* the player is back: the continuation makes room */
         self->held[ch][key >> 6] |= 1ull << (key & 63);
-        key_note_end(self, key, at); /* struck again */
-        self->key_on[key] = at;
+        sw_compose_keys_note_on(&self->keys, key, at);
         sw_composer_note_on(c, t, key, msg[2]);
         self->last_ch = ch;
         self->last_input = at;
@@ -526,7 +468,7 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
     case LV2_MIDI_MSG_NOTE_OFF:
         if (self->held[ch][key >> 6] & (1ull << (key & 63))) {
             self->held[ch][key >> 6] &= ~(1ull << (key & 63));
-            key_note_end(self, key, at);
+            sw_compose_keys_note_off(&self->keys, key, at);
             sw_composer_note_off(c, t, key);
             self->last_input = at;
         }
@@ -541,7 +483,7 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
             stop(self, self->pos);
             for (int k = 0; k < 128; k++)
                 if (self->held[ch][k >> 6] & (1ull << (k & 63))) {
-                    key_note_end(self, k, at);
+                    sw_compose_keys_note_off(&self->keys, k, at);
                     sw_composer_note_off(c, t, k);
                 }
             self->held[ch][0] = self->held[ch][1] = 0;
@@ -608,10 +550,7 @@ static void activate(sw_lv2 *b)
     self->trig_prev = self->trig_pending = false;
     self->bpm = 120.0;
     self->bpb = 4.0;
-    memset(self->pc_s, 0, sizeof self->pc_s);
-    self->pc_at = 0;
-    for (int p = 0; p < 128; p++)
-        self->key_on[p] = UINT64_MAX;
+    sw_compose_keys_init(&self->keys, b->rate, CONT_KEY_TAU_S);
     self->key = -1;
     self->continuing = false;
     for (int p = 0; p < 128; p++)
