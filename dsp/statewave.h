@@ -419,9 +419,13 @@ SW_API sw_status sw_resample(const float *x, size_t n, double ratio, sw_resample
  * for the first time (page faults, cold caches), which made the first renders 5-8x slower than
  * the rest and would land in the first audio callbacks. These render a little (the generator:
  * 0.1 s; the instrument: a chord on every voice for 0.1 s at `rate`, the rate it was created
- * at) and reset, so the engine then renders exactly what a fresh one would. Not real-time. */
+ * at; below, the transfer and the composer) and reset, so the engine then renders exactly
+ * what a fresh one would. Not real-time. */
 SW_API void sw_generator_warm_up(sw_generator *g);
 SW_API void sw_synth_warm_up(sw_synth *s, double rate, int voices);
+/* The same for the timbre transfer (a quiet sine, 256 samples) and the composer (8 draws). */
+SW_API void sw_transfer_warm_up(sw_transfer *t);
+SW_API void sw_composer_warm_up(sw_composer *c);
 /* The generator's audio at another rate, as a host plays it: model-rate samples rendered
  * into a small FIFO (only as many as a block needs) and converted to `rate` (band-limited
  * sinc, medium quality; none when the rates match). create renders and converts a little,

@@ -81,7 +81,6 @@ typedef struct {
     float *active_port, *key_port;
 
     /* instantiation class */
-    LV2_URID time_bpm, time_bpb;  /* time:beatsPerMinute, time:beatsPerBar */
     LV2_Atom_Forge out_forge;     /* writes midi_out (audio thread) */
 
     /* audio thread */
@@ -132,11 +131,8 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
     (void)desc;
     cont *self = (cont *)b;
     b->n_in = b->n_out = 0; /* no audio: sw_lv2_render is never used */
-    if (b->map) {
-        self->time_bpm = b->map->map(b->map->handle, LV2_TIME__beatsPerMinute);
-        self->time_bpb = b->map->map(b->map->handle, LV2_TIME__beatsPerBar);
+    if (b->map)
         lv2_atom_forge_init(&self->out_forge, b->map);
-    }
     return true;
 }
 
@@ -146,9 +142,9 @@ static void destroy(sw_lv2_engine *be)
     sw_composer_destroy(((engine *)be)->comp);
 }
 
-/* Worker / instantiation class: a composer on the engine's model, run for a few events once so
- * that the audio thread's first continuation does not pay for first-touch page faults of its
- * freshly allocated state; reset() rewinds it before it is heard. */
+/* Worker / instantiation class: a composer on the engine's model, warmed up so that the audio
+ * thread's first continuation does not pay for first-touch page faults of its freshly allocated
+ * state; reset() rewinds it before it is heard. */
 static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
 {
     (void)b;
@@ -157,9 +153,7 @@ static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
     sw_status s = sw_composer_create(be->model, 1, &e->comp, msg, sizeof msg);
     if (s != SW_OK || !e->comp)
         return sw_lv2_build_failed(be, "a composer", 0.0, s, msg, err, errlen);
-    for (int i = 0; i < 8; i++)
-        sw_composer_next(e->comp);
-    sw_composer_reset(e->comp);
+    sw_composer_warm_up(e->comp);
     return true;
 }
 
@@ -185,16 +179,6 @@ static void reset(sw_lv2 *b, sw_lv2_engine *be, const float v[SW_LV2_NCTL])
     sw_composer_reset(e->comp);
     set_controls(be, v);
     e->origin = ((cont *)b)->now;
-}
-
-/* [RT]: not used (no audio ports); the base's table needs an entry. */
-static void process(sw_lv2 *b, sw_lv2_engine *e, const float *const *in, float *const *out, uint32_t n)
-{
-    (void)b;
-    (void)e;
-    (void)in;
-    (void)out;
-    (void)n;
 }
 
 /* ------------------------------------------------------------- helpers -- */
@@ -451,9 +435,7 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
     const int ch = msg[0] & 0x0F;
     sw_composer *c = cur(self)->comp;
     const double t = comp_time(self, at);
-    LV2_Midi_Message_Type type = size == 3 ? lv2_midi_message_type(msg) : LV2_MIDI_MSG_INVALID;
-    if (type == LV2_MIDI_MSG_NOTE_ON && msg[2] == 0)
-        type = LV2_MIDI_MSG_NOTE_OFF; /* note-on with velocity 0 is a note-off */
+    const LV2_Midi_Message_Type type = size == 3 ? sw_lv2_midi_type(msg) : LV2_MIDI_MSG_INVALID;
     const int key = size == 3 ? msg[1] : 0; /* the types read below all have 3 bytes */
     switch (type) {
     case LV2_MIDI_MSG_NOTE_ON:
@@ -497,32 +479,10 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
     put_midi(self, self->pos, msg, size, 0);
 }
 
-/* [RT]: the number in a time:Position value (float, double, int or long), or NAN. */
-static double atom_number(const sw_lv2_uris *u, const LV2_Atom *a)
-{
-    if (!a)
-        return NAN;
-    if (a->type == u->atom_Float && a->size >= sizeof(float))
-        return ((const LV2_Atom_Float *)a)->body;
-    if (a->type == u->atom_Double && a->size >= sizeof(double))
-        return ((const LV2_Atom_Double *)a)->body;
-    if (a->type == u->atom_Int && a->size >= sizeof(int32_t))
-        return ((const LV2_Atom_Int *)a)->body;
-    if (a->type == u->atom_Long && a->size >= sizeof(int64_t))
-        return (double)((const LV2_Atom_Long *)a)->body;
-    return NAN;
-}
-
 /* [RT]: time:Position: transport, tempo, meter. */
-static void object(sw_lv2 *b, const LV2_Atom_Object *obj)
+static void position(sw_lv2 *b, double s, double t, double m)
 {
     cont *self = (cont *)b;
-    const sw_lv2_uris *u = &b->uris;
-    if (obj->body.otype != u->time_Position)
-        return;
-    const LV2_Atom *speed = NULL, *bpm = NULL, *bpb = NULL;
-    lv2_atom_object_get(obj, u->time_speed, &speed, self->time_bpm, &bpm, self->time_bpb, &bpb, 0);
-    const double s = atom_number(u, speed), t = atom_number(u, bpm), m = atom_number(u, bpb);
     if (t >= 1.0 && t <= 1000.0)
         self->bpm = t;
     if (m >= 1.0 && m <= 64.0)
@@ -570,11 +530,7 @@ static void run(sw_lv2 *b, uint32_t n)
     self->pos = 0;
     self->last_out = 0;
     self->draws = 0;
-    self->out_ok = false;
-    if (self->midi_out && b->map) {
-        lv2_atom_forge_set_buffer(&self->out_forge, (uint8_t *)self->midi_out, self->midi_out->atom.size);
-        self->out_ok = lv2_atom_forge_sequence_head(&self->out_forge, &self->out_seq, 0) != 0;
-    }
+    self->out_ok = self->midi_out && b->map && sw_lv2_seq_begin(&self->out_forge, &self->out_seq, self->midi_out);
     /* note-offs that did not fit in the last block go first */
     for (int p = 0; p < 128; p++)
         if (self->off_pending[p]) {
@@ -605,12 +561,8 @@ static void run(sw_lv2 *b, uint32_t n)
         *self->active_port = self->continuing ? 1.0f : 0.0f;
     if (self->key_port)
         *self->key_port = (float)self->key;
-    if (self->midi_out && b->map) {
-        if (self->out_ok)
-            lv2_atom_forge_pop(&self->out_forge, &self->out_seq);
-        else /* no room even for an empty sequence: leave a valid empty atom */
-            self->midi_out->atom.size = 0;
-    }
+    if (self->midi_out && b->map)
+        sw_lv2_seq_end(&self->out_forge, &self->out_seq, self->midi_out, self->out_ok);
     self->out_ok = false;
     self->now += n;
 }
@@ -631,7 +583,7 @@ static const sw_lv2_ops ops = {
     .activate = activate,
     .render = render,
     .midi = midi,
-    .object = object,
+    .position = position,
 };
 
 SW_LV2_FAMILY_OF_ONE(sw_continue_lv2_descriptor, SW_CONTINUE_URI, ops)

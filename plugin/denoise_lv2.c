@@ -127,6 +127,7 @@ static const sw_lv2_ops ops = {
     .n_shipped = 1,
     .file_prefix = "",
     SW_LV2_OPS_BY_NAME,
+    .process = process,
 };
 
 static const sw_lv2_desc descriptors[] = {

@@ -87,10 +87,8 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
     (void)desc;
     generate *self = (generate *)b;
     b->n_in = 0;
-    b->xf_len = (uint32_t)lrint(GEN_XFADE_S * b->rate);
-    self->fade_len = (uint32_t)lrint(GEN_FADE_S * b->rate);
-    if (self->fade_len < 1)
-        self->fade_len = 1;
+    b->xf_len = sw_lv2_frames(GEN_XFADE_S, b->rate);
+    self->fade_len = sw_lv2_frames(GEN_FADE_S, b->rate);
     self->vel_gain = 1.0f;
     return true;
 }
@@ -219,10 +217,7 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
         return;
     const int ch = msg[0] & 0x0F, key = msg[1] & 0x7F, val = msg[2] & 0x7F;
     const uint64_t bit = 1ull << (key & 63);
-    LV2_Midi_Message_Type type = lv2_midi_message_type(msg);
-    if (type == LV2_MIDI_MSG_NOTE_ON && val == 0)
-        type = LV2_MIDI_MSG_NOTE_OFF; /* note-on with velocity 0 is a note-off */
-    switch (type) {
+    switch (sw_lv2_midi_type(msg)) {
     case LV2_MIDI_MSG_NOTE_ON:
         self->held[ch][key >> 6] |= bit;
         self->sustained[ch][key >> 6] &= ~bit;
@@ -255,28 +250,14 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
 }
 
 /* [RT]: time:Position: follow time:speed. */
-static void object(sw_lv2 *b, const LV2_Atom_Object *obj)
+static void position(sw_lv2 *b, double speed, double bpm, double bpb)
 {
+    (void)bpm;
+    (void)bpb;
     generate *self = (generate *)b;
-    const sw_lv2_uris *u = &b->uris;
-    const LV2_Atom *speed = NULL;
-    if (obj->body.otype != u->time_Position)
-        return;
-    lv2_atom_object_get(obj, u->time_speed, &speed, 0);
-    if (speed) {
-        double v;
-        if (speed->type == u->atom_Float)
-            v = ((const LV2_Atom_Float *)speed)->body;
-        else if (speed->type == u->atom_Double)
-            v = ((const LV2_Atom_Double *)speed)->body;
-        else if (speed->type == u->atom_Int)
-            v = ((const LV2_Atom_Int *)speed)->body;
-        else if (speed->type == u->atom_Long)
-            v = (double)((const LV2_Atom_Long *)speed)->body;
-        else
-            v = self->rolling ? 1.0 : 0.0;
+    if (speed == speed) { /* not NaN: given */
         bool was = self->rolling;
-        self->rolling = v > 0.0;
+        self->rolling = speed > 0.0;
         if (self->rolling && !was && !self->active)
             self->vel_gain = 1.0f;
     }
@@ -323,10 +304,11 @@ static const sw_lv2_ops ops = {
     .n_shipped = 1,
     .file_prefix = "",
     SW_LV2_OPS_BY_NAME,
+    .process = process,
     .activate = activate,
     .render = render,
     .midi = midi,
-    .object = object,
+    .position = position,
 };
 
 SW_LV2_FAMILY_OF_ONE(sw_generate_lv2_descriptor, SW_GENERATE_URI, ops)

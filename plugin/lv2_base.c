@@ -77,6 +77,13 @@ static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, s
     return e;
 }
 
+/* Instantiation class. */
+uint32_t sw_lv2_frames(double s, double rate)
+{
+    uint32_t n = (uint32_t)lrint(s * rate);
+    return n < 1 ? 1 : n;
+}
+
 /* Worker / instantiation class. */
 bool sw_lv2_build_failed(const sw_lv2_engine *e, const char *what, double rate, sw_status s, const char *msg,
                          char *err, size_t errlen)
@@ -156,6 +163,13 @@ float sw_lv2_ctl(const float *port, float lo, float hi, float fallback)
     if (!(v == v)) /* NaN */
         return fallback;
     return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* [RT] */
+LV2_Midi_Message_Type sw_lv2_midi_type(const uint8_t *msg)
+{
+    LV2_Midi_Message_Type type = lv2_midi_message_type(msg);
+    return type == LV2_MIDI_MSG_NOTE_ON && (msg[2] & 0x7F) == 0 ? LV2_MIDI_MSG_NOTE_OFF : type;
 }
 
 /* [RT] */
@@ -363,6 +377,47 @@ static bool is_object(const sw_lv2_uris *u, const LV2_Atom *a)
     return a->type == u->atom_Object || a->type == u->atom_Blank || a->type == u->atom_Resource;
 }
 
+/* [RT]: the number in a time:Position value (float, double, int or long), or NAN. */
+static double atom_number(const sw_lv2_uris *u, const LV2_Atom *a)
+{
+    if (!a)
+        return NAN;
+    if (a->type == u->atom_Float && a->size >= sizeof(float))
+        return ((const LV2_Atom_Float *)a)->body;
+    if (a->type == u->atom_Double && a->size >= sizeof(double))
+        return ((const LV2_Atom_Double *)a)->body;
+    if (a->type == u->atom_Int && a->size >= sizeof(int32_t))
+        return ((const LV2_Atom_Int *)a)->body;
+    if (a->type == u->atom_Long && a->size >= sizeof(int64_t))
+        return (double)((const LV2_Atom_Long *)a)->body;
+    return NAN;
+}
+
+/* [RT]: time:Position to ops->position: transport, tempo, meter. */
+static void handle_position(sw_lv2 *b, const LV2_Atom_Object *obj)
+{
+    const sw_lv2_uris *u = &b->uris;
+    const LV2_Atom *speed = NULL, *bpm = NULL, *bpb = NULL;
+    lv2_atom_object_get(obj, u->time_speed, &speed, u->time_beatsPerMinute, &bpm, u->time_beatsPerBar, &bpb, 0);
+    b->ops->position(b, atom_number(u, speed), atom_number(u, bpm), atom_number(u, bpb));
+}
+
+/* [RT] */
+bool sw_lv2_seq_begin(LV2_Atom_Forge *f, LV2_Atom_Forge_Frame *frame, LV2_Atom_Sequence *seq)
+{
+    lv2_atom_forge_set_buffer(f, (uint8_t *)seq, seq->atom.size);
+    return lv2_atom_forge_sequence_head(f, frame, 0) != 0;
+}
+
+/* [RT] */
+void sw_lv2_seq_end(LV2_Atom_Forge *f, LV2_Atom_Forge_Frame *frame, LV2_Atom_Sequence *seq, bool ok)
+{
+    if (ok)
+        lv2_atom_forge_pop(f, frame);
+    else
+        seq->atom.size = 0;
+}
+
 /* [RT] */
 void sw_lv2_run_events(sw_lv2 *b, const LV2_Atom_Sequence *seq, uint32_t n)
 {
@@ -382,8 +437,8 @@ void sw_lv2_run_events(sw_lv2 *b, const LV2_Atom_Sequence *seq, uint32_t n)
                 const LV2_Atom_Object *obj = (const LV2_Atom_Object *)&ev->body;
                 if (obj->body.otype == u->patch_Set || obj->body.otype == u->patch_Get)
                     handle_patch(b, obj);
-                else if (o->object)
-                    o->object(b, obj);
+                else if (obj->body.otype == u->time_Position && o->position)
+                    handle_position(b, obj);
             }
         }
     }
@@ -553,11 +608,7 @@ void sw_lv2_activate(LV2_Handle h)
 void sw_lv2_run(LV2_Handle h, uint32_t n)
 {
     sw_lv2 *b = h;
-    b->can_notify = false;
-    if (b->notify && b->map) {
-        lv2_atom_forge_set_buffer(&b->forge, (uint8_t *)b->notify, b->notify->atom.size);
-        b->can_notify = lv2_atom_forge_sequence_head(&b->forge, &b->notify_seq, 0) != 0;
-    }
+    b->can_notify = b->notify && b->map && sw_lv2_seq_begin(&b->forge, &b->notify_seq, b->notify);
     if (b->control)
         sw_lv2_run_events(b, b->control, 0); /* patch messages; nothing to render */
     flush_grave(b);
@@ -582,10 +633,7 @@ void sw_lv2_run(LV2_Handle h, uint32_t n)
     if (b->notify && b->map) {
         if (b->can_notify && b->notify_pending)
             write_notify(b);
-        if (b->can_notify)
-            lv2_atom_forge_pop(&b->forge, &b->notify_seq);
-        else /* no room even for an empty sequence: leave a valid empty atom */
-            b->notify->atom.size = 0;
+        sw_lv2_seq_end(&b->forge, &b->notify_seq, b->notify, b->can_notify);
     }
 }
 

@@ -31,6 +31,7 @@
 #include <lv2/atom/forge.h>
 #include <lv2/core/lv2.h>
 #include <lv2/log/logger.h>
+#include <lv2/midi/midi.h>
 #include <lv2/worker/worker.h>
 
 #include "statewave.h"
@@ -91,7 +92,8 @@ typedef struct {
     void (*controls)(const sw_lv2 *b, float v[SW_LV2_NCTL]);
     /* [RT]: push changed control values into an engine (it ramps them). */
     void (*set_controls)(sw_lv2_engine *e, const float v[SW_LV2_NCTL]);
-    /* [RT]: n frames through engine e: in[n_in][n] -> out[n_out][n]. */
+    /* [RT]: n frames through engine e: in[n_in][n] -> out[n_out][n] (NULL for a plugin without
+     * audio, which never calls sw_lv2_render). */
     void (*process)(sw_lv2 *b, sw_lv2_engine *e, const float *const *in, float *const *out, uint32_t n);
     /* [RT]: the plugin's part of run(): called after the control port was read, retired
      * engines handed on, a queued engine started and the controls pushed. */
@@ -99,10 +101,11 @@ typedef struct {
     /* Instantiation class: the plugin's part of activate(), before cur is reset. May be NULL. */
     void (*activate)(sw_lv2 *b);
     /* [RT] sequence walking (sw_lv2_run_events): frames [from, to) of the output; a MIDI
-     * message; an object that is not a patch message (may be NULL). */
+     * message; a time:Position's time:speed, time:beatsPerMinute and time:beatsPerBar (NAN where
+     * it gives none). Each may be NULL. */
     void (*render)(sw_lv2 *b, uint32_t from, uint32_t to);
     void (*midi)(sw_lv2 *b, const uint8_t *msg, uint32_t size);
-    void (*object)(sw_lv2 *b, const LV2_Atom_Object *obj);
+    void (*position)(sw_lv2 *b, double speed, double bpm, double bpb);
 } sw_lv2_ops;
 
 /* A family of one plugin: its descriptor and the family's descriptor function `fn` (index 0: the
@@ -116,11 +119,11 @@ typedef struct {
 
 /* The sw_lv2_ops entries of a plugin file that names its port table `ports`, its engine struct
  * `engine` and its callbacks after the entries (init, build, destroy, reset, controls,
- * set_controls, process, run). */
+ * set_controls, run; an audio plugin adds process). */
 #define SW_LV2_OPS_BY_NAME                                                                          \
     .ports = ports, .n_ports = sizeof ports / sizeof ports[0], .init = init, .engine_size = sizeof(engine), \
     .build = build, .destroy = destroy, .reset = reset, .controls = controls, .set_controls = set_controls, \
-    .process = process, .run = run
+    .run = run
 
 /* An LV2 descriptor with the ops of its plugin: the base's callbacks find them through it. */
 typedef struct {
@@ -195,6 +198,9 @@ struct sw_lv2 {
 
 /* ---- engines (worker / instantiation class) ---- */
 
+/* lrint(s * rate) frames, at least 1 (instantiation class). */
+uint32_t sw_lv2_frames(double s, double rate);
+
 /* The end of a build whose library object could not be made (status s, the library's message
  * msg): err says "model '<path>' cannot run as <what>[ at <rate> Hz]: <msg> (<status>)" (no rate
  * when rate <= 0). Returns false. */
@@ -205,6 +211,15 @@ bool sw_lv2_build_failed(const sw_lv2_engine *e, const char *what, double rate, 
 
 /* *port clamped to [lo, hi]; fallback when unconnected or NaN. */
 float sw_lv2_ctl(const float *port, float lo, float hi, float fallback);
+/* The type of a MIDI message of at least 3 bytes (lv2_midi_message_type), a note-on of
+ * velocity 0 being a note-off. */
+LV2_Midi_Message_Type sw_lv2_midi_type(const uint8_t *msg);
+/* Start writing an atom sequence into the output port seq (its atom.size is the capacity on
+ * entry); false when not even an empty sequence fits. */
+bool sw_lv2_seq_begin(LV2_Atom_Forge *f, LV2_Atom_Forge_Frame *frame, LV2_Atom_Sequence *seq);
+/* Finish it (ok: what sw_lv2_seq_begin returned); without room even for an empty sequence,
+ * leave a valid empty atom. */
+void sw_lv2_seq_end(LV2_Atom_Forge *f, LV2_Atom_Forge_Frame *frame, LV2_Atom_Sequence *seq, bool ok);
 /* The linear output level the level port asks for. */
 float sw_lv2_target_level(const sw_lv2 *b);
 /* n frames through cur, crossfading to next while there is one: in[n_in], out[n_out] (in may
@@ -213,7 +228,7 @@ void sw_lv2_render(sw_lv2 *b, const float *const *in, float *const *out, uint32_
 /* `next` (and a queued engine) becomes `cur` at once, e.g. while silent. */
 void sw_lv2_finish_transition(sw_lv2 *b);
 /* Walk an event sequence: ops->render up to each event's frame, MIDI to ops->midi, patch
- * messages to the model property, other objects to ops->object; then render the rest. */
+ * messages to the model property, time:Position to ops->position; then render the rest. */
 void sw_lv2_run_events(sw_lv2 *b, const LV2_Atom_Sequence *seq, uint32_t n);
 
 /* ---- the families (Discovery class) ---- */

@@ -94,12 +94,7 @@ static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
     }
     if (sw_delay_create(be->latency, &e->dly, err, errlen) != SW_OK)
         return false;
-    /* first-touch warm-up, then a clean state */
-    float tmp[SW_LV2_CHUNK];
-    for (int i = 0; i < SW_LV2_CHUNK; i++)
-        tmp[i] = 0.1f * sinf(0.05f * (float)i);
-    sw_transfer_process(e->tr, tmp, tmp, SW_LV2_CHUNK);
-    sw_transfer_reset(e->tr);
+    sw_transfer_warm_up(e->tr); /* first-touch warm-up, then a clean state */
     return true;
 }
 
@@ -174,6 +169,7 @@ static const sw_lv2_ops ops = {
     .size = sizeof(transfer),
     SW_INSTRUMENT_OPS,
     SW_LV2_OPS_BY_NAME,
+    .process = process,
     .activate = activate,
 };
 
