@@ -217,51 +217,23 @@ static bool keys_down(const cont *self)
  * passing it on could confuse the instrument after us. */
 static bool midi_valid(const uint8_t *m, uint32_t size)
 {
+    /* bytes a status takes: channel messages by their high nibble (8..E), system messages by
+     * their low nibble (0: undefined, F7 alone, or F0, which is checked apart) */
+    static const uint8_t chan_len[7] = {3, 3, 3, 3, 2, 2, 3};
+    static const uint8_t sys_len[16] = {0, 2, 3, 2, 0, 0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 1};
     if (size == 0 || !(m[0] & 0x80))
         return false;
-    uint32_t want;
+    uint32_t data_end = size; /* data bytes are m[1 .. data_end - 1] */
     if (m[0] == 0xF0) {
         if (size < 2 || m[size - 1] != 0xF7)
             return false;
-        for (uint32_t i = 1; i + 1 < size; i++)
-            if (m[i] & 0x80)
-                return false;
-        return true;
-    }
-    switch (m[0] & 0xF0) {
-    case 0xC0:
-    case 0xD0:
-        want = 2;
-        break;
-    case 0xF0:
-        switch (m[0]) {
-        case 0xF1:
-        case 0xF3:
-            want = 2;
-            break;
-        case 0xF2:
-            want = 3;
-            break;
-        case 0xF6:
-        case 0xF8:
-        case 0xFA:
-        case 0xFB:
-        case 0xFC:
-        case 0xFE:
-        case 0xFF:
-            want = 1;
-            break;
-        default: /* F4, F5, F9, FD undefined; F7 alone is no message */
+        data_end = size - 1;
+    } else {
+        const uint32_t want = m[0] < 0xF0 ? chan_len[(m[0] >> 4) - 8] : sys_len[m[0] & 0x0F];
+        if (want == 0 || size != want)
             return false;
-        }
-        break;
-    default:
-        want = 3;
-        break;
     }
-    if (size != want)
-        return false;
-    for (uint32_t i = 1; i < size; i++)
+    for (uint32_t i = 1; i < data_end; i++)
         if (m[i] & 0x80)
             return false;
     return true;
