@@ -539,19 +539,14 @@ static void run(sw_lv2 *b, uint32_t n)
     self->now += n;
 }
 
-static const char *const shipped[] = {"compose"};
-
 static const sw_lv2_ops ops = {
     .log_name = "statewave continue",
     .model_uri = SW_CONTINUE__model,
     .no_map_warning = "host gave no urid:map: no MIDI in or out, the plugin does nothing",
     .min_rate = 8000.0,
     .max_rate = 192000.0,
-    .size = sizeof(cont),
-    .shipped = shipped,
-    .n_shipped = 1,
-    .file_prefix = "",
-    SW_LV2_OPS_BY_NAME,
+    SW_LV2_DEFAULT_MODEL("compose"),
+    SW_LV2_OPS_BY_NAME(cont),
     .activate = activate,
     .render = render,
     .midi = midi,

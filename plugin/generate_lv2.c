@@ -178,9 +178,7 @@ static void gate_changed(generate *self)
     if (self->active || !gate_open(self))
         return;
     sw_lv2_finish_transition(&self->b);
-    float v[SW_LV2_NCTL] = {0};
-    controls(&self->b, v);
-    reset(&self->b, self->b.cur, v);
+    sw_lv2_reset_engine(&self->b, self->b.cur);
     self->env_pos = 0;
     self->b.level = target_gain(self);
     self->active = true;
@@ -291,19 +289,14 @@ static void run(sw_lv2 *b, uint32_t n)
     sw_lv2_run_events(b, self->midi_in, n);
 }
 
-static const char *const shipped[] = {"generate"};
-
 static const sw_lv2_ops ops = {
     .log_name = "statewave generate",
     .model_uri = SW_GENERATE__model,
     .no_map_warning = "host gave no urid:map: MIDI input ignored, plays with latch only",
     .min_rate = 8000.0,
     .max_rate = 192000.0,
-    .size = sizeof(generate),
-    .shipped = shipped,
-    .n_shipped = 1,
-    .file_prefix = "",
-    SW_LV2_OPS_BY_NAME,
+    SW_LV2_DEFAULT_MODEL("generate"),
+    SW_LV2_OPS_BY_NAME(generate),
     .process = process,
     .activate = activate,
     .render = render,

@@ -202,8 +202,8 @@ static void apply_controls(sw_lv2 *b)
     }
 }
 
-/* [RT] (also instantiation class): `e` clean, at the controls the ports ask for. */
-static void reset_engine(sw_lv2 *b, sw_lv2_engine *e)
+/* [RT] (also instantiation class) */
+void sw_lv2_reset_engine(sw_lv2 *b, sw_lv2_engine *e)
 {
     float v[SW_LV2_NCTL] = {0};
     b->ops->controls(b, v);
@@ -215,7 +215,7 @@ static void reset_engine(sw_lv2 *b, sw_lv2_engine *e)
 /* [RT] (also instantiation class from restore): start fading in `e`. */
 static void begin_transition(sw_lv2 *b, sw_lv2_engine *e)
 {
-    reset_engine(b, e);
+    sw_lv2_reset_engine(b, e);
     b->next = e;
     b->xf_pos = 0;
     b->xf_warm = (uint32_t)e->latency + b->xf_settle;
@@ -244,6 +244,22 @@ static void retire(sw_lv2 *b, sw_lv2_engine *e)
         }
     }
     b->pending_report = REPORT_QUEUE_FULL;
+}
+
+/* [RT] (also instantiation class from restore): a new engine fades in now, or waits as
+ * `queued` while `next` is busy (superseding one waiting, which is retired, or freed at once
+ * when not running: free_now). */
+static void offer(sw_lv2 *b, sw_lv2_engine *e, bool free_now)
+{
+    if (!b->next) {
+        begin_transition(b, e);
+        return;
+    }
+    if (free_now)
+        engine_free(b, b->queued);
+    else if (b->queued)
+        retire(b, b->queued);
+    b->queued = e;
 }
 
 /* [RT]: the fade to `next` is over. */
@@ -716,13 +732,7 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
     if (m.type == RESP_FAILED) {
         b->notify_pending = true; /* tell the UI which model is still in use */
     } else if (m.type == RESP_INSTALL && m.eng) {
-        if (!b->next) {
-            begin_transition(b, m.eng);
-        } else {
-            if (b->queued) /* a newer request supersedes the one waiting */
-                retire(b, b->queued);
-            b->queued = m.eng;
-        }
+        offer(b, m.eng, false); /* a newer request supersedes one waiting */
     }
     return LV2_WORKER_SUCCESS;
 }
@@ -805,12 +815,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
             lv2_log_error(&b->logger, "%s: state restore: %s; keeping model '%s'\n", name, err, newest->path);
             st = LV2_STATE_ERR_UNKNOWN;
         } else if (b->activated && b->schedule) { /* audio may resume right after us: crossfade */
-            if (!b->next)
-                begin_transition(b, e);
-            else {
-                engine_free(b, b->queued); /* not concurrent with run(): free here */
-                b->queued = e;
-            }
+            offer(b, e, true); /* not concurrent with run(): a superseded one is freed here */
         } else {
             install_now(b, e);
             if (b->activated) { /* no worker: swap at once, controls at their targets */

@@ -117,13 +117,17 @@ typedef struct {
         return index == 0 ? &fn##_one.lv2 : NULL;                                                  \
     }
 
-/* The sw_lv2_ops entries of a plugin file that names its port table `ports`, its engine struct
- * `engine` and its callbacks after the entries (init, build, destroy, reset, controls,
- * set_controls, run; an audio plugin adds process). */
-#define SW_LV2_OPS_BY_NAME                                                                          \
-    .ports = ports, .n_ports = sizeof ports / sizeof ports[0], .init = init, .engine_size = sizeof(engine), \
-    .build = build, .destroy = destroy, .reset = reset, .controls = controls, .set_controls = set_controls, \
-    .run = run
+/* The sw_lv2_ops entries of a plugin file whose instance struct is `type` and that names its port
+ * table `ports`, its engine struct `engine` and its callbacks after the entries (init, build,
+ * destroy, reset, controls, set_controls, run; an audio plugin adds process). */
+#define SW_LV2_OPS_BY_NAME(type)                                                                    \
+    .size = sizeof(type), .ports = ports, .n_ports = sizeof ports / sizeof ports[0], .init = init,  \
+    .engine_size = sizeof(engine), .build = build, .destroy = destroy, .reset = reset, .controls = controls, \
+    .set_controls = set_controls, .run = run
+
+/* The sw_lv2_ops entries of a plugin with one shipped model, its default:
+ * <bundle><name>.safetensors. */
+#define SW_LV2_DEFAULT_MODEL(name) .shipped = (const char *const[]){name}, .n_shipped = 1, .file_prefix = ""
 
 /* An LV2 descriptor with the ops of its plugin: the base's callbacks find them through it. */
 typedef struct {
@@ -225,6 +229,8 @@ float sw_lv2_target_level(const sw_lv2 *b);
 /* n frames through cur, crossfading to next while there is one: in[n_in], out[n_out] (in may
  * alias out). Finishes the swap when the crossfade is over. */
 void sw_lv2_render(sw_lv2 *b, const float *const *in, float *const *out, uint32_t n);
+/* `e` clean, at the controls the ports ask for (ops->controls, then ops->reset). */
+void sw_lv2_reset_engine(sw_lv2 *b, sw_lv2_engine *e);
 /* `next` (and a queued engine) becomes `cur` at once, e.g. while silent. */
 void sw_lv2_finish_transition(sw_lv2 *b);
 /* Walk an event sequence: ops->render up to each event's frame, MIDI to ops->midi, patch

@@ -166,9 +166,8 @@ static void run(sw_lv2 *b, uint32_t n)
 static const sw_lv2_ops ops = {
     .log_name = "statewave transfer",
     .model_uri = SW_TRANSFER__model,
-    .size = sizeof(transfer),
     SW_INSTRUMENT_OPS,
-    SW_LV2_OPS_BY_NAME,
+    SW_LV2_OPS_BY_NAME(transfer),
     .process = process,
     .activate = activate,
 };
