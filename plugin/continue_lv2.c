@@ -157,13 +157,9 @@ static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
     return true;
 }
 
-/* [RT]: temperature, top-p. */
-static void controls(const sw_lv2 *b, float v[SW_LV2_NCTL])
-{
-    const cont *self = (const cont *)b;
-    v[0] = sw_lv2_ctl(self->temperature, 0.0f, 2.0f, 1.0f);
-    v[1] = sw_lv2_ctl(self->top_p, 0.1f, 1.0f, 0.95f);
-}
+/* temperature, top-p */
+static const sw_lv2_control ctl[] = {{offsetof(cont, temperature), 0.0f, 2.0f, 1.0f},
+                                     {offsetof(cont, top_p), 0.1f, 1.0f, 0.95f}};
 
 /* [RT] */
 static void set_controls(sw_lv2_engine *e, const float v[SW_LV2_NCTL])
@@ -547,6 +543,8 @@ static const sw_lv2_ops ops = {
     .max_rate = 192000.0,
     SW_LV2_DEFAULT_MODEL("compose"),
     SW_LV2_OPS_BY_NAME(cont),
+    .ctl = ctl,
+    .n_ctl = sizeof ctl / sizeof ctl[0],
     .activate = activate,
     .render = render,
     .midi = midi,

@@ -122,6 +122,7 @@ static const sw_lv2_ops ops = {
     .max_rate = SW_DENOISE_MAX_RATE,
     SW_LV2_DEFAULT_MODEL("denoise"),
     SW_LV2_OPS_BY_NAME(denoise),
+    .controls = controls,
     .process = process,
 };
 

@@ -113,13 +113,9 @@ static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
     return sw_gen_stream_create(e->gen, b->rate, &e->out, err, errlen) == SW_OK;
 }
 
-/* [RT]: temperature, top-p. */
-static void controls(const sw_lv2 *b, float v[SW_LV2_NCTL])
-{
-    const generate *self = (const generate *)b;
-    v[0] = sw_lv2_ctl(self->temperature, 0.5f, 1.5f, 1.0f);
-    v[1] = sw_lv2_ctl(self->top_p, 0.5f, 1.0f, 1.0f);
-}
+/* temperature, top-p */
+static const sw_lv2_control ctl[] = {{offsetof(generate, temperature), 0.5f, 1.5f, 1.0f},
+                                     {offsetof(generate, top_p), 0.5f, 1.0f, 1.0f}};
 
 /* [RT] */
 static void set_controls(sw_lv2_engine *e, const float v[SW_LV2_NCTL])
@@ -297,6 +293,8 @@ static const sw_lv2_ops ops = {
     .max_rate = 192000.0,
     SW_LV2_DEFAULT_MODEL("generate"),
     SW_LV2_OPS_BY_NAME(generate),
+    .ctl = ctl,
+    .n_ctl = sizeof ctl / sizeof ctl[0],
     .process = process,
     .activate = activate,
     .render = render,

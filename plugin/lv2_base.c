@@ -189,11 +189,35 @@ static int control_timbre(const sw_lv2 *b)
     return (int)lrintf(v);
 }
 
+/* [RT] (also instantiation class): the control values the ports ask for into v (entries past
+ * the plugin's controls are left as they are). */
+static void read_controls(const sw_lv2 *b, float v[SW_LV2_NCTL])
+{
+    const sw_lv2_ops *o = b->ops;
+    if (o->controls) {
+        o->controls(b, v);
+        return;
+    }
+    for (int i = 0; i < o->n_ctl; i++) {
+        const float *port;
+        memcpy(&port, (const char *)b + o->ctl[i].port, sizeof port);
+        v[i] = sw_lv2_ctl(port, o->ctl[i].lo, o->ctl[i].hi, o->ctl[i].fallback);
+    }
+}
+
+/* [RT] (also instantiation class): `e` clean, at the controls the ports ask for, which become
+ * the ones last pushed (activation, or a swap at once). */
+static void reset_applied(sw_lv2 *b, sw_lv2_engine *e)
+{
+    read_controls(b, b->applied);
+    b->ops->reset(b, e, b->applied);
+}
+
 /* [RT]: push changed control values into the engine(s). */
 static void apply_controls(sw_lv2 *b)
 {
     float v[SW_LV2_NCTL] = {0};
-    b->ops->controls(b, v);
+    read_controls(b, v);
     if (memcmp(v, b->applied, sizeof v) != 0) {
         b->ops->set_controls(b->cur, v);
         if (b->next)
@@ -206,7 +230,7 @@ static void apply_controls(sw_lv2 *b)
 void sw_lv2_reset_engine(sw_lv2 *b, sw_lv2_engine *e)
 {
     float v[SW_LV2_NCTL] = {0};
-    b->ops->controls(b, v);
+    read_controls(b, v);
     b->ops->reset(b, e, v);
 }
 
@@ -614,8 +638,7 @@ void sw_lv2_activate(LV2_Handle h)
     }
     if (b->ops->activate)
         b->ops->activate(b);
-    b->ops->controls(b, b->applied);
-    b->ops->reset(b, b->cur, b->applied);
+    reset_applied(b, b->cur);
     b->level = sw_lv2_target_level(b);
     b->activated = true;
 }
@@ -818,10 +841,8 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
             offer(b, e, true); /* not concurrent with run(): a superseded one is freed here */
         } else {
             install_now(b, e);
-            if (b->activated) { /* no worker: swap at once, controls at their targets */
-                b->ops->controls(b, b->applied);
-                b->ops->reset(b, e, b->applied);
-            }
+            if (b->activated) /* no worker: swap at once, controls at their targets */
+                reset_applied(b, e);
         }
     }
     if (st == LV2_STATE_SUCCESS && value) { /* the user's file wins over the timbre port until it moves */

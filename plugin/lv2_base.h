@@ -56,6 +56,13 @@ typedef struct {
 
 typedef struct sw_lv2 sw_lv2;
 
+/* A control port whose value a plugin pushes into its engines: the offset of the port's pointer
+ * in the instance struct, its range, and the value of an unconnected or NaN port (sw_lv2_ctl). */
+typedef struct {
+    size_t port;
+    float lo, hi, fallback;
+} sw_lv2_control;
+
 /* What a plugin supplies (static). */
 typedef struct {
     const char *log_name;       /* prefix of log lines, e.g. "statewave denoise" */
@@ -88,7 +95,10 @@ typedef struct {
     /* [RT] (also instantiation class): `e` clean, with control values v, ready to be heard (at
      * activation) or to fade in (a swap). */
     void (*reset)(sw_lv2 *b, sw_lv2_engine *e, const float v[SW_LV2_NCTL]);
-    /* [RT]: the control values the ports ask for (unused entries 0). */
+    /* [RT]: the control values the ports ask for (unused entries 0): v[i] read through ctl[i]
+     * (n_ctl <= SW_LV2_NCTL), or where a plugin has it, what `controls` says. */
+    const sw_lv2_control *ctl;
+    int n_ctl;
     void (*controls)(const sw_lv2 *b, float v[SW_LV2_NCTL]);
     /* [RT]: push changed control values into an engine (it ramps them). */
     void (*set_controls)(sw_lv2_engine *e, const float v[SW_LV2_NCTL]);
@@ -119,10 +129,11 @@ typedef struct {
 
 /* The sw_lv2_ops entries of a plugin file whose instance struct is `type` and that names its port
  * table `ports`, its engine struct `engine` and its callbacks after the entries (init, build,
- * destroy, reset, controls, set_controls, run; an audio plugin adds process). */
+ * destroy, reset, set_controls, run; an audio plugin adds process, and each plugin its controls:
+ * a table ctl or a function). */
 #define SW_LV2_OPS_BY_NAME(type)                                                                    \
     .size = sizeof(type), .ports = ports, .n_ports = sizeof ports / sizeof ports[0], .init = init,  \
-    .engine_size = sizeof(engine), .build = build, .destroy = destroy, .reset = reset, .controls = controls, \
+    .engine_size = sizeof(engine), .build = build, .destroy = destroy, .reset = reset,             \
     .set_controls = set_controls, .run = run
 
 /* The sw_lv2_ops entries of a plugin with one shipped model, its default:
@@ -229,7 +240,7 @@ float sw_lv2_target_level(const sw_lv2 *b);
 /* n frames through cur, crossfading to next while there is one: in[n_in], out[n_out] (in may
  * alias out). Finishes the swap when the crossfade is over. */
 void sw_lv2_render(sw_lv2 *b, const float *const *in, float *const *out, uint32_t n);
-/* `e` clean, at the controls the ports ask for (ops->controls, then ops->reset). */
+/* `e` clean, at the controls the ports ask for (then ops->reset). */
 void sw_lv2_reset_engine(sw_lv2 *b, sw_lv2_engine *e);
 /* `next` (and a queued engine) becomes `cur` at once, e.g. while silent. */
 void sw_lv2_finish_transition(sw_lv2 *b);

@@ -104,11 +104,7 @@ static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
     return true;
 }
 
-/* [RT]: harmonic, noise, pitch, reverb. */
-static void controls(const sw_lv2 *b, float v[SW_LV2_NCTL])
-{
-    sw_instrument_controls(((const synth *)b)->sound, v);
-}
+static const sw_lv2_control ctl[] = SW_INSTRUMENT_CONTROLS(synth);
 
 /* [RT]: the synth ramps them. */
 static void set_controls(sw_lv2_engine *e, const float v[SW_LV2_NCTL])
@@ -288,6 +284,8 @@ static const sw_lv2_ops ops = {
     .no_map_warning = "host gave no urid:map: MIDI input ignored",
     SW_INSTRUMENT_OPS,
     SW_LV2_OPS_BY_NAME(synth),
+    .ctl = ctl,
+    .n_ctl = sizeof ctl / sizeof ctl[0],
     .process = process,
     .activate = activate,
     .render = render,

@@ -29,13 +29,10 @@ static const char *const sw_timbre_names[SW_N_TIMBRES] = {"violin", "flute", "tr
     .min_rate = SW_INSTRUMENT_MIN_RATE, .max_rate = SW_INSTRUMENT_MAX_RATE, .shipped = sw_timbre_names, \
     .n_shipped = SW_N_TIMBRES, .file_prefix = SW_TIMBRE_FILE_PREFIX, .timbres = true
 
-/* [RT] The four sound controls (harmonic, noise, pitch, reverb) as their ports ask. */
-static inline void sw_instrument_controls(const float *const port[4], float v[SW_LV2_NCTL])
-{
-    v[0] = sw_lv2_ctl(port[0], 0.0f, 4.0f, 1.0f);
-    v[1] = sw_lv2_ctl(port[1], 0.0f, 4.0f, 1.0f);
-    v[2] = sw_lv2_ctl(port[2], -24.0f, 24.0f, 0.0f);
-    v[3] = sw_lv2_ctl(port[3], 0.0f, 1.0f, 0.0f);
-}
+/* The control table of the four sound controls (harmonic, noise, pitch, reverb) of an instance
+ * struct `type` whose ports sound[4] are. */
+#define SW_INSTRUMENT_CONTROLS(type)                                                                \
+    {{offsetof(type, sound[0]), 0.0f, 4.0f, 1.0f}, {offsetof(type, sound[1]), 0.0f, 4.0f, 1.0f},   \
+     {offsetof(type, sound[2]), -24.0f, 24.0f, 0.0f}, {offsetof(type, sound[3]), 0.0f, 1.0f, 0.0f}}
 
 #endif

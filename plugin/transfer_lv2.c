@@ -98,11 +98,7 @@ static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
     return true;
 }
 
-/* [RT]: harmonic, noise, pitch, reverb. */
-static void controls(const sw_lv2 *b, float v[SW_LV2_NCTL])
-{
-    sw_instrument_controls(((const transfer *)b)->sound, v);
-}
+static const sw_lv2_control ctl[] = SW_INSTRUMENT_CONTROLS(transfer);
 
 /* [RT]: the transfer ramps them. */
 static void set_controls(sw_lv2_engine *e, const float v[SW_LV2_NCTL])
@@ -168,6 +164,8 @@ static const sw_lv2_ops ops = {
     .model_uri = SW_TRANSFER__model,
     SW_INSTRUMENT_OPS,
     SW_LV2_OPS_BY_NAME(transfer),
+    .ctl = ctl,
+    .n_ctl = sizeof ctl / sizeof ctl[0],
     .process = process,
     .activate = activate,
 };
