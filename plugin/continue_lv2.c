@@ -543,11 +543,8 @@ static const sw_lv2_ops ops = {
     .max_rate = 192000.0,
     SW_LV2_DEFAULT_MODEL("compose"),
     SW_LV2_OPS_BY_NAME(cont),
-    .ctl = ctl,
-    .n_ctl = sizeof ctl / sizeof ctl[0],
-    .activate = activate,
-    .render = render,
-    .midi = midi,
+    SW_LV2_CTL_TABLE,
+    SW_LV2_MIDI_BY_NAME,
     .position = position,
 };
 

@@ -293,12 +293,9 @@ static const sw_lv2_ops ops = {
     .max_rate = 192000.0,
     SW_LV2_DEFAULT_MODEL("generate"),
     SW_LV2_OPS_BY_NAME(generate),
-    .ctl = ctl,
-    .n_ctl = sizeof ctl / sizeof ctl[0],
+    SW_LV2_CTL_TABLE,
     .process = process,
-    .activate = activate,
-    .render = render,
-    .midi = midi,
+    SW_LV2_MIDI_BY_NAME,
     .position = position,
 };
 

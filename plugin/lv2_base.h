@@ -136,6 +136,13 @@ typedef struct {
     .engine_size = sizeof(engine), .build = build, .destroy = destroy, .reset = reset,             \
     .set_controls = set_controls, .run = run
 
+/* The sw_lv2_ops entries of a plugin whose control table is `ctl`. */
+#define SW_LV2_CTL_TABLE .ctl = ctl, .n_ctl = sizeof ctl / sizeof ctl[0]
+
+/* The sw_lv2_ops entries of a MIDI plugin that names its callbacks after them (activate,
+ * render, midi). */
+#define SW_LV2_MIDI_BY_NAME .activate = activate, .render = render, .midi = midi
+
 /* The sw_lv2_ops entries of a plugin with one shipped model, its default:
  * <bundle><name>.safetensors. */
 #define SW_LV2_DEFAULT_MODEL(name) .shipped = (const char *const[]){name}, .n_shipped = 1, .file_prefix = ""

@@ -284,12 +284,9 @@ static const sw_lv2_ops ops = {
     .no_map_warning = "host gave no urid:map: MIDI input ignored",
     SW_INSTRUMENT_OPS,
     SW_LV2_OPS_BY_NAME(synth),
-    .ctl = ctl,
-    .n_ctl = sizeof ctl / sizeof ctl[0],
+    SW_LV2_CTL_TABLE,
     .process = process,
-    .activate = activate,
-    .render = render,
-    .midi = midi,
+    SW_LV2_MIDI_BY_NAME,
 };
 
 SW_LV2_FAMILY_OF_ONE(sw_synth_lv2_descriptor, SW_SYNTH_URI, ops)

@@ -164,8 +164,7 @@ static const sw_lv2_ops ops = {
     .model_uri = SW_TRANSFER__model,
     SW_INSTRUMENT_OPS,
     SW_LV2_OPS_BY_NAME(transfer),
-    .ctl = ctl,
-    .n_ctl = sizeof ctl / sizeof ctl[0],
+    SW_LV2_CTL_TABLE,
     .process = process,
     .activate = activate,
 };
