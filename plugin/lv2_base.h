@@ -1,9 +1,10 @@
-/* lv2_base.h — what every plugin of the bundle shares. A plugin is its port table and an
- * sw_lv2_ops (build an engine, reset it, process a block, run a cycle); this base does the rest:
- * URID mapping, port connection, the model-file property (patch:Set / patch:Get, notify),
- * the engine swap through the LV2 worker, state save / restore of the model path, the
- * shipped models (a default model, or a timbre table chosen by a control port), MIDI / atom
- * sequence walking, and the crossfade between two engines.
+/* lv2_base.h — what every plugin of the bundle shares. A plugin is its port table, its control
+ * table and an sw_lv2_ops (build an engine, reset it, process a block, run a cycle); this base
+ * does the rest: URID mapping, port connection, reading the controls into the engines, the
+ * model-file property (patch:Set / patch:Get, notify), the engine swap through the LV2 worker,
+ * state save / restore of the model path, the shipped models (a default model, or a timbre table
+ * chosen by a control port), MIDI / atom sequence walking (time:Position read for the plugin),
+ * atom sequence output, and the crossfade between two engines.
  *
  * Engine swap (patch:Set, timbre control, state restore while running), as in x42 convoLV2:
  *   run():          schedules a load (the path, or a shipped model's index)
