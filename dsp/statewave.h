@@ -232,6 +232,9 @@ SW_API void sw_composer_advance(sw_composer *c, double t_s);
 SW_API sw_compose_event sw_composer_next(sw_composer *c);
 /* The clock: 10 ms steps fed since reset. [RT] */
 SW_API uint64_t sw_composer_clock(const sw_composer *c);
+/* Feed time shifts (1..100 steps each) until the clock reaches t_s seconds, rounded up to its
+ * 10 ms step so that nothing drawn next comes before t_s; a clock already there stays. [RT] */
+SW_API void sw_composer_wait_until(sw_composer *c, double t_s);
 /* 1 if the pitch sounds now (played or generated). [RT] */
 SW_API int sw_composer_sounding(const sw_composer *c, int pitch);
 /* The model's next-token distribution (temperature 1, no limits): probs[SW_COMPOSE_VOCAB]. [RT] */
@@ -257,6 +260,23 @@ SW_API int sw_compose_key_estimate(const double hist[12]);
 /* The scale a key locks (sw_compose_limits.scale): major, or natural minor with the raised 7th;
  * 0 (any note) for key -1. [RT] */
 SW_API uint16_t sw_compose_key_scale(int key);
+/* The key of what a player plays, as it goes: the seconds each pitch class sounded, decaying
+ * with time constant tau_s, notes still held counting up to now. Times are frames at `rate`
+ * (any running count, non-decreasing). A plain value: no allocation, the caller holds it. */
+typedef struct {
+    double pc_s[12];      /* [pitch class] seconds played, decayed to pc_at */
+    uint64_t pc_at;       /* frame pc_s was last decayed to */
+    uint64_t on[128];     /* [pitch] frame a held note started (UINT64_MAX: not held) */
+    double rate;          /* frames per second */
+    double tau_s;         /* decay time constant, s */
+} sw_compose_keys;
+/* Nothing played. [RT] */
+SW_API void sw_compose_keys_init(sw_compose_keys *k, double rate, double tau_s);
+/* A note of `pitch` starts (ending one still held: struck again) or ends at frame `at`. [RT] */
+SW_API void sw_compose_keys_note_on(sw_compose_keys *k, int pitch, uint64_t at);
+SW_API void sw_compose_keys_note_off(sw_compose_keys *k, int pitch, uint64_t at);
+/* sw_compose_key_estimate of what was played up to frame `at` (-1: nothing yet). [RT] */
+SW_API int sw_compose_keys_estimate(sw_compose_keys *k, uint64_t at);
 /* ------------------------------------------------------- end of composer -- */
 
 /* ------------------------------------------------------------ instrument --
@@ -388,6 +408,8 @@ SW_API sw_status sw_resampler_process(sw_resampler *r, const float *in, size_t n
                                       size_t *used, size_t *made);
 /* The message of the last failed sw_resampler_process. [RT] */
 SW_API const char *sw_resampler_error(const sw_resampler *r);
+/* Back to the state after create: no input held, no delay filled. [RT] */
+SW_API void sw_resampler_reset(sw_resampler *r);
 /* A whole mono signal x[n] in one call, its end included: *out (malloc'ed, the caller frees it)
  * gets *n_out frames. */
 SW_API sw_status sw_resample(const float *x, size_t n, double ratio, sw_resample_quality q, float **out,
@@ -397,9 +419,26 @@ SW_API sw_status sw_resample(const float *x, size_t n, double ratio, sw_resample
  * for the first time (page faults, cold caches), which made the first renders 5-8x slower than
  * the rest and would land in the first audio callbacks. These render a little (the generator:
  * 0.1 s; the instrument: a chord on every voice for 0.1 s at `rate`, the rate it was created
- * at) and reset, so the engine then renders exactly what a fresh one would. Not real-time. */
+ * at; below, the transfer and the composer) and reset, so the engine then renders exactly
+ * what a fresh one would. Not real-time. */
 SW_API void sw_generator_warm_up(sw_generator *g);
 SW_API void sw_synth_warm_up(sw_synth *s, double rate, int voices);
+/* The same for the timbre transfer (a quiet sine, 256 samples) and the composer (8 draws). */
+SW_API void sw_transfer_warm_up(sw_transfer *t);
+SW_API void sw_composer_warm_up(sw_composer *c);
+/* The generator's audio at another rate, as a host plays it: model-rate samples rendered
+ * into a small FIFO (only as many as a block needs) and converted to `rate` (band-limited
+ * sinc, medium quality; none when the rates match). create renders and converts a little,
+ * then resets the converter and `g` (the warm-up above); `g` stays the caller's and must
+ * outlive the stream. */
+typedef struct sw_gen_stream sw_gen_stream;
+SW_API sw_status sw_gen_stream_create(sw_generator *g, double rate, sw_gen_stream **out, char *err,
+                                      size_t errlen);
+SW_API void sw_gen_stream_destroy(sw_gen_stream *s);
+/* An empty FIFO and a fresh converter (the generator is reset by its owner). [RT] */
+SW_API void sw_gen_stream_reset(sw_gen_stream *s);
+/* n frames at `rate` into out[n], rendering what they need. [RT] */
+SW_API void sw_gen_stream_render(sw_gen_stream *s, float *out, uint32_t n);
 /* Whole-signal, time-aligned denoising for any channel count and any rate: one sw_denoiser per
  * channel pair (an odd last channel gets a mono one), the engine's latency trimmed, and a rate
  * outside SW_DENOISE_MIN_RATE..SW_DENOISE_MAX_RATE converted to the nearest one and back.

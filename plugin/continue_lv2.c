@@ -51,7 +51,6 @@
 #include <lv2/atom/util.h>
 #include <lv2/midi/midi.h>
 
-#include "continue_lv2.h"
 #include "lv2_base.h"
 
 #define CONT_SEED_MAX 16777215.0f /* largest integer a float port holds exactly (2^24 - 1) */
@@ -82,7 +81,6 @@ typedef struct {
     float *active_port, *key_port;
 
     /* instantiation class */
-    LV2_URID time_bpm, time_bpb;  /* time:beatsPerMinute, time:beatsPerBar */
     LV2_Atom_Forge out_forge;     /* writes midi_out (audio thread) */
 
     /* audio thread */
@@ -103,10 +101,7 @@ typedef struct {
     bool trig_pending;            /* a rising edge waits to start a continuation */
     double bpm, bpb;              /* host tempo and meter */
 
-    /* key estimate: pitch-class seconds of the played notes, decaying with CONT_KEY_TAU_S */
-    double pc_s[12];
-    uint64_t pc_at;               /* running frame pc_s was last decayed to */
-    uint64_t key_on[128];         /* [pitch] running frame of a played note's start (UINT64_MAX: up) */
+    sw_compose_keys keys;         /* the played notes, in running frames, for the key estimate */
     int key;                      /* latest estimate: -1, 0..11 major, 12..23 minor */
 
     /* the continuation */
@@ -136,11 +131,8 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
     (void)desc;
     cont *self = (cont *)b;
     b->n_in = b->n_out = 0; /* no audio: sw_lv2_render is never used */
-    if (b->map) {
-        self->time_bpm = b->map->map(b->map->handle, LV2_TIME__beatsPerMinute);
-        self->time_bpb = b->map->map(b->map->handle, LV2_TIME__beatsPerBar);
+    if (b->map)
         lv2_atom_forge_init(&self->out_forge, b->map);
-    }
     return true;
 }
 
@@ -150,9 +142,9 @@ static void destroy(sw_lv2_engine *be)
     sw_composer_destroy(((engine *)be)->comp);
 }
 
-/* Worker / instantiation class: a composer on the engine's model, run for a few events once so
- * that the audio thread's first continuation does not pay for first-touch page faults of its
- * freshly allocated state; reset() rewinds it before it is heard. */
+/* Worker / instantiation class: a composer on the engine's model, warmed up so that the audio
+ * thread's first continuation does not pay for first-touch page faults of its freshly allocated
+ * state; reset() rewinds it before it is heard. */
 static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
 {
     (void)b;
@@ -161,19 +153,13 @@ static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
     sw_status s = sw_composer_create(be->model, 1, &e->comp, msg, sizeof msg);
     if (s != SW_OK || !e->comp)
         return sw_lv2_build_failed(be, "a composer", 0.0, s, msg, err, errlen);
-    for (int i = 0; i < 8; i++)
-        sw_composer_next(e->comp);
-    sw_composer_reset(e->comp);
+    sw_composer_warm_up(e->comp);
     return true;
 }
 
-/* [RT]: temperature, top-p. */
-static void controls(const sw_lv2 *b, float v[SW_LV2_NCTL])
-{
-    const cont *self = (const cont *)b;
-    v[0] = sw_lv2_ctl(self->temperature, 0.0f, 2.0f, 1.0f);
-    v[1] = sw_lv2_ctl(self->top_p, 0.1f, 1.0f, 0.95f);
-}
+/* temperature, top-p */
+static const sw_lv2_control ctl[] = {{offsetof(cont, temperature), 0.0f, 2.0f, 1.0f},
+                                     {offsetof(cont, top_p), 0.1f, 1.0f, 0.95f}};
 
 /* [RT] */
 static void set_controls(sw_lv2_engine *e, const float v[SW_LV2_NCTL])
@@ -189,16 +175,6 @@ static void reset(sw_lv2 *b, sw_lv2_engine *be, const float v[SW_LV2_NCTL])
     sw_composer_reset(e->comp);
     set_controls(be, v);
     e->origin = ((cont *)b)->now;
-}
-
-/* [RT]: not used (no audio ports); the base's table needs an entry. */
-static void process(sw_lv2 *b, sw_lv2_engine *e, const float *const *in, float *const *out, uint32_t n)
-{
-    (void)b;
-    (void)e;
-    (void)in;
-    (void)out;
-    (void)n;
 }
 
 /* ------------------------------------------------------------- helpers -- */
@@ -223,21 +199,6 @@ static uint64_t clock_frame(cont *self)
     return e->origin + (uint64_t)llround((double)sw_composer_clock(e->comp) * SW_COMPOSE_STEP_S * self->b.rate);
 }
 
-/* [RT]: feed time shifts (1..100 steps each, the vocabulary of statewave.h) until the composer's
- * clock reaches running frame `at`, rounded up to its 10 ms step so that nothing generated comes
- * before `at`; a clock already there or later stays. */
-static void catch_up(cont *self, uint64_t at)
-{
-    sw_composer *c = cur(self)->comp;
-    const uint64_t want = (uint64_t)ceil(comp_time(self, at) / SW_COMPOSE_STEP_S - 1e-9);
-    while (sw_composer_clock(c) < want) {
-        uint64_t k = want - sw_composer_clock(c);
-        if (k > SW_COMPOSE_MAX_SHIFT)
-            k = SW_COMPOSE_MAX_SHIFT;
-        sw_composer_feed(c, 256 + (int)k - 1);
-    }
-}
-
 /* [RT]: any key down on any channel. */
 static bool keys_down(const cont *self)
 {
@@ -252,51 +213,23 @@ static bool keys_down(const cont *self)
  * passing it on could confuse the instrument after us. */
 static bool midi_valid(const uint8_t *m, uint32_t size)
 {
+    /* bytes a status takes: channel messages by their high nibble (8..E), system messages by
+     * their low nibble (0: undefined, F7 alone, or F0, which is checked apart) */
+    static const uint8_t chan_len[7] = {3, 3, 3, 3, 2, 2, 3};
+    static const uint8_t sys_len[16] = {0, 2, 3, 2, 0, 0, 1, 0, 1, 0, 1, 1, 1, 0, 1, 1};
     if (size == 0 || !(m[0] & 0x80))
         return false;
-    uint32_t want;
+    uint32_t data_end = size; /* data bytes are m[1 .. data_end - 1] */
     if (m[0] == 0xF0) {
         if (size < 2 || m[size - 1] != 0xF7)
             return false;
-        for (uint32_t i = 1; i + 1 < size; i++)
-            if (m[i] & 0x80)
-                return false;
-        return true;
-    }
-    switch (m[0] & 0xF0) {
-    case 0xC0:
-    case 0xD0:
-        want = 2;
-        break;
-    case 0xF0:
-        switch (m[0]) {
-        case 0xF1:
-        case 0xF3:
-            want = 2;
-            break;
-        case 0xF2:
-            want = 3;
-            break;
-        case 0xF6:
-        case 0xF8:
-        case 0xFA:
-        case 0xFB:
-        case 0xFC:
-        case 0xFE:
-        case 0xFF:
-            want = 1;
-            break;
-        default: /* F4, F5, F9, FD undefined; F7 alone is no message */
+        data_end = size - 1;
+    } else {
+        const uint32_t want = m[0] < 0xF0 ? chan_len[(m[0] >> 4) - 8] : sys_len[m[0] & 0x0F];
+        if (want == 0 || size != want)
             return false;
-        }
-        break;
-    default:
-        want = 3;
-        break;
     }
-    if (size != want)
-        return false;
-    for (uint32_t i = 1; i < size; i++)
+    for (uint32_t i = 1; i < data_end; i++)
         if (m[i] & 0x80)
             return false;
     return true;
@@ -332,45 +265,6 @@ static void note_off_out(cont *self, uint32_t frame, int pitch)
         self->off_pending[pitch] = (uint8_t)(1 + self->out_ch);
 }
 
-/* ------------------------------------------------------------ the key -- */
-
-/* [RT]: pc_s decayed to running frame `at`. */
-static void key_decay(cont *self, uint64_t at)
-{
-    if (at <= self->pc_at)
-        return;
-    const double g = exp(-(double)(at - self->pc_at) / self->b.rate / CONT_KEY_TAU_S);
-    for (int i = 0; i < 12; i++)
-        self->pc_s[i] *= g;
-    self->pc_at = at;
-}
-
-/* [RT]: a played note of `pitch` ended at running frame `at`. */
-static void key_note_end(cont *self, int pitch, uint64_t at)
-{
-    if (self->key_on[pitch] == UINT64_MAX)
-        return;
-    key_decay(self, at);
-    if (at > self->key_on[pitch])
-        self->pc_s[pitch % 12] += (double)(at - self->key_on[pitch]) / self->b.rate;
-    self->key_on[pitch] = UINT64_MAX;
-}
-
-/* [RT]: the key whose Krumhansl-Kessler profile correlates best with the pitch-class durations of
- * what was played (notes still held count up to `at`), as `statewave compose --key auto` does;
- * -1 when nothing was played. 0..11 major, 12..23 minor. */
-static int key_estimate(cont *self, uint64_t at)
-{
-    key_decay(self, at);
-    double h[12];
-    memcpy(h, self->pc_s, sizeof h);
-    for (int p = 0; p < 128; p++)
-        if (self->key_on[p] != UINT64_MAX && at > self->key_on[p])
-            h[p % 12] += (double)(at - self->key_on[p]) / self->b.rate;
-    return sw_compose_key_estimate(h);
-}
-
-
 /* --------------------------------------------------------- continuing -- */
 
 /* [RT]: the musician's limits from the controls (and the key locked at the start), pushed into
@@ -396,9 +290,9 @@ static void apply_limits(cont *self)
 static void start(cont *self, uint64_t at)
 {
     sw_composer *c = cur(self)->comp;
-    catch_up(self, at);
+    sw_composer_wait_until(c, comp_time(self, at));
     sw_composer_set_seed(c, (uint64_t)lrintf(sw_lv2_ctl(self->seed, 0.0f, CONT_SEED_MAX, 1.0f)));
-    self->key = key_estimate(self, at);
+    self->key = sw_compose_keys_estimate(&self->keys, at);
     self->scale = sw_lv2_ctl(self->key_lock, 0.0f, 1.0f, 1.0f) >= 0.5f ? sw_compose_key_scale(self->key) : 0;
     memset(&self->applied, 0xff, sizeof self->applied); /* force the limits in */
     apply_limits(self);
@@ -509,16 +403,13 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
     const int ch = msg[0] & 0x0F;
     sw_composer *c = cur(self)->comp;
     const double t = comp_time(self, at);
-    LV2_Midi_Message_Type type = size == 3 ? lv2_midi_message_type(msg) : LV2_MIDI_MSG_INVALID;
-    if (type == LV2_MIDI_MSG_NOTE_ON && msg[2] == 0)
-        type = LV2_MIDI_MSG_NOTE_OFF; /* note-on with velocity 0 is a note-off */
+    const LV2_Midi_Message_Type type = size == 3 ? sw_lv2_midi_type(msg) : LV2_MIDI_MSG_INVALID;
     const int key = size == 3 ? msg[1] : 0; /* the types read below all have 3 bytes */
     switch (type) {
     case LV2_MIDI_MSG_NOTE_ON:
         stop(self, self->pos); /* the player is back: the continuation makes room */
         self->held[ch][key >> 6] |= 1ull << (key & 63);
-        key_note_end(self, key, at); /* struck again */
-        self->key_on[key] = at;
+        sw_compose_keys_note_on(&self->keys, key, at);
         sw_composer_note_on(c, t, key, msg[2]);
         self->last_ch = ch;
         self->last_input = at;
@@ -527,7 +418,7 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
     case LV2_MIDI_MSG_NOTE_OFF:
         if (self->held[ch][key >> 6] & (1ull << (key & 63))) {
             self->held[ch][key >> 6] &= ~(1ull << (key & 63));
-            key_note_end(self, key, at);
+            sw_compose_keys_note_off(&self->keys, key, at);
             sw_composer_note_off(c, t, key);
             self->last_input = at;
         }
@@ -542,7 +433,7 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
             stop(self, self->pos);
             for (int k = 0; k < 128; k++)
                 if (self->held[ch][k >> 6] & (1ull << (k & 63))) {
-                    key_note_end(self, k, at);
+                    sw_compose_keys_note_off(&self->keys, k, at);
                     sw_composer_note_off(c, t, k);
                 }
             self->held[ch][0] = self->held[ch][1] = 0;
@@ -556,32 +447,10 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
     put_midi(self, self->pos, msg, size, 0);
 }
 
-/* [RT]: the number in a time:Position value (float, double, int or long), or NAN. */
-static double atom_number(const sw_lv2_uris *u, const LV2_Atom *a)
-{
-    if (!a)
-        return NAN;
-    if (a->type == u->atom_Float && a->size >= sizeof(float))
-        return ((const LV2_Atom_Float *)a)->body;
-    if (a->type == u->atom_Double && a->size >= sizeof(double))
-        return ((const LV2_Atom_Double *)a)->body;
-    if (a->type == u->atom_Int && a->size >= sizeof(int32_t))
-        return ((const LV2_Atom_Int *)a)->body;
-    if (a->type == u->atom_Long && a->size >= sizeof(int64_t))
-        return (double)((const LV2_Atom_Long *)a)->body;
-    return NAN;
-}
-
 /* [RT]: time:Position: transport, tempo, meter. */
-static void object(sw_lv2 *b, const LV2_Atom_Object *obj)
+static void position(sw_lv2 *b, double s, double t, double m)
 {
     cont *self = (cont *)b;
-    const sw_lv2_uris *u = &b->uris;
-    if (obj->body.otype != u->time_Position)
-        return;
-    const LV2_Atom *speed = NULL, *bpm = NULL, *bpb = NULL;
-    lv2_atom_object_get(obj, u->time_speed, &speed, self->time_bpm, &bpm, self->time_bpb, &bpb, 0);
-    const double s = atom_number(u, speed), t = atom_number(u, bpm), m = atom_number(u, bpb);
     if (t >= 1.0 && t <= 1000.0)
         self->bpm = t;
     if (m >= 1.0 && m <= 64.0)
@@ -609,10 +478,7 @@ static void activate(sw_lv2 *b)
     self->trig_prev = self->trig_pending = false;
     self->bpm = 120.0;
     self->bpb = 4.0;
-    memset(self->pc_s, 0, sizeof self->pc_s);
-    self->pc_at = 0;
-    for (int p = 0; p < 128; p++)
-        self->key_on[p] = UINT64_MAX;
+    sw_compose_keys_init(&self->keys, b->rate, CONT_KEY_TAU_S);
     self->key = -1;
     self->continuing = false;
     for (int p = 0; p < 128; p++)
@@ -632,11 +498,7 @@ static void run(sw_lv2 *b, uint32_t n)
     self->pos = 0;
     self->last_out = 0;
     self->draws = 0;
-    self->out_ok = false;
-    if (self->midi_out && b->map) {
-        lv2_atom_forge_set_buffer(&self->out_forge, (uint8_t *)self->midi_out, self->midi_out->atom.size);
-        self->out_ok = lv2_atom_forge_sequence_head(&self->out_forge, &self->out_seq, 0) != 0;
-    }
+    self->out_ok = self->midi_out && b->map && sw_lv2_seq_begin(&self->out_forge, &self->out_seq, self->midi_out);
     /* note-offs that did not fit in the last block go first */
     for (int p = 0; p < 128; p++)
         if (self->off_pending[p]) {
@@ -667,17 +529,11 @@ static void run(sw_lv2 *b, uint32_t n)
         *self->active_port = self->continuing ? 1.0f : 0.0f;
     if (self->key_port)
         *self->key_port = (float)self->key;
-    if (self->midi_out && b->map) {
-        if (self->out_ok)
-            lv2_atom_forge_pop(&self->out_forge, &self->out_seq);
-        else /* no room even for an empty sequence: leave a valid empty atom */
-            self->midi_out->atom.size = 0;
-    }
+    if (self->midi_out && b->map)
+        sw_lv2_seq_end(&self->out_forge, &self->out_seq, self->midi_out, self->out_ok);
     self->out_ok = false;
     self->now += n;
 }
-
-static const char *const shipped[] = {"compose"};
 
 static const sw_lv2_ops ops = {
     .log_name = "statewave continue",
@@ -685,15 +541,11 @@ static const sw_lv2_ops ops = {
     .no_map_warning = "host gave no urid:map: no MIDI in or out, the plugin does nothing",
     .min_rate = 8000.0,
     .max_rate = 192000.0,
-    .size = sizeof(cont),
-    .shipped = shipped,
-    .n_shipped = 1,
-    .file_prefix = "",
-    SW_LV2_OPS_BY_NAME,
-    .activate = activate,
-    .render = render,
-    .midi = midi,
-    .object = object,
+    SW_LV2_DEFAULT_MODEL("compose"),
+    SW_LV2_OPS_BY_NAME(cont),
+    SW_LV2_CTL_TABLE,
+    SW_LV2_MIDI_BY_NAME,
+    .position = position,
 };
 
 SW_LV2_FAMILY_OF_ONE(sw_continue_lv2_descriptor, SW_CONTINUE_URI, ops)

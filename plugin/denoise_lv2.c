@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "denoise_lv2.h"
 #include "lv2_base.h"
 
 #define DN_SETTLE_S 0.020 /* after its latency, a new engine runs 20 ms before fading in */
@@ -115,19 +114,16 @@ static void run(sw_lv2 *b, uint32_t n)
     sw_lv2_render(b, self->in, self->out, n);
 }
 
-static const char *const shipped[] = {"denoise"};
-
 static const sw_lv2_ops ops = {
     .log_name = "statewave denoise",
     .model_uri = SW_DENOISE__model,
     .no_map_warning = "host gave no urid:map: running with the default model only, no model changes or state",
     .min_rate = SW_DENOISE_MIN_RATE,
     .max_rate = SW_DENOISE_MAX_RATE,
-    .size = sizeof(denoise),
-    .shipped = shipped,
-    .n_shipped = 1,
-    .file_prefix = "",
-    SW_LV2_OPS_BY_NAME,
+    SW_LV2_DEFAULT_MODEL("denoise"),
+    SW_LV2_OPS_BY_NAME(denoise),
+    .controls = controls,
+    .process = process,
 };
 
 static const sw_lv2_desc descriptors[] = {

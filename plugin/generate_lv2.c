@@ -22,9 +22,8 @@
  * seeds it with the `seed` control, so the same seed and settings give the same audio.
  * Events are handled at their frame within the block.
  *
- * Signal path per playing sample: sw_generator_render at the model's rate (16 kHz) into a
- * small FIFO (only as many samples as the resampler needs for this block), libsamplerate
- * src_process to the host rate (no converter when the host runs at the model rate), then
+ * Signal path per playing sample: the generator at the model's rate (16 kHz) converted to the
+ * host rate (sw_gen_stream: no converter when the host runs at the model rate), then
  * envelope x smoothed gain.
  *
  * The model (<bundle>/generate.safetensors by default, 12 MB; or a user's file through the
@@ -34,39 +33,23 @@
  */
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
-
-#include <samplerate.h>
 
 #include <lv2/atom/util.h>
 #include <lv2/midi/midi.h>
 
-#include "generate_lv2.h"
 #include "lv2_base.h"
 
-/* Model-rate samples rendered per sw_generator_render call at most: the FIFO size. run()
- * loops for larger blocks, so this bounds memory, not the host block size. */
-#define GEN_CHUNK 512
-/* Converter model rate -> host rate, the same as `statewave generate --live`. The model's
- * audio is 8-bit mu-law, so any sinc converter is far cleaner than the signal; the medium
- * one keeps 90% of the 8 kHz band (the fastest 80%) and costs 0.7% of one core for 48 kHz
- * output here (fastest 0.3%, the generator itself about 40%). Its filter delays the sound
- * by about 3 ms. */
-#define GEN_SRC_TYPE SRC_SINC_MEDIUM_QUALITY
 #define GEN_FADE_S 0.010  /* fade in / fade out of a phrase (raised cosine) */
 #define GEN_XFADE_S 0.020 /* crossfade old -> new model during a phrase */
 #define GEN_SEED_MAX 16777215.0f /* largest integer a float port holds exactly (2^24 - 1) */
 
-/* One loaded model, its generator and converter, created and freed off the audio thread. */
+/* One loaded model, its generator and its stream at the host rate, created and freed off the
+ * audio thread. */
 typedef struct {
     sw_lv2_engine e;       /* model, path (lv2_base.h); first member */
     sw_generator *gen;     /* owned */
-    SRC_STATE *src;        /* owned: model rate -> host rate; NULL when the rates match */
-    double ratio;          /* host rate / model rate (libsamplerate's src_ratio) */
-    float fifo[GEN_CHUNK]; /* [GEN_CHUNK] rendered model-rate samples */
-    int fifo_pos;          /* next unread sample in fifo */
-    int fifo_len;          /* valid samples in fifo */
+    sw_gen_stream *out;    /* owned: gen at the host rate */
 } engine;
 
 typedef struct {
@@ -104,10 +87,8 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
     (void)desc;
     generate *self = (generate *)b;
     b->n_in = 0;
-    b->xf_len = (uint32_t)lrint(GEN_XFADE_S * b->rate);
-    self->fade_len = (uint32_t)lrint(GEN_FADE_S * b->rate);
-    if (self->fade_len < 1)
-        self->fade_len = 1;
+    b->xf_len = sw_lv2_frames(GEN_XFADE_S, b->rate);
+    self->fade_len = sw_lv2_frames(GEN_FADE_S, b->rate);
     self->vel_gain = 1.0f;
     return true;
 }
@@ -116,13 +97,12 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
 static void destroy(sw_lv2_engine *be)
 {
     engine *e = (engine *)be;
-    src_delete(e->src);
+    sw_gen_stream_destroy(e->out);
     sw_generator_destroy(e->gen);
 }
 
-/* Worker / instantiation class: a generator on the engine's model and a converter to this rate,
- * then run both once so that the first block of the first phrase does not pay for first-touch
- * page faults of freshly allocated state (5-8x slower first callbacks without this). */
+/* Worker / instantiation class: a generator on the engine's model and its stream at this rate
+ * (which runs both once, the warm-up). */
 static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
 {
     engine *e = (engine *)be;
@@ -130,36 +110,12 @@ static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
     sw_status s = sw_generator_create(be->model, 0, &e->gen, msg, sizeof msg);
     if (s != SW_OK || !e->gen) /* the generator runs at its model's rate */
         return sw_lv2_build_failed(be, "a generator", 0.0, s, msg, err, errlen);
-    int model_rate = sw_generator_sample_rate(e->gen);
-    e->ratio = b->rate / model_rate;
-    if (b->rate != (double)model_rate) {
-        int x = 0;
-        if (!src_is_valid_ratio(e->ratio) || !(e->src = src_new(GEN_SRC_TYPE, 1, &x))) {
-            snprintf(err, errlen, "cannot resample %d Hz to %.0f Hz: %s", model_rate, b->rate,
-                     x ? src_strerror(x) : "ratio out of range");
-            return false;
-        }
-    }
-    float tmp[1024];
-    sw_generator_render(e->gen, e->fifo, GEN_CHUNK);
-    if (e->src) {
-        SRC_DATA d = {.data_in = e->fifo, .input_frames = GEN_CHUNK, .data_out = tmp,
-                      .output_frames = 1024, .end_of_input = 0, .src_ratio = e->ratio};
-        src_process(e->src, &d);
-        src_reset(e->src);
-    }
-    sw_generator_reset(e->gen);
-    memset(e->fifo, 0, sizeof e->fifo);
-    return true;
+    return sw_gen_stream_create(e->gen, b->rate, &e->out, err, errlen) == SW_OK;
 }
 
-/* [RT]: temperature, top-p. */
-static void controls(const sw_lv2 *b, float v[SW_LV2_NCTL])
-{
-    const generate *self = (const generate *)b;
-    v[0] = sw_lv2_ctl(self->temperature, 0.5f, 1.5f, 1.0f);
-    v[1] = sw_lv2_ctl(self->top_p, 0.5f, 1.0f, 1.0f);
-}
+/* temperature, top-p */
+static const sw_lv2_control ctl[] = {{offsetof(generate, temperature), 0.5f, 1.5f, 1.0f},
+                                     {offsetof(generate, top_p), 0.5f, 1.0f, 1.0f}};
 
 /* [RT] */
 static void set_controls(sw_lv2_engine *e, const float v[SW_LV2_NCTL])
@@ -169,7 +125,7 @@ static void set_controls(sw_lv2_engine *e, const float v[SW_LV2_NCTL])
 }
 
 /* [RT]: a phrase from the start: generator seeded from the control (net state zeroed, RNG
- * rewound), fresh converter and FIFO. */
+ * rewound), fresh stream. */
 static void reset(sw_lv2 *b, sw_lv2_engine *be, const float v[SW_LV2_NCTL])
 {
     const generate *self = (const generate *)b;
@@ -178,50 +134,15 @@ static void reset(sw_lv2 *b, sw_lv2_engine *be, const float v[SW_LV2_NCTL])
     float s = sw_lv2_ctl(self->seed, 0.0f, GEN_SEED_MAX, 1.0f); /* NaN: the TTL default */
     sw_generator_set_seed(e->gen, (uint64_t)lrintf(s));
     sw_generator_reset(e->gen);
-    if (e->src)
-        src_reset(e->src);
-    e->fifo_pos = e->fifo_len = 0;
+    sw_gen_stream_reset(e->out);
 }
 
 /* [RT]: n frames of engine audio at the host rate into out[0][n]. */
-static void process(sw_lv2 *b, sw_lv2_engine *be, const float *const *in, float *const *outp, uint32_t n)
+static void process(sw_lv2 *b, sw_lv2_engine *be, const float *const *in, float *const *out, uint32_t n)
 {
     (void)b;
     (void)in;
-    engine *e = (engine *)be;
-    float *out = outp[0];
-    uint32_t done = 0;
-    while (done < n) {
-        if (e->fifo_pos >= e->fifo_len) {
-            /* about as many model samples as the rest of the block needs (the converter
-             * also keeps a few in its filter: the loop renders again if it asks for more) */
-            double want = ceil((double)(n - done) / e->ratio);
-            int k = want < 1.0 ? 1 : want > GEN_CHUNK ? GEN_CHUNK : (int)want;
-            sw_generator_render(e->gen, e->fifo, (size_t)k);
-            e->fifo_pos = 0;
-            e->fifo_len = k;
-        }
-        int avail = e->fifo_len - e->fifo_pos;
-        if (!e->src) { /* host at the model rate: the rendered samples are the output */
-            uint32_t m = (uint32_t)avail < n - done ? (uint32_t)avail : n - done;
-            memcpy(out + done, e->fifo + e->fifo_pos, m * sizeof(float));
-            e->fifo_pos += (int)m;
-            done += m;
-            continue;
-        }
-        SRC_DATA d = {
-            .data_in = e->fifo + e->fifo_pos, .input_frames = avail,
-            .data_out = out + done, .output_frames = (long)(n - done),
-            .end_of_input = 0, .src_ratio = e->ratio,
-        };
-        if (src_process(e->src, &d) != 0 || (d.input_frames_used == 0 && d.output_frames_gen == 0)) {
-            /* cannot happen with a valid ratio and non-empty buffers; never spin here */
-            memset(out + done, 0, (n - done) * sizeof(float));
-            return;
-        }
-        e->fifo_pos += (int)d.input_frames_used;
-        done += (uint32_t)d.output_frames_gen;
-    }
+    sw_gen_stream_render(((engine *)be)->out, out[0], n);
 }
 
 /* [RT]: any key down or sustained on any channel. */
@@ -253,9 +174,7 @@ static void gate_changed(generate *self)
     if (self->active || !gate_open(self))
         return;
     sw_lv2_finish_transition(&self->b);
-    float v[SW_LV2_NCTL] = {0};
-    controls(&self->b, v);
-    reset(&self->b, self->b.cur, v);
+    sw_lv2_reset_engine(&self->b, self->b.cur);
     self->env_pos = 0;
     self->b.level = target_gain(self);
     self->active = true;
@@ -292,10 +211,7 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
         return;
     const int ch = msg[0] & 0x0F, key = msg[1] & 0x7F, val = msg[2] & 0x7F;
     const uint64_t bit = 1ull << (key & 63);
-    LV2_Midi_Message_Type type = lv2_midi_message_type(msg);
-    if (type == LV2_MIDI_MSG_NOTE_ON && val == 0)
-        type = LV2_MIDI_MSG_NOTE_OFF; /* note-on with velocity 0 is a note-off */
-    switch (type) {
+    switch (sw_lv2_midi_type(msg)) {
     case LV2_MIDI_MSG_NOTE_ON:
         self->held[ch][key >> 6] |= bit;
         self->sustained[ch][key >> 6] &= ~bit;
@@ -328,28 +244,14 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
 }
 
 /* [RT]: time:Position: follow time:speed. */
-static void object(sw_lv2 *b, const LV2_Atom_Object *obj)
+static void position(sw_lv2 *b, double speed, double bpm, double bpb)
 {
+    (void)bpm;
+    (void)bpb;
     generate *self = (generate *)b;
-    const sw_lv2_uris *u = &b->uris;
-    const LV2_Atom *speed = NULL;
-    if (obj->body.otype != u->time_Position)
-        return;
-    lv2_atom_object_get(obj, u->time_speed, &speed, 0);
-    if (speed) {
-        double v;
-        if (speed->type == u->atom_Float)
-            v = ((const LV2_Atom_Float *)speed)->body;
-        else if (speed->type == u->atom_Double)
-            v = ((const LV2_Atom_Double *)speed)->body;
-        else if (speed->type == u->atom_Int)
-            v = ((const LV2_Atom_Int *)speed)->body;
-        else if (speed->type == u->atom_Long)
-            v = (double)((const LV2_Atom_Long *)speed)->body;
-        else
-            v = self->rolling ? 1.0 : 0.0;
+    if (speed == speed) { /* not NaN: given */
         bool was = self->rolling;
-        self->rolling = v > 0.0;
+        self->rolling = speed > 0.0;
         if (self->rolling && !was && !self->active)
             self->vel_gain = 1.0f;
     }
@@ -383,23 +285,18 @@ static void run(sw_lv2 *b, uint32_t n)
     sw_lv2_run_events(b, self->midi_in, n);
 }
 
-static const char *const shipped[] = {"generate"};
-
 static const sw_lv2_ops ops = {
     .log_name = "statewave generate",
     .model_uri = SW_GENERATE__model,
     .no_map_warning = "host gave no urid:map: MIDI input ignored, plays with latch only",
     .min_rate = 8000.0,
     .max_rate = 192000.0,
-    .size = sizeof(generate),
-    .shipped = shipped,
-    .n_shipped = 1,
-    .file_prefix = "",
-    SW_LV2_OPS_BY_NAME,
-    .activate = activate,
-    .render = render,
-    .midi = midi,
-    .object = object,
+    SW_LV2_DEFAULT_MODEL("generate"),
+    SW_LV2_OPS_BY_NAME(generate),
+    SW_LV2_CTL_TABLE,
+    .process = process,
+    SW_LV2_MIDI_BY_NAME,
+    .position = position,
 };
 
 SW_LV2_FAMILY_OF_ONE(sw_generate_lv2_descriptor, SW_GENERATE_URI, ops)

@@ -77,6 +77,13 @@ static sw_lv2_engine *engine_new(const sw_lv2 *b, const char *path, char *err, s
     return e;
 }
 
+/* Instantiation class. */
+uint32_t sw_lv2_frames(double s, double rate)
+{
+    uint32_t n = (uint32_t)lrint(s * rate);
+    return n < 1 ? 1 : n;
+}
+
 /* Worker / instantiation class. */
 bool sw_lv2_build_failed(const sw_lv2_engine *e, const char *what, double rate, sw_status s, const char *msg,
                          char *err, size_t errlen)
@@ -159,6 +166,13 @@ float sw_lv2_ctl(const float *port, float lo, float hi, float fallback)
 }
 
 /* [RT] */
+LV2_Midi_Message_Type sw_lv2_midi_type(const uint8_t *msg)
+{
+    LV2_Midi_Message_Type type = lv2_midi_message_type(msg);
+    return type == LV2_MIDI_MSG_NOTE_ON && (msg[2] & 0x7F) == 0 ? LV2_MIDI_MSG_NOTE_OFF : type;
+}
+
+/* [RT] */
 float sw_lv2_target_level(const sw_lv2 *b)
 {
     return powf(10.0f, sw_lv2_ctl(b->level_db, -60.0f, 12.0f, 0.0f) / 20.0f);
@@ -175,11 +189,35 @@ static int control_timbre(const sw_lv2 *b)
     return (int)lrintf(v);
 }
 
+/* [RT] (also instantiation class): the control values the ports ask for into v (entries past
+ * the plugin's controls are left as they are). */
+static void read_controls(const sw_lv2 *b, float v[SW_LV2_NCTL])
+{
+    const sw_lv2_ops *o = b->ops;
+    if (o->controls) {
+        o->controls(b, v);
+        return;
+    }
+    for (int i = 0; i < o->n_ctl; i++) {
+        const float *port;
+        memcpy(&port, (const char *)b + o->ctl[i].port, sizeof port);
+        v[i] = sw_lv2_ctl(port, o->ctl[i].lo, o->ctl[i].hi, o->ctl[i].fallback);
+    }
+}
+
+/* [RT] (also instantiation class): `e` clean, at the controls the ports ask for, which become
+ * the ones last pushed (activation, or a swap at once). */
+static void reset_applied(sw_lv2 *b, sw_lv2_engine *e)
+{
+    read_controls(b, b->applied);
+    b->ops->reset(b, e, b->applied);
+}
+
 /* [RT]: push changed control values into the engine(s). */
 static void apply_controls(sw_lv2 *b)
 {
     float v[SW_LV2_NCTL] = {0};
-    b->ops->controls(b, v);
+    read_controls(b, v);
     if (memcmp(v, b->applied, sizeof v) != 0) {
         b->ops->set_controls(b->cur, v);
         if (b->next)
@@ -188,11 +226,11 @@ static void apply_controls(sw_lv2 *b)
     }
 }
 
-/* [RT] (also instantiation class): `e` clean, at the controls the ports ask for. */
-static void reset_engine(sw_lv2 *b, sw_lv2_engine *e)
+/* [RT] (also instantiation class) */
+void sw_lv2_reset_engine(sw_lv2 *b, sw_lv2_engine *e)
 {
     float v[SW_LV2_NCTL] = {0};
-    b->ops->controls(b, v);
+    read_controls(b, v);
     b->ops->reset(b, e, v);
 }
 
@@ -201,7 +239,7 @@ static void reset_engine(sw_lv2 *b, sw_lv2_engine *e)
 /* [RT] (also instantiation class from restore): start fading in `e`. */
 static void begin_transition(sw_lv2 *b, sw_lv2_engine *e)
 {
-    reset_engine(b, e);
+    sw_lv2_reset_engine(b, e);
     b->next = e;
     b->xf_pos = 0;
     b->xf_warm = (uint32_t)e->latency + b->xf_settle;
@@ -230,6 +268,22 @@ static void retire(sw_lv2 *b, sw_lv2_engine *e)
         }
     }
     b->pending_report = REPORT_QUEUE_FULL;
+}
+
+/* [RT] (also instantiation class from restore): a new engine fades in now, or waits as
+ * `queued` while `next` is busy (superseding one waiting, which is retired, or freed at once
+ * when not running: free_now). */
+static void offer(sw_lv2 *b, sw_lv2_engine *e, bool free_now)
+{
+    if (!b->next) {
+        begin_transition(b, e);
+        return;
+    }
+    if (free_now)
+        engine_free(b, b->queued);
+    else if (b->queued)
+        retire(b, b->queued);
+    b->queued = e;
 }
 
 /* [RT]: the fade to `next` is over. */
@@ -363,6 +417,47 @@ static bool is_object(const sw_lv2_uris *u, const LV2_Atom *a)
     return a->type == u->atom_Object || a->type == u->atom_Blank || a->type == u->atom_Resource;
 }
 
+/* [RT]: the number in a time:Position value (float, double, int or long), or NAN. */
+static double atom_number(const sw_lv2_uris *u, const LV2_Atom *a)
+{
+    if (!a)
+        return NAN;
+    if (a->type == u->atom_Float && a->size >= sizeof(float))
+        return ((const LV2_Atom_Float *)a)->body;
+    if (a->type == u->atom_Double && a->size >= sizeof(double))
+        return ((const LV2_Atom_Double *)a)->body;
+    if (a->type == u->atom_Int && a->size >= sizeof(int32_t))
+        return ((const LV2_Atom_Int *)a)->body;
+    if (a->type == u->atom_Long && a->size >= sizeof(int64_t))
+        return (double)((const LV2_Atom_Long *)a)->body;
+    return NAN;
+}
+
+/* [RT]: time:Position to ops->position: transport, tempo, meter. */
+static void handle_position(sw_lv2 *b, const LV2_Atom_Object *obj)
+{
+    const sw_lv2_uris *u = &b->uris;
+    const LV2_Atom *speed = NULL, *bpm = NULL, *bpb = NULL;
+    lv2_atom_object_get(obj, u->time_speed, &speed, u->time_beatsPerMinute, &bpm, u->time_beatsPerBar, &bpb, 0);
+    b->ops->position(b, atom_number(u, speed), atom_number(u, bpm), atom_number(u, bpb));
+}
+
+/* [RT] */
+bool sw_lv2_seq_begin(LV2_Atom_Forge *f, LV2_Atom_Forge_Frame *frame, LV2_Atom_Sequence *seq)
+{
+    lv2_atom_forge_set_buffer(f, (uint8_t *)seq, seq->atom.size);
+    return lv2_atom_forge_sequence_head(f, frame, 0) != 0;
+}
+
+/* [RT] */
+void sw_lv2_seq_end(LV2_Atom_Forge *f, LV2_Atom_Forge_Frame *frame, LV2_Atom_Sequence *seq, bool ok)
+{
+    if (ok)
+        lv2_atom_forge_pop(f, frame);
+    else
+        seq->atom.size = 0;
+}
+
 /* [RT] */
 void sw_lv2_run_events(sw_lv2 *b, const LV2_Atom_Sequence *seq, uint32_t n)
 {
@@ -382,8 +477,8 @@ void sw_lv2_run_events(sw_lv2 *b, const LV2_Atom_Sequence *seq, uint32_t n)
                 const LV2_Atom_Object *obj = (const LV2_Atom_Object *)&ev->body;
                 if (obj->body.otype == u->patch_Set || obj->body.otype == u->patch_Get)
                     handle_patch(b, obj);
-                else if (o->object)
-                    o->object(b, obj);
+                else if (obj->body.otype == u->time_Position && o->position)
+                    handle_position(b, obj);
             }
         }
     }
@@ -543,8 +638,7 @@ void sw_lv2_activate(LV2_Handle h)
     }
     if (b->ops->activate)
         b->ops->activate(b);
-    b->ops->controls(b, b->applied);
-    b->ops->reset(b, b->cur, b->applied);
+    reset_applied(b, b->cur);
     b->level = sw_lv2_target_level(b);
     b->activated = true;
 }
@@ -553,11 +647,7 @@ void sw_lv2_activate(LV2_Handle h)
 void sw_lv2_run(LV2_Handle h, uint32_t n)
 {
     sw_lv2 *b = h;
-    b->can_notify = false;
-    if (b->notify && b->map) {
-        lv2_atom_forge_set_buffer(&b->forge, (uint8_t *)b->notify, b->notify->atom.size);
-        b->can_notify = lv2_atom_forge_sequence_head(&b->forge, &b->notify_seq, 0) != 0;
-    }
+    b->can_notify = b->notify && b->map && sw_lv2_seq_begin(&b->forge, &b->notify_seq, b->notify);
     if (b->control)
         sw_lv2_run_events(b, b->control, 0); /* patch messages; nothing to render */
     flush_grave(b);
@@ -582,10 +672,7 @@ void sw_lv2_run(LV2_Handle h, uint32_t n)
     if (b->notify && b->map) {
         if (b->can_notify && b->notify_pending)
             write_notify(b);
-        if (b->can_notify)
-            lv2_atom_forge_pop(&b->forge, &b->notify_seq);
-        else /* no room even for an empty sequence: leave a valid empty atom */
-            b->notify->atom.size = 0;
+        sw_lv2_seq_end(&b->forge, &b->notify_seq, b->notify, b->can_notify);
     }
 }
 
@@ -668,13 +755,7 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
     if (m.type == RESP_FAILED) {
         b->notify_pending = true; /* tell the UI which model is still in use */
     } else if (m.type == RESP_INSTALL && m.eng) {
-        if (!b->next) {
-            begin_transition(b, m.eng);
-        } else {
-            if (b->queued) /* a newer request supersedes the one waiting */
-                retire(b, b->queued);
-            b->queued = m.eng;
-        }
+        offer(b, m.eng, false); /* a newer request supersedes one waiting */
     }
     return LV2_WORKER_SUCCESS;
 }
@@ -757,18 +838,11 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
             lv2_log_error(&b->logger, "%s: state restore: %s; keeping model '%s'\n", name, err, newest->path);
             st = LV2_STATE_ERR_UNKNOWN;
         } else if (b->activated && b->schedule) { /* audio may resume right after us: crossfade */
-            if (!b->next)
-                begin_transition(b, e);
-            else {
-                engine_free(b, b->queued); /* not concurrent with run(): free here */
-                b->queued = e;
-            }
+            offer(b, e, true); /* not concurrent with run(): a superseded one is freed here */
         } else {
             install_now(b, e);
-            if (b->activated) { /* no worker: swap at once, controls at their targets */
-                b->ops->controls(b, b->applied);
-                b->ops->reset(b, e, b->applied);
-            }
+            if (b->activated) /* no worker: swap at once, controls at their targets */
+                reset_applied(b, e);
         }
     }
     if (st == LV2_STATE_SUCCESS && value) { /* the user's file wins over the timbre port until it moves */

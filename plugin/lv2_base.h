@@ -1,9 +1,10 @@
-/* lv2_base.h — what every plugin of the bundle shares. A plugin is its port table and an
- * sw_lv2_ops (build an engine, reset it, process a block, run a cycle); this base does the rest:
- * URID mapping, port connection, the model-file property (patch:Set / patch:Get, notify),
- * the engine swap through the LV2 worker, state save / restore of the model path, the
- * shipped models (a default model, or a timbre table chosen by a control port), MIDI / atom
- * sequence walking, and the crossfade between two engines.
+/* lv2_base.h — what every plugin of the bundle shares. A plugin is its port table, its control
+ * table and an sw_lv2_ops (build an engine, reset it, process a block, run a cycle); this base
+ * does the rest: URID mapping, port connection, reading the controls into the engines, the
+ * model-file property (patch:Set / patch:Get, notify), the engine swap through the LV2 worker,
+ * state save / restore of the model path, the shipped models (a default model, or a timbre table
+ * chosen by a control port), MIDI / atom sequence walking (time:Position read for the plugin),
+ * atom sequence output, and the crossfade between two engines.
  *
  * Engine swap (patch:Set, timbre control, state restore while running), as in x42 convoLV2:
  *   run():          schedules a load (the path, or a shipped model's index)
@@ -31,6 +32,7 @@
 #include <lv2/atom/forge.h>
 #include <lv2/core/lv2.h>
 #include <lv2/log/logger.h>
+#include <lv2/midi/midi.h>
 #include <lv2/worker/worker.h>
 
 #include "statewave.h"
@@ -54,6 +56,13 @@ typedef struct {
 } sw_lv2_engine;
 
 typedef struct sw_lv2 sw_lv2;
+
+/* A control port whose value a plugin pushes into its engines: the offset of the port's pointer
+ * in the instance struct, its range, and the value of an unconnected or NaN port (sw_lv2_ctl). */
+typedef struct {
+    size_t port;
+    float lo, hi, fallback;
+} sw_lv2_control;
 
 /* What a plugin supplies (static). */
 typedef struct {
@@ -87,11 +96,15 @@ typedef struct {
     /* [RT] (also instantiation class): `e` clean, with control values v, ready to be heard (at
      * activation) or to fade in (a swap). */
     void (*reset)(sw_lv2 *b, sw_lv2_engine *e, const float v[SW_LV2_NCTL]);
-    /* [RT]: the control values the ports ask for (unused entries 0). */
+    /* [RT]: the control values the ports ask for (unused entries 0): v[i] read through ctl[i]
+     * (n_ctl <= SW_LV2_NCTL), or where a plugin has it, what `controls` says. */
+    const sw_lv2_control *ctl;
+    int n_ctl;
     void (*controls)(const sw_lv2 *b, float v[SW_LV2_NCTL]);
     /* [RT]: push changed control values into an engine (it ramps them). */
     void (*set_controls)(sw_lv2_engine *e, const float v[SW_LV2_NCTL]);
-    /* [RT]: n frames through engine e: in[n_in][n] -> out[n_out][n]. */
+    /* [RT]: n frames through engine e: in[n_in][n] -> out[n_out][n] (NULL for a plugin without
+     * audio, which never calls sw_lv2_render). */
     void (*process)(sw_lv2 *b, sw_lv2_engine *e, const float *const *in, float *const *out, uint32_t n);
     /* [RT]: the plugin's part of run(): called after the control port was read, retired
      * engines handed on, a queued engine started and the controls pushed. */
@@ -99,10 +112,11 @@ typedef struct {
     /* Instantiation class: the plugin's part of activate(), before cur is reset. May be NULL. */
     void (*activate)(sw_lv2 *b);
     /* [RT] sequence walking (sw_lv2_run_events): frames [from, to) of the output; a MIDI
-     * message; an object that is not a patch message (may be NULL). */
+     * message; a time:Position's time:speed, time:beatsPerMinute and time:beatsPerBar (NAN where
+     * it gives none). Each may be NULL. */
     void (*render)(sw_lv2 *b, uint32_t from, uint32_t to);
     void (*midi)(sw_lv2 *b, const uint8_t *msg, uint32_t size);
-    void (*object)(sw_lv2 *b, const LV2_Atom_Object *obj);
+    void (*position)(sw_lv2 *b, double speed, double bpm, double bpb);
 } sw_lv2_ops;
 
 /* A family of one plugin: its descriptor and the family's descriptor function `fn` (index 0: the
@@ -114,13 +128,25 @@ typedef struct {
         return index == 0 ? &fn##_one.lv2 : NULL;                                                  \
     }
 
-/* The sw_lv2_ops entries of a plugin file that names its port table `ports`, its engine struct
- * `engine` and its callbacks after the entries (init, build, destroy, reset, controls,
- * set_controls, process, run). */
-#define SW_LV2_OPS_BY_NAME                                                                          \
-    .ports = ports, .n_ports = sizeof ports / sizeof ports[0], .init = init, .engine_size = sizeof(engine), \
-    .build = build, .destroy = destroy, .reset = reset, .controls = controls, .set_controls = set_controls, \
-    .process = process, .run = run
+/* The sw_lv2_ops entries of a plugin file whose instance struct is `type` and that names its port
+ * table `ports`, its engine struct `engine` and its callbacks after the entries (init, build,
+ * destroy, reset, set_controls, run; an audio plugin adds process, and each plugin its controls:
+ * a table ctl or a function). */
+#define SW_LV2_OPS_BY_NAME(type)                                                                    \
+    .size = sizeof(type), .ports = ports, .n_ports = sizeof ports / sizeof ports[0], .init = init,  \
+    .engine_size = sizeof(engine), .build = build, .destroy = destroy, .reset = reset,             \
+    .set_controls = set_controls, .run = run
+
+/* The sw_lv2_ops entries of a plugin whose control table is `ctl`. */
+#define SW_LV2_CTL_TABLE .ctl = ctl, .n_ctl = sizeof ctl / sizeof ctl[0]
+
+/* The sw_lv2_ops entries of a MIDI plugin that names its callbacks after them (activate,
+ * render, midi). */
+#define SW_LV2_MIDI_BY_NAME .activate = activate, .render = render, .midi = midi
+
+/* The sw_lv2_ops entries of a plugin with one shipped model, its default:
+ * <bundle><name>.safetensors. */
+#define SW_LV2_DEFAULT_MODEL(name) .shipped = (const char *const[]){name}, .n_shipped = 1, .file_prefix = ""
 
 /* An LV2 descriptor with the ops of its plugin: the base's callbacks find them through it. */
 typedef struct {
@@ -195,6 +221,9 @@ struct sw_lv2 {
 
 /* ---- engines (worker / instantiation class) ---- */
 
+/* lrint(s * rate) frames, at least 1 (instantiation class). */
+uint32_t sw_lv2_frames(double s, double rate);
+
 /* The end of a build whose library object could not be made (status s, the library's message
  * msg): err says "model '<path>' cannot run as <what>[ at <rate> Hz]: <msg> (<status>)" (no rate
  * when rate <= 0). Returns false. */
@@ -205,16 +234,39 @@ bool sw_lv2_build_failed(const sw_lv2_engine *e, const char *what, double rate, 
 
 /* *port clamped to [lo, hi]; fallback when unconnected or NaN. */
 float sw_lv2_ctl(const float *port, float lo, float hi, float fallback);
+/* The type of a MIDI message of at least 3 bytes (lv2_midi_message_type), a note-on of
+ * velocity 0 being a note-off. */
+LV2_Midi_Message_Type sw_lv2_midi_type(const uint8_t *msg);
+/* Start writing an atom sequence into the output port seq (its atom.size is the capacity on
+ * entry); false when not even an empty sequence fits. */
+bool sw_lv2_seq_begin(LV2_Atom_Forge *f, LV2_Atom_Forge_Frame *frame, LV2_Atom_Sequence *seq);
+/* Finish it (ok: what sw_lv2_seq_begin returned); without room even for an empty sequence,
+ * leave a valid empty atom. */
+void sw_lv2_seq_end(LV2_Atom_Forge *f, LV2_Atom_Forge_Frame *frame, LV2_Atom_Sequence *seq, bool ok);
 /* The linear output level the level port asks for. */
 float sw_lv2_target_level(const sw_lv2 *b);
 /* n frames through cur, crossfading to next while there is one: in[n_in], out[n_out] (in may
  * alias out). Finishes the swap when the crossfade is over. */
 void sw_lv2_render(sw_lv2 *b, const float *const *in, float *const *out, uint32_t n);
+/* `e` clean, at the controls the ports ask for (then ops->reset). */
+void sw_lv2_reset_engine(sw_lv2 *b, sw_lv2_engine *e);
 /* `next` (and a queued engine) becomes `cur` at once, e.g. while silent. */
 void sw_lv2_finish_transition(sw_lv2 *b);
 /* Walk an event sequence: ops->render up to each event's frame, MIDI to ops->midi, patch
- * messages to the model property, other objects to ops->object; then render the rest. */
+ * messages to the model property, time:Position to ops->position; then render the rest. */
 void sw_lv2_run_events(sw_lv2 *b, const LV2_Atom_Sequence *seq, uint32_t n);
+
+/* ---- the families (Discovery class) ---- */
+
+/* Each family's descriptor function, listed in `families` (statewave_lv2.c): the index-th
+ * descriptor of the family, or NULL past its last one. denoise: 0 mono, 1 stereo; generate,
+ * synth (the neural instrument), transfer (timbre transfer), continue (the MIDI composer): one
+ * plugin each. */
+const LV2_Descriptor *sw_denoise_lv2_descriptor(uint32_t index);
+const LV2_Descriptor *sw_generate_lv2_descriptor(uint32_t index);
+const LV2_Descriptor *sw_synth_lv2_descriptor(uint32_t index);
+const LV2_Descriptor *sw_transfer_lv2_descriptor(uint32_t index);
+const LV2_Descriptor *sw_continue_lv2_descriptor(uint32_t index);
 
 /* ---- LV2 callbacks (threading classes in lv2_base.c) ---- */
 

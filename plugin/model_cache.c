@@ -28,6 +28,18 @@ static int same_file(const cache_entry *e, const struct stat *st)
            e->mtime.tv_sec == st->st_mtim.tv_sec && e->mtime.tv_nsec == st->st_mtim.tv_nsec;
 }
 
+/* With g_lock held: another reference to the loaded copy of the file st, or NULL. */
+static const sw_model *share_locked(const struct stat *st)
+{
+    for (cache_entry *e = g_head; e; e = e->next) {
+        if (same_file(e, st)) {
+            e->refs++;
+            return e->model;
+        }
+    }
+    return NULL;
+}
+
 const sw_model *sw_lv2_model_acquire(const char *path, char *err, size_t errlen)
 {
     struct stat st;
@@ -45,14 +57,10 @@ const sw_model *sw_lv2_model_acquire(const char *path, char *err, size_t errlen)
     }
 
     pthread_mutex_lock(&g_lock);
-    for (cache_entry *e = g_head; e; e = e->next) {
-        if (same_file(e, &st)) {
-            e->refs++;
-            pthread_mutex_unlock(&g_lock);
-            return e->model;
-        }
-    }
+    const sw_model *shared = share_locked(&st);
     pthread_mutex_unlock(&g_lock);
+    if (shared)
+        return shared;
 
     /* Load outside the lock: parsing a model takes milliseconds and other instances'
      * workers should not wait for it. Two instances loading the same new file at once
@@ -81,18 +89,17 @@ const sw_model *sw_lv2_model_acquire(const char *path, char *err, size_t errlen)
     ne->refs = 1;
 
     pthread_mutex_lock(&g_lock);
-    for (cache_entry *e = g_head; e; e = e->next) {
-        if (same_file(e, &st)) { /* lost the race: share the earlier copy */
-            e->refs++;
-            pthread_mutex_unlock(&g_lock);
-            sw_model_free(m);
-            free(ne);
-            return e->model;
-        }
+    shared = share_locked(&st);
+    if (!shared) {
+        ne->next = g_head;
+        g_head = ne;
     }
-    ne->next = g_head;
-    g_head = ne;
     pthread_mutex_unlock(&g_lock);
+    if (shared) { /* lost the race: share the earlier copy */
+        sw_model_free(m);
+        free(ne);
+        return shared;
+    }
     return m;
 }
 

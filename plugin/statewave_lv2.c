@@ -11,11 +11,7 @@
 
 #include <lv2/core/lv2.h>
 
-#include "continue_lv2.h"
-#include "denoise_lv2.h"
-#include "generate_lv2.h"
-#include "synth_lv2.h"
-#include "transfer_lv2.h"
+#include "lv2_base.h"
 
 typedef const LV2_Descriptor *(*family_fn)(uint32_t index);
 

@@ -79,11 +79,9 @@ static bool init(sw_lv2 *b, const LV2_Descriptor *desc)
     (void)desc;
     synth *self = (synth *)b;
     b->n_in = 0;
-    b->xf_len = (uint32_t)lrint(SY_XFADE_S * b->rate);
-    self->kill_len = (uint32_t)lrint(SY_KILL_S * b->rate);
+    b->xf_len = sw_lv2_frames(SY_XFADE_S, b->rate);
+    self->kill_len = sw_lv2_frames(SY_KILL_S, b->rate);
     self->expr = 1.0f;                /* expression at full until CC11 says otherwise */
-    if (self->kill_len < 1)
-        self->kill_len = 1;
     return true;
 }
 
@@ -101,21 +99,12 @@ static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
     sw_status s = sw_synth_create(be->model, b->rate, SW_SYNTH_DEFAULT_VOICES, &e->syn, msg, sizeof msg);
     if (s != SW_OK || !e->syn)
         return sw_lv2_build_failed(be, "an instrument", b->rate, s, msg, err, errlen);
-    /* Touch every buffer once so the first note does not pay for first-touch page faults,
-     * then clear: one silent block and one short note. */
-    float tmp[SW_LV2_CHUNK];
-    sw_synth_process(e->syn, tmp, SW_LV2_CHUNK);
-    sw_synth_note_on(e->syn, 60, 64);
-    sw_synth_process(e->syn, tmp, SW_LV2_CHUNK);
-    sw_synth_reset(e->syn);
+    /* so that the first note does not pay for first-touch page faults */
+    sw_synth_warm_up(e->syn, b->rate, SW_SYNTH_DEFAULT_VOICES);
     return true;
 }
 
-/* [RT]: harmonic, noise, pitch, reverb. */
-static void controls(const sw_lv2 *b, float v[SW_LV2_NCTL])
-{
-    sw_instrument_controls(((const synth *)b)->sound, v);
-}
+static const sw_lv2_control ctl[] = SW_INSTRUMENT_CONTROLS(synth);
 
 /* [RT]: the synth ramps them. */
 static void set_controls(sw_lv2_engine *e, const float v[SW_LV2_NCTL])
@@ -204,7 +193,7 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
     }
     if (size < 2)
         return;
-    LV2_Midi_Message_Type type = lv2_midi_message_type(msg);
+    const LV2_Midi_Message_Type type = size < 3 ? lv2_midi_message_type(msg) : sw_lv2_midi_type(msg);
     sw_synth *e[2] = {syn_of(b->cur), syn_of(b->next)};
     const int ne = e[1] ? 2 : 1;
     if (type == LV2_MIDI_MSG_CHANNEL_PRESSURE) {
@@ -217,8 +206,6 @@ static void midi(sw_lv2 *b, const uint8_t *msg, uint32_t size)
         return;
     const int key = msg[1] & 0x7F, val = msg[2] & 0x7F;
     const uint64_t bit = 1ull << (key & 63);
-    if (type == LV2_MIDI_MSG_NOTE_ON && val == 0)
-        type = LV2_MIDI_MSG_NOTE_OFF; /* note-on with velocity 0 is a note-off */
     switch (type) {
     case LV2_MIDI_MSG_BENDER:
         self->bend = SY_BEND_RANGE * (float)(((msg[2] & 0x7F) << 7 | (msg[1] & 0x7F)) - 8192) / 8192.0f;
@@ -295,12 +282,11 @@ static const sw_lv2_ops ops = {
     .log_name = "statewave synth",
     .model_uri = SW_SYNTH__model,
     .no_map_warning = "host gave no urid:map: MIDI input ignored",
-    .size = sizeof(synth),
     SW_INSTRUMENT_OPS,
-    SW_LV2_OPS_BY_NAME,
-    .activate = activate,
-    .render = render,
-    .midi = midi,
+    SW_LV2_OPS_BY_NAME(synth),
+    SW_LV2_CTL_TABLE,
+    .process = process,
+    SW_LV2_MIDI_BY_NAME,
 };
 
 SW_LV2_FAMILY_OF_ONE(sw_synth_lv2_descriptor, SW_SYNTH_URI, ops)

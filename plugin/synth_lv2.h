@@ -1,5 +1,5 @@
-/* synth_lv2.h — descriptors of the neural instrument (synth_lv2.c) and the timbre-transfer
- * effect (transfer_lv2.c), and the timbre table both share.
+/* synth_lv2.h — what the neural instrument (synth_lv2.c) and the timbre-transfer effect
+ * (transfer_lv2.c) share: the timbre table, the host rates and the sound controls.
  *
  * The timbre control of both plugins is an lv2:enumeration whose values are the indices
  * below; they are stable (sessions and presets store them). The model of timbre i is
@@ -8,10 +8,6 @@
  * and its file is absent, so selecting it anyway keeps the current model and logs why. */
 #ifndef SW_SYNTH_LV2_H
 #define SW_SYNTH_LV2_H
-
-#include <stdint.h>
-
-#include <lv2/core/lv2.h>
 
 #include "lv2_base.h"
 
@@ -33,16 +29,10 @@ static const char *const sw_timbre_names[SW_N_TIMBRES] = {"violin", "flute", "tr
     .min_rate = SW_INSTRUMENT_MIN_RATE, .max_rate = SW_INSTRUMENT_MAX_RATE, .shipped = sw_timbre_names, \
     .n_shipped = SW_N_TIMBRES, .file_prefix = SW_TIMBRE_FILE_PREFIX, .timbres = true
 
-/* [RT] The four sound controls (harmonic, noise, pitch, reverb) as their ports ask. */
-static inline void sw_instrument_controls(const float *const port[4], float v[SW_LV2_NCTL])
-{
-    v[0] = sw_lv2_ctl(port[0], 0.0f, 4.0f, 1.0f);
-    v[1] = sw_lv2_ctl(port[1], 0.0f, 4.0f, 1.0f);
-    v[2] = sw_lv2_ctl(port[2], -24.0f, 24.0f, 0.0f);
-    v[3] = sw_lv2_ctl(port[3], 0.0f, 1.0f, 0.0f);
-}
-
-/* The index-th instrument descriptor, or NULL past the last one. [Discovery class] */
-const LV2_Descriptor *sw_synth_lv2_descriptor(uint32_t index);
+/* The control table of the four sound controls (harmonic, noise, pitch, reverb) of an instance
+ * struct `type` whose ports sound[4] are. */
+#define SW_INSTRUMENT_CONTROLS(type)                                                                \
+    {{offsetof(type, sound[0]), 0.0f, 4.0f, 1.0f}, {offsetof(type, sound[1]), 0.0f, 4.0f, 1.0f},   \
+     {offsetof(type, sound[2]), -24.0f, 24.0f, 0.0f}, {offsetof(type, sound[3]), 0.0f, 1.0f, 0.0f}}
 
 #endif

@@ -30,7 +30,6 @@
 
 #include "lv2_base.h"
 #include "synth_lv2.h"
-#include "transfer_lv2.h"
 
 #define TR_SETTLE_S 0.020 /* after its latency, a new engine runs 20 ms unheard */
 #define TR_XFADE_S 0.010  /* crossfade old -> new engine */
@@ -95,20 +94,11 @@ static bool build(const sw_lv2 *b, sw_lv2_engine *be, char *err, size_t errlen)
     }
     if (sw_delay_create(be->latency, &e->dly, err, errlen) != SW_OK)
         return false;
-    /* first-touch warm-up, then a clean state */
-    float tmp[SW_LV2_CHUNK];
-    for (int i = 0; i < SW_LV2_CHUNK; i++)
-        tmp[i] = 0.1f * sinf(0.05f * (float)i);
-    sw_transfer_process(e->tr, tmp, tmp, SW_LV2_CHUNK);
-    sw_transfer_reset(e->tr);
+    sw_transfer_warm_up(e->tr); /* first-touch warm-up, then a clean state */
     return true;
 }
 
-/* [RT]: harmonic, noise, pitch, reverb. */
-static void controls(const sw_lv2 *b, float v[SW_LV2_NCTL])
-{
-    sw_instrument_controls(((const transfer *)b)->sound, v);
-}
+static const sw_lv2_control ctl[] = SW_INSTRUMENT_CONTROLS(transfer);
 
 /* [RT]: the transfer ramps them. */
 static void set_controls(sw_lv2_engine *e, const float v[SW_LV2_NCTL])
@@ -172,9 +162,10 @@ static void run(sw_lv2 *b, uint32_t n)
 static const sw_lv2_ops ops = {
     .log_name = "statewave transfer",
     .model_uri = SW_TRANSFER__model,
-    .size = sizeof(transfer),
     SW_INSTRUMENT_OPS,
-    SW_LV2_OPS_BY_NAME,
+    SW_LV2_OPS_BY_NAME(transfer),
+    SW_LV2_CTL_TABLE,
+    .process = process,
     .activate = activate,
 };
 

@@ -38,7 +38,7 @@
 #define SW_CONTINUE_URI       SW_LV2_URI_BASE "continue"
 #define SW_CONTINUE__model    SW_CONTINUE_URI "#model"
 
-/* URIDs of the bundle (the transport ones for the generator): mapped once at instantiate
+/* URIDs of the bundle (the transport ones for the generator and Continue): mapped once at instantiate
  * (instantiation class). */
 typedef struct {
     LV2_URID atom_Path;          /* atom:Path: the value type of the model property */
@@ -55,6 +55,7 @@ typedef struct {
     LV2_URID atom_Float, atom_Double, atom_Int, atom_Long; /* the types time:speed may come in */
     LV2_URID time_Position;      /* time:Position */
     LV2_URID time_speed;         /* time:speed (0 = stopped, 1 = rolling) */
+    LV2_URID time_beatsPerMinute, time_beatsPerBar; /* time:Position's tempo and meter */
 } sw_lv2_uris;
 
 static inline void sw_lv2_map_uris(LV2_URID_Map *map, sw_lv2_uris *u)
@@ -76,6 +77,8 @@ static inline void sw_lv2_map_uris(LV2_URID_Map *map, sw_lv2_uris *u)
     u->atom_Long = map->map(map->handle, LV2_ATOM__Long);
     u->time_Position = map->map(map->handle, LV2_TIME__Position);
     u->time_speed = map->map(map->handle, LV2_TIME__speed);
+    u->time_beatsPerMinute = map->map(map->handle, LV2_TIME__beatsPerMinute);
+    u->time_beatsPerBar = map->map(map->handle, LV2_TIME__beatsPerBar);
 }
 
 #endif

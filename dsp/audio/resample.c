@@ -73,6 +73,12 @@ const char *sw_resampler_error(const sw_resampler *r)
     return r->error ? r->error : "no error";
 }
 
+void sw_resampler_reset(sw_resampler *r)
+{
+    src_reset(r->src);
+    r->error = NULL;
+}
+
 sw_status sw_resample(const float *x, size_t n, double ratio, sw_resample_quality q, float **out,
                       size_t *n_out, char *err, size_t errlen)
 {

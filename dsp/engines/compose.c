@@ -459,3 +459,62 @@ uint16_t sw_compose_key_scale(int key)
     for (int i = 0; i < (minor ? 8 : 7); i++) m |= (uint16_t)(1u << ((tonic + iv[i]) % 12));
     return m;
 }
+
+void sw_composer_wait_until(sw_composer *c, double t_s)
+{
+    const uint64_t want = (uint64_t)ceil(t_s / SW_COMPOSE_STEP_S - 1e-9);
+    while (c->clock < want) {
+        uint64_t k = want - c->clock;
+        if (k > SW_COMPOSE_MAX_SHIFT)
+            k = SW_COMPOSE_MAX_SHIFT;
+        sw_composer_feed(c, TOK_SHIFT + (int)k - 1);
+    }
+}
+
+void sw_compose_keys_init(sw_compose_keys *k, double rate, double tau_s)
+{
+    memset(k->pc_s, 0, sizeof k->pc_s);
+    k->pc_at = 0;
+    for (int p = 0; p < 128; p++)
+        k->on[p] = UINT64_MAX;
+    k->rate = rate;
+    k->tau_s = tau_s;
+}
+
+/* pc_s decayed to frame `at`. */
+static void keys_decay(sw_compose_keys *k, uint64_t at)
+{
+    if (at <= k->pc_at)
+        return;
+    const double g = exp(-(double)(at - k->pc_at) / k->rate / k->tau_s);
+    for (int i = 0; i < 12; i++)
+        k->pc_s[i] *= g;
+    k->pc_at = at;
+}
+
+void sw_compose_keys_note_off(sw_compose_keys *k, int pitch, uint64_t at)
+{
+    if (k->on[pitch] == UINT64_MAX)
+        return;
+    keys_decay(k, at);
+    if (at > k->on[pitch])
+        k->pc_s[pitch % 12] += (double)(at - k->on[pitch]) / k->rate;
+    k->on[pitch] = UINT64_MAX;
+}
+
+void sw_compose_keys_note_on(sw_compose_keys *k, int pitch, uint64_t at)
+{
+    sw_compose_keys_note_off(k, pitch, at); /* struck again */
+    k->on[pitch] = at;
+}
+
+int sw_compose_keys_estimate(sw_compose_keys *k, uint64_t at)
+{
+    keys_decay(k, at);
+    double h[12];
+    memcpy(h, k->pc_s, sizeof h);
+    for (int p = 0; p < 128; p++)
+        if (k->on[p] != UINT64_MAX && at > k->on[p])
+            h[p % 12] += (double)(at - k->on[p]) / k->rate;
+    return sw_compose_key_estimate(h);
+}

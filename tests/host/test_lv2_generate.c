@@ -218,7 +218,7 @@ static void test_parity(h_host *H)
             float *rs = calloc(m, sizeof *rs);
             SRC_DATA d = {.data_in = ref, .input_frames = (long)model_n, .data_out = rs, .output_frames = (long)m,
                           .end_of_input = 0, .src_ratio = rate / 16000.0};
-            int e = src_simple(&d, SRC_SINC_MEDIUM_QUALITY, 1); /* generate_lv2.c GEN_SRC_TYPE */
+            int e = src_simple(&d, SRC_SINC_MEDIUM_QUALITY, 1); /* dsp/engines/gen_stream.c GEN_STREAM_QUALITY */
             CHECK(e == 0, "src_simple: %s", src_strerror(e));
             size_t cmp = n - on - fade;
             if (cmp > (size_t)d.output_frames_gen - fade)
