@@ -129,18 +129,21 @@ static float *load_prompt(const char *path, double max_seconds, int rate, size_t
 }
 
 /* ------------------------------------------------------------------ --live -- */
-/* The mode for the stream runner: the converter and the render-ahead ring (generate_rt.c),
- * filled before the stream starts and kept full by a rendering thread that naps for an eighth
- * of the ring between top-ups (62 ms at the 0.5 s ring), so a stall shorter than 7/8 of the
- * ring is inaudible. The threads share sw_gen_rt through C11 atomics only. */
+/* The mode for the stream runner: the generator at the device rate (sw_gen_stream) and the
+ * render-ahead ring (generate_rt.c), filled before the stream starts and kept full by a
+ * rendering thread that naps for an eighth of the ring between top-ups (62 ms at the 0.5 s
+ * ring), so a stall shorter than 7/8 of the ring is inaudible. The threads share sw_gen_rt
+ * through C11 atomics only. */
 typedef struct {
     app_stream_mode m;        /* first: the runner's hooks get &this->m */
-    sw_generator *gen;        /* seeded, configured and primed; owned by cmd_generate */
+    sw_generator *gen;        /* seeded and configured; owned by cmd_generate */
+    const float *prompt;      /* [n_prompt] at the model rate, primed in gen_prepare; cmd_generate's */
+    size_t n_prompt;          /* its samples */
     const char *used;         /* the model's path, printed */
     const char *settings;     /* seed, temperature, top-p (and prompt), printed */
     int model_rate;           /* the generator's rate, Hz */
     double rate;              /* the device rate, Hz */
-    sw_resampler *src;        /* model rate -> device rate, NULL when equal */
+    sw_gen_stream *stream;    /* gen at the device rate (owned) */
     float *ring;              /* [sw_gen_rt_ring_frames(rate)] */
     size_t ring_cap;          /* its frames */
     sw_gen_rt rt;             /* shared with the callback and the rendering thread */
@@ -164,19 +167,21 @@ static int gen_prepare(app_stream_mode *m, app_stream_rt *rt, double rate, int o
 {
     gen_mode *G = (gen_mode *)m;
     G->rate = rate;
-    if (rate != G->model_rate) {
-        char err[256];
-        if (sw_resampler_create(rate / G->model_rate, 1, SW_GEN_RT_SRC_TYPE, &G->src, err, sizeof err) != SW_OK) {
-            app_err(SUB, "cannot resample %d Hz to %.0f Hz (pass --rate): %s", G->model_rate, rate, err);
-            return -1;
-        }
+    char err[256];
+    /* The stream's warm-up resets the generator, so the prompt is primed after it (on this
+     * thread, before the device opens: may take a while for a long prompt). */
+    if (sw_gen_stream_create(G->gen, rate, &G->stream, err, sizeof err) != SW_OK) {
+        app_err(SUB, "%s (pass --rate)", err);
+        return -1;
     }
+    for (size_t pos = 0; pos < G->n_prompt; pos += BLOCK)
+        sw_generator_prime(G->gen, G->prompt + pos, G->n_prompt - pos < BLOCK ? G->n_prompt - pos : BLOCK);
     G->ring_cap = sw_gen_rt_ring_frames(rate);
     if (!(G->ring = calloc(G->ring_cap, sizeof *G->ring))) {
         app_err(SUB, "out of memory");
         return -1;
     }
-    sw_gen_rt_init(&G->rt, G->gen, G->src, rate, G->ring, G->ring_cap);
+    sw_gen_rt_init(&G->rt, G->stream, G->ring, G->ring_cap);
     sw_gen_rt_fill(&G->rt); /* the stream starts with a full ring */
     app_stream_rt_init(rt, sw_gen_block, &G->rt, 1, out_channels);
     return 0;
@@ -213,8 +218,8 @@ static double gen_print_setup(app_stream_mode *m, double srate, double in_lat, d
     (void)in_lat;
     gen_mode *G = (gen_mode *)m;
     printf("model: %s (%d Hz", G->used, G->model_rate);
-    if (G->src)
-        printf(", resampled to %.0f Hz by libsamplerate '%s')\n", srate, sw_resample_name(SW_GEN_RT_SRC_TYPE));
+    if (G->rate != G->model_rate) /* sw_gen_stream's converter: medium quality */
+        printf(", resampled to %.0f Hz by libsamplerate '%s')\n", srate, sw_resample_name(SW_RESAMPLE_MEDIUM));
     else
         printf(", played as is)\n");
     printf("settings: %s\n", G->settings);
@@ -253,8 +258,8 @@ static void gen_summary(app_stream_mode *m, app_stream_rt *rt, int part, double 
 
 /* Play `gen` until o->seconds pass, a signal, or the device is lost; returns an exit status.
  * *still_in_use as app_stream_run's. */
-static int generate_live(sw_generator *gen, const app_stream_opts *o, const char *used, const char *settings,
-                         int *still_in_use)
+static int generate_live(sw_generator *gen, const float *prompt, size_t n_prompt, const app_stream_opts *o,
+                         const char *used, const char *settings, int *still_in_use)
 {
     gen_mode *G = calloc(1, sizeof *G);
     *still_in_use = 0;
@@ -266,13 +271,15 @@ static int generate_live(sw_generator *gen, const app_stream_opts *o, const char
                               .print_setup = gen_print_setup, .status = gen_status, .stop = gen_stop,
                               .summary = gen_summary };
     G->gen = gen;
+    G->prompt = prompt;
+    G->n_prompt = n_prompt;
     G->used = used;
     G->settings = settings;
     G->model_rate = sw_generator_sample_rate(gen);
     int rc = app_stream_run(o, &G->m, still_in_use);
     if (*still_in_use)
         return rc;
-    sw_resampler_destroy(G->src);
+    sw_gen_stream_destroy(G->stream);
     free(G->ring);
     free(G);
     return rc;
@@ -350,11 +357,6 @@ int cmd_generate(int argc, char **argv)
     if (prompt_path && !(prompt = load_prompt(prompt_path, prompt_seconds, rate, &n_prompt)))
         goto out;
     if (live) {
-        /* Warm up (then reset), prime on this thread (may take a while for a long prompt),
-         * then play. */
-        sw_generator_warm_up(gen);
-        for (size_t pos = 0; pos < n_prompt; pos += BLOCK)
-            sw_generator_prime(gen, prompt + pos, n_prompt - pos < BLOCK ? n_prompt - pos : BLOCK);
         char settings[160];
         int k = snprintf(settings, sizeof settings, "seed %llu, temperature %g, top-p %g", seed,
                          temperature, top_p);
@@ -364,7 +366,7 @@ int cmd_generate(int argc, char **argv)
         lo.seconds = seconds_given ? seconds : 0.0;
         lo.quiet = quiet;
         int in_use = 0;
-        rc = generate_live(gen, &lo, used, settings, &in_use);
+        rc = generate_live(gen, prompt, n_prompt, &lo, used, settings, &in_use);
         if (in_use) { /* the device was lost with a host thread that may still call back */
             app_protect_free(&prot);
             return rc;

@@ -1,5 +1,5 @@
 /* generate_rt.c — the render-ahead ring of `statewave generate --live`: the producer that
- * renders and resamples into it (sw_gen_rt_fill, on the rendering thread) and the block
+ * renders into it at the device rate (sw_gen_rt_fill, on the rendering thread) and the block
  * that plays from it (sw_gen_block, in the stream runner's callback on the audio thread). The
  * block does plain loads/stores, acquire/release atomics and memcpy/memset only; no
  * allocation, locks, printing or I/O. See generate_rt.h for the contract. */
@@ -17,13 +17,10 @@ size_t sw_gen_rt_ring_frames(double device_rate)
     return cap;
 }
 
-void sw_gen_rt_init(sw_gen_rt *rt, sw_generator *gen, sw_resampler *src, double device_rate,
-                    float *ring, size_t ring_cap)
+void sw_gen_rt_init(sw_gen_rt *rt, sw_gen_stream *stream, float *ring, size_t ring_cap)
 {
     memset(rt, 0, sizeof *rt);
-    rt->gen = gen;
-    rt->src = src;
-    rt->ratio = device_rate / sw_generator_sample_rate(gen);
+    rt->stream = stream;
     rt->ring = ring;
     rt->ring_cap = ring_cap;
     atomic_init(&rt->ring_written, 0);
@@ -54,34 +51,17 @@ size_t sw_gen_rt_fill(sw_gen_rt *rt)
         return 0;
     const unsigned long long t_start = app_rt_now_ns();
     while (space > 0) {
-        if (rt->buf_pos >= rt->buf_len) {
-            sw_generator_render(rt->gen, rt->buf, SW_GEN_RT_CHUNK);
-            rt->buf_pos = 0;
-            rt->buf_len = SW_GEN_RT_CHUNK;
-            atomic_fetch_add_explicit(&rt->rendered, SW_GEN_RT_CHUNK, memory_order_relaxed);
-        }
         const size_t at = w & mask;
-        size_t room = rt->ring_cap - at; /* contiguous up to the ring's end */
-        if (room > space)
-            room = space;
-        const long avail = rt->buf_len - rt->buf_pos;
-        size_t made;
-        if (!rt->src) { /* device at the model rate: the rendered samples are the output */
-            made = (size_t)avail < room ? (size_t)avail : room;
-            memcpy(rt->ring + at, rt->buf + rt->buf_pos, made * sizeof(float));
-            rt->buf_pos += (int)made;
-        } else {
-            size_t used;
-            if (sw_resampler_process(rt->src, rt->buf + rt->buf_pos, (size_t)avail, rt->ring + at, room, &used,
-                                     &made) != SW_OK || (used == 0 && made == 0)) {
-                /* Cannot happen with a valid ratio and non-empty buffers; never spin. */
-                app_rt_add(&rt->src_errors, 1);
-                break;
-            }
-            rt->buf_pos += (int)used;
-        }
-        w += made;
-        space -= made;
+        size_t n = rt->ring_cap - at; /* contiguous up to the ring's end */
+        if (n > space)
+            n = space;
+        if (n > SW_GEN_RT_PIECE)
+            n = SW_GEN_RT_PIECE;
+        if (sw_gen_stream_render(rt->stream, rt->ring + at, (uint32_t)n) < n)
+            app_rt_add(&rt->src_errors, 1); /* cannot happen with a rate the stream accepted */
+        w += n;
+        space -= n;
+        atomic_store_explicit(&rt->rendered, sw_gen_stream_rendered(rt->stream), memory_order_relaxed);
         /* Publish each piece: the callback may take it while the next one renders. */
         atomic_store_explicit(&rt->ring_written, w, memory_order_release);
     }

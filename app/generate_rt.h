@@ -7,12 +7,11 @@
  * inside the callback. Rendering there made every period's deadline depend on the
  * generator's worst-case time (at 48 kHz the model plus resampler takes 35-60 % of a
  * core, and on a loaded 2-core machine single periods ran to twice their length: xruns).
- * sw_gen_rt_fill renders the model-rate audio (16 kHz for the shipped model) with
- * sw_generator_render, converts it to the device rate with an sw_resampler (made before the
- * stream starts) and writes it into the ring, up to SW_GEN_RT_AHEAD_S seconds
- * ahead of what was played; the callback only copies from the ring. A late render now
- * costs nothing as long as the ring has audio left; when it runs dry the callback plays
- * silence and counts the frames (`starved`), it never waits.
+ * sw_gen_rt_fill renders the audio at the device rate with an sw_gen_stream (the generator
+ * and its converter, made before the stream starts) and writes it into the ring, up to
+ * SW_GEN_RT_AHEAD_S seconds ahead of what was played; the callback only copies from the
+ * ring. A late render now costs nothing as long as the ring has audio left; when it runs
+ * dry the callback plays silence and counts the frames (`starved`), it never waits.
  *
  * Threading contract: one producer (sw_gen_rt_fill: the main thread before the stream
  * starts, then one rendering thread) and one consumer (sw_gen_block, in the callback). The two share
@@ -28,26 +27,18 @@
 
 #include "statewave.h"
 
-/* Model-rate samples rendered per sw_generator_render call at most. */
-#define SW_GEN_RT_CHUNK 512
 /* How far the rendering runs ahead of the output, in seconds of audio. A generator has no
  * input, so this delays only the start (the ring is filled first) and nothing a listener
  * can hear while it plays; it is what a stall of the rendering thread can last before the
  * output runs dry. */
 #define SW_GEN_RT_AHEAD_S 0.5
-/* Converter quality for model rate -> device rate (1 channel). The model's audio is 8-bit
- * mu-law, so the medium-quality sinc (97 dB SNR, 90% band) is already far below its own
- * quantisation noise, at a small fraction of the generator's cost. */
-#define SW_GEN_RT_SRC_TYPE SW_RESAMPLE_MEDIUM
+/* Device frames rendered and published at a time, so that the callback may take the first
+ * of a top-up while the rest renders. */
+#define SW_GEN_RT_PIECE 1024
 
 typedef struct {
     /* producer side (sw_gen_rt_fill) */
-    sw_generator *gen;            /* generator; owned by the caller */
-    sw_resampler *src;            /* model rate -> device rate; NULL when the rates match; owned by the caller */
-    double ratio;                 /* device rate / model rate (src_ratio) */
-    float buf[SW_GEN_RT_CHUNK];   /* [SW_GEN_RT_CHUNK] rendered model-rate samples */
-    int buf_pos;                  /* next unconverted sample in buf */
-    int buf_len;                  /* samples in buf */
+    sw_gen_stream *stream;        /* the generator at the device rate; owned by the caller */
 
     /* the ring, shared: device-rate mono frames */
     float *ring;                  /* [ring_cap] frames; owned by the caller (sw_gen_rt_ring_frames) */
@@ -57,9 +48,9 @@ typedef struct {
 
     /* counters for the main thread */
     atomic_ullong starved;        /* frames of silence played because the ring was empty (callback) */
-    atomic_ullong rendered;       /* model-rate samples rendered (producer) */
+    atomic_ullong rendered;       /* model-rate samples rendered (producer: sw_gen_stream_rendered) */
     atomic_ullong render_ns;      /* time spent rendering and converting, ns (producer) */
-    atomic_ullong src_errors;     /* converter failures (producer; that fill stops early) */
+    atomic_ullong src_errors;     /* converter failures (producer; that piece ends in silence) */
 } sw_gen_rt;
 
 /* Ring size for a device rate: the power of two >= SW_GEN_RT_AHEAD_S seconds of frames,
@@ -67,14 +58,12 @@ typedef struct {
  * (4096 frames). The caller allocates that many floats. */
 size_t sw_gen_rt_ring_frames(double device_rate);
 
-/* Initialise `rt` (not real-time; before the stream starts). `src` converts
- * sw_generator_sample_rate(gen) to `device_rate` (1 channel), or is NULL when the two rates
- * are equal. `ring` holds `ring_cap` floats
- * (sw_gen_rt_ring_frames(device_rate)); both stay owned by the caller. */
-void sw_gen_rt_init(sw_gen_rt *rt, sw_generator *gen, sw_resampler *src, double device_rate,
-                    float *ring, size_t ring_cap);
+/* Initialise `rt` (not real-time; before the stream starts): `stream` renders at the device
+ * rate, `ring` holds `ring_cap` floats (sw_gen_rt_ring_frames(device_rate)); both stay
+ * owned by the caller. */
+void sw_gen_rt_init(sw_gen_rt *rt, sw_gen_stream *stream, float *ring, size_t ring_cap);
 
-/* The producer: render and convert until the ring is full; returns the frames written.
+/* The producer: render until the ring is full; returns the frames written.
  * Never blocks; allocates nothing. Called by one thread at a time (the main thread to fill
  * the ring before the stream starts, then the rendering thread). */
 size_t sw_gen_rt_fill(sw_gen_rt *rt);

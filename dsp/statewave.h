@@ -435,10 +435,16 @@ typedef struct sw_gen_stream sw_gen_stream;
 SW_API sw_status sw_gen_stream_create(sw_generator *g, double rate, sw_gen_stream **out, char *err,
                                       size_t errlen);
 SW_API void sw_gen_stream_destroy(sw_gen_stream *s);
-/* An empty FIFO and a fresh converter (the generator is reset by its owner). [RT] */
+/* An empty FIFO, a fresh converter and the count below at 0 (the generator is reset by its
+ * owner). [RT] */
 SW_API void sw_gen_stream_reset(sw_gen_stream *s);
-/* n frames at `rate` into out[n], rendering what they need. [RT] */
-SW_API void sw_gen_stream_render(sw_gen_stream *s, float *out, uint32_t n);
+/* n frames at `rate` into out[n], rendering what they need. Returns n, or the frames made
+ * before the converter failed (the rest of out is silence; cannot happen with a rate that
+ * create accepted). [RT] */
+SW_API uint32_t sw_gen_stream_render(sw_gen_stream *s, float *out, uint32_t n);
+/* Model-rate samples rendered since create or the last reset (those the converter holds
+ * included; not the warm-up's). [RT] */
+SW_API uint64_t sw_gen_stream_rendered(const sw_gen_stream *s);
 /* Whole-signal, time-aligned denoising for any channel count and any rate: one sw_denoiser per
  * channel pair (an odd last channel gets a mono one), the engine's latency trimmed, and a rate
  * outside SW_DENOISE_MIN_RATE..SW_DENOISE_MAX_RATE converted to the nearest one and back.

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Converter model rate -> host rate, the same as `statewave generate --live`. The model's
+/* Converter model rate -> host rate (the plugin's and `statewave generate --live`'s). The model's
  * audio is 8-bit mu-law, so any sinc converter is far cleaner than the signal; the medium
  * one keeps 90% of the 8 kHz band (the fastest 80%) and costs 0.7% of one core for 48 kHz
  * output (fastest 0.3%, the generator itself about 40%). Its filter delays the sound by
@@ -60,9 +60,15 @@ void sw_gen_stream_reset(sw_gen_stream *s)
     if (s->src)
         sw_resampler_reset(s->src);
     s->fifo_pos = s->fifo_len = 0;
+    s->rendered = 0;
 }
 
-void sw_gen_stream_render(sw_gen_stream *s, float *out, uint32_t n)
+uint64_t sw_gen_stream_rendered(const sw_gen_stream *s)
+{
+    return s->rendered;
+}
+
+uint32_t sw_gen_stream_render(sw_gen_stream *s, float *out, uint32_t n)
 {
     uint32_t done = 0;
     while (done < n) {
@@ -74,6 +80,7 @@ void sw_gen_stream_render(sw_gen_stream *s, float *out, uint32_t n)
             sw_generator_render(s->gen, s->fifo, (size_t)k);
             s->fifo_pos = 0;
             s->fifo_len = k;
+            s->rendered += (uint64_t)k;
         }
         int avail = s->fifo_len - s->fifo_pos;
         if (!s->src) { /* at the model rate: the rendered samples are the output */
@@ -88,9 +95,10 @@ void sw_gen_stream_render(sw_gen_stream *s, float *out, uint32_t n)
                                  &made) != SW_OK || (used == 0 && made == 0)) {
             /* cannot happen with a valid ratio and non-empty buffers; never spin here */
             memset(out + done, 0, (n - done) * sizeof(float));
-            return;
+            return done;
         }
         s->fifo_pos += (int)used;
         done += (uint32_t)made;
     }
+    return n;
 }

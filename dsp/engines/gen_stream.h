@@ -17,6 +17,7 @@ struct sw_gen_stream {
     float fifo[SW_GEN_STREAM_CHUNK];  /* [SW_GEN_STREAM_CHUNK] rendered model-rate samples */
     int fifo_pos;                     /* next unread sample in fifo */
     int fifo_len;                     /* valid samples in fifo */
+    uint64_t rendered;                /* model-rate samples rendered since create or reset */
 };
 
 #endif

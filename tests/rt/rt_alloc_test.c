@@ -1,8 +1,8 @@
 /* rt_alloc_test.c — proves that the PortAudio callbacks of `statewave live` (the stream
  * runner's app_stream_callback in app/stream_rt.c around sw_live_block in app/live_rt.c, and
  * the engine it calls) and of `statewave generate --live` (the same trampoline around
- * sw_gen_block in app/generate_rt.c; with the generator and libsamplerate's src_process on the
- * producer side) are real-time safe: no heap allocation, no mutex locking.
+ * sw_gen_block in app/generate_rt.c; with sw_gen_stream, the generator and libsamplerate's
+ * src_process, on the producer side) are real-time safe: no heap allocation, no mutex locking.
  *
  * This binary defines malloc/calloc/realloc/free/posix_memalign/aligned_alloc/memalign/
  * valloc and pthread_mutex_lock/trylock itself (tests/common/rt_interpose.h). Symbols in the
@@ -16,9 +16,9 @@
  *
  * The generate callback is driven the same way at device rates from 8 to 96 kHz (the model
  * rate itself included, where no converter is used), mono and stereo, in blocks of 1 to
- * 4096 frames, after the same warm-up the app does, with the render-ahead ring topped up
- * by sw_gen_rt_fill (the rendering thread's work: the generator and libsamplerate's
- * src_process, also counted) before every other callback. Besides counting allocations it
+ * 4096 frames, after the same warm-up the app does (sw_gen_stream_create's), with the
+ * render-ahead ring topped up by sw_gen_rt_fill (the rendering thread's work: sw_gen_stream,
+ * also counted) before every other callback. Besides counting allocations it
  * checks what came out: at the model rate, bit-identical to a fresh generator's render for
  * the seed; elsewhere, the same as one src_process call over that whole render (so no
  * block was dropped, repeated or misplaced by the ring); plus counters and RMS. Then the
@@ -208,32 +208,31 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
     sw_generator_create(gm, seed, &ref, err, sizeof err);
     const int mrate = sw_generator_sample_rate(gen);
     const double ratio = rate / mrate;
-    sw_resampler *src = NULL;
-    if (rate != mrate) {
-        st = sw_resampler_create(ratio, 1, SW_GEN_RT_SRC_TYPE, &src, err, sizeof err);
-        CHECK(st == SW_OK, "sw_resampler_create: %s", err);
-        if (st != SW_OK)
-            return;
-    }
-    sw_generator_warm_up(gen); /* as the app does: render 0.1 s, reset */
+    const int src = rate != mrate; /* a converter in the stream */
+    sw_gen_stream *stream = NULL;  /* as the app makes it: warms up, then resets gen */
+    st = sw_gen_stream_create(gen, rate, &stream, err, sizeof err);
+    CHECK(st == SW_OK, "sw_gen_stream_create: %s", err);
+    if (st != SW_OK)
+        return;
     sw_gen_rt *g = malloc(sizeof *g);
     app_stream_rt *rt = malloc(sizeof *rt);
     const size_t ring_cap = sw_gen_rt_ring_frames(rate);
     float *ring = calloc(ring_cap, sizeof *ring);
-    sw_gen_rt_init(g, gen, src, rate, ring, ring_cap);
+    sw_gen_rt_init(g, stream, ring, ring_cap);
     app_stream_rt_init(rt, sw_gen_block, g, 1, out_channels);
     sw_gen_rt_fill(g); /* as the app does before the stream starts */
 
     /* Reference: a fresh generator's render (more than the callback can consume), then
      * the whole of it through a fresh converter of the same type in one call. */
-    size_t nref = (size_t)((double)(total + ring_cap) / ratio) + 2 * SW_GEN_RT_CHUNK + 4096;
+    enum { CHUNK = 512 }; /* the stream's FIFO: model samples rendered at a time at most */
+    size_t nref = (size_t)((double)(total + ring_cap) / ratio) + 2 * CHUNK + 4096;
     float *model_audio = malloc(sizeof(float) * nref);
     float *want = malloc(sizeof(float) * (total + 1));
     sw_generator_render(ref, model_audio, nref);
     size_t nwant = total;
     if (src) {
         int e = 0;
-        SRC_STATE *s2 = src_new(SRC_SINC_MEDIUM_QUALITY, 1, &e); /* SW_GEN_RT_SRC_TYPE's converter */
+        SRC_STATE *s2 = src_new(SRC_SINC_MEDIUM_QUALITY, 1, &e); /* sw_gen_stream's converter */
         SRC_DATA d = { .data_in = model_audio, .input_frames = (long)nref, .data_out = want,
                        .output_frames = (long)total, .end_of_input = 0, .src_ratio = ratio };
         e = src_process(s2, &d);
@@ -310,10 +309,10 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
           (unsigned long long)atomic_load(&rt->xrun_callbacks),
           (unsigned long long)atomic_load(&g->src_errors), (unsigned long long)atomic_load(&g->starved));
     const size_t ahead = sw_gen_rt_buffered(g);
-    /* In flight besides the ring: at most one unconverted chunk, and what the converter
-     * holds (its input buffer, up to a few thousand samples). */
+    /* In flight besides the ring: at most one unconverted FIFO, and what the converter holds
+     * (its input buffer, up to a few thousand samples). */
     const double in_flight = (double)rendered * ratio - (double)(total + ahead);
-    CHECK(ahead <= ring_cap && in_flight >= 0 && in_flight <= (SW_GEN_RT_CHUNK + 4096) * ratio,
+    CHECK(ahead <= ring_cap && in_flight >= 0 && in_flight <= (CHUNK + 4096) * ratio,
           "generate %.0f Hz: rendered %llu model samples for %zu frames played + %zu in the ring "
           "(%.0f frames' worth in flight)", rate, rendered, total, ahead, in_flight);
 
@@ -357,7 +356,7 @@ static void run_gen_case(const sw_model *gm, double rate, int out_channels, size
     free(rt);
     free(g);
     free(ring);
-    sw_resampler_destroy(src);
+    sw_gen_stream_destroy(stream);
     sw_generator_destroy(ref);
     sw_generator_destroy(gen);
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The live callback (app_stream_callback around sw_live_block + the engine) and the generate
-# --live callback (the same around sw_gen_block; generator + resampler on the producer side)
+# --live callback (the same around sw_gen_block; sw_gen_stream on the producer side)
 # allocate nothing and take no lock:
 # build/tests/rt/rt_alloc_test drives them directly under a malloc/mutex-counting interposer.
 set -euo pipefail

@@ -4,6 +4,8 @@
  * - at the model's rate the stream is the generator's own output, sample for sample, whatever
  *   the block sizes;
  * - at 48 kHz: finite, not silent, and the same again after a reset with the same seed;
+ * - every render makes all the frames it was asked for, and the count of model-rate samples
+ *   rendered is what the frames played need (plus what the converter holds), 0 after a reset;
  * - a rate the converter cannot reach is refused with a message;
  * - reset and render make no heap or lock call (tests/common/rt_interpose.h).
  */
@@ -45,7 +47,7 @@ static void render_blocks(sw_gen_stream *s, float *out, uint32_t n, const uint32
         uint32_t len = blocks[i % (uint32_t)nb];
         if (len > n - pos)
             len = n - pos;
-        sw_gen_stream_render(s, out + pos, len);
+        assert_int_equal(sw_gen_stream_render(s, out + pos, len), len);
         pos += len;
     }
 }
@@ -61,7 +63,9 @@ static void test_model_rate_is_the_generator(void **state)
     assert_int_equal(sw_gen_stream_create(a, sw_generator_sample_rate(a), &s, err, sizeof err), SW_OK);
     static float x[N], y[N];
     static const uint32_t blocks[] = {1, 64, 700, 33, 512, 1025};
+    assert_int_equal(sw_gen_stream_rendered(s), 0);
     render_blocks(s, x, N, blocks, 6);
+    assert_int_equal(sw_gen_stream_rendered(s), N); /* no converter: nothing held back */
     sw_generator_render(b, y, N);
     assert_memory_equal(x, y, sizeof x);
     sw_gen_stream_destroy(s);
@@ -86,9 +90,15 @@ static void test_host_rate_reset(void **state)
         e += (double)x[i] * x[i];
     }
     assert_true(e > 0.0);
+    /* N frames at 3x the model rate need N / 3 model samples, and the converter holds up to a
+     * few hundred more in its filter */
+    const uint64_t made = sw_gen_stream_rendered(s);
+    assert_true(made >= N / 3 && made <= N / 3 + 512);
     sw_generator_reset(g);
     sw_gen_stream_reset(s);
+    assert_int_equal(sw_gen_stream_rendered(s), 0);
     render_blocks(s, y, N, blocks, 3);
+    assert_int_equal(sw_gen_stream_rendered(s), made);
     assert_memory_equal(x, y, sizeof x);
     sw_gen_stream_destroy(s);
     sw_generator_destroy(g);
