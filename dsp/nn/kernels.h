@@ -83,6 +83,14 @@ void sw_vadd(float *y, const float *x, size_t n);
 /* y = x clamped to [−limit, limit], with Inf/NaN replaced by 0. */
 void sw_vsanitize(float *y, const float *x, size_t n, float limit);
 
+/* One frame of RMSNorm (layer 0: y = u / sqrt(mean u² + eps) · w) or LayerNorm (layer 1:
+ * y = (u − μ) / sqrt(var + eps) · w + b), statistics in double. y may alias u. */
+void sw_vnorm(float *y, const float *u, const float *w, const float *b, size_t d, float eps, int layer);
+
+/* y[i] = exp((x[i] − sub) · scale) for finite x[i] (the fast exp below, ~1e-7 relative), 0 for
+ * Inf/NaN; returns Σ y (double, fixed order). */
+double sw_vexp_sum(float *y, const float *x, size_t n, float sub, float scale);
+
 /* 1 if every x[i] is finite. */
 int sw_all_finite(const float *x, size_t n);
 

@@ -175,3 +175,59 @@ static int SW_SFX(all_finite)(const float *x, size_t n)
     }
     return bad == 0;
 }
+
+/* RMSNorm / LayerNorm of one frame (norm.c): statistics in double, in 16 interleaved partial
+ * sums combined by a fixed pairwise tree, so the compiler keeps them in vectors without
+ * reassociating anything (4 serial chains made the norms 5 % of the generator's step). */
+static inline double SW_SFX(sum16)(const double *a)
+{
+    double t[8];
+    for (int k = 0; k < 8; k++) t[k] = a[k] + a[k + 8];
+    for (int k = 0; k < 4; k++) t[k] = t[k] + t[k + 4];
+    return (t[0] + t[2]) + (t[1] + t[3]);
+}
+
+static void SW_SFX(vnorm)(float *y, const float *u, const float *restrict w,
+                          const float *restrict b, size_t d, float eps, int layer)
+{
+    double acc[16] = {0};
+    size_t i;
+    double mean = 0.0;
+    if (layer) {
+        for (i = 0; i + 16 <= d; i += 16)
+            for (int k = 0; k < 16; k++) acc[k] += (double)u[i + k];
+        for (; i < d; i++) acc[0] += (double)u[i];
+        mean = SW_SFX(sum16)(acc) / (double)d;
+        for (int k = 0; k < 16; k++) acc[k] = 0.0;
+    }
+    for (i = 0; i + 16 <= d; i += 16)
+        for (int k = 0; k < 16; k++) {
+            const double c = (double)u[i + k] - mean;
+            acc[k] += c * c;
+        }
+    for (; i < d; i++) acc[0] += ((double)u[i] - mean) * ((double)u[i] - mean);
+    const float inv = (float)(1.0 / sqrt(SW_SFX(sum16)(acc) / (double)d + (double)eps));
+    const float mu = (float)mean;
+    if (layer)
+        for (i = 0; i < d; i++) y[i] = (u[i] - mu) * inv * w[i] + b[i];
+    else
+        for (i = 0; i < d; i++) y[i] = u[i] * inv * w[i];
+}
+
+/* y[i] = exp((x[i] - sub) * scale) for finite x[i], 0 otherwise (exp_inline: ~1e-7 relative);
+ * returns Σ y in double, in 16 partial sums combined by a fixed tree. The sampler's softmax. */
+static double SW_SFX(vexp_sum)(float *restrict y, const float *restrict x, size_t n, float sub, float scale)
+{
+    double acc[16] = {0};
+    size_t i = 0;
+    for (; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        const float e = SW_SFX(exp_inline)((x[i] - sub) * scale);
+        y[i] = (u & 0x7f800000u) == 0x7f800000u ? 0.0f : e;
+    }
+    for (i = 0; i + 16 <= n; i += 16)
+        for (int k = 0; k < 16; k++) acc[k] += (double)y[i + k];
+    for (; i < n; i++) acc[0] += (double)y[i];
+    return SW_SFX(sum16)(acc);
+}
