@@ -88,7 +88,7 @@ void sw_vsanitize(float *y, const float *x, size_t n, float limit);
 void sw_vnorm(float *y, const float *u, const float *w, const float *b, size_t d, float eps, int layer);
 
 /* y[i] = exp((x[i] − sub) · scale) for finite x[i] (the fast exp below, ~1e-7 relative), 0 for
- * Inf/NaN; returns Σ y (double, fixed order). */
+ * Inf/NaN; returns Σ y (double, fixed order). y may alias x. */
 double sw_vexp_sum(float *y, const float *x, size_t n, float sub, float scale);
 
 /* 1 if every x[i] is finite. */

@@ -216,7 +216,7 @@ static void SW_SFX(vnorm)(float *y, const float *u, const float *restrict w,
 
 /* y[i] = exp((x[i] - sub) * scale) for finite x[i], 0 otherwise (exp_inline: ~1e-7 relative);
  * returns Σ y in double, in 16 partial sums combined by a fixed tree. The sampler's softmax. */
-static double SW_SFX(vexp_sum)(float *restrict y, const float *restrict x, size_t n, float sub, float scale)
+static double SW_SFX(vexp_sum)(float *y, const float *x, size_t n, float sub, float scale)
 {
     double acc[16] = {0};
     size_t i = 0;
