@@ -122,6 +122,8 @@ struct sw_denoiser {
     int *gain_idx;               /* [n_bins] lower grid point for bin k, -1 = above the grid */
     float *gain_frac;            /* [n_bins] interpolation weight of grid point gain_idx+1 */
     int hf_lo;                   /* first grid index averaged for the above-grid gain */
+    int feat_direct;             /* grid points 0..feat_direct-1 read bin j exactly (idx j, weight 0) */
+    int gain_direct;             /* bins 0..gain_direct-1 read grid point k exactly */
     float pnorm;                 /* ref_rate / (sum w_a^2 * fs) / channels */
     float feat_eps, feat_offset, feat_scale;
     float mix_target, mix_cur;   /* wet/dry mix, per-sample ramp */
@@ -369,6 +371,10 @@ sw_status sw_denoiser_create(const sw_model *model, double sample_rate, int chan
     const double bin_hz = sample_rate / N;
     interp_table(G, prm.grid_hz, bin_hz, K, d->feat_idx, d->feat_frac);
     interp_table(K, bin_hz, prm.grid_hz, G, d->gain_idx, d->gain_frac);
+    while (d->feat_direct < G && d->feat_idx[d->feat_direct] == d->feat_direct && d->feat_frac[d->feat_direct] == 0.0f)
+        d->feat_direct++;
+    while (d->gain_direct < K && d->gain_idx[d->gain_direct] == d->gain_direct && d->gain_frac[d->gain_direct] == 0.0f)
+        d->gain_direct++;
     if (prm.df_bins > 0) {
         /* The filtered bins: those whose frequency lies on the deep-filter part of the grid
          * (position <= df_bins - 1; at 16/48 kHz bin k is grid point k). The history also covers
@@ -543,6 +549,30 @@ static void df_coef_to_bins(sw_denoiser *d)
     }
 }
 
+/* x *= a and the complex spectrum s[k] *= g[k], in 4-float vectors (GCC vector extension: the
+ * library's -O2 leaves loops of unknown length scalar; the same multiplies, so the same bits). */
+typedef float v4f __attribute__((vector_size(16)));
+typedef float v4fu __attribute__((vector_size(16), aligned(4)));
+static void vscale(float *x, float a, int n)
+{
+    int i = 0;
+    const v4f av = {a, a, a, a};
+    for (; i + 4 <= n; i += 4) *(v4fu *)(x + i) = *(const v4fu *)(x + i) * av;
+    for (; i < n; i++) x[i] *= a;
+}
+static void vcscale(float *restrict s, const float *restrict g, int n)
+{
+    int k = 0;
+    for (; k + 2 <= n; k += 2) {
+        const v4f gv = {g[k], g[k], g[k + 1], g[k + 1]};
+        *(v4fu *)(s + 2 * k) = *(const v4fu *)(s + 2 * k) * gv;
+    }
+    for (; k < n; k++) {
+        s[2 * k] *= g[k];
+        s[2 * k + 1] *= g[k];
+    }
+}
+
 /* One frame: the block in in_block[] is complete. [RT] */
 static void run_frame(sw_denoiser *d)
 {
@@ -574,13 +604,13 @@ static void run_frame(sw_denoiser *d)
             s = d->spec[c];
             for (int k = 0; k < K; k++) P[k] += s[k][0] * s[k][0] + s[k][1] * s[k][1];
         }
-        const float pn = d->pnorm;
-        for (int k = 0; k < K; k++) P[k] *= pn;
+        vscale(P, d->pnorm, K);
     }
     for (int j = 0; j < G; j++) {
         const int i = d->feat_idx[j];
         float p = 0.0f;
-        if (i >= 0) {
+        if (j < d->feat_direct) p = P[j];       /* grid point j is bin j (16 and 48 kHz) */
+        else if (i >= 0) {
             p = P[i];
             if (d->feat_frac[j] > 0.0f) p += d->feat_frac[j] * (P[i + 1] - P[i]);
         }
@@ -601,17 +631,20 @@ static void run_frame(sw_denoiser *d)
     float *g = d->gain_grid;
     for (int j = 0; j < G; j++) {
         float v = g[j];
-        if (!(v >= 0.0f)) v = (v != v) ? 1.0f : 0.0f; /* NaN -> pass, negative -> 0 */
-        if (v > 1.0f) v = 1.0f;
-        if (v < fl) v = fl;
-        g[j] = v;
+        /* NaN -> pass, negative -> 0, then [fl, 1]; branch-free (the same values) */
+        v = (v != v) ? 1.0f : v;
+        v = v >= 0.0f ? v : 0.0f;
+        v = v < 1.0f ? v : 1.0f;
+        g[j] = v < fl ? fl : v;
     }
     float hf = 0.0f;
     for (int j = d->hf_lo; j < G; j++) hf += g[j];
     hf /= (float)(G - d->hf_lo);
 
     float *gb = d->gain_bin;
-    for (int k = 0; k < K; k++) {
+    const int kd = d->gain_direct;
+    memcpy(gb, g, sizeof(float) * (size_t)kd);  /* bin k is grid point k (16 and 48 kHz) */
+    for (int k = kd; k < K; k++) {
         const int i = d->gain_idx[k];
         if (i < 0) gb[k] = hf;
         else {
@@ -627,21 +660,10 @@ static void run_frame(sw_denoiser *d)
     if (d->prm.df_bins > 0) df_coef_to_bins(d);
     for (int c = 0; c < C; c++) {
         fftwf_complex *s = d->spec[c];
-        for (int k = 0; k < K; k++) {
-            s[k][0] *= gb[k];
-            s[k][1] *= gb[k];
-        }
+        vcscale((float *)s, gb, K);
         if (d->prm.df_bins > 0) swi_df_apply(&d->df, c, s, s_df);
         sw_stft_synthesize(&d->stft, &d->sch[c], s, d->out_block[c]);
     }
-}
-
-static inline float sanitize(float x)
-{
-    if (!isfinite(x)) return 0.0f;
-    if (x > SW_DN_SAMPLE_CLAMP) return SW_DN_SAMPLE_CLAMP;
-    if (x < -SW_DN_SAMPLE_CLAMP) return -SW_DN_SAMPLE_CLAMP;
-    return x;
 }
 
 /* Emits samples whose wet value is out_block[c][w0 .. w0+m) (dry from the ring),
@@ -686,11 +708,7 @@ void sw_denoiser_process(sw_denoiser *d, const float *const *in, float *const *o
         const int need = H - d->pos;
         const int m = (frames - done < (size_t)need) ? (int)(frames - done) : need;
         const int p0 = d->pos;
-        for (int c = 0; c < C; c++) {
-            const float *x = in[c] + done;
-            float *b = d->in_block[c] + p0;
-            for (int i = 0; i < m; i++) b[i] = sanitize(x[i]);
-        }
+        for (int c = 0; c < C; c++) sw_vsanitize(d->in_block[c] + p0, in[c] + done, (size_t)m, SW_DN_SAMPLE_CLAMP);
         /* The sample that is the p-th of its block (p = 1..H) emits out_block[p mod H]:
          * p < H from the previous frame, p = H from the frame it completes. */
         if (m < need) {
