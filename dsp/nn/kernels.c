@@ -78,6 +78,7 @@ typedef struct {
     int (*all_finite)(const float *, size_t);
     void (*vnorm)(float *, const float *, const float *, const float *, size_t, float, int);
     double (*vexp_sum)(float *, const float *, size_t, float, float);
+    void (*vlogfeat)(float *, const float *, size_t, float, float, float, float);
 } kernel_table;
 
 #define KERNEL_TABLE(sfx) KERNEL_TABLE_BF(sfx, matmat_bf16_##sfx)
@@ -86,7 +87,7 @@ typedef struct {
         matvec_##sfx, matmat_##sfx, mmbf, s4d_step_##sfx, s4d_step_batch_##sfx, cdiag_##sfx, mamba_scan_##sfx, vsilu_##sfx,             \
             vsigmoid_##sfx, vtanh_##sfx, vgelu_##sfx, vrelu_##sfx, vsoftplus_##sfx, vglu_##sfx, \
             vmul_silu_##sfx, vfma_##sfx, vadd_##sfx, vsanitize_##sfx, all_finite_##sfx, vnorm_##sfx, \
-            vexp_sum_##sfx \
+            vexp_sum_##sfx, vlogfeat_##sfx \
     }
 static const kernel_table table_base = KERNEL_TABLE(base);
 #ifdef SW_HAVE_X86_VARIANTS
@@ -272,4 +273,8 @@ void sw_vnorm(float *y, const float *u, const float *w, const float *b, size_t d
 double sw_vexp_sum(float *y, const float *x, size_t n, float sub, float scale)
 {
     return K()->vexp_sum(y, x, n, sub, scale);
+}
+void sw_vlogfeat(float *y, const float *x, size_t n, float eps, float off, float scale, float lim)
+{
+    K()->vlogfeat(y, x, n, eps, off, scale, lim);
 }

@@ -91,6 +91,11 @@ void sw_vnorm(float *y, const float *u, const float *w, const float *b, size_t d
  * Inf/NaN; returns Σ y (double, fixed order). y may alias x. */
 double sw_vexp_sum(float *y, const float *x, size_t n, float sub, float scale);
 
+/* y[i] = clamp((log10(x[i] + eps) + off) · scale, −lim, lim) with a NaN x[i] giving −lim; x >= 0,
+ * eps > 0. log10 by exponent split and a series (within ~2 float ulps, kernels_elem.h). The
+ * denoiser's log-power features. */
+void sw_vlogfeat(float *y, const float *x, size_t n, float eps, float off, float scale, float lim);
+
 /* 1 if every x[i] is finite. */
 int sw_all_finite(const float *x, size_t n);
 
