@@ -229,17 +229,28 @@ static void inverse_real(sw_stft *st, fftwf_complex *spec)
     fftwf_execute_dft(st->inv, z, (fftwf_complex *)t);
 }
 
-void sw_stft_passthrough(sw_stft *st, sw_stft_chan *ch, const float *in_hop, float *out_hop)
+void sw_stft_push(sw_stft *st, sw_stft_chan *ch, const float *in_hop)
 {
     const int H = st->hop, N = st->n_fft;
     float *h = ch->hist;
     memmove(h, h + H, sizeof(float) * (size_t)(N - H));
     memcpy(h + N - H, in_hop, sizeof(float) * (size_t)H);
+}
+
+void sw_stft_passthrough_ola(sw_stft *st, sw_stft_chan *ch, const float *tail, float *out_hop)
+{
+    const int H = st->hop;
     float *o = ch->ola;
-    overlap_add(o, h + (N - 2 * H), st->win_p, 2 * H);
+    overlap_add(o, tail, st->win_p, 2 * H);
     memcpy(out_hop, o, sizeof(float) * (size_t)H);
     memmove(o, o + H, sizeof(float) * (size_t)H);
     memset(o + H, 0, sizeof(float) * (size_t)H);
+}
+
+void sw_stft_passthrough(sw_stft *st, sw_stft_chan *ch, const float *in_hop, float *out_hop)
+{
+    sw_stft_push(st, ch, in_hop);
+    sw_stft_passthrough_ola(st, ch, ch->hist + (st->n_fft - 2 * st->hop), out_hop);
 }
 
 void sw_stft_synthesize(sw_stft *st, sw_stft_chan *ch, fftwf_complex *spec, float *out_hop)

@@ -63,6 +63,13 @@
  *    so neither the STFT history nor the network state can be poisoned; features are
  *    clamped; FTZ/DAZ is set during process (sw_fpenv).
  *
+ * Batching. For a model without deep filtering, a process call's hops are gated and analysed
+ *    first (up to SW_DN_BATCH at a time), the network then steps over the non-idle ones in one
+ *    sw_net_process (each weight read once per batch, not once per frame; bit-identical to
+ *    stepping frame by frame), and the frames are then synthesised and emitted in order: the
+ *    output is the same bits for any block size. Deep-filtering models step frame by frame
+ *    (their filter reads the spectrum history at synthesis time).
+ *
  * Real-time: process/set_* /reset/latency never allocate, lock or do I/O; everything
  * (FFTW plans, buffers, interpolation tables, network state) is made in create.
  *
@@ -91,6 +98,7 @@
 #define SW_DN_MIX_RAMP_S 0.020   /* seconds for a full 0 -> 1 mix swing */
 #define SW_DN_FLOOR_TAU_S 0.020  /* time constant of the attenuation-floor smoothing */
 #define SW_DN_IDLE_POWER 1.0e-10f /* hop mean-square under which a hop is silent (-100 dBFS) */
+#define SW_DN_BATCH 32           /* frames per network batch (batched path) */
 
 struct sw_denoiser {
     const sw_model *model;       /* borrowed; must outlive the denoiser */
@@ -131,6 +139,17 @@ struct sw_denoiser {
     float floor_target, floor_cur; /* attenuation floor (linear gain) */
     float floor_coef;            /* per-frame smoothing coefficient */
     int quiet_hops;              /* silent hops in a row, saturating at win_hops (= idle) */
+    /* Batched path (models without deep filtering): a process call's hops are analysed up to
+     * SW_DN_BATCH at a time, their network steps run as one sw_net_process (the weights read
+     * once per batch instead of once per frame; bit-identical to stepping frame by frame), then
+     * they are synthesised and emitted in order. NULL when the model deep-filters. */
+    float *xin[SW_DN_MAX_CH];    /* [SW_DN_BATCH * H] sanitised input of the current chunk */
+    fftwf_complex *bspec[SW_DN_MAX_CH]; /* [SW_DN_BATCH][n_bins] spectra; an idle frame keeps its
+                                           2H-sample history tail here (as floats) */
+    float *bfeat;                /* [SW_DN_BATCH][d_input] features of the chunk's non-idle frames */
+    float *bout;                 /* [SW_DN_BATCH][d_output] their network outputs */
+    float bfl[SW_DN_BATCH];      /* attenuation floor of each frame of the chunk */
+    unsigned char bidle[SW_DN_BATCH]; /* idle flag of each frame of the chunk */
     uint64_t net_steps;          /* frames the network was stepped since create (tests/diagnostics) */
 };
 
@@ -266,7 +285,11 @@ void sw_denoiser_destroy(sw_denoiser *d)
         free(d->in_block[c]);
         free(d->out_block[c]);
         free(d->dry[c]);
+        free(d->xin[c]);
+        fftwf_free(d->bspec[c]);
     }
+    free(d->bfeat);
+    free(d->bout);
     sw_stft_free(&d->stft);
     free(d->power);
     free(d->feat);
@@ -395,6 +418,16 @@ sw_status sw_denoiser_create(const sw_model *model, double sample_rate, int chan
         d->df_grid = calloc((size_t)prm.df_order * (size_t)J * 2, sizeof(float));
         d->phase = calloc((size_t)keep * 2, sizeof(float));
         if (!d->df_grid || !d->phase) goto nomem;
+    }
+    if (prm.df_bins == 0) {
+        for (int c = 0; c < channels; c++) {
+            d->xin[c] = calloc((size_t)SW_DN_BATCH * (size_t)H, sizeof(float));
+            d->bspec[c] = fftwf_malloc(sizeof(fftwf_complex) * (size_t)SW_DN_BATCH * (size_t)K);
+            if (!d->xin[c] || !d->bspec[c]) goto nomem;
+        }
+        d->bfeat = calloc((size_t)SW_DN_BATCH * (size_t)d_in, sizeof(float));
+        d->bout = calloc((size_t)SW_DN_BATCH * (size_t)d_out, sizeof(float));
+        if (!d->bfeat || !d->bout) goto nomem;
     }
     d->hf_lo = (int)ceil(prm.hf_from_hz / prm.grid_hz - 1e-9);
     if (d->hf_lo > G - 1) d->hf_lo = G - 1;
@@ -573,10 +606,11 @@ static void vcscale(float *restrict s, const float *restrict g, int n)
     }
 }
 
-/* One frame: the block in in_block[] is complete. [RT] */
-static void run_frame(sw_denoiser *d)
+/* The front of a frame, once the block in in_block[] is complete: the idle gate and the
+ * attenuation floor's step; returns 1 if the frame is idle. [RT] */
+static int frame_gate(sw_denoiser *d)
 {
-    const int C = d->channels, K = d->stft.n_bins, G = d->prm.grid_n, H = d->hop;
+    const int C = d->channels, H = d->hop;
     /* Idle gate (see the top comment): silent hop in every channel? */
     int silent = 1;
     for (int c = 0; c < C && silent; c++) {
@@ -595,25 +629,28 @@ static void run_frame(sw_denoiser *d)
     /* The attenuation floor moves in time whether or not the frame is idle. */
     d->floor_cur = d->floor_target + (d->floor_cur - d->floor_target) * d->floor_coef;
     if (fabsf(d->floor_cur - d->floor_target) < 1e-7f) d->floor_cur = d->floor_target;
-    if (d->quiet_hops >= d->prm.win_hops) {
-        for (int c = 0; c < C; c++) sw_stft_passthrough(&d->stft, &d->sch[c], d->in_block[c], d->out_block[c]);
-        if (d->prm.df_bins > 0) swi_df_next(&d->df); /* a silent frame in the history, as after reset */
-        return;
-    }
-    for (int c = 0; c < C; c++) sw_stft_analyze(&d->stft, &d->sch[c], d->in_block[c], d->spec[c]);
+    return d->quiet_hops >= d->prm.win_hops;
+}
+
+/* Analysis of a non-idle frame: in_block -> spec[c] (STFT) -> the grid_n log-power features in
+ * feat[0..grid_n). [RT] */
+static void frame_analyze(sw_denoiser *d, fftwf_complex *const *spec, float *feat)
+{
+    const int C = d->channels, K = d->stft.n_bins, G = d->prm.grid_n;
+    for (int c = 0; c < C; c++) sw_stft_analyze(&d->stft, &d->sch[c], d->in_block[c], spec[c]);
 
     float *P = d->power;
     {
-        const fftwf_complex *s = d->spec[0];
+        const fftwf_complex *s = spec[0];
         for (int k = 0; k < K; k++) P[k] = s[k][0] * s[k][0] + s[k][1] * s[k][1];
         for (int c = 1; c < C; c++) {
-            s = d->spec[c];
+            s = spec[c];
             for (int k = 0; k < K; k++) P[k] += s[k][0] * s[k][0] + s[k][1] * s[k][1];
         }
         vscale(P, d->pnorm, K);
     }
-    /* the powers on the grid (in gain_grid, free until the network writes it), then the features
-     * (vector log10, within ~2 ulps of log10f) */
+    /* the powers on the grid (in gain_grid, free until the frame's gains are made), then the
+     * features (vector log10, within ~2 ulps of log10f) */
     float *pg = d->gain_grid;
     const int jd = d->feat_direct;
     memcpy(pg, P, sizeof(float) * (size_t)jd);  /* grid point j is bin j (16 and 48 kHz) */
@@ -626,16 +663,14 @@ static void run_frame(sw_denoiser *d)
         }
         pg[j] = p;
     }
-    sw_vlogfeat(d->feat, pg, (size_t)G, d->feat_eps, d->feat_offset, d->feat_scale, SW_DN_FEAT_CLAMP);
+    sw_vlogfeat(feat, pg, (size_t)G, d->feat_eps, d->feat_offset, d->feat_scale, SW_DN_FEAT_CLAMP);
+}
 
-    if (d->prm.df_bins > 0) df_features(d);
-
-    sw_net_step(d->net, d->feat, d->net_out);
-    d->net_steps++;
-    const float keep = d->prm.version == 2 ? head_v2(d) : 1.0f;
-
-    /* Attenuation floor (smoothed per frame above). */
-    const float fl = d->floor_cur;
+/* The back of a non-idle frame: the gains in gain_grid (made from the network's output) with
+ * floor fl -> gains on the bins -> spec[c] filtered and synthesised into out_block[c]. [RT] */
+static void frame_synthesize(sw_denoiser *d, fftwf_complex *const *spec, float fl, float keep)
+{
+    const int C = d->channels, K = d->stft.n_bins, G = d->prm.grid_n;
     float *g = d->gain_grid;
     for (int j = 0; j < G; j++) {
         float v = g[j];
@@ -667,16 +702,34 @@ static void run_frame(sw_denoiser *d)
     const float s_df = keep * (1.0f - fl);
     if (d->prm.df_bins > 0) df_coef_to_bins(d);
     for (int c = 0; c < C; c++) {
-        fftwf_complex *s = d->spec[c];
+        fftwf_complex *s = spec[c];
         vcscale((float *)s, gb, K);
         if (d->prm.df_bins > 0) swi_df_apply(&d->df, c, s, s_df);
         sw_stft_synthesize(&d->stft, &d->sch[c], s, d->out_block[c]);
     }
 }
 
+/* One frame, stepped alone (models with deep filtering): the block in in_block[] is
+ * complete. [RT] */
+static void run_frame(sw_denoiser *d)
+{
+    const int C = d->channels;
+    if (frame_gate(d)) {
+        for (int c = 0; c < C; c++) sw_stft_passthrough(&d->stft, &d->sch[c], d->in_block[c], d->out_block[c]);
+        if (d->prm.df_bins > 0) swi_df_next(&d->df); /* a silent frame in the history, as after reset */
+        return;
+    }
+    frame_analyze(d, d->spec, d->feat);
+    if (d->prm.df_bins > 0) df_features(d);
+    sw_net_step(d->net, d->feat, d->net_out);
+    d->net_steps++;
+    const float keep = d->prm.version == 2 ? head_v2(d) : 1.0f;
+    frame_synthesize(d, d->spec, d->floor_cur, keep);
+}
+
 /* Emits samples whose wet value is out_block[c][w0 .. w0+m) (dry from the ring),
  * reading the sanitised inputs in_block[c][b0 .. b0+m). [RT] */
-static void emit(sw_denoiser *d, float *const *out, size_t o0, int w0, int b0, int m)
+static void emit(sw_denoiser *d, float *const *out, size_t o0, int w0, float *const *xs, size_t b0, int m)
 {
     const int C = d->channels, R = 2 * d->hop;
     float mix = d->mix_cur;
@@ -684,7 +737,7 @@ static void emit(sw_denoiser *d, float *const *out, size_t o0, int w0, int b0, i
     for (int c = 0; c < C; c++) {
         float *o = out[c] + o0;
         const float *wet = d->out_block[c] + w0;
-        const float *x = d->in_block[c] + b0;
+        const float *x = xs[c] + b0;
         float *ring = d->dry[c];
         float mv = d->mix_cur;
         const float tgt = d->mix_target, stp = d->mix_step;
@@ -705,6 +758,83 @@ static void emit(sw_denoiser *d, float *const *out, size_t o0, int w0, int b0, i
     d->dry_pos = dp;
 }
 
+/* The batched path's chunk: in[c][0..len) (len <= SW_DN_BATCH * H - pos, so at most SW_DN_BATCH
+ * hops complete in it) -> out[c][0..len). [RT] */
+static void process_chunk(sw_denoiser *d, const float *const *in, float *const *out, size_t len)
+{
+    const int C = d->channels, H = d->hop, K = d->stft.n_bins;
+    int d_in, d_out;
+    sw_denoise_params_widths(&d->prm, &d_in, &d_out);
+    for (int c = 0; c < C; c++) sw_vsanitize(d->xin[c], in[c], len, SW_DN_SAMPLE_CLAMP);
+    /* 1: fill the blocks, gate and analyse each completed frame */
+    const int pos0 = d->pos;
+    int p = pos0, nf = 0, nnet = 0;
+    for (size_t i = 0; i < len;) {
+        const int m = (len - i < (size_t)(H - p)) ? (int)(len - i) : H - p;
+        for (int c = 0; c < C; c++) memcpy(d->in_block[c] + p, d->xin[c] + i, sizeof(float) * (size_t)m);
+        p += m;
+        i += (size_t)m;
+        if (p < H) break;
+        p = 0;
+        fftwf_complex *sp[SW_DN_MAX_CH];
+        for (int c = 0; c < C; c++) sp[c] = d->bspec[c] + (size_t)nf * (size_t)K;
+        d->bidle[nf] = (unsigned char)frame_gate(d);
+        d->bfl[nf] = d->floor_cur;
+        if (d->bidle[nf]) {
+            for (int c = 0; c < C; c++) {
+                sw_stft_push(&d->stft, &d->sch[c], d->in_block[c]);
+                memcpy(sp[c], d->sch[c].hist + (d->stft.n_fft - 2 * H), sizeof(float) * (size_t)(2 * H));
+            }
+        } else {
+            frame_analyze(d, sp, d->bfeat + (size_t)nnet * (size_t)d_in);
+            nnet++;
+        }
+        nf++;
+    }
+    /* 2: the network over the chunk's non-idle frames, in order */
+    if (nnet) {
+        sw_net_process(d->net, d->bfeat, d->bout, (size_t)nnet);
+        d->net_steps += (uint64_t)nnet;
+    }
+    /* 3: synthesise and emit, sample by sample as the unbatched path does */
+    p = pos0;
+    int f = 0, r = 0;
+    for (size_t i = 0; i < len;) {
+        const int need = H - p;
+        const int m = (len - i < (size_t)need) ? (int)(len - i) : need;
+        if (m < need) {
+            emit(d, out, i, p + 1, d->xin, i, m);
+            p += m;
+        } else {
+            if (m > 1) emit(d, out, i, p + 1, d->xin, i, m - 1);
+            fftwf_complex *sp[SW_DN_MAX_CH];
+            for (int c = 0; c < C; c++) sp[c] = d->bspec[c] + (size_t)f * (size_t)K;
+            if (d->bidle[f]) {
+                for (int c = 0; c < C; c++)
+                    sw_stft_passthrough_ola(&d->stft, &d->sch[c], (const float *)sp[c], d->out_block[c]);
+            } else {
+                float *row = d->bout + (size_t)r * (size_t)d_out;
+                r++;
+                float keep = 1.0f;
+                if (d->prm.version == 2) {
+                    float *own = d->net_out;
+                    d->net_out = row;
+                    keep = head_v2(d);
+                    d->net_out = own;
+                } else {
+                    memcpy(d->gain_grid, row, sizeof(float) * (size_t)d->prm.grid_n);
+                }
+                frame_synthesize(d, sp, d->bfl[f], keep);
+            }
+            f++;
+            emit(d, out, i + (size_t)(m - 1), 0, d->xin, i + (size_t)(m - 1), 1);
+            p = 0;
+        }
+        i += (size_t)m;
+    }
+    d->pos = p;
+}
+
 void sw_denoiser_process(sw_denoiser *d, const float *const *in, float *const *out, size_t frames)
 {
     if (!d || !in || !out || frames == 0) return;
@@ -712,6 +842,23 @@ void sw_denoiser_process(sw_denoiser *d, const float *const *in, float *const *o
     sw_fpenv_enter(&env);
     const int C = d->channels, H = d->hop;
     size_t done = 0;
+    if (d->prm.df_bins == 0) {
+        while (done < frames) {
+            size_t len = frames - done;
+            const size_t cap = (size_t)SW_DN_BATCH * (size_t)H - (size_t)d->pos;
+            if (len > cap) len = cap;
+            const float *ic[SW_DN_MAX_CH];
+            float *oc[SW_DN_MAX_CH];
+            for (int c = 0; c < C; c++) {
+                ic[c] = in[c] + done;
+                oc[c] = out[c] + done;
+            }
+            process_chunk(d, ic, oc, len);
+            done += len;
+        }
+        sw_fpenv_leave(&env);
+        return;
+    }
     while (done < frames) {
         const int need = H - d->pos;
         const int m = (frames - done < (size_t)need) ? (int)(frames - done) : need;
@@ -720,12 +867,12 @@ void sw_denoiser_process(sw_denoiser *d, const float *const *in, float *const *o
         /* The sample that is the p-th of its block (p = 1..H) emits out_block[p mod H]:
          * p < H from the previous frame, p = H from the frame it completes. */
         if (m < need) {
-            emit(d, out, done, p0 + 1, p0, m);
+            emit(d, out, done, p0 + 1, d->in_block, (size_t)p0, m);
             d->pos = p0 + m;
         } else {
-            if (m > 1) emit(d, out, done, p0 + 1, p0, m - 1);
+            if (m > 1) emit(d, out, done, p0 + 1, d->in_block, (size_t)p0, m - 1);
             run_frame(d);
-            emit(d, out, done + (size_t)(m - 1), 0, p0 + m - 1, 1);
+            emit(d, out, done + (size_t)(m - 1), 0, d->in_block, (size_t)(p0 + m - 1), 1);
             d->pos = 0;
         }
         done += (size_t)m;

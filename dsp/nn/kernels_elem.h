@@ -235,10 +235,8 @@ static double SW_SFX(vexp_sum)(float *y, const float *x, size_t n, float sub, fl
 /* log10(x) for finite x > 0 (normal): x = 2^e m with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s),
  * s = (m - 1)/(m + 1) in [-0.172, 0.172], the odd series to s^11 (truncation < 3e-10), so the
  * result is within ~2 float ulps of log10 over the denoiser's range; branch-free so it vectorizes. */
-static inline float SW_SFX(log10_inline)(float x)
+static inline float SW_SFX(log10_bits)(uint32_t u)   /* u: the bits of a positive normal float */
 {
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
     /* bias the split at sqrt(1/2): m in [0.7071, 1.4142) */
     const uint32_t t = u - 0x3f3504f3u;
     const int32_t e = (int32_t)t >> 23;
@@ -263,12 +261,15 @@ static void SW_SFX(vlogfeat)(float *restrict y, const float *restrict x, size_t 
 {
     for (size_t i = 0; i < n; i++) {
         const float v0 = x[i] + eps;
-        float v = v0 > 1e-37f ? v0 : 1e-37f;      /* keeps the input normal; NaN -> 1e-37 */
-        v = v < 3e38f ? v : 3e38f;
-        float f = (SW_SFX(log10_inline)(v) + off) * scale;
+        uint32_t b;
+        memcpy(&b, &v0, sizeof b);                /* v0 > 0 unless NaN: its bits order it */
+        const uint32_t a = b & 0x7fffffffu;
+        uint32_t c = a < 0x00800000u ? 0x00800000u : a;   /* smallest normal ... */
+        c = c > 0x7f7fffffu ? 0x7f7fffffu : c;             /* ... largest finite */
+        float f = (SW_SFX(log10_bits)(c) + off) * scale;
         f = f > -lim ? f : -lim;
         f = f < lim ? f : lim;
-        f = v0 > 3e38f ? lim : f;                 /* +Inf -> lim */
-        y[i] = v0 == v0 ? f : -lim;               /* NaN -> -lim */
+        f = a == 0x7f800000u ? lim : f;           /* +Inf -> lim */
+        y[i] = a > 0x7f800000u ? -lim : f;        /* NaN -> -lim */
     }
 }
