@@ -132,6 +132,7 @@ struct sw_denoiser {
     int hf_lo;                   /* first grid index averaged for the above-grid gain */
     int feat_direct;             /* grid points 0..feat_direct-1 read bin j exactly (idx j, weight 0) */
     int gain_direct;             /* bins 0..gain_direct-1 read grid point k exactly */
+    int gain_top;                /* bins gain_top..n_bins-1 are all above the grid (get the HF mean) */
     float pnorm;                 /* ref_rate / (sum w_a^2 * fs) / channels */
     float feat_eps, feat_offset, feat_scale;
     float mix_target, mix_cur;   /* wet/dry mix, per-sample ramp */
@@ -398,6 +399,8 @@ sw_status sw_denoiser_create(const sw_model *model, double sample_rate, int chan
         d->feat_direct++;
     while (d->gain_direct < K && d->gain_idx[d->gain_direct] == d->gain_direct && d->gain_frac[d->gain_direct] == 0.0f)
         d->gain_direct++;
+    d->gain_top = K;
+    while (d->gain_top > d->gain_direct && d->gain_idx[d->gain_top - 1] < 0) d->gain_top--;
     if (prm.df_bins > 0) {
         /* The filtered bins: those whose frequency lies on the deep-filter part of the grid
          * (position <= df_bins - 1; at 16/48 kHz bin k is grid point k). The history also covers
@@ -687,7 +690,9 @@ static void frame_synthesize(sw_denoiser *d, fftwf_complex *const *spec, float f
     float *gb = d->gain_bin;
     const int kd = d->gain_direct;
     memcpy(gb, g, sizeof(float) * (size_t)kd);  /* bin k is grid point k (16 and 48 kHz) */
-    for (int k = kd; k < K; k++) {
+    const int kt = d->gain_top;
+    for (int k = kt; k < K; k++) gb[k] = hf;
+    for (int k = kd; k < kt; k++) {
         const int i = d->gain_idx[k];
         if (i < 0) gb[k] = hf;
         else {
@@ -732,6 +737,39 @@ static void run_frame(sw_denoiser *d)
 static void emit(sw_denoiser *d, float *const *out, size_t o0, int w0, float *const *xs, size_t b0, int m)
 {
     const int C = d->channels, R = 2 * d->hop;
+    if (d->mix_cur == d->mix_target && m <= R - 1) {
+        /* Steady mix (the usual case): the same arithmetic in vectors. The m dry samples are
+         * ring[dp+1 .. dp+m] (mod R) as they were before this call's writes (a write at
+         * dp+j precedes the read at dp+j+1, which it never reaches as m < R), so they are
+         * read first, then the inputs written. */
+        const float mv = d->mix_cur;
+        const v4f mv4 = {mv, mv, mv, mv};
+        int dp = d->dry_pos;
+        for (int c = 0; c < C; c++) {
+            float *o = out[c] + o0;
+            const float *wet = d->out_block[c] + w0;
+            const float *x = xs[c] + b0;
+            float *ring = d->dry[c];
+            dp = d->dry_pos;
+            int r = dp + 1 == R ? 0 : dp + 1;
+            for (int i = 0; i < m; i++) {            /* dry into o, then o = dry + mv (wet - dry) */
+                o[i] = ring[r];
+                r = r + 1 == R ? 0 : r + 1;
+            }
+            for (int i = 0; i < m; i++) {
+                ring[dp] = x[i];
+                dp = dp + 1 == R ? 0 : dp + 1;
+            }
+            int i = 0;
+            for (; i + 4 <= m; i += 4) {
+                const v4f dr = *(const v4fu *)(o + i);
+                *(v4fu *)(o + i) = dr + mv4 * (*(const v4fu *)(wet + i) - dr);
+            }
+            for (; i < m; i++) o[i] = o[i] + mv * (wet[i] - o[i]);
+        }
+        d->dry_pos = dp;
+        return;
+    }
     float mix = d->mix_cur;
     int dp = d->dry_pos;
     for (int c = 0; c < C; c++) {
