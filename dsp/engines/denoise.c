@@ -751,15 +751,14 @@ static void emit(sw_denoiser *d, float *const *out, size_t o0, int w0, float *co
             const float *x = xs[c] + b0;
             float *ring = d->dry[c];
             dp = d->dry_pos;
-            int r = dp + 1 == R ? 0 : dp + 1;
-            for (int i = 0; i < m; i++) {            /* dry into o, then o = dry + mv (wet - dry) */
-                o[i] = ring[r];
-                r = r + 1 == R ? 0 : r + 1;
-            }
-            for (int i = 0; i < m; i++) {
-                ring[dp] = x[i];
-                dp = dp + 1 == R ? 0 : dp + 1;
-            }
+            /* dry into o (at most two contiguous pieces of the ring), then the inputs in */
+            const int r = dp + 1 == R ? 0 : dp + 1, n1 = m < R - r ? m : R - r;
+            memcpy(o, ring + r, sizeof(float) * (size_t)n1);
+            memcpy(o + n1, ring, sizeof(float) * (size_t)(m - n1));
+            const int w1 = m < R - dp ? m : R - dp;
+            memcpy(ring + dp, x, sizeof(float) * (size_t)w1);
+            memcpy(ring, x + w1, sizeof(float) * (size_t)(m - w1));
+            dp = (dp + m) % R;
             int i = 0;
             for (; i + 4 <= m; i += 4) {
                 const v4f dr = *(const v4fu *)(o + i);

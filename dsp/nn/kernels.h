@@ -52,6 +52,10 @@ void sw_cdiag(float *h_re, float *h_im, const float *lam_re, const float *lam_im
  *   y_h     = 2 Re Σ_n C'_{n,h} s_{n,h} + D_h u_h */
 #define SW_S4D_TILE 16
 void sw_s4d_step(float *y, float *state, const float *w, const float *d, const float *u, size_t h, size_t n);
+/* sw_s4d_step over `frames` consecutive frames of one stream (u, y: [frames][h]), bit-identical
+ * to stepping them one by one; the weights and states are read once per 32 frames. */
+void sw_s4d_seq(float *y, float *state, const float *w, const float *d, const float *u, size_t h, size_t n,
+                size_t frames);
 /* sw_s4d_step for nb streams of one layer: stream b has state states[b] + state_off, input
  * u + b·ldu, output y + b·ldy; each bit-identical to sw_s4d_step on it. The weights are read
  * once per few streams. */
