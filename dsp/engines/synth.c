@@ -66,6 +66,7 @@
 #include "yin.h"
 #include "kernels.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1118,6 +1119,11 @@ void sw_synth_process(sw_synth *s, float *out, size_t frames)
     sw_fpenv env;
     sw_fpenv_enter(&env);
     size_t done = 0;
+    /* Every voice whose next frame falls in this call steps now, all in one batch (the features
+     * ahead of time are the very floats the frame computes, midi_features); the chunks below
+     * batch only the voices due within one noise hop, which split 16 voices into small batches
+     * and single steps. A second frame of a voice in the same call is caught by the chunks. */
+    synth_batch_step(s, frames < (size_t)INT_MAX ? (int)frames : INT_MAX);
     while (done < frames) {
         if (e->noise_pos >= e->noise.hop) synth_noise_hop(s);
         int n = e->noise.hop - e->noise_pos;
