@@ -81,6 +81,12 @@ void sw_stft_synthesize(sw_stft *st, sw_stft_chan *ch, fftwf_complex *spec, floa
  * gains 1 would add (perfect reconstruction: irfft(rfft(x)) = x), up to float rounding;
  * writes the H completed output samples. The denoiser uses it for idle (silent) frames. [RT] */
 void sw_stft_passthrough(sw_stft *st, sw_stft_chan *ch, const float *in_hop, float *out_hop);
+/* sw_stft_passthrough in two halves, for a caller that analyses several hops before it
+ * synthesises them: push moves the hop into the history (as sw_stft_analyze does); _ola adds the
+ * unity-gain frame of tail (the last 2H history samples right after that push) to the
+ * overlap-add and emits a hop, as sw_stft_passthrough would have. [RT] */
+void sw_stft_push(sw_stft *st, sw_stft_chan *ch, const float *in_hop);
+void sw_stft_passthrough_ola(sw_stft *st, sw_stft_chan *ch, const float *tail, float *out_hop);
 
 /* Builds the two windows of length N = win_hops*hop into wa/ws (unscaled). Shared with
  * tests so that the windows' perfect-reconstruction property can be checked directly. */

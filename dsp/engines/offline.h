@@ -23,7 +23,8 @@
 
 #include "statewave.h"
 
-#define SW_OFFLINE_DN_BLOCK 1024   /* frames per sw_denoiser_process call */
+#define SW_OFFLINE_DN_BLOCK 4096   /* frames per sw_denoiser_process call (17 hops at 48 kHz: the
+                                      denoiser steps its network over a call's hops as one batch) */
 #define SW_OFFLINE_RS_BLOCK 8192   /* frames of converter output per call */
 #define SW_OFFLINE_FLUSH 4096      /* frames of zeros per flush step */
 #define SW_OFFLINE_TR_BLOCK 4096   /* samples per sw_transfer_process call */

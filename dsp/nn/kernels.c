@@ -5,6 +5,7 @@
 #include "kernels.h"
 #include "core.h"
 
+#include <math.h>
 #include <stdatomic.h>
 
 #include <stdint.h>
@@ -75,6 +76,10 @@ typedef struct {
     unary_fn vadd;
     void (*vsanitize)(float *, const float *, size_t, float);
     int (*all_finite)(const float *, size_t);
+    void (*vnorm)(float *, const float *, const float *, const float *, size_t, float, int);
+    double (*vexp_sum)(float *, const float *, size_t, float, float);
+    void (*vlogfeat)(float *, const float *, size_t, float, float, float, float);
+    void (*s4d_seq)(float *, float *, const float *, const float *, const float *, size_t, size_t, size_t);
 } kernel_table;
 
 #define KERNEL_TABLE(sfx) KERNEL_TABLE_BF(sfx, matmat_bf16_##sfx)
@@ -82,7 +87,8 @@ typedef struct {
     {                                                                                         \
         matvec_##sfx, matmat_##sfx, mmbf, s4d_step_##sfx, s4d_step_batch_##sfx, cdiag_##sfx, mamba_scan_##sfx, vsilu_##sfx,             \
             vsigmoid_##sfx, vtanh_##sfx, vgelu_##sfx, vrelu_##sfx, vsoftplus_##sfx, vglu_##sfx, \
-            vmul_silu_##sfx, vfma_##sfx, vadd_##sfx, vsanitize_##sfx, all_finite_##sfx        \
+            vmul_silu_##sfx, vfma_##sfx, vadd_##sfx, vsanitize_##sfx, all_finite_##sfx, vnorm_##sfx, \
+            vexp_sum_##sfx, vlogfeat_##sfx, s4d_seq_##sfx \
     }
 static const kernel_table table_base = KERNEL_TABLE(base);
 #ifdef SW_HAVE_X86_VARIANTS
@@ -261,3 +267,20 @@ void sw_vfma(float *y, const float *a, const float *b, size_t n) { K()->vfma(y, 
 void sw_vadd(float *y, const float *x, size_t n) { K()->vadd(y, x, n); }
 void sw_vsanitize(float *y, const float *x, size_t n, float limit) { K()->vsanitize(y, x, n, limit); }
 int sw_all_finite(const float *x, size_t n) { return K()->all_finite(x, n); }
+void sw_vnorm(float *y, const float *u, const float *w, const float *b, size_t d, float eps, int layer)
+{
+    K()->vnorm(y, u, w, b, d, eps, layer);
+}
+double sw_vexp_sum(float *y, const float *x, size_t n, float sub, float scale)
+{
+    return K()->vexp_sum(y, x, n, sub, scale);
+}
+void sw_vlogfeat(float *y, const float *x, size_t n, float eps, float off, float scale, float lim)
+{
+    K()->vlogfeat(y, x, n, eps, off, scale, lim);
+}
+void sw_s4d_seq(float *y, float *state, const float *w, const float *d, const float *u, size_t h, size_t n,
+                size_t frames)
+{
+    K()->s4d_seq(y, state, w, d, u, h, n, frames);
+}

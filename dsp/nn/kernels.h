@@ -52,6 +52,10 @@ void sw_cdiag(float *h_re, float *h_im, const float *lam_re, const float *lam_im
  *   y_h     = 2 Re Σ_n C'_{n,h} s_{n,h} + D_h u_h */
 #define SW_S4D_TILE 16
 void sw_s4d_step(float *y, float *state, const float *w, const float *d, const float *u, size_t h, size_t n);
+/* sw_s4d_step over `frames` consecutive frames of one stream (u, y: [frames][h]), bit-identical
+ * to stepping them one by one; the weights and states are read once per 32 frames. */
+void sw_s4d_seq(float *y, float *state, const float *w, const float *d, const float *u, size_t h, size_t n,
+                size_t frames);
 /* sw_s4d_step for nb streams of one layer: stream b has state states[b] + state_off, input
  * u + b·ldu, output y + b·ldy; each bit-identical to sw_s4d_step on it. The weights are read
  * once per few streams. */
@@ -82,6 +86,19 @@ void sw_vadd(float *y, const float *x, size_t n);
 
 /* y = x clamped to [−limit, limit], with Inf/NaN replaced by 0. */
 void sw_vsanitize(float *y, const float *x, size_t n, float limit);
+
+/* One frame of RMSNorm (layer 0: y = u / sqrt(mean u² + eps) · w) or LayerNorm (layer 1:
+ * y = (u − μ) / sqrt(var + eps) · w + b), statistics in double. y may alias u. */
+void sw_vnorm(float *y, const float *u, const float *w, const float *b, size_t d, float eps, int layer);
+
+/* y[i] = exp((x[i] − sub) · scale) for finite x[i] (the fast exp below, ~1e-7 relative), 0 for
+ * Inf/NaN; returns Σ y (double, fixed order). y may alias x. */
+double sw_vexp_sum(float *y, const float *x, size_t n, float sub, float scale);
+
+/* y[i] = clamp((log10(x[i] + eps) + off) · scale, −lim, lim) with a NaN x[i] giving −lim; x >= 0,
+ * eps > 0. log10 by exponent split and a series (within ~2 float ulps, kernels_elem.h). The
+ * denoiser's log-power features. */
+void sw_vlogfeat(float *y, const float *x, size_t n, float eps, float off, float scale, float lim);
 
 /* 1 if every x[i] is finite. */
 int sw_all_finite(const float *x, size_t n);

@@ -175,3 +175,101 @@ static int SW_SFX(all_finite)(const float *x, size_t n)
     }
     return bad == 0;
 }
+
+/* RMSNorm / LayerNorm of one frame (norm.c): statistics in double, in 16 interleaved partial
+ * sums combined by a fixed pairwise tree, so the compiler keeps them in vectors without
+ * reassociating anything (4 serial chains made the norms 5 % of the generator's step). */
+static inline double SW_SFX(sum16)(const double *a)
+{
+    double t[8];
+    for (int k = 0; k < 8; k++) t[k] = a[k] + a[k + 8];
+    for (int k = 0; k < 4; k++) t[k] = t[k] + t[k + 4];
+    return (t[0] + t[2]) + (t[1] + t[3]);
+}
+
+static void SW_SFX(vnorm)(float *y, const float *u, const float *restrict w,
+                          const float *restrict b, size_t d, float eps, int layer)
+{
+    double acc[16] = {0};
+    size_t i;
+    double mean = 0.0;
+    if (layer) {
+        for (i = 0; i + 16 <= d; i += 16)
+            for (int k = 0; k < 16; k++) acc[k] += (double)u[i + k];
+        for (; i < d; i++) acc[0] += (double)u[i];
+        mean = SW_SFX(sum16)(acc) / (double)d;
+        for (int k = 0; k < 16; k++) acc[k] = 0.0;
+    }
+    for (i = 0; i + 16 <= d; i += 16)
+        for (int k = 0; k < 16; k++) {
+            const double c = (double)u[i + k] - mean;
+            acc[k] += c * c;
+        }
+    for (; i < d; i++) acc[0] += ((double)u[i] - mean) * ((double)u[i] - mean);
+    const float inv = (float)(1.0 / sqrt(SW_SFX(sum16)(acc) / (double)d + (double)eps));
+    const float mu = (float)mean;
+    if (layer)
+        for (i = 0; i < d; i++) y[i] = (u[i] - mu) * inv * w[i] + b[i];
+    else
+        for (i = 0; i < d; i++) y[i] = u[i] * inv * w[i];
+}
+
+/* y[i] = exp((x[i] - sub) * scale) for finite x[i], 0 otherwise (exp_inline: ~1e-7 relative);
+ * returns Σ y in double, in 16 partial sums combined by a fixed tree. The sampler's softmax. */
+static double SW_SFX(vexp_sum)(float *y, const float *x, size_t n, float sub, float scale)
+{
+    double acc[16] = {0};
+    size_t i = 0;
+    for (; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        const float e = SW_SFX(exp_inline)((x[i] - sub) * scale);
+        y[i] = (u & 0x7f800000u) == 0x7f800000u ? 0.0f : e;
+    }
+    for (i = 0; i + 16 <= n; i += 16)
+        for (int k = 0; k < 16; k++) acc[k] += (double)y[i + k];
+    for (; i < n; i++) acc[0] += (double)y[i];
+    return SW_SFX(sum16)(acc);
+}
+
+/* log10(x) for finite x > 0 (normal): x = 2^e m with m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s),
+ * s = (m - 1)/(m + 1) in [-0.172, 0.172], the odd series to s^11 (truncation < 3e-10), so the
+ * result is within ~2 float ulps of log10 over the denoiser's range; branch-free so it vectorizes. */
+static inline float SW_SFX(log10_bits)(uint32_t u)   /* u: the bits of a positive normal float */
+{
+    /* bias the split at sqrt(1/2): m in [0.7071, 1.4142) */
+    const uint32_t t = u - 0x3f3504f3u;
+    const int32_t e = (int32_t)t >> 23;
+    const uint32_t mb = (t & 0x007fffffu) + 0x3f3504f3u;
+    float m;
+    memcpy(&m, &mb, sizeof m);
+    const float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+    float p = 1.0f / 11.0f;
+    p = p * s2 + 1.0f / 9.0f;
+    p = p * s2 + 1.0f / 7.0f;
+    p = p * s2 + 1.0f / 5.0f;
+    p = p * s2 + 1.0f / 3.0f;
+    p = p * s2 + 1.0f;
+    const float ln_m = 2.0f * s * p;
+    return (float)e * 0.30102999566398120f + ln_m * 0.43429448190325183f;
+}
+
+/* The denoiser's features: y[j] = clamp((log10(x[j] + eps) + off) * scale, -lim, lim), NaN -> -lim
+ * (x[j] >= 0, the band powers; eps > 0). */
+static void SW_SFX(vlogfeat)(float *restrict y, const float *restrict x, size_t n, float eps, float off,
+                             float scale, float lim)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float v0 = x[i] + eps;
+        uint32_t b;
+        memcpy(&b, &v0, sizeof b);                /* v0 > 0 unless NaN: its bits order it */
+        const uint32_t a = b & 0x7fffffffu;
+        uint32_t c = a < 0x00800000u ? 0x00800000u : a;   /* smallest normal ... */
+        c = c > 0x7f7fffffu ? 0x7f7fffffu : c;             /* ... largest finite */
+        float f = (SW_SFX(log10_bits)(c) + off) * scale;
+        f = f > -lim ? f : -lim;
+        f = f < lim ? f : lim;
+        f = a == 0x7f800000u ? lim : f;           /* +Inf -> lim */
+        y[i] = a > 0x7f800000u ? -lim : f;        /* NaN -> -lim */
+    }
+}

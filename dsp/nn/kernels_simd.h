@@ -253,6 +253,100 @@ static void SW_SFX(s4d_step)(float *restrict y, float *restrict state, const flo
     }
 }
 
+/* S4D over `frames` consecutive frames of one stream (u, y: [frames][h]), bit-identical to
+ * s4d_step frame by frame: per lane the same operations in the same order. The loops are
+ * turned inside out: a mode pair's weights and states stay in registers while the frames go
+ * by, and each frame's four partial sums wait in a small array (L1), so the weights and the
+ * state are read once per SW_S4D_SEQ frames instead of once per frame. */
+#ifndef SW_S4D_SEQ
+#define SW_S4D_SEQ 32
+#endif
+static void SW_SFX(s4d_seq)(float *restrict y, float *restrict state, const float *restrict w,
+                            const float *restrict d, const float *restrict u, size_t h, size_t n, size_t frames)
+{
+    enum { NV = 16 / SW_VL };
+    float ub[SW_S4D_SEQ][16];
+    float acc[SW_S4D_SEQ][4][16];      /* [frame][ar0, ai0, ar1, ai1][lane] */
+    for (size_t f0 = 0; f0 < frames; f0 += SW_S4D_SEQ) {
+        const size_t T = frames - f0 < SW_S4D_SEQ ? frames - f0 : SW_S4D_SEQ;
+        const float *uf = u + f0 * h;
+        float *yf = y + f0 * h;
+        for (size_t t0 = 0; t0 < h; t0 += 16) {
+            const size_t valid = h - t0 < 16 ? h - t0 : 16;
+            for (size_t t = 0; t < T; t++) {
+                for (size_t k = 0; k < 16; k++) ub[t][k] = k < valid ? uf[t * h + t0 + k] : 0.0f;
+                for (int c = 0; c < 4; c++)
+                    for (size_t k = 0; k < 16; k++) acc[t][c][k] = 0.0f;
+            }
+            const float *wt = w + (t0 / 16) * n * 64;
+            float *s = state + (t0 / 16) * n * 32;
+            size_t m = 0;
+            for (; m + 2 <= n; m += 2)
+                for (int v = 0; v < NV; v++) {
+                    const float *w0 = wt + m * 64 + v * SW_VL, *w1 = w0 + 64;
+                    float *s0 = s + m * 32 + v * SW_VL, *s1 = s0 + 32;
+                    const VF a0 = LD(w0), b0 = LD(w0 + 16), cr0 = LD(w0 + 32), ci0 = LD(w0 + 48);
+                    const VF a1 = LD(w1), b1 = LD(w1 + 16), cr1 = LD(w1 + 32), ci1 = LD(w1 + 48);
+                    VF xr0 = LD(s0), xi0 = LD(s0 + 16), xr1 = LD(s1), xi1 = LD(s1 + 16);
+                    for (size_t t = 0; t < T; t++) {
+                        const VF uu = LD(ub[t] + v * SW_VL);
+                        VF nr = a0 * xr0 - b0 * xi0 + uu;        /* s = Ā s + u */
+                        VF ni = a0 * xi0 + b0 * xr0;
+                        xr0 = nr;
+                        xi0 = ni;
+                        VF ar = LD(acc[t][0] + v * SW_VL), ai = LD(acc[t][1] + v * SW_VL);
+                        ar += cr0 * nr;
+                        ai += ci0 * ni;
+                        ST(acc[t][0] + v * SW_VL, ar);
+                        ST(acc[t][1] + v * SW_VL, ai);
+                        nr = a1 * xr1 - b1 * xi1 + uu;
+                        ni = a1 * xi1 + b1 * xr1;
+                        xr1 = nr;
+                        xi1 = ni;
+                        ar = LD(acc[t][2] + v * SW_VL);
+                        ai = LD(acc[t][3] + v * SW_VL);
+                        ar += cr1 * nr;
+                        ai += ci1 * ni;
+                        ST(acc[t][2] + v * SW_VL, ar);
+                        ST(acc[t][3] + v * SW_VL, ai);
+                    }
+                    ST(s0, xr0);
+                    ST(s0 + 16, xi0);
+                    ST(s1, xr1);
+                    ST(s1 + 16, xi1);
+                }
+            for (; m < n; m++)
+                for (int v = 0; v < NV; v++) {
+                    const float *w0 = wt + m * 64 + v * SW_VL;
+                    float *s0 = s + m * 32 + v * SW_VL;
+                    const VF a0 = LD(w0), b0 = LD(w0 + 16), cr0 = LD(w0 + 32), ci0 = LD(w0 + 48);
+                    VF xr0 = LD(s0), xi0 = LD(s0 + 16);
+                    for (size_t t = 0; t < T; t++) {
+                        const VF uu = LD(ub[t] + v * SW_VL);
+                        VF nr = a0 * xr0 - b0 * xi0 + uu;
+                        VF ni = a0 * xi0 + b0 * xr0;
+                        xr0 = nr;
+                        xi0 = ni;
+                        VF ar = LD(acc[t][0] + v * SW_VL), ai = LD(acc[t][1] + v * SW_VL);
+                        ar += cr0 * nr;
+                        ai += ci0 * ni;
+                        ST(acc[t][0] + v * SW_VL, ar);
+                        ST(acc[t][1] + v * SW_VL, ai);
+                    }
+                    ST(s0, xr0);
+                    ST(s0 + 16, xi0);
+                }
+            for (size_t t = 0; t < T; t++) {
+                float out[16];
+                for (int v = 0; v < NV; v++)
+                    ST(out + v * SW_VL, (LD(acc[t][0] + v * SW_VL) + LD(acc[t][2] + v * SW_VL)) -
+                                            (LD(acc[t][1] + v * SW_VL) + LD(acc[t][3] + v * SW_VL)));
+                for (size_t k = 0; k < valid; k++) yf[t * h + t0 + k] = 2.0f * out[k] + d[t0 + k] * ub[t][k];
+            }
+        }
+    }
+}
+
 /* S4D step for nb streams of one layer (stream b: state st[b], input u + b ldu, output
  * y + b ldy), each stream bit-identical to s4d_step: per lane (channel) the same operations in
  * the same order, even/odd-mode accumulators combined the same way. The tile's weights are

@@ -1,6 +1,8 @@
 /* norm.c — RMSNorm: u / sqrt(mean u² + eps) · w ;  LayerNorm: (u − μ) / sqrt(var + eps) · w + b.
- * Statistics are accumulated in double (d is at most 4096), in four interleaved partial sums. */
+ * Statistics are accumulated in double (d is at most 4096), in 16 interleaved partial sums
+ * (sw_vnorm, dsp/nn/kernels_elem.h). */
 #include "norm.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -29,30 +31,6 @@ void swi_free_norm(sw_norm *l) { (void)l; }
 
 void swi_norm_forward(const sw_norm *l, const float *in, float *out, size_t frames)
 {
-    const int d = l->d;
-    for (size_t f = 0; f < frames; f++) {
-        const float *u = in + f * (size_t)d;
-        float *y = out + f * (size_t)d;
-        /* Four partial sums (combined in a fixed order) instead of one: a single chain of
-         * double adds made the norms a tenth of the generator's step time. */
-        double mean = 0.0, sq = 0.0, acc[4] = {0.0, 0.0, 0.0, 0.0};
-        int i = 0;
-        if (l->layer) {
-            for (; i + 4 <= d; i += 4)
-                for (int k = 0; k < 4; k++) acc[k] += u[i + k];
-            for (; i < d; i++) acc[0] += u[i];
-            mean = ((acc[0] + acc[1]) + (acc[2] + acc[3])) / d;
-            acc[0] = acc[1] = acc[2] = acc[3] = 0.0;
-        }
-        for (i = 0; i + 4 <= d; i += 4)
-            for (int k = 0; k < 4; k++) acc[k] += (u[i + k] - mean) * (u[i + k] - mean);
-        for (; i < d; i++) acc[0] += (u[i] - mean) * (u[i] - mean);
-        sq = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-        float inv = (float)(1.0 / sqrt(sq / d + l->eps));
-        float mu = (float)mean;
-        if (l->layer)
-            for (int i = 0; i < d; i++) y[i] = (u[i] - mu) * inv * l->weight[i] + l->bias[i];
-        else
-            for (int i = 0; i < d; i++) y[i] = u[i] * inv * l->weight[i];
-    }
+    const size_t d = (size_t)l->d;
+    for (size_t f = 0; f < frames; f++) sw_vnorm(out + f * d, in + f * d, l->weight, l->bias, d, l->eps, l->layer);
 }

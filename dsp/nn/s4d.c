@@ -109,6 +109,6 @@ void swi_free_s4d(sw_s4d *l)
 void swi_s4d_forward(const sw_s4d *l, float *state, const float *in, float *out, size_t frames)
 {
     float *s = state + l->state_off;
-    for (size_t f = 0; f < frames; f++)
-        sw_s4d_step(out + f * l->h, s, l->w, l->d, in + f * l->h, (size_t)l->h, (size_t)l->n);
+    if (frames > 1) sw_s4d_seq(out, s, l->w, l->d, in, (size_t)l->h, (size_t)l->n, frames);
+    else sw_s4d_step(out, s, l->w, l->d, in, (size_t)l->h, (size_t)l->n);
 }
