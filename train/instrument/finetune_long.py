@@ -85,7 +85,7 @@ class Phrases:
         self.sr = None
         for path in paths:
             z = np.load(path)
-            sr = int(z["sample_rate"])
+            sr = int(z["sample_rate"]) if "sample_rate" in z else ddsp.SR_TRAIN
             if self.sr not in (None, sr):
                 raise ValueError("%s: rate %d, other packs %d" % (path, sr, self.sr))
             self.sr = sr
