@@ -30,7 +30,7 @@ run_stage() {   # stage A or B of every timbre whose input is there, side by sid
     mkdir -p "$OUT/${t}_$st"
     if [ "$st" = a ]; then
       $PY train/instrument/train.py --data "$DATA" --timbre "$t" --init "presets/instruments/$t.safetensors" \
-          --minutes "$AMIN" --lr 5e-4 --out "$OUT/${t}_a" --resume > "$OUT/${t}_a.log" 2>&1 &
+          --minutes "$AMIN" --lr 5e-4 --out "$OUT/${t}_a" --resume >> "$OUT/${t}_a.log" 2>&1 &
     else
       [ -f "$OUT/${t}_a/$t.safetensors" ] || { echo "$t: stage A not finished" >&2; continue; }
       $PY train/instrument/finetune_long.py --data "$DATA" --rate 48000 --timbre "$t" \
