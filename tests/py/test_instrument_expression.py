@@ -10,7 +10,10 @@ measures them. Asserted, per timbre:
 - attack (note-on to -20 dB of the steady level) and release (note-off to -40 dB) within a factor
   of 2 of the reference's, as the median over the notes of ours / reference, except what KNOWN
   lists: measured failures (README, "Attacks and releases"), bounded at their measured ratio
-  + 0.3 so that they cannot get worse, and reported if they start to pass.
+  + 0.3 so that they cannot get worse, and reported if they start to pass;
+- for a timbre trained at 44.1 kHz or more (task_params.sample_rate), the full band: the level above
+  12 kHz of its held notes (long-term spectrum relative to the note's power, median over the notes,
+  mod wheel down) within 10 dB of the reference's (issue 12, item 4).
 """
 import os
 import sys
@@ -58,6 +61,11 @@ def main():
             r_w, d_w = E.median(ours1, "vib_rate_hz"), E.median(ours1, "vib_depth_cents")
             check(20.0 <= d_w <= 35.0 and r_w is not None and r_o is not None and abs(r_w - r_o) <= 0.15 * r_o,
                   "%s: mod wheel up: vibrato %.2f Hz / %.1f cents (20-35 cents)" % (t, r_w or -1, d_w))
+            sr_t = int(E.task_params(os.path.join(models, f)).get("sample_rate", 24000))
+            if sr_t >= 44100:
+                h_o, h_r = E.median(ours0, "above_12k_db"), E.median(refs0, "above_12k_db")
+                check(abs(h_o - h_r) <= 10.0, "%s (trained at %d Hz): level above 12 kHz %.1f dB, reference %.1f dB "
+                      "(within 10 dB)" % (t, sr_t, h_o, h_r))
             for m in ("attack", "release"):
                 q = E.median(ours0, m + "_ratio")
                 bound = KNOWN.get((t, m))

@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.join(ROOT, "train"))
 sys.path.insert(0, os.path.join(ROOT, "train", "instrument"))
 import features as F  # noqa: E402
 import ddsp  # noqa: E402
-from swtorch.export import load_model  # noqa: E402
+from swtorch.export import load_model, save_model  # noqa: E402
 
 PROBE = os.path.join(ROOT, "build", "tools", "synth_probe")
 MODEL = os.path.join(ROOT, "tests", "data", "synth_test.safetensors")
@@ -134,7 +134,8 @@ def synthesis(tmp, sr, model=MODEL):
     # Frames where a harmonic crosses the band limit (f0 moving across a bend) differ by design:
     # ddsp.py lets the partial sweep past min(sr, sr_t)/2 while it ramps out (or in), the C side
     # fades it to silence exactly where it crosses; they are compared separately, loosely.
-    lim = 0.5 * min(sr, ddsp.SR_TRAIN)
+    sr_t = int(net.config["task_params"]["sample_rate"])
+    lim = 0.5 * min(sr, sr_t)
     kk = np.arange(1, ddsp.N_HARMONICS + 1)[None, :]
     yp = np.zeros(T * H)
     cross = np.zeros(T, dtype=bool)
@@ -154,10 +155,17 @@ def synthesis(tmp, sr, model=MODEL):
             # f0 in float64, as the C side keeps it (a float32 f0 is an ulp off, and that drifts
             # the phase of a 40th harmonic by ~1e-3 rad per second)
             f0 = ddsp.pitch_to_hz(torch.tensor(pi, dtype=torch.float64))[None]
-            y = ddsp.synthesize(o, f0, sr=sr, hop=H, noise_gain=0.0)[0].numpy().astype(np.float64)
+            y = ddsp.synthesize(o, f0, sr=sr, hop=H, noise_gain=0.0, sr_train=sr_t)[0].numpy().astype(np.float64)
         yp[a * H:] += y
         below = kk * f0[0].numpy()[:, None] < lim
         cross[a + 1:] |= np.any(below[1:] != below[:-1], axis=1)
+        # Frames whose f0 ramps across a bend step also differ by design: C holds f0 for each sub-step
+        # of <= 32 samples (docs/INSTRUMENT.md), Python ramps it per sample, and the phase difference
+        # grows with the harmonic's frequency: 8e-4 of the peak at the test's 1-semitone step with
+        # harmonics to 12 kHz (24 kHz models, where these frames were also crossing frames) as to
+        # 24 kHz (48 kHz models). They go with the crossing frames.
+        f0n = f0[0].numpy()
+        cross[a + 1:] |= np.abs(f0n[1:] / f0n[:-1] - 1.0) > 1e-3
     # the timbre's output gain (task_params gain_db, loudness matching) is applied by the engine
     yp *= 10.0 ** (net.config["task_params"].get("gain_db", 0.0) / 20.0)
     # The C voice is freed once its release stays under A = 1e-4 for 50 ms, Python renders on: a
@@ -168,10 +176,10 @@ def synthesis(tmp, sr, model=MODEL):
     err_x = np.max(np.abs(yc - yp)[~mask]) if (~mask).any() else 0.0
     corr = float(np.dot(yc, yp) / np.sqrt(np.dot(yc, yc) * np.dot(yp, yp)))
     check(err <= 3e-4 * peak + 1e-4 and corr > 0.9999,
-          "synthesis %s (harmonic part, %d Hz, 2 notes, bends, release): max |C - torch| %.3g (peak %.3g, "
-          "ratio %.2g <= 3e-4 + 1e-4 / peak), correlation %.7f (> 0.9999)" % (os.path.basename(model), sr, err, peak, err / peak,
+          "synthesis %s (sr_t %d, harmonic part, %d Hz, 2 notes, bends, release): max |C - torch| %.3g (peak %.3g, "
+          "ratio %.2g <= 3e-4 + 1e-4 / peak), correlation %.7f (> 0.9999)" % (os.path.basename(model), sr_t, sr, err, peak, err / peak,
                                                                 corr))
-    check(err_x <= 5e-2 * peak, "  ... in the %d frames where a harmonic crosses the band limit: %.3g of the peak "
+    check(err_x <= 5e-2 * peak, "  ... in the %d frames where a harmonic crosses the band limit or f0 steps: %.3g of the peak "
           "(<= 5e-2)" % (cross.sum(), err_x / peak))
 
 
@@ -183,6 +191,13 @@ def main():
         analysis(tmp)
         for sr in (48000, 16000):                    # 16 kHz: the band limit is the host's 8 kHz
             synthesis(tmp, sr)
+        # the same net as a model trained at 48 kHz: harmonics up to 24 kHz at a 48 kHz host
+        # (96 kHz: the training Nyquist is the limit), the training rate read from task_params
+        net = load_model(MODEL)
+        m48 = os.path.join(tmp, "synth_test_48k.safetensors")
+        save_model(net, m48, task="synth", task_params=dict(net.config["task_params"], sample_rate=48000))
+        for sr in (48000, 96000):
+            synthesis(tmp, sr, m48)
         # the trained timbres, when shipped (presets/instruments/<timbre>.safetensors)
         for m in sorted(glob.glob(os.path.join(ROOT, "presets", "instruments", "*.safetensors"))):
             synthesis(tmp, 48000, m)

@@ -1,8 +1,13 @@
 """Build the neural-instrument data packs (issue #7) from ../shared and Debian packages, deterministically.
 
     /usr/bin/python3 train/instrument/build_data.py --out .devdata_inst [--only violin,flute] [--skip-real]
+    /usr/bin/python3 train/instrument/build_data.py --out .devdata_inst48 --rate 48000 --only violin --skip-real
 
-Timbres rendered with the fluidsynth CLI (FluidR3_GM, -R 0 -C 0, 24000 Hz, fixed gain per timbre):
+--rate sets the training rate of the packs (default 24000; 48000 keeps the band to 20 kHz): the same
+phrases (the seeds do not depend on the rate), rendered by fluidsynth at that rate; segments stay 4 s
+and 1000 control frames, so a segment holds 4*rate samples and a control frame rate/250.
+
+Timbres rendered with the fluidsynth CLI (FluidR3_GM, -R 0 -C 0, at the pack's rate, fixed gain per timbre):
 violin (GM 40), flute (73), trumpet (56), cello (42). Phrases: excerpts of
 ../shared/data/midi/nottingham/melody/*.mid (tempo-scaled, transposed into the timbre's range, random
 velocities 30-127, some legato) and generated motifs (scales, arpeggios, held notes with 5-6 Hz
@@ -10,16 +15,16 @@ velocities 30-127, some legato) and generated motifs (scales, arpeggios, held no
 notes, rests). Held-out phrases use different Nottingham files (md5 of the file name % 5 == 0) and
 different generator seeds; they are never in the train files.
 "cello_real": audio-only pack from the sms-tools cello recordings (CC BY 4.0, freesound.org user xserra,
-see ../shared/data/SOURCES.md), resampled to 24 kHz, peak normalised to -1 dBFS; the last 20 % (by time)
+see ../shared/data/SOURCES.md), resampled to the pack's rate, peak normalised to -1 dBFS; the last 20 % (by time)
 of each file is held out.
 
-Each phrase is rendered, padded with silence to a whole number of 4 s segments (96000 samples = 1000
-control frames), analysed as one clip (features.py: frame t = instant t/250 s after the phrase start),
+Each phrase is rendered, padded with silence to a whole number of 4 s segments (96000 samples at 24 kHz
+= 1000 control frames), analysed as one clip (features.py: frame t = instant t/250 s after the phrase start),
 then cut into segments. Segment k of a phrase therefore carries the phrase's running state (t_on, held
 f0, ...) at its start; seg_index says which segment of its phrase it is (0 = starts from silence).
 
 Output files (.devdata_inst/<timbre>_{train,heldout}.npz, np.savez_compressed), N segments:
-    audio        int16   [N, 96000]    24 kHz, x = audio / 32768
+    audio        int16   [N, 4*rate]   x = audio / 32768 (24 kHz: [N, 96000])
     midi_feats   float16 [N, 1000, 8]  MIDI-mode features (true notes/bends; loudness columns 0).
                                        cello_real: audio_feats with columns 6, 7 zeroed
     audio_feats  float16 [N, 1000, 8]  audio-mode features (YIN + loudness + tracker on `audio`/32768)
@@ -31,12 +36,12 @@ Output files (.devdata_inst/<timbre>_{train,heldout}.npz, np.savez_compressed), 
     phrase_id    int32   [N]           index into `phrases`
     seg_index    int32   [N]           segment number within its phrase
     phrases      str     [P]           phrase names
-    sample_rate, control_rate          int scalars (24000, 250)
+    sample_rate, control_rate          int scalars (the rate, 250)
 Float16 on the features keeps col 0 within 1.2 cents; use midi_pitch / yin_pitch (float32) where exact
 pitch matters.
 Held-out extras: .devdata_inst/heldout/<timbre>/<phrase>.mid (SMF with program, RPN 0 bend range and
 bends), .wav (fluidsynth reference at 48000 Hz, same settings and gain, float32), .json (notes, bends,
-program, gain, duration). cello_real has .wav (24 kHz, the held-out audio) and .json (source, span).
+program, gain, duration). cello_real has .wav (the pack's rate, the held-out audio) and .json (source, span).
 """
 
 import argparse
@@ -62,6 +67,14 @@ SEG = 96000
 SEG_FRAMES = 1000
 GAIN = 0.8                 # fluidsynth -g; loud trumpet phrases peak near 0.65 with it
 REF_SR = 48000
+
+
+def set_rate(sr):
+    """Make every pack built from here on at training rate sr (4 s segments of 1000 control frames)."""
+    global SR, SEG
+    if sr % F.F_C:
+        raise ValueError("rate %d is not a multiple of the control rate %d" % (sr, F.F_C))
+    SR, SEG = int(sr), 4 * int(sr)
 TRAIN_S = 150.0
 HELDOUT_S = 40.0
 MAX_PHRASE_S = 10.0        # notes end before this; with the 1 s tail a phrase is <= 3 segments
@@ -257,12 +270,14 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated timbres (default all)")
     ap.add_argument("--skip-real", action="store_true")
     ap.add_argument("--real-only", action="store_true")
+    ap.add_argument("--rate", type=int, default=SR, help="training rate of the packs (Hz, default 24000)")
     ap.add_argument("--train-s", type=float, default=TRAIN_S)
     ap.add_argument("--heldout-s", type=float, default=HELDOUT_S)
     ap.add_argument("--folder", default="", help="train your own: a folder of monophonic recordings (any "
                     "format sox reads); builds only the pack NAME_{train,heldout}.npz from it")
     ap.add_argument("--name", default="mine", help="timbre name for --folder")
     args = ap.parse_args()
+    set_rate(args.rate)
     os.makedirs(args.out, exist_ok=True)
     t0 = time.time()
     summary = []

@@ -13,7 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-SR_TRAIN = 24000
+SR_TRAIN = 24000          # the default training rate; a model's own is its task_params.sample_rate
 CONTROL_RATE = 250
 N_HARMONICS = 64
 N_BANDS = 65
@@ -106,14 +106,48 @@ def noise(m, sr, hop, gen=None, sr_train=SR_TRAIN):
     return out[:, hop:hop + L]
 
 
-def synthesize(o, f0_hz, sr=SR_TRAIN, hop=None, gen=None, harmonic_gain=1.0, noise_gain=1.0):
-    """Net outputs [B,T,1+K+NB] + f0 [B,T] -> audio [B, T*hop] at rate sr (hop = sr/250)."""
+def synthesize(o, f0_hz, sr=SR_TRAIN, hop=None, gen=None, harmonic_gain=1.0, noise_gain=1.0, sr_train=SR_TRAIN):
+    """Net outputs [B,T,1+K+NB] + f0 [B,T] -> audio [B, T*hop] at rate sr (hop = sr/250) of a model
+    trained at sr_train (its task_params.sample_rate)."""
     hop = hop or int(round(sr / CONTROL_RATE))
-    a, m = decode(o, f0_hz, sr)
+    a, m = decode(o, f0_hz, sr, sr_train)
     y = harmonic_gain * harmonic(a, f0_hz, sr, hop)
     if noise_gain != 0.0:
-        y = y + noise_gain * noise(m, sr, hop, gen)
+        y = y + noise_gain * noise(m, sr, hop, gen, sr_train)
     return y
+
+
+def task_params(sr_train=SR_TRAIN):
+    """The synth task_params of a model trained at sr_train (docs/INSTRUMENT.md)."""
+    tp = dict(TASK_PARAMS)
+    tp["sample_rate"] = int(sr_train)
+    return tp
+
+
+def remap_rate(net, sr_new):
+    """Move a loaded synth model (swtorch Net) to training rate sr_new before fine-tuning it there:
+    the noise bands sit at b*(sr/2)/(NB-1), so each band's output row (weights and bias of the last
+    linear layer) becomes the old rows' linear interpolation at its new frequency, continued flat
+    (the old top band) above the old Nyquist; the harmonic rows stay (harmonics up to the new
+    Nyquist are then no longer removed). task_params.sample_rate becomes sr_new. Returns the old rate."""
+    tp = net.config["task_params"]
+    sr_old = int(tp["sample_rate"])
+    if sr_old == int(sr_new):
+        return sr_old
+    K, NB = int(tp["n_harmonics"]), int(tp["n_noise_bands"])
+    prm = dict(net.named_parameters())
+    Wo, bo = prm["out.weight"], prm["out.bias"]          # the last linear layer (model.ssm_config)
+    assert Wo.shape[0] == 1 + K + NB, Wo.shape
+    with torch.no_grad():
+        W, b = Wo[1 + K:].clone(), bo[1 + K:].clone()
+        for j in range(NB):
+            pos = min(j * sr_new / sr_old, NB - 1.0)
+            i = min(int(math.floor(pos)), NB - 2)
+            t = pos - i
+            Wo[1 + K + j] = (1 - t) * W[i] + t * W[i + 1]
+            bo[1 + K + j] = (1 - t) * b[i] + t * b[i + 1]
+    tp["sample_rate"] = int(sr_new)
+    return sr_old
 
 
 # ------------------------------------------------------------------------------ loss --

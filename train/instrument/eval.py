@@ -5,7 +5,7 @@
         --gru out/inst --statewave build/statewave --json train/instrument/results/eval.json
 
 For every timbre, on its HELD-OUT segments/phrases only (never trained on, never used to pick a model):
-  * multi-resolution STFT distance (ddsp.mr_stft_distance, 24 kHz, lower is better) to the reference
+  * multi-resolution STFT distance (ddsp.mr_stft_distance, at --rate, default 24 kHz, lower is better) to the reference
     recording (fluidsynth render, or the real recording for cello_real), mean over 4 s segments;
   * audio-mode outputs (and the additive baseline, which uses the same lagging analysis) are advanced
     by the transfer latency the C engine reports, as `statewave transfer` does;
@@ -20,6 +20,10 @@ Systems:
   ssm-C     `statewave synth PHRASE.mid --timbre T --rate 24000 --reverb 0`, the shipped C path,
             against the fluidsynth render of the same held-out MIDI phrase (MIDI timbres only).
 Noise is seeded, so runs repeat exactly.
+--rate R evaluates at R on packs built at R (build_data.py --rate R): every system is synthesized at
+R, each model with its own training rate (task_params.sample_rate: a 24 kHz model has nothing above
+12 kHz at R = 48000); the additive baseline's harmonics reach R/2. Scores at different rates are not
+comparable with each other (the STFT sizes cover other bands and durations).
 """
 import argparse
 import glob
@@ -41,8 +45,17 @@ import features as FT  # noqa: E402
 import model as M  # noqa: E402
 from swtorch.export import load_model  # noqa: E402
 
-SR = ddsp.SR_TRAIN
-HOP = 96
+SR = ddsp.SR_TRAIN        # the evaluation rate (--rate)
+HOP = SR // ddsp.CONTROL_RATE
+
+
+def set_rate(sr):
+    global SR, HOP
+    SR, HOP = int(sr), int(sr) // ddsp.CONTROL_RATE
+
+
+def model_rate(net):
+    return int(getattr(net, "config", {}).get("task_params", {}).get("sample_rate", ddsp.SR_TRAIN))
 
 
 def additive(pitch, feats):
@@ -115,7 +128,7 @@ def eval_segments(z, nets, lat, seed=7):
                     f = torch.tensor(z[fk][s].astype(np.float32))[None]
                     p = torch.tensor(z[pk][s].astype(np.float32))[None]
                     o = net(f)
-                    y = ddsp.synthesize(o, ddsp.pitch_to_hz(p), gen=gen)[0]
+                    y = ddsp.synthesize(o, ddsp.pitch_to_hz(p), sr=SR, sr_train=model_rate(net), gen=gen)[0]
                     outs["%s-%s" % (name, mode)] = advance(y, lat) if mode == "audio" else y
         for k, y in outs.items():
             d = res.setdefault(k, {"mrstft": [], "cents": []})
@@ -171,7 +184,9 @@ def main():
     ap.add_argument("--statewave", default="", help="statewave binary: also evaluate the C path")
     ap.add_argument("--timbres", default="violin,flute,trumpet,cello")
     ap.add_argument("--json", default="")
+    ap.add_argument("--rate", type=int, default=ddsp.SR_TRAIN, help="evaluation rate; the packs in --data must have it")
     args = ap.parse_args()
+    set_rate(args.rate)
     torch.set_num_threads(2)
     table = {}
     for t in args.timbres.split(","):
@@ -189,7 +204,9 @@ def main():
             g.load_state_dict(st["state_dict"])
             nets["gru"] = g.eval()
         z = np.load(pack)
-        row = eval_segments(z, nets, transfer_latency(nets["ssm"].config["task_params"]["pitch_range"]))
+        if int(z["sample_rate"]) != SR:
+            sys.exit("eval: %s is a %d Hz pack, --rate is %d" % (pack, int(z["sample_rate"]), SR))
+        row = eval_segments(z, nets, transfer_latency(nets["ssm"].config["task_params"]["pitch_range"], SR))
         if t != "cello_real":
             # how far the reference itself is from the MIDI pitch (vibrato in the sample, tuning, YIN
             # lag on bends): MIDI-mode oscillators play the MIDI pitch exactly, so this bounds them

@@ -21,7 +21,7 @@ default modulators also map CC1 to a vibrato) beside it. Measured, as a listener
   of the note's steady level (median level over 0.3-3.5 s);
 - release: from note-off until the level first falls 40 dB below its level in the 0.2 s before it;
 - the long-term spectrum of the held part (1.0-3.5 s), relative to the note's power: the level above
-  12 kHz, and the noise floor between the harmonics in five bands from 0.5 to 12 kHz.
+  12 kHz, and the noise floor between the harmonics in seven bands from 0.5 to 20 kHz.
 
 Prints one row per timbre (medians over its notes; the ratios are ours over the reference's, note
 by note, then the median) and writes every note's numbers to --json.
@@ -139,7 +139,7 @@ def picture(path, pics, timbres):
     print("wrote", path)
 
 
-BANDS = ((500, 1000), (1000, 2000), (2000, 4000), (4000, 8000), (8000, 12000))
+BANDS = ((500, 1000), (1000, 2000), (2000, 4000), (4000, 8000), (8000, 12000), (12000, 16000), (16000, 20000))
 
 
 def spectrum_measures(x, sr, note):

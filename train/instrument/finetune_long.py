@@ -18,6 +18,10 @@ engine), up to --seconds long:
 Half of each batch is MIDI mode, half audio mode, as in stage 1; same loss (multi-resolution STFT
 distance to the recording). Writes OUT/<timbre>.safetensors with the init file's task and
 task_params, and OUT/ckpt.pt (resumable with --resume).
+
+--rate R (default 24000) trains at rate R: DATA must hold packs built with build_data.py --rate R, the
+long-note phrases are rendered at R, and an --init model of another rate is moved to R first
+(ddsp.remap_rate: its noise-band rows re-placed on the new band grid, task_params.sample_rate = R).
 """
 import argparse
 import os
@@ -52,7 +56,7 @@ def long_phrase(rng, lo, hi):
     return {"notes": notes, "bends": bends}
 
 
-def build_long(data, timbre, n_phrases, seed):
+def build_long(data, timbre, n_phrases, seed):  # at BD.SR (build_data.set_rate)
     """The long-note pack of a General MIDI timbre (cached in DATA/<timbre>_long<N>_s<seed>.npz;
     the first k phrases of a larger N are the phrases of N = k)."""
     path = os.path.join(data, "%s_long%d_s%d.npz" % (timbre, n_phrases, seed))
@@ -78,8 +82,13 @@ class Phrases:
 
     def __init__(self, paths, device):
         self.items = []   # (audio [L], feats [2][T, 8], pitch [2][T])
+        self.sr = None
         for path in paths:
             z = np.load(path)
+            sr = int(z["sample_rate"]) if "sample_rate" in z else ddsp.SR_TRAIN
+            if self.sr not in (None, sr):
+                raise ValueError("%s: rate %d, other packs %d" % (path, sr, self.sr))
+            self.sr = sr
             pid, seg = z["phrase_id"], z["seg_index"]
             for p in np.unique(pid):
                 idx = np.nonzero(pid == p)[0]
@@ -90,7 +99,7 @@ class Phrases:
                 self.items.append((torch.tensor(audio, device=device),
                                    [torch.tensor(f, device=device) for f in feats],
                                    [torch.tensor(q, device=device) for q in pitch]))
-        self.hop = 96
+        self.hop = self.sr // ddsp.CONTROL_RATE
 
     def batch(self, B, T, gen, long_ids, p_long=0.6):
         """B phrases from their start, each cut or zero-padded (silence, gate 0) to T frames."""
@@ -126,6 +135,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=16.0, help="sequence length")
     ap.add_argument("--window", type=float, default=3.0, help="seconds of each sequence scored")
     ap.add_argument("--long-phrases", type=int, default=12)
+    ap.add_argument("--rate", type=int, default=ddsp.SR_TRAIN, help="training rate (Hz); DATA's packs must have it")
     ap.add_argument("--env-weight", type=float, default=0.0,
                     help="weight of the level-envelope distance (attacks and releases) added to the loss")
     args = ap.parse_args()
@@ -133,6 +143,7 @@ def main():
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
     dev = torch.device(args.device)
+    BD.set_rate(args.rate)
     paths = [os.path.join(args.data, "%s_train.npz" % args.timbre)]
     n_stage1 = None
     if args.timbre in R.TIMBRES:
@@ -141,7 +152,13 @@ def main():
         paths.append(build_long(args.data, args.timbre, args.long_phrases, args.seed))
     data = Phrases(paths, dev)
     long_ids = list(range(n_stage1, len(data.items))) if n_stage1 is not None else []
-    net = load_model(args.init).train().to(dev)
+    if data.sr != args.rate:
+        sys.exit("finetune_long: %s holds %d Hz packs, --rate is %d" % (args.data, data.sr, args.rate))
+    net = load_model(args.init)
+    old = ddsp.remap_rate(net, args.rate)
+    if old != args.rate:
+        print("init %s: %d Hz model moved to %d Hz (noise bands re-placed)" % (args.init, old, args.rate))
+    net = net.train().to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     gen = torch.Generator().manual_seed(args.seed)
     ngen = torch.Generator(device=dev).manual_seed(args.seed + 1)
@@ -160,7 +177,8 @@ def main():
         # magnitudes, so that changes nothing it sees.
         o = net(feats)
         w0 = int(torch.randint(0, T - W + 1, (1,), generator=gen))
-        y = ddsp.synthesize(o[:, w0:w0 + W], ddsp.pitch_to_hz(pitch[:, w0:w0 + W]), gen=ngen)
+        y = ddsp.synthesize(o[:, w0:w0 + W], ddsp.pitch_to_hz(pitch[:, w0:w0 + W]), sr=data.sr,
+                            sr_train=data.sr, gen=ngen)
         ref = audio[:, w0 * data.hop:(w0 + W) * data.hop]
         loss = ddsp.mr_stft_distance(y, ref)
         if args.env_weight > 0:

@@ -11,6 +11,11 @@ multi-resolution STFT distance (ddsp.mr_stft_distance) between the synthesized c
 recording. No validation-based selection: the model after the fixed time budget is the model (the
 held-out phrases are only used by eval.py). --arch gru trains the baseline of equal compute the same way.
 
+The training rate is the data pack's (build_data.py --rate, 24 kHz by default); the model's
+task_params.sample_rate is set to it. --init FILE starts from a model file (e.g. a shipped timbre
+trained at another rate: ddsp.remap_rate re-places its noise bands) instead of a random net, keeping
+its task_params (vibrato, gain_db) but the rate.
+
 Writes <out>/ckpt.pt (resumable with --resume), <out>/log.jsonl and at the end
 <out>/<timbre>.safetensors (ssm: a Statewave model file) or <out>/<timbre>_gru.pt (baseline).
 """
@@ -46,7 +51,8 @@ class Pack:
                       torch.tensor(z["yin_pitch"].astype(np.float32), device=device)]
         self.n_seg, self.n_frames = self.pitch[0].shape
         self.hop = self.audio.shape[1] // self.n_frames
-        assert self.hop == 96, "pack must be 24 kHz with 250 Hz frames"
+        self.sr = int(z["sample_rate"]) if "sample_rate" in z else ddsp.SR_TRAIN
+        assert self.hop * ddsp.CONTROL_RATE == self.sr, "pack: %d samples per frame at %d Hz" % (self.hop, self.sr)
 
     def pitch_range(self):
         """A pack of your own: the 2nd..98th percentile of its voiced YIN pitch, widened by 6 semitones."""
@@ -77,6 +83,7 @@ def main():
     ap.add_argument("--arch", choices=("ssm", "gru"), default="ssm")
     TU.add_budget_args(ap, minutes=7.0, batch=16, lr=2e-3, seed=1)
     ap.add_argument("--crop-frames", type=int, default=500)
+    ap.add_argument("--init", default="", help="start from this model file (ssm only) instead of a random net")
     ap.add_argument("--log-every", type=int, default=100)
     args = ap.parse_args()
 
@@ -86,8 +93,18 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     dev = torch.device(args.device)
     pack = Pack(os.path.join(args.data, "%s_train.npz" % args.timbre), dev)
-    net, cfg = M.build(args.arch, timbre=args.timbre,
-                       pitch_range=PITCH_RANGES.get(args.timbre) or pack.pitch_range())
+    if args.init:
+        from swtorch.export import load_model
+        assert args.arch == "ssm", "--init takes a model file (ssm)"
+        net = load_model(args.init)
+        old = ddsp.remap_rate(net, pack.sr)
+        print("init %s (%d Hz) at %d Hz" % (args.init, old, pack.sr), flush=True)
+        cfg = {"task_params": net.config["task_params"]}
+        net.train()
+    else:
+        net, cfg = M.build(args.arch, timbre=args.timbre,
+                           pitch_range=PITCH_RANGES.get(args.timbre) or pack.pitch_range())
+        cfg["task_params"]["sample_rate"] = pack.sr
     net = net.to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     gen = torch.Generator().manual_seed(args.seed)
@@ -96,12 +113,12 @@ def main():
     step, elapsed = TU.resume(ck, net, opt, dev) if args.resume else (0, 0.0)
     print("%s %s: %d params, %d train segments (%.0f s), %s" % (
         args.timbre, args.arch, sum(p.numel() for p in net.parameters()), pack.n_seg,
-        pack.audio.numel() / ddsp.SR_TRAIN, dev), flush=True)
+        pack.audio.numel() / pack.sr, dev), flush=True)
 
     def loss_of():
         feats, pitch, audio = pack.batch(args.batch, args.crop_frames, gen)
         o = net(feats)
-        y = ddsp.synthesize(o, ddsp.pitch_to_hz(pitch), gen=ngen)
+        y = ddsp.synthesize(o, ddsp.pitch_to_hz(pitch), sr=pack.sr, sr_train=pack.sr, gen=ngen)
         return ddsp.mr_stft_distance(y, audio)
 
     step, _ = TU.budgeted_loop(args, net, opt, ck, step, elapsed,
